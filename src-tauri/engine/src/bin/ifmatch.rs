@@ -1,0 +1,406 @@
+//! `ifmatch`: the headless front door over the engine, for admins' scripts.
+//!
+//! Every write is conditional unless `--force` says otherwise; every failure is one sentence on
+//! stderr and a distinct exit code (see `ifmatch --help` and the README). Secrets come from the
+//! environment, never from arguments (arguments show up in `ps` and shell history).
+
+use clap::{Parser, Subcommand};
+use ifmatch_engine::demo::{DemoConfig, DemoServer};
+use ifmatch_engine::outcome::exit;
+use ifmatch_engine::{Auth, Client, ClientConfig, EntityTag, Outcome, Precondition, Secret};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const AFTER_HELP: &str = "\
+Authentication comes from the environment, never from arguments:
+  IFMATCH_TOKEN                       bearer token
+  IFMATCH_USER + IFMATCH_PASSWORD     basic auth
+  IFMATCH_AUTH_HEADER + IFMATCH_AUTH_VALUE   a custom header (e.g. X-Api-Key)
+
+Exit codes:
+  0 success   1 local error (bad input file, invalid JSON)   2 usage
+  3 conflict: the resource changed since the validator was read (412); nothing was overwritten
+  4 precondition required (428): the server refuses unconditional writes
+  5 other HTTP error (401, 403, 404, 410, 429, 5xx, not JSON, too large, ...)
+  6 network error before the request was sent
+  7 network error after the request was sent: a write may or may not have landed";
+
+#[derive(Parser)]
+#[command(
+    name = "ifmatch",
+    version,
+    about = "Edit JSON resources behind HTTP APIs without losing anyone's update: every write is conditional.",
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    /// Seconds before a request is given up.
+    #[arg(long, global = true, default_value_t = 30)]
+    timeout: u64,
+    /// Write the redacted request trail as JSON to this file ("-" for stderr).
+    #[arg(long, global = true, value_name = "FILE")]
+    trail: Option<String>,
+    /// Trust this PEM certificate (a self-signed server).
+    #[arg(long, global = true, value_name = "PEM")]
+    cacert: Option<PathBuf>,
+    /// Also treat this status as "stale write" (e.g. 409 for CouchDB-style servers).
+    #[arg(long = "conflict-status", global = true, value_name = "CODE")]
+    conflict_status: Vec<u16>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print a resource's body (with -i, its validator first).
+    Get {
+        url: String,
+        /// Print the validator (ETag or Last-Modified) and a blank line before the body.
+        #[arg(short = 'i', long = "include")]
+        include: bool,
+        /// Print only the validator, e.g. tag=$(ifmatch get --etag URL).
+        #[arg(long, conflicts_with = "include")]
+        etag: bool,
+    },
+    /// Replace a resource, only if it is still the version you read.
+    Put {
+        url: String,
+        /// The new document (default: stdin).
+        file: Option<PathBuf>,
+        /// The validator you read (as printed by `get -i`). Without it, a fresh GET supplies it.
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+        /// Write unconditionally, overwriting whatever is there (no If-Match).
+        #[arg(long, conflicts_with = "if_match")]
+        force: bool,
+    },
+    /// Change a resource with a JSON Merge Patch (RFC 7396), conditionally.
+    Patch {
+        url: String,
+        /// The merge patch (default: stdin).
+        file: Option<PathBuf>,
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+        #[arg(long, conflicts_with = "if_match")]
+        force: bool,
+    },
+    /// Create a resource that must not exist yet (If-None-Match: *).
+    Create {
+        url: String,
+        /// The document (default: stdin).
+        file: Option<PathBuf>,
+    },
+    /// Delete a resource, only if it is still the version you read.
+    Delete {
+        url: String,
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+        #[arg(long, conflicts_with = "if_match")]
+        force: bool,
+    },
+    /// Start the built-in demo server and print its URL; runs until interrupted.
+    ServeDemo {
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Accept writes without a precondition (by default they get 428).
+        #[arg(long)]
+        allow_unconditional: bool,
+        /// Require this bearer token, read from the named environment variable.
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+    },
+}
+
+fn auth_from_env() -> Auth {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(t) = var("IFMATCH_TOKEN") {
+        return Auth::Bearer(Secret::new(t));
+    }
+    if let (Some(u), Some(p)) = (var("IFMATCH_USER"), var("IFMATCH_PASSWORD")) {
+        return Auth::Basic {
+            user: u,
+            password: Secret::new(p),
+        };
+    }
+    if let (Some(n), Some(v)) = (var("IFMATCH_AUTH_HEADER"), var("IFMATCH_AUTH_VALUE")) {
+        return Auth::Header {
+            name: n,
+            value: Secret::new(v),
+        };
+    }
+    Auth::None
+}
+
+fn fail(code: i32, msg: &str) -> ! {
+    eprintln!("ifmatch: {msg}");
+    std::process::exit(code)
+}
+
+fn read_json_input(file: &Option<PathBuf>) -> String {
+    let (text, name) = match file {
+        Some(p) if p.as_os_str() != "-" => match std::fs::read_to_string(p) {
+            Ok(t) => (t, p.display().to_string()),
+            Err(e) => fail(
+                exit::LOCAL_ERROR,
+                &format!("cannot read {}: {e}", p.display()),
+            ),
+        },
+        _ => {
+            let mut s = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+                fail(exit::LOCAL_ERROR, &format!("cannot read stdin: {e}"));
+            }
+            (s, "stdin".to_string())
+        }
+    };
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        fail(
+            exit::LOCAL_ERROR,
+            &format!("{name} is not valid JSON ({e}); nothing was sent"),
+        );
+    }
+    text
+}
+
+fn parse_tag(s: &str) -> EntityTag {
+    EntityTag::parse(s).unwrap_or_else(|e| fail(exit::USAGE, &format!("--if-match: {e}")))
+}
+
+/// The precondition for a write: explicit, forced off, or from a fresh GET.
+async fn precondition_for(
+    client: &Client,
+    url: &str,
+    if_match: &Option<String>,
+    force: bool,
+) -> Result<Precondition, Outcome> {
+    if force {
+        return Ok(Precondition::None);
+    }
+    if let Some(t) = if_match {
+        return Ok(Precondition::IfMatch(parse_tag(t)));
+    }
+    match client.get_fresh(url).await {
+        Outcome::Fetched { doc, .. } => match doc.validator {
+            Some(v) => Ok(v.precondition()),
+            None => fail(
+                exit::HTTP_ERROR,
+                "the server gives this resource no validator (no ETag, no Last-Modified), so the \
+                 write cannot be made conditional; use --force to overwrite it anyway",
+            ),
+        },
+        Outcome::NotFound | Outcome::Gone => fail(
+            exit::HTTP_ERROR,
+            "there is no resource at this URL to replace; use `ifmatch create` to create it",
+        ),
+        other => Err(other),
+    }
+}
+
+fn report(out: &Outcome) -> i32 {
+    let doc = match out {
+        Outcome::Fetched { doc, .. } => Some(doc),
+        Outcome::Saved { doc, .. } => doc.as_ref(),
+        _ => None,
+    };
+    if let Some(d) = doc {
+        for w in &d.warnings {
+            eprintln!("ifmatch: warning: {w}");
+        }
+    }
+    if !out.is_success() {
+        eprintln!("ifmatch: {}", out.message());
+    }
+    out.exit_code()
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let mut cfg = ClientConfig {
+        timeout: Duration::from_secs(cli.timeout.max(1)),
+        ..Default::default()
+    };
+    cfg.conflict_statuses
+        .extend(cli.conflict_status.iter().copied());
+    if let Some(p) = &cli.cacert {
+        match std::fs::read(p) {
+            Ok(pem) => cfg.extra_root_pem = Some(pem),
+            Err(e) => fail(
+                exit::LOCAL_ERROR,
+                &format!("cannot read {}: {e}", p.display()),
+            ),
+        }
+    }
+    let client = match Client::new(cfg, auth_from_env()) {
+        Ok(c) => c,
+        Err(e) => fail(exit::LOCAL_ERROR, &e.to_string()),
+    };
+    let code = run(&cli, &client).await;
+    if let Some(t) = &cli.trail {
+        let json = client.trail().to_json();
+        if t == "-" {
+            eprintln!("{json}");
+        } else if let Err(e) = std::fs::write(t, json) {
+            eprintln!("ifmatch: cannot write the trail to {t}: {e}");
+        }
+    }
+    std::process::exit(code);
+}
+
+async fn run(cli: &Cli, client: &Client) -> i32 {
+    let mut stdout = std::io::stdout().lock();
+    match &cli.cmd {
+        Cmd::Get { url, include, etag } => {
+            let out = client.get_fresh(url).await;
+            if let Outcome::Fetched { doc, .. } = &out {
+                let validator = doc.validator.as_ref();
+                if *etag {
+                    match validator.and_then(|v| v.etag()) {
+                        Some(t) => {
+                            let _ = writeln!(stdout, "{}", t.raw);
+                        }
+                        None => match validator {
+                            Some(v) => {
+                                let _ = writeln!(stdout, "{}", v.display());
+                            }
+                            None => fail(exit::HTTP_ERROR, "the server sent no validator"),
+                        },
+                    }
+                } else {
+                    if *include {
+                        match validator {
+                            Some(ifmatch_engine::Validator::Etag { tag }) => {
+                                let _ = writeln!(stdout, "ETag: {}", tag.raw);
+                            }
+                            Some(ifmatch_engine::Validator::LastModified { raw }) => {
+                                let _ = writeln!(stdout, "Last-Modified: {raw}");
+                            }
+                            None => {
+                                let _ = writeln!(stdout, "ETag: (none)");
+                            }
+                        }
+                        let _ = writeln!(stdout);
+                    }
+                    let _ = stdout.write_all(doc.text.as_bytes());
+                }
+            }
+            report(&out)
+        }
+        Cmd::Put {
+            url,
+            file,
+            if_match,
+            force,
+        } => {
+            let body = read_json_input(file);
+            let pre = match precondition_for(client, url, if_match, *force).await {
+                Ok(p) => p,
+                Err(out) => return report(&out),
+            };
+            let out = client.put(url, &body, pre).await;
+            print_saved(&mut stdout, &out);
+            report(&out)
+        }
+        Cmd::Patch {
+            url,
+            file,
+            if_match,
+            force,
+        } => {
+            let body = read_json_input(file);
+            let pre = match precondition_for(client, url, if_match, *force).await {
+                Ok(p) => p,
+                Err(out) => return report(&out),
+            };
+            let out = client
+                .patch(url, &body, "application/merge-patch+json", pre, None)
+                .await;
+            print_saved(&mut stdout, &out);
+            report(&out)
+        }
+        Cmd::Create { url, file } => {
+            let body = read_json_input(file);
+            let out = client.create(url, &body).await;
+            print_saved(&mut stdout, &out);
+            report(&out)
+        }
+        Cmd::Delete {
+            url,
+            if_match,
+            force,
+        } => {
+            let pre = match precondition_for(client, url, if_match, *force).await {
+                Ok(p) => p,
+                Err(out) => return report(&out),
+            };
+            report(&client.delete(url, pre).await)
+        }
+        Cmd::ServeDemo {
+            port,
+            allow_unconditional,
+            token_env,
+        } => {
+            let token = token_env.as_ref().map(|v| {
+                std::env::var(v)
+                    .unwrap_or_else(|_| fail(exit::USAGE, &format!("--token-env: ${v} is not set")))
+            });
+            let cfg = DemoConfig {
+                require_preconditions: !allow_unconditional,
+                bearer_token: token,
+            };
+            let server = match DemoServer::start(([127, 0, 0, 1], *port).into(), cfg).await {
+                Ok(s) => s,
+                Err(e) => fail(
+                    exit::LOCAL_ERROR,
+                    &format!("cannot listen on 127.0.0.1:{port}: {e}"),
+                ),
+            };
+            let _ = writeln!(stdout, "{}", server.url());
+            let _ = stdout.flush();
+            drop(stdout);
+            eprintln!(
+                "ifmatch demo server on {} — try: ifmatch get -i {}/settings ; \
+                 make another admin edit it: curl -X POST {}/_demo/another-admin/settings ; \
+                 Ctrl+C stops it",
+                server.url(),
+                server.url(),
+                server.url()
+            );
+            wait_for_stop().await;
+            server.stop().await;
+            exit::OK
+        }
+    }
+}
+
+/// After a successful write, the new validator goes to stdout (scripts chain writes with it).
+fn print_saved(stdout: &mut impl Write, out: &Outcome) {
+    if let Outcome::Saved { doc: Some(d), .. } = out {
+        if let Some(v) = &d.validator {
+            let _ = writeln!(
+                stdout,
+                "{}",
+                v.etag()
+                    .map(|t| t.raw.clone())
+                    .unwrap_or_else(|| v.display())
+            );
+        }
+    }
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler can be installed");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,22 @@
+//! ifmatch's engine: everything that would make sense in a command-line tool.
+//!
+//! - `etag`, `precondition`: RFC 9110 §8.8.3 and §13 (entity tags, comparison, evaluation order).
+//! - `client`: conditional HTTP over reqwest, one typed `outcome::Outcome` per operation.
+//! - `trail`: the redacted record of every request.
+//! - `patch`: applying RFC 7396 merge patches.
+//! - `demo`: the built-in demo server.
+//!
+//! This crate never depends on tauri: the desktop shell is a thin layer over it.
+
+pub mod client;
+pub mod demo;
+pub mod etag;
+pub mod outcome;
+pub mod patch;
+pub mod precondition;
+pub mod trail;
+
+pub use client::{Auth, Client, ClientConfig, Secret};
+pub use etag::EntityTag;
+pub use outcome::{Doc, Outcome};
+pub use precondition::{Precondition, Validator};

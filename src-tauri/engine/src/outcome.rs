@@ -1,0 +1,269 @@
+//! Every answer to a request, classified into one typed outcome the UI and the CLI switch on.
+//!
+//! Owns: the stable `kind` names (serialised as `{"kind": "...", ...}`), the words that tell the
+//! user what happened and what they can do, and the CLI exit code of each outcome.
+//!
+//! Must never: carry a secret (outcomes are shown and logged), or flatten a conflict and a network
+//! failure into the same string.
+
+use crate::precondition::Validator;
+use serde::Serialize;
+
+/// A JSON document as received, with the validator that came with it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Doc {
+    /// The body text, exactly as received (documents cross every boundary as text).
+    pub text: String,
+    pub validator: Option<Validator>,
+    /// Things the user should know about this server's validators (weak, unquoted, garbled,
+    /// second-granular, missing), in words.
+    pub warnings: Vec<String>,
+}
+
+/// Where the validator after a save came from.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ValidatorSource {
+    /// The write's answer carried it.
+    Response,
+    /// The answer had none (Apache's PUT), so a GET learned it and checked our write is there.
+    Refetch,
+    /// Neither the answer nor a GET gave one.
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A read succeeded (`from_cache`: the server said 304 and the cached body was served).
+    Fetched {
+        doc: Doc,
+        from_cache: bool,
+    },
+    /// A write was accepted. `doc` is the server's version when known (with its validator).
+    Saved {
+        status: u16,
+        doc: Option<Doc>,
+        validator_from: ValidatorSource,
+    },
+    /// A delete was accepted.
+    Deleted {
+        status: u16,
+    },
+    /// The server acknowledged the write, but the version it now holds is not what we wrote:
+    /// someone else wrote in between (or the server's check is not atomic). Merge again.
+    SavedThenChanged {
+        status: u16,
+        current: Doc,
+    },
+    /// 412 (or the dialect's conflict status): the resource changed since it was loaded.
+    Conflict {
+        status: u16,
+        hint: Option<String>,
+    },
+    /// 428: the server requires a conditional write.
+    PreconditionRequired,
+    NotFound,
+    Gone,
+    Unauthorized {
+        challenge: Option<String>,
+    },
+    Forbidden,
+    /// 429 after the bounded retries.
+    RateLimited {
+        retry_after_secs: Option<u64>,
+        attempts: u32,
+    },
+    /// 503 after the bounded retries.
+    Unavailable {
+        retry_after_secs: Option<u64>,
+        attempts: u32,
+    },
+    /// Another 5xx.
+    ServerError {
+        status: u16,
+        detail: String,
+    },
+    /// Another status the request cannot go on from (400, 405, 409 outside a dialect, 415, a
+    /// redirected write, ...).
+    HttpError {
+        status: u16,
+        detail: String,
+    },
+    /// The answer came, but cannot be used: not JSON, too large.
+    InvalidResponse {
+        problem: String,
+        detail: String,
+    },
+    /// Nothing was sent: the connection could not be made (DNS, refused, TLS, connect timeout).
+    NetworkBeforeSend {
+        detail: String,
+    },
+    /// The request went out and no complete answer came back: a write may or may not have landed.
+    NetworkAfterSend {
+        detail: String,
+    },
+}
+
+/// CLI exit codes (documented in the README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const LOCAL_ERROR: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const CONFLICT: i32 = 3;
+    pub const PRECONDITION_REQUIRED: i32 = 4;
+    pub const HTTP_ERROR: i32 = 5;
+    pub const NETWORK: i32 = 6;
+    pub const NETWORK_AMBIGUOUS: i32 = 7;
+}
+
+impl Outcome {
+    /// The stable name the UI switches on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Fetched { .. } => "fetched",
+            Outcome::Saved { .. } => "saved",
+            Outcome::Deleted { .. } => "deleted",
+            Outcome::SavedThenChanged { .. } => "saved_then_changed",
+            Outcome::Conflict { .. } => "conflict",
+            Outcome::PreconditionRequired => "precondition_required",
+            Outcome::NotFound => "not_found",
+            Outcome::Gone => "gone",
+            Outcome::Unauthorized { .. } => "unauthorized",
+            Outcome::Forbidden => "forbidden",
+            Outcome::RateLimited { .. } => "rate_limited",
+            Outcome::Unavailable { .. } => "unavailable",
+            Outcome::ServerError { .. } => "server_error",
+            Outcome::HttpError { .. } => "http_error",
+            Outcome::InvalidResponse { .. } => "invalid_response",
+            Outcome::NetworkBeforeSend { .. } => "network_before_send",
+            Outcome::NetworkAfterSend { .. } => "network_after_send",
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Fetched { .. } | Outcome::Saved { .. } | Outcome::Deleted { .. }
+        )
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::Fetched { .. } | Outcome::Saved { .. } | Outcome::Deleted { .. } => exit::OK,
+            Outcome::Conflict { .. } | Outcome::SavedThenChanged { .. } => exit::CONFLICT,
+            Outcome::PreconditionRequired => exit::PRECONDITION_REQUIRED,
+            Outcome::NetworkBeforeSend { .. } => exit::NETWORK,
+            Outcome::NetworkAfterSend { .. } => exit::NETWORK_AMBIGUOUS,
+            _ => exit::HTTP_ERROR,
+        }
+    }
+
+    /// What happened and what the user can do, in words.
+    pub fn message(&self) -> String {
+        match self {
+            Outcome::Fetched { from_cache: true, .. } => {
+                "Loaded (not modified on the server since the last read).".into()
+            }
+            Outcome::Fetched { .. } => "Loaded.".into(),
+            Outcome::Saved { validator_from: ValidatorSource::None, .. } => {
+                "Saved, but the server gives this resource no validator (no ETag, no Last-Modified): \
+                 the next write cannot be made conditional."
+                    .into()
+            }
+            Outcome::Saved { .. } => "Saved.".into(),
+            Outcome::Deleted { .. } => "Deleted.".into(),
+            Outcome::SavedThenChanged { .. } => {
+                "The server acknowledged the write, but what it holds now differs from what was \
+                 sent: another change landed at the same moment. Nothing was lost on this side; \
+                 merge with the server's version and save again."
+                    .into()
+            }
+            Outcome::Conflict { status, hint } => {
+                let mut m = format!(
+                    "Conflict ({status}): the resource changed on the server since it was loaded, \
+                     so the write was refused and nothing was overwritten. Fetch the current \
+                     version, merge your edits into it, and save again."
+                );
+                if let Some(h) = hint {
+                    m.push(' ');
+                    m.push_str(h);
+                }
+                m
+            }
+            Outcome::PreconditionRequired => {
+                "Precondition required (428): the server only accepts conditional writes and this \
+                 one carried no validator. Load the resource first (or pass --if-match) and save \
+                 again."
+                    .into()
+            }
+            Outcome::NotFound => {
+                "Not found (404): there is no resource at this URL. Check the path, or create it."
+                    .into()
+            }
+            Outcome::Gone => {
+                "Gone (410): the resource was deleted on the server. Your text is kept; create it \
+                 again if it should exist."
+                    .into()
+            }
+            Outcome::Unauthorized { .. } => {
+                "Unauthorized (401): the server did not accept the credentials (missing, wrong or \
+                 expired). Check the connection's token or password."
+                    .into()
+            }
+            Outcome::Forbidden => {
+                "Forbidden (403): the credentials were accepted but do not allow this. Ask for the \
+                 permission or use another account."
+                    .into()
+            }
+            Outcome::RateLimited { retry_after_secs, attempts } => format!(
+                "Rate limited (429) after {attempts} attempt(s). {}",
+                wait_words(*retry_after_secs)
+            ),
+            Outcome::Unavailable { retry_after_secs, attempts } => format!(
+                "Service unavailable (503) after {attempts} attempt(s). {}",
+                wait_words(*retry_after_secs)
+            ),
+            Outcome::ServerError { status, detail } => format!(
+                "Server error ({status}){}. The write was probably not applied; try again later, \
+                 and if it persists report it to the API's owners.",
+                detail_words(detail)
+            ),
+            Outcome::HttpError { status, detail } => {
+                format!("The server refused the request ({status}){}.", detail_words(detail))
+            }
+            Outcome::InvalidResponse { problem, detail } => match problem.as_str() {
+                "not_json" => format!(
+                    "The server's answer is not JSON ({detail}). Is the URL pointing at the API \
+                     (not a login or error page)?"
+                ),
+                "too_large" => format!("The server's answer is too large ({detail})."),
+                _ => format!("The server's answer cannot be used: {detail}."),
+            },
+            Outcome::NetworkBeforeSend { detail } => format!(
+                "Could not reach the server ({detail}). Nothing was sent; check the URL and the \
+                 network, then try again."
+            ),
+            Outcome::NetworkAfterSend { detail } => format!(
+                "The request was sent but no complete answer came back ({detail}). A write may or \
+                 may not have been applied: reload to see the server's version before saving \
+                 again (ifmatch's save loop does this for you)."
+            ),
+        }
+    }
+}
+
+fn wait_words(s: Option<u64>) -> String {
+    match s {
+        Some(s) => format!("The server asks to wait {s} s before trying again."),
+        None => "Try again in a little while.".into(),
+    }
+}
+
+fn detail_words(d: &str) -> String {
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!(": {d}")
+    }
+}

@@ -1,0 +1,4 @@
+//! Tauri commands, one module per domain.
+
+pub mod connection;
+pub mod resources;

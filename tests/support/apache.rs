@@ -1,0 +1,136 @@
+//! Apache httpd 2.4 with mod_dav + mod_dav_fs on a loopback port, from tests/apache/httpd.conf.in.
+//! Started per test in its own temporary folder, stopped (SIGTERM) when dropped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const APACHE_BIN: &str = "/usr/sbin/apache2";
+
+pub struct Apache {
+    pub url: String,
+    pub dir: PathBuf,
+    child: Child,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("an ephemeral port on 127.0.0.1")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+impl Apache {
+    /// Starts Apache serving `files` (name, content) from its document root.
+    pub fn start(files: &[(&str, &str)]) -> Apache {
+        assert!(
+            Path::new(APACHE_BIN).exists(),
+            "Apache httpd is not installed ({APACHE_BIN} missing): the README's test command \
+             (scripts/test) installs it with apt-get install apache2"
+        );
+        let dir = std::env::temp_dir().join(format!(
+            "ifmatch-apache-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        for sub in ["data", "lock", "run"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        for (name, content) in files {
+            std::fs::write(dir.join("data").join(name), content).unwrap();
+        }
+        let root = is_root();
+        if root {
+            // Apache's children run as www-data: let them write the documents and the lock DB.
+            for sub in ["", "data", "lock", "run"] {
+                let _ = Command::new("chmod")
+                    .arg("-R")
+                    .arg("a+rwX")
+                    .arg(dir.join(sub))
+                    .status();
+            }
+        }
+        let template = include_str!("../apache/httpd.conf.in");
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let conf = template
+                .replace("@DIR@", dir.to_str().unwrap())
+                .replace("@PORT@", &port.to_string())
+                .replace(
+                    "@USER@",
+                    if root {
+                        "User www-data\nGroup www-data"
+                    } else {
+                        ""
+                    },
+                );
+            let conf_path = dir.join("httpd.conf");
+            std::fs::write(&conf_path, conf).unwrap();
+            let mut child = Command::new(APACHE_BIN)
+                .arg("-f")
+                .arg(&conf_path)
+                .arg("-DFOREGROUND")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("apache2 starts");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Apache {
+                        url: format!("http://127.0.0.1:{port}"),
+                        dir,
+                        child,
+                    };
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let out = child.wait_with_output().ok();
+            last_err = format!(
+                "{}\n{}",
+                out.map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                    .unwrap_or_default(),
+                std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+            );
+        }
+        panic!("Apache did not start: {last_err}");
+    }
+
+    /// The file as Apache has it on disk.
+    pub fn file(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.dir.join("data").join(name)).ok()
+    }
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
