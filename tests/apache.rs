@@ -18,17 +18,32 @@ async fn read_write_create_delete_and_stale_write() {
     let url = format!("{}/settings.json", apache.url);
 
     // Read: a strong digest ETag.
-    let Outcome::Fetched { doc, .. } = c.get(&url).await else { panic!("read failed") };
+    let Outcome::Fetched { doc, .. } = c.get(&url).await else {
+        panic!("read failed")
+    };
     assert_eq!(doc.text, SETTINGS);
-    let Some(Validator::Etag { tag: v1 }) = doc.validator.clone() else { panic!("{doc:?}") };
+    let Some(Validator::Etag { tag: v1 }) = doc.validator.clone() else {
+        panic!("{doc:?}")
+    };
     assert!(!v1.weak, "FileETag Digest gives strong tags: {v1}");
     // Revalidation: 304 from Apache, body from the cache.
-    assert!(matches!(c.get(&url).await, Outcome::Fetched { from_cache: true, .. }));
+    assert!(matches!(
+        c.get(&url).await,
+        Outcome::Fetched {
+            from_cache: true,
+            ..
+        }
+    ));
 
     // Conditional write: Apache answers 204 without an ETag, so the client GETs to learn it.
     let mine = SETTINGS.replace("light", "dark");
     let out = c.put(&url, &mine, Precondition::IfMatch(v1.clone())).await;
-    let Outcome::Saved { doc: Some(saved), validator_from: ValidatorSource::Refetch, .. } = out else {
+    let Outcome::Saved {
+        doc: Some(saved),
+        validator_from: ValidatorSource::Refetch,
+        ..
+    } = out
+    else {
         panic!("{out:?}")
     };
     assert_eq!(saved.text, mine);
@@ -38,8 +53,13 @@ async fn read_write_create_delete_and_stale_write() {
 
     // Stale write: refused with 412, the file keeps the first write.
     let theirs = SETTINGS.replace("50", "100");
-    let out = c.put(&url, &theirs, Precondition::IfMatch(v1.clone())).await;
-    assert!(matches!(out, Outcome::Conflict { status: 412, .. }), "{out:?}");
+    let out = c
+        .put(&url, &theirs, Precondition::IfMatch(v1.clone()))
+        .await;
+    assert!(
+        matches!(out, Outcome::Conflict { status: 412, .. }),
+        "{out:?}"
+    );
     assert_eq!(apache.file("settings.json").unwrap(), mine);
 
     // Create: If-None-Match: * makes a new file, and refuses to overwrite an existing one.
@@ -47,7 +67,10 @@ async fn read_write_create_delete_and_stale_write() {
     let out = c.create(&new_url, "{\"beta\": true}\n").await;
     assert!(matches!(out, Outcome::Saved { status: 201, .. }), "{out:?}");
     let again = c.create(&new_url, "{\"beta\": false}\n").await;
-    assert!(matches!(again, Outcome::Conflict { status: 412, .. }), "{again:?}");
+    assert!(
+        matches!(again, Outcome::Conflict { status: 412, .. }),
+        "{again:?}"
+    );
     assert_eq!(apache.file("flags.json").unwrap(), "{\"beta\": true}\n");
 
     // Delete: stale If-Match refused, current one accepted; then 404.

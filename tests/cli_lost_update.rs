@@ -26,14 +26,20 @@ impl DemoProcess {
             .read_line(&mut line)
             .unwrap();
         let url = line.trim().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "serve-demo printed {url:?}");
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "serve-demo printed {url:?}"
+        );
         DemoProcess { url, child }
     }
 }
 
 impl Drop for DemoProcess {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -71,10 +77,19 @@ fn lost_update_scenario(url: &str, server_text: impl Fn() -> String) {
     let read_a = ifmatch(&["get", "-i", url], None);
     let read_b = ifmatch(&["get", "-i", url], None);
     assert_eq!(read_a.status.code(), Some(0), "{}", stderr(&read_a));
-    let (head_a, body_a) = stdout(&read_a).split_once("\n\n").map(|(h, b)| (h.to_string(), b.to_string())).unwrap();
-    let (head_b, body_b) = stdout(&read_b).split_once("\n\n").map(|(h, b)| (h.to_string(), b.to_string())).unwrap();
+    let (head_a, body_a) = stdout(&read_a)
+        .split_once("\n\n")
+        .map(|(h, b)| (h.to_string(), b.to_string()))
+        .unwrap();
+    let (head_b, body_b) = stdout(&read_b)
+        .split_once("\n\n")
+        .map(|(h, b)| (h.to_string(), b.to_string()))
+        .unwrap();
     assert_eq!(head_a, head_b, "both read the same version");
-    let tag = head_a.strip_prefix("ETag: ").expect("an ETag line").to_string();
+    let tag = head_a
+        .strip_prefix("ETag: ")
+        .expect("an ETag line")
+        .to_string();
     assert!(body_a.contains("\"theme\": \"light\""), "{body_a}");
 
     // Writer A changes the theme and saves with If-Match.
@@ -82,14 +97,26 @@ fn lost_update_scenario(url: &str, server_text: impl Fn() -> String) {
     let a = ifmatch(&["put", url, "--if-match", &tag], Some(&mine));
     assert_eq!(a.status.code(), Some(0), "writer A: {}", stderr(&a));
     let new_tag = stdout(&a).trim().to_string();
-    assert!(!new_tag.is_empty() && new_tag != tag, "put prints the new validator: {new_tag:?}");
+    assert!(
+        !new_tag.is_empty() && new_tag != tag,
+        "put prints the new validator: {new_tag:?}"
+    );
 
     // Writer B, still holding the old validator, changes the page size: refused.
     let theirs = body_b.replace("50", "100");
     let b = ifmatch(&["put", url, "--if-match", &tag], Some(&theirs));
-    assert_eq!(b.status.code(), Some(3), "writer B must get the conflict code; stderr: {}", stderr(&b));
+    assert_eq!(
+        b.status.code(),
+        Some(3),
+        "writer B must get the conflict code; stderr: {}",
+        stderr(&b)
+    );
     assert!(stderr(&b).contains("Conflict (412)"), "{}", stderr(&b));
-    assert!(stderr(&b).contains("nothing was overwritten"), "{}", stderr(&b));
+    assert!(
+        stderr(&b).contains("nothing was overwritten"),
+        "{}",
+        stderr(&b)
+    );
 
     // The server still holds A's change, not B's.
     let now = server_text();
@@ -156,7 +183,11 @@ fn exit_codes_and_messages() {
     assert!(stderr(&o).contains("Gone (410)"));
 
     // 6: nothing listening.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let o = ifmatch(&["get", &format!("http://127.0.0.1:{port}/x")], None);
     assert_eq!(o.status.code(), Some(6));
     assert!(stderr(&o).contains("Could not reach the server"));
@@ -177,8 +208,13 @@ fn token_from_environment_and_trail_without_secrets() {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        DemoProcess { url: line.trim().to_string(), child }
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        DemoProcess {
+            url: line.trim().to_string(),
+            child,
+        }
     };
     let url = format!("{}/settings", demo.url);
     let o = ifmatch(&["get", &url], None);

@@ -30,31 +30,65 @@ async fn etag_header_spelled_differently_and_unquoted_is_echoed_byte_for_byte() 
     let url = format!("{}/labels/1", s.url);
     let got = c.get(&url).await;
     let doc = doc_of(&got);
-    let Some(Validator::Etag { tag }) = &doc.validator else { panic!("{doc:?}") };
+    let Some(Validator::Etag { tag }) = &doc.validator else {
+        panic!("{doc:?}")
+    };
     assert!(!tag.quoted && tag.opaque == "abc123");
-    assert!(doc.warnings.iter().any(|w| w.contains("no double quotes")), "{:?}", doc.warnings);
-    let out = c.put(&url, DOC, doc.validator.clone().unwrap().precondition()).await;
-    assert!(matches!(out, Outcome::Saved { validator_from: ValidatorSource::Response, .. }), "{out:?}");
+    assert!(
+        doc.warnings.iter().any(|w| w.contains("no double quotes")),
+        "{:?}",
+        doc.warnings
+    );
+    let out = c
+        .put(&url, DOC, doc.validator.clone().unwrap().precondition())
+        .await;
+    assert!(
+        matches!(
+            out,
+            Outcome::Saved {
+                validator_from: ValidatorSource::Response,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     let seen = s.seen();
     assert_eq!(seen[1].method, "PUT");
-    assert_eq!(seen[1].header("if-match"), Some("abc123"), "sent back exactly as received");
+    assert_eq!(
+        seen[1].header("if-match"),
+        Some("abc123"),
+        "sent back exactly as received"
+    );
 }
 
 #[tokio::test]
 async fn weak_etag_warns_and_a_refused_write_explains_why() {
     let s = RawServer::start(vec![
         Reply::json(&["ETag: W/\"5-abc\""], DOC),
-        Reply::new("412 Precondition Failed", &["Content-Type: text/plain"], "precondition failed"),
+        Reply::new(
+            "412 Precondition Failed",
+            &["Content-Type: text/plain"],
+            "precondition failed",
+        ),
     ])
     .await;
     let c = client();
     let url = format!("{}/x", s.url);
     let got = c.get(&url).await;
     let doc = doc_of(&got);
-    assert!(doc.warnings.iter().any(|w| w.contains("weak")), "{:?}", doc.warnings);
-    let out = c.put(&url, DOC, doc.validator.clone().unwrap().precondition()).await;
+    assert!(
+        doc.warnings.iter().any(|w| w.contains("weak")),
+        "{:?}",
+        doc.warnings
+    );
+    let out = c
+        .put(&url, DOC, doc.validator.clone().unwrap().precondition())
+        .await;
     match &out {
-        Outcome::Conflict { status: 412, hint: Some(h) } => assert!(h.contains("weak"), "{h}"),
+        Outcome::Conflict {
+            status: 412,
+            hint: Some(h),
+        } => assert!(h.contains("weak"), "{h}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(s.seen()[1].header("If-Match"), Some("W/\"5-abc\""));
@@ -63,7 +97,13 @@ async fn weak_etag_warns_and_a_refused_write_explains_why() {
 #[tokio::test]
 async fn garbled_etag_is_ignored_with_a_warning_and_last_modified_is_used() {
     let s = RawServer::start(vec![
-        Reply::json(&["ETag: \"unterminated", "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT"], DOC),
+        Reply::json(
+            &[
+                "ETag: \"unterminated",
+                "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT",
+            ],
+            DOC,
+        ),
         Reply::new("204 No Content", &[], ""),
         Reply::json(&["Last-Modified: Sun, 06 Nov 1994 08:49:38 GMT"], DOC),
     ])
@@ -72,13 +112,37 @@ async fn garbled_etag_is_ignored_with_a_warning_and_last_modified_is_used() {
     let url = format!("{}/x", s.url);
     let got = c.get(&url).await;
     let doc = doc_of(&got);
-    assert!(matches!(&doc.validator, Some(Validator::LastModified { raw }) if raw.ends_with("08:49:37 GMT")));
-    assert!(doc.warnings.iter().any(|w| w.contains("not an entity tag")), "{:?}", doc.warnings);
-    assert!(doc.warnings.iter().any(|w| w.contains("one-second")), "{:?}", doc.warnings);
-    let out = c.put(&url, DOC, doc.validator.clone().unwrap().precondition()).await;
-    assert!(matches!(out, Outcome::Saved { validator_from: ValidatorSource::Refetch, .. }), "{out:?}");
+    assert!(
+        matches!(&doc.validator, Some(Validator::LastModified { raw }) if raw.ends_with("08:49:37 GMT"))
+    );
+    assert!(
+        doc.warnings.iter().any(|w| w.contains("not an entity tag")),
+        "{:?}",
+        doc.warnings
+    );
+    assert!(
+        doc.warnings.iter().any(|w| w.contains("one-second")),
+        "{:?}",
+        doc.warnings
+    );
+    let out = c
+        .put(&url, DOC, doc.validator.clone().unwrap().precondition())
+        .await;
+    assert!(
+        matches!(
+            out,
+            Outcome::Saved {
+                validator_from: ValidatorSource::Refetch,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     let seen = s.seen();
-    assert_eq!(seen[1].header("If-Unmodified-Since"), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+    assert_eq!(
+        seen[1].header("If-Unmodified-Since"),
+        Some("Sun, 06 Nov 1994 08:49:37 GMT")
+    );
     assert_eq!(seen[1].header("If-Match"), None);
 }
 
@@ -90,9 +154,19 @@ async fn write_answer_without_validator_is_completed_by_a_get() {
     ])
     .await;
     let c = client();
-    let out = c.put(&format!("{}/x", s.url), DOC, Precondition::IfMatch(ifmatch_engine::EntityTag::strong("v1"))).await;
+    let out = c
+        .put(
+            &format!("{}/x", s.url),
+            DOC,
+            Precondition::IfMatch(ifmatch_engine::EntityTag::strong("v1")),
+        )
+        .await;
     match out {
-        Outcome::Saved { validator_from: ValidatorSource::Refetch, doc: Some(d), .. } => {
+        Outcome::Saved {
+            validator_from: ValidatorSource::Refetch,
+            doc: Some(d),
+            ..
+        } => {
             assert_eq!(d.validator.unwrap().etag().unwrap().raw, "\"v2\"")
         }
         other => panic!("{other:?}"),
@@ -109,7 +183,13 @@ async fn write_acknowledged_but_server_holds_something_else() {
         Reply::json(&["ETag: \"v3\""], other),
     ])
     .await;
-    let out = client().put(&format!("{}/x", s.url), DOC, Precondition::IfMatch(ifmatch_engine::EntityTag::strong("v1"))).await;
+    let out = client()
+        .put(
+            &format!("{}/x", s.url),
+            DOC,
+            Precondition::IfMatch(ifmatch_engine::EntityTag::strong("v1")),
+        )
+        .await;
     match &out {
         Outcome::SavedThenChanged { current, .. } => assert!(current.text.contains("Someone else")),
         other => panic!("{other:?}"),
@@ -125,8 +205,20 @@ async fn half_written_read_after_a_write_is_retried_before_it_is_believed() {
         Reply::json(&["ETag: \"v2\""], DOC),
     ])
     .await;
-    let out = client().put(&format!("{}/x", s.url), DOC, Precondition::IfNoneMatchAny).await;
-    assert!(matches!(out, Outcome::Saved { status: 201, validator_from: ValidatorSource::Refetch, .. }), "{out:?}");
+    let out = client()
+        .put(&format!("{}/x", s.url), DOC, Precondition::IfNoneMatchAny)
+        .await;
+    assert!(
+        matches!(
+            out,
+            Outcome::Saved {
+                status: 201,
+                validator_from: ValidatorSource::Refetch,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     assert_eq!(s.seen().len(), 3);
 }
 
@@ -136,7 +228,11 @@ async fn no_validator_at_all_is_said() {
     let got = client().get(&format!("{}/x", s.url)).await;
     let doc = doc_of(&got);
     assert!(doc.validator.is_none());
-    assert!(doc.warnings.iter().any(|w| w.contains("no validator")), "{:?}", doc.warnings);
+    assert!(
+        doc.warnings.iter().any(|w| w.contains("no validator")),
+        "{:?}",
+        doc.warnings
+    );
 }
 
 #[tokio::test]
@@ -153,20 +249,38 @@ async fn body_cut_off_mid_answer_is_a_network_failure_after_sending() {
 async fn redirects_never_carry_credentials_to_another_origin() {
     let b = RawServer::start(vec![Reply::json(&["ETag: \"b\""], DOC)]).await;
     let a = RawServer::start(vec![
-        Reply::new("307 Temporary Redirect", &[&format!("Location: {}/moved", b.url)], ""),
+        Reply::new(
+            "307 Temporary Redirect",
+            &[&format!("Location: {}/moved", b.url)],
+            "",
+        ),
         Reply::new("308 Permanent Redirect", &["Location: /same-origin"], ""),
         Reply::json(&["ETag: \"a\""], DOC),
     ])
     .await;
-    let c = Client::new(ClientConfig::default(), Auth::Bearer(Secret::new("tok-SECRET"))).unwrap();
+    let c = Client::new(
+        ClientConfig::default(),
+        Auth::Bearer(Secret::new("tok-SECRET")),
+    )
+    .unwrap();
     assert!(c.get(&format!("{}/x", a.url)).await.is_success());
-    assert_eq!(a.seen()[0].header("authorization"), Some("Bearer tok-SECRET"));
+    assert_eq!(
+        a.seen()[0].header("authorization"),
+        Some("Bearer tok-SECRET")
+    );
     assert_eq!(b.seen()[0].path, "/moved");
-    assert_eq!(b.seen()[0].header("authorization"), None, "credentials stayed home");
+    assert_eq!(
+        b.seen()[0].header("authorization"),
+        None,
+        "credentials stayed home"
+    );
     // A same-origin redirect keeps them.
     assert!(c.get(&format!("{}/y", a.url)).await.is_success());
     assert_eq!(a.seen()[2].path, "/same-origin");
-    assert_eq!(a.seen()[2].header("authorization"), Some("Bearer tok-SECRET"));
+    assert_eq!(
+        a.seen()[2].header("authorization"),
+        Some("Bearer tok-SECRET")
+    );
     let trail = c.trail().to_json();
     assert!(!trail.contains("tok-SECRET"));
     assert!(trail.contains("credentials not sent"), "{trail}");
@@ -174,10 +288,20 @@ async fn redirects_never_carry_credentials_to_another_origin() {
 
 #[tokio::test]
 async fn a_write_redirected_with_301_is_reported_not_followed() {
-    let s = RawServer::start(vec![Reply::new("301 Moved Permanently", &["Location: /v2/x"], "")]).await;
-    let out = client().put(&format!("{}/x", s.url), DOC, Precondition::IfNoneMatchAny).await;
+    let s = RawServer::start(vec![Reply::new(
+        "301 Moved Permanently",
+        &["Location: /v2/x"],
+        "",
+    )])
+    .await;
+    let out = client()
+        .put(&format!("{}/x", s.url), DOC, Precondition::IfNoneMatchAny)
+        .await;
     match &out {
-        Outcome::HttpError { status: 301, detail } => assert!(detail.contains("/v2/x"), "{detail}"),
+        Outcome::HttpError {
+            status: 301,
+            detail,
+        } => assert!(detail.contains("/v2/x"), "{detail}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(s.seen().len(), 1);
@@ -187,13 +311,26 @@ async fn a_write_redirected_with_301_is_reported_not_followed() {
 async fn a_307_on_a_write_keeps_method_body_and_precondition() {
     let s = RawServer::start(vec![
         Reply::new("307 Temporary Redirect", &["Location: /v2/x"], ""),
-        Reply::new("200 OK", &["ETag: \"n\"", "Content-Type: application/json"], DOC),
+        Reply::new(
+            "200 OK",
+            &["ETag: \"n\"", "Content-Type: application/json"],
+            DOC,
+        ),
     ])
     .await;
-    let out = client().put(&format!("{}/x", s.url), DOC, Precondition::IfMatch(ifmatch_engine::EntityTag::strong("o"))).await;
+    let out = client()
+        .put(
+            &format!("{}/x", s.url),
+            DOC,
+            Precondition::IfMatch(ifmatch_engine::EntityTag::strong("o")),
+        )
+        .await;
     assert!(out.is_success(), "{out:?}");
     let second = &s.seen()[1];
-    assert_eq!((second.method.as_str(), second.path.as_str()), ("PUT", "/v2/x"));
+    assert_eq!(
+        (second.method.as_str(), second.path.as_str()),
+        ("PUT", "/v2/x")
+    );
     assert_eq!(second.header("If-Match"), Some("\"o\""));
     assert_eq!(second.body, DOC.as_bytes());
 }
@@ -207,9 +344,34 @@ async fn server_conflict_409_is_a_conflict_only_when_the_dialect_says_so() {
     ])
     .await;
     let url = format!("{}/db/doc", s.url);
-    let plain = client().put(&url, DOC, Precondition::IfMatch(ifmatch_engine::EntityTag::strong("1-a"))).await;
-    assert!(matches!(&plain, Outcome::HttpError { status: 409, detail } if detail.contains("update conflict")), "{plain:?}");
-    let couch = Client::new(ClientConfig { conflict_statuses: vec![412, 409], ..Default::default() }, Auth::None).unwrap();
-    let out = couch.put(&url, DOC, Precondition::IfMatch(ifmatch_engine::EntityTag::strong("1-a"))).await;
-    assert!(matches!(out, Outcome::Conflict { status: 409, .. }), "{out:?}");
+    let plain = client()
+        .put(
+            &url,
+            DOC,
+            Precondition::IfMatch(ifmatch_engine::EntityTag::strong("1-a")),
+        )
+        .await;
+    assert!(
+        matches!(&plain, Outcome::HttpError { status: 409, detail } if detail.contains("update conflict")),
+        "{plain:?}"
+    );
+    let couch = Client::new(
+        ClientConfig {
+            conflict_statuses: vec![412, 409],
+            ..Default::default()
+        },
+        Auth::None,
+    )
+    .unwrap();
+    let out = couch
+        .put(
+            &url,
+            DOC,
+            Precondition::IfMatch(ifmatch_engine::EntityTag::strong("1-a")),
+        )
+        .await;
+    assert!(
+        matches!(out, Outcome::Conflict { status: 409, .. }),
+        "{out:?}"
+    );
 }
