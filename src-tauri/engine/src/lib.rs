@@ -3,7 +3,9 @@
 //! - `etag`, `precondition`: RFC 9110 §8.8.3 and §13 (entity tags, comparison, evaluation order).
 //! - `client`: conditional HTTP over reqwest, one typed `outcome::Outcome` per operation.
 //! - `trail`: the redacted record of every request.
-//! - `patch`: applying RFC 7396 merge patches.
+//! - `json`: JSON as text: a validating tape of spans, the canonical pretty printer.
+//! - `merge`: the three-way JSON merge, resolutions, patches from base to result, display diffs.
+//! - `patch`: applying RFC 7396 merge patches and RFC 6902 JSON patches.
 //! - `demo`: the built-in demo server.
 //!
 //! This crate never depends on tauri: the desktop shell is a thin layer over it.
@@ -11,6 +13,8 @@
 pub mod client;
 pub mod demo;
 pub mod etag;
+pub mod json;
+pub mod merge;
 pub mod outcome;
 pub mod patch;
 pub mod precondition;

@@ -1,9 +1,14 @@
-//! Applying patch documents: JSON Merge Patch (RFC 7396).
+//! Applying patch documents: JSON Merge Patch (RFC 7396) and JSON Patch (RFC 6902).
 //!
 //! Owns: the reference behaviour the demo server uses for `PATCH` with
-//! `application/merge-patch+json`. Key order is kept (serde_json `preserve_order`): existing
+//! `application/merge-patch+json` and `application/json-patch+json`, and what the tests check the
+//! merge's generated patches against. Key order is kept (serde_json `preserve_order`): existing
 //! members stay where they are, new members are appended.
+//!
+//! Must never: leave a document half-patched. A JSON Patch applies to a copy and replaces the
+//! target only when every operation succeeded (RFC 6902 §5).
 
+use crate::json::pointer_tokens;
 use serde_json::Value;
 
 /// RFC 7396 §2 MergePatch(Target, Patch).
@@ -24,6 +29,183 @@ pub fn apply_merge_patch(target: &mut Value, patch: &Value) {
         } else {
             apply_merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonPatchError {
+    #[error("the patch must be a JSON array of operations")]
+    NotAnArray,
+    #[error("operation {index}: {message}")]
+    Op { index: usize, message: String },
+    #[error("operation {index}: test failed: the value at {path:?} is not the expected one (the document changed)")]
+    TestFailed { index: usize, path: String },
+}
+
+/// RFC 6902: applies every operation or none.
+pub fn apply_json_patch(target: &mut Value, patch: &Value) -> Result<(), JsonPatchError> {
+    let Value::Array(ops) = patch else {
+        return Err(JsonPatchError::NotAnArray);
+    };
+    let mut doc = target.clone();
+    for (index, op) in ops.iter().enumerate() {
+        let fail = |message: &str| JsonPatchError::Op {
+            index,
+            message: message.to_string(),
+        };
+        let Value::Object(o) = op else {
+            return Err(fail("an operation must be an object"));
+        };
+        let name = o
+            .get("op")
+            .and_then(Value::as_str)
+            .ok_or_else(|| fail("missing \"op\""))?;
+        let path = o
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| fail("missing \"path\""))?;
+        let tokens = pointer_tokens(path).ok_or_else(|| fail("\"path\" is not a JSON pointer"))?;
+        let value = || {
+            o.get("value")
+                .cloned()
+                .ok_or_else(|| fail("missing \"value\""))
+        };
+        let from = || -> Result<Vec<String>, JsonPatchError> {
+            let f = o
+                .get("from")
+                .and_then(Value::as_str)
+                .ok_or_else(|| fail("missing \"from\""))?;
+            pointer_tokens(f).ok_or_else(|| fail("\"from\" is not a JSON pointer"))
+        };
+        match name {
+            "add" => add(&mut doc, &tokens, value()?).map_err(|m| fail(&m))?,
+            "remove" => {
+                remove(&mut doc, &tokens).map_err(|m| fail(&m))?;
+            }
+            "replace" => {
+                let v = value()?;
+                let slot = get_mut(&mut doc, &tokens)
+                    .ok_or_else(|| fail("no value at \"path\" to replace"))?;
+                *slot = v;
+            }
+            "move" => {
+                let f = from()?;
+                if tokens.len() > f.len() && tokens[..f.len()] == f[..] {
+                    return Err(fail("cannot move a value into one of its own children"));
+                }
+                let v = remove(&mut doc, &f).map_err(|m| fail(&m))?;
+                add(&mut doc, &tokens, v).map_err(|m| fail(&m))?;
+            }
+            "copy" => {
+                let f = from()?;
+                let v = get_mut(&mut doc, &f)
+                    .ok_or_else(|| fail("no value at \"from\""))?
+                    .clone();
+                add(&mut doc, &tokens, v).map_err(|m| fail(&m))?;
+            }
+            "test" => {
+                let want = value()?;
+                let ok = get_mut(&mut doc, &tokens).is_some_and(|have| json_equal(have, &want));
+                if !ok {
+                    return Err(JsonPatchError::TestFailed {
+                        index,
+                        path: path.to_string(),
+                    });
+                }
+            }
+            other => return Err(fail(&format!("unknown operation {other:?}"))),
+        }
+    }
+    *target = doc;
+    Ok(())
+}
+
+/// JSON equality as RFC 6902 §4.6 defines it: numbers by value, objects regardless of order.
+pub fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x.to_string() == y.to_string()
+                || matches!((x.to_string().parse::<f64>(), y.to_string().parse::<f64>()), (Ok(p), Ok(q)) if p == q)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_equal(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn array_index(token: &str, len: usize, allow_end: bool) -> Result<usize, String> {
+    if allow_end && token == "-" {
+        return Ok(len);
+    }
+    let valid = !token.is_empty()
+        && token.bytes().all(|b| b.is_ascii_digit())
+        && (token == "0" || !token.starts_with('0'));
+    let i: usize = if valid {
+        token
+            .parse()
+            .map_err(|_| format!("array index {token:?} is too large"))?
+    } else {
+        return Err(format!("{token:?} is not an array index"));
+    };
+    if i > len || (!allow_end && i == len) {
+        return Err(format!("array index {i} is out of bounds (length {len})"));
+    }
+    Ok(i)
+}
+
+fn get_mut<'v>(doc: &'v mut Value, tokens: &[String]) -> Option<&'v mut Value> {
+    let mut cur = doc;
+    for t in tokens {
+        cur = match cur {
+            Value::Object(o) => o.get_mut(t)?,
+            Value::Array(a) => {
+                let i = array_index(t, a.len(), false).ok()?;
+                &mut a[i]
+            }
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn add(doc: &mut Value, tokens: &[String], v: Value) -> Result<(), String> {
+    let Some((last, parent)) = tokens.split_last() else {
+        *doc = v;
+        return Ok(());
+    };
+    match get_mut(doc, parent).ok_or("the parent of \"path\" does not exist")? {
+        Value::Object(o) => {
+            o.insert(last.clone(), v);
+            Ok(())
+        }
+        Value::Array(a) => {
+            let i = array_index(last, a.len(), true)?;
+            a.insert(i, v);
+            Ok(())
+        }
+        _ => Err("the parent of \"path\" is not an object or an array".into()),
+    }
+}
+
+fn remove(doc: &mut Value, tokens: &[String]) -> Result<Value, String> {
+    let Some((last, parent)) = tokens.split_last() else {
+        return Err("cannot remove the whole document".into());
+    };
+    match get_mut(doc, parent).ok_or("the parent of \"path\" does not exist")? {
+        Value::Object(o) => o
+            .shift_remove(last)
+            .ok_or_else(|| format!("no member {last:?} to remove")),
+        Value::Array(a) => {
+            let i = array_index(last, a.len(), false)?;
+            Ok(a.remove(i))
+        }
+        _ => Err("the parent of \"path\" is not an object or an array".into()),
     }
 }
 

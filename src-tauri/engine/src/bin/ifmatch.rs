@@ -98,6 +98,32 @@ enum Cmd {
         #[arg(long, conflicts_with = "if_match")]
         force: bool,
     },
+    /// Three-way merge of JSON files: BASE (the common ancestor), MINE, THEIRS.
+    ///
+    /// Writes the merged document (canonical pretty form). Exit 0 when clean, 1 when conflicts
+    /// remain (the output then marks them with <<<<<<< mine / ||||||| base / ======= /
+    /// >>>>>>> theirs and is deliberately not JSON), 2 on bad input.
+    Merge {
+        base: PathBuf,
+        mine: PathBuf,
+        theirs: PathBuf,
+        /// Write the result here instead of stdout (atomically; may be MINE, as a git merge driver does).
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Print {"merged", "conflicts", "stats", "positional_arrays"} as JSON; "merged" shows
+        /// each unresolved conflict with its base value.
+        #[arg(long)]
+        json: bool,
+        /// Resolve every conflict to this side (like git merge-file --ours / --theirs); exit 0.
+        #[arg(long, value_name = "SIDE")]
+        prefer: Option<PreferSide>,
+        /// Identity key(s) for arrays of objects, tried in order (default: id, _id, key, name, uid).
+        #[arg(long = "id-key", value_name = "KEY")]
+        id_key: Vec<String>,
+        /// Also write the conflict view's display data (texts, line diffs, conflict line ranges) as JSON.
+        #[arg(long, value_name = "FILE")]
+        display: Option<PathBuf>,
+    },
     /// Start the built-in demo server and print its URL; runs until interrupted.
     ServeDemo {
         /// Port on 127.0.0.1 (0: any free port).
@@ -110,6 +136,12 @@ enum Cmd {
         #[arg(long, value_name = "VAR")]
         token_env: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PreferSide {
+    Mine,
+    Theirs,
 }
 
 fn auth_from_env() -> Auth {
@@ -336,6 +368,23 @@ async fn run(cli: &Cli, client: &Client) -> i32 {
             };
             report(&client.delete(url, pre).await)
         }
+        Cmd::Merge {
+            base,
+            mine,
+            theirs,
+            output,
+            json,
+            prefer,
+            id_key,
+            display,
+        } => merge_files(
+            [base, mine, theirs],
+            output.as_deref(),
+            *json,
+            *prefer,
+            id_key,
+            display.as_deref(),
+        ),
         Cmd::ServeDemo {
             port,
             allow_unconditional,
@@ -371,6 +420,154 @@ async fn run(cli: &Cli, client: &Client) -> i32 {
             server.stop().await;
             exit::OK
         }
+    }
+}
+
+/// Exit codes of `ifmatch merge` (git merge-file's convention).
+mod merge_exit {
+    pub const CLEAN: i32 = 0;
+    pub const CONFLICTS: i32 = 1;
+    pub const BAD_INPUT: i32 = 2;
+}
+
+fn merge_files(
+    paths: [&PathBuf; 3],
+    output: Option<&std::path::Path>,
+    json: bool,
+    prefer: Option<PreferSide>,
+    id_keys: &[String],
+    display: Option<&std::path::Path>,
+) -> i32 {
+    use ifmatch_engine::json::Doc;
+    use ifmatch_engine::merge::{self, Fill};
+    // Read, then parse, the three inputs concurrently.
+    let texts: Vec<Result<String, String>> = std::thread::scope(|s| {
+        let jobs: Vec<_> = paths
+            .iter()
+            .map(|p| {
+                s.spawn(move || {
+                    std::fs::read_to_string(p)
+                        .map_err(|e| format!("cannot read {}: {e}", p.display()))
+                })
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| j.join().expect("reader thread"))
+            .collect()
+    });
+    let mut ok_texts = Vec::with_capacity(3);
+    for t in texts {
+        match t {
+            Ok(t) => ok_texts.push(t),
+            Err(e) => fail(merge_exit::BAD_INPUT, &e),
+        }
+    }
+    let docs: Vec<Result<Doc, String>> = std::thread::scope(|s| {
+        let jobs: Vec<_> = ok_texts
+            .iter()
+            .zip(paths)
+            .map(|(t, p)| {
+                s.spawn(move || {
+                    Doc::parse(t).map_err(|e| format!("{} is not valid JSON: {e}", p.display()))
+                })
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| j.join().expect("parser thread"))
+            .collect()
+    });
+    let mut parsed = Vec::with_capacity(3);
+    for d in docs {
+        match d {
+            Ok(d) => parsed.push(d),
+            Err(e) => fail(merge_exit::BAD_INPUT, &e),
+        }
+    }
+    let [b, m, t]: [Doc; 3] = parsed
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("three documents"));
+    let mut opts = merge::Options::default();
+    if !id_keys.is_empty() {
+        opts.id_keys = id_keys.to_vec();
+    }
+    let result = merge::three_way(&b, &m, &t, &opts);
+    let fill = match (prefer, json, result.is_clean()) {
+        (Some(PreferSide::Mine), _, _) => Fill::Mine,
+        (Some(PreferSide::Theirs), _, _) => Fill::Theirs,
+        (None, false, false) => Fill::Markers,
+        _ => Fill::Base,
+    };
+    let merged = result
+        .render(fill)
+        .expect("a fill without resolutions always renders");
+    let text = if json {
+        result.report_json(&merged)
+    } else {
+        merged
+    };
+    if let Some(d) = display {
+        let data = merge::display::display(&b, &m, &t, &result);
+        let js = serde_json::to_string(&data).expect("display data serialises");
+        if let Err(e) = std::fs::write(d, js) {
+            fail(
+                merge_exit::BAD_INPUT,
+                &format!("cannot write {}: {e}", d.display()),
+            );
+        }
+    }
+    match output {
+        Some(p) => {
+            // Atomic: a crash never leaves a half-written result (the output may be MINE itself).
+            let tmp = p.with_extension(format!("ifmatch-{}.tmp", std::process::id()));
+            if let Err(e) = std::fs::write(&tmp, &text).and_then(|_| std::fs::rename(&tmp, p)) {
+                let _ = std::fs::remove_file(&tmp);
+                fail(
+                    merge_exit::BAD_INPUT,
+                    &format!("cannot write {}: {e}", p.display()),
+                );
+            }
+        }
+        None => {
+            let mut so = std::io::stdout().lock();
+            let _ = so.write_all(text.as_bytes());
+            let _ = so.flush();
+        }
+    }
+    let s = &result.stats;
+    if !result.is_clean() {
+        eprintln!(
+            "ifmatch: {} conflict(s) ({} change(s) from mine and {} from theirs merged cleanly){}",
+            s.conflicts,
+            s.from_mine,
+            s.from_theirs,
+            match prefer {
+                Some(PreferSide::Mine) => ": resolved to mine",
+                Some(PreferSide::Theirs) => ": resolved to theirs",
+                None => "",
+            }
+        );
+        for c in &result.conflicts {
+            eprintln!(
+                "  {} {}",
+                c.kind.as_str(),
+                if c.pointer.is_empty() {
+                    "(whole document)"
+                } else {
+                    &c.pointer
+                }
+            );
+        }
+    }
+    if !result.positional_arrays.is_empty() {
+        eprintln!(
+            "ifmatch: warning: merged by position (no identity key such as \"id\"): {}",
+            result.positional_arrays.join(", ")
+        );
+    }
+    if result.is_clean() || prefer.is_some() {
+        merge_exit::CLEAN
+    } else {
+        merge_exit::CONFLICTS
     }
 }
 

@@ -1,0 +1,696 @@
+//! A validating JSON scanner that records the document's structure as a flat "tape" of byte
+//! spans instead of building owned values.
+//!
+//! Why: the three-way merge must open a 50 MB conflict at once. Building `serde_json::Value`s for
+//! three such documents costs more than a whole line-based `git merge-file`. The tape costs one
+//! pass per document (the three run in parallel), borrows the text, keeps every number's and
+//! string's exact spelling, and lets the merge skip subtrees whose bytes are identical.
+//!
+//! Owns: RFC 8259 validation (strict: no trailing commas, no comments, no leading zeros, no
+//! unescaped control characters, valid UTF-8 via `&str`), duplicate-key detection (an error
+//! naming the key and where, never a silent pick), a nesting limit.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+
+/// The deepest nesting accepted (the merge and the printer recurse once per level).
+pub const MAX_DEPTH: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "boolean",
+            Kind::Number => "number",
+            Kind::String => "string",
+            Kind::Array => "array",
+            Kind::Object => "object",
+        }
+    }
+}
+
+/// One value on the tape. Children of a container at index `i` start at `i + 1` and are chained
+/// by `next`; `next` of the container itself is the index after its whole subtree.
+#[derive(Debug, Clone, Copy)]
+pub struct Node {
+    pub start: u32,
+    pub end: u32,
+    pub next: u32,
+    /// For a member of an object: the key's span including the quotes.
+    pub key_start: u32,
+    pub key_end: u32,
+    pub kind: Kind,
+    /// The member's key contains a backslash escape.
+    pub key_escaped: bool,
+    /// The string value contains a backslash escape.
+    pub value_escaped: bool,
+}
+
+/// Why a text is not a usable JSON document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.message, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// A parsed document: the text and its tape (index 0 is the root).
+#[derive(Debug)]
+pub struct Doc<'a> {
+    pub text: &'a str,
+    pub nodes: Vec<Node>,
+}
+
+impl<'a> Doc<'a> {
+    pub fn parse(text: &'a str) -> Result<Doc<'a>, JsonError> {
+        Parser::new(text).run()
+    }
+
+    pub fn root(&self) -> usize {
+        0
+    }
+
+    pub fn node(&self, i: usize) -> &Node {
+        &self.nodes[i]
+    }
+
+    /// The exact source text of a value.
+    pub fn span(&self, i: usize) -> &'a str {
+        let n = &self.nodes[i];
+        &self.text[n.start as usize..n.end as usize]
+    }
+
+    pub fn kind(&self, i: usize) -> Kind {
+        self.nodes[i].kind
+    }
+
+    /// The raw key text of member `i`, quotes included.
+    pub fn raw_key(&self, i: usize) -> &'a str {
+        let n = &self.nodes[i];
+        &self.text[n.key_start as usize..n.key_end as usize]
+    }
+
+    /// The decoded key of member `i`.
+    pub fn key(&self, i: usize) -> Cow<'a, str> {
+        let raw = self.raw_key(i);
+        if self.nodes[i].key_escaped {
+            Cow::Owned(unescape(&raw[1..raw.len() - 1]))
+        } else {
+            Cow::Borrowed(&raw[1..raw.len() - 1])
+        }
+    }
+
+    /// The children of a container (members of an object, elements of an array).
+    pub fn children(&self, i: usize) -> Children<'_, 'a> {
+        let n = &self.nodes[i];
+        let end = n.next as usize;
+        let first = if matches!(n.kind, Kind::Array | Kind::Object) && i + 1 < end {
+            i + 1
+        } else {
+            end
+        };
+        Children {
+            doc: self,
+            at: first,
+            end,
+        }
+    }
+
+    /// The member of object `i` with the given decoded key.
+    pub fn member(&self, i: usize, key: &str) -> Option<usize> {
+        self.children(i).find(|&c| self.key(c) == key)
+    }
+
+    /// The 0-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+    }
+}
+
+pub struct Children<'d, 'a> {
+    doc: &'d Doc<'a>,
+    at: usize,
+    end: usize,
+}
+
+impl Iterator for Children<'_, '_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        if self.at >= self.end {
+            return None;
+        }
+        let i = self.at;
+        self.at = self.doc.nodes[i].next as usize;
+        Some(i)
+    }
+}
+
+/// Decodes the inside of a JSON string literal (already validated).
+pub fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                let hi = u32::from_str_radix(&hex, 16).unwrap_or(0xfffd);
+                if (0xd800..0xdc00).contains(&hi) {
+                    let rest = chars.as_str();
+                    if rest.starts_with("\\u") {
+                        let lo = u32::from_str_radix(&rest[2..6], 16).unwrap_or(0);
+                        if (0xdc00..0xe000).contains(&lo) {
+                            chars = rest[6..].chars();
+                            let cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+                            out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
+                            continue;
+                        }
+                    }
+                    out.push('\u{fffd}');
+                } else {
+                    out.push(char::from_u32(hi).unwrap_or('\u{fffd}'));
+                }
+            }
+            Some(other) => out.push(other), // \" \\ \/
+            None => {}
+        }
+    }
+    out
+}
+
+struct Frame {
+    node: usize,
+    is_object: bool,
+    /// The last child pushed (to chain `next`).
+    last_child: Option<usize>,
+    /// Keys seen so far, for duplicate detection (raw spans; decoded when escaped).
+    keys: Vec<(u32, u32, bool)>,
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    nodes: Vec<Node>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Self {
+        Parser {
+            text,
+            b: text.as_bytes(),
+            pos: 0,
+            // A pretty-printed document has about one value per 25 bytes.
+            nodes: Vec::with_capacity(text.len() / 24 + 4),
+        }
+    }
+
+    fn err(&self, at: usize, message: impl Into<String>) -> JsonError {
+        let at = at.min(self.b.len());
+        let before = &self.b[..at];
+        let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
+        let column = self.text[line_start..at].chars().count() + 1;
+        JsonError {
+            message: message.into(),
+            line,
+            column,
+        }
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(&c) = self.b.get(self.pos) {
+            if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn run(mut self) -> Result<Doc<'a>, JsonError> {
+        // Allow a UTF-8 byte order mark, as many editors write one.
+        if self.text.starts_with('\u{feff}') {
+            self.pos = 3;
+        }
+        self.skip_ws();
+        if self.pos >= self.b.len() {
+            return Err(self.err(self.pos, "the document is empty"));
+        }
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut pending_key: Option<(u32, u32, bool)> = None;
+        loop {
+            // Parse one value at self.pos.
+            self.skip_ws();
+            let start = self.pos;
+            let Some(&c) = self.b.get(start) else {
+                return Err(self.err(start, "unexpected end of the document: a value is missing"));
+            };
+            let (key_start, key_end, key_esc) = pending_key.take().unwrap_or((0, 0, false));
+            let idx = self.nodes.len();
+            if let Some(f) = stack.last_mut() {
+                if let Some(prev) = f.last_child {
+                    self.nodes[prev].next = idx as u32;
+                }
+                f.last_child = Some(idx);
+            }
+            let mut node = Node {
+                start: start as u32,
+                end: 0,
+                next: 0,
+                key_start,
+                key_end,
+                kind: Kind::Null,
+                key_escaped: key_esc,
+                value_escaped: false,
+            };
+            match c {
+                b'{' | b'[' => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(
+                            self.err(start, format!("nesting deeper than {MAX_DEPTH} levels"))
+                        );
+                    }
+                    node.kind = if c == b'{' { Kind::Object } else { Kind::Array };
+                    self.nodes.push(node);
+                    self.pos += 1;
+                    stack.push(Frame {
+                        node: idx,
+                        is_object: c == b'{',
+                        last_child: None,
+                        keys: Vec::new(),
+                    });
+                    self.skip_ws();
+                    let close = if c == b'{' { b'}' } else { b']' };
+                    if self.b.get(self.pos) == Some(&close) {
+                        // Empty container: closed below.
+                    } else {
+                        if c == b'{' {
+                            pending_key = Some(self.member_key(&mut stack)?);
+                        }
+                        continue;
+                    }
+                }
+                b'"' => {
+                    let esc = self.string()?;
+                    node.kind = Kind::String;
+                    node.value_escaped = esc;
+                    node.end = self.pos as u32;
+                    node.next = idx as u32 + 1;
+                    self.nodes.push(node);
+                }
+                b't' | b'f' | b'n' => {
+                    let lit: &[u8] = match c {
+                        b't' => b"true",
+                        b'f' => b"false",
+                        _ => b"null",
+                    };
+                    if !self.b[start..].starts_with(lit) {
+                        return Err(
+                            self.err(start, "unexpected word: expected true, false or null")
+                        );
+                    }
+                    self.pos += lit.len();
+                    node.kind = if c == b'n' { Kind::Null } else { Kind::Bool };
+                    node.end = self.pos as u32;
+                    node.next = idx as u32 + 1;
+                    self.nodes.push(node);
+                }
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                    node.kind = Kind::Number;
+                    node.end = self.pos as u32;
+                    node.next = idx as u32 + 1;
+                    self.nodes.push(node);
+                }
+                _ => {
+                    return Err(self.err(
+                        start,
+                        format!(
+                            "unexpected character {:?}: expected a value",
+                            self.char_at(start)
+                        ),
+                    ))
+                }
+            }
+            // After a value: close containers, or find the next sibling.
+            loop {
+                self.skip_ws();
+                let Some(frame) = stack.last() else {
+                    if self.pos < self.b.len() {
+                        return Err(
+                            self.err(self.pos, "unexpected text after the end of the document")
+                        );
+                    }
+                    return Ok(Doc {
+                        text: self.text,
+                        nodes: self.nodes,
+                    });
+                };
+                let close = if frame.is_object { b'}' } else { b']' };
+                match self.b.get(self.pos) {
+                    Some(&b',') => {
+                        self.pos += 1;
+                        self.skip_ws();
+                        if matches!(self.b.get(self.pos), Some(b'}') | Some(b']')) {
+                            return Err(
+                                self.err(self.pos, "trailing comma before the closing bracket")
+                            );
+                        }
+                        if frame.is_object {
+                            pending_key = Some(self.member_key(&mut stack)?);
+                        }
+                        break;
+                    }
+                    Some(&c) if c == close => {
+                        self.pos += 1;
+                        let frame = stack.pop().expect("checked above");
+                        let next = self.nodes.len() as u32;
+                        let n = &mut self.nodes[frame.node];
+                        n.end = self.pos as u32;
+                        n.next = next;
+                        if frame.is_object && frame.keys.len() > 1 {
+                            self.check_duplicates(&frame)?;
+                        }
+                    }
+                    Some(_) => {
+                        let what = if frame.is_object {
+                            "',' or '}'"
+                        } else {
+                            "',' or ']'"
+                        };
+                        return Err(self.err(
+                            self.pos,
+                            format!(
+                                "unexpected character {:?}: expected {what}",
+                                self.char_at(self.pos)
+                            ),
+                        ));
+                    }
+                    None => {
+                        return Err(self.err(
+                            self.pos,
+                            "unexpected end of the document: a bracket is not closed",
+                        ))
+                    }
+                }
+            }
+        }
+    }
+
+    fn char_at(&self, at: usize) -> char {
+        self.text[at..].chars().next().unwrap_or('?')
+    }
+
+    /// Parses `"key" :` and records the key for duplicate detection.
+    fn member_key(&mut self, stack: &mut [Frame]) -> Result<(u32, u32, bool), JsonError> {
+        self.skip_ws();
+        let ks = self.pos;
+        if self.b.get(ks) != Some(&b'"') {
+            return Err(self.err(ks, "expected a member name in double quotes"));
+        }
+        let esc = self.string()?;
+        let ke = self.pos;
+        self.skip_ws();
+        if self.b.get(self.pos) != Some(&b':') {
+            return Err(self.err(self.pos, "expected ':' after the member name"));
+        }
+        self.pos += 1;
+        let k = (ks as u32, ke as u32, esc);
+        if let Some(f) = stack.last_mut() {
+            f.keys.push(k);
+        }
+        Ok(k)
+    }
+
+    fn check_duplicates(&self, frame: &Frame) -> Result<(), JsonError> {
+        let text = |&(s, e, esc): &(u32, u32, bool)| -> Cow<'a, str> {
+            let raw = &self.text[s as usize + 1..e as usize - 1];
+            if esc {
+                Cow::Owned(unescape(raw))
+            } else {
+                Cow::Borrowed(raw)
+            }
+        };
+        let dup = if frame.keys.len() <= 16 {
+            let mut found = None;
+            'outer: for i in 1..frame.keys.len() {
+                for j in 0..i {
+                    if text(&frame.keys[i]) == text(&frame.keys[j]) {
+                        found = Some(i);
+                        break 'outer;
+                    }
+                }
+            }
+            found
+        } else {
+            let mut seen = HashSet::with_capacity(frame.keys.len());
+            frame.keys.iter().position(|k| !seen.insert(text(k)))
+        };
+        if let Some(i) = dup {
+            let k = &frame.keys[i];
+            return Err(self.err(
+                k.0 as usize,
+                format!(
+                    "duplicate member name {:?} in one object (JSON parsers disagree on which one \
+                     wins, so ifmatch refuses to pick)",
+                    text(k)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Scans a string literal starting at the opening quote; returns whether it has escapes.
+    #[inline]
+    fn string(&mut self) -> Result<bool, JsonError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut escaped = false;
+        loop {
+            let Some(&c) = self.b.get(self.pos) else {
+                return Err(self.err(start, "a string is not closed"));
+            };
+            match c {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    match self.b.get(self.pos + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.pos += 2
+                        }
+                        Some(b'u') => {
+                            let hex = self.b.get(self.pos + 2..self.pos + 6);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return Err(self.err(
+                                    self.pos,
+                                    "invalid \\u escape: four hex digits expected",
+                                ));
+                            }
+                            self.pos += 6;
+                        }
+                        _ => return Err(self.err(self.pos, "invalid escape in a string")),
+                    }
+                }
+                0..=0x1f => {
+                    return Err(self.err(
+                        self.pos,
+                        "control character inside a string (write it as an escape such as \\n)",
+                    ))
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<(), JsonError> {
+        let start = self.pos;
+        let b = self.b;
+        let mut p = self.pos;
+        if b.get(p) == Some(&b'-') {
+            p += 1;
+        }
+        match b.get(p) {
+            Some(b'0') => {
+                p += 1;
+                if b.get(p).is_some_and(u8::is_ascii_digit) {
+                    return Err(self.err(
+                        start,
+                        "a number cannot start with 0 (leading zeros are not JSON)",
+                    ));
+                }
+            }
+            Some(b'1'..=b'9') => {
+                while b.get(p).is_some_and(u8::is_ascii_digit) {
+                    p += 1;
+                }
+            }
+            _ => return Err(self.err(start, "invalid number")),
+        }
+        if b.get(p) == Some(&b'.') {
+            p += 1;
+            if !b.get(p).is_some_and(u8::is_ascii_digit) {
+                return Err(self.err(
+                    start,
+                    "invalid number: digits expected after the decimal point",
+                ));
+            }
+            while b.get(p).is_some_and(u8::is_ascii_digit) {
+                p += 1;
+            }
+        }
+        if matches!(b.get(p), Some(b'e' | b'E')) {
+            p += 1;
+            if matches!(b.get(p), Some(b'+' | b'-')) {
+                p += 1;
+            }
+            if !b.get(p).is_some_and(u8::is_ascii_digit) {
+                return Err(self.err(start, "invalid number: digits expected in the exponent"));
+            }
+            while b.get(p).is_some_and(u8::is_ascii_digit) {
+                p += 1;
+            }
+        }
+        self.pos = p;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tape_structure() {
+        let d = Doc::parse(
+            r#" {"a": [1, 2.50, {"b": null}], "c\n": "x", "big": 12345678901234567890} "#,
+        )
+        .unwrap();
+        let root = d.root();
+        assert_eq!(d.kind(root), Kind::Object);
+        let members: Vec<_> = d
+            .children(root)
+            .map(|c| (d.key(c).into_owned(), d.span(c)))
+            .collect();
+        assert_eq!(members[0], ("a".to_string(), "[1, 2.50, {\"b\": null}]"));
+        assert_eq!(members[1], ("c\n".to_string(), "\"x\""));
+        assert_eq!(members[2].1, "12345678901234567890");
+        let a = d.member(root, "a").unwrap();
+        let elems: Vec<_> = d.children(a).map(|c| d.span(c)).collect();
+        assert_eq!(elems, vec!["1", "2.50", "{\"b\": null}"]);
+        assert_eq!(d.children(d.member(root, "big").unwrap()).count(), 0);
+    }
+
+    #[test]
+    fn empty_containers_and_scalars() {
+        for (t, k) in [
+            ("{}", Kind::Object),
+            ("[]", Kind::Array),
+            ("\"s\"", Kind::String),
+            ("-0.5e+3", Kind::Number),
+            ("null", Kind::Null),
+            ("true", Kind::Bool),
+        ] {
+            let d = Doc::parse(t).unwrap();
+            assert_eq!(d.kind(0), k, "{t}");
+            assert_eq!(d.children(0).count(), 0);
+            assert_eq!(d.span(0), t);
+        }
+        let d = Doc::parse("[[], {}, [[]]]").unwrap();
+        let spans: Vec<_> = d.children(0).map(|c| d.span(c)).collect();
+        assert_eq!(spans, vec!["[]", "{}", "[[]]"]);
+    }
+
+    #[test]
+    fn errors_name_the_place() {
+        let cases = [
+            ("", "empty"),
+            ("{\"a\": 1,}", "trailing comma"),
+            ("[1 2]", "expected ',' or ']'"),
+            ("{\"a\" 1}", "expected ':'"),
+            ("{\"a\": 01}", "leading zeros"),
+            ("\"abc", "not closed"),
+            ("[1, 2", "not closed"),
+            ("{} x", "after the end"),
+            ("\"a\tb\"", "control character"),
+            ("\"\\x\"", "invalid escape"),
+            ("[tru]", "true, false or null"),
+            ("1.", "decimal point"),
+            (
+                "{\n  \"name\": 1,\n  \"name\": 2\n}",
+                "duplicate member name \"name\"",
+            ),
+            (
+                "{\"a\\u0062\": 1, \"ab\": 2}",
+                "duplicate member name \"ab\"",
+            ),
+        ];
+        for (t, want) in cases {
+            let e = Doc::parse(t).unwrap_err();
+            assert!(e.to_string().contains(want), "{t:?}: {e}");
+        }
+        let e = Doc::parse("{\n  \"name\": 1,\n  \"name\": 2\n}").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 3));
+        let deep = "[".repeat(MAX_DEPTH + 1);
+        assert!(Doc::parse(&deep).unwrap_err().message.contains("nesting"));
+    }
+
+    #[test]
+    fn duplicates_in_large_objects_are_found_too() {
+        let mut s = String::from("{");
+        for i in 0..100 {
+            s.push_str(&format!("\"k{i}\": {i},"));
+        }
+        s.push_str("\"k42\": 0}");
+        assert!(Doc::parse(&s).unwrap_err().message.contains("\"k42\""));
+    }
+
+    #[test]
+    fn unescapes() {
+        assert_eq!(
+            unescape(r#"a\"b\\c\/d\n\u00e9\ud83d\ude00"#),
+            "a\"b\\c/d\né😀"
+        );
+    }
+}

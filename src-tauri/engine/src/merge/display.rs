@@ -1,0 +1,305 @@
+//! What the conflict view shows: the four texts (base, mine, theirs, result) in canonical pretty
+//! form, the line diffs base→mine, base→theirs and base→result (`similar`), and for every conflict
+//! its line range in each text.
+
+use super::{Fill, Merge};
+use crate::json::print::pretty;
+use crate::json::{pointer_tokens, Doc, Kind};
+use serde::Serialize;
+
+/// One run of a line diff (0-based line numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineOp {
+    /// "equal", "delete", "insert" or "replace".
+    pub tag: &'static str,
+    pub old_start: usize,
+    pub old_len: usize,
+    pub new_start: usize,
+    pub new_len: usize,
+}
+
+/// A conflict's line range (0-based, inclusive) in each text; None where the value is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConflictLines {
+    pub pointer: String,
+    pub base: Option<(usize, usize)>,
+    pub mine: Option<(usize, usize)>,
+    pub theirs: Option<(usize, usize)>,
+    pub result: Option<(usize, usize)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DisplayData {
+    #[serde(skip)]
+    pub base: String,
+    #[serde(skip)]
+    pub mine: String,
+    #[serde(skip)]
+    pub theirs: String,
+    /// The merge with every conflict showing its base value.
+    #[serde(skip)]
+    pub result: String,
+    pub mine_diff: Vec<LineOp>,
+    pub theirs_diff: Vec<LineOp>,
+    pub result_diff: Vec<LineOp>,
+    pub conflicts: Vec<ConflictLines>,
+}
+
+/// Builds the display data of `merge` (made from the three documents).
+pub fn display(base: &Doc, mine: &Doc, theirs: &Doc, merge: &Merge) -> DisplayData {
+    let (texts, lines) = std::thread::scope(|s| {
+        let jobs: Vec<_> = [base, mine, theirs]
+            .into_iter()
+            .enumerate()
+            .map(|(side, doc)| {
+                s.spawn(move || {
+                    let text = pretty(doc.text);
+                    let lines = side_lines(doc, &text, merge, side);
+                    (text, lines)
+                })
+            })
+            .collect();
+        let mut texts = vec![];
+        let mut lines = vec![];
+        for j in jobs {
+            let (t, l) = j.join().expect("display worker");
+            texts.push(t);
+            lines.push(l);
+        }
+        (texts, lines)
+    });
+    let result = merge
+        .render(Fill::Base)
+        .expect("a base fill always renders");
+    let [b, m, t]: [String; 3] = texts.try_into().expect("three texts");
+    let (mine_diff, theirs_diff, result_diff) = std::thread::scope(|s| {
+        let md = s.spawn(|| line_diff(&b, &m));
+        let td = s.spawn(|| line_diff(&b, &t));
+        let rd = line_diff(&b, &result);
+        (md.join().expect("diff"), td.join().expect("diff"), rd)
+    });
+    let result_doc = Doc::parse(&result).ok();
+    let conflicts = merge
+        .conflicts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ConflictLines {
+            pointer: c.pointer.clone(),
+            base: lines[0][i],
+            mine: lines[1][i],
+            theirs: lines[2][i],
+            result: result_doc
+                .as_ref()
+                .and_then(|d| pointer_lines(d, &c.pointer)),
+        })
+        .collect();
+    DisplayData {
+        base: b,
+        mine: m,
+        theirs: t,
+        result,
+        mine_diff,
+        theirs_diff,
+        result_diff,
+        conflicts,
+    }
+}
+
+/// Each conflict's lines in the pretty form of one input. Printing keeps the tape's structure, so
+/// the conflict's node indices in the input are valid in the printed text's tape.
+fn side_lines(doc: &Doc, printed: &str, merge: &Merge, side: usize) -> Vec<Option<(usize, usize)>> {
+    if merge.conflicts.is_empty() {
+        return vec![];
+    }
+    let reparsed;
+    let d = if printed.trim_end() == doc.text.trim_end() {
+        doc
+    } else {
+        reparsed = Doc::parse(printed).expect("the printed form of a valid document parses");
+        &reparsed
+    };
+    let index = LineIndex::new(d.text);
+    merge
+        .conflicts
+        .iter()
+        .map(|c| {
+            c.nodes[side].map(|(first, last)| {
+                let n = d.node(first);
+                let start = if n.key_end > 0 { n.key_start } else { n.start };
+                (
+                    index.line(start as usize),
+                    index.line(d.node(last).end as usize - 1),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The lines of the value at `pointer` (its member line included).
+fn pointer_lines(d: &Doc, pointer: &str) -> Option<(usize, usize)> {
+    let mut i = 0;
+    for t in pointer_tokens(pointer)? {
+        i = match d.kind(i) {
+            Kind::Object => d.member(i, &t)?,
+            Kind::Array => d.children(i).nth(t.parse().ok()?)?,
+            _ => return None,
+        };
+    }
+    let n = d.node(i);
+    let start = if n.key_end > 0 { n.key_start } else { n.start };
+    let index = LineIndex::new(d.text);
+    Some((index.line(start as usize), index.line(n.end as usize - 1)))
+}
+
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        LineIndex(memchr::memchr_iter(b'\n', text.as_bytes()).collect())
+    }
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&nl| nl < offset)
+    }
+}
+
+/// A line diff of two mostly identical texts. Equal runs are skipped by comparing bytes; `similar`
+/// (Myers) diffs a window of lines around each difference, growing the window until the texts
+/// agree again inside it. The ops always form a valid edit script of the whole texts.
+pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
+    let ol = Lines::new(old);
+    let nl = Lines::new(new);
+    let (on, nn) = (ol.len(), nl.len());
+    let mut ops: Vec<LineOp> = vec![];
+    let mut push = |tag: &'static str, os: usize, olen: usize, ns: usize, nlen: usize| {
+        if olen == 0 && nlen == 0 {
+            return;
+        }
+        if let Some(last) = ops.last_mut() {
+            if last.tag == tag
+                && last.old_start + last.old_len == os
+                && last.new_start + last.new_len == ns
+            {
+                last.old_len += olen;
+                last.new_len += nlen;
+                return;
+            }
+        }
+        ops.push(LineOp {
+            tag,
+            old_start: os,
+            old_len: olen,
+            new_start: ns,
+            new_len: nlen,
+        });
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < on || j < nn {
+        // Fast-forward over equal lines.
+        let eq = equal_lines(&ol, i, &nl, j);
+        push("equal", i, eq, j, eq);
+        i += eq;
+        j += eq;
+        if i == on || j == nn {
+            push("delete", i, on - i, j, 0);
+            push("insert", i, 0, j, nn - j);
+            break;
+        }
+        let mut w = 32;
+        loop {
+            let (ei, ej) = ((i + w).min(on), (j + w).min(nn));
+            let to_end = ei == on && ej == nn;
+            let (a, b) = (ol.slice(i, ei), nl.slice(j, ej));
+            let window = similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b);
+            // The texts agree again when the window ends in a long equal run: keep the ops before
+            // it and fast-forward from there. Short equal runs inside a change (cloned elements
+            // share many lines) are not trusted: the window grows instead.
+            let cut = if to_end {
+                Some(window.len())
+            } else {
+                match window.last() {
+                    Some(similar::DiffOp::Equal {
+                        old_index,
+                        new_index,
+                        len,
+                    }) if old_index + len == ei - i
+                        && new_index + len == ej - j
+                        && *len >= (w / 4).max(4) =>
+                    {
+                        Some(window.len() - 1)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(cut) = cut.filter(|&c| c > 0) {
+                for op in &window[..cut] {
+                    let (tag, o, n) = op.as_tag_tuple();
+                    let tag = match tag {
+                        similar::DiffTag::Equal => "equal",
+                        similar::DiffTag::Delete => "delete",
+                        similar::DiffTag::Insert => "insert",
+                        similar::DiffTag::Replace => "replace",
+                    };
+                    push(tag, i + o.start, o.len(), j + n.start, n.len());
+                }
+                let last = &window[cut - 1];
+                i += last.old_range().end;
+                j += last.new_range().end;
+                break;
+            }
+            w *= 4;
+        }
+    }
+    ops
+}
+
+/// A text's lines as offsets: line k is `text[starts[k]..starts[k + 1]]` (newline included).
+struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut starts = Vec::with_capacity(text.len() / 24 + 2);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        if *starts.last().expect("never empty") != text.len() {
+            starts.push(text.len());
+        }
+        Lines { text, starts }
+    }
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+    /// Lines `from..to` as one slice of bytes.
+    fn block(&self, from: usize, to: usize) -> &'t str {
+        &self.text[self.starts[from]..self.starts[to]]
+    }
+    fn line(&self, k: usize) -> &'t str {
+        self.block(k, k + 1)
+    }
+    fn slice(&self, from: usize, to: usize) -> Vec<&'t str> {
+        (from..to).map(|k| self.line(k)).collect()
+    }
+}
+
+/// How many lines from `i` in `a` and from `j` in `b` are equal, compared in growing blocks of
+/// bytes: most of a mostly identical text goes by in a few memcmps.
+fn equal_lines(a: &Lines, i: usize, b: &Lines, j: usize) -> usize {
+    let n = (a.len() - i).min(b.len() - j);
+    let mut done = 0;
+    let mut step = 64;
+    while done < n {
+        let k = step.min(n - done);
+        if a.block(i + done, i + done + k) == b.block(j + done, j + done + k) {
+            done += k;
+            step *= 2;
+        } else {
+            return done
+                + (0..k)
+                    .take_while(|&x| a.line(i + done + x) == b.line(j + done + x))
+                    .count();
+        }
+    }
+    n
+}

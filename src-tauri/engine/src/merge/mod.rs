@@ -1,0 +1,665 @@
+//! The three-way JSON merge: base / mine / theirs → merged document + conflicts + statistics.
+//!
+//! Owns the merge semantics of docs/architecture.md:
+//! - per JSON path: mine == theirs → take it (both made the same change, both deleted included);
+//!   mine == base → take theirs; theirs == base → take mine; all objects → key by key; all arrays
+//!   → array merge; otherwise a conflict {RFC 6901 pointer, kind, the three values}. Absent is not
+//!   null: a deleted member is absent, and `null` is a value.
+//! - arrays of objects with an identity key (`id`, `_id`, `key`, `name`, `uid`: the first present
+//!   and unique in all three versions, or the caller's choice) merge as keyed lists: order follows
+//!   theirs, my insertions go right after their preceding neighbour; other arrays merge as
+//!   sequences (diff3 over elements) and are reported in `positional_arrays`.
+//!
+//! Must never: copy a subtree it does not need to look into (identical bytes are taken as they
+//! are), reformat a number or a string (text is copied verbatim), or decide a conflict by itself.
+//!
+//! The result borrows the input texts: `Node::Raw` points into them; nothing is parsed into owned
+//! values. `render` prints it in canonical pretty form.
+
+pub mod display;
+pub mod patches;
+pub mod render;
+
+use crate::json::print::compact;
+use crate::json::{pointer_token, Doc, Kind};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+pub use render::{Fill, Resolution};
+
+/// The identity keys tried, in order, for arrays of objects.
+pub const DEFAULT_ID_KEYS: &[&str] = &["id", "_id", "key", "name", "uid"];
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Identity keys to try for arrays of objects, in order.
+    pub id_keys: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            id_keys: DEFAULT_ID_KEYS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ConflictKind {
+    /// Both changed the value, differently.
+    #[serde(rename = "modify/modify")]
+    ModifyModify,
+    /// One deleted it, the other changed it.
+    #[serde(rename = "delete/modify")]
+    DeleteModify,
+    /// Both added it (or inserted at the same place), differently.
+    #[serde(rename = "add/add")]
+    AddAdd,
+    /// The sides disagree on the kind of value (object vs string, ...).
+    #[serde(rename = "type change")]
+    TypeChange,
+}
+
+impl ConflictKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictKind::ModifyModify => "modify/modify",
+            ConflictKind::DeleteModify => "delete/modify",
+            ConflictKind::AddAdd => "add/add",
+            ConflictKind::TypeChange => "type change",
+        }
+    }
+}
+
+/// One collision. For a member or an element, each side holds zero values (absent) or one; for
+/// an array hunk (`hunk`), each side holds the run of elements it has there.
+#[derive(Debug, Clone)]
+pub struct Conflict<'a> {
+    /// RFC 6901 pointer into the merged document as rendered with `Fill::Base` (each conflict
+    /// showing its base value, as the conflict view's Result starts).
+    pub pointer: String,
+    pub kind: ConflictKind,
+    pub base: Vec<&'a str>,
+    pub mine: Vec<&'a str>,
+    pub theirs: Vec<&'a str>,
+    pub hunk: bool,
+    /// The member's key as written (quotes included), for members of objects.
+    pub key: Option<&'a str>,
+    /// Tape nodes of each side's values, [first, last] (base, mine, theirs), for mapping the
+    /// conflict to lines in any printed form of the inputs.
+    pub nodes: [Option<(usize, usize)>; 3],
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Changes only mine made, taken.
+    pub from_mine: usize,
+    /// Changes only theirs made, taken.
+    pub from_theirs: usize,
+    /// The same change on both sides, taken once.
+    pub same_both: usize,
+    pub conflicts: usize,
+}
+
+/// The merged tree. Untouched and taken subtrees are slices of the inputs.
+#[derive(Debug, Clone)]
+pub enum Node<'a> {
+    Raw(&'a str),
+    Object(Vec<(&'a str, Node<'a>)>),
+    Array(Vec<Node<'a>>),
+    /// An index into `Merge::conflicts`.
+    Conflict(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Merge<'a> {
+    pub root: Node<'a>,
+    pub conflicts: Vec<Conflict<'a>>,
+    pub stats: Stats,
+    /// Pointers of arrays that had no usable identity key and were merged by position.
+    pub positional_arrays: Vec<String>,
+}
+
+impl Merge<'_> {
+    pub fn is_clean(&self) -> bool {
+        self.conflicts.is_empty()
+    }
+}
+
+/// Merges `mine` and `theirs`, both descended from `base`.
+pub fn three_way<'a>(
+    base: &Doc<'a>,
+    mine: &Doc<'a>,
+    theirs: &Doc<'a>,
+    opts: &Options,
+) -> Merge<'a> {
+    let mut m: Merger<'_, 'a> = Merger {
+        opts,
+        conflicts: vec![],
+        stats: Stats::default(),
+        positional: vec![],
+        ptr: String::new(),
+    };
+    let root = m
+        .val(
+            None,
+            Some(V { d: base, i: 0 }),
+            Some(V { d: mine, i: 0 }),
+            Some(V { d: theirs, i: 0 }),
+        )
+        .expect("both sides have a root, so the merge has one");
+    m.stats.conflicts = m.conflicts.len();
+    Merge {
+        root,
+        conflicts: m.conflicts,
+        stats: m.stats,
+        positional_arrays: m.positional,
+    }
+}
+
+/// A value in one of the inputs.
+#[derive(Clone, Copy)]
+struct V<'d, 'a> {
+    d: &'d Doc<'a>,
+    i: usize,
+}
+
+impl<'d, 'a> V<'d, 'a> {
+    fn span(self) -> &'a str {
+        self.d.span(self.i)
+    }
+    fn kind(self) -> Kind {
+        self.d.kind(self.i)
+    }
+    fn children(self) -> impl Iterator<Item = V<'d, 'a>> {
+        let d = self.d;
+        d.children(self.i).map(move |i| V { d, i })
+    }
+    fn key(self) -> Cow<'a, str> {
+        self.d.key(self.i)
+    }
+    fn raw_key(self) -> &'a str {
+        self.d.raw_key(self.i)
+    }
+    fn member(self, key: &str) -> Option<V<'d, 'a>> {
+        self.d.member(self.i, key).map(|i| V { d: self.d, i })
+    }
+}
+
+fn is_container(k: Kind) -> bool {
+    matches!(k, Kind::Object | Kind::Array)
+}
+
+/// Cheap equality: identical bytes, or equal scalars written differently (string escapes).
+/// Containers with different bytes are "not known equal" here; the merge looks inside them.
+fn same(x: Option<V>, y: Option<V>) -> bool {
+    match (x, y) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            let (sa, sb) = (a.span(), b.span());
+            if sa == sb {
+                return true;
+            }
+            if a.kind() != b.kind() {
+                return false;
+            }
+            match a.kind() {
+                Kind::String => {
+                    let ea = a.d.node(a.i).value_escaped;
+                    let eb = b.d.node(b.i).value_escaped;
+                    (ea || eb)
+                        && crate::json::tape::unescape(&sa[1..sa.len() - 1])
+                            == crate::json::tape::unescape(&sb[1..sb.len() - 1])
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Full equality (member order matters; whitespace does not).
+fn deep_eq(x: Option<V>, y: Option<V>) -> bool {
+    if same(x, y) {
+        return true;
+    }
+    let (Some(a), Some(b)) = (x, y) else {
+        return false;
+    };
+    if a.kind() != b.kind() || !is_container(a.kind()) {
+        return false;
+    }
+    let mut ca = a.children();
+    let mut cb = b.children();
+    loop {
+        match (ca.next(), cb.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) => {
+                if a.kind() == Kind::Object && p.key() != q.key() {
+                    return false;
+                }
+                if !deep_eq(Some(p), Some(q)) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// An object's members with a lookup by decoded key.
+struct Members<'d, 'a> {
+    list: Vec<(Cow<'a, str>, V<'d, 'a>)>,
+    index: Option<HashMap<Cow<'a, str>, usize>>,
+}
+
+impl<'d, 'a> Members<'d, 'a> {
+    fn of(v: Option<V<'d, 'a>>) -> Self {
+        let list: Vec<_> = v
+            .map(|v| v.children().map(|c| (c.key(), c)).collect())
+            .unwrap_or_default();
+        let index = (list.len() > 12).then(|| {
+            list.iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect()
+        });
+        Members { list, index }
+    }
+    fn get(&self, key: &str) -> Option<V<'d, 'a>> {
+        match &self.index {
+            Some(ix) => ix.get(key).map(|&i| self.list[i].1),
+            None => self.list.iter().find(|(k, _)| k == key).map(|(_, v)| *v),
+        }
+    }
+    fn sorted(&self) -> bool {
+        self.list.windows(2).all(|w| w[0].0 <= w[1].0)
+    }
+}
+
+struct Merger<'o, 'a> {
+    opts: &'o Options,
+    conflicts: Vec<Conflict<'a>>,
+    stats: Stats,
+    positional: Vec<String>,
+    /// The pointer of the value being merged.
+    ptr: String,
+}
+
+impl<'a> Merger<'_, 'a> {
+    fn push_key(&mut self, key: &str) -> usize {
+        let len = self.ptr.len();
+        self.ptr.push('/');
+        pointer_token(key, &mut self.ptr);
+        len
+    }
+
+    fn push_index(&mut self, i: usize) -> usize {
+        let len = self.ptr.len();
+        self.ptr.push('/');
+        self.ptr.push_str(&i.to_string());
+        len
+    }
+
+    /// How many elements `out` has once conflicts are filled with base (the merged document the
+    /// pointers address).
+    fn base_len(&self, out: &[Node<'a>]) -> usize {
+        out.iter()
+            .map(|n| match n {
+                Node::Conflict(i) => self.conflicts[*i].base.len(),
+                _ => 1,
+            })
+            .sum()
+    }
+
+    /// Merges one value; None means absent in the result.
+    fn val<'d>(
+        &mut self,
+        key: Option<&'a str>,
+        b: Option<V<'d, 'a>>,
+        m: Option<V<'d, 'a>>,
+        t: Option<V<'d, 'a>>,
+    ) -> Option<Node<'a>> {
+        if same(m, t) {
+            if !same(b, m) {
+                self.stats.same_both += 1;
+            }
+            return m.map(|v| Node::Raw(v.span()));
+        }
+        if same(b, m) {
+            self.stats.from_theirs += 1;
+            return t.map(|v| Node::Raw(v.span()));
+        }
+        if same(b, t) {
+            self.stats.from_mine += 1;
+            return m.map(|v| Node::Raw(v.span()));
+        }
+        if let (Some(mv), Some(tv)) = (m, t) {
+            match (mv.kind(), tv.kind(), b.map(|v| v.kind())) {
+                (Kind::Object, Kind::Object, Some(Kind::Object) | None) => {
+                    return Some(self.object(b, mv, tv));
+                }
+                (Kind::Array, Kind::Array, Some(Kind::Array)) => {
+                    return Some(self.array(b.expect("matched Some"), mv, tv));
+                }
+                _ => {}
+            }
+        }
+        // Not recursable: decide on full equality (values may be written differently).
+        if deep_eq(m, t) {
+            self.stats.same_both += 1;
+            return m.map(|v| Node::Raw(v.span()));
+        }
+        if deep_eq(b, m) {
+            self.stats.from_theirs += 1;
+            return t.map(|v| Node::Raw(v.span()));
+        }
+        if deep_eq(b, t) {
+            self.stats.from_mine += 1;
+            return m.map(|v| Node::Raw(v.span()));
+        }
+        let kind = match (b, m, t) {
+            (None, Some(mv), Some(tv)) if mv.kind() != tv.kind() => ConflictKind::TypeChange,
+            (None, Some(_), Some(_)) => ConflictKind::AddAdd,
+            (_, None, _) | (_, _, None) => ConflictKind::DeleteModify,
+            (Some(bv), Some(mv), Some(tv)) => {
+                if mv.kind() == tv.kind() && mv.kind() == bv.kind() {
+                    ConflictKind::ModifyModify
+                } else {
+                    ConflictKind::TypeChange
+                }
+            }
+        };
+        let one = |v: Option<V<'d, 'a>>| v.map(|v| v.span()).into_iter().collect();
+        let node = |v: Option<V<'d, 'a>>| v.map(|v| (v.i, v.i));
+        self.conflicts.push(Conflict {
+            pointer: self.ptr.clone(),
+            kind,
+            base: one(b),
+            mine: one(m),
+            theirs: one(t),
+            hunk: false,
+            key,
+            nodes: [node(b), node(m), node(t)],
+        });
+        Some(Node::Conflict(self.conflicts.len() - 1))
+    }
+
+    fn object<'d>(&mut self, b: Option<V<'d, 'a>>, m: V<'d, 'a>, t: V<'d, 'a>) -> Node<'a> {
+        let bm = Members::of(b);
+        let mm = Members::of(Some(m));
+        let tm = Members::of(Some(t));
+        // buckets[0]: before theirs' first member; buckets[j + 1]: right after theirs' member j.
+        let mut theirs_out: Vec<Option<(&'a str, Node<'a>)>> = Vec::with_capacity(tm.list.len());
+        for (k, tv) in &tm.list {
+            let saved = self.push_key(k);
+            let raw = tv.raw_key();
+            let merged = self.val(Some(raw), bm.get(k), mm.get(k), Some(*tv));
+            self.ptr.truncate(saved);
+            theirs_out.push(merged.map(|n| (raw, n)));
+        }
+        let mut buckets: Vec<Vec<(&'a str, Node<'a>)>> = vec![Vec::new(); tm.list.len() + 1];
+        // For each of mine's members: the bucket it (or the member it follows) landed in.
+        let mut landed: Vec<Option<usize>> = vec![None; mm.list.len()];
+        let t_index: HashMap<&str, usize> = if mm.list.len() > tm.list.len() || tm.list.len() > 12 {
+            tm.list
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.as_ref(), i))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let t_pos = |k: &str| -> Option<usize> {
+            if t_index.is_empty() {
+                tm.list.iter().position(|(tk, _)| tk == k)
+            } else {
+                t_index.get(k).copied()
+            }
+        };
+        for (mi, (k, mv)) in mm.list.iter().enumerate() {
+            if let Some(tj) = t_pos(k) {
+                landed[mi] = Some(tj + 1);
+                continue;
+            }
+            let saved = self.push_key(k);
+            let raw = mv.raw_key();
+            let merged = self.val(Some(raw), bm.get(k), Some(*mv), None);
+            self.ptr.truncate(saved);
+            if let Some(n) = merged {
+                let bucket = (0..mi).rev().find_map(|p| landed[p]).unwrap_or(0);
+                buckets[bucket].push((raw, n));
+                landed[mi] = Some(bucket);
+            }
+        }
+        let mut out = Vec::with_capacity(tm.list.len() + mm.list.len());
+        let mut buckets = buckets.into_iter();
+        out.extend(buckets.next().into_iter().flatten());
+        for (member, bucket) in theirs_out.into_iter().zip(buckets) {
+            out.extend(member);
+            out.extend(bucket);
+        }
+        // Documents whose keys are sorted stay sorted (the common case for generated config).
+        if bm.sorted() && mm.sorted() && tm.sorted() {
+            out.sort_by(|x, y| key_text(x.0).cmp(&key_text(y.0)));
+        }
+        Node::Object(out)
+    }
+
+    fn array<'d>(&mut self, b: V<'d, 'a>, m: V<'d, 'a>, t: V<'d, 'a>) -> Node<'a> {
+        let be: Vec<V> = b.children().collect();
+        let me: Vec<V> = m.children().collect();
+        let te: Vec<V> = t.children().collect();
+        if let Some(key) = self.identity_key(&be, &me, &te) {
+            return self.keyed(&key, &be, &me, &te);
+        }
+        self.positional.push(self.ptr.clone());
+        self.sequence(&be, &me, &te)
+    }
+
+    /// The first identity key present in every element of all three versions, with unique
+    /// scalar values in each.
+    fn identity_key(&self, be: &[V], me: &[V], te: &[V]) -> Option<String> {
+        let usable = |key: &str, list: &[V]| -> bool {
+            let mut seen = HashSet::with_capacity(list.len());
+            list.iter().all(|e| {
+                e.kind() == Kind::Object
+                    && e.member(key).is_some_and(|v| {
+                        matches!(v.kind(), Kind::String | Kind::Number) && seen.insert(v.span())
+                    })
+            })
+        };
+        if be.is_empty() && me.is_empty() && te.is_empty() {
+            return None;
+        }
+        self.opts
+            .id_keys
+            .iter()
+            .find(|k| usable(k, be) && usable(k, me) && usable(k, te))
+            .cloned()
+    }
+
+    fn keyed<'d>(
+        &mut self,
+        key: &str,
+        be: &[V<'d, 'a>],
+        me: &[V<'d, 'a>],
+        te: &[V<'d, 'a>],
+    ) -> Node<'a> {
+        let id = |v: &V<'d, 'a>| v.member(key).map(|x| x.span()).unwrap_or_default();
+        let bmap: HashMap<&str, V> = be.iter().map(|v| (id(v), *v)).collect();
+        let mmap: HashMap<&str, V> = me.iter().map(|v| (id(v), *v)).collect();
+        let tpos: HashMap<&str, usize> = te.iter().enumerate().map(|(i, v)| (id(v), i)).collect();
+        // Order: theirs, with mine's own elements right after their preceding neighbour.
+        let mut buckets: Vec<Vec<&V<'d, 'a>>> = vec![Vec::new(); te.len() + 1];
+        let mut landed: Vec<Option<usize>> = vec![None; me.len()];
+        for (mi, mv) in me.iter().enumerate() {
+            if let Some(&tj) = tpos.get(id(mv)) {
+                landed[mi] = Some(tj + 1);
+                continue;
+            }
+            let bucket = (0..mi).rev().find_map(|p| landed[p]).unwrap_or(0);
+            buckets[bucket].push(mv);
+            landed[mi] = Some(bucket);
+        }
+        let mut order: Vec<(Option<V>, Option<V>, Option<V>)> =
+            Vec::with_capacity(te.len() + me.len());
+        let mut buckets = buckets.into_iter();
+        let mine_only = |v: &V<'d, 'a>| (bmap.get(id(v)).copied(), Some(*v), None);
+        order.extend(buckets.next().into_iter().flatten().map(mine_only));
+        for (tv, bucket) in te.iter().zip(buckets) {
+            let k = id(tv);
+            order.push((bmap.get(k).copied(), mmap.get(k).copied(), Some(*tv)));
+            order.extend(bucket.into_iter().map(mine_only));
+        }
+        let mut out = Vec::with_capacity(order.len());
+        for (b, m, t) in order {
+            let saved = self.push_index(self.base_len(&out));
+            let merged = self.val(None, b, m, t);
+            self.ptr.truncate(saved);
+            out.extend(merged);
+        }
+        Node::Array(out)
+    }
+
+    /// diff3 over elements: regions unchanged on both sides anchor the hunks between them.
+    fn sequence<'d>(&mut self, be: &[V<'d, 'a>], me: &[V<'d, 'a>], te: &[V<'d, 'a>]) -> Node<'a> {
+        let canon = |list: &[V<'d, 'a>]| -> Vec<Cow<'a, str>> {
+            list.iter()
+                .map(|v| {
+                    if is_container(v.kind()) {
+                        Cow::Owned(compact(v.span()))
+                    } else {
+                        Cow::Borrowed(v.span())
+                    }
+                })
+                .collect()
+        };
+        let (cb, cm, ct) = (canon(be), canon(me), canon(te));
+        let bm = matches(&cb, &cm);
+        let bt = matches(&cb, &ct);
+        let mut out: Vec<Node<'a>> = Vec::with_capacity(te.len().max(me.len()));
+        let (mut bi, mut mi, mut ti) = (0, 0, 0);
+        loop {
+            let sync = (bi..be.len()).find_map(|j| match (bm[j], bt[j]) {
+                (Some(mj), Some(tj)) if mj >= mi && tj >= ti => Some((j, mj, tj)),
+                _ => None,
+            });
+            let (bj, mj, tj) = sync.unwrap_or((be.len(), me.len(), te.len()));
+            if bi < bj || mi < mj || ti < tj {
+                self.hunk(
+                    (be, bi..bj, &cb),
+                    (me, mi..mj, &cm),
+                    (te, ti..tj, &ct),
+                    &mut out,
+                );
+            }
+            let Some(_) = sync else { break };
+            out.push(Node::Raw(te[tj].span()));
+            (bi, mi, ti) = (bj + 1, mj + 1, tj + 1);
+        }
+        Node::Array(out)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn hunk<'d>(
+        &mut self,
+        (be, br, cb): (&[V<'d, 'a>], std::ops::Range<usize>, &[Cow<'a, str>]),
+        (me, mr, cm): (&[V<'d, 'a>], std::ops::Range<usize>, &[Cow<'a, str>]),
+        (te, tr, ct): (&[V<'d, 'a>], std::ops::Range<usize>, &[Cow<'a, str>]),
+        out: &mut Vec<Node<'a>>,
+    ) {
+        let raw = |l: &[V<'d, 'a>], r: std::ops::Range<usize>| -> Vec<Node<'a>> {
+            l[r].iter().map(|v| Node::Raw(v.span())).collect()
+        };
+        let (sb, sm, st) = (&cb[br.clone()], &cm[mr.clone()], &ct[tr.clone()]);
+        if sm == st {
+            if sb != sm {
+                self.stats.same_both += 1;
+            }
+            out.extend(raw(me, mr));
+            return;
+        }
+        if sb == sm {
+            self.stats.from_theirs += 1;
+            out.extend(raw(te, tr));
+            return;
+        }
+        if sb == st {
+            self.stats.from_mine += 1;
+            out.extend(raw(me, mr));
+            return;
+        }
+        if br.len() == mr.len() && mr.len() == tr.len() {
+            // Element-wise edits on both sides: merge each element (edits inside one object merge).
+            for k in 0..br.len() {
+                let saved = self.push_index(self.base_len(out));
+                let merged = self.val(
+                    None,
+                    Some(be[br.start + k]),
+                    Some(me[mr.start + k]),
+                    Some(te[tr.start + k]),
+                );
+                self.ptr.truncate(saved);
+                out.extend(merged);
+            }
+            return;
+        }
+        let kind = if br.is_empty() {
+            ConflictKind::AddAdd
+        } else if mr.is_empty() || tr.is_empty() {
+            ConflictKind::DeleteModify
+        } else {
+            ConflictKind::ModifyModify
+        };
+        let spans = |l: &[V<'d, 'a>], r: std::ops::Range<usize>| -> Vec<&'a str> {
+            l[r].iter().map(|v| v.span()).collect()
+        };
+        let range = |l: &[V<'d, 'a>], r: &std::ops::Range<usize>| {
+            (!r.is_empty()).then(|| (l[r.start].i, l[r.end - 1].i))
+        };
+        let nodes = [range(be, &br), range(me, &mr), range(te, &tr)];
+        let saved = self.push_index(self.base_len(out));
+        self.conflicts.push(Conflict {
+            pointer: self.ptr.clone(),
+            kind,
+            base: spans(be, br),
+            mine: spans(me, mr),
+            theirs: spans(te, tr),
+            hunk: true,
+            key: None,
+            nodes,
+        });
+        self.ptr.truncate(saved);
+        out.push(Node::Conflict(self.conflicts.len() - 1));
+    }
+}
+
+/// For each element of `a`, its index in `b` when it is part of the longest common subsequence.
+fn matches(a: &[Cow<str>], b: &[Cow<str>]) -> Vec<Option<usize>> {
+    let mut r = vec![None; a.len()];
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, a, b) {
+        if let similar::DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        {
+            for k in 0..len {
+                r[old_index + k] = Some(new_index + k);
+            }
+        }
+    }
+    r
+}
+
+/// The decoded text of a raw key (quotes included).
+fn key_text(raw: &str) -> Cow<'_, str> {
+    let inner = &raw[1..raw.len() - 1];
+    if inner.contains('\\') {
+        Cow::Owned(crate::json::tape::unescape(inner))
+    } else {
+        Cow::Borrowed(inner)
+    }
+}

@@ -1,0 +1,210 @@
+//! PATCH bodies that turn base into the merge result: JSON Merge Patch (RFC 7396) and JSON Patch
+//! (RFC 6902) with a `test` before every value it removes or replaces, so a server applying it
+//! refuses a stale write even without If-Match.
+//!
+//! Values are copied as text (numbers keep their spelling). A Merge Patch cannot set a member to
+//! null (null means "remove") nor edit inside an array (arrays are replaced whole): the first is an
+//! error that says to use PUT or JSON Patch, the second is reported in `replaced_arrays`.
+
+use crate::json::print::{compact, pretty};
+use crate::json::{pointer_token, Doc, Kind};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergePatch {
+    /// The patch document, pretty-printed; `None` when base and result are equal.
+    pub text: Option<String>,
+    /// Arrays the patch replaces whole (a Merge Patch cannot edit inside an array).
+    pub replaced_arrays: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    #[error("a JSON Merge Patch cannot set {pointer:?} to null (null means \"remove\" there): send this change with PUT or as a JSON Patch")]
+    NullNotExpressible { pointer: String },
+}
+
+/// RFC 7396 patch from `base` to `result`.
+pub fn merge_patch(base: &Doc, result: &Doc) -> Result<MergePatch, PatchError> {
+    let mut replaced = vec![];
+    let mut ptr = String::new();
+    let diff = mp_diff(base, 0, result, 0, &mut ptr, &mut replaced, true)?;
+    Ok(MergePatch {
+        text: diff.map(|d| pretty(&d)),
+        replaced_arrays: replaced,
+    })
+}
+
+fn equal(a: &Doc, ai: usize, b: &Doc, bi: usize) -> bool {
+    let (sa, sb) = (a.span(ai), b.span(bi));
+    sa == sb || (a.kind(ai) == b.kind(bi) && compact(sa) == compact(sb))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mp_diff(
+    b: &Doc,
+    bi: usize,
+    r: &Doc,
+    ri: usize,
+    ptr: &mut String,
+    replaced: &mut Vec<String>,
+    root: bool,
+) -> Result<Option<String>, PatchError> {
+    if equal(b, bi, r, ri) {
+        return Ok(None);
+    }
+    if b.kind(bi) == Kind::Object && r.kind(ri) == Kind::Object {
+        let mut parts = vec![];
+        for c in b.children(bi) {
+            if r.member(ri, &b.key(c)).is_none() {
+                parts.push(format!("{}:null", b.raw_key(c)));
+            }
+        }
+        for c in r.children(ri) {
+            let key = r.key(c);
+            let saved = ptr.len();
+            ptr.push('/');
+            pointer_token(&key, ptr);
+            let sub = match b.member(bi, &key) {
+                Some(bc) => mp_diff(b, bc, r, c, ptr, replaced, false)?,
+                None => Some(mp_value(r, c, ptr, false)?),
+            };
+            ptr.truncate(saved);
+            if let Some(s) = sub {
+                parts.push(format!("{}:{s}", r.raw_key(c)));
+            }
+        }
+        return Ok(Some(format!("{{{}}}", parts.join(","))));
+    }
+    if b.kind(bi) == Kind::Array && r.kind(ri) == Kind::Array {
+        replaced.push(ptr.clone());
+    }
+    mp_value(r, ri, ptr, root).map(Some)
+}
+
+/// A value placed as is: objects inside it must not hold nulls (they would be dropped).
+fn mp_value(r: &Doc, ri: usize, ptr: &str, root: bool) -> Result<String, PatchError> {
+    fn check(r: &Doc, i: usize, ptr: &mut String) -> Result<(), PatchError> {
+        if r.kind(i) == Kind::Object {
+            for c in r.children(i) {
+                let saved = ptr.len();
+                ptr.push('/');
+                pointer_token(&r.key(c), ptr);
+                if r.kind(c) == Kind::Null {
+                    return Err(PatchError::NullNotExpressible {
+                        pointer: ptr.clone(),
+                    });
+                }
+                check(r, c, ptr)?;
+                ptr.truncate(saved);
+            }
+        }
+        Ok(())
+    }
+    if r.kind(ri) == Kind::Null && !root {
+        return Err(PatchError::NullNotExpressible {
+            pointer: ptr.to_string(),
+        });
+    }
+    check(r, ri, &mut ptr.to_string())?;
+    Ok(compact(r.span(ri)))
+}
+
+/// RFC 6902 patch from `base` to `result`, with `test` operations on every value it removes or
+/// replaces. Returns the pretty-printed array of operations (`[]` when nothing changed).
+pub fn json_patch(base: &Doc, result: &Doc) -> String {
+    let mut ops: Vec<String> = vec![];
+    let mut ptr = String::new();
+    jp_diff(base, 0, result, 0, &mut ptr, &mut ops);
+    pretty(&format!("[{}]", ops.join(",")))
+}
+
+fn op(kind: &str, path: &str, value: Option<Cow<str>>) -> String {
+    let path = serde_json::to_string(path).expect("a string serialises");
+    match value {
+        Some(v) => format!("{{\"op\":\"{kind}\",\"path\":{path},\"value\":{v}}}"),
+        None => format!("{{\"op\":\"{kind}\",\"path\":{path}}}"),
+    }
+}
+
+fn jp_diff(b: &Doc, bi: usize, r: &Doc, ri: usize, ptr: &mut String, ops: &mut Vec<String>) {
+    if equal(b, bi, r, ri) {
+        return;
+    }
+    let v = |d: &Doc, i: usize| Some(Cow::Owned(compact(d.span(i))));
+    match (b.kind(bi), r.kind(ri)) {
+        (Kind::Object, Kind::Object) => {
+            for c in b.children(bi) {
+                let key = b.key(c);
+                if r.member(ri, &key).is_none() {
+                    let saved = ptr.len();
+                    ptr.push('/');
+                    pointer_token(&key, ptr);
+                    ops.push(op("test", ptr, v(b, c)));
+                    ops.push(op("remove", ptr, None));
+                    ptr.truncate(saved);
+                }
+            }
+            for c in r.children(ri) {
+                let key = r.key(c);
+                let saved = ptr.len();
+                ptr.push('/');
+                pointer_token(&key, ptr);
+                match b.member(bi, &key) {
+                    Some(bc) => jp_diff(b, bc, r, c, ptr, ops),
+                    None => ops.push(op("add", ptr, v(r, c))),
+                }
+                ptr.truncate(saved);
+            }
+        }
+        (Kind::Array, Kind::Array) => {
+            let be: Vec<usize> = b.children(bi).collect();
+            let re: Vec<usize> = r.children(ri).collect();
+            let prefix = be
+                .iter()
+                .zip(&re)
+                .take_while(|(x, y)| equal(b, **x, r, **y))
+                .count();
+            let max_suffix = be.len().min(re.len()) - prefix;
+            let suffix = be
+                .iter()
+                .rev()
+                .zip(re.iter().rev())
+                .take(max_suffix)
+                .take_while(|(x, y)| equal(b, **x, r, **y))
+                .count();
+            let bm = &be[prefix..be.len() - suffix];
+            let rm = &re[prefix..re.len() - suffix];
+            let at = |ptr: &mut String, i: usize| {
+                let saved = ptr.len();
+                ptr.push('/');
+                ptr.push_str(&i.to_string());
+                saved
+            };
+            if bm.len() == rm.len() {
+                for (k, (x, y)) in bm.iter().zip(rm).enumerate() {
+                    let saved = at(ptr, prefix + k);
+                    jp_diff(b, *x, r, *y, ptr, ops);
+                    ptr.truncate(saved);
+                }
+            } else {
+                // Remove base's middle from the end (indexes stay valid), then add the result's.
+                for (k, x) in bm.iter().enumerate().rev() {
+                    let saved = at(ptr, prefix + k);
+                    ops.push(op("test", ptr, v(b, *x)));
+                    ops.push(op("remove", ptr, None));
+                    ptr.truncate(saved);
+                }
+                for (k, y) in rm.iter().enumerate() {
+                    let saved = at(ptr, prefix + k);
+                    ops.push(op("add", ptr, v(r, *y)));
+                    ptr.truncate(saved);
+                }
+            }
+        }
+        _ => {
+            ops.push(op("test", ptr, v(b, bi)));
+            ops.push(op("replace", ptr, v(r, ri)));
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Printing a merge: the merged tree in canonical pretty form, with each conflict filled in one
+//! of several ways — the base value (the conflict view's starting Result), one side (`--prefer`),
+//! git-style markers (the CLI's output when conflicts remain), or the user's resolutions.
+
+use super::{Conflict, Merge, Node};
+use crate::json::print::{newline, reformat};
+use crate::json::{Doc, Kind};
+use std::borrow::Cow;
+
+/// How conflicts are filled in when printing.
+#[derive(Debug, Clone, Copy)]
+pub enum Fill<'r> {
+    Base,
+    Mine,
+    Theirs,
+    /// `<<<<<<< mine` / `||||||| base` / `=======` / `>>>>>>> theirs` around the conflicting
+    /// lines. The output is then deliberately not JSON, so it cannot be used by accident.
+    Markers,
+    /// One resolution per conflict, by index.
+    Resolved(&'r [Resolution]),
+}
+
+/// The user's choice for one conflict.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "choice", content = "value", rename_all = "snake_case")]
+pub enum Resolution {
+    Mine,
+    Theirs,
+    Base,
+    /// Mine's elements then theirs' (array hunks only).
+    Both,
+    /// A JSON value typed by the user (for an array hunk: an array whose elements replace it).
+    Custom(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("{count} conflict(s) have no resolution (first at {pointer:?})")]
+    Unresolved { count: usize, pointer: String },
+    #[error("the resolutions are for {got} conflicts, the merge has {want}")]
+    WrongCount { got: usize, want: usize },
+    #[error("\"both\" keeps two versions side by side, which only an array can hold; the conflict at {pointer:?} is a single value: choose mine, theirs, base or edit it")]
+    BothNotPossible { pointer: String },
+    #[error("the value typed for {pointer:?} is not valid JSON: {error}")]
+    InvalidCustom { pointer: String, error: String },
+    #[error("the value typed for {pointer:?} must be a JSON array: it replaces a run of elements")]
+    CustomNotArray { pointer: String },
+}
+
+impl<'a> Merge<'a> {
+    /// The merged document in canonical pretty form (with a final newline).
+    pub fn render(&self, fill: Fill<'_>) -> Result<String, ResolveError> {
+        if let Fill::Resolved(r) = fill {
+            if r.len() != self.conflicts.len() {
+                return Err(ResolveError::WrongCount {
+                    got: r.len(),
+                    want: self.conflicts.len(),
+                });
+            }
+        }
+        // Custom values become owned pieces, checked once.
+        let customs = self.custom_pieces(fill)?;
+        let mut out = String::with_capacity(self.root_size_hint());
+        let w = Writer {
+            merge: self,
+            fill,
+            customs: &customs,
+        };
+        match &self.root {
+            Node::Conflict(i) => w.root_conflict(*i, &mut out)?,
+            n => w.node(n, 0, &mut out)?,
+        }
+        out.push('\n');
+        Ok(out)
+    }
+
+    fn root_size_hint(&self) -> usize {
+        match &self.root {
+            Node::Raw(s) => s.len() + s.len() / 4,
+            _ => 4096,
+        }
+    }
+
+    /// The merge with every conflict resolved by `resolutions` (one per conflict).
+    pub fn resolve(&self, resolutions: &[Resolution]) -> Result<String, ResolveError> {
+        self.render(Fill::Resolved(resolutions))
+    }
+
+    fn custom_pieces(&self, fill: Fill<'_>) -> Result<Vec<Option<Vec<String>>>, ResolveError> {
+        let Fill::Resolved(rs) = fill else {
+            return Ok(vec![]);
+        };
+        rs.iter()
+            .zip(&self.conflicts)
+            .map(|(r, c)| {
+                let Resolution::Custom(text) = r else {
+                    return Ok(None);
+                };
+                let doc = Doc::parse(text).map_err(|e| ResolveError::InvalidCustom {
+                    pointer: c.pointer.clone(),
+                    error: e.to_string(),
+                })?;
+                if c.hunk {
+                    if doc.kind(0) != Kind::Array {
+                        return Err(ResolveError::CustomNotArray {
+                            pointer: c.pointer.clone(),
+                        });
+                    }
+                    Ok(Some(
+                        doc.children(0).map(|i| doc.span(i).to_string()).collect(),
+                    ))
+                } else {
+                    Ok(Some(vec![doc.span(0).to_string()]))
+                }
+            })
+            .collect()
+    }
+}
+
+struct Writer<'m, 'a, 'r> {
+    merge: &'m Merge<'a>,
+    fill: Fill<'r>,
+    customs: &'m [Option<Vec<String>>],
+}
+
+/// What one child of a container prints as.
+enum Item<'m, 'a> {
+    Node(&'m Node<'a>),
+    Pieces(Vec<Cow<'m, str>>),
+    Markers(&'m Conflict<'a>),
+}
+
+impl<'m, 'a> Writer<'m, 'a, '_> {
+    /// The values a conflict is filled with (zero or more pieces), or None for markers.
+    fn pieces(&self, i: usize) -> Result<Option<Vec<Cow<'m, str>>>, ResolveError> {
+        let c = &self.merge.conflicts[i];
+        let side = |v: &'m Vec<&'a str>| v.iter().map(|s| Cow::Borrowed(*s)).collect::<Vec<_>>();
+        Ok(Some(match self.fill {
+            Fill::Base => side(&c.base),
+            Fill::Mine => side(&c.mine),
+            Fill::Theirs => side(&c.theirs),
+            Fill::Markers => return Ok(None),
+            Fill::Resolved(rs) => match &rs[i] {
+                Resolution::Mine => side(&c.mine),
+                Resolution::Theirs => side(&c.theirs),
+                Resolution::Base => side(&c.base),
+                Resolution::Both => {
+                    if !c.hunk {
+                        return Err(ResolveError::BothNotPossible {
+                            pointer: c.pointer.clone(),
+                        });
+                    }
+                    side(&c.mine).into_iter().chain(side(&c.theirs)).collect()
+                }
+                Resolution::Custom(_) => self.customs[i]
+                    .as_ref()
+                    .expect("custom pieces were prepared")
+                    .iter()
+                    .map(|s| Cow::Borrowed(s.as_str()))
+                    .collect(),
+            },
+        }))
+    }
+
+    fn item(&self, n: &'m Node<'a>) -> Result<Item<'m, 'a>, ResolveError> {
+        Ok(match n {
+            Node::Conflict(i) => match self.pieces(*i)? {
+                Some(p) => Item::Pieces(p),
+                None => Item::Markers(&self.merge.conflicts[*i]),
+            },
+            n => Item::Node(n),
+        })
+    }
+
+    fn node(&self, n: &'m Node<'a>, depth: usize, out: &mut String) -> Result<(), ResolveError> {
+        match n {
+            Node::Raw(s) => reformat(s, depth, out),
+            Node::Conflict(_) => unreachable!("conflicts are printed by their container"),
+            Node::Object(members) => {
+                let items = members
+                    .iter()
+                    .map(|(k, n)| Ok((Some(*k), self.item(n)?)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.container('{', '}', items, depth, out)?;
+            }
+            Node::Array(elems) => {
+                let items = elems
+                    .iter()
+                    .map(|n| Ok((None, self.item(n)?)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.container('[', ']', items, depth, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn container(
+        &self,
+        open: char,
+        close: char,
+        items: Vec<(Option<&'a str>, Item<'m, 'a>)>,
+        depth: usize,
+        out: &mut String,
+    ) -> Result<(), ResolveError> {
+        let items: Vec<_> = items
+            .into_iter()
+            .filter(|(_, it)| !matches!(it, Item::Pieces(p) if p.is_empty()))
+            .collect();
+        out.push(open);
+        if items.is_empty() {
+            out.push(close);
+            return Ok(());
+        }
+        let inner = depth + 1;
+        let count = items.len();
+        let entry = |key: Option<&str>, value: &str, comma: bool, out: &mut String| {
+            newline(out, inner);
+            if let Some(k) = key {
+                out.push_str(k);
+                out.push_str(": ");
+            }
+            reformat(value, inner, out);
+            if comma {
+                out.push(',');
+            }
+        };
+        for (idx, (key, it)) in items.iter().enumerate() {
+            let last = idx + 1 == count;
+            match it {
+                Item::Node(n) => {
+                    newline(out, inner);
+                    if let Some(k) = key {
+                        out.push_str(k);
+                        out.push_str(": ");
+                    }
+                    self.node(n, inner, out)?;
+                    if !last {
+                        out.push(',');
+                    }
+                }
+                Item::Pieces(ps) => {
+                    for (pj, p) in ps.iter().enumerate() {
+                        entry(*key, p, !(last && pj + 1 == ps.len()), out);
+                    }
+                }
+                Item::Markers(c) => {
+                    let key = c.key.or(*key);
+                    for (label, side) in [
+                        ("<<<<<<< mine", &c.mine),
+                        ("||||||| base", &c.base),
+                        ("=======", &c.theirs),
+                    ] {
+                        out.push('\n');
+                        out.push_str(label);
+                        for (pj, p) in side.iter().enumerate() {
+                            entry(key, p, !(last && pj + 1 == side.len()), out);
+                        }
+                    }
+                    out.push_str("\n>>>>>>> theirs");
+                }
+            }
+        }
+        newline(out, depth);
+        out.push(close);
+        Ok(())
+    }
+
+    fn root_conflict(&self, i: usize, out: &mut String) -> Result<(), ResolveError> {
+        let c = &self.merge.conflicts[i];
+        match self.pieces(i)? {
+            Some(p) if p.len() == 1 => reformat(&p[0], 0, out),
+            Some(_) => {
+                return Err(ResolveError::BothNotPossible {
+                    pointer: c.pointer.clone(),
+                })
+            }
+            None => {
+                for (label, side) in [
+                    ("<<<<<<< mine", &c.mine),
+                    ("||||||| base", &c.base),
+                    ("=======", &c.theirs),
+                ] {
+                    out.push_str(label);
+                    out.push('\n');
+                    for p in side {
+                        reformat(p, 0, out);
+                        out.push('\n');
+                    }
+                }
+                out.push_str(">>>>>>> theirs");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Merge<'_> {
+    /// `{"merged": …, "conflicts": [{"pointer", "kind", "base", "mine", "theirs"}…], "stats": …,
+    /// "positional_arrays": […]}` — values as text (numbers keep their spelling); an absent side
+    /// is left out of its conflict (absent is not null); a hunk's sides are arrays of elements.
+    pub fn report_json(&self, merged: &str) -> String {
+        let mut out = String::with_capacity(merged.len() + 1024);
+        out.push_str("{\n  \"merged\": ");
+        reformat(merged, 1, &mut out);
+        out.push_str(",\n  \"conflicts\": [");
+        for (i, c) in self.conflicts.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    {" } else { ",\n    {" });
+            out.push_str("\n      \"pointer\": ");
+            out.push_str(&serde_json::to_string(&c.pointer).expect("a string serialises"));
+            out.push_str(",\n      \"kind\": \"");
+            out.push_str(c.kind.as_str());
+            out.push('"');
+            if c.hunk {
+                out.push_str(",\n      \"array_hunk\": true");
+            }
+            for (name, side) in [("base", &c.base), ("mine", &c.mine), ("theirs", &c.theirs)] {
+                if c.hunk {
+                    out.push_str(&format!(",\n      \"{name}\": "));
+                    let arr = format!("[{}]", side.join(","));
+                    reformat(&arr, 3, &mut out);
+                } else if let Some(v) = side.first() {
+                    out.push_str(&format!(",\n      \"{name}\": "));
+                    reformat(v, 3, &mut out);
+                }
+            }
+            out.push_str("\n    }");
+        }
+        if !self.conflicts.is_empty() {
+            out.push_str("\n  ");
+        }
+        out.push_str("],\n  \"stats\": ");
+        let stats = serde_json::to_string(&self.stats).expect("stats serialise");
+        reformat(&stats, 1, &mut out);
+        out.push_str(",\n  \"positional_arrays\": ");
+        let pa = serde_json::to_string(&self.positional_arrays).expect("strings serialise");
+        reformat(&pa, 1, &mut out);
+        out.push_str("\n}\n");
+        out
+    }
+}
