@@ -340,7 +340,10 @@ impl<'a> Merger<'_, 'a> {
                 (Kind::Object, Kind::Object, Some(Kind::Object) | None) => {
                     return Some(self.object(b, mv, tv));
                 }
-                (Kind::Array, Kind::Array, Some(Kind::Array)) => {
+                (Kind::Array, Kind::Array, Some(Kind::Array))
+                    // Written differently but equal: no array merge (and no position warning).
+                    if !deep_eq(m, t) && !deep_eq(b, m) && !deep_eq(b, t) =>
+                {
                     return Some(self.array(b.expect("matched Some"), mv, tv));
                 }
                 _ => {}

@@ -1,0 +1,229 @@
+//! `ifmatch merge` from the shell and as a git merge driver (a real git repository).
+
+use ifmatch_tests::ifmatch_bin;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tmpdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ifmatch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn merge(dir: &Path, extra: &[&str]) -> Output {
+    Command::new(ifmatch_bin())
+        .current_dir(dir)
+        .args(["merge", "base.json", "mine.json", "theirs.json"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+const BASE: &str = "{\n  \"name\": \"Customers\",\n  \"color\": \"green\",\n  \"rank\": 1\n}\n";
+
+#[test]
+fn clean_merge_exit_0_and_output_file() {
+    let d = tmpdir("merge-clean");
+    write(&d, "base.json", BASE);
+    write(&d, "mine.json", &BASE.replace("green", "blue"));
+    write(
+        &d,
+        "theirs.json",
+        &BASE.replace("\"rank\": 1", "\"rank\": 2"),
+    );
+    let o = merge(&d, &["-o", "out.json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.json")).unwrap(),
+        "{\n  \"name\": \"Customers\",\n  \"color\": \"blue\",\n  \"rank\": 2\n}\n"
+    );
+}
+
+#[test]
+fn conflicts_exit_1_with_markers_json_report_and_prefer() {
+    let d = tmpdir("merge-conflict");
+    write(&d, "base.json", BASE);
+    write(
+        &d,
+        "mine.json",
+        &BASE
+            .replace("green", "blue")
+            .replace("\"rank\": 1", "\"rank\": 5"),
+    );
+    write(&d, "theirs.json", &BASE.replace("green", "red"));
+    // Text output: git-style markers around the conflicting member, the rest merged.
+    let o = merge(&d, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(
+        out,
+        "{\n  \"name\": \"Customers\",\n<<<<<<< mine\n  \"color\": \"blue\",\n||||||| base\n  \"color\": \"green\",\n=======\n  \"color\": \"red\",\n>>>>>>> theirs\n  \"rank\": 5\n}\n"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("modify/modify /color"));
+    // --json: one object with the conflict by pointer; merged shows the base value there.
+    let o = merge(&d, &["--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["merged"],
+        serde_json::json!({"name": "Customers", "color": "green", "rank": 5})
+    );
+    assert_eq!(
+        v["conflicts"],
+        serde_json::json!([{"pointer": "/color", "kind": "modify/modify", "base": "green", "mine": "blue", "theirs": "red"}])
+    );
+    assert_eq!(v["stats"]["from_mine"], 1);
+    assert_eq!(v["positional_arrays"], serde_json::json!([]));
+    // --prefer resolves every conflict to one side and exits 0.
+    for (side, color) in [("mine", "blue"), ("theirs", "red")] {
+        let o = merge(&d, &["--prefer", side]);
+        assert_eq!(o.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["color"], color);
+        assert_eq!(v["rank"], 5);
+    }
+}
+
+#[test]
+fn bad_input_exit_2_names_the_problem() {
+    let d = tmpdir("merge-bad");
+    write(&d, "base.json", BASE);
+    write(&d, "mine.json", "{\n  \"name\": 1,\n  \"name\": 2\n}\n");
+    write(&d, "theirs.json", BASE);
+    let o = merge(&d, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("mine.json is not valid JSON")
+            && e.contains("duplicate member name \"name\"")
+            && e.contains("line 3"),
+        "{e}"
+    );
+    write(&d, "mine.json", "{\"a\": 1,}");
+    let o = merge(&d, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("trailing comma"));
+    let o = Command::new(ifmatch_bin())
+        .current_dir(&d)
+        .args(["merge", "base.json", "nope.json", "theirs.json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read nope.json"));
+}
+
+#[test]
+fn display_data_maps_conflicts_to_lines() {
+    let d = tmpdir("merge-display");
+    write(&d, "base.json", BASE);
+    write(&d, "mine.json", &BASE.replace("green", "blue"));
+    write(
+        &d,
+        "theirs.json",
+        &BASE
+            .replace("green", "red")
+            .replace("\"name\": \"Customers\",\n", ""),
+    );
+    let o = merge(&d, &["--display", "display.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("display.json")).unwrap()).unwrap();
+    let c = &v["conflicts"][0];
+    assert_eq!(c["pointer"], "/color");
+    assert_eq!(c["base"], serde_json::json!([2, 2]));
+    assert_eq!(c["mine"], serde_json::json!([2, 2]));
+    assert_eq!(
+        c["theirs"],
+        serde_json::json!([1, 1]),
+        "theirs lost a line above"
+    );
+    assert_eq!(c["result"], serde_json::json!([1, 1]));
+    assert_eq!(
+        v["mine_diff"][1],
+        serde_json::json!({"tag": "replace", "old_start": 2, "old_len": 1, "new_start": 2, "new_len": 1})
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.test",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn works_as_a_git_merge_driver() {
+    let d = tmpdir("merge-git");
+    assert!(git(&d, &["init", "-q"]).status.success());
+    write(&d, ".gitattributes", "*.json merge=ifmatch-json\n");
+    let driver = format!("{} merge %O %A %B -o %A", ifmatch_bin().display());
+    assert!(git(
+        &d,
+        &[
+            "config",
+            "merge.ifmatch-json.name",
+            "ifmatch three-way JSON merge"
+        ]
+    )
+    .status
+    .success());
+    assert!(git(&d, &["config", "merge.ifmatch-json.driver", &driver])
+        .status
+        .success());
+    // Adjacent lines: git's own line merge would call this a conflict.
+    write(&d, "label.json", BASE);
+    git(&d, &["add", "."]);
+    assert!(git(&d, &["commit", "-qm", "base"]).status.success());
+    git(&d, &["checkout", "-qb", "theirs"]);
+    write(
+        &d,
+        "label.json",
+        &BASE.replace("\"rank\": 1", "\"rank\": 2"),
+    );
+    assert!(git(&d, &["commit", "-qam", "rank"]).status.success());
+    git(&d, &["checkout", "-q", "main"]);
+    write(&d, "label.json", &BASE.replace("green", "blue"));
+    assert!(git(&d, &["commit", "-qam", "color"]).status.success());
+    let m = git(&d, &["merge", "-q", "--no-edit", "theirs"]);
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    assert_eq!(
+        std::fs::read_to_string(d.join("label.json")).unwrap(),
+        "{\n  \"name\": \"Customers\",\n  \"color\": \"blue\",\n  \"rank\": 2\n}\n"
+    );
+    // A real conflict: git stops, the file holds ifmatch's markers.
+    git(&d, &["checkout", "-qb", "other", "HEAD~2"]);
+    write(&d, "label.json", &BASE.replace("green", "red"));
+    assert!(git(&d, &["commit", "-qam", "red"]).status.success());
+    git(&d, &["checkout", "-q", "main"]);
+    let m = git(&d, &["merge", "-q", "--no-edit", "other"]);
+    assert!(!m.status.success());
+    let text = std::fs::read_to_string(d.join("label.json")).unwrap();
+    assert!(
+        text.contains("<<<<<<< mine\n  \"color\": \"blue\",")
+            && text.contains("=======\n  \"color\": \"red\","),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"rank\": 2"),
+        "the clean part is merged: {text}"
+    );
+}

@@ -1,0 +1,270 @@
+//! Property tests: the laws of the three-way merge (docs/architecture.md) and of the patches it
+//! generates, on random documents and random edits.
+
+use ifmatch_engine::json::{print::pretty, Doc};
+use ifmatch_engine::merge::patches::{json_patch, merge_patch};
+use ifmatch_engine::merge::{three_way, Fill, Options};
+use ifmatch_engine::patch::{apply_json_patch, apply_merge_patch, json_equal};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-50i64..50).prop_map(|n| json!(n)),
+        "[a-c]{0,2}".prop_map(Value::String),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(3, 30, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-e]", inner.clone(), 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            // Records with ids, so keyed array merges are exercised too.
+            prop::collection::btree_map(0u8..6, inner, 0..4).prop_map(|m| {
+                Value::Array(
+                    m.into_iter()
+                        .map(|(id, v)| json!({"id": id, "v": v}))
+                        .collect(),
+                )
+            }),
+        ]
+    })
+}
+
+/// One random edit: (which node, what to do, a new value).
+type Edit = (u32, u8, Value);
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    prop::collection::vec((any::<u32>(), any::<u8>(), leaf()), 0..4)
+}
+
+#[derive(Clone, Debug)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn paths(v: &Value, here: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
+    out.push(here.clone());
+    match v {
+        Value::Object(o) => {
+            for (k, c) in o {
+                here.push(Seg::Key(k.clone()));
+                paths(c, here, out);
+                here.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                here.push(Seg::Index(i));
+                paths(c, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at<'v>(v: &'v mut Value, path: &[Seg]) -> &'v mut Value {
+    path.iter().fold(v, |cur, s| match (s, cur) {
+        (Seg::Key(k), Value::Object(o)) => o.get_mut(k).unwrap(),
+        (Seg::Index(i), Value::Array(a)) => &mut a[*i],
+        _ => unreachable!(),
+    })
+}
+
+fn mutate(base: &Value, edits: &[Edit]) -> Value {
+    let mut v = base.clone();
+    for (sel, kind, new) in edits {
+        let mut all = vec![];
+        paths(&v, &mut vec![], &mut all);
+        let path = all[*sel as usize % all.len()].clone();
+        match kind % 4 {
+            0 => *at(&mut v, &path) = new.clone(),
+            1 => {
+                if let Some((last, parent)) = path.split_last() {
+                    match (last, at(&mut v, parent)) {
+                        (Seg::Key(k), Value::Object(o)) => {
+                            o.shift_remove(k);
+                        }
+                        (Seg::Index(i), Value::Array(a)) => {
+                            a.remove(*i);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            2 => {
+                if let Value::Object(o) = at(&mut v, &path) {
+                    o.insert(format!("k{}", sel % 5), new.clone());
+                }
+            }
+            _ => {
+                if let Value::Array(a) = at(&mut v, &path) {
+                    let i = *sel as usize % (a.len() + 1);
+                    a.insert(i, new.clone());
+                }
+            }
+        }
+    }
+    v
+}
+
+fn text(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap()
+}
+
+/// Pointer → value, arrays taken whole (their elements move around).
+fn leaves(v: &Value, ptr: String, out: &mut BTreeMap<String, String>) {
+    match v {
+        Value::Object(o) => {
+            out.insert(ptr.clone(), "{object}".into());
+            for (k, c) in o {
+                leaves(
+                    c,
+                    format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        other => {
+            out.insert(ptr, serde_json::to_string(other).unwrap());
+        }
+    }
+}
+
+fn merged(b: &str, m: &str, t: &str, fill: Fill) -> (String, usize) {
+    let (bd, md, td) = (
+        Doc::parse(b).unwrap(),
+        Doc::parse(m).unwrap(),
+        Doc::parse(t).unwrap(),
+    );
+    let r = three_way(&bd, &md, &td, &Options::default());
+    (r.render(fill).unwrap(), r.conflicts.len())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn theirs_unchanged_gives_mine(base in value(), e in edits()) {
+        let mine = mutate(&base, &e);
+        let (b, m) = (text(&base), text(&mine));
+        let (r, n) = merged(&b, &m, &b, Fill::Base);
+        prop_assert_eq!(n, 0);
+        prop_assert_eq!(r, pretty(&m));
+    }
+
+    #[test]
+    fn mine_unchanged_gives_theirs(base in value(), e in edits()) {
+        let theirs = mutate(&base, &e);
+        let (b, t) = (text(&base), text(&theirs));
+        let (r, n) = merged(&b, &b, &t, Fill::Base);
+        prop_assert_eq!(n, 0);
+        prop_assert_eq!(r, pretty(&t));
+    }
+
+    #[test]
+    fn the_same_change_on_both_sides_is_taken_once(base in value(), e in edits()) {
+        let x = mutate(&base, &e);
+        let (b, xt) = (text(&base), text(&x));
+        let (r, n) = merged(&b, &xt, &xt, Fill::Base);
+        prop_assert_eq!(n, 0);
+        prop_assert_eq!(r, pretty(&xt));
+    }
+
+    #[test]
+    fn without_conflicts_every_change_of_both_sides_is_kept(base in value(), em in edits(), et in edits()) {
+        let (mine, theirs) = (mutate(&base, &em), mutate(&base, &et));
+        let (r, n) = merged(&text(&base), &text(&mine), &text(&theirs), Fill::Base);
+        let result: Value = serde_json::from_str(&r).expect("the result is valid JSON");
+        if n == 0 {
+            let (mut lb, mut lm, mut lt, mut lr) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+            leaves(&base, String::new(), &mut lb);
+            leaves(&mine, String::new(), &mut lm);
+            leaves(&theirs, String::new(), &mut lt);
+            leaves(&result, String::new(), &mut lr);
+            let keys: std::collections::BTreeSet<_> = lb.keys().chain(lm.keys()).chain(lt.keys()).cloned().collect();
+            for p in keys {
+                let (b, m, t, r) = (lb.get(&p), lm.get(&p), lt.get(&p), lr.get(&p));
+                if m != b && t == b {
+                    prop_assert_eq!(r, m, "mine's change at {:?} is missing", p);
+                }
+                if t != b && m == b {
+                    prop_assert_eq!(r, t, "theirs' change at {:?} is missing", p);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn generated_patches_turn_base_into_the_result(base in value(), em in edits(), et in edits()) {
+        let (mine, theirs) = (mutate(&base, &em), mutate(&base, &et));
+        let b = text(&base);
+        // Every fill of the conflicts is a valid result to patch towards.
+        let (r, _) = merged(&b, &text(&mine), &text(&theirs), Fill::Mine);
+        let result: Value = serde_json::from_str(&r).unwrap();
+        let (bd, rd) = (Doc::parse(&b).unwrap(), Doc::parse(&r).unwrap());
+        let jp: Value = serde_json::from_str(&json_patch(&bd, &rd)).unwrap();
+        let mut patched = base.clone();
+        apply_json_patch(&mut patched, &jp).expect("the generated JSON Patch applies to base");
+        prop_assert!(json_equal(&patched, &result), "JSON Patch result {} != {}", patched, result);
+        if let Ok(mp) = merge_patch(&bd, &rd) {
+            let mut patched = base.clone();
+            if let Some(t) = mp.text {
+                apply_merge_patch(&mut patched, &serde_json::from_str(&t).unwrap());
+            }
+            prop_assert!(json_equal(&patched, &result), "Merge Patch result {} != {}", patched, result);
+        }
+    }
+
+    #[test]
+    fn a_json_patch_refuses_a_stale_base(base in value(), e in edits(), e2 in edits()) {
+        // The patch from base to a result must not apply to a document someone else changed in
+        // a place the patch touches: its `test` operations see the difference.
+        let result = mutate(&base, &e);
+        let other = mutate(&base, &e2);
+        let jp: Value = serde_json::from_str(&json_patch(&Doc::parse(&text(&base)).unwrap(), &Doc::parse(&text(&result)).unwrap())).unwrap();
+        let mut patched = other.clone();
+        if apply_json_patch(&mut patched, &jp).is_ok() && !json_equal(&other, &base) {
+            // It applied: then every value it removed or replaced was still as in base.
+            for op in jp.as_array().unwrap() {
+                if op["op"] == "test" {
+                    let ptr = op["path"].as_str().unwrap();
+                    prop_assert!(other.pointer(ptr).is_some_and(|v| json_equal(v, &op["value"])));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn merge_patch_refuses_null_and_reports_replaced_arrays() {
+    let b = Doc::parse(r#"{"a": 1, "list": [1, 2], "keep": true}"#).unwrap();
+    let r = Doc::parse(r#"{"a": null, "list": [1, 2, 3], "keep": true}"#).unwrap();
+    let e = merge_patch(&b, &r).unwrap_err();
+    assert!(
+        e.to_string().contains("/a") && e.to_string().contains("PUT"),
+        "{e}"
+    );
+    let r = Doc::parse(r#"{"a": 2, "list": [1, 2, 3], "keep": true}"#).unwrap();
+    let mp = merge_patch(&b, &r).unwrap();
+    assert_eq!(mp.replaced_arrays, vec!["/list".to_string()]);
+    let v: Value = serde_json::from_str(&mp.text.unwrap()).unwrap();
+    assert_eq!(v, json!({"a": 2, "list": [1, 2, 3]}));
+    let jp: Value = serde_json::from_str(&json_patch(&b, &r)).unwrap();
+    assert_eq!(
+        jp,
+        json!([
+            {"op": "test", "path": "/a", "value": 1},
+            {"op": "replace", "path": "/a", "value": 2},
+            {"op": "add", "path": "/list/2", "value": 3}
+        ])
+    );
+    let _ = Map::new();
+}
