@@ -474,3 +474,53 @@ async fn every_outcome_kind_has_words() {
     assert_eq!(json["kind"], "not_found");
     assert!(out.message().contains("Check the path"));
 }
+
+#[tokio::test]
+async fn json_patch_generated_by_the_merge_applies_on_the_server_and_its_tests_refuse_stale_state()
+{
+    use ifmatch_engine::json::Doc;
+    use ifmatch_engine::merge::patches::json_patch;
+    let d = demo().await;
+    let c = client();
+    let url = format!("{}/flags/new-checkout", d.url());
+    let doc = fetched(c.get_fresh(&url).await);
+    let edited = doc.text.replace("\"enabled\": true", "\"enabled\": false");
+    let patch = json_patch(
+        &Doc::parse(&doc.text).unwrap(),
+        &Doc::parse(&edited).unwrap(),
+    );
+    assert!(patch.contains("\"test\""), "{patch}");
+    // Sent without If-Match (the server allows it here): only the patch's own tests protect it.
+    d.set_require_preconditions(false);
+    let out = c
+        .patch(
+            &url,
+            &patch,
+            "application/json-patch+json",
+            Precondition::None,
+            Some(&edited),
+        )
+        .await;
+    assert!(out.is_success(), "{out:?}");
+    assert!(d
+        .text("/flags/new-checkout")
+        .unwrap()
+        .contains("\"enabled\": false"));
+    // The same patch again: its test sees enabled=false now, and the server refuses (409).
+    let out = c
+        .patch(
+            &url,
+            &patch,
+            "application/json-patch+json",
+            Precondition::None,
+            None,
+        )
+        .await;
+    match out {
+        Outcome::HttpError {
+            status: 409,
+            detail,
+        } => assert!(detail.contains("test failed"), "{detail}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -3,7 +3,8 @@
 //!
 //! Owns: strong ETags (a hash of the stored text), If-Match / If-None-Match / If-Unmodified-Since
 //! evaluated in the order of RFC 9110 §13.2.2 (`precondition::evaluate`), 428 for unconditional
-//! writes (switchable, RFC 6585 §3), PATCH with `application/merge-patch+json`, 410 after a delete,
+//! writes (switchable, RFC 6585 §3), PATCH with `application/merge-patch+json` (RFC 7396) or
+//! `application/json-patch+json` (RFC 6902; a failed `test` answers 409), 410 after a delete,
 //! and control endpoints under `/_demo/` so "another admin" can change a resource and tests can
 //! inject faults (status codes, delays, dropped connections, odd bodies).
 //!
@@ -11,7 +12,7 @@
 //! precondition check for a write.
 
 use crate::etag::EntityTag;
-use crate::patch::apply_merge_patch;
+use crate::patch::{apply_json_patch, apply_merge_patch, JsonPatchError};
 use crate::precondition::{evaluate, Conditions, Current, Evaluation};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
@@ -741,14 +742,17 @@ fn resource(
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if !ct.starts_with("application/merge-patch+json") {
+            let json_patch = ct.starts_with("application/json-patch+json");
+            if !json_patch && !ct.starts_with("application/merge-patch+json") {
                 let mut r = json_error(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "PATCH takes application/merge-patch+json",
+                    "PATCH takes application/merge-patch+json or application/json-patch+json",
                 );
                 r.headers_mut().insert(
                     "accept-patch",
-                    HeaderValue::from_static("application/merge-patch+json"),
+                    HeaderValue::from_static(
+                        "application/merge-patch+json, application/json-patch+json",
+                    ),
                 );
                 return r;
             }
@@ -765,7 +769,18 @@ fn resource(
                 }
             };
             let mut v: Value = serde_json::from_str(text).expect("stored text is JSON");
-            apply_merge_patch(&mut v, &patch);
+            if json_patch {
+                match apply_json_patch(&mut v, &patch) {
+                    Ok(()) => {}
+                    // RFC 5789 §2.2: the patch does not apply to the resource's current state.
+                    Err(e @ JsonPatchError::TestFailed { .. }) => {
+                        return json_error(StatusCode::CONFLICT, &e.to_string())
+                    }
+                    Err(e) => return json_error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+                }
+            } else {
+                apply_merge_patch(&mut v, &patch);
+            }
             let e = live(v);
             let Entry::Live {
                 text,
