@@ -268,3 +268,68 @@ fn merge_patch_refuses_null_and_reports_replaced_arrays() {
     );
     let _ = Map::new();
 }
+
+#[test]
+fn resolutions_apply_per_conflict() {
+    use ifmatch_engine::merge::render::ResolveError;
+    use ifmatch_engine::merge::Resolution::*;
+    let b = r#"{"color": "green", "tags": ["a", "b"], "rank": 1}"#;
+    let m = r#"{"color": "blue", "tags": ["a", "x", "b"], "rank": 1}"#;
+    let t = r#"{"color": "red", "tags": ["a", "y", "b"], "rank": 2}"#;
+    let (bd, md, td) = (
+        Doc::parse(b).unwrap(),
+        Doc::parse(m).unwrap(),
+        Doc::parse(t).unwrap(),
+    );
+    let r = three_way(&bd, &md, &td, &Options::default());
+    assert_eq!(r.conflicts.len(), 2);
+    assert_eq!(
+        (
+            r.conflicts[0].pointer.as_str(),
+            r.conflicts[1].pointer.as_str()
+        ),
+        ("/color", "/tags/1")
+    );
+    let v = |s: String| serde_json::from_str::<Value>(&s).unwrap();
+    assert_eq!(
+        v(r.resolve(&[Mine, Both]).unwrap()),
+        json!({"color": "blue", "tags": ["a", "x", "y", "b"], "rank": 2})
+    );
+    assert_eq!(
+        v(r.resolve(&[Theirs, Base]).unwrap()),
+        json!({"color": "red", "tags": ["a", "b"], "rank": 2})
+    );
+    assert_eq!(
+        v(
+            r.resolve(&[Custom("\"purple\"".into()), Custom("[\"z\", 1.50]".into())])
+                .unwrap()
+        ),
+        v(r#"{"color": "purple", "tags": ["a", "z", 1.50, "b"], "rank": 2}"#.to_string())
+    );
+    // The custom number keeps its spelling.
+    assert!(r
+        .resolve(&[Mine, Custom("[1.50]".into())])
+        .unwrap()
+        .contains("1.50"));
+    assert!(matches!(
+        r.resolve(&[Both, Mine]),
+        Err(ResolveError::BothNotPossible { .. })
+    ));
+    assert!(matches!(
+        r.resolve(&[Custom("{oops".into()), Mine]),
+        Err(ResolveError::InvalidCustom { .. })
+    ));
+    assert!(matches!(
+        r.resolve(&[Mine, Custom("\"x\"".into())]),
+        Err(ResolveError::CustomNotArray { .. })
+    ));
+    assert!(matches!(
+        r.resolve(&[Mine]),
+        Err(ResolveError::WrongCount { got: 1, want: 2 })
+    ));
+    let e = r
+        .resolve(&[Custom("{oops".into()), Mine])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/color") && e.contains("line 1"), "{e}");
+}
