@@ -235,3 +235,101 @@ fn token_from_environment_and_trail_without_secrets() {
     assert!(v[0]["request_id"].as_str().unwrap().starts_with("demo-"));
     assert!(!t.contains("tok-cli-SECRET"));
 }
+
+#[test]
+fn save_merges_concurrent_changes_and_stops_on_collisions() {
+    let demo = DemoProcess::start(&[]);
+    let url = format!("{}/prefs", demo.url);
+    assert_eq!(
+        ifmatch(&["create", &url], Some(SETTINGS)).status.code(),
+        Some(0)
+    );
+    let dir = std::env::temp_dir().join(format!("ifmatch-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    // Both writers read body + validator in one request each.
+    for w in ["a", "b"] {
+        let o = ifmatch(&["get", &url, "--etag-file", &p(&format!("{w}.tag"))], None);
+        std::fs::write(p(&format!("{w}.base.json")), &o.stdout).unwrap();
+    }
+    let tag = |w: &str| {
+        std::fs::read_to_string(p(&format!("{w}.tag")))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let base = std::fs::read_to_string(p("a.base.json")).unwrap();
+    // A changes the theme; B the page size: B's save merges A's change in and succeeds.
+    let a = ifmatch(
+        &[
+            "save",
+            &url,
+            "--base",
+            &p("a.base.json"),
+            "--if-match",
+            &tag("a"),
+        ],
+        Some(&base.replace("light", "dark")),
+    );
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    let b = ifmatch(
+        &[
+            "save",
+            &url,
+            "--base",
+            &p("b.base.json"),
+            "--if-match",
+            &tag("b"),
+        ],
+        Some(&base.replace("50", "100")),
+    );
+    assert_eq!(b.status.code(), Some(0), "{}", stderr(&b));
+    assert!(
+        stderr(&b).contains("saved after 2 rounds"),
+        "{}",
+        stderr(&b)
+    );
+    let now: serde_json::Value =
+        serde_json::from_slice(&ifmatch(&["get", &url], None).stdout).unwrap();
+    assert_eq!(now, serde_json::json!({"theme": "dark", "pageSize": 100}));
+    // Now both change the theme from the same version: the second gets exit 3 and the report.
+    let o = ifmatch(&["get", &url, "--etag-file", &p("c.tag")], None);
+    std::fs::write(p("c.base.json"), &o.stdout).unwrap();
+    let base = String::from_utf8(o.stdout).unwrap();
+    let c_tag = std::fs::read_to_string(p("c.tag"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let first = ifmatch(
+        &[
+            "save",
+            &url,
+            "--base",
+            &p("c.base.json"),
+            "--if-match",
+            &c_tag,
+        ],
+        Some(&base.replace("dark", "blue")),
+    );
+    assert_eq!(first.status.code(), Some(0));
+    let second = ifmatch(
+        &[
+            "save",
+            &url,
+            "--base",
+            &p("c.base.json"),
+            "--if-match",
+            &c_tag,
+        ],
+        Some(&base.replace("dark", "green")),
+    );
+    assert_eq!(second.status.code(), Some(3), "{}", stderr(&second));
+    let report: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(report["conflicts"][0]["pointer"], "/theme");
+    assert_eq!(report["conflicts"][0]["mine"], "\"green\"");
+    assert_eq!(report["conflicts"][0]["theirs"], "\"blue\"");
+    let now: serde_json::Value =
+        serde_json::from_slice(&ifmatch(&["get", &url], None).stdout).unwrap();
+    assert_eq!(now["theme"], "blue", "nothing was overwritten");
+    let _ = std::fs::remove_dir_all(&dir);
+}

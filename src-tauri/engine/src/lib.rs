@@ -6,6 +6,7 @@
 //! - `json`: JSON as text: a validating tape of spans, the canonical pretty printer.
 //! - `merge`: the three-way JSON merge, resolutions, patches from base to result, display diffs.
 //! - `patch`: applying RFC 7396 merge patches and RFC 6902 JSON patches.
+//! - `session`: the save loop (write → conflict → merge → resubmit), GUI-free.
 //! - `demo`: the built-in demo server.
 //!
 //! This crate never depends on tauri: the desktop shell is a thin layer over it.
@@ -18,6 +19,7 @@ pub mod merge;
 pub mod outcome;
 pub mod patch;
 pub mod precondition;
+pub mod session;
 pub mod trail;
 
 pub use client::{Auth, Client, ClientConfig, Secret};

@@ -61,6 +61,30 @@ enum Cmd {
         /// Print only the validator, e.g. tag=$(ifmatch get --etag URL).
         #[arg(long, conflicts_with = "include")]
         etag: bool,
+        /// Also write the validator to this file (body and validator from one request).
+        #[arg(long, value_name = "FILE")]
+        etag_file: Option<PathBuf>,
+    },
+    /// Save MINE the safe way: a conditional write; if the resource changed since BASE, merge
+    /// three ways and resubmit when nothing collides; exit 3 with the conflicts when something does.
+    Save {
+        url: String,
+        /// Your edited document (default: stdin).
+        file: Option<PathBuf>,
+        /// The version your edit started from (as `get` printed it).
+        #[arg(long, value_name = "FILE")]
+        base: PathBuf,
+        /// BASE's validator. Without it, a GET first checks the server still has BASE.
+        #[arg(long, value_name = "ETAG")]
+        if_match: Option<String>,
+        /// How to write: the whole document, or a patch computed from BASE.
+        #[arg(long, value_enum, default_value = "put")]
+        method: MethodArg,
+        /// At most this many write rounds (each round meets one concurrent change).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        #[arg(long = "id-key", value_name = "KEY")]
+        id_key: Vec<String>,
     },
     /// Replace a resource, only if it is still the version you read.
     Put {
@@ -136,6 +160,13 @@ enum Cmd {
         #[arg(long, value_name = "VAR")]
         token_env: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MethodArg {
+    Put,
+    MergePatch,
+    JsonPatch,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -283,10 +314,30 @@ async fn main() {
 async fn run(cli: &Cli, client: &Client) -> i32 {
     let mut stdout = std::io::stdout().lock();
     match &cli.cmd {
-        Cmd::Get { url, include, etag } => {
+        Cmd::Get {
+            url,
+            include,
+            etag,
+            etag_file,
+        } => {
             let out = client.get_fresh(url).await;
             if let Outcome::Fetched { doc, .. } = &out {
                 let validator = doc.validator.as_ref();
+                if let Some(f) = etag_file {
+                    let text = validator
+                        .map(|v| {
+                            v.etag()
+                                .map(|t| t.raw.clone())
+                                .unwrap_or_else(|| v.display())
+                        })
+                        .unwrap_or_default();
+                    if let Err(e) = std::fs::write(f, text + "\n") {
+                        fail(
+                            exit::LOCAL_ERROR,
+                            &format!("cannot write {}: {e}", f.display()),
+                        );
+                    }
+                }
                 if *etag {
                     match validator.and_then(|v| v.etag()) {
                         Some(t) => {
@@ -368,6 +419,27 @@ async fn run(cli: &Cli, client: &Client) -> i32 {
             };
             report(&client.delete(url, pre).await)
         }
+        Cmd::Save {
+            url,
+            file,
+            base,
+            if_match,
+            method,
+            rounds,
+            id_key,
+        } => {
+            save(
+                client,
+                url,
+                file,
+                base,
+                if_match.as_deref(),
+                *method,
+                *rounds,
+                id_key,
+            )
+            .await
+        }
         Cmd::Merge {
             base,
             mine,
@@ -420,6 +492,95 @@ async fn run(cli: &Cli, client: &Client) -> i32 {
             server.stop().await;
             exit::OK
         }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn save(
+    client: &Client,
+    url: &str,
+    file: &Option<PathBuf>,
+    base_path: &PathBuf,
+    if_match: Option<&str>,
+    method: MethodArg,
+    rounds: usize,
+    id_keys: &[String],
+) -> i32 {
+    use ifmatch_engine::session::{save_until_done, Base, SaveResult, WriteMethod};
+    let mine = read_json_input(file);
+    let base_text = match std::fs::read_to_string(base_path) {
+        Ok(t) => t,
+        Err(e) => fail(
+            exit::LOCAL_ERROR,
+            &format!("cannot read {}: {e}", base_path.display()),
+        ),
+    };
+    let base = Base {
+        text: base_text,
+        validator: if_match.map(|t| ifmatch_engine::Validator::Etag { tag: parse_tag(t) }),
+    };
+    let method = match method {
+        MethodArg::Put => WriteMethod::Put,
+        MethodArg::MergePatch => WriteMethod::MergePatch,
+        MethodArg::JsonPatch => WriteMethod::JsonPatch,
+    };
+    let mut opts = ifmatch_engine::merge::Options::default();
+    if !id_keys.is_empty() {
+        opts.id_keys = id_keys.to_vec();
+    }
+    let (result, used) =
+        save_until_done(client, url, base, mine, method, &opts, rounds.max(1)).await;
+    match result {
+        SaveResult::Saved { base, .. } => {
+            if let Some(v) = &base.validator {
+                println!(
+                    "{}",
+                    v.etag()
+                        .map(|t| t.raw.clone())
+                        .unwrap_or_else(|| v.display())
+                );
+            }
+            if used > 1 {
+                eprintln!("ifmatch: saved after {used} rounds: the server's concurrent changes were merged in");
+            }
+            exit::OK
+        }
+        SaveResult::Conflicts {
+            current,
+            merged,
+            conflicts,
+            ..
+        } => {
+            let report = serde_json::json!({
+                "current_validator": current.validator.as_ref().map(|v| v.etag().map(|t| t.raw.clone()).unwrap_or_else(|| v.display())),
+                "current": current.text,
+                "merged": merged,
+                "conflicts": conflicts,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("serialises")
+            );
+            eprintln!(
+                "ifmatch: the resource changed on the server and {} change(s) collide with yours; nothing was overwritten. \
+                 Resolve them in \"merged\" (it shows the base value at each conflict) and save again with \
+                 --base set to \"current\" and --if-match set to \"current_validator\".",
+                conflicts.len()
+            );
+            for c in &conflicts {
+                eprintln!("  {} {}", c.kind, c.pointer);
+            }
+            exit::CONFLICT
+        }
+        SaveResult::Merged { .. } => {
+            eprintln!("ifmatch: the server kept changing: still not saved after {used} rounds; nothing was overwritten. Try again.");
+            exit::CONFLICT
+        }
+        SaveResult::Failed { outcome, message } => {
+            eprintln!("ifmatch: {message}");
+            outcome.exit_code()
+        }
+        SaveResult::Invalid { message } => fail(exit::LOCAL_ERROR, &message),
     }
 }
 
