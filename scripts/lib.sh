@@ -33,5 +33,24 @@ ensure_rust() {
   fi
 }
 
+# ensure_node — Node.js and npm for bundling the window's front end (Debian's packages when missing).
+ensure_node() {
+  if ! command -v npm >/dev/null 2>&1; then
+    ensure_packages nodejs npm
+  fi
+}
+
+# build_ui — installs the front end's locked packages and bundles ui/dist (Tauri embeds it at
+# compile time, so this runs before cargo builds the desktop crate).
+build_ui() {
+  ensure_node
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    echo "==> npm ci (ui/)"
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  echo "==> Bundling the front end (ui/dist)"
+  (cd ui && node build.mjs)
+}
+
 # What building the desktop app needs (see PLATFORM notes in docs/architecture.md).
 BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)

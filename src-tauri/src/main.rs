@@ -14,8 +14,17 @@ fn main() {
     tauri::Builder::default()
         .manage(state::AppState::from_env())
         .invoke_handler(tauri::generate_handler![
-            commands::connection::initial_connection,
-            commands::resources::open_resource,
+            commands::connection::list_connections,
+            commands::connection::save_connection,
+            commands::tabs::open_tab,
+            commands::tabs::close_tab,
+            commands::tabs::reload_tab,
+            commands::tabs::locate_pointer,
+            commands::tabs::save_tab,
+            commands::tabs::resolve_conflict,
+            commands::tabs::preview_request,
+            commands::tabs::check_json,
+            commands::demo::demo_another_admin,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

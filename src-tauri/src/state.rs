@@ -1,48 +1,203 @@
-//! The app's state: the connection in use and, when no API is configured, the built-in demo
-//! server (started on demand, on 127.0.0.1 with an ephemeral port).
+//! The app's state: connections (the built-in demo server among them) and open tabs. Each tab
+//! remembers the version it loaded (text + validator) and, during a conflict, the server's
+//! current version it is being merged with.
 
 use ifmatch_engine::demo::{DemoConfig, DemoServer};
+use ifmatch_engine::session::{Base, ConflictInfo, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Secret};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::sync::Mutex;
 
+pub const DEMO_ID: &str = "demo";
+
+/// How a connection authenticates, as the window sends it (secrets stay in Rust).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AuthInput {
+    None,
+    Bearer { token: String },
+    Basic { user: String, password: String },
+    Header { name: String, value: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectionInput {
+    pub id: Option<String>,
+    pub name: String,
+    pub base_url: String,
+    pub auth: AuthInput,
+    pub method: WriteMethod,
+    #[serde(default)]
+    pub auto_resubmit: bool,
+    /// A PEM certificate to trust for this connection only (self-signed servers).
+    #[serde(default)]
+    pub trusted_cert_pem: Option<String>,
+}
+
+/// What the window sees of a connection: never a secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionView {
+    pub id: String,
+    pub name: String,
+    pub base_url: String,
+    /// "none", "bearer", "basic" or "header (X-Api-Key)".
+    pub auth: String,
+    pub method: WriteMethod,
+    pub auto_resubmit: bool,
+    pub is_demo: bool,
+    pub trusts_custom_cert: bool,
+}
+
+pub struct Connection {
+    pub view: ConnectionView,
+    pub auth: Auth,
+    pub client: Arc<Client>,
+}
+
+/// A tab's conflict round in progress.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub current: Base,
+    pub conflicts: Vec<ConflictInfo>,
+}
+
+pub struct Tab {
+    pub connection_id: String,
+    pub url: String,
+    pub base: Base,
+    pub pending: Option<Pending>,
+}
+
 pub struct AppState {
-    /// `IFMATCH_API_URL`, when the user pointed the app at an API.
-    pub api_url: Option<String>,
-    pub client: Client,
+    pub connections: Mutex<BTreeMap<String, Connection>>,
+    pub tabs: Mutex<BTreeMap<String, Tab>>,
     pub demo: Mutex<Option<DemoServer>>,
+    next_id: AtomicU64,
+    /// The connection opened first: IFMATCH_API_URL's, else the demo server.
+    pub default_connection: String,
+}
+
+pub fn client_for(auth: &Auth, pem: Option<&str>) -> Result<Client, String> {
+    let cfg = ClientConfig {
+        extra_root_pem: pem.map(|p| p.as_bytes().to_vec()),
+        ..ClientConfig::default()
+    };
+    Client::new(cfg, auth.clone()).map_err(|e| e.to_string())
+}
+
+pub fn auth_of(a: &AuthInput) -> Auth {
+    match a {
+        AuthInput::None => Auth::None,
+        AuthInput::Bearer { token } => Auth::Bearer(Secret::new(token.clone())),
+        AuthInput::Basic { user, password } => Auth::Basic {
+            user: user.clone(),
+            password: Secret::new(password.clone()),
+        },
+        AuthInput::Header { name, value } => Auth::Header {
+            name: name.clone(),
+            value: Secret::new(value.clone()),
+        },
+    }
+}
+
+pub fn auth_label(a: &Auth) -> String {
+    match a {
+        Auth::None => "none".into(),
+        Auth::Bearer(_) => "bearer".into(),
+        Auth::Basic { .. } => "basic".into(),
+        Auth::Header { name, .. } => format!("header ({name})"),
+    }
 }
 
 impl AppState {
     pub fn from_env() -> Self {
-        let api_url = std::env::var("IFMATCH_API_URL")
-            .ok()
-            .map(|u| u.trim_end_matches('/').to_string())
-            .filter(|u| !u.is_empty());
-        let auth = match std::env::var("IFMATCH_TOKEN") {
-            Ok(t) if !t.is_empty() => Auth::Bearer(Secret::new(t)),
-            _ => Auth::None,
-        };
-        let client = Client::new(ClientConfig::default(), auth)
-            .expect("the default HTTP client configuration is valid");
+        let mut connections = BTreeMap::new();
+        let demo_auth = Auth::None;
+        connections.insert(
+            DEMO_ID.to_string(),
+            Connection {
+                view: ConnectionView {
+                    id: DEMO_ID.into(),
+                    name: "Demo server".into(),
+                    base_url: String::new(),
+                    auth: "none".into(),
+                    method: WriteMethod::Put,
+                    auto_resubmit: false,
+                    is_demo: true,
+                    trusts_custom_cert: false,
+                },
+                client: Arc::new(client_for(&demo_auth, None).expect("default client")),
+                auth: demo_auth,
+            },
+        );
+        let mut default_connection = DEMO_ID.to_string();
+        if let Some(url) = std::env::var("IFMATCH_API_URL").ok().filter(|u| !u.trim().is_empty()) {
+            let auth = match std::env::var("IFMATCH_TOKEN") {
+                Ok(t) if !t.is_empty() => Auth::Bearer(Secret::new(t)),
+                _ => Auth::None,
+            };
+            let method = match std::env::var("IFMATCH_WRITE_METHOD").as_deref() {
+                Ok("merge_patch") => WriteMethod::MergePatch,
+                Ok("json_patch") => WriteMethod::JsonPatch,
+                _ => WriteMethod::Put,
+            };
+            connections.insert(
+                "env".into(),
+                Connection {
+                    view: ConnectionView {
+                        id: "env".into(),
+                        name: "API (IFMATCH_API_URL)".into(),
+                        base_url: url.trim_end_matches('/').to_string(),
+                        auth: auth_label(&auth),
+                        method,
+                        auto_resubmit: false,
+                        is_demo: false,
+                        trusts_custom_cert: false,
+                    },
+                    client: Arc::new(client_for(&auth, None).expect("default client")),
+                    auth,
+                },
+            );
+            default_connection = "env".into();
+        }
         AppState {
-            api_url,
-            client,
+            connections: Mutex::new(connections),
+            tabs: Mutex::new(BTreeMap::new()),
             demo: Mutex::new(None),
+            next_id: AtomicU64::new(1),
+            default_connection,
         }
     }
 
-    /// The base URL to talk to: the configured API, else the demo server (started now if needed).
-    pub async fn base_url(&self) -> Result<String, String> {
-        if let Some(u) = &self.api_url {
-            return Ok(u.clone());
-        }
+    pub fn new_id(&self, prefix: &str) -> String {
+        format!("{prefix}{}", self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The demo server's URL, starting it on first use (127.0.0.1, ephemeral port).
+    pub async fn demo_url(&self) -> Result<String, String> {
         let mut demo = self.demo.lock().await;
         if demo.is_none() {
             let server = DemoServer::start(([127, 0, 0, 1], 0).into(), DemoConfig::default())
                 .await
-                .map_err(|e| format!("the demo server could not start: {e}"))?;
+                .map_err(|e| format!("The demo server could not start: {e}"))?;
             *demo = Some(server);
         }
         Ok(demo.as_ref().map(|d| d.url()).unwrap_or_default())
+    }
+
+    /// The base URL and client of a connection.
+    pub async fn endpoint(&self, connection_id: &str) -> Result<(String, Arc<Client>, WriteMethod, bool), String> {
+        let (base, client, method, auto, is_demo) = {
+            let conns = self.connections.lock().await;
+            let c = conns
+                .get(connection_id)
+                .ok_or_else(|| format!("There is no connection {connection_id:?}."))?;
+            (c.view.base_url.clone(), c.client.clone(), c.view.method, c.view.auto_resubmit, c.view.is_demo)
+        };
+        let base = if is_demo { self.demo_url().await? } else { base };
+        Ok((base, client, method, auto))
     }
 }

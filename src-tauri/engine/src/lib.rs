@@ -13,6 +13,7 @@
 
 pub mod client;
 pub mod demo;
+pub mod edit;
 pub mod etag;
 pub mod json;
 pub mod merge;

@@ -1,28 +1,65 @@
-//! Which API the window talks to.
+//! Connections: the built-in demo server, the API named by IFMATCH_API_URL, and the user's own.
 
-use crate::state::AppState;
-use serde::Serialize;
+use crate::state::{auth_label, auth_of, client_for, AppState, Connection, ConnectionInput, ConnectionView};
+use std::sync::Arc;
 
-#[derive(Serialize)]
-pub struct InitialConnection {
-    pub base_url: String,
-    pub is_demo: bool,
-    pub suggested_path: String,
+#[derive(serde::Serialize)]
+pub struct Connections {
+    pub connections: Vec<ConnectionView>,
+    /// The one to select at start.
+    pub default_id: String,
+    /// The demo server's URL once it runs (it starts on first use).
+    pub demo_url: Option<String>,
 }
 
-/// The configured API, or the built-in demo server when none is configured.
 #[tauri::command]
-pub async fn initial_connection(
-    state: tauri::State<'_, AppState>,
-) -> Result<InitialConnection, String> {
-    let base_url = state.base_url().await?;
-    Ok(InitialConnection {
-        base_url,
-        is_demo: state.api_url.is_none(),
-        suggested_path: if state.api_url.is_none() {
-            "/settings".into()
-        } else {
-            String::new()
-        },
+pub async fn list_connections(state: tauri::State<'_, AppState>) -> Result<Connections, String> {
+    let demo_url = if state.default_connection == crate::state::DEMO_ID {
+        Some(state.demo_url().await?)
+    } else {
+        state.demo.lock().await.as_ref().map(|d| d.url())
+    };
+    let conns = state.connections.lock().await;
+    Ok(Connections {
+        connections: conns.values().map(|c| c.view.clone()).collect(),
+        default_id: state.default_connection.clone(),
+        demo_url,
     })
+}
+
+/// Adds or updates a connection. The secret stays in this process.
+#[tauri::command]
+pub async fn save_connection(state: tauri::State<'_, AppState>, input: ConnectionInput) -> Result<ConnectionView, String> {
+    let url = input.base_url.trim().trim_end_matches('/').to_string();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err("The base URL must start with http:// or https://.".into());
+    }
+    if input.name.trim().is_empty() {
+        return Err("Give the connection a name.".into());
+    }
+    let auth = auth_of(&input.auth);
+    let client = client_for(&auth, input.trusted_cert_pem.as_deref())?;
+    let id = match &input.id {
+        Some(id) if id != crate::state::DEMO_ID => id.clone(),
+        _ => state.new_id("c"),
+    };
+    let view = ConnectionView {
+        id: id.clone(),
+        name: input.name.trim().to_string(),
+        base_url: url,
+        auth: auth_label(&auth),
+        method: input.method,
+        auto_resubmit: input.auto_resubmit,
+        is_demo: false,
+        trusts_custom_cert: input.trusted_cert_pem.is_some(),
+    };
+    state.connections.lock().await.insert(
+        id,
+        Connection {
+            view: view.clone(),
+            auth,
+            client: Arc::new(client),
+        },
+    );
+    Ok(view)
 }

@@ -1,0 +1,234 @@
+//! Editing a JSON text at a pointer without re-serialising it: the conflict view's "accept mine /
+//! theirs / both" applies one value (or a run of array elements) to the Result the user is
+//! editing, and everything else keeps its exact spelling. The result is re-spaced canonically.
+
+use crate::json::print::pretty;
+use crate::json::{pointer_tokens, Doc, JsonError, Kind};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error("the Result is not valid JSON ({0}); fix it first")]
+    Invalid(String),
+    #[error("{0:?} does not address a place in the Result (was it edited by hand?)")]
+    NoSuchPlace(String),
+    #[error("the value for {pointer:?} is not valid JSON: {error}")]
+    BadValue { pointer: String, error: String },
+}
+
+/// What to put at the pointer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Put<'v> {
+    /// Set (or add) the value.
+    Value(&'v str),
+    /// Remove the member or element.
+    Remove,
+    /// Replace the `count` elements starting at the pointer's index with these.
+    Run { count: usize, elements: Vec<&'v str> },
+}
+
+/// The position and validity of a JSON text, for the editor's lint.
+pub fn check(text: &str) -> Result<(), JsonError> {
+    Doc::parse(text).map(|_| ())
+}
+
+/// The 1-based first and last line of the value at `pointer` (its member line included), or
+/// None when the text is not JSON or has nothing there.
+pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    let doc = Doc::parse(text).ok()?;
+    let mut i = 0;
+    for t in pointer_tokens(pointer)? {
+        i = match doc.kind(i) {
+            Kind::Object => doc.member(i, &t)?,
+            Kind::Array => doc.children(i).nth(t.parse().ok()?)?,
+            _ => return None,
+        };
+    }
+    let n = doc.node(i);
+    let start = if n.key_end > 0 { n.key_start } else { n.start } as usize;
+    Some((doc.line_of(start) + 1, doc.line_of(n.end as usize - 1) + 1))
+}
+
+/// The paths of a collection's items: for `{"labels": [{"id": "L1"}, …]}` read from `.../labels`,
+/// `.../labels/L1`, … (ids taken from `id`, `name` or `key`). Empty for anything else.
+pub fn collection_items(text: &str) -> Vec<String> {
+    let Ok(doc) = Doc::parse(text) else { return vec![] };
+    let arrays: Vec<usize> = match doc.kind(0) {
+        Kind::Array => vec![0],
+        Kind::Object => doc.children(0).filter(|&c| doc.kind(c) == Kind::Array).collect(),
+        _ => vec![],
+    };
+    if arrays.len() != 1 {
+        return vec![];
+    }
+    doc.children(arrays[0])
+        .filter_map(|e| {
+            ["id", "name", "key"].iter().find_map(|k| {
+                let v = doc.member(e, k)?;
+                match doc.kind(v) {
+                    Kind::String => Some(crate::json::tape::unescape(&doc.span(v)[1..doc.span(v).len() - 1])),
+                    Kind::Number => Some(doc.span(v).to_string()),
+                    _ => None,
+                }
+            })
+        })
+        .collect()
+}
+
+/// Applies `put` at `pointer` in `text`; returns the canonical pretty text.
+pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditError> {
+    let doc = Doc::parse(text).map_err(|e| EditError::Invalid(e.to_string()))?;
+    let check_value = |v: &str| {
+        Doc::parse(v).map(|_| ()).map_err(|e| EditError::BadValue {
+            pointer: pointer.to_string(),
+            error: e.to_string(),
+        })
+    };
+    match &put {
+        Put::Value(v) => check_value(v)?,
+        Put::Run { elements, .. } => elements.iter().try_for_each(|v| check_value(v))?,
+        Put::Remove => {}
+    }
+    let nowhere = || EditError::NoSuchPlace(pointer.to_string());
+    let tokens = pointer_tokens(pointer).ok_or_else(nowhere)?;
+    let Some((last, parents)) = tokens.split_last() else {
+        // The whole document.
+        return match put {
+            Put::Value(v) => Ok(pretty(v)),
+            _ => Err(nowhere()),
+        };
+    };
+    let mut parent = 0;
+    for t in parents {
+        parent = match doc.kind(parent) {
+            Kind::Object => doc.member(parent, t).ok_or_else(nowhere)?,
+            Kind::Array => doc.children(parent).nth(t.parse().map_err(|_| nowhere())?).ok_or_else(nowhere)?,
+            _ => return Err(nowhere()),
+        };
+    }
+    let children: Vec<usize> = doc.children(parent).collect();
+    let span = |i: usize| (doc.node(i).start as usize, doc.node(i).end as usize);
+    let member_start = |i: usize| {
+        let n = doc.node(i);
+        if n.key_end > 0 {
+            n.key_start as usize
+        } else {
+            n.start as usize
+        }
+    };
+    // Removes children[from..to] with the comma that joins them to the rest.
+    let remove_run = |from: usize, to: usize| -> (usize, usize) {
+        if to < children.len() {
+            (member_start(children[from]), member_start(children[to]))
+        } else if from > 0 {
+            (span(children[from - 1]).1, span(children[to - 1]).1)
+        } else {
+            (member_start(children[from]), span(children[to - 1]).1)
+        }
+    };
+    let open_end = doc.node(parent).start as usize + 1;
+    let (start, end, insert): (usize, usize, String) = match doc.kind(parent) {
+        Kind::Object => {
+            let key_json = serde_json::to_string(last).expect("a string serialises");
+            let at = children.iter().position(|&c| doc.key(c) == last.as_str());
+            match (put, at) {
+                (Put::Value(v), Some(i)) => (span(children[i]).0, span(children[i]).1, v.to_string()),
+                (Put::Value(v), None) => match children.last() {
+                    Some(&l) => (span(l).1, span(l).1, format!(",{key_json}:{v}")),
+                    None => (open_end, open_end, format!("{key_json}:{v}")),
+                },
+                (Put::Remove, Some(i)) => {
+                    let (s, e) = remove_run(i, i + 1);
+                    (s, e, String::new())
+                }
+                (Put::Remove, None) => return Ok(pretty(text)),
+                (Put::Run { .. }, _) => return Err(nowhere()),
+            }
+        }
+        Kind::Array => {
+            let idx: usize = last.parse().map_err(|_| nowhere())?;
+            let (count, elements) = match put {
+                Put::Value(v) => (1, vec![v]),
+                Put::Remove => (1, vec![]),
+                Put::Run { count, elements } => (count, elements),
+            };
+            if idx + count > children.len() {
+                return Err(nowhere());
+            }
+            let joined = elements.join(",");
+            if count > 0 && !elements.is_empty() {
+                (span(children[idx]).0, span(children[idx + count - 1]).1, joined)
+            } else if count > 0 {
+                let (s, e) = remove_run(idx, idx + count);
+                (s, e, String::new())
+            } else if elements.is_empty() {
+                return Ok(pretty(text));
+            } else if idx < children.len() {
+                let s = span(children[idx]).0;
+                (s, s, format!("{joined},"))
+            } else if let Some(&l) = children.last() {
+                (span(l).1, span(l).1, format!(",{joined}"))
+            } else {
+                (open_end, open_end, joined)
+            }
+        }
+        _ => return Err(nowhere()),
+    };
+    let spliced = format!("{}{}{}", &text[..start], insert, &text[end..]);
+    let d = Doc::parse(&spliced).map_err(|e| EditError::Invalid(e.to_string()))?;
+    Ok(pretty(d.text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = "{\n  \"a\": 1.50,\n  \"b\": [1, 2, 3],\n  \"c\": {\"x\": true}\n}\n";
+
+    #[test]
+    fn set_add_remove_members() {
+        let got = put_at(T, "/a", Put::Value("\"one\"")).unwrap();
+        assert!(got.contains("\"a\": \"one\"") && got.contains("\"c\""));
+        let got = put_at(T, "/c/y", Put::Value("12345678901234567890")).unwrap();
+        assert!(got.contains("\"y\": 12345678901234567890"), "{got}");
+        for p in ["/a", "/b", "/c"] {
+            let got = put_at(T, p, Put::Remove).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+            assert!(v.pointer(p).is_none(), "{p}: {got}");
+            assert_eq!(v.as_object().unwrap().len(), 2);
+        }
+        assert_eq!(put_at("{\"only\": 1}", "/only", Put::Remove).unwrap(), "{}\n");
+        assert_eq!(put_at("{}", "/k", Put::Value("[]")).unwrap(), "{\n  \"k\": []\n}\n");
+        // Untouched numbers keep their spelling.
+        assert!(put_at(T, "/b", Put::Remove).unwrap().contains("1.50"));
+    }
+
+    #[test]
+    fn array_runs() {
+        let v = |s: String| serde_json::from_str::<serde_json::Value>(&s).unwrap()["b"].clone();
+        assert_eq!(v(put_at(T, "/b/1", Put::Run { count: 1, elements: vec!["7", "8"] }).unwrap()), serde_json::json!([1, 7, 8, 3]));
+        assert_eq!(v(put_at(T, "/b/1", Put::Run { count: 0, elements: vec!["9"] }).unwrap()), serde_json::json!([1, 9, 2, 3]));
+        assert_eq!(v(put_at(T, "/b/3", Put::Run { count: 0, elements: vec!["9"] }).unwrap()), serde_json::json!([1, 2, 3, 9]));
+        assert_eq!(v(put_at(T, "/b/0", Put::Run { count: 2, elements: vec![] }).unwrap()), serde_json::json!([3]));
+        assert_eq!(v(put_at(T, "/b/1", Put::Run { count: 2, elements: vec![] }).unwrap()), serde_json::json!([1]));
+        assert_eq!(v(put_at(T, "/b/0", Put::Run { count: 3, elements: vec![] }).unwrap()), serde_json::json!([]));
+        assert_eq!(v(put_at(T, "/b/2", Put::Value("\"z\"")).unwrap()), serde_json::json!([1, 2, "z"]));
+    }
+
+    #[test]
+    fn locates_and_lists() {
+        assert_eq!(locate(T, "/c/x"), Some((4, 4)));
+        assert_eq!(locate(T, "/b"), Some((3, 3)));
+        assert_eq!(locate(T, "/nope"), None);
+        assert_eq!(collection_items(r#"{"labels": [{"id": "L1"}, {"id": "L2", "name": "x"}]}"#), vec!["L1", "L2"]);
+        assert!(collection_items(r#"{"a": [1], "b": [2]}"#).is_empty());
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(put_at("{", "/a", Put::Remove), Err(EditError::Invalid(_))));
+        assert!(matches!(put_at(T, "/zz/q", Put::Remove), Err(EditError::NoSuchPlace(_))));
+        assert!(matches!(put_at(T, "/b/9", Put::Value("1")), Err(EditError::NoSuchPlace(_))));
+        assert!(matches!(put_at(T, "/a", Put::Value("{bad")), Err(EditError::BadValue { .. })));
+        assert_eq!(put_at(T, "", Put::Value("[1]")).unwrap(), "[\n  1\n]\n");
+    }
+}

@@ -1,0 +1,370 @@
+//! Tabs: open a resource, save it through the engine's save loop, resolve conflicts, preview the
+//! exact request. The window holds the editor text; Rust holds the base version, the validator
+//! and the conflict round, and decides every merge.
+
+use crate::state::{AppState, Pending, Tab};
+use ifmatch_engine::edit::{self, Put};
+use ifmatch_engine::merge::{Options, Stats};
+use ifmatch_engine::session::{request_body, save_round, Base, ConflictInfo, SaveResult, WriteMethod};
+use ifmatch_engine::{Auth, Outcome};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct TabView {
+    pub id: String,
+    pub connection_id: String,
+    pub url: String,
+    pub text: String,
+    pub validator: Option<String>,
+    pub warnings: Vec<String>,
+    /// When the resource is a collection: its items' ids (open them as URL + "/" + id).
+    pub collection_items: Vec<String>,
+}
+
+/// An error in words, with a stable kind the window can switch on.
+#[derive(Serialize)]
+pub struct Problem {
+    pub kind: String,
+    pub message: String,
+}
+
+fn problem(kind: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        kind: kind.into(),
+        message: message.into(),
+    }
+}
+
+fn resolve_url(base: &str, target: &str) -> String {
+    let t = target.trim();
+    if t.starts_with("http://") || t.starts_with("https://") {
+        t.to_string()
+    } else {
+        format!("{}/{}", base.trim_end_matches('/'), t.trim_start_matches('/'))
+    }
+}
+
+#[tauri::command]
+pub async fn open_tab(state: tauri::State<'_, AppState>, connection_id: String, target: String) -> Result<TabView, Problem> {
+    if target.trim().is_empty() {
+        return Err(problem("invalid_input", "Type a path such as /settings, or a full URL."));
+    }
+    let (base, client, _, _) = state.endpoint(&connection_id).await.map_err(|m| problem("connection", m))?;
+    let url = resolve_url(&base, &target);
+    match client.get_fresh(&url).await {
+        Outcome::Fetched { doc, .. } => {
+            let id = state.new_id("t");
+            let validator = doc.validator.as_ref().map(|v| v.display());
+            state.tabs.lock().await.insert(
+                id.clone(),
+                Tab {
+                    connection_id: connection_id.clone(),
+                    url: url.clone(),
+                    base: Base {
+                        text: doc.text.clone(),
+                        validator: doc.validator.clone(),
+                    },
+                    pending: None,
+                },
+            );
+            Ok(TabView {
+                id,
+                connection_id,
+                url,
+                collection_items: edit::collection_items(&doc.text),
+                text: doc.text,
+                validator,
+                warnings: doc.warnings,
+            })
+        }
+        other => Err(problem(other.kind(), other.message())),
+    }
+}
+
+/// Loads the server's version again (the window asks first when there are unsaved edits).
+#[tauri::command]
+pub async fn reload_tab(state: tauri::State<'_, AppState>, tab_id: String) -> Result<TabView, Problem> {
+    let (conn, url) = {
+        let tabs = state.tabs.lock().await;
+        let t = tabs.get(&tab_id).ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        (t.connection_id.clone(), t.url.clone())
+    };
+    let (_, client, _, _) = state.endpoint(&conn).await.map_err(|m| problem("connection", m))?;
+    match client.get_fresh(&url).await {
+        Outcome::Fetched { doc, .. } => {
+            if let Some(t) = state.tabs.lock().await.get_mut(&tab_id) {
+                t.base = Base {
+                    text: doc.text.clone(),
+                    validator: doc.validator.clone(),
+                };
+                t.pending = None;
+            }
+            Ok(TabView {
+                id: tab_id,
+                connection_id: conn,
+                url,
+                validator: doc.validator.as_ref().map(|v| v.display()),
+                collection_items: edit::collection_items(&doc.text),
+                text: doc.text,
+                warnings: doc.warnings,
+            })
+        }
+        other => Err(problem(other.kind(), other.message())),
+    }
+}
+
+/// The 1-based line range of `pointer` in `text` (for scrolling every pane to a conflict).
+#[tauri::command]
+pub fn locate_pointer(text: String, pointer: String) -> Option<(usize, usize)> {
+    edit::locate(&text, &pointer)
+}
+
+#[tauri::command]
+pub async fn close_tab(state: tauri::State<'_, AppState>, tab_id: String) -> Result<(), Problem> {
+    state.tabs.lock().await.remove(&tab_id);
+    Ok(())
+}
+
+/// The result of a save, for the window.
+#[derive(Serialize)]
+pub struct SaveView {
+    /// "saved", "merged", "conflicts", "failed" or "invalid".
+    pub kind: String,
+    pub message: String,
+    /// The outcome kind behind a failure (e.g. "unauthorized").
+    pub outcome_kind: Option<String>,
+    /// After "saved": the server's version; after "merged"/"conflicts": the merge to show.
+    pub text: Option<String>,
+    pub validator: Option<String>,
+    pub base_text: Option<String>,
+    pub mine_text: Option<String>,
+    pub theirs_text: Option<String>,
+    pub conflicts: Vec<ConflictInfo>,
+    pub stats: Option<Stats>,
+    pub positional_arrays: Vec<String>,
+    /// How many write rounds this save took (automatic resubmission counts).
+    pub rounds: usize,
+}
+
+fn view_of(result: &SaveResult, base: &Base, mine: &str, rounds: usize) -> SaveView {
+    let mut v = SaveView {
+        kind: String::new(),
+        message: String::new(),
+        outcome_kind: None,
+        text: None,
+        validator: None,
+        base_text: None,
+        mine_text: None,
+        theirs_text: None,
+        conflicts: vec![],
+        stats: None,
+        positional_arrays: vec![],
+        rounds,
+    };
+    match result {
+        SaveResult::Saved { base: nb, .. } => {
+            v.kind = "saved".into();
+            v.message = if rounds > 1 {
+                format!("Saved after merging the server's concurrent changes ({rounds} rounds).")
+            } else {
+                "Saved.".into()
+            };
+            v.text = Some(nb.text.clone());
+            v.validator = nb.validator.as_ref().map(|x| x.display());
+        }
+        SaveResult::Merged { current, merged, stats, positional_arrays } => {
+            v.kind = "merged".into();
+            v.message = format!(
+                "The resource changed on the server. {} change(s) from the server kept, your {} applied, nothing collides. Review and resubmit.",
+                stats.from_theirs, stats.from_mine
+            );
+            v.text = Some(merged.clone());
+            v.validator = current.validator.as_ref().map(|x| x.display());
+            v.stats = Some(*stats);
+            v.positional_arrays = positional_arrays.clone();
+            v.theirs_text = Some(current.text.clone());
+        }
+        SaveResult::Conflicts { current, merged, conflicts, stats, positional_arrays } => {
+            v.kind = "conflicts".into();
+            v.message = format!(
+                "The resource changed on the server: {} change(s) merged automatically, {} need you.",
+                stats.from_mine + stats.from_theirs + stats.same_both,
+                conflicts.len()
+            );
+            v.text = Some(merged.clone());
+            v.validator = current.validator.as_ref().map(|x| x.display());
+            v.conflicts = conflicts.clone();
+            v.stats = Some(*stats);
+            v.positional_arrays = positional_arrays.clone();
+            v.base_text = Some(base.text.clone());
+            v.mine_text = Some(mine.to_string());
+            v.theirs_text = Some(current.text.clone());
+        }
+        SaveResult::Failed { outcome, message } => {
+            v.kind = "failed".into();
+            v.outcome_kind = Some(outcome.kind().into());
+            v.message = message.clone();
+        }
+        SaveResult::Invalid { message } => {
+            v.kind = "invalid".into();
+            v.message = message.clone();
+        }
+    }
+    v
+}
+
+/// Saves the tab's text: against the loaded version, or (`resubmit`) against the server version
+/// of the conflict round in progress.
+#[tauri::command]
+pub async fn save_tab(state: tauri::State<'_, AppState>, tab_id: String, text: String, resubmit: bool) -> Result<SaveView, Problem> {
+    let (conn, url, mut base) = {
+        let tabs = state.tabs.lock().await;
+        let t = tabs.get(&tab_id).ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        let base = match (&t.pending, resubmit) {
+            (Some(p), true) => p.current.clone(),
+            _ => t.base.clone(),
+        };
+        (t.connection_id.clone(), t.url.clone(), base)
+    };
+    let (_, client, method, auto) = state.endpoint(&conn).await.map_err(|m| problem("connection", m))?;
+    let opts = Options::default();
+    let mut mine = text;
+    let mut rounds = 0;
+    let result = loop {
+        rounds += 1;
+        let r = save_round(&client, &url, &base, &mine, method, &opts).await;
+        match r {
+            // Automatic resubmission is a per-connection choice (off by default).
+            SaveResult::Merged { current, merged, .. } if auto && rounds < 5 => {
+                base = current;
+                mine = merged;
+            }
+            other => break other,
+        }
+    };
+    let view = view_of(&result, &base, &mine, rounds);
+    let mut tabs = state.tabs.lock().await;
+    if let Some(t) = tabs.get_mut(&tab_id) {
+        match result {
+            SaveResult::Saved { base: nb, .. } => {
+                t.base = nb;
+                t.pending = None;
+            }
+            SaveResult::Merged { current, .. } => {
+                t.pending = Some(Pending {
+                    current,
+                    conflicts: vec![],
+                })
+            }
+            SaveResult::Conflicts { current, conflicts, .. } => t.pending = Some(Pending { current, conflicts }),
+            _ => {}
+        }
+    }
+    Ok(view)
+}
+
+/// Applies one side's value for conflict `index` to the Result text; returns the new text.
+#[tauri::command]
+pub async fn resolve_conflict(state: tauri::State<'_, AppState>, tab_id: String, result_text: String, index: usize, choice: String) -> Result<String, Problem> {
+    let tabs = state.tabs.lock().await;
+    let p = tabs
+        .get(&tab_id)
+        .and_then(|t| t.pending.as_ref())
+        .ok_or_else(|| problem("no_conflict", "There is no conflict round in this tab."))?;
+    let c = p.conflicts.get(index).ok_or_else(|| problem("no_conflict", "No such conflict."))?;
+    let pick = |side: &str| -> Option<&Option<String>> {
+        match side {
+            "mine" => Some(&c.mine),
+            "theirs" => Some(&c.theirs),
+            "base" => Some(&c.base),
+            _ => None,
+        }
+    };
+    let out = if c.array_hunk {
+        let elems = |v: &Option<String>| -> Vec<String> {
+            let text = v.clone().unwrap_or_else(|| "[]".into());
+            let d = ifmatch_engine::json::Doc::parse(&text).expect("sides are valid JSON");
+            d.children(0).map(|i| d.span(i).to_string()).collect()
+        };
+        let count = elems(&c.base).len();
+        let chosen: Vec<String> = match choice.as_str() {
+            "both" => elems(&c.mine).into_iter().chain(elems(&c.theirs)).collect(),
+            s => elems(pick(s).ok_or_else(|| problem("invalid_input", "Unknown choice."))?),
+        };
+        edit::put_at(&result_text, &c.pointer, Put::Run { count, elements: chosen.iter().map(String::as_str).collect() })
+    } else {
+        if choice == "both" {
+            return Err(problem(
+                "invalid_input",
+                "\"Both\" keeps two versions side by side, which only an array can hold. Choose mine or theirs, or edit the Result.",
+            ));
+        }
+        match pick(&choice).ok_or_else(|| problem("invalid_input", "Unknown choice."))? {
+            Some(v) => edit::put_at(&result_text, &c.pointer, Put::Value(v)),
+            None => edit::put_at(&result_text, &c.pointer, Put::Remove),
+        }
+    };
+    out.map_err(|e| problem("invalid_json", e.to_string()))
+}
+
+#[derive(Serialize)]
+pub struct RequestPreview {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// The exact request a save would send now (secrets masked).
+#[tauri::command]
+pub async fn preview_request(state: tauri::State<'_, AppState>, tab_id: String, text: String, resubmit: bool) -> Result<RequestPreview, Problem> {
+    let (conn, url, base) = {
+        let tabs = state.tabs.lock().await;
+        let t = tabs.get(&tab_id).ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        let base = match (&t.pending, resubmit) {
+            (Some(p), true) => p.current.clone(),
+            _ => t.base.clone(),
+        };
+        (t.connection_id.clone(), t.url.clone(), base)
+    };
+    let (_, _, method, _) = state.endpoint(&conn).await.map_err(|m| problem("connection", m))?;
+    let auth = state.connections.lock().await.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
+    let (body, content_type) = request_body(method, &base.text, &text).map_err(|m| problem("invalid_json", m))?;
+    let mut headers = vec![("Content-Type".to_string(), content_type.to_string())];
+    match &base.validator {
+        Some(v) => headers.extend(v.precondition().headers().into_iter().map(|(k, v)| (k.to_string(), v))),
+        None => headers.push(("If-Match".into(), "(taken from a fresh GET right before the write)".into())),
+    }
+    match auth {
+        Auth::None => {}
+        Auth::Bearer(_) => headers.push(("Authorization".into(), "Bearer ••••••".into())),
+        Auth::Basic { user, .. } => headers.push(("Authorization".into(), format!("Basic ({user}:••••••)"))),
+        Auth::Header { name, .. } => headers.push((name, "••••••".into())),
+    }
+    Ok(RequestPreview {
+        method: match method {
+            WriteMethod::Put => "PUT".into(),
+            _ => "PATCH".into(),
+        },
+        url,
+        headers,
+        body,
+    })
+}
+
+#[derive(Serialize)]
+pub struct JsonProblem {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The editor's lint: Rust's parser decides (duplicate keys included), never JavaScript's.
+#[tauri::command]
+pub fn check_json(text: String) -> Option<JsonProblem> {
+    edit::check(&text).err().map(|e| JsonProblem {
+        message: e.message,
+        line: e.line,
+        column: e.column,
+    })
+}
