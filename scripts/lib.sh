@@ -52,5 +52,13 @@ build_ui() {
   (cd ui && node build.mjs)
 }
 
+# ensure_tauri_driver — the WebDriver bridge the end-to-end tests drive the app through.
+ensure_tauri_driver() {
+  if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    echo "==> cargo install tauri-driver (once)"
+    cargo install tauri-driver --locked --version '^2' --quiet
+  fi
+}
+
 # What building the desktop app needs (see PLATFORM notes in docs/architecture.md).
 BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)

@@ -134,7 +134,10 @@ impl AppState {
             },
         );
         let mut default_connection = DEMO_ID.to_string();
-        if let Some(url) = std::env::var("IFMATCH_API_URL").ok().filter(|u| !u.trim().is_empty()) {
+        if let Some(url) = std::env::var("IFMATCH_API_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        {
             let auth = match std::env::var("IFMATCH_TOKEN") {
                 Ok(t) if !t.is_empty() => Auth::Bearer(Secret::new(t)),
                 _ => Auth::None,
@@ -189,15 +192,28 @@ impl AppState {
     }
 
     /// The base URL and client of a connection.
-    pub async fn endpoint(&self, connection_id: &str) -> Result<(String, Arc<Client>, WriteMethod, bool), String> {
+    pub async fn endpoint(
+        &self,
+        connection_id: &str,
+    ) -> Result<(String, Arc<Client>, WriteMethod, bool), String> {
         let (base, client, method, auto, is_demo) = {
             let conns = self.connections.lock().await;
             let c = conns
                 .get(connection_id)
                 .ok_or_else(|| format!("There is no connection {connection_id:?}."))?;
-            (c.view.base_url.clone(), c.client.clone(), c.view.method, c.view.auto_resubmit, c.view.is_demo)
+            (
+                c.view.base_url.clone(),
+                c.client.clone(),
+                c.view.method,
+                c.view.auto_resubmit,
+                c.view.is_demo,
+            )
         };
-        let base = if is_demo { self.demo_url().await? } else { base };
+        let base = if is_demo {
+            self.demo_url().await?
+        } else {
+            base
+        };
         Ok((base, client, method, auto))
     }
 }

@@ -23,7 +23,10 @@ pub enum Put<'v> {
     /// Remove the member or element.
     Remove,
     /// Replace the `count` elements starting at the pointer's index with these.
-    Run { count: usize, elements: Vec<&'v str> },
+    Run {
+        count: usize,
+        elements: Vec<&'v str>,
+    },
 }
 
 /// The position and validity of a JSON text, for the editor's lint.
@@ -51,10 +54,15 @@ pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
 /// The paths of a collection's items: for `{"labels": [{"id": "L1"}, …]}` read from `.../labels`,
 /// `.../labels/L1`, … (ids taken from `id`, `name` or `key`). Empty for anything else.
 pub fn collection_items(text: &str) -> Vec<String> {
-    let Ok(doc) = Doc::parse(text) else { return vec![] };
+    let Ok(doc) = Doc::parse(text) else {
+        return vec![];
+    };
     let arrays: Vec<usize> = match doc.kind(0) {
         Kind::Array => vec![0],
-        Kind::Object => doc.children(0).filter(|&c| doc.kind(c) == Kind::Array).collect(),
+        Kind::Object => doc
+            .children(0)
+            .filter(|&c| doc.kind(c) == Kind::Array)
+            .collect(),
         _ => vec![],
     };
     if arrays.len() != 1 {
@@ -65,7 +73,9 @@ pub fn collection_items(text: &str) -> Vec<String> {
             ["id", "name", "key"].iter().find_map(|k| {
                 let v = doc.member(e, k)?;
                 match doc.kind(v) {
-                    Kind::String => Some(crate::json::tape::unescape(&doc.span(v)[1..doc.span(v).len() - 1])),
+                    Kind::String => Some(crate::json::tape::unescape(
+                        &doc.span(v)[1..doc.span(v).len() - 1],
+                    )),
                     Kind::Number => Some(doc.span(v).to_string()),
                     _ => None,
                 }
@@ -101,7 +111,10 @@ pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditErr
     for t in parents {
         parent = match doc.kind(parent) {
             Kind::Object => doc.member(parent, t).ok_or_else(nowhere)?,
-            Kind::Array => doc.children(parent).nth(t.parse().map_err(|_| nowhere())?).ok_or_else(nowhere)?,
+            Kind::Array => doc
+                .children(parent)
+                .nth(t.parse().map_err(|_| nowhere())?)
+                .ok_or_else(nowhere)?,
             _ => return Err(nowhere()),
         };
     }
@@ -131,7 +144,9 @@ pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditErr
             let key_json = serde_json::to_string(last).expect("a string serialises");
             let at = children.iter().position(|&c| doc.key(c) == last.as_str());
             match (put, at) {
-                (Put::Value(v), Some(i)) => (span(children[i]).0, span(children[i]).1, v.to_string()),
+                (Put::Value(v), Some(i)) => {
+                    (span(children[i]).0, span(children[i]).1, v.to_string())
+                }
                 (Put::Value(v), None) => match children.last() {
                     Some(&l) => (span(l).1, span(l).1, format!(",{key_json}:{v}")),
                     None => (open_end, open_end, format!("{key_json}:{v}")),
@@ -156,7 +171,11 @@ pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditErr
             }
             let joined = elements.join(",");
             if count > 0 && !elements.is_empty() {
-                (span(children[idx]).0, span(children[idx + count - 1]).1, joined)
+                (
+                    span(children[idx]).0,
+                    span(children[idx + count - 1]).1,
+                    joined,
+                )
             } else if count > 0 {
                 let (s, e) = remove_run(idx, idx + count);
                 (s, e, String::new())
@@ -196,8 +215,14 @@ mod tests {
             assert!(v.pointer(p).is_none(), "{p}: {got}");
             assert_eq!(v.as_object().unwrap().len(), 2);
         }
-        assert_eq!(put_at("{\"only\": 1}", "/only", Put::Remove).unwrap(), "{}\n");
-        assert_eq!(put_at("{}", "/k", Put::Value("[]")).unwrap(), "{\n  \"k\": []\n}\n");
+        assert_eq!(
+            put_at("{\"only\": 1}", "/only", Put::Remove).unwrap(),
+            "{}\n"
+        );
+        assert_eq!(
+            put_at("{}", "/k", Put::Value("[]")).unwrap(),
+            "{\n  \"k\": []\n}\n"
+        );
         // Untouched numbers keep their spelling.
         assert!(put_at(T, "/b", Put::Remove).unwrap().contains("1.50"));
     }
@@ -205,13 +230,82 @@ mod tests {
     #[test]
     fn array_runs() {
         let v = |s: String| serde_json::from_str::<serde_json::Value>(&s).unwrap()["b"].clone();
-        assert_eq!(v(put_at(T, "/b/1", Put::Run { count: 1, elements: vec!["7", "8"] }).unwrap()), serde_json::json!([1, 7, 8, 3]));
-        assert_eq!(v(put_at(T, "/b/1", Put::Run { count: 0, elements: vec!["9"] }).unwrap()), serde_json::json!([1, 9, 2, 3]));
-        assert_eq!(v(put_at(T, "/b/3", Put::Run { count: 0, elements: vec!["9"] }).unwrap()), serde_json::json!([1, 2, 3, 9]));
-        assert_eq!(v(put_at(T, "/b/0", Put::Run { count: 2, elements: vec![] }).unwrap()), serde_json::json!([3]));
-        assert_eq!(v(put_at(T, "/b/1", Put::Run { count: 2, elements: vec![] }).unwrap()), serde_json::json!([1]));
-        assert_eq!(v(put_at(T, "/b/0", Put::Run { count: 3, elements: vec![] }).unwrap()), serde_json::json!([]));
-        assert_eq!(v(put_at(T, "/b/2", Put::Value("\"z\"")).unwrap()), serde_json::json!([1, 2, "z"]));
+        assert_eq!(
+            v(put_at(
+                T,
+                "/b/1",
+                Put::Run {
+                    count: 1,
+                    elements: vec!["7", "8"]
+                }
+            )
+            .unwrap()),
+            serde_json::json!([1, 7, 8, 3])
+        );
+        assert_eq!(
+            v(put_at(
+                T,
+                "/b/1",
+                Put::Run {
+                    count: 0,
+                    elements: vec!["9"]
+                }
+            )
+            .unwrap()),
+            serde_json::json!([1, 9, 2, 3])
+        );
+        assert_eq!(
+            v(put_at(
+                T,
+                "/b/3",
+                Put::Run {
+                    count: 0,
+                    elements: vec!["9"]
+                }
+            )
+            .unwrap()),
+            serde_json::json!([1, 2, 3, 9])
+        );
+        assert_eq!(
+            v(put_at(
+                T,
+                "/b/0",
+                Put::Run {
+                    count: 2,
+                    elements: vec![]
+                }
+            )
+            .unwrap()),
+            serde_json::json!([3])
+        );
+        assert_eq!(
+            v(put_at(
+                T,
+                "/b/1",
+                Put::Run {
+                    count: 2,
+                    elements: vec![]
+                }
+            )
+            .unwrap()),
+            serde_json::json!([1])
+        );
+        assert_eq!(
+            v(put_at(
+                T,
+                "/b/0",
+                Put::Run {
+                    count: 3,
+                    elements: vec![]
+                }
+            )
+            .unwrap()),
+            serde_json::json!([])
+        );
+        assert_eq!(
+            v(put_at(T, "/b/2", Put::Value("\"z\"")).unwrap()),
+            serde_json::json!([1, 2, "z"])
+        );
     }
 
     #[test]
@@ -219,16 +313,31 @@ mod tests {
         assert_eq!(locate(T, "/c/x"), Some((4, 4)));
         assert_eq!(locate(T, "/b"), Some((3, 3)));
         assert_eq!(locate(T, "/nope"), None);
-        assert_eq!(collection_items(r#"{"labels": [{"id": "L1"}, {"id": "L2", "name": "x"}]}"#), vec!["L1", "L2"]);
+        assert_eq!(
+            collection_items(r#"{"labels": [{"id": "L1"}, {"id": "L2", "name": "x"}]}"#),
+            vec!["L1", "L2"]
+        );
         assert!(collection_items(r#"{"a": [1], "b": [2]}"#).is_empty());
     }
 
     #[test]
     fn errors() {
-        assert!(matches!(put_at("{", "/a", Put::Remove), Err(EditError::Invalid(_))));
-        assert!(matches!(put_at(T, "/zz/q", Put::Remove), Err(EditError::NoSuchPlace(_))));
-        assert!(matches!(put_at(T, "/b/9", Put::Value("1")), Err(EditError::NoSuchPlace(_))));
-        assert!(matches!(put_at(T, "/a", Put::Value("{bad")), Err(EditError::BadValue { .. })));
+        assert!(matches!(
+            put_at("{", "/a", Put::Remove),
+            Err(EditError::Invalid(_))
+        ));
+        assert!(matches!(
+            put_at(T, "/zz/q", Put::Remove),
+            Err(EditError::NoSuchPlace(_))
+        ));
+        assert!(matches!(
+            put_at(T, "/b/9", Put::Value("1")),
+            Err(EditError::NoSuchPlace(_))
+        ));
+        assert!(matches!(
+            put_at(T, "/a", Put::Value("{bad")),
+            Err(EditError::BadValue { .. })
+        ));
         assert_eq!(put_at(T, "", Put::Value("[1]")).unwrap(), "[\n  1\n]\n");
     }
 }

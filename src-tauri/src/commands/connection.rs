@@ -1,6 +1,8 @@
 //! Connections: the built-in demo server, the API named by IFMATCH_API_URL, and the user's own.
 
-use crate::state::{auth_label, auth_of, client_for, AppState, Connection, ConnectionInput, ConnectionView};
+use crate::state::{
+    auth_label, auth_of, client_for, AppState, Connection, ConnectionInput, ConnectionView,
+};
 use std::sync::Arc;
 
 #[derive(serde::Serialize)]
@@ -29,7 +31,10 @@ pub async fn list_connections(state: tauri::State<'_, AppState>) -> Result<Conne
 
 /// Adds or updates a connection. The secret stays in this process.
 #[tauri::command]
-pub async fn save_connection(state: tauri::State<'_, AppState>, input: ConnectionInput) -> Result<ConnectionView, String> {
+pub async fn save_connection(
+    state: tauri::State<'_, AppState>,
+    input: ConnectionInput,
+) -> Result<ConnectionView, String> {
     let url = input.base_url.trim().trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err("The base URL must start with http:// or https://.".into());

@@ -4,10 +4,17 @@
 use crate::state::AppState;
 
 #[tauri::command]
-pub async fn demo_another_admin(state: tauri::State<'_, AppState>, path: String, patch: Option<String>) -> Result<String, String> {
+pub async fn demo_another_admin(
+    state: tauri::State<'_, AppState>,
+    path: String,
+    patch: Option<String>,
+) -> Result<String, String> {
     state.demo_url().await?;
     let patch = match patch.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => Some(serde_json::from_str::<serde_json::Value>(p).map_err(|e| format!("The change is not valid JSON: {e}"))?),
+        Some(p) => Some(
+            serde_json::from_str::<serde_json::Value>(p)
+                .map_err(|e| format!("The change is not valid JSON: {e}"))?,
+        ),
         None => None,
     };
     let demo = state.demo.lock().await;

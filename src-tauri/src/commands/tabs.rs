@@ -5,7 +5,9 @@
 use crate::state::{AppState, Pending, Tab};
 use ifmatch_engine::edit::{self, Put};
 use ifmatch_engine::merge::{Options, Stats};
-use ifmatch_engine::session::{request_body, save_round, Base, ConflictInfo, SaveResult, WriteMethod};
+use ifmatch_engine::session::{
+    request_body, save_round, Base, ConflictInfo, SaveResult, WriteMethod,
+};
 use ifmatch_engine::{Auth, Outcome};
 use serde::Serialize;
 
@@ -40,16 +42,30 @@ fn resolve_url(base: &str, target: &str) -> String {
     if t.starts_with("http://") || t.starts_with("https://") {
         t.to_string()
     } else {
-        format!("{}/{}", base.trim_end_matches('/'), t.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            base.trim_end_matches('/'),
+            t.trim_start_matches('/')
+        )
     }
 }
 
 #[tauri::command]
-pub async fn open_tab(state: tauri::State<'_, AppState>, connection_id: String, target: String) -> Result<TabView, Problem> {
+pub async fn open_tab(
+    state: tauri::State<'_, AppState>,
+    connection_id: String,
+    target: String,
+) -> Result<TabView, Problem> {
     if target.trim().is_empty() {
-        return Err(problem("invalid_input", "Type a path such as /settings, or a full URL."));
+        return Err(problem(
+            "invalid_input",
+            "Type a path such as /settings, or a full URL.",
+        ));
     }
-    let (base, client, _, _) = state.endpoint(&connection_id).await.map_err(|m| problem("connection", m))?;
+    let (base, client, _, _) = state
+        .endpoint(&connection_id)
+        .await
+        .map_err(|m| problem("connection", m))?;
     let url = resolve_url(&base, &target);
     match client.get_fresh(&url).await {
         Outcome::Fetched { doc, .. } => {
@@ -83,13 +99,21 @@ pub async fn open_tab(state: tauri::State<'_, AppState>, connection_id: String, 
 
 /// Loads the server's version again (the window asks first when there are unsaved edits).
 #[tauri::command]
-pub async fn reload_tab(state: tauri::State<'_, AppState>, tab_id: String) -> Result<TabView, Problem> {
+pub async fn reload_tab(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+) -> Result<TabView, Problem> {
     let (conn, url) = {
         let tabs = state.tabs.lock().await;
-        let t = tabs.get(&tab_id).ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        let t = tabs
+            .get(&tab_id)
+            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
         (t.connection_id.clone(), t.url.clone())
     };
-    let (_, client, _, _) = state.endpoint(&conn).await.map_err(|m| problem("connection", m))?;
+    let (_, client, _, _) = state
+        .endpoint(&conn)
+        .await
+        .map_err(|m| problem("connection", m))?;
     match client.get_fresh(&url).await {
         Outcome::Fetched { doc, .. } => {
             if let Some(t) = state.tabs.lock().await.get_mut(&tab_id) {
@@ -172,7 +196,12 @@ fn view_of(result: &SaveResult, base: &Base, mine: &str, rounds: usize) -> SaveV
             v.text = Some(nb.text.clone());
             v.validator = nb.validator.as_ref().map(|x| x.display());
         }
-        SaveResult::Merged { current, merged, stats, positional_arrays } => {
+        SaveResult::Merged {
+            current,
+            merged,
+            stats,
+            positional_arrays,
+        } => {
             v.kind = "merged".into();
             v.message = format!(
                 "The resource changed on the server. {} change(s) from the server kept, your {} applied, nothing collides. Review and resubmit.",
@@ -184,7 +213,13 @@ fn view_of(result: &SaveResult, base: &Base, mine: &str, rounds: usize) -> SaveV
             v.positional_arrays = positional_arrays.clone();
             v.theirs_text = Some(current.text.clone());
         }
-        SaveResult::Conflicts { current, merged, conflicts, stats, positional_arrays } => {
+        SaveResult::Conflicts {
+            current,
+            merged,
+            conflicts,
+            stats,
+            positional_arrays,
+        } => {
             v.kind = "conflicts".into();
             v.message = format!(
                 "The resource changed on the server: {} change(s) merged automatically, {} need you.",
@@ -216,17 +251,27 @@ fn view_of(result: &SaveResult, base: &Base, mine: &str, rounds: usize) -> SaveV
 /// Saves the tab's text: against the loaded version, or (`resubmit`) against the server version
 /// of the conflict round in progress.
 #[tauri::command]
-pub async fn save_tab(state: tauri::State<'_, AppState>, tab_id: String, text: String, resubmit: bool) -> Result<SaveView, Problem> {
+pub async fn save_tab(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+    text: String,
+    resubmit: bool,
+) -> Result<SaveView, Problem> {
     let (conn, url, mut base) = {
         let tabs = state.tabs.lock().await;
-        let t = tabs.get(&tab_id).ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        let t = tabs
+            .get(&tab_id)
+            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
         let base = match (&t.pending, resubmit) {
             (Some(p), true) => p.current.clone(),
             _ => t.base.clone(),
         };
         (t.connection_id.clone(), t.url.clone(), base)
     };
-    let (_, client, method, auto) = state.endpoint(&conn).await.map_err(|m| problem("connection", m))?;
+    let (_, client, method, auto) = state
+        .endpoint(&conn)
+        .await
+        .map_err(|m| problem("connection", m))?;
     let opts = Options::default();
     let mut mine = text;
     let mut rounds = 0;
@@ -235,7 +280,9 @@ pub async fn save_tab(state: tauri::State<'_, AppState>, tab_id: String, text: S
         let r = save_round(&client, &url, &base, &mine, method, &opts).await;
         match r {
             // Automatic resubmission is a per-connection choice (off by default).
-            SaveResult::Merged { current, merged, .. } if auto && rounds < 5 => {
+            SaveResult::Merged {
+                current, merged, ..
+            } if auto && rounds < 5 => {
                 base = current;
                 mine = merged;
             }
@@ -256,7 +303,9 @@ pub async fn save_tab(state: tauri::State<'_, AppState>, tab_id: String, text: S
                     conflicts: vec![],
                 })
             }
-            SaveResult::Conflicts { current, conflicts, .. } => t.pending = Some(Pending { current, conflicts }),
+            SaveResult::Conflicts {
+                current, conflicts, ..
+            } => t.pending = Some(Pending { current, conflicts }),
             _ => {}
         }
     }
@@ -265,13 +314,22 @@ pub async fn save_tab(state: tauri::State<'_, AppState>, tab_id: String, text: S
 
 /// Applies one side's value for conflict `index` to the Result text; returns the new text.
 #[tauri::command]
-pub async fn resolve_conflict(state: tauri::State<'_, AppState>, tab_id: String, result_text: String, index: usize, choice: String) -> Result<String, Problem> {
+pub async fn resolve_conflict(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+    result_text: String,
+    index: usize,
+    choice: String,
+) -> Result<String, Problem> {
     let tabs = state.tabs.lock().await;
     let p = tabs
         .get(&tab_id)
         .and_then(|t| t.pending.as_ref())
         .ok_or_else(|| problem("no_conflict", "There is no conflict round in this tab."))?;
-    let c = p.conflicts.get(index).ok_or_else(|| problem("no_conflict", "No such conflict."))?;
+    let c = p
+        .conflicts
+        .get(index)
+        .ok_or_else(|| problem("no_conflict", "No such conflict."))?;
     let pick = |side: &str| -> Option<&Option<String>> {
         match side {
             "mine" => Some(&c.mine),
@@ -291,7 +349,14 @@ pub async fn resolve_conflict(state: tauri::State<'_, AppState>, tab_id: String,
             "both" => elems(&c.mine).into_iter().chain(elems(&c.theirs)).collect(),
             s => elems(pick(s).ok_or_else(|| problem("invalid_input", "Unknown choice."))?),
         };
-        edit::put_at(&result_text, &c.pointer, Put::Run { count, elements: chosen.iter().map(String::as_str).collect() })
+        edit::put_at(
+            &result_text,
+            &c.pointer,
+            Put::Run {
+                count,
+                elements: chosen.iter().map(String::as_str).collect(),
+            },
+        )
     } else {
         if choice == "both" {
             return Err(problem(
@@ -317,28 +382,55 @@ pub struct RequestPreview {
 
 /// The exact request a save would send now (secrets masked).
 #[tauri::command]
-pub async fn preview_request(state: tauri::State<'_, AppState>, tab_id: String, text: String, resubmit: bool) -> Result<RequestPreview, Problem> {
+pub async fn preview_request(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+    text: String,
+    resubmit: bool,
+) -> Result<RequestPreview, Problem> {
     let (conn, url, base) = {
         let tabs = state.tabs.lock().await;
-        let t = tabs.get(&tab_id).ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        let t = tabs
+            .get(&tab_id)
+            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
         let base = match (&t.pending, resubmit) {
             (Some(p), true) => p.current.clone(),
             _ => t.base.clone(),
         };
         (t.connection_id.clone(), t.url.clone(), base)
     };
-    let (_, _, method, _) = state.endpoint(&conn).await.map_err(|m| problem("connection", m))?;
-    let auth = state.connections.lock().await.get(&conn).map(|c| c.auth.clone()).unwrap_or_default();
-    let (body, content_type) = request_body(method, &base.text, &text).map_err(|m| problem("invalid_json", m))?;
+    let (_, _, method, _) = state
+        .endpoint(&conn)
+        .await
+        .map_err(|m| problem("connection", m))?;
+    let auth = state
+        .connections
+        .lock()
+        .await
+        .get(&conn)
+        .map(|c| c.auth.clone())
+        .unwrap_or_default();
+    let (body, content_type) =
+        request_body(method, &base.text, &text).map_err(|m| problem("invalid_json", m))?;
     let mut headers = vec![("Content-Type".to_string(), content_type.to_string())];
     match &base.validator {
-        Some(v) => headers.extend(v.precondition().headers().into_iter().map(|(k, v)| (k.to_string(), v))),
-        None => headers.push(("If-Match".into(), "(taken from a fresh GET right before the write)".into())),
+        Some(v) => headers.extend(
+            v.precondition()
+                .headers()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        ),
+        None => headers.push((
+            "If-Match".into(),
+            "(taken from a fresh GET right before the write)".into(),
+        )),
     }
     match auth {
         Auth::None => {}
         Auth::Bearer(_) => headers.push(("Authorization".into(), "Bearer ••••••".into())),
-        Auth::Basic { user, .. } => headers.push(("Authorization".into(), format!("Basic ({user}:••••••)"))),
+        Auth::Basic { user, .. } => {
+            headers.push(("Authorization".into(), format!("Basic ({user}:••••••)")))
+        }
         Auth::Header { name, .. } => headers.push((name, "••••••".into())),
     }
     Ok(RequestPreview {

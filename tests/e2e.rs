@@ -1,0 +1,572 @@
+//! End-to-end tests of the real built app (target/debug/ifmatch-desktop) through WebDriver:
+//! tauri-driver + WebKitWebDriver, under a virtual display (scripts/test runs them under
+//! xvfb-run). Against the app's built-in demo server and against Apache httpd mod_dav.
+//! Each test saves a screenshot under tests/output/.
+//!
+//! (a) two tabs on one resource edit different fields: the second merges, the server has both;
+//! (b) both edit the same fields: conflict view, one "mine", one edited, resubmit, exact result;
+//! (c) a third writer while the conflict view is open: the resubmit meets it, the next round
+//!     keeps the resolutions; (d) invalid JSON cannot be saved and the message says where.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use ifmatch_tests::apache::Apache;
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn app_binary() -> PathBuf {
+    let bin = ifmatch_tests::ifmatch_bin().with_file_name("ifmatch-desktop");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p ifmatch-desktop` (scripts/test does)",
+        bin.display()
+    );
+    bin
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let candidates = [
+        PathBuf::from(format!("{home}/.cargo/bin/tauri-driver")),
+        PathBuf::from("tauri-driver"),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| Command::new(p).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok())
+        .expect("tauri-driver is not installed: scripts/test installs it (cargo install tauri-driver --locked)")
+}
+
+/// tauri-driver on ephemeral ports, with the app's environment; stopped with SIGTERM (SIGKILL
+/// would orphan WebKitWebDriver).
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(env: &[(&str, &str)]) -> Driver {
+        assert!(
+            std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
+            "the end-to-end tests need a display: run them under xvfb-run (scripts/test does)"
+        );
+        let (port, native) = (free_port(), free_port());
+        let home = std::env::temp_dir().join(format!("ifmatch-e2e-home-{port}"));
+        std::fs::create_dir_all(&home).unwrap();
+        let mut cmd = Command::new(tauri_driver());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("IFMATCH_API_URL")
+        .env_remove("IFMATCH_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("tauri-driver starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, port }
+    }
+
+    async fn session(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({"application": app_binary()}));
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a WebDriver session with the app")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+fn tid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// Waits until `f` gives Some (the UI answers asynchronously).
+async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn visible(c: &Client, id: &str) -> bool {
+    match c.find(Locator::Css(&tid(id))).await {
+        Ok(e) => e.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+async fn click(c: &Client, css: &str) {
+    wait_for(css, || async {
+        c.find(Locator::Css(css)).await.ok()?.click().await.ok()
+    })
+    .await;
+}
+
+async fn text_of(c: &Client, id: &str) -> String {
+    c.find(Locator::Css(&tid(id)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Sets an editor's whole text through the automation hook (docs/testids.md).
+async fn set_editor(c: &Client, id: &str, text: &str) {
+    c.execute(
+        "const v = document.querySelector(`[data-testid=\"${arguments[0]}\"]`).ifmatchView; \
+         v.dispatch({changes: {from: 0, to: v.state.doc.length, insert: arguments[1]}});",
+        vec![json!(id), json!(text)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn editor_text(c: &Client, id: &str) -> String {
+    let v = c
+        .execute("return document.querySelector(`[data-testid=\"${arguments[0]}\"]`).ifmatchView.state.doc.toString();", vec![json!(id)])
+        .await
+        .unwrap();
+    v.as_str().unwrap().to_string()
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let png = c.screenshot().await.unwrap();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("output");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("e2e-{name}.png")), png).unwrap();
+}
+
+async fn open(c: &Client, target: &str) {
+    let before = c.find_all(Locator::Css(&tid("tab"))).await.unwrap().len();
+    let input = c
+        .find(Locator::Css(&tid("open-resource-input")))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(target).await.unwrap();
+    click(c, &tid("open-resource-submit")).await;
+    wait_for("the new tab", || async {
+        (c.find_all(Locator::Css(&tid("tab"))).await.ok()?.len() > before).then_some(())
+    })
+    .await;
+}
+
+/// The tab bar re-renders on every change, so tabs are read and clicked fresh each time.
+async fn tab_status(c: &Client, index: usize) -> String {
+    let v = c
+        .execute("const t = document.querySelectorAll('[data-testid=\"tab\"]')[arguments[0]]; return t ? t.dataset.status : '';", vec![json!(index)])
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
+}
+
+async fn activate(c: &Client, index: usize) {
+    wait_for("a tab to click", || async {
+        let tabs = c.find_all(Locator::Css(&tid("tab"))).await.ok()?;
+        tabs.get(index)?.click().await.ok()
+    })
+    .await;
+    wait_for("the tab to be active", || async {
+        let v = c
+            .execute("return document.querySelectorAll('[data-testid=\"tab\"]')[arguments[0]].classList.contains('active');", vec![json!(index)])
+            .await
+            .ok()?;
+        v.as_bool()?.then_some(())
+    })
+    .await;
+}
+
+fn edit(text: &str, pointer: &str, v: Value) -> String {
+    let mut doc: Value = serde_json::from_str(text).unwrap();
+    *doc.pointer_mut(pointer).unwrap() = v;
+    serde_json::to_string_pretty(&doc).unwrap()
+}
+
+/// Where the app's resource lives, and how to read the server's version of it.
+enum Server<'a> {
+    Demo,
+    Apache(&'a Apache),
+}
+
+impl Server<'_> {
+    async fn path(&self) -> &'static str {
+        match self {
+            Server::Demo => "/settings",
+            Server::Apache(_) => "/settings.json",
+        }
+    }
+    async fn read(&self, c: &Client) -> Value {
+        let url = match self {
+            Server::Demo => {
+                let base = c
+                    .find(Locator::Css(&tid("connection-url")))
+                    .await
+                    .unwrap()
+                    .attr("data-url")
+                    .await
+                    .unwrap()
+                    .unwrap();
+                format!("{base}/settings")
+            }
+            Server::Apache(a) => format!("{}/settings.json", a.url),
+        };
+        serde_json::from_str(&reqwest::get(&url).await.unwrap().text().await.unwrap()).unwrap()
+    }
+}
+
+const SETTINGS: &str = "{\n  \"siteName\": \"Acme Support\",\n  \"session\": {\n    \"timeoutMinutes\": 30\n  },\n  \"notifications\": {\n    \"email\": true,\n    \"digest\": \"daily\"\n  },\n  \"limits\": {\n    \"maxUploadMb\": 25\n  }\n}\n";
+
+/// Opens the resource in two tabs (the demo opens /settings by itself in the first).
+async fn two_tabs(c: &Client, server: &Server<'_>) {
+    if matches!(server, Server::Demo) {
+        wait_for("the first tab", || async {
+            visible(c, "tab").await.then_some(())
+        })
+        .await;
+    } else {
+        open(c, server.path().await).await;
+    }
+    open(c, server.path().await).await;
+    assert!(
+        visible(c, "tab-duplicate-note").await,
+        "both tabs say the resource is open twice"
+    );
+}
+
+async fn scenario_a(c: &Client, server: Server<'_>, shot: &str) {
+    two_tabs(c, &server).await;
+    // Tab 1: session timeout.
+    activate(c, 0).await;
+    let t1 = editor_text(c, "editor").await;
+    set_editor(
+        c,
+        "editor",
+        &edit(&t1, "/session/timeoutMinutes", json!(45)),
+    )
+    .await;
+    assert_eq!(tab_status(c, 0).await, "dirty");
+    click(c, &tid("save")).await;
+    wait_for("tab 1 saved", || async {
+        (tab_status(c, 0).await == "clean").then_some(())
+    })
+    .await;
+    // Tab 2, loaded before that save: the digest.
+    activate(c, 1).await;
+    let t2 = editor_text(c, "editor").await;
+    assert!(
+        t2.contains("\"timeoutMinutes\": 30"),
+        "tab 2 still shows the version it loaded"
+    );
+    set_editor(
+        c,
+        "editor",
+        &edit(&t2, "/notifications/digest", json!("weekly")),
+    )
+    .await;
+    click(c, &tid("save")).await;
+    wait_for("the automatic merge", || async {
+        (tab_status(c, 1).await == "merged").then_some(())
+    })
+    .await;
+    let summary = text_of(c, "merge-summary").await;
+    assert!(
+        summary.contains("1 change(s) from the server kept, your 1 applied"),
+        "{summary}"
+    );
+    screenshot(c, &format!("{shot}-merged")).await;
+    click(c, &tid("resubmit")).await;
+    wait_for("the resubmit", || async {
+        (tab_status(c, 1).await == "clean").then_some(())
+    })
+    .await;
+    let s = server.read(c).await;
+    assert_eq!(s["session"]["timeoutMinutes"], 45);
+    assert_eq!(s["notifications"]["digest"], "weekly");
+    screenshot(c, shot).await;
+}
+
+/// (b), and with `third_writer` (c).
+async fn scenario_b(
+    c: &Client,
+    server: Server<'_>,
+    shot: &str,
+    third_writer: Option<&(dyn Fn(String) + Sync)>,
+) {
+    two_tabs(c, &server).await;
+    activate(c, 0).await;
+    let t1 = editor_text(c, "editor").await;
+    set_editor(
+        c,
+        "editor",
+        &edit(
+            &edit(&t1, "/siteName", json!("Acme Help")),
+            "/limits/maxUploadMb",
+            json!(50),
+        ),
+    )
+    .await;
+    click(c, &tid("save")).await;
+    wait_for("tab 1 saved", || async {
+        (tab_status(c, 0).await == "clean").then_some(())
+    })
+    .await;
+    activate(c, 1).await;
+    let t2 = editor_text(c, "editor").await;
+    set_editor(
+        c,
+        "editor",
+        &edit(
+            &edit(&t2, "/siteName", json!("Acme Care")),
+            "/limits/maxUploadMb",
+            json!(100),
+        ),
+    )
+    .await;
+    click(c, &tid("save")).await;
+    wait_for("the conflict view", || async {
+        visible(c, "conflict-view").await.then_some(())
+    })
+    .await;
+    let pointers = c
+        .execute("return [...document.querySelectorAll('[data-testid=\"conflict-item\"]')].map(e => e.dataset.pointer);", vec![])
+        .await
+        .unwrap();
+    let pointers: Vec<String> = serde_json::from_value(pointers).unwrap();
+    assert_eq!(pointers, vec!["/siteName", "/limits/maxUploadMb"]);
+    assert!(text_of(c, "unresolved-count").await.starts_with("2 of 2"));
+    screenshot(c, &format!("{shot}-conflict")).await;
+    if let Some(w) = third_writer {
+        w(server.path().await.to_string());
+    }
+    // /siteName ← mine; /limits/maxUploadMb ← typed by hand in the Result.
+    click(
+        c,
+        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
+    )
+    .await;
+    wait_for("the first resolution", || async {
+        let t = editor_text(c, "editor").await;
+        t.contains("\"Acme Care\"").then_some(())
+    })
+    .await;
+    assert!(text_of(c, "unresolved-count").await.starts_with("1 of 2"));
+    let r = editor_text(c, "editor").await;
+    set_editor(c, "editor", &edit(&r, "/limits/maxUploadMb", json!(75))).await;
+    wait_for("the edit counts as a resolution", || async {
+        text_of(c, "unresolved-count")
+            .await
+            .starts_with("All")
+            .then_some(())
+    })
+    .await;
+    click(c, &tid("resubmit")).await;
+    if third_writer.is_some() {
+        // The server changed again meanwhile: the next round merges it with the resolutions.
+        wait_for("the next round", || async {
+            (tab_status(c, 1).await == "merged").then_some(())
+        })
+        .await;
+        let t = editor_text(c, "editor").await;
+        assert!(
+            t.contains("\"Acme Care\"") && t.contains("75"),
+            "the resolutions are kept: {t}"
+        );
+        screenshot(c, &format!("{shot}-next-round")).await;
+        click(c, &tid("resubmit")).await;
+    }
+    wait_for("saved", || async {
+        (tab_status(c, 1).await == "clean").then_some(())
+    })
+    .await;
+    let s = server.read(c).await;
+    let mut want: Value = serde_json::from_str(SETTINGS).unwrap();
+    if matches!(server, Server::Demo) {
+        want = demo_settings();
+    }
+    want["siteName"] = json!("Acme Care");
+    want["limits"]["maxUploadMb"] = json!(75);
+    if third_writer.is_some() {
+        want["notifications"]["email"] = json!(false);
+    }
+    assert_eq!(s, want, "the server's document is exactly the expected one");
+    screenshot(c, shot).await;
+}
+
+fn demo_settings() -> Value {
+    json!({
+        "siteName": "Acme Support",
+        "supportEmail": "help@acme.example",
+        "timezone": "Europe/Berlin",
+        "maintenanceMode": false,
+        "session": {"timeoutMinutes": 30, "rememberMe": true},
+        "notifications": {"email": true, "slack": false, "digest": "daily"},
+        "limits": {"maxUploadMb": 25, "requestsPerMinute": 600},
+        "branding": {"primaryColor": "#1a73e8", "logoUrl": "https://cdn.acme.example/logo.svg"},
+        "allowedDomains": ["acme.example", "acme-support.example"]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_demo_server() {
+    // One app per scenario: each starts its own demo server.
+    {
+        let d = Driver::start(&[]);
+        let c = d.session().await;
+        scenario_a(&c, Server::Demo, "a-demo").await;
+        c.close().await.unwrap();
+    }
+    {
+        let d = Driver::start(&[]);
+        let c = d.session().await;
+        scenario_b(&c, Server::Demo, "b-demo", None).await;
+        c.close().await.unwrap();
+    }
+    {
+        let d = Driver::start(&[]);
+        let c = d.session().await;
+        let base = wait_for("the demo URL", || async {
+            c.find(Locator::Css(&tid("connection-url")))
+                .await
+                .ok()?
+                .attr("data-url")
+                .await
+                .ok()?
+        })
+        .await;
+        let third = move |path: String| {
+            let url = format!("{base}/_demo/another-admin{path}");
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    let r = reqwest::Client::new()
+                        .post(&url)
+                        .body(r#"{"notifications": {"email": false}}"#)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(r.status().is_success());
+                });
+            })
+            .join()
+            .unwrap();
+        };
+        scenario_b(&c, Server::Demo, "c-demo", Some(&third)).await;
+        c.close().await.unwrap();
+    }
+    {
+        // (d) Invalid JSON cannot be saved; the message says where; the text stays.
+        let d = Driver::start(&[]);
+        let c = d.session().await;
+        wait_for("the first tab", || async {
+            visible(&c, "tab").await.then_some(())
+        })
+        .await;
+        let before = Server::Demo.read(&c).await;
+        let bad =
+            "{\n  \"siteName\": \"Acme\",\n  \"limits\": {\n    \"maxUploadMb\": 25,\n  }\n}\n";
+        set_editor(&c, "editor", bad).await;
+        click(&c, &tid("save")).await;
+        let msg = wait_for("the error", || async {
+            let e = c.find(Locator::Css(&tid("error-message"))).await.ok()?;
+            e.is_displayed().await.ok()?.then_some(())?;
+            Some(e.text().await.ok()?)
+        })
+        .await;
+        assert!(
+            msg.contains("line 5, column 3") && msg.contains("trailing comma"),
+            "{msg}"
+        );
+        assert_eq!(
+            editor_text(&c, "editor").await,
+            bad,
+            "the user's text is untouched"
+        );
+        assert_eq!(tab_status(&c, 0).await, "error");
+        assert_eq!(Server::Demo.read(&c).await, before, "nothing was sent");
+        // The editor marks the place too (the lint, from Rust's parser).
+        wait_for("the lint mark", || async {
+            c.find(Locator::Css(".cm-lintRange-error"))
+                .await
+                .ok()
+                .map(|_| ())
+        })
+        .await;
+        screenshot(&c, "d-demo-invalid-json").await;
+        c.close().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_apache() {
+    {
+        let apache = Apache::start(&[("settings.json", SETTINGS)]);
+        let d = Driver::start(&[("IFMATCH_API_URL", &apache.url)]);
+        let c = d.session().await;
+        scenario_a(&c, Server::Apache(&apache), "a-apache").await;
+        c.close().await.unwrap();
+    }
+    {
+        let apache = Apache::start(&[("settings.json", SETTINGS)]);
+        let d = Driver::start(&[("IFMATCH_API_URL", &apache.url)]);
+        let c = d.session().await;
+        scenario_b(&c, Server::Apache(&apache), "b-apache", None).await;
+        c.close().await.unwrap();
+    }
+}
