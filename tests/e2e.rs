@@ -304,6 +304,14 @@ async fn scenario_a(c: &Client, server: Server<'_>, shot: &str) {
         (tab_status(c, 0).await == "clean").then_some(())
     })
     .await;
+    // Tab 2 learns (If-None-Match on focus) that the server has a newer version.
+    c.execute("window.dispatchEvent(new Event('focus'));", vec![])
+        .await
+        .unwrap();
+    wait_for("tab 2 to be stale", || async {
+        (tab_status(c, 1).await == "stale").then_some(())
+    })
+    .await;
     // Tab 2, loaded before that save: the digest.
     activate(c, 1).await;
     let t2 = editor_text(c, "editor").await;
@@ -511,46 +519,49 @@ async fn e2e_demo_server() {
         c.close().await.unwrap();
     }
     {
-        // (d) Invalid JSON cannot be saved; the message says where; the text stays.
         let d = Driver::start(&[]);
         let c = d.session().await;
         wait_for("the first tab", || async {
             visible(&c, "tab").await.then_some(())
         })
         .await;
-        let before = Server::Demo.read(&c).await;
-        let bad =
-            "{\n  \"siteName\": \"Acme\",\n  \"limits\": {\n    \"maxUploadMb\": 25,\n  }\n}\n";
-        set_editor(&c, "editor", bad).await;
-        click(&c, &tid("save")).await;
-        let msg = wait_for("the error", || async {
-            let e = c.find(Locator::Css(&tid("error-message"))).await.ok()?;
-            e.is_displayed().await.ok()?.then_some(())?;
-            e.text().await.ok()
-        })
-        .await;
-        assert!(
-            msg.contains("line 5, column 3") && msg.contains("trailing comma"),
-            "{msg}"
-        );
-        assert_eq!(
-            editor_text(&c, "editor").await,
-            bad,
-            "the user's text is untouched"
-        );
-        assert_eq!(tab_status(&c, 0).await, "error");
-        assert_eq!(Server::Demo.read(&c).await, before, "nothing was sent");
-        // The editor marks the place too (the lint, from Rust's parser).
-        wait_for("the lint mark", || async {
-            c.find(Locator::Css(".cm-lintRange-error"))
-                .await
-                .ok()
-                .map(|_| ())
-        })
-        .await;
-        screenshot(&c, "d-demo-invalid-json").await;
+        scenario_d(&c, Server::Demo, "d-demo-invalid-json").await;
         c.close().await.unwrap();
     }
+}
+
+/// (d) Invalid JSON cannot be saved; the message says where; the text stays; nothing is sent.
+async fn scenario_d(c: &Client, server: Server<'_>, shot: &str) {
+    let before = server.read(c).await;
+    let bad = "{\n  \"siteName\": \"Acme\",\n  \"limits\": {\n    \"maxUploadMb\": 25,\n  }\n}\n";
+    set_editor(c, "editor", bad).await;
+    click(c, &tid("save")).await;
+    let msg = wait_for("the error", || async {
+        let e = c.find(Locator::Css(&tid("error-message"))).await.ok()?;
+        e.is_displayed().await.ok()?.then_some(())?;
+        e.text().await.ok()
+    })
+    .await;
+    assert!(
+        msg.contains("line 5, column 3") && msg.contains("trailing comma"),
+        "{msg}"
+    );
+    assert_eq!(
+        editor_text(c, "editor").await,
+        bad,
+        "the user's text is untouched"
+    );
+    assert_eq!(tab_status(c, 0).await, "error");
+    assert_eq!(server.read(c).await, before, "nothing was sent");
+    // The editor marks the place too (the lint, from Rust's parser).
+    wait_for("the lint mark", || async {
+        c.find(Locator::Css(".cm-lintRange-error"))
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+    screenshot(c, shot).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -567,6 +578,59 @@ async fn e2e_apache() {
         let d = Driver::start(&[("IFMATCH_API_URL", &apache.url)]);
         let c = d.session().await;
         scenario_b(&c, Server::Apache(&apache), "b-apache", None).await;
+        c.close().await.unwrap();
+    }
+    {
+        // (c) The third writer is another client of the same Apache, writing conditionally.
+        let apache = Apache::start(&[("settings.json", SETTINGS)]);
+        let d = Driver::start(&[("IFMATCH_API_URL", &apache.url)]);
+        let c = d.session().await;
+        let base = apache.url.clone();
+        let third = move |path: String| {
+            let url = format!("{base}{path}");
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use ifmatch_engine::session::{save_round, Base, SaveResult, WriteMethod};
+                    let client =
+                        ifmatch_engine::Client::new(Default::default(), Default::default())
+                            .unwrap();
+                    let ifmatch_engine::Outcome::Fetched { doc, .. } = client.get_fresh(&url).await
+                    else {
+                        panic!("read")
+                    };
+                    let mine = edit(&doc.text, "/notifications/email", json!(false));
+                    let base = Base {
+                        text: doc.text,
+                        validator: doc.validator,
+                    };
+                    let r = save_round(
+                        &client,
+                        &url,
+                        &base,
+                        &mine,
+                        WriteMethod::Put,
+                        &Default::default(),
+                    )
+                    .await;
+                    assert!(matches!(r, SaveResult::Saved { .. }), "{r:?}");
+                });
+            })
+            .join()
+            .unwrap();
+        };
+        scenario_b(&c, Server::Apache(&apache), "c-apache", Some(&third)).await;
+        c.close().await.unwrap();
+    }
+    {
+        let apache = Apache::start(&[("settings.json", SETTINGS)]);
+        let d = Driver::start(&[("IFMATCH_API_URL", &apache.url)]);
+        let c = d.session().await;
+        open(&c, "/settings.json").await;
+        scenario_d(&c, Server::Apache(&apache), "d-apache-invalid-json").await;
         c.close().await.unwrap();
     }
 }

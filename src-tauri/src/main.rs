@@ -3,6 +3,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod bindings;
 mod commands;
 mod state;
 
@@ -20,6 +21,7 @@ fn main() {
             commands::tabs::close_tab,
             commands::tabs::reload_tab,
             commands::tabs::locate_pointer,
+            commands::tabs::check_stale,
             commands::tabs::save_tab,
             commands::tabs::resolve_conflict,
             commands::tabs::preview_request,

@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 pub const DEMO_ID: &str = "demo";
 
 /// How a connection authenticates, as the window sends it (secrets stay in Rust).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AuthInput {
     None,
@@ -23,22 +23,20 @@ pub enum AuthInput {
     Header { name: String, value: String },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct ConnectionInput {
     pub id: Option<String>,
     pub name: String,
     pub base_url: String,
     pub auth: AuthInput,
     pub method: WriteMethod,
-    #[serde(default)]
     pub auto_resubmit: bool,
     /// A PEM certificate to trust for this connection only (self-signed servers).
-    #[serde(default)]
     pub trusted_cert_pem: Option<String>,
 }
 
 /// What the window sees of a connection: never a secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ConnectionView {
     pub id: String,
     pub name: String,

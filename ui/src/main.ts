@@ -8,6 +8,8 @@ import * as model from "./model";
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 interface Tab extends model.TabState {
+  /** During a round: the server version's validator the resubmit will carry. */
+  roundValidator?: string | null;
   connectionId: string;
   warnings: string[];
   items: string[];
@@ -153,7 +155,8 @@ function renderTabs() {
   $("workspace").hidden = !t;
   if (!t) return;
   $("tab-url").textContent = t.url;
-  $("tab-validator").textContent = t.validator ?? "(none)";
+  $("tab-validator").textContent =
+    t.round !== "none" ? `${t.validator ?? "(none)"} → resubmits with ${t.roundValidator ?? "(none)"}` : (t.validator ?? "(none)");
   $("dup-note").hidden = model.sameResource(tabs, t.id).length === 0;
   $("resubmit").hidden = t.round === "none";
   $("warnings").replaceChildren(...t.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
@@ -191,7 +194,7 @@ async function openResource(target: string) {
     const v: TabView = await api.openTab(conn, target);
     const t: Tab = {
       id: v.id, url: v.url, savedText: v.text, text: v.text, validator: v.validator, saving: false, round: "none",
-      error: null, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, conflict: null,
+      error: null, stale: false, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, conflict: null,
     };
     tabs.push(t);
     if (!recent.includes(target)) {
@@ -224,7 +227,7 @@ async function reload() {
   if (model.status(t) !== "clean" && !confirm("Reload the server's version and discard your unsaved edits in this tab?")) return;
   try {
     const v = await api.reloadTab(t.id);
-    Object.assign(t, { savedText: v.text, text: v.text, validator: v.validator, round: "none", error: null, warnings: v.warnings, items: v.collection_items, conflict: null });
+    Object.assign(t, { savedText: v.text, text: v.text, validator: v.validator, round: "none", error: null, stale: false, warnings: v.warnings, items: v.collection_items, conflict: null });
     activate(t.id);
   } catch (e) {
     t.error = words(e);
@@ -272,18 +275,21 @@ function applySave(t: Tab, r: SaveView) {
       t.savedText = r.text!;
       t.text = r.text!;
       t.validator = r.validator;
+      t.stale = false;
       t.round = "none";
       t.conflict = null;
       if (isActive) showNotice(r.message);
       break;
     case "merged":
       t.text = r.text!;
+      t.roundValidator = r.validator;
       t.round = "merged";
       t.conflict = null;
       if (isActive) showNotice(r.message + (r.positional_arrays.length ? ` Arrays merged by position: ${r.positional_arrays.join(", ")}.` : ""));
       break;
     case "conflicts":
       t.text = r.text!;
+      t.roundValidator = r.validator;
       t.round = "conflict";
       t.conflict = null;
       if (isActive) showNotice(r.message);
@@ -314,10 +320,29 @@ function openConflictView(t: Tab, r: SaveView) {
     theirs: makeEditor($("theirs-pane"), { doc: r.theirs_text ?? "", readOnly: true, original: base }),
     base: makeEditor($("base-pane"), { doc: base, readOnly: true }),
   };
+  syncScroll([t.conflict.mine, t.conflict.theirs, t.conflict.base]);
   $("positional").hidden = r.positional_arrays.length === 0;
   $("positional").textContent = `Merged by position (no identity key such as "id"), check these: ${r.positional_arrays.join(", ")}`;
   showConflictView(t);
   void goTo(0);
+}
+
+/** Scrolling one pane scrolls the others to the same line (the texts differ only locally). */
+function syncScroll(views: EditorView[]) {
+  let busy = false;
+  for (const v of views) {
+    v.scrollDOM.addEventListener("scroll", () => {
+      if (busy) return;
+      busy = true;
+      const line = v.state.doc.lineAt(v.lineBlockAtHeight(v.scrollDOM.scrollTop).from).number;
+      for (const o of views) {
+        if (o === v) continue;
+        const l = o.state.doc.line(Math.min(line, o.state.doc.lines));
+        o.scrollDOM.scrollTop = o.lineBlockAt(l.from).top;
+      }
+      requestAnimationFrame(() => (busy = false));
+    });
+  }
 }
 
 function showConflictView(t: Tab | null) {
@@ -479,6 +504,23 @@ async function start() {
       void goTo(model.step(c.nav, e.key === "ArrowDown" ? 1 : -1));
     }
   });
+  // Is the tab's version still current? Cheap (If-None-Match), on focus and every 30 s.
+  const checkStale = async () => {
+    for (const t of tabs) {
+      if (t.saving || t.round !== "none") continue;
+      try {
+        const s = await api.checkStale(t.id);
+        if (s.stale !== t.stale) {
+          t.stale = s.stale;
+          renderTabs();
+        }
+      } catch {
+        /* offline: the next save says what happened */
+      }
+    }
+  };
+  window.addEventListener("focus", () => void checkStale());
+  setInterval(() => void checkStale(), 30_000);
   window.addEventListener("beforeunload", (e) => {
     if (tabs.some((t) => model.status(t) !== "clean")) e.preventDefault();
   });

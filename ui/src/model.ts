@@ -1,7 +1,7 @@
 // The window's state logic, free of the DOM so it can be unit-tested: tab status, tabs open on
 // the same resource, and moving through conflicts. It never decides a merge (Rust does).
 
-export type TabStatus = "clean" | "dirty" | "saving" | "merged" | "conflict" | "error";
+export type TabStatus = "clean" | "dirty" | "stale" | "saving" | "merged" | "conflict" | "error";
 
 export interface TabState {
   id: string;
@@ -15,6 +15,8 @@ export interface TabState {
   /** A save round is waiting for the user: merged cleanly, or with conflicts. */
   round: "none" | "merged" | "conflict";
   error: string | null;
+  /** The server has a newer version than the one loaded (a save will go through the merge). */
+  stale: boolean;
 }
 
 export function status(t: TabState): TabStatus {
@@ -22,12 +24,14 @@ export function status(t: TabState): TabStatus {
   if (t.round === "conflict") return "conflict";
   if (t.round === "merged") return "merged";
   if (t.error) return "error";
+  if (t.stale) return "stale";
   return t.text === t.savedText ? "clean" : "dirty";
 }
 
 export const STATUS_WORDS: Record<TabStatus, string> = {
   clean: "clean",
   dirty: "unsaved edits",
+  stale: "newer version on the server",
   saving: "saving…",
   merged: "merged: review and resubmit",
   conflict: "in conflict",

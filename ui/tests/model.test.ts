@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { finishQuestion, nextUnresolved, resolve, sameResource, status, step, title, unresolved, type TabState } from "../src/model";
 
 const tab = (over: Partial<TabState> = {}): TabState => ({
-  id: "t1", url: "http://x/settings", savedText: "{}", text: "{}", validator: '"v1"', saving: false, round: "none", error: null, ...over,
+  id: "t1", url: "http://x/settings", savedText: "{}", text: "{}", validator: '"v1"', saving: false, round: "none", error: null, stale: false, ...over,
 });
 
 test("status follows text, saving and rounds", () => {
@@ -13,6 +13,8 @@ test("status follows text, saving and rounds", () => {
   assert.equal(status(tab({ round: "conflict", text: "x" })), "conflict");
   assert.equal(status(tab({ round: "merged" })), "merged");
   assert.equal(status(tab({ error: "boom" })), "error");
+  assert.equal(status(tab({ stale: true, text: "x" })), "stale");
+  assert.equal(status(tab({ stale: true, round: "merged" })), "merged");
 });
 
 test("tabs on the same resource find each other", () => {

@@ -20,7 +20,7 @@ use crate::precondition::{Precondition, Validator};
 use serde::{Deserialize, Serialize};
 
 /// How a connection writes a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum WriteMethod {
     /// The whole document.
@@ -40,7 +40,7 @@ pub struct Base {
 }
 
 /// One conflict as the UI and the CLI show it (values as JSON text; absent is None).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ConflictInfo {
     pub pointer: String,
     pub kind: String,

@@ -5,7 +5,7 @@ use crate::state::{
 };
 use std::sync::Arc;
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct Connections {
     pub connections: Vec<ConnectionView>,
     /// The one to select at start.

@@ -11,7 +11,7 @@ use ifmatch_engine::session::{
 use ifmatch_engine::{Auth, Outcome};
 use serde::Serialize;
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct TabView {
     pub id: String,
     pub connection_id: String,
@@ -24,7 +24,7 @@ pub struct TabView {
 }
 
 /// An error in words, with a stable kind the window can switch on.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct Problem {
     pub kind: String,
     pub message: String,
@@ -137,6 +137,44 @@ pub async fn reload_tab(
     }
 }
 
+#[derive(Serialize, ts_rs::TS)]
+pub struct StaleCheck {
+    /// The server has a newer version than the one the tab loaded.
+    pub stale: bool,
+    /// The server's current validator.
+    pub validator: Option<String>,
+}
+
+/// Asks the server, cheaply, whether the tab's version is still current (If-None-Match: a 304
+/// when nothing changed). The tab's text is never touched.
+#[tauri::command]
+pub async fn check_stale(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+) -> Result<StaleCheck, Problem> {
+    let (conn, url, base) = {
+        let tabs = state.tabs.lock().await;
+        let t = tabs
+            .get(&tab_id)
+            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        (t.connection_id.clone(), t.url.clone(), t.base.clone())
+    };
+    let (_, client, _, _) = state
+        .endpoint(&conn)
+        .await
+        .map_err(|m| problem("connection", m))?;
+    match client.get(&url).await {
+        Outcome::Fetched { doc, .. } => Ok(StaleCheck {
+            stale: match (&doc.validator, &base.validator) {
+                (Some(now), Some(then)) => now != then,
+                _ => !ifmatch_engine::client::same_json(&doc.text, &base.text),
+            },
+            validator: doc.validator.as_ref().map(|v| v.display()),
+        }),
+        other => Err(problem(other.kind(), other.message())),
+    }
+}
+
 /// The 1-based line range of `pointer` in `text` (for scrolling every pane to a conflict).
 #[tauri::command]
 pub fn locate_pointer(text: String, pointer: String) -> Option<(usize, usize)> {
@@ -150,7 +188,7 @@ pub async fn close_tab(state: tauri::State<'_, AppState>, tab_id: String) -> Res
 }
 
 /// The result of a save, for the window.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct SaveView {
     /// "saved", "merged", "conflicts", "failed" or "invalid".
     pub kind: String,
@@ -372,7 +410,7 @@ pub async fn resolve_conflict(
     out.map_err(|e| problem("invalid_json", e.to_string()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct RequestPreview {
     pub method: String,
     pub url: String,
@@ -444,7 +482,7 @@ pub async fn preview_request(
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct JsonProblem {
     pub message: String,
     pub line: usize,

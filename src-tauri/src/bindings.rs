@@ -1,0 +1,49 @@
+//! The window's TypeScript types are generated from these Rust types (ts-rs) into
+//! ui/src/bindings/. The test below fails when a committed file is stale; regenerate with
+//! `IFMATCH_WRITE_BINDINGS=1 cargo test -p ifmatch-desktop bindings`.
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::{connection, tabs};
+    use crate::state;
+    use ifmatch_engine::{merge, session};
+    use std::path::PathBuf;
+    use ts_rs::{Config, TS};
+
+    fn check<T: TS + 'static>(dir: &PathBuf, write: bool, stale: &mut Vec<String>) {
+        let name = T::ident(&Config::new());
+        let text = T::export_to_string(&Config::new()).expect("ts-rs exports the type");
+        let path = dir.join(format!("{name}.ts"));
+        if write {
+            std::fs::write(&path, &text).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+
+    #[test]
+    fn bindings_are_current() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings");
+        let write = std::env::var_os("IFMATCH_WRITE_BINDINGS").is_some();
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut stale = vec![];
+        check::<state::AuthInput>(&dir, write, &mut stale);
+        check::<state::ConnectionInput>(&dir, write, &mut stale);
+        check::<state::ConnectionView>(&dir, write, &mut stale);
+        check::<connection::Connections>(&dir, write, &mut stale);
+        check::<tabs::TabView>(&dir, write, &mut stale);
+        check::<tabs::Problem>(&dir, write, &mut stale);
+        check::<tabs::SaveView>(&dir, write, &mut stale);
+        check::<tabs::RequestPreview>(&dir, write, &mut stale);
+        check::<tabs::JsonProblem>(&dir, write, &mut stale);
+        check::<tabs::StaleCheck>(&dir, write, &mut stale);
+        check::<session::WriteMethod>(&dir, write, &mut stale);
+        check::<session::ConflictInfo>(&dir, write, &mut stale);
+        check::<merge::Stats>(&dir, write, &mut stale);
+        assert!(
+            stale.is_empty(),
+            "generated TypeScript bindings are stale (the Rust types changed): {stale:?}. \
+             Regenerate: IFMATCH_WRITE_BINDINGS=1 cargo test -p ifmatch-desktop bindings"
+        );
+    }
+}
