@@ -7,10 +7,10 @@ mod tests {
     use crate::commands::{connection, tabs};
     use crate::state;
     use ifmatch_engine::{merge, session};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
     use ts_rs::{Config, TS};
 
-    fn check<T: TS + 'static>(dir: &PathBuf, write: bool, stale: &mut Vec<String>) {
+    fn check<T: TS + 'static>(dir: &Path, write: bool, stale: &mut Vec<String>) {
         let name = T::ident(&Config::new());
         let text = T::export_to_string(&Config::new()).expect("ts-rs exports the type");
         let path = dir.join(format!("{name}.ts"));
