@@ -16,6 +16,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// One app at a time: two WebKit processes starting together on a 2-core machine make session
+/// creation flaky, and the tests kill "the" app process.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().await
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -55,13 +63,18 @@ struct Driver {
 
 impl Driver {
     fn start(env: &[(&str, &str)]) -> Driver {
+        let home = std::env::temp_dir().join(format!("ifmatch-e2e-home-{}", free_port()));
+        Driver::start_in(&home, env)
+    }
+
+    /// With the app's HOME (and so its data folder: settings, drafts) at `home`.
+    fn start_in(home: &std::path::Path, env: &[(&str, &str)]) -> Driver {
         assert!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "the end-to-end tests need a display: run them under xvfb-run (scripts/test does)"
         );
         let (port, native) = (free_port(), free_port());
-        let home = std::env::temp_dir().join(format!("ifmatch-e2e-home-{port}"));
-        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(home).unwrap();
         let mut cmd = Command::new(tauri_driver());
         cmd.args([
             "--port",
@@ -69,7 +82,7 @@ impl Driver {
             "--native-port",
             &native.to_string(),
         ])
-        .env("HOME", &home)
+        .env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env_remove("IFMATCH_API_URL")
@@ -95,11 +108,19 @@ impl Driver {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
         caps.insert("tauri:options".into(), json!({"application": app_binary()}));
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a WebDriver session with the app")
+        let mut last = None;
+        for _ in 0..3 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
+                Ok(c) => return c,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        panic!("no WebDriver session with the app: {last:?}")
     }
 }
 
@@ -470,6 +491,7 @@ fn demo_settings() -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn e2e_demo_server() {
+    let _one_at_a_time = serial().await;
     // One app per scenario: each starts its own demo server.
     {
         let d = Driver::start(&[]);
@@ -566,6 +588,7 @@ async fn scenario_d(c: &Client, server: Server<'_>, shot: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn e2e_apache() {
+    let _one_at_a_time = serial().await;
     {
         let apache = Apache::start(&[("settings.json", SETTINGS)]);
         let d = Driver::start(&[("IFMATCH_API_URL", &apache.url)]);
@@ -631,6 +654,413 @@ async fn e2e_apache() {
         let c = d.session().await;
         open(&c, "/settings.json").await;
         scenario_d(&c, Server::Apache(&apache), "d-apache-invalid-json").await;
+        c.close().await.unwrap();
+    }
+}
+
+// ---------------------------------------------------------------- nothing lost (drafts, secrets)
+
+/// `ifmatch serve-demo` as its own process, so the server outlives a killed app.
+struct DemoProcess {
+    url: String,
+    child: Child,
+}
+
+impl DemoProcess {
+    fn start(env: &[(&str, &str)], args: &[&str]) -> DemoProcess {
+        use std::io::BufRead;
+        let mut cmd = Command::new(ifmatch_tests::ifmatch_bin());
+        cmd.arg("serve-demo")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        DemoProcess {
+            url: line.trim().to_string(),
+            child,
+        }
+    }
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// kill -9 the app (the newest process running its binary).
+fn kill_app() {
+    let out = Command::new("pgrep")
+        .args(["-n", "-f", app_binary().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "the app is running");
+    assert!(Command::new("kill")
+        .args(["-9", &pid])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+fn drafts_dir(home: &std::path::Path) -> PathBuf {
+    home.join("data/dev.ifmatch.desktop/drafts")
+}
+
+/// Waits until a draft file holds `needle` (drafts are written 250 ms after an edit).
+async fn wait_for_draft(home: &std::path::Path, needle: &str) {
+    let dir = drafts_dir(home);
+    wait_for(&format!("a draft containing {needle:?}"), || async {
+        let entries = std::fs::read_dir(&dir).ok()?;
+        entries
+            .flatten()
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(needle)))
+            .then_some(())
+    })
+    .await;
+}
+
+async fn read_demo(url: &str) -> Value {
+    serde_json::from_str(&reqwest::get(url).await.unwrap().text().await.unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_drafts_survive_kill_9() {
+    let _one_at_a_time = serial().await;
+    let demo = DemoProcess::start(&[], &[]);
+    let settings_url = format!("{}/settings", demo.url);
+    let env = [("IFMATCH_API_URL", demo.url.as_str())];
+
+    // 1. In the middle of an edit.
+    let home = std::env::temp_dir().join(format!("ifmatch-e2e-kill-{}", free_port()));
+    {
+        let d = Driver::start_in(&home, &env);
+        let c = d.session().await;
+        open(&c, "/settings").await;
+        let t = editor_text(&c, "editor").await;
+        set_editor(
+            &c,
+            "editor",
+            &edit(&t, "/siteName", json!("Typed before the crash")),
+        )
+        .await;
+        wait_for_draft(&home, "Typed before the crash").await;
+        kill_app();
+        let _ = c.close().await;
+    }
+    {
+        let d = Driver::start_in(&home, &env);
+        let c = d.session().await;
+        wait_for("the restored tab", || async {
+            (tab_status(&c, 0).await == "dirty").then_some(())
+        })
+        .await;
+        assert!(editor_text(&c, "editor")
+            .await
+            .contains("Typed before the crash"));
+        assert!(text_of(&c, "merge-summary")
+            .await
+            .contains("restored from drafts"));
+        screenshot(&c, "drafts-restored-edit").await;
+        click(&c, &tid("save")).await;
+        wait_for("saved", || async {
+            (tab_status(&c, 0).await == "clean").then_some(())
+        })
+        .await;
+        assert_eq!(
+            read_demo(&settings_url).await["siteName"],
+            "Typed before the crash"
+        );
+        let left: Vec<_> = std::fs::read_dir(drafts_dir(&home))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .collect();
+        assert!(left.is_empty(), "a saved tab leaves no draft");
+        c.close().await.unwrap();
+    }
+
+    // 2. In the middle of a conflict resolution.
+    let home = std::env::temp_dir().join(format!("ifmatch-e2e-kill-{}", free_port()));
+    {
+        let d = Driver::start_in(&home, &env);
+        let c = d.session().await;
+        open(&c, "/settings").await;
+        open(&c, "/settings").await;
+        activate(&c, 0).await;
+        let t1 = editor_text(&c, "editor").await;
+        set_editor(
+            &c,
+            "editor",
+            &edit(
+                &edit(&t1, "/siteName", json!("Acme Help")),
+                "/limits/maxUploadMb",
+                json!(50),
+            ),
+        )
+        .await;
+        click(&c, &tid("save")).await;
+        wait_for("tab 1 saved", || async {
+            (tab_status(&c, 0).await == "clean").then_some(())
+        })
+        .await;
+        activate(&c, 1).await;
+        let t2 = editor_text(&c, "editor").await;
+        set_editor(
+            &c,
+            "editor",
+            &edit(
+                &edit(&t2, "/siteName", json!("Acme Care")),
+                "/limits/maxUploadMb",
+                json!(100),
+            ),
+        )
+        .await;
+        click(&c, &tid("save")).await;
+        wait_for("the conflict view", || async {
+            visible(&c, "conflict-view").await.then_some(())
+        })
+        .await;
+        click(
+            &c,
+            &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
+        )
+        .await;
+        wait_for_draft(&home, "\"mine\"").await;
+        kill_app();
+        let _ = c.close().await;
+    }
+    {
+        let d = Driver::start_in(&home, &env);
+        let c = d.session().await;
+        wait_for("the restored conflict view", || async {
+            visible(&c, "conflict-view").await.then_some(())
+        })
+        .await;
+        assert!(
+            text_of(&c, "unresolved-count").await.starts_with("1 of 2"),
+            "the resolution made before the crash is back"
+        );
+        let r = editor_text(&c, "editor").await;
+        assert!(r.contains("\"Acme Care\""), "{r}");
+        screenshot(&c, "drafts-restored-conflict").await;
+        set_editor(&c, "editor", &edit(&r, "/limits/maxUploadMb", json!(75))).await;
+        wait_for("all resolved", || async {
+            text_of(&c, "unresolved-count")
+                .await
+                .starts_with("All")
+                .then_some(())
+        })
+        .await;
+        click(&c, &tid("resubmit")).await;
+        wait_for("saved", || async {
+            (tab_status(&c, 0).await == "clean").then_some(())
+        })
+        .await;
+        let s = read_demo(&settings_url).await;
+        assert_eq!(s["siteName"], "Acme Care");
+        assert_eq!(s["limits"]["maxUploadMb"], 75);
+        c.close().await.unwrap();
+    }
+}
+
+async fn set_field(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('change'));",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn add_connection(c: &Client, name: &str, url: &str, auth: &str, secret: &str, extra: &str) {
+    click(c, &tid("new-connection")).await;
+    set_field(c, "c-name", name).await;
+    set_field(c, "c-url", url).await;
+    set_field(c, "c-auth", auth).await;
+    set_field(c, "c-secret", secret).await;
+    if auth == "basic" {
+        set_field(c, "c-user", extra).await;
+    }
+    if auth == "header" {
+        set_field(c, "c-header", extra).await;
+    }
+    click(c, "#c-save").await;
+    wait_for("the dialog to close", || async {
+        (!visible(c, "connection-dialog").await).then_some(())
+    })
+    .await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_secrets_never_reach_files_or_messages() {
+    let _one_at_a_time = serial().await;
+    const TOKEN: &str = "tok-e2e-bearer-7Q9";
+    const PASSWORD: &str = "pw-e2e-basic-K2m";
+    const HEADER: &str = "key-e2e-header-X5z";
+    let demo = DemoProcess::start(&[("E2E_TOKEN", TOKEN)], &["--token-env", "E2E_TOKEN"]);
+    let home = std::env::temp_dir().join(format!("ifmatch-e2e-secrets-{}", free_port()));
+    let mut messages = vec![];
+    {
+        let d = Driver::start_in(&home, &[]);
+        let c = d.session().await;
+        wait_for("the first tab", || async {
+            visible(&c, "tab").await.then_some(())
+        })
+        .await;
+        add_connection(&c, "Bearer API", &demo.url, "bearer", TOKEN, "").await;
+        open(&c, "/settings").await;
+        assert!(
+            editor_text(&c, "editor").await.contains("siteName"),
+            "the bearer token works"
+        );
+        // The request preview masks the secret.
+        click(&c, &tid("preview-request")).await;
+        let preview = wait_for("the preview", || async {
+            let t = text_of(&c, "request-preview").await;
+            t.contains("If-Match").then_some(t)
+        })
+        .await;
+        assert!(
+            preview.contains("Authorization: Bearer ••••••"),
+            "{preview}"
+        );
+        messages.push(preview);
+        // The trail of this tab, exported for a support ticket.
+        click(&c, &tid("trail-toggle")).await;
+        wait_for("trail rows", || async {
+            c.find(Locator::Css(&tid("trail-row")))
+                .await
+                .ok()
+                .map(|_| ())
+        })
+        .await;
+        click(&c, &tid("export-trail")).await;
+        let notice = wait_for("the export", || async {
+            let t = text_of(&c, "merge-summary").await;
+            t.contains("written to").then_some(t)
+        })
+        .await;
+        messages.push(notice);
+        add_connection(&c, "Basic API", &demo.url, "basic", PASSWORD, "alice").await;
+        click(&c, &tid("open-resource-submit")).await;
+        let e = wait_for("the 401", || async {
+            let t = text_of(&c, "error-message").await;
+            t.contains("401").then_some(t)
+        })
+        .await;
+        messages.push(e);
+        add_connection(&c, "Header API", &demo.url, "header", HEADER, "X-Api-Key").await;
+        click(&c, &tid("open-resource-submit")).await;
+        let e = wait_for("the 401", || async {
+            let t = text_of(&c, "error-message").await;
+            t.contains("401").then_some(t)
+        })
+        .await;
+        messages.push(e);
+        // Everything the window shows.
+        let body = c
+            .execute(
+                "return document.body.innerText + document.body.innerHTML;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        messages.push(body.as_str().unwrap_or_default().to_string());
+        screenshot(&c, "secrets-scenario").await;
+        kill_app();
+        let _ = c.close().await;
+    }
+    // Every file the app wrote: settings store, drafts, exported trail, anything else.
+    let written = walk(&home);
+    assert!(
+        written.iter().any(|p| p.ends_with("settings.json")),
+        "the settings store was written: {written:?}"
+    );
+    assert!(
+        written
+            .iter()
+            .any(|p| p.to_string_lossy().contains("ifmatch-trail-")),
+        "the trail was exported: {written:?}"
+    );
+    for p in &written {
+        let text = String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+        for s in [TOKEN, PASSWORD, HEADER] {
+            assert!(!text.contains(s), "{} contains a secret", p.display());
+        }
+    }
+    for m in &messages {
+        for s in [TOKEN, PASSWORD, HEADER] {
+            assert!(!m.contains(s), "a message shows a secret: {m}");
+        }
+    }
+    // After a restart the connections come back from the store, and their secrets from the
+    // keyring when one is available (scripts/test runs this under a kernel keyring session).
+    {
+        let d = Driver::start_in(&home, &[]);
+        let c = d.session().await;
+        wait_for("the first tab", || async {
+            visible(&c, "tab").await.then_some(())
+        })
+        .await;
+        let names = c.execute("return [...document.querySelectorAll('#connection option')].map(o => o.textContent);", vec![]).await.unwrap();
+        let names: Vec<String> = serde_json::from_value(names).unwrap();
+        assert!(
+            names.iter().any(|n| n.starts_with("Bearer API"))
+                && names.iter().any(|n| n.starts_with("Header API")),
+            "{names:?}"
+        );
+        let storage = c
+            .execute(
+                "return document.getElementById('secret-storage').textContent;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let storage = storage.as_str().unwrap_or_default().to_string();
+        if std::env::var_os("IFMATCH_E2E_KEYRING").is_some() {
+            assert!(
+                storage.contains("kernel keyring") || storage.contains("system keyring"),
+                "{storage}"
+            );
+            let id = c
+                .execute("return [...document.querySelectorAll('#connection option')].find(o => o.textContent.startsWith('Bearer API')).value;", vec![])
+                .await
+                .unwrap();
+            set_field(&c, "connection", id.as_str().unwrap()).await;
+            open(&c, "/settings").await;
+            assert!(
+                editor_text(&c, "editor").await.contains("siteName"),
+                "the token came back from the keyring"
+            );
+        }
         c.close().await.unwrap();
     }
 }

@@ -37,6 +37,9 @@ mod tests {
         check::<tabs::RequestPreview>(&dir, write, &mut stale);
         check::<tabs::JsonProblem>(&dir, write, &mut stale);
         check::<tabs::StaleCheck>(&dir, write, &mut stale);
+        check::<tabs::RestoredTab>(&dir, write, &mut stale);
+        check::<crate::secrets::Backend>(&dir, write, &mut stale);
+        check::<ifmatch_engine::trail::TrailEntry>(&dir, write, &mut stale);
         check::<session::WriteMethod>(&dir, write, &mut stale);
         check::<session::ConflictInfo>(&dir, write, &mut stale);
         check::<merge::Stats>(&dir, write, &mut stale);

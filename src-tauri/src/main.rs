@@ -5,7 +5,12 @@
 
 mod bindings;
 mod commands;
+mod drafts;
+mod secrets;
+mod settings;
 mod state;
+
+use tauri::{Emitter, Manager};
 
 fn main() {
     if let Some(msg) = no_display_message() {
@@ -13,7 +18,24 @@ fn main() {
         std::process::exit(1);
     }
     tauri::Builder::default()
-        .manage(state::AppState::from_env())
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .setup(|app| {
+            let data_dir = app.path().app_data_dir().ok();
+            let settings = settings::load(app.handle());
+            app.manage(state::AppState::new(data_dir, settings));
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing with unsaved or conflicted work asks first: the window decides and calls
+            // quit_app. (Drafts are on disk either way.)
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let state = window.state::<state::AppState>();
+                if !state.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                    api.prevent_close();
+                    let _ = window.emit("close-requested", ());
+                }
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::connection::list_connections,
             commands::connection::save_connection,
@@ -27,6 +49,13 @@ fn main() {
             commands::tabs::preview_request,
             commands::tabs::check_json,
             commands::demo::demo_another_admin,
+            commands::tabs::save_draft,
+            commands::tabs::restore_drafts,
+            commands::tabs::tab_trail,
+            commands::tabs::export_trail,
+            commands::connection::set_weak_secret_storage,
+            commands::connection::quit_app,
+            commands::connection::delete_connection,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

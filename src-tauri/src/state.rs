@@ -2,6 +2,9 @@
 //! remembers the version it loaded (text + validator) and, during a conflict, the server's
 //! current version it is being merged with.
 
+use crate::drafts::DraftStore;
+use crate::secrets::Secrets;
+use crate::settings::{Settings, StoredConnection};
 use ifmatch_engine::demo::{DemoConfig, DemoServer};
 use ifmatch_engine::session::{Base, ConflictInfo, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Secret};
@@ -38,6 +41,8 @@ pub struct ConnectionInput {
 /// What the window sees of a connection: never a secret.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ConnectionView {
+    /// The secret could not be found again (no keyring kept it): enter it again.
+    pub secret_missing: bool,
     pub id: String,
     pub name: String,
     pub base_url: String,
@@ -71,6 +76,12 @@ pub struct Tab {
 
 pub struct AppState {
     pub connections: Mutex<BTreeMap<String, Connection>>,
+    pub secrets: std::sync::RwLock<Secrets>,
+    pub drafts: Option<DraftStore>,
+    pub settings: Mutex<Settings>,
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Set when the window agreed to close (after asking about unsaved work).
+    pub closing: std::sync::atomic::AtomicBool,
     pub tabs: Mutex<BTreeMap<String, Tab>>,
     pub demo: Mutex<Option<DemoServer>>,
     next_id: AtomicU64,
@@ -110,14 +121,42 @@ pub fn auth_label(a: &Auth) -> String {
     }
 }
 
+/// A connection from its stored shape and secret.
+pub fn connection_of(c: &StoredConnection, secret: Option<String>) -> Connection {
+    let missing = c.auth_kind != "none" && secret.is_none();
+    let input = c.to_input(secret);
+    let auth = auth_of(&input);
+    let client = client_for(&auth, c.trusted_cert_pem.as_deref())
+        .or_else(|_| client_for(&auth, None))
+        .expect("a default client");
+    Connection {
+        view: ConnectionView {
+            secret_missing: missing,
+            id: c.id.clone(),
+            name: c.name.clone(),
+            base_url: c.base_url.clone(),
+            auth: auth_label(&auth),
+            method: c.method,
+            auto_resubmit: c.auto_resubmit,
+            is_demo: false,
+            trusts_custom_cert: c.trusted_cert_pem.is_some(),
+        },
+        auth,
+        client: Arc::new(client),
+    }
+}
+
 impl AppState {
-    pub fn from_env() -> Self {
+    /// The state at start: `data_dir` holds drafts (and the weaker secrets file if chosen);
+    /// `settings` are the stored connections and preferences.
+    pub fn new(data_dir: Option<std::path::PathBuf>, settings: Settings) -> Self {
         let mut connections = BTreeMap::new();
         let demo_auth = Auth::None;
         connections.insert(
             DEMO_ID.to_string(),
             Connection {
                 view: ConnectionView {
+                    secret_missing: false,
                     id: DEMO_ID.into(),
                     name: "Demo server".into(),
                     base_url: String::new(),
@@ -149,6 +188,7 @@ impl AppState {
                 "env".into(),
                 Connection {
                     view: ConnectionView {
+                        secret_missing: false,
                         id: "env".into(),
                         name: "API (IFMATCH_API_URL)".into(),
                         base_url: url.trim_end_matches('/').to_string(),
@@ -164,8 +204,21 @@ impl AppState {
             );
             default_connection = "env".into();
         }
+        let secrets = Secrets::detect(data_dir.clone(), settings.weak_secret_file);
+        for c in &settings.connections {
+            let secret = secrets.get(&format!("{}/secret", c.id));
+            connections.insert(c.id.clone(), connection_of(c, secret));
+        }
+        let drafts = data_dir
+            .as_ref()
+            .and_then(|d| DraftStore::new(d.join("drafts")).ok());
         AppState {
             connections: Mutex::new(connections),
+            secrets: std::sync::RwLock::new(secrets),
+            drafts,
+            settings: Mutex::new(settings),
+            data_dir,
+            closing: std::sync::atomic::AtomicBool::new(false),
             tabs: Mutex::new(BTreeMap::new()),
             demo: Mutex::new(None),
             next_id: AtomicU64::new(1),
@@ -173,8 +226,16 @@ impl AppState {
         }
     }
 
+    /// Ids unique across restarts (restored drafts keep theirs): "<prefix><millis>-<n>".
     pub fn new_id(&self, prefix: &str) -> String {
-        format!("{prefix}{}", self.next_id.fetch_add(1, Ordering::Relaxed))
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        format!(
+            "{prefix}{millis}-{}",
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     /// The demo server's URL, starting it on first use (127.0.0.1, ephemeral port).

@@ -13,9 +13,12 @@ import type { RequestPreview } from "./bindings/RequestPreview";
 import type { SaveView } from "./bindings/SaveView";
 import type { StaleCheck } from "./bindings/StaleCheck";
 import type { TabView } from "./bindings/TabView";
+import type { RestoredTab } from "./bindings/RestoredTab";
+import type { TrailEntry } from "./bindings/TrailEntry";
+import type { Backend } from "./bindings/Backend";
 export type { ConflictInfo } from "./bindings/ConflictInfo";
 export type { WriteMethod } from "./bindings/WriteMethod";
-export type { Connections, ConnectionInput, ConnectionView, JsonProblem, Problem, RequestPreview, SaveView, StaleCheck, TabView };
+export type { Backend, Connections, ConnectionInput, ConnectionView, JsonProblem, Problem, RequestPreview, RestoredTab, SaveView, StaleCheck, TabView, TrailEntry };
 
 export const api = {
   listConnections: () => invoke<Connections>("list_connections"),
@@ -27,6 +30,14 @@ export const api = {
   resolveConflict: (tabId: string, resultText: string, index: number, choice: string) =>
     invoke<string>("resolve_conflict", { tabId, resultText, index, choice }),
   previewRequest: (tabId: string, text: string, resubmit: boolean) => invoke<RequestPreview>("preview_request", { tabId, text, resubmit }),
+  deleteConnection: (id: string) => invoke<void>("delete_connection", { id }),
+  setWeakSecretStorage: (optIn: boolean) => invoke<Backend>("set_weak_secret_storage", { optIn }),
+  quitApp: () => invoke<void>("quit_app"),
+  saveDraft: (tabId: string, text: string, round: SaveView | null, resolutions: string[]) =>
+    invoke<void>("save_draft", { tabId, text, round, resolutions }),
+  restoreDrafts: () => invoke<RestoredTab[]>("restore_drafts"),
+  tabTrail: (tabId: string) => invoke<TrailEntry[]>("tab_trail", { tabId }),
+  exportTrail: (tabId: string) => invoke<string>("export_trail", { tabId }),
   checkStale: (tabId: string) => invoke<StaleCheck>("check_stale", { tabId }),
   checkJson: (text: string) => invoke<JsonProblem | null>("check_json", { text }),
   locatePointer: (text: string, pointer: string) => invoke<[number, number] | null>("locate_pointer", { text, pointer }),

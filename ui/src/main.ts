@@ -10,6 +10,8 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 interface Tab extends model.TabState {
   /** During a round: the server version's validator the resubmit will carry. */
   roundValidator?: string | null;
+  /** The round's save result (kept in the draft). */
+  roundView?: SaveView | null;
   connectionId: string;
   warnings: string[];
   items: string[];
@@ -33,6 +35,21 @@ let settingText = false;
 
 const active = () => tabs.find((t) => t.id === activeId) ?? null;
 
+// Drafts: every edit and every resolution is written to disk (debounced), so a crash, a kill
+// or a closed window loses nothing.
+const draftTimers = new Map<string, ReturnType<typeof setTimeout>>();
+function persistDraft(t: Tab, now = false) {
+  clearTimeout(draftTimers.get(t.id));
+  const write = () => {
+    draftTimers.delete(t.id);
+    const round = t.conflict ? t.conflict.save : t.roundView ?? null;
+    const resolutions = t.conflict ? t.conflict.nav.resolutions.slice() : [];
+    api.saveDraft(t.id, t.text, round, resolutions).catch((e) => showError(words(e)));
+  };
+  if (now) write();
+  else draftTimers.set(t.id, setTimeout(write, 250));
+}
+
 function showError(message: string | null) {
   $("error").textContent = message ?? "";
   $("error").hidden = !message;
@@ -48,6 +65,11 @@ function showNotice(message: string | null) {
 async function loadConnections(selectId?: string) {
   const c = await api.listConnections();
   connections = c.connections;
+  $("secret-storage").textContent = c.secret_storage_words;
+  $("weak-opt-in-row").hidden = c.secret_storage !== "memory_only" && c.secret_storage !== "file";
+  $<HTMLInputElement>("weak-opt-in").checked = c.secret_storage === "file";
+  for (const r of c.recent) if (!recent.includes(r)) recent.push(r);
+  $("recent").replaceChildren(...recent.slice(0, 30).map((r) => Object.assign(document.createElement("option"), { value: r })));
   const sel = $<HTMLSelectElement>("connection");
   sel.replaceChildren(...connections.map((x) => new Option(`${x.name}${x.is_demo ? "" : ` (${x.auth}, ${x.method})`}`, x.id)));
   sel.value = selectId ?? c.default_id;
@@ -60,6 +82,8 @@ function showConnection(demoUrl?: string | null) {
   $("connection-url").textContent = conn.is_demo ? `${demoUrl ?? "(starts on first use)"} — built-in demo server` : conn.base_url;
   if (conn.is_demo && demoUrl) $("connection-url").dataset.url = demoUrl;
   $("another-admin").hidden = !conn.is_demo;
+  $("remove-connection").hidden = conn.is_demo || conn.id === "env";
+  $("secret-missing").hidden = !conn.secret_missing;
 }
 
 function setupConnectionDialog() {
@@ -77,6 +101,22 @@ function setupConnectionDialog() {
       auth.value = "bearer";
       $<HTMLSelectElement>("c-method").value = "merge_patch";
       syncAuth();
+    }
+  });
+  $<HTMLInputElement>("weak-opt-in").addEventListener("change", async (e) => {
+    const on = (e.target as HTMLInputElement).checked;
+    const b = await api.setWeakSecretStorage(on);
+    await loadConnections($<HTMLSelectElement>("connection").value);
+    if (on && b !== "file") showError("The weaker storage could not be turned on.");
+  });
+  $("remove-connection").addEventListener("click", async () => {
+    const id = $<HTMLSelectElement>("connection").value;
+    if (!confirm("Remove this connection and its stored secret?")) return;
+    try {
+      await api.deleteConnection(id);
+      await loadConnections();
+    } catch (e) {
+      showError(words(e));
     }
   });
   $("new-connection").addEventListener("click", () => {
@@ -214,6 +254,7 @@ async function closeTab(id: string) {
   if (!t) return;
   const st = model.status(t);
   if ((st === "dirty" || st === "conflict" || st === "merged") && !confirm(`"${model.title(t.url)}" has unsaved work. Close it anyway and lose it?`)) return;
+  clearTimeout(draftTimers.get(id));
   await api.closeTab(id);
   tabs = tabs.filter((x) => x.id !== id);
   if (activeId === id) activeId = tabs.length ? tabs[tabs.length - 1].id : null;
@@ -272,6 +313,7 @@ function applySave(t: Tab, r: SaveView) {
   const isActive = t.id === activeId;
   switch (r.kind) {
     case "saved":
+      t.roundView = null;
       t.savedText = r.text!;
       t.text = r.text!;
       t.validator = r.validator;
@@ -281,6 +323,7 @@ function applySave(t: Tab, r: SaveView) {
       if (isActive) showNotice(r.message);
       break;
     case "merged":
+      t.roundView = r;
       t.text = r.text!;
       t.roundValidator = r.validator;
       t.round = "merged";
@@ -288,6 +331,7 @@ function applySave(t: Tab, r: SaveView) {
       if (isActive) showNotice(r.message + (r.positional_arrays.length ? ` Arrays merged by position: ${r.positional_arrays.join(", ")}.` : ""));
       break;
     case "conflicts":
+      t.roundView = r;
       t.text = r.text!;
       t.roundValidator = r.validator;
       t.round = "conflict";
@@ -305,26 +349,32 @@ function applySave(t: Tab, r: SaveView) {
     if (r.kind === "conflicts") openConflictView(t, r);
     else showConflictView(t);
   }
+  if (r.kind !== "saved") persistDraft(t, true);
   renderTabs();
 }
 
 // ---------------------------------------------------------------- the conflict view
 
-function openConflictView(t: Tab, r: SaveView) {
+function openConflictView(t: Tab, r: SaveView, resolutions?: string[]) {
   for (const id of ["mine-pane", "theirs-pane", "base-pane"]) $(id).replaceChildren();
   const base = r.base_text ?? "";
+  const restored = resolutions && resolutions.length === r.conflicts.length ? (resolutions as model.Resolution[]) : null;
+  const nav: model.ConflictNav = { resolutions: restored ?? r.conflicts.map(() => "unresolved" as model.Resolution), current: 0 };
+  const first = model.nextUnresolved(nav, -1);
+  nav.current = first === -1 ? 0 : first;
   t.conflict = {
     save: r,
-    nav: { resolutions: r.conflicts.map(() => "unresolved" as model.Resolution), current: 0 },
+    nav,
     mine: makeEditor($("mine-pane"), { doc: r.mine_text ?? "", readOnly: true, original: base }),
     theirs: makeEditor($("theirs-pane"), { doc: r.theirs_text ?? "", readOnly: true, original: base }),
     base: makeEditor($("base-pane"), { doc: base, readOnly: true }),
   };
   syncScroll([t.conflict.mine, t.conflict.theirs, t.conflict.base]);
+  const opening = nav.current;
   $("positional").hidden = r.positional_arrays.length === 0;
   $("positional").textContent = `Merged by position (no identity key such as "id"), check these: ${r.positional_arrays.join(", ")}`;
   showConflictView(t);
-  void goTo(0);
+  void goTo(opening);
 }
 
 /** Scrolling one pane scrolls the others to the same line (the texts differ only locally). */
@@ -418,6 +468,7 @@ async function accept(i: number, choice: "mine" | "theirs" | "both") {
     settingText = false;
     t.text = text;
     c.nav = model.resolve(c.nav, i, choice);
+    persistDraft(t, true);
     showError(null);
     await goTo(c.nav.current);
   } catch (e) {
@@ -438,6 +489,31 @@ async function acceptAll(choice: "mine" | "theirs") {
   if (!c) return;
   for (let i = c.save.conflicts.length - 1; i >= 0; i--) {
     if (c.nav.resolutions[i] === "unresolved") await accept(i, choice);
+  }
+}
+
+async function showTrail(force = false) {
+  const t = active();
+  const box = $("trail");
+  if (!t || (!force && !box.hidden)) {
+    box.hidden = true;
+    return;
+  }
+  try {
+    const rows = await api.tabTrail(t.id);
+    $("trail-rows").replaceChildren(
+      ...rows.map((r) => {
+        const tr = document.createElement("tr");
+        tr.dataset.testid = "trail-row";
+        for (const v of [r.at.slice(11, 23), r.method, r.status ?? "—", r.preconditions.map(([k, v]) => `${k}: ${v}`).join(", "), r.validator ?? "", r.request_id ?? "", r.duration_ms, r.note ?? ""]) {
+          tr.append(Object.assign(document.createElement("td"), { textContent: String(v) }));
+        }
+        return tr;
+      }),
+    );
+    box.hidden = false;
+  } catch (e) {
+    showError(words(e));
   }
 }
 
@@ -472,6 +548,7 @@ async function start() {
         if (t.conflict.nav.resolutions[i] === "unresolved") t.conflict.nav = model.resolve(t.conflict.nav, i, "edited");
         showConflictView(t);
       }
+      persistDraft(t);
       renderTabs();
     },
     onSave: () => void save(active()?.round !== "none"),
@@ -482,6 +559,24 @@ async function start() {
   $("resubmit").addEventListener("click", () => void save(true));
   $("reload").addEventListener("click", () => void reload());
   $("preview").addEventListener("click", () => void preview());
+  $("trail-toggle").addEventListener("click", () => void showTrail());
+  $("export-trail").addEventListener("click", async () => {
+    const t = active();
+    if (!t) return;
+    try {
+      showNotice(`Request trail written to ${await api.exportTrail(t.id)} — attach it to a support ticket; it holds no credentials.`);
+    } catch (e) {
+      showError(words(e));
+    }
+  });
+  // Closing the window with unsaved or conflicted work asks first.
+  (window as any).__TAURI__?.event?.listen("close-requested", async () => {
+    const open = tabs.filter((t) => model.status(t) !== "clean");
+    for (const t of open) persistDraft(t, true);
+    if (open.length === 0 || confirm(`${open.length} tab(s) have unsaved or conflicted work. It is kept as a draft and comes back next time. Quit now?`)) {
+      await api.quitApp();
+    }
+  });
   $("prev-conflict").addEventListener("click", () => { const c = active()?.conflict; if (c) void goTo(model.step(c.nav, -1)); });
   $("next-conflict").addEventListener("click", () => { const c = active()?.conflict; if (c) void goTo(model.step(c.nav, 1)); });
   $("all-mine").addEventListener("click", () => void acceptAll("mine"));
@@ -527,8 +622,24 @@ async function start() {
   setupConnectionDialog();
   try {
     await loadConnections();
+    const restored = await api.restoreDrafts();
+    for (const r of restored) {
+      const v = r.tab;
+      const t: Tab = {
+        id: v.id, url: v.url, savedText: r.saved_text, text: v.text, validator: v.validator, saving: false,
+        round: r.round ? (r.round.kind === "conflicts" ? "conflict" : "merged") : "none", error: null, stale: false,
+        connectionId: v.connection_id, warnings: v.warnings, items: [], conflict: null, roundView: r.round, roundValidator: r.round?.validator,
+      };
+      tabs.push(t);
+      activate(t.id);
+      if (r.round?.kind === "conflicts") openConflictView(t, r.round, r.resolutions);
+    }
+    if (restored.length) {
+      showNotice(`${restored.length} tab(s) restored from drafts, with your unsaved edits.`);
+      renderTabs();
+    }
     const conn = connections.find((x) => x.id === $<HTMLSelectElement>("connection").value);
-    if (conn?.is_demo) await openResource("/settings");
+    if (conn?.is_demo && restored.length === 0) await openResource("/settings");
   } catch (e) {
     showError(words(e));
   }

@@ -27,3 +27,4 @@ pub use client::{Auth, Client, ClientConfig, Secret};
 pub use etag::EntityTag;
 pub use outcome::{Doc, Outcome};
 pub use precondition::{Precondition, Validator};
+pub use reqwest::Url;

@@ -1,9 +1,8 @@
 //! Connections: the built-in demo server, the API named by IFMATCH_API_URL, and the user's own.
 
-use crate::state::{
-    auth_label, auth_of, client_for, AppState, Connection, ConnectionInput, ConnectionView,
-};
-use std::sync::Arc;
+use crate::secrets::Backend;
+use crate::settings::StoredConnection;
+use crate::state::{connection_of, AppState, ConnectionInput, ConnectionView};
 
 #[derive(serde::Serialize, ts_rs::TS)]
 pub struct Connections {
@@ -12,6 +11,11 @@ pub struct Connections {
     pub default_id: String,
     /// The demo server's URL once it runs (it starts on first use).
     pub demo_url: Option<String>,
+    /// Where secrets are kept, and in words.
+    pub secret_storage: Backend,
+    pub secret_storage_words: String,
+    /// Recently opened resources, newest first.
+    pub recent: Vec<String>,
 }
 
 #[tauri::command]
@@ -21,17 +25,27 @@ pub async fn list_connections(state: tauri::State<'_, AppState>) -> Result<Conne
     } else {
         state.demo.lock().await.as_ref().map(|d| d.url())
     };
+    let backend = state
+        .secrets
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .backend();
+    let recent = state.settings.lock().await.recent.clone();
     let conns = state.connections.lock().await;
     Ok(Connections {
         connections: conns.values().map(|c| c.view.clone()).collect(),
         default_id: state.default_connection.clone(),
         demo_url,
+        secret_storage: backend,
+        secret_storage_words: backend.words().to_string(),
+        recent,
     })
 }
 
 /// Adds or updates a connection. The secret stays in this process.
 #[tauri::command]
 pub async fn save_connection(
+    app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
     input: ConnectionInput,
 ) -> Result<ConnectionView, String> {
@@ -42,29 +56,83 @@ pub async fn save_connection(
     if input.name.trim().is_empty() {
         return Err("Give the connection a name.".into());
     }
-    let auth = auth_of(&input.auth);
-    let client = client_for(&auth, input.trusted_cert_pem.as_deref())?;
     let id = match &input.id {
-        Some(id) if id != crate::state::DEMO_ID => id.clone(),
+        Some(id) if id != crate::state::DEMO_ID && id != "env" => id.clone(),
         _ => state.new_id("c"),
     };
-    let view = ConnectionView {
-        id: id.clone(),
-        name: input.name.trim().to_string(),
-        base_url: url,
-        auth: auth_label(&auth),
-        method: input.method,
-        auto_resubmit: input.auto_resubmit,
-        is_demo: false,
-        trusts_custom_cert: input.trusted_cert_pem.is_some(),
-    };
-    state.connections.lock().await.insert(
-        id,
-        Connection {
-            view: view.clone(),
-            auth,
-            client: Arc::new(client),
-        },
+    let (stored, secret) = StoredConnection::from_input(
+        &id,
+        input.name.trim(),
+        &url,
+        &input.auth,
+        input.method,
+        input.auto_resubmit,
+        input.trusted_cert_pem.clone(),
     );
+    if let Some(pem) = &stored.trusted_cert_pem {
+        crate::state::client_for(&ifmatch_engine::Auth::None, Some(pem))?;
+    }
+    // The secret goes to the keyring (or memory); the store gets everything else.
+    if let Some(secret) = &secret {
+        state
+            .secrets
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .set(&format!("{id}/secret"), secret)?;
+    }
+    let conn = connection_of(&stored, secret);
+    let view = conn.view.clone();
+    state.connections.lock().await.insert(id.clone(), conn);
+    let mut settings = state.settings.lock().await;
+    settings.connections.retain(|c| c.id != id);
+    settings.connections.push(stored);
+    crate::settings::save(&app, &settings)?;
     Ok(view)
+}
+
+/// The user's explicit choice of the weaker, file-based secret storage (only offered when no
+/// keyring works). Applies to secrets saved from now on.
+#[tauri::command]
+pub async fn set_weak_secret_storage(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    opt_in: bool,
+) -> Result<Backend, String> {
+    let mut settings = state.settings.lock().await;
+    settings.weak_secret_file = opt_in;
+    crate::settings::save(&app, &settings)?;
+    let detected = crate::secrets::Secrets::detect(state.data_dir.clone(), opt_in);
+    let backend = detected.backend();
+    *state.secrets.write().unwrap_or_else(|p| p.into_inner()) = detected;
+    Ok(backend)
+}
+
+/// Closes the app after the window asked about unsaved work.
+#[tauri::command]
+pub fn quit_app(app: tauri::AppHandle, state: tauri::State<'_, AppState>) {
+    state
+        .closing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    app.exit(0);
+}
+
+/// Removes a connection, its stored settings and its secret.
+#[tauri::command]
+pub async fn delete_connection(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    id: String,
+) -> Result<(), String> {
+    if id == crate::state::DEMO_ID || id == "env" {
+        return Err("This connection is built in and cannot be removed.".into());
+    }
+    state.connections.lock().await.remove(&id);
+    state
+        .secrets
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .delete(&format!("{id}/secret"));
+    let mut settings = state.settings.lock().await;
+    settings.connections.retain(|c| c.id != id);
+    crate::settings::save(&app, &settings)
 }

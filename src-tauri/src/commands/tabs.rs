@@ -2,12 +2,14 @@
 //! exact request. The window holds the editor text; Rust holds the base version, the validator
 //! and the conflict round, and decides every merge.
 
+use crate::drafts::{Draft, StoredRound};
 use crate::state::{AppState, Pending, Tab};
 use ifmatch_engine::edit::{self, Put};
 use ifmatch_engine::merge::{Options, Stats};
 use ifmatch_engine::session::{
     request_body, save_round, Base, ConflictInfo, SaveResult, WriteMethod,
 };
+use ifmatch_engine::trail::TrailEntry;
 use ifmatch_engine::{Auth, Outcome};
 use serde::Serialize;
 
@@ -52,6 +54,7 @@ fn resolve_url(base: &str, target: &str) -> String {
 
 #[tauri::command]
 pub async fn open_tab(
+    app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
     connection_id: String,
     target: String,
@@ -83,6 +86,7 @@ pub async fn open_tab(
                     pending: None,
                 },
             );
+            remember_recent(&app, &state, target.trim()).await;
             Ok(TabView {
                 id,
                 connection_id,
@@ -184,11 +188,14 @@ pub fn locate_pointer(text: String, pointer: String) -> Option<(usize, usize)> {
 #[tauri::command]
 pub async fn close_tab(state: tauri::State<'_, AppState>, tab_id: String) -> Result<(), Problem> {
     state.tabs.lock().await.remove(&tab_id);
+    if let Some(d) = &state.drafts {
+        d.remove(&tab_id);
+    }
     Ok(())
 }
 
 /// The result of a save, for the window.
-#[derive(Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct SaveView {
     /// "saved", "merged", "conflicts", "failed" or "invalid".
     pub kind: String,
@@ -334,6 +341,9 @@ pub async fn save_tab(
             SaveResult::Saved { base: nb, .. } => {
                 t.base = nb;
                 t.pending = None;
+                if let Some(d) = &state.drafts {
+                    d.remove(&tab_id);
+                }
             }
             SaveResult::Merged { current, .. } => {
                 t.pending = Some(Pending {
@@ -497,4 +507,178 @@ pub fn check_json(text: String) -> Option<JsonProblem> {
         line: e.line,
         column: e.column,
     })
+}
+
+async fn remember_recent(app: &tauri::AppHandle, state: &AppState, target: &str) {
+    let mut settings = state.settings.lock().await;
+    settings.recent.retain(|r| r != target);
+    settings.recent.insert(0, target.to_string());
+    settings.recent.truncate(30);
+    let _ = crate::settings::save(app, &settings);
+}
+
+/// Persists the tab's draft: called (debounced) on every edit and after every resolution.
+/// A tab whose text equals its base and has no round in progress has nothing to keep.
+#[tauri::command]
+pub async fn save_draft(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+    text: String,
+    round: Option<SaveView>,
+    resolutions: Vec<String>,
+) -> Result<(), Problem> {
+    let Some(store) = &state.drafts else {
+        return Ok(());
+    };
+    let tabs = state.tabs.lock().await;
+    let Some(t) = tabs.get(&tab_id) else {
+        return Ok(());
+    };
+    if text == t.base.text && t.pending.is_none() {
+        store.remove(&tab_id);
+        return Ok(());
+    }
+    let round = match (round, &t.pending) {
+        (Some(view), Some(p)) => Some(StoredRound {
+            view,
+            current: p.current.clone(),
+            resolutions,
+        }),
+        _ => None,
+    };
+    let draft = Draft {
+        tab_id: tab_id.clone(),
+        connection_id: t.connection_id.clone(),
+        url: t.url.clone(),
+        base: t.base.clone(),
+        text,
+        round,
+        updated_at: ifmatch_engine::trail::rfc3339_now(),
+    };
+    store.put(&draft).map_err(|e| {
+        problem(
+            "draft_not_saved",
+            format!("Your edits could not be written to disk ({e}). They are still in the window: save to the server, or free some disk space."),
+        )
+    })
+}
+
+/// A tab brought back from its draft.
+#[derive(Serialize, ts_rs::TS)]
+pub struct RestoredTab {
+    pub tab: TabView,
+    /// The text the tab had loaded (its base).
+    pub saved_text: String,
+    /// A conflict or merge round that was in progress.
+    pub round: Option<SaveView>,
+    pub resolutions: Vec<String>,
+}
+
+/// Brings back every tab that had a draft (after a crash, a kill, or closing with unsaved work).
+#[tauri::command]
+pub async fn restore_drafts(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<RestoredTab>, Problem> {
+    let Some(store) = &state.drafts else {
+        return Ok(vec![]);
+    };
+    let mut out = vec![];
+    let known: Vec<String> = state.connections.lock().await.keys().cloned().collect();
+    for d in store.load_all() {
+        if !known.contains(&d.connection_id) {
+            continue; // its connection is gone; the draft file stays on disk
+        }
+        let pending = d.round.as_ref().map(|r| Pending {
+            current: r.current.clone(),
+            conflicts: r.view.conflicts.clone(),
+        });
+        state.tabs.lock().await.insert(
+            d.tab_id.clone(),
+            Tab {
+                connection_id: d.connection_id.clone(),
+                url: d.url.clone(),
+                base: d.base.clone(),
+                pending,
+            },
+        );
+        out.push(RestoredTab {
+            tab: TabView {
+                id: d.tab_id.clone(),
+                connection_id: d.connection_id.clone(),
+                url: d.url.clone(),
+                collection_items: vec![],
+                validator: d.base.validator.as_ref().map(|v| v.display()),
+                warnings: vec![format!(
+                    "Restored from the draft saved at {} (your edits were kept).",
+                    d.updated_at
+                )],
+                text: d.text.clone(),
+            },
+            saved_text: d.base.text.clone(),
+            round: d.round.as_ref().map(|r| r.view.clone()),
+            resolutions: d.round.map(|r| r.resolutions).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// The request trail of a tab's resource (redacted: no credentials).
+#[tauri::command]
+pub async fn tab_trail(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+) -> Result<Vec<TrailEntry>, Problem> {
+    let (conn, url) = {
+        let tabs = state.tabs.lock().await;
+        let t = tabs
+            .get(&tab_id)
+            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        (t.connection_id.clone(), t.url.clone())
+    };
+    let client = state
+        .connections
+        .lock()
+        .await
+        .get(&conn)
+        .map(|c| c.client.clone());
+    let Some(client) = client else {
+        return Ok(vec![]);
+    };
+    let parsed: ifmatch_engine::Url = url
+        .parse()
+        .map_err(|_| problem("invalid_input", "The tab's URL is not valid."))?;
+    let want = ifmatch_engine::trail::redact_url(&parsed);
+    Ok(client
+        .trail()
+        .entries()
+        .into_iter()
+        .filter(|e| e.url == want)
+        .collect())
+}
+
+/// Writes the tab's trail as JSON for a support ticket; returns the file's path.
+#[tauri::command]
+pub async fn export_trail(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+) -> Result<String, Problem> {
+    let entries = tab_trail(state.clone(), tab_id).await?;
+    let dir = state
+        .data_dir
+        .as_ref()
+        .map(|d| d.join("trails"))
+        .ok_or_else(|| problem("no_folder", "There is no data folder to write to."))?;
+    let name = format!(
+        "ifmatch-trail-{}.json",
+        ifmatch_engine::trail::rfc3339_now().replace([':', '.'], "-")
+    );
+    let path = dir.join(name);
+    let json = serde_json::to_string_pretty(&entries).expect("trail entries serialise");
+    crate::drafts::write_atomic(&path, json.as_bytes()).map_err(|e| {
+        problem(
+            "not_written",
+            format!("The trail could not be written: {e}"),
+        )
+    })?;
+    Ok(path.display().to_string())
 }

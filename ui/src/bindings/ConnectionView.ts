@@ -4,7 +4,11 @@ import type { WriteMethod } from "./WriteMethod";
 /**
  * What the window sees of a connection: never a secret.
  */
-export type ConnectionView = { id: string, name: string, base_url: string, 
+export type ConnectionView = { 
+/**
+ * The secret could not be found again (no keyring kept it): enter it again.
+ */
+secret_missing: boolean, id: string, name: string, base_url: string, 
 /**
  * "none", "bearer", "basic" or "header (X-Api-Key)".
  */
