@@ -2,47 +2,9 @@
 //! `ifmatch serve-demo`, a separate process) and against Apache mod_dav, plus exit codes.
 
 use ifmatch_tests::apache::Apache;
-use ifmatch_tests::ifmatch_bin;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
-
-/// `ifmatch serve-demo` on an ephemeral port, stopped (SIGTERM) when dropped.
-struct DemoProcess {
-    url: String,
-    child: Child,
-}
-
-impl DemoProcess {
-    fn start(extra: &[&str]) -> DemoProcess {
-        let mut child = Command::new(ifmatch_bin())
-            .arg("serve-demo")
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ifmatch serve-demo starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().to_string();
-        assert!(
-            url.starts_with("http://127.0.0.1:"),
-            "serve-demo printed {url:?}"
-        );
-        DemoProcess { url, child }
-    }
-}
-
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
+use ifmatch_tests::{ifmatch_bin, DemoProcess};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 fn ifmatch(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(ifmatch_bin())
@@ -131,7 +93,7 @@ const SETTINGS: &str = "{\n  \"theme\": \"light\",\n  \"pageSize\": 50\n}\n";
 
 #[test]
 fn lost_update_is_prevented_against_the_demo_server() {
-    let demo = DemoProcess::start(&[]);
+    let demo = DemoProcess::start(&[], &[]);
     let url = format!("{}/prefs", demo.url);
     let created = ifmatch(&["create", &url], Some(SETTINGS));
     assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
@@ -148,7 +110,7 @@ fn lost_update_is_prevented_against_apache() {
 
 #[test]
 fn exit_codes_and_messages() {
-    let demo = DemoProcess::start(&[]);
+    let demo = DemoProcess::start(&[], &[]);
     let settings = format!("{}/settings", demo.url);
 
     // 4: an unconditional write to a server that requires preconditions.
@@ -199,23 +161,10 @@ fn exit_codes_and_messages() {
 
 #[test]
 fn token_from_environment_and_trail_without_secrets() {
-    let demo = {
-        let mut child = Command::new(ifmatch_bin())
-            .args(["serve-demo", "--token-env", "DEMO_TOKEN"])
-            .env("DEMO_TOKEN", "tok-cli-SECRET")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        DemoProcess {
-            url: line.trim().to_string(),
-            child,
-        }
-    };
+    let demo = DemoProcess::start(
+        &[("DEMO_TOKEN", "tok-cli-SECRET")],
+        &["--token-env", "DEMO_TOKEN"],
+    );
     let url = format!("{}/settings", demo.url);
     let o = ifmatch(&["get", &url], None);
     assert_eq!(o.status.code(), Some(5));
@@ -238,7 +187,7 @@ fn token_from_environment_and_trail_without_secrets() {
 
 #[test]
 fn save_merges_concurrent_changes_and_stops_on_collisions() {
-    let demo = DemoProcess::start(&[]);
+    let demo = DemoProcess::start(&[], &[]);
     let url = format!("{}/prefs", demo.url);
     assert_eq!(
         ifmatch(&["create", &url], Some(SETTINGS)).status.code(),

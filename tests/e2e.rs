@@ -10,6 +10,7 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use ifmatch_tests::apache::Apache;
+use ifmatch_tests::DemoProcess;
 use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -126,18 +127,7 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
+        ifmatch_tests::stop(&mut self.child);
     }
 }
 
@@ -659,45 +649,6 @@ async fn e2e_apache() {
 }
 
 // ---------------------------------------------------------------- nothing lost (drafts, secrets)
-
-/// `ifmatch serve-demo` as its own process, so the server outlives a killed app.
-struct DemoProcess {
-    url: String,
-    child: Child,
-}
-
-impl DemoProcess {
-    fn start(env: &[(&str, &str)], args: &[&str]) -> DemoProcess {
-        use std::io::BufRead;
-        let mut cmd = Command::new(ifmatch_tests::ifmatch_bin());
-        cmd.arg("serve-demo")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        DemoProcess {
-            url: line.trim().to_string(),
-            child,
-        }
-    }
-}
-
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
 
 /// kill -9 the app (the newest process running its binary).
 fn kill_app() {

@@ -5,7 +5,10 @@
 pub mod apache;
 pub mod raw;
 
+use std::io::BufRead;
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub use ifmatch_engine::demo::{DemoConfig, DemoServer, Fault};
 
@@ -46,4 +49,59 @@ pub fn ifmatch_bin() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// Stops a child with SIGTERM (so it can clean up: tauri-driver must stop WebKitWebDriver, Apache
+/// its workers), then SIGKILL after 5 s.
+pub fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `ifmatch serve-demo` as its own process on an ephemeral loopback port (it outlives a killed
+/// app, and it is what an admin runs); stopped when dropped.
+pub struct DemoProcess {
+    pub url: String,
+    child: Child,
+}
+
+impl DemoProcess {
+    pub fn start(env: &[(&str, &str)], args: &[&str]) -> DemoProcess {
+        let mut cmd = Command::new(ifmatch_bin());
+        cmd.arg("serve-demo")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("ifmatch serve-demo starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("serve-demo prints its URL");
+        let url = line.trim().to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "serve-demo printed {url:?}"
+        );
+        DemoProcess { url, child }
+    }
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        stop(&mut self.child);
+    }
 }

@@ -29,6 +29,15 @@ impl Validator {
         }
     }
 
+    /// The validator as a script wants it: the ETag exactly as received, or the Last-Modified
+    /// sentence.
+    pub fn text(&self) -> String {
+        match self {
+            Validator::Etag { tag } => tag.raw.clone(),
+            Validator::LastModified { .. } => self.display(),
+        }
+    }
+
     /// The header text, as a user would want to see it.
     pub fn display(&self) -> String {
         match self {

@@ -293,6 +293,24 @@ fn view_of(result: &SaveResult, base: &Base, mine: &str, rounds: usize) -> SaveV
     v
 }
 
+/// The tab's connection, URL, and the version a write starts from: the loaded one, or for a
+/// resubmit the server version of the round in progress.
+async fn write_target(
+    state: &AppState,
+    tab_id: &str,
+    resubmit: bool,
+) -> Result<(String, String, Base), Problem> {
+    let tabs = state.tabs.lock().await;
+    let t = tabs
+        .get(tab_id)
+        .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+    let base = match (&t.pending, resubmit) {
+        (Some(p), true) => p.current.clone(),
+        _ => t.base.clone(),
+    };
+    Ok((t.connection_id.clone(), t.url.clone(), base))
+}
+
 /// Saves the tab's text: against the loaded version, or (`resubmit`) against the server version
 /// of the conflict round in progress.
 #[tauri::command]
@@ -302,17 +320,7 @@ pub async fn save_tab(
     text: String,
     resubmit: bool,
 ) -> Result<SaveView, Problem> {
-    let (conn, url, mut base) = {
-        let tabs = state.tabs.lock().await;
-        let t = tabs
-            .get(&tab_id)
-            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
-        let base = match (&t.pending, resubmit) {
-            (Some(p), true) => p.current.clone(),
-            _ => t.base.clone(),
-        };
-        (t.connection_id.clone(), t.url.clone(), base)
-    };
+    let (conn, url, mut base) = write_target(&state, &tab_id, resubmit).await?;
     let (_, client, method, auto) = state
         .endpoint(&conn)
         .await
@@ -436,17 +444,7 @@ pub async fn preview_request(
     text: String,
     resubmit: bool,
 ) -> Result<RequestPreview, Problem> {
-    let (conn, url, base) = {
-        let tabs = state.tabs.lock().await;
-        let t = tabs
-            .get(&tab_id)
-            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
-        let base = match (&t.pending, resubmit) {
-            (Some(p), true) => p.current.clone(),
-            _ => t.base.clone(),
-        };
-        (t.connection_id.clone(), t.url.clone(), base)
-    };
+    let (conn, url, base) = write_target(&state, &tab_id, resubmit).await?;
     let (_, _, method, _) = state
         .endpoint(&conn)
         .await

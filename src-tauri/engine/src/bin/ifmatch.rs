@@ -324,13 +324,7 @@ async fn run(cli: &Cli, client: &Client) -> i32 {
             if let Outcome::Fetched { doc, .. } = &out {
                 let validator = doc.validator.as_ref();
                 if let Some(f) = etag_file {
-                    let text = validator
-                        .map(|v| {
-                            v.etag()
-                                .map(|t| t.raw.clone())
-                                .unwrap_or_else(|| v.display())
-                        })
-                        .unwrap_or_default();
+                    let text = validator.map(|v| v.text()).unwrap_or_default();
                     if let Err(e) = std::fs::write(f, text + "\n") {
                         fail(
                             exit::LOCAL_ERROR,
@@ -533,12 +527,7 @@ async fn save(
     match result {
         SaveResult::Saved { base, .. } => {
             if let Some(v) = &base.validator {
-                println!(
-                    "{}",
-                    v.etag()
-                        .map(|t| t.raw.clone())
-                        .unwrap_or_else(|| v.display())
-                );
+                println!("{}", v.text());
             }
             if used > 1 {
                 eprintln!("ifmatch: saved after {used} rounds: the server's concurrent changes were merged in");
@@ -552,7 +541,7 @@ async fn save(
             ..
         } => {
             let report = serde_json::json!({
-                "current_validator": current.validator.as_ref().map(|v| v.etag().map(|t| t.raw.clone()).unwrap_or_else(|| v.display())),
+                "current_validator": current.validator.as_ref().map(|v| v.text()),
                 "current": current.text,
                 "merged": merged,
                 "conflicts": conflicts,
@@ -584,6 +573,21 @@ async fn save(
     }
 }
 
+/// Runs `f` on every item on its own thread; the first failure ends the command (exit 2).
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Result<R, String> + Sync) -> Vec<R> {
+    let results: Vec<Result<R, String>> = std::thread::scope(|s| {
+        let f = &f;
+        let jobs: Vec<_> = items.iter().map(|i| s.spawn(move || f(i))).collect();
+        jobs.into_iter()
+            .map(|j| j.join().expect("worker thread"))
+            .collect()
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| fail(merge_exit::BAD_INPUT, &e)))
+        .collect()
+}
+
 /// Exit codes of `ifmatch merge` (git merge-file's convention).
 mod merge_exit {
     pub const CLEAN: i32 = 0;
@@ -602,48 +606,13 @@ fn merge_files(
     use ifmatch_engine::json::Doc;
     use ifmatch_engine::merge::{self, Fill};
     // Read, then parse, the three inputs concurrently.
-    let texts: Vec<Result<String, String>> = std::thread::scope(|s| {
-        let jobs: Vec<_> = paths
-            .iter()
-            .map(|p| {
-                s.spawn(move || {
-                    std::fs::read_to_string(p)
-                        .map_err(|e| format!("cannot read {}: {e}", p.display()))
-                })
-            })
-            .collect();
-        jobs.into_iter()
-            .map(|j| j.join().expect("reader thread"))
-            .collect()
+    let texts = parallel(&paths, |p| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     });
-    let mut ok_texts = Vec::with_capacity(3);
-    for t in texts {
-        match t {
-            Ok(t) => ok_texts.push(t),
-            Err(e) => fail(merge_exit::BAD_INPUT, &e),
-        }
-    }
-    let docs: Vec<Result<Doc, String>> = std::thread::scope(|s| {
-        let jobs: Vec<_> = ok_texts
-            .iter()
-            .zip(paths)
-            .map(|(t, p)| {
-                s.spawn(move || {
-                    Doc::parse(t).map_err(|e| format!("{} is not valid JSON: {e}", p.display()))
-                })
-            })
-            .collect();
-        jobs.into_iter()
-            .map(|j| j.join().expect("parser thread"))
-            .collect()
+    let named: Vec<(&String, &&PathBuf)> = texts.iter().zip(paths.iter()).collect();
+    let parsed = parallel(&named, |(t, p)| {
+        Doc::parse(t).map_err(|e| format!("{} is not valid JSON: {e}", p.display()))
     });
-    let mut parsed = Vec::with_capacity(3);
-    for d in docs {
-        match d {
-            Ok(d) => parsed.push(d),
-            Err(e) => fail(merge_exit::BAD_INPUT, &e),
-        }
-    }
     let [b, m, t]: [Doc; 3] = parsed
         .try_into()
         .unwrap_or_else(|_| unreachable!("three documents"));
@@ -736,13 +705,7 @@ fn merge_files(
 fn print_saved(stdout: &mut impl Write, out: &Outcome) {
     if let Outcome::Saved { doc: Some(d), .. } = out {
         if let Some(v) = &d.validator {
-            let _ = writeln!(
-                stdout,
-                "{}",
-                v.etag()
-                    .map(|t| t.raw.clone())
-                    .unwrap_or_else(|| v.display())
-            );
+            let _ = writeln!(stdout, "{}", v.text());
         }
     }
 }
