@@ -711,6 +711,14 @@ async fn e2e_drafts_survive_kill_9() {
         kill_app();
         let _ = c.close().await;
     }
+    // While the app is down, another admin changes the resource: the draft's base is now stale.
+    let r = reqwest::Client::new()
+        .post(format!("{}/_demo/another-admin/settings", demo.url))
+        .body(r#"{"notifications": {"email": false}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
     {
         let d = Driver::start_in(&home, &env);
         let c = d.session().await;
@@ -725,14 +733,27 @@ async fn e2e_drafts_survive_kill_9() {
             .await
             .contains("restored from drafts"));
         screenshot(&c, "drafts-restored-edit").await;
+        // Closing a tab with unsaved work asks first; declining keeps it.
+        click(&c, &format!("{} {}", tid("tab"), tid("tab-close"))).await;
+        wait_for("the question", || async { c.get_alert_text().await.ok() }).await;
+        c.dismiss_alert().await.unwrap();
+        assert_eq!(tab_status(&c, 0).await, "dirty", "the tab is still there");
+        // The stale base goes through the normal merge: the other admin's change is kept.
         click(&c, &tid("save")).await;
+        wait_for("the merge", || async {
+            (tab_status(&c, 0).await == "merged").then_some(())
+        })
+        .await;
+        click(&c, &tid("resubmit")).await;
         wait_for("saved", || async {
             (tab_status(&c, 0).await == "clean").then_some(())
         })
         .await;
+        let s = read_demo(&settings_url).await;
+        assert_eq!(s["siteName"], "Typed before the crash");
         assert_eq!(
-            read_demo(&settings_url).await["siteName"],
-            "Typed before the crash"
+            s["notifications"]["email"], false,
+            "the other admin's change is kept"
         );
         let left: Vec<_> = std::fs::read_dir(drafts_dir(&home))
             .unwrap()
