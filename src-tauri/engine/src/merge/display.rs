@@ -231,6 +231,8 @@ pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
                 }
             };
             if let Some(cut) = cut.filter(|&c| c > 0) {
+                // Positions come from running cursors: similar's ops are in order with the
+                // right lengths, but a Delete's `new_index` is not always where it stands.
                 for op in &window[..cut] {
                     let (tag, o, n) = op.as_tag_tuple();
                     let tag = match tag {
@@ -239,11 +241,10 @@ pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
                         similar::DiffTag::Insert => "insert",
                         similar::DiffTag::Replace => "replace",
                     };
-                    push(tag, i + o.start, o.len(), j + n.start, n.len());
+                    push(tag, i, o.len(), j, n.len());
+                    i += o.len();
+                    j += n.len();
                 }
-                let last = &window[cut - 1];
-                i += last.old_range().end;
-                j += last.new_range().end;
                 break;
             }
             w *= 4;
@@ -302,4 +303,83 @@ fn equal_lines(a: &Lines, i: usize, b: &Lines, j: usize) -> usize {
         }
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rebuilds `new` from `old` and the ops: they must cover both texts, in order, exactly.
+    fn apply(old: &[&str], new: &[&str], ops: &[LineOp]) -> Vec<String> {
+        let (mut oi, mut ni) = (0, 0);
+        let mut out = vec![];
+        for op in ops {
+            assert_eq!((op.old_start, op.new_start), (oi, ni), "ops are contiguous: {ops:?}");
+            match op.tag {
+                "equal" => {
+                    assert_eq!(op.old_len, op.new_len);
+                    for k in 0..op.old_len {
+                        assert_eq!(old[oi + k], new[ni + k], "an equal run holds equal lines");
+                        out.push(old[oi + k].to_string());
+                    }
+                }
+                "delete" => assert_eq!(op.new_len, 0),
+                "insert" => assert_eq!(op.old_len, 0),
+                _ => {}
+            }
+            if op.tag != "equal" {
+                out.extend(new[ni..ni + op.new_len].iter().map(|s| s.to_string()));
+            }
+            oi += op.old_len;
+            ni += op.new_len;
+        }
+        assert_eq!((oi, ni), (old.len(), new.len()), "the ops cover both texts");
+        out
+    }
+
+    fn split(t: &str) -> Vec<&str> {
+        t.split_inclusive('\n').collect()
+    }
+
+    #[test]
+    fn ops_are_a_valid_edit_script() {
+        // A small deterministic generator: texts of repetitive JSON-like lines (like cloned
+        // elements) with random replacements, insertions and deletions.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for case in 0..400 {
+            let n = 1 + rnd(300) as usize;
+            let old: Vec<String> = (0..n).map(|i| format!("  \"k{}\": {},\n", i % 7, rnd(4))).collect();
+            let mut new = old.clone();
+            for _ in 0..rnd(12) {
+                let at = rnd(new.len() as u64 + 1) as usize;
+                match rnd(3) {
+                    0 if at < new.len() => new[at] = format!("  \"changed\": {case},\n"),
+                    1 => {
+                        for k in 0..rnd(80) {
+                            new.insert(at.min(new.len()), format!("  \"k{}\": {},\n", k % 7, rnd(4)));
+                        }
+                    }
+                    _ => {
+                        let len = (rnd(60) as usize).min(new.len().saturating_sub(at));
+                        new.drain(at..at + len);
+                    }
+                }
+            }
+            let (o, w) = (old.concat(), new.concat());
+            let ops = line_diff(&o, &w);
+            let rebuilt = apply(&split(&o), &split(&w), &ops);
+            assert_eq!(rebuilt.concat(), w, "case {case}");
+        }
+        // Edges: empty texts, no final newline, identical texts.
+        for (a, b) in [("", ""), ("", "x\n"), ("x\n", ""), ("a\nb", "a\nc"), ("same\n", "same\n")] {
+            let ops = line_diff(a, b);
+            assert_eq!(apply(&split(a), &split(b), &ops).concat(), b, "{a:?} → {b:?}");
+        }
+    }
 }
