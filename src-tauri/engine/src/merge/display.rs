@@ -314,7 +314,11 @@ mod tests {
         let (mut oi, mut ni) = (0, 0);
         let mut out = vec![];
         for op in ops {
-            assert_eq!((op.old_start, op.new_start), (oi, ni), "ops are contiguous: {ops:?}");
+            assert_eq!(
+                (op.old_start, op.new_start),
+                (oi, ni),
+                "ops are contiguous: {ops:?}"
+            );
             match op.tag {
                 "equal" => {
                     assert_eq!(op.old_len, op.new_len);
@@ -354,7 +358,9 @@ mod tests {
         };
         for case in 0..400 {
             let n = 1 + rnd(300) as usize;
-            let old: Vec<String> = (0..n).map(|i| format!("  \"k{}\": {},\n", i % 7, rnd(4))).collect();
+            let old: Vec<String> = (0..n)
+                .map(|i| format!("  \"k{}\": {},\n", i % 7, rnd(4)))
+                .collect();
             let mut new = old.clone();
             for _ in 0..rnd(12) {
                 let at = rnd(new.len() as u64 + 1) as usize;
@@ -362,7 +368,10 @@ mod tests {
                     0 if at < new.len() => new[at] = format!("  \"changed\": {case},\n"),
                     1 => {
                         for k in 0..rnd(80) {
-                            new.insert(at.min(new.len()), format!("  \"k{}\": {},\n", k % 7, rnd(4)));
+                            new.insert(
+                                at.min(new.len()),
+                                format!("  \"k{}\": {},\n", k % 7, rnd(4)),
+                            );
                         }
                     }
                     _ => {
@@ -377,9 +386,19 @@ mod tests {
             assert_eq!(rebuilt.concat(), w, "case {case}");
         }
         // Edges: empty texts, no final newline, identical texts.
-        for (a, b) in [("", ""), ("", "x\n"), ("x\n", ""), ("a\nb", "a\nc"), ("same\n", "same\n")] {
+        for (a, b) in [
+            ("", ""),
+            ("", "x\n"),
+            ("x\n", ""),
+            ("a\nb", "a\nc"),
+            ("same\n", "same\n"),
+        ] {
             let ops = line_diff(a, b);
-            assert_eq!(apply(&split(a), &split(b), &ops).concat(), b, "{a:?} → {b:?}");
+            assert_eq!(
+                apply(&split(a), &split(b), &ops).concat(),
+                b,
+                "{a:?} → {b:?}"
+            );
         }
     }
 }
