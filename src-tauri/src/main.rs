@@ -30,10 +30,18 @@ fn main() {
             // quit_app. (Drafts are on disk either way.)
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 let state = window.state::<state::AppState>();
-                if !state.closing.load(std::sync::atomic::Ordering::SeqCst) {
-                    api.prevent_close();
-                    let _ = window.emit("close-requested", ());
+                if state.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
                 }
+                // A second request within 3 s closes regardless: a window whose page stopped
+                // answering must still close (the drafts are on disk).
+                let mut asked = state.close_asked.lock().unwrap_or_else(|p| p.into_inner());
+                if asked.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(3)) {
+                    return;
+                }
+                *asked = Some(std::time::Instant::now());
+                api.prevent_close();
+                let _ = window.emit("close-requested", ());
             }
         })
         .invoke_handler(tauri::generate_handler![

@@ -82,6 +82,8 @@ pub struct AppState {
     pub data_dir: Option<std::path::PathBuf>,
     /// Set when the window agreed to close (after asking about unsaved work).
     pub closing: std::sync::atomic::AtomicBool,
+    /// When the last close request was held back for the window to ask.
+    pub close_asked: std::sync::Mutex<Option<std::time::Instant>>,
     pub tabs: Mutex<BTreeMap<String, Tab>>,
     pub demo: Mutex<Option<DemoServer>>,
     next_id: AtomicU64,
@@ -219,6 +221,7 @@ impl AppState {
             settings: Mutex::new(settings),
             data_dir,
             closing: std::sync::atomic::AtomicBool::new(false),
+            close_asked: std::sync::Mutex::new(None),
             tabs: Mutex::new(BTreeMap::new()),
             demo: Mutex::new(None),
             next_id: AtomicU64::new(1),
