@@ -22,6 +22,14 @@ fn main() {
     let p: Vec<String> = texts.iter().map(|t| pretty(t)).collect();
     let t5 = Instant::now();
     let n = merge::display::line_diff(&p[0], &p[1]).len();
+    let tr = Instant::now();
+    for _ in 0..20 {
+        std::hint::black_box(merge::display::line_diff(&p[0], &p[1]));
+    }
+    eprintln!(
+        "line diff, repeated: {:.2} ms each",
+        ms(tr, Instant::now()) / 20.0
+    );
     let t6 = Instant::now();
     let rd = Doc::parse(&r).unwrap();
     let t7 = Instant::now();

@@ -210,25 +210,17 @@ pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
             let to_end = ei == on && ej == nn;
             let (a, b) = (ol.slice(i, ei), nl.slice(j, ej));
             let window = similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b);
-            // The texts agree again when the window ends in a long equal run: keep the ops before
-            // it and fast-forward from there. Short equal runs inside a change (cloned elements
-            // share many lines) are not trusted: the window grows instead.
+            // The texts agree again at the first run of 8 or more equal lines after a change:
+            // keep the ops before it and fast-forward from there. Shorter equal runs inside a
+            // change are not trusted (cloned elements share lines); without such a run the
+            // window grows.
             let cut = if to_end {
                 Some(window.len())
             } else {
-                match window.last() {
-                    Some(similar::DiffOp::Equal {
-                        old_index,
-                        new_index,
-                        len,
-                    }) if old_index + len == ei - i
-                        && new_index + len == ej - j
-                        && *len >= (w / 4).max(4) =>
-                    {
-                        Some(window.len() - 1)
-                    }
-                    _ => None,
-                }
+                window
+                    .iter()
+                    .position(|op| matches!(op, similar::DiffOp::Equal { len, .. } if *len >= 8))
+                    .filter(|&p| p > 0)
             };
             if let Some(cut) = cut.filter(|&c| c > 0) {
                 // Positions come from running cursors: similar's ops are in order with the
