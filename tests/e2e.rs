@@ -886,6 +886,15 @@ async fn add_connection(c: &Client, name: &str, url: &str, auth: &str, secret: &
     .await;
 }
 
+/// The 401 message the window shows.
+async fn unauthorized_message(c: &Client) -> String {
+    wait_for("the 401", || async {
+        let t = text_of(c, "error-message").await;
+        t.contains("401").then_some(t)
+    })
+    .await
+}
+
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = vec![];
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -953,20 +962,10 @@ async fn e2e_secrets_never_reach_files_or_messages() {
         messages.push(notice);
         add_connection(&c, "Basic API", &demo.url, "basic", PASSWORD, "alice").await;
         click(&c, &tid("open-resource-submit")).await;
-        let e = wait_for("the 401", || async {
-            let t = text_of(&c, "error-message").await;
-            t.contains("401").then_some(t)
-        })
-        .await;
-        messages.push(e);
+        messages.push(unauthorized_message(&c).await);
         add_connection(&c, "Header API", &demo.url, "header", HEADER, "X-Api-Key").await;
         click(&c, &tid("open-resource-submit")).await;
-        let e = wait_for("the 401", || async {
-            let t = text_of(&c, "error-message").await;
-            t.contains("401").then_some(t)
-        })
-        .await;
-        messages.push(e);
+        messages.push(unauthorized_message(&c).await);
         // Everything the window shows.
         let body = c
             .execute(

@@ -17,17 +17,7 @@ pub fn reformat(src: &str, depth: usize, out: &mut String) {
             b' ' | b'\n' | b'\r' | b'\t' => i += 1,
             b'"' => {
                 let s = i;
-                i += 1;
-                while i < n {
-                    match b[i] {
-                        b'\\' => i += 2,
-                        b'"' => {
-                            i += 1;
-                            break;
-                        }
-                        _ => i += 1,
-                    }
-                }
+                i = string_end(b, i);
                 out.push_str(&src[s..i]);
             }
             c @ (b'{' | b'[') => {
@@ -78,6 +68,20 @@ pub fn reformat(src: &str, depth: usize, out: &mut String) {
     }
 }
 
+/// The index after the string literal that opens at `i` (escapes skipped).
+#[inline]
+fn string_end(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
 /// A newline and the indentation of `depth`.
 #[inline]
 pub fn newline(out: &mut String, depth: usize) {
@@ -112,19 +116,7 @@ pub fn compact(src: &str) -> String {
                 i += 1;
                 run = i;
             }
-            b'"' => {
-                i += 1;
-                while i < b.len() {
-                    match b[i] {
-                        b'\\' => i += 2,
-                        b'"' => {
-                            i += 1;
-                            break;
-                        }
-                        _ => i += 1,
-                    }
-                }
-            }
+            b'"' => i = string_end(b, i),
             _ => i += 1,
         }
     }
