@@ -25,6 +25,24 @@ async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
+/// A new, empty folder for one app's HOME (its settings and drafts). Unique per call: a reused
+/// folder would hand the app another test's drafts, which it would rightly restore.
+fn fresh_home(label: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!(
+        "ifmatch-e2e-{label}-{}-{n}-{nanos}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -64,7 +82,7 @@ struct Driver {
 
 impl Driver {
     fn start(env: &[(&str, &str)]) -> Driver {
-        let home = std::env::temp_dir().join(format!("ifmatch-e2e-home-{}", free_port()));
+        let home = fresh_home("home");
         Driver::start_in(&home, env)
     }
 
@@ -358,14 +376,9 @@ async fn scenario_a(c: &Client, server: Server<'_>, shot: &str) {
     screenshot(c, shot).await;
 }
 
-/// (b), and with `third_writer` (c).
-async fn scenario_b(
-    c: &Client,
-    server: Server<'_>,
-    shot: &str,
-    third_writer: Option<&(dyn Fn(String) + Sync)>,
-) {
-    two_tabs(c, &server).await;
+/// Two tabs on one resource change the same two fields: the first saves, the second's save
+/// meets it and opens the conflict view (/siteName and /limits/maxUploadMb collide).
+async fn collide(c: &Client) {
     activate(c, 0).await;
     let t1 = editor_text(c, "editor").await;
     set_editor(
@@ -400,6 +413,17 @@ async fn scenario_b(
         visible(c, "conflict-view").await.then_some(())
     })
     .await;
+}
+
+/// (b), and with `third_writer` (c).
+async fn scenario_b(
+    c: &Client,
+    server: Server<'_>,
+    shot: &str,
+    third_writer: Option<&(dyn Fn(String) + Sync)>,
+) {
+    two_tabs(c, &server).await;
+    collide(c).await;
     let pointers = c
         .execute("return [...document.querySelectorAll('[data-testid=\"conflict-item\"]')].map(e => e.dataset.pointer);", vec![])
         .await
@@ -695,7 +719,7 @@ async fn e2e_drafts_survive_kill_9() {
     let env = [("IFMATCH_API_URL", demo.url.as_str())];
 
     // 1. In the middle of an edit.
-    let home = std::env::temp_dir().join(format!("ifmatch-e2e-kill-{}", free_port()));
+    let home = fresh_home("kill");
     {
         let d = Driver::start_in(&home, &env);
         let c = d.session().await;
@@ -775,46 +799,13 @@ async fn e2e_drafts_survive_kill_9() {
     }
 
     // 2. In the middle of a conflict resolution.
-    let home = std::env::temp_dir().join(format!("ifmatch-e2e-kill-{}", free_port()));
+    let home = fresh_home("kill");
     {
         let d = Driver::start_in(&home, &env);
         let c = d.session().await;
         open(&c, "/settings").await;
         open(&c, "/settings").await;
-        activate(&c, 0).await;
-        let t1 = editor_text(&c, "editor").await;
-        set_editor(
-            &c,
-            "editor",
-            &edit(
-                &edit(&t1, "/siteName", json!("Acme Help")),
-                "/limits/maxUploadMb",
-                json!(50),
-            ),
-        )
-        .await;
-        click(&c, &tid("save")).await;
-        wait_for("tab 1 saved", || async {
-            (tab_status(&c, 0).await == "clean").then_some(())
-        })
-        .await;
-        activate(&c, 1).await;
-        let t2 = editor_text(&c, "editor").await;
-        set_editor(
-            &c,
-            "editor",
-            &edit(
-                &edit(&t2, "/siteName", json!("Acme Care")),
-                "/limits/maxUploadMb",
-                json!(100),
-            ),
-        )
-        .await;
-        click(&c, &tid("save")).await;
-        wait_for("the conflict view", || async {
-            visible(&c, "conflict-view").await.then_some(())
-        })
-        .await;
+        collide(&c).await;
         click(
             &c,
             &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
@@ -917,7 +908,7 @@ async fn e2e_secrets_never_reach_files_or_messages() {
     const PASSWORD: &str = "pw-e2e-basic-K2m";
     const HEADER: &str = "key-e2e-header-X5z";
     let demo = DemoProcess::start(&[("E2E_TOKEN", TOKEN)], &["--token-env", "E2E_TOKEN"]);
-    let home = std::env::temp_dir().join(format!("ifmatch-e2e-secrets-{}", free_port()));
+    let home = fresh_home("secrets");
     let mut messages = vec![];
     {
         let d = Driver::start_in(&home, &[]);
