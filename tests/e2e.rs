@@ -449,7 +449,7 @@ async fn scenario_b(
     assert!(text_of(c, "unresolved-count").await.starts_with("1 of 2"));
     let r = editor_text(c, "editor").await;
     set_editor(c, "editor", &edit(&r, "/limits/maxUploadMb", json!(75))).await;
-    wait_for("the edit counts as a resolution", || async {
+    wait_for("the edit of the value counts as a decision", || async {
         text_of(c, "unresolved-count")
             .await
             .starts_with("All")
@@ -457,6 +457,16 @@ async fn scenario_b(
     })
     .await;
     click(c, &tid("resubmit")).await;
+    // 75 is neither mine (100) nor theirs (50): the window names it and asks first.
+    let q = wait_for("the question before sending", || async {
+        c.get_alert_text().await.ok()
+    })
+    .await;
+    assert!(
+        q.contains("/limits/maxUploadMb") && q.contains("75") && !q.contains("/siteName"),
+        "{q}"
+    );
+    c.accept_alert().await.unwrap();
     if third_writer.is_some() {
         // The server changed again meanwhile: the next round merges it with the resolutions.
         wait_for("the next round", || async {
@@ -707,6 +717,24 @@ async fn wait_for_draft(home: &std::path::Path, needle: &str) {
     .await;
 }
 
+/// The decisions (Accepts) recorded in the only draft under `home`: the choice per conflict.
+fn draft_decisions(home: &std::path::Path) -> Vec<Option<String>> {
+    let drafts: Vec<_> = std::fs::read_dir(drafts_dir(home))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(drafts.len(), 1, "one draft");
+    let d: Value =
+        serde_json::from_str(&std::fs::read_to_string(drafts[0].path()).unwrap()).unwrap();
+    d["round"]["decisions"]
+        .as_array()
+        .expect("the round's decisions")
+        .iter()
+        .map(|x| x["choice"].as_str().map(String::from))
+        .collect()
+}
+
 async fn read_demo(url: &str) -> Value {
     serde_json::from_str(&reqwest::get(url).await.unwrap().text().await.unwrap()).unwrap()
 }
@@ -811,7 +839,21 @@ async fn e2e_drafts_survive_kill_9() {
             &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
         )
         .await;
-        wait_for_draft(&home, "\"mine\"").await;
+        // The window shows the Accept only once Rust has written it into the draft: from the
+        // moment the list says "→ mine", a crash cannot lose it.
+        wait_for("the Accept shown", || async {
+            let r = c
+                .execute("return document.querySelector('[data-testid=\"conflict-item\"]').dataset.resolution;", vec![])
+                .await
+                .ok()?;
+            (r.as_str()? == "mine").then_some(())
+        })
+        .await;
+        assert_eq!(
+            draft_decisions(&home),
+            vec![Some("mine".to_string()), None],
+            "the decision is on disk before the window says so"
+        );
         kill_app();
         let _ = c.close().await;
     }
@@ -838,6 +880,11 @@ async fn e2e_drafts_survive_kill_9() {
         })
         .await;
         click(&c, &tid("resubmit")).await;
+        wait_for("the question about 75", || async {
+            c.get_alert_text().await.ok()
+        })
+        .await;
+        c.accept_alert().await.unwrap();
         wait_for("saved", || async {
             (tab_status(&c, 0).await == "clean").then_some(())
         })
@@ -851,7 +898,7 @@ async fn e2e_drafts_survive_kill_9() {
 
 async fn set_field(c: &Client, id: &str, value: &str) {
     c.execute(
-        "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('change'));",
+        "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true}));",
         vec![json!(id), json!(value)],
     )
     .await
@@ -871,6 +918,25 @@ async fn add_connection(c: &Client, name: &str, url: &str, auth: &str, secret: &
         set_field(c, "c-header", extra).await;
     }
     click(c, "#c-save").await;
+    // Save tests the connection first; one that answers 401 is saved on the second click.
+    let again = wait_for("the dialog to close or ask", || async {
+        if !visible(c, "connection-dialog").await {
+            return Some(false);
+        }
+        (text_of(c, "c-test-result").await.contains("401")
+            && c.find(Locator::Css("#c-save"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?
+                == "Save anyway")
+            .then_some(true)
+    })
+    .await;
+    if again {
+        click(c, "#c-save").await;
+    }
     wait_for("the dialog to close", || async {
         (!visible(c, "connection-dialog").await).then_some(())
     })
@@ -1035,4 +1101,483 @@ async fn e2e_secrets_never_reach_files_or_messages() {
         }
         c.close().await.unwrap();
     }
+}
+
+// ---------------------------------------------------------------- the window sends only what was chosen
+
+/// Keys typed into an editor (its content element), e.g. `keys(&[Key::Alt, Key::Down])`.
+async fn type_into(c: &Client, editor_id: &str, keys: &str) {
+    let el = c
+        .find(Locator::Css(&format!("{} .cm-content", tid(editor_id))))
+        .await
+        .unwrap();
+    el.send_keys(keys).await.unwrap();
+}
+
+fn chord(keys: &[fantoccini::key::Key], then: &str) -> String {
+    let mut s: String = keys.iter().map(|k| char::from(*k)).collect();
+    s.push_str(then);
+    s
+}
+
+/// Puts the Result's cursor at the end of the line holding `needle`, focused.
+async fn cursor_on(c: &Client, needle: &str) {
+    c.execute(
+        "const v = document.querySelector('[data-testid=\"editor\"]').ifmatchView; \
+         const at = v.state.doc.toString().indexOf(arguments[0]); \
+         v.dispatch({selection: {anchor: v.state.doc.lineAt(at).to}}); v.focus();",
+        vec![json!(needle)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn resolutions(c: &Client) -> Vec<String> {
+    let v = c
+        .execute("return [...document.querySelectorAll('[data-testid=\"conflict-item\"]')].map(e => e.dataset.resolution);", vec![])
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+async fn current_conflict(c: &Client) -> i64 {
+    c.execute("return [...document.querySelectorAll('[data-testid=\"conflict-item\"]')].findIndex(e => e.classList.contains('current'));", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits past the window's status refresh (debounced), then checks nothing was decided.
+async fn still_nothing_decided(c: &Client, after: &str) {
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        resolutions(c).await,
+        vec!["unresolved", "unresolved"],
+        "after {after}"
+    );
+    assert!(
+        text_of(c, "unresolved-count").await.starts_with("2 of 2"),
+        "after {after}: {}",
+        text_of(c, "unresolved-count").await
+    );
+    assert!(
+        text_of(c, "merge-summary")
+            .await
+            .contains("2 of 2 conflict(s) still need you"),
+        "after {after}: the summary counts too"
+    );
+}
+
+/// Type-and-undo, Edit without typing, an edit elsewhere and Alt+↓ in the Result decide nothing;
+/// Resubmit then asks, naming the places, and declining sends nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_conflict_view_decides_nothing_by_itself() {
+    use fantoccini::key::Key;
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    collide(&c).await;
+    let on_server = Server::Demo.read(&c).await;
+    let start = editor_text(&c, "editor").await;
+    still_nothing_decided(&c, "opening").await;
+    // Unresolved spots are marked in the Result (gutter and lines).
+    assert!(
+        c.find(Locator::Css(".cm-conflict-open-marker"))
+            .await
+            .is_ok(),
+        "a gutter mark"
+    );
+    assert!(
+        c.find(Locator::Css(".cm-conflict-open")).await.is_ok(),
+        "an inline mark"
+    );
+
+    // 1. One space typed on the conflict's line, then undone.
+    cursor_on(&c, "\"siteName\"").await;
+    type_into(&c, "editor", " ").await;
+    wait_for("the space", || async {
+        (editor_text(&c, "editor").await != start).then_some(())
+    })
+    .await;
+    type_into(&c, "editor", &chord(&[Key::Control], "z")).await;
+    wait_for("the undo", || async {
+        (editor_text(&c, "editor").await == start).then_some(())
+    })
+    .await;
+    still_nothing_decided(&c, "type and undo").await;
+
+    // 2. Edit, and nothing typed: the cursor is on the value itself, nothing is decided.
+    click(
+        &c,
+        &format!("{} {}", tid("conflict-item"), tid("edit-conflict")),
+    )
+    .await;
+    let selected = c
+        .execute("const v = document.querySelector('[data-testid=\"editor\"]').ifmatchView; const s = v.state.selection.main; return v.state.sliceDoc(s.from, s.to);", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        selected,
+        json!("\"Acme Support\""),
+        "Edit selects the value, not the line"
+    );
+    still_nothing_decided(&c, "Edit without typing").await;
+
+    // 3. An edit of another line.
+    set_editor(&c, "editor", &edit(&start, "/timezone", json!("UTC"))).await;
+    still_nothing_decided(&c, "an edit elsewhere").await;
+
+    // 4. Alt+↓ in the Result: the next conflict, and no line moved.
+    let before = editor_text(&c, "editor").await;
+    let was = current_conflict(&c).await;
+    cursor_on(&c, "\"maintenanceMode\"").await;
+    type_into(&c, "editor", &chord(&[Key::Alt, Key::Down], "")).await;
+    wait_for("the next conflict", || async {
+        (current_conflict(&c).await != was).then_some(())
+    })
+    .await;
+    assert_eq!(editor_text(&c, "editor").await, before, "no line moved");
+    still_nothing_decided(&c, "Alt+↓").await;
+    assert!(
+        text_of(&c, "conflict-keys").await.contains("Alt+↓"),
+        "the keys are listed in the window"
+    );
+    screenshot(&c, "conflict-nothing-decided").await;
+
+    // 5. Resubmit asks, naming both places; declining sends nothing.
+    click(&c, &tid("resubmit")).await;
+    let q = wait_for("the question", || async { c.get_alert_text().await.ok() }).await;
+    assert!(
+        q.starts_with("2 conflicts are not resolved")
+            && q.contains("/siteName")
+            && q.contains("/limits/maxUploadMb"),
+        "{q}"
+    );
+    c.dismiss_alert().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(Server::Demo.read(&c).await, on_server, "nothing was sent");
+    assert_eq!(tab_status(&c, 1).await, "conflict");
+    c.close().await.unwrap();
+}
+
+/// Closing a stale tab with edits, or a tab whose save failed, asks; declining keeps the text and
+/// the draft; with no tab left nothing is editable or savable and no tab's message stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_every_close_asks_and_no_tab_means_nothing_to_save() {
+    let _one_at_a_time = serial().await;
+    let home = fresh_home("close");
+    let d = Driver::start_in(&home, &[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    // Tab 1 saves; tab 2 (edited) learns that the server is newer: stale *and* dirty.
+    activate(&c, 0).await;
+    let t1 = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &edit(&t1, "/timezone", json!("UTC"))).await;
+    click(&c, &tid("save")).await;
+    wait_for("tab 1 saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    activate(&c, 1).await;
+    let t2 = editor_text(&c, "editor").await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&t2, "/supportEmail", json!("care@acme.example")),
+    )
+    .await;
+    c.execute("window.dispatchEvent(new Event('focus'));", vec![])
+        .await
+        .unwrap();
+    wait_for("stale and dirty at once", || async {
+        let f = c
+            .execute(
+                "return document.querySelectorAll('[data-testid=\"tab\"]')[1].dataset.flags;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (f.as_str()? == "dirty stale").then_some(())
+    })
+    .await;
+    let words = c
+        .execute(
+            "return document.querySelectorAll('[data-testid=\"tab-status\"]')[1].textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(words, json!("unsaved edits · newer version on the server"));
+    wait_for_draft(&home, "care@acme.example").await;
+    // Closing it asks; declining keeps it, its text and its draft.
+    click(
+        &c,
+        &format!("[data-testid=\"tab\"]:nth-child(2) {}", tid("tab-close")),
+    )
+    .await;
+    let q = wait_for("the question", || async { c.get_alert_text().await.ok() }).await;
+    assert!(q.contains("unsaved work"), "{q}");
+    c.dismiss_alert().await.unwrap();
+    assert_eq!(
+        c.find_all(Locator::Css(&tid("tab"))).await.unwrap().len(),
+        2
+    );
+    assert!(editor_text(&c, "editor")
+        .await
+        .contains("care@acme.example"));
+    wait_for_draft(&home, "care@acme.example").await;
+
+    // Tab 1: a save that fails (invalid JSON); closing asks too.
+    activate(&c, 0).await;
+    set_editor(&c, "editor", "{\"siteName\": ").await;
+    click(&c, &tid("save")).await;
+    wait_for("the failed save", || async {
+        (tab_status(&c, 0).await == "error").then_some(())
+    })
+    .await;
+    assert!(visible(&c, "error-message").await);
+    click(
+        &c,
+        &format!("[data-testid=\"tab\"]:nth-child(1) {}", tid("tab-close")),
+    )
+    .await;
+    wait_for("the question", || async { c.get_alert_text().await.ok() }).await;
+    c.dismiss_alert().await.unwrap();
+    assert_eq!(editor_text(&c, "editor").await, "{\"siteName\": ");
+    // The failed tab's message belongs to it: not shown on the other tab.
+    activate(&c, 1).await;
+    assert!(
+        !visible(&c, "error-message").await,
+        "tab 1's error is not tab 2's"
+    );
+    activate(&c, 0).await;
+    assert!(
+        visible(&c, "error-message").await,
+        "and comes back with its tab"
+    );
+
+    // Discard both: nothing is left on screen that could be edited or saved.
+    for _ in 0..2 {
+        click(&c, &format!("{} {}", tid("tab"), tid("tab-close"))).await;
+        wait_for("the question", || async { c.get_alert_text().await.ok() }).await;
+        c.accept_alert().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    wait_for("no tab", || async {
+        c.find_all(Locator::Css(&tid("tab")))
+            .await
+            .ok()?
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    assert!(
+        visible(&c, "no-tab").await,
+        "the editor area says no resource is open"
+    );
+    for id in ["save", "resubmit", "editor", "tab-validator", "tab-url"] {
+        assert!(!visible(&c, id).await, "{id} is not shown with no tab");
+    }
+    assert!(
+        !visible(&c, "error-message").await,
+        "the closed tab's message went with it"
+    );
+    let left: Vec<_> = std::fs::read_dir(drafts_dir(&home))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert!(left.is_empty(), "discarded by choice: no draft left");
+    screenshot(&c, "no-tab").await;
+    c.close().await.unwrap();
+}
+
+/// A document that holds an array of id-keyed objects opens as a document; a collection (an
+/// object holding an array under the URL's own name) lists its items compactly.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_documents_are_not_collections() {
+    let _one_at_a_time = serial().await;
+    let services: Vec<Value> = (0..1127)
+        .map(|i| json!({"id": format!("svc-{i:04}"), "image": format!("registry.example/svc-{i:04}:1.{i}"), "replicas": 2, "port": 8000 + i, "env": {"LOG": "info", "REGION": "eu-west"}, "notes": "x".repeat(700)}))
+        .collect();
+    let big = serde_json::to_string_pretty(&json!({"version": 3, "services": services})).unwrap();
+    assert!(big.len() > 1_000_000, "a 1 MB document: {}", big.len());
+    let apache = Apache::start(&[("big.json", &big)]);
+    let d = Driver::start(&[("IFMATCH_API_URL", &apache.url)]);
+    let c = d.session().await;
+    open(&c, "/big.json").await;
+    assert!(editor_text(&c, "editor").await.contains("svc-1126"));
+    assert!(
+        !visible(&c, "collection-items").await,
+        "a document, not a collection"
+    );
+    assert_eq!(
+        c.find_all(Locator::Css(&tid("collection-item")))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    c.close().await.unwrap();
+    drop(d);
+    // The demo's /labels is a collection: a collapsed list that leaves the editor in view.
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    open(&c, "/labels").await;
+    assert!(visible(&c, "collection-items").await);
+    let open_list = c
+        .execute("return document.getElementById('items').open;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(open_list, json!(false), "collapsed until asked");
+    assert!(visible(&c, "editor").await);
+    c.close().await.unwrap();
+}
+
+/// Whether an element by id takes space on screen (not hidden by itself or a parent).
+async fn shown(c: &Client, id: &str) -> bool {
+    c.execute(
+        "return document.getElementById(arguments[0]).offsetParent !== null;",
+        vec![json!(id)],
+    )
+    .await
+    .unwrap()
+    .as_bool()
+    .unwrap()
+}
+
+async fn value_of(c: &Client, id: &str) -> String {
+    let v = c
+        .execute(
+            "return document.getElementById(arguments[0]).value;",
+            vec![json!(id)],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
+}
+
+async fn connection_names(c: &Client) -> Vec<String> {
+    let v = c
+        .execute(
+            "return [...document.querySelectorAll('#connection option')].map(o => o.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// The connection dialog: only the chosen authentication's fields, a preset that resets, a test
+/// before saving (an unreachable URL is not saved silently), editing keeps the secret, a 401 says
+/// whether credentials were sent at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_connection_dialog() {
+    let _one_at_a_time = serial().await;
+    let demo = DemoProcess::start(
+        &[("E2E_TOKEN", "tok-dialog")],
+        &["--token-env", "E2E_TOKEN"],
+    );
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    click(&c, &tid("new-connection")).await;
+    for (auth, want) in [
+        ("none", [false, false, false]),
+        ("bearer", [false, false, true]),
+        ("basic", [false, true, true]),
+        ("header", [true, false, true]),
+    ] {
+        set_field(&c, "c-auth", auth).await;
+        let got = [
+            shown(&c, "c-header").await,
+            shown(&c, "c-user").await,
+            shown(&c, "c-secret").await,
+        ];
+        assert_eq!(got, want, "fields shown for {auth}: header, user, secret");
+    }
+    // A preset, then "—": everything it set is back to the defaults.
+    set_field(&c, "c-preset", "gmail").await;
+    assert_eq!(value_of(&c, "c-method").await, "merge_patch");
+    set_field(&c, "c-preset", "").await;
+    assert_eq!(
+        value_of(&c, "c-method").await,
+        "put",
+        "the preset's PATCH is gone"
+    );
+    assert_eq!(value_of(&c, "c-auth").await, "none");
+    assert_eq!(value_of(&c, "c-name").await, "");
+    // Unreachable: Save tests first, says so, and does not close.
+    let closed = free_port();
+    set_field(&c, "c-name", "Local").await;
+    set_field(&c, "c-url", &format!("http://127.0.0.1:{closed}")).await;
+    set_field(&c, "c-auth", "bearer").await;
+    set_field(&c, "c-secret", "tok-dialog").await;
+    click(&c, "#c-save").await;
+    let said = wait_for("the test's answer", || async {
+        let t = text_of(&c, "c-test-result").await;
+        (!t.is_empty() && !t.starts_with("Testing")).then_some(t)
+    })
+    .await;
+    assert!(said.contains("reach"), "{said}");
+    assert!(visible(&c, "connection-dialog").await, "not saved silently");
+    assert_eq!(text_of(&c, "c-test-result").await, said);
+    // Reachable: the test says what came back, and Save closes.
+    set_field(&c, "c-url", &demo.url).await;
+    click(&c, &tid("c-test")).await;
+    let said = wait_for("the test's answer", || async {
+        let t = text_of(&c, "c-test-result").await;
+        t.starts_with("Reached").then_some(t)
+    })
+    .await;
+    assert!(said.contains("bearer token was sent"), "{said}");
+    click(&c, "#c-save").await;
+    wait_for("the dialog to close", || async {
+        (!visible(&c, "connection-dialog").await).then_some(())
+    })
+    .await;
+    let all = connection_names(&c).await;
+    assert!(
+        all.contains(&"Local — bearer token, PUT".to_string()),
+        "{all:?}"
+    );
+    // Edit it: renamed, the secret left empty stays the one in the keyring (it still works).
+    click(&c, &tid("edit-connection")).await;
+    assert_eq!(value_of(&c, "c-name").await, "Local");
+    set_field(&c, "c-name", "Local API").await;
+    click(&c, "#c-save").await;
+    wait_for("the dialog to close", || async {
+        (!visible(&c, "connection-dialog").await).then_some(())
+    })
+    .await;
+    let all = connection_names(&c).await;
+    assert!(
+        all.contains(&"Local API — bearer token, PUT".to_string()),
+        "{all:?}"
+    );
+    assert!(
+        !all.iter().any(|n| n.starts_with("Local —")),
+        "edited, not added: {all:?}"
+    );
+    open(&c, "/settings").await;
+    assert!(
+        editor_text(&c, "editor").await.contains("siteName"),
+        "the kept token works"
+    );
+    // A connection without credentials: the 401 says that none were sent.
+    add_connection(&c, "No creds", &demo.url, "none", "", "").await;
+    click(&c, &tid("open-resource-submit")).await;
+    let m = unauthorized_message(&c).await;
+    assert!(m.contains("sent none"), "{m}");
+    screenshot(&c, "connection-dialog").await;
+    c.close().await.unwrap();
 }

@@ -31,6 +31,7 @@ mod tests {
         check::<state::ConnectionInput>(&dir, write, &mut stale);
         check::<state::ConnectionView>(&dir, write, &mut stale);
         check::<connection::Connections>(&dir, write, &mut stale);
+        check::<connection::ConnectionTest>(&dir, write, &mut stale);
         check::<tabs::TabView>(&dir, write, &mut stale);
         check::<tabs::Problem>(&dir, write, &mut stale);
         check::<tabs::SaveView>(&dir, write, &mut stale);
@@ -38,6 +39,11 @@ mod tests {
         check::<tabs::JsonProblem>(&dir, write, &mut stale);
         check::<tabs::StaleCheck>(&dir, write, &mut stale);
         check::<tabs::RestoredTab>(&dir, write, &mut stale);
+        check::<tabs::Accepted>(&dir, write, &mut stale);
+        check::<ifmatch_engine::round::ConflictStatus>(&dir, write, &mut stale);
+        check::<ifmatch_engine::round::ConflictState>(&dir, write, &mut stale);
+        check::<ifmatch_engine::round::Choice>(&dir, write, &mut stale);
+        check::<session::SideLines>(&dir, write, &mut stale);
         check::<crate::secrets::Backend>(&dir, write, &mut stale);
         check::<ifmatch_engine::trail::TrailEntry>(&dir, write, &mut stale);
         check::<session::WriteMethod>(&dir, write, &mut stale);

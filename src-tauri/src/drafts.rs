@@ -8,6 +8,7 @@
 //! Drafts hold documents, never secrets.
 
 use crate::commands::tabs::SaveView;
+use ifmatch_engine::round::Decision;
 use ifmatch_engine::session::Base;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -20,8 +21,10 @@ pub struct StoredRound {
     pub view: SaveView,
     /// The server version the round merged with (its validator is what a resubmit carries).
     pub current: Base,
-    /// Per conflict: "unresolved", "mine", "theirs", "both", "edited".
-    pub resolutions: Vec<String>,
+    /// Per conflict, the last Accept made (None: none). Edits by hand need no record: they are
+    /// in the text.
+    #[serde(default)]
+    pub decisions: Vec<Option<Decision>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -47,6 +47,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::connection::list_connections,
             commands::connection::save_connection,
+            commands::connection::test_connection,
             commands::tabs::open_tab,
             commands::tabs::close_tab,
             commands::tabs::reload_tab,
@@ -54,6 +55,7 @@ fn main() {
             commands::tabs::check_stale,
             commands::tabs::save_tab,
             commands::tabs::resolve_conflict,
+            commands::tabs::conflict_status,
             commands::tabs::preview_request,
             commands::tabs::check_json,
             commands::demo::demo_another_admin,

@@ -2,10 +2,12 @@
 //! remembers the version it loaded (text + validator) and, during a conflict, the server's
 //! current version it is being merged with.
 
+use crate::commands::tabs::SaveView;
 use crate::drafts::DraftStore;
 use crate::secrets::Secrets;
 use crate::settings::{Settings, StoredConnection};
 use ifmatch_engine::demo::{DemoConfig, DemoServer};
+use ifmatch_engine::round::Decision;
 use ifmatch_engine::session::{Base, ConflictInfo, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Secret};
 use serde::{Deserialize, Serialize};
@@ -48,6 +50,12 @@ pub struct ConnectionView {
     pub base_url: String,
     /// "none", "bearer", "basic" or "header (X-Api-Key)".
     pub auth: String,
+    /// "none", "bearer", "basic" or "header" (for the edit form).
+    pub auth_kind: String,
+    /// The basic-auth user name (not a secret).
+    pub basic_user: Option<String>,
+    /// The custom header's name (not a secret).
+    pub header_name: Option<String>,
     pub method: WriteMethod,
     pub auto_resubmit: bool,
     pub is_demo: bool,
@@ -60,11 +68,26 @@ pub struct Connection {
     pub client: Arc<Client>,
 }
 
-/// A tab's conflict round in progress.
+/// A tab's merge or conflict round in progress.
 #[derive(Debug, Clone)]
 pub struct Pending {
+    /// The server version the round merged with (its validator is what a resubmit carries).
     pub current: Base,
-    pub conflicts: Vec<ConflictInfo>,
+    /// What the window was shown: the starting Result (`text`), the three texts, the conflicts.
+    pub view: SaveView,
+    /// Per conflict, the last Accept the user made (None: none yet).
+    pub decisions: Vec<Option<Decision>>,
+}
+
+impl Pending {
+    pub fn conflicts(&self) -> &[ConflictInfo] {
+        &self.view.conflicts
+    }
+
+    /// The Result the round started with.
+    pub fn start(&self) -> &str {
+        self.view.text.as_deref().unwrap_or_default()
+    }
 }
 
 pub struct Tab {
@@ -123,6 +146,29 @@ pub fn auth_label(a: &Auth) -> String {
     }
 }
 
+/// Whether a request carried credentials, in words (for 401 / 403 messages).
+pub fn credentials_words(a: &Auth) -> &'static str {
+    match a {
+        Auth::None => "No credentials were sent: this connection has none.",
+        Auth::Bearer(_) => "The connection's bearer token was sent.",
+        Auth::Basic { .. } => "The connection's user and password were sent.",
+        Auth::Header { .. } => "The connection's custom header was sent.",
+    }
+}
+
+/// A 401 / 403 in words that say whether credentials were sent at all, and what to do.
+pub fn refusal_words(outcome: &ifmatch_engine::Outcome, a: &Auth) -> String {
+    use ifmatch_engine::Outcome;
+    let none = matches!(a, Auth::None);
+    match (outcome, none) {
+        (Outcome::Unauthorized { .. }, true) => "Unauthorized (401): the server wants credentials, and this connection sent none. Add a token or password to the connection (Edit…, or New connection…).".into(),
+        (Outcome::Forbidden, true) => "Forbidden (403): the server refuses this without credentials, and this connection sent none. Add a token or password to the connection (Edit…, or New connection…).".into(),
+        (Outcome::Unauthorized { .. }, false) => format!("Unauthorized (401): the server did not accept the credentials. {} Check that it is current (Edit…).", credentials_words(a)),
+        (Outcome::Forbidden, false) => format!("Forbidden (403): the credentials were accepted but do not allow this. {} Ask for the permission or use another account.", credentials_words(a)),
+        (other, _) => other.message(),
+    }
+}
+
 /// A connection from its stored shape and secret.
 pub fn connection_of(c: &StoredConnection, secret: Option<String>) -> Connection {
     let missing = c.auth_kind != "none" && secret.is_none();
@@ -138,6 +184,9 @@ pub fn connection_of(c: &StoredConnection, secret: Option<String>) -> Connection
             name: c.name.clone(),
             base_url: c.base_url.clone(),
             auth: auth_label(&auth),
+            auth_kind: c.auth_kind.clone(),
+            basic_user: c.basic_user.clone(),
+            header_name: c.header_name.clone(),
             method: c.method,
             auto_resubmit: c.auto_resubmit,
             is_demo: false,
@@ -163,6 +212,9 @@ impl AppState {
                     name: "Demo server".into(),
                     base_url: String::new(),
                     auth: "none".into(),
+                    auth_kind: "none".into(),
+                    basic_user: None,
+                    header_name: None,
                     method: WriteMethod::Put,
                     auto_resubmit: false,
                     is_demo: true,
@@ -195,6 +247,14 @@ impl AppState {
                         name: "API (IFMATCH_API_URL)".into(),
                         base_url: url.trim_end_matches('/').to_string(),
                         auth: auth_label(&auth),
+                        auth_kind: if matches!(auth, Auth::None) {
+                            "none"
+                        } else {
+                            "bearer"
+                        }
+                        .into(),
+                        basic_user: None,
+                        header_name: None,
                         method,
                         auto_resubmit: false,
                         is_demo: false,

@@ -16,7 +16,12 @@ import type { TabView } from "./bindings/TabView";
 import type { RestoredTab } from "./bindings/RestoredTab";
 import type { TrailEntry } from "./bindings/TrailEntry";
 import type { Backend } from "./bindings/Backend";
+import type { Accepted } from "./bindings/Accepted";
+import type { Choice } from "./bindings/Choice";
+import type { ConflictStatus } from "./bindings/ConflictStatus";
+import type { ConnectionTest } from "./bindings/ConnectionTest";
 export type { ConflictInfo } from "./bindings/ConflictInfo";
+export type { Accepted, Choice, ConflictStatus, ConnectionTest };
 export type { WriteMethod } from "./bindings/WriteMethod";
 export type { Backend, Connections, ConnectionInput, ConnectionView, JsonProblem, Problem, RequestPreview, RestoredTab, SaveView, StaleCheck, TabView, TrailEntry };
 
@@ -27,14 +32,15 @@ export const api = {
   reloadTab: (tabId: string) => invoke<TabView>("reload_tab", { tabId }),
   closeTab: (tabId: string) => invoke<void>("close_tab", { tabId }),
   saveTab: (tabId: string, text: string, resubmit: boolean) => invoke<SaveView>("save_tab", { tabId, text, resubmit }),
-  resolveConflict: (tabId: string, resultText: string, index: number, choice: string) =>
-    invoke<string>("resolve_conflict", { tabId, resultText, index, choice }),
+  resolveConflict: (tabId: string, resultText: string, index: number, choice: Choice) =>
+    invoke<Accepted>("resolve_conflict", { tabId, resultText, index, choice }),
+  conflictStatus: (tabId: string, text: string) => invoke<ConflictStatus[]>("conflict_status", { tabId, text }),
+  testConnection: (input: ConnectionInput) => invoke<ConnectionTest>("test_connection", { input }),
   previewRequest: (tabId: string, text: string, resubmit: boolean) => invoke<RequestPreview>("preview_request", { tabId, text, resubmit }),
   deleteConnection: (id: string) => invoke<void>("delete_connection", { id }),
   setWeakSecretStorage: (optIn: boolean) => invoke<Backend>("set_weak_secret_storage", { optIn }),
   quitApp: () => invoke<void>("quit_app"),
-  saveDraft: (tabId: string, text: string, round: SaveView | null, resolutions: string[]) =>
-    invoke<void>("save_draft", { tabId, text, round, resolutions }),
+  saveDraft: (tabId: string, text: string) => invoke<void>("save_draft", { tabId, text }),
   restoreDrafts: () => invoke<RestoredTab[]>("restore_drafts"),
   tabTrail: (tabId: string) => invoke<TrailEntry[]>("tab_trail", { tabId }),
   exportTrail: (tabId: string) => invoke<string>("export_trail", { tabId }),

@@ -1,8 +1,8 @@
 // CodeMirror 6, bundled locally. JSON mode; the lint asks Rust (the same parser that guards every
 // save, so duplicate keys are caught too); Ctrl/Cmd+S saves.
 import { basicSetup } from "codemirror";
-import { EditorState } from "@codemirror/state";
-import { EditorView, keymap } from "@codemirror/view";
+import { EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, type Extension } from "@codemirror/state";
+import { Decoration, EditorView, GutterMarker, gutter, keymap, type DecorationSet } from "@codemirror/view";
 import { json } from "@codemirror/lang-json";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
 import { unifiedMergeView } from "@codemirror/merge";
@@ -15,6 +15,90 @@ export interface EditorOptions {
   original?: string;
   onChange?: (text: string) => void;
   onSave?: () => void;
+  /** Alt+↓ / Alt+↑: go to the next / previous conflict. Returns true when it did (the conflict
+   * view is open); the editor's own "move line" never runs on these keys then. */
+  onNavigate?: (dir: 1 | -1) => boolean;
+}
+
+/** One conflict's lines in the Result, marked in the gutter and inline. */
+export interface ConflictMark {
+  from: number;
+  to: number;
+  resolved: boolean;
+  current: boolean;
+}
+
+const setMarks = StateEffect.define<ConflictMark[]>();
+
+class ConflictGutterMarker extends GutterMarker {
+  constructor(readonly resolved: boolean) {
+    super();
+  }
+  eq(o: ConflictGutterMarker) {
+    return o.resolved === this.resolved;
+  }
+  toDOM() {
+    const el = document.createElement("span");
+    el.className = this.resolved ? "cm-conflict-done-marker" : "cm-conflict-open-marker";
+    el.textContent = this.resolved ? "✓" : "!";
+    el.title = this.resolved ? "Conflict decided" : "Unresolved conflict";
+    return el;
+  }
+}
+
+interface Marks {
+  lines: DecorationSet;
+  gutter: RangeSet<GutterMarker>;
+}
+
+function buildMarks(state: EditorState, marks: ConflictMark[]): Marks {
+  const lineDecos: { pos: number; cls: string; open: boolean }[] = [];
+  for (const m of marks) {
+    for (let n = Math.max(1, m.from); n <= Math.min(m.to, state.doc.lines); n++) {
+      const cls = `${m.resolved ? "cm-conflict-done" : "cm-conflict-open"}${m.current ? " cm-conflict-current" : ""}`;
+      lineDecos.push({ pos: state.doc.line(n).from, cls, open: !m.resolved });
+    }
+  }
+  lineDecos.sort((a, b) => a.pos - b.pos);
+  const lb = new RangeSetBuilder<Decoration>();
+  const gb = new RangeSetBuilder<GutterMarker>();
+  let last = -1;
+  for (const d of lineDecos) {
+    if (d.pos === last) continue; // one mark a line (nested conflicts: the first wins)
+    last = d.pos;
+    lb.add(d.pos, d.pos, Decoration.line({ class: d.cls }));
+    gb.add(d.pos, d.pos, new ConflictGutterMarker(!d.open));
+  }
+  return { lines: lb.finish(), gutter: gb.finish() };
+}
+
+/** Marks of every conflict in the Result: set by `showConflictMarks`, moved with edits until the
+ * next answer from Rust says where the conflicts are. */
+const conflictMarks = StateField.define<Marks>({
+  create: () => ({ lines: Decoration.none, gutter: new RangeSetBuilder<GutterMarker>().finish() }),
+  update(value, tr) {
+    for (const e of tr.effects) if (e.is(setMarks)) return buildMarks(tr.state, e.value);
+    return tr.docChanged ? { lines: value.lines.map(tr.changes), gutter: value.gutter.map(tr.changes) } : value;
+  },
+  provide: (f) => EditorView.decorations.from(f, (m) => m.lines),
+});
+
+const conflictGutter: Extension = [
+  conflictMarks,
+  gutter({ class: "cm-conflict-gutter", markers: (v) => v.state.field(conflictMarks).gutter }),
+];
+
+export function showConflictMarks(view: EditorView, marks: ConflictMark[]): void {
+  view.dispatch({ effects: setMarks.of(marks) });
+}
+
+/** Puts the cursor on `from..to` (string offsets), scrolled into view, and focuses the editor. */
+export function selectRange(view: EditorView, from: number, to: number): void {
+  const len = view.state.doc.length;
+  const a = Math.min(Math.max(from, 0), len);
+  const b = Math.min(Math.max(to, a), len);
+  view.dispatch({ selection: { anchor: a, head: b }, effects: EditorView.scrollIntoView(a, { y: "center" }) });
+  view.focus();
 }
 
 const rustLint = linter(
@@ -30,7 +114,13 @@ const rustLint = linter(
 );
 
 export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
-  const extensions = [
+  const extensions: Extension[] = [
+    Prec.highest(
+      keymap.of([
+        { key: "Alt-ArrowDown", run: () => o.onNavigate?.(1) ?? false },
+        { key: "Alt-ArrowUp", run: () => o.onNavigate?.(-1) ?? false },
+      ]),
+    ),
     basicSetup,
     json(),
     EditorView.lineWrapping,
@@ -42,7 +132,7 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
   if (o.readOnly) {
     extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false));
   } else {
-    extensions.push(rustLint, lintGutter());
+    extensions.push(rustLint, lintGutter(), conflictGutter);
   }
   if (o.original !== undefined) {
     extensions.push(unifiedMergeView({ original: o.original, mergeControls: false, gutter: true }));

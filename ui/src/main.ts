@@ -1,8 +1,11 @@
 // The window: connections, tabs, the editor, the save loop's outcomes and the conflict view.
-// It renders state and sends intents; Rust fetches, parses, merges and writes.
+// It renders state and sends intents; Rust fetches, parses, merges and writes, and says which
+// conflicts the user has decided (engine::round), read off the Result's text.
 import type { EditorView } from "@codemirror/view";
-import { api, words, type ConnectionView, type SaveView, type TabView, type WriteMethod } from "./api";
-import { makeEditor, setText, showLines } from "./editor";
+import {
+  api, words, type Choice, type ConflictStatus, type ConnectionInput, type ConnectionView, type SaveView, type TabView, type WriteMethod,
+} from "./api";
+import { makeEditor, selectRange, setText, showConflictMarks, showLines } from "./editor";
 import * as model from "./model";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -10,104 +13,228 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 interface Tab extends model.TabState {
   /** During a round: the server version's validator the resubmit will carry. */
   roundValidator?: string | null;
-  /** The round's save result (kept in the draft). */
+  /** The round's save result. */
   roundView?: SaveView | null;
   connectionId: string;
   warnings: string[];
   items: string[];
   conflict: ConflictRound | null;
+  /** The tab's own message (the merge summary, "Saved."), kept until it is saved or reloaded. */
+  notice: string | null;
 }
 
 interface ConflictRound {
   save: SaveView;
-  nav: model.ConflictNav;
+  /** Where each conflict stands in the Result, as Rust last read it. */
+  statuses: ConflictStatus[];
+  current: number;
   mine: EditorView;
   theirs: EditorView;
   base: EditorView;
 }
 
 let connections: ConnectionView[] = [];
+let demoUrl: string | null = null;
 let tabs: Tab[] = [];
 let activeId: string | null = null;
 let editor: EditorView | null = null;
 const recent: string[] = [];
 let settingText = false;
+/** A message that belongs to no tab (a resource that did not open, a connection error). */
+let windowError: string | null = null;
+let windowNotice: string | null = null;
 
 const active = () => tabs.find((t) => t.id === activeId) ?? null;
 
-// Drafts: every edit and every resolution is written to disk (debounced), so a crash, a kill
-// or a closed window loses nothing.
+// Drafts: every edit is written to disk (debounced); Accepts are written by Rust before they
+// answer; a close or quit writes at once. A crash, a kill or a closed window loses nothing.
 const draftTimers = new Map<string, ReturnType<typeof setTimeout>>();
-function persistDraft(t: Tab, now = false) {
+function persistDraft(t: Tab, now = false): Promise<void> {
   clearTimeout(draftTimers.get(t.id));
   const write = () => {
     draftTimers.delete(t.id);
-    const round = t.conflict ? t.conflict.save : t.roundView ?? null;
-    const resolutions = t.conflict ? t.conflict.nav.resolutions.slice() : [];
-    api.saveDraft(t.id, t.text, round, resolutions).catch((e) => showError(words(e)));
+    return api.saveDraft(t.id, t.text).catch((e) => {
+      t.error = words(e);
+      renderMessages();
+    });
   };
-  if (now) write();
-  else draftTimers.set(t.id, setTimeout(write, 250));
+  if (now) return write();
+  draftTimers.set(t.id, setTimeout(() => void write(), 250));
+  return Promise.resolve();
 }
 
-function showError(message: string | null) {
-  $("error").textContent = message ?? "";
-  $("error").hidden = !message;
+/** Shows the active tab's messages, else the window's. */
+function renderMessages() {
+  const t = active();
+  const error = t?.error ?? windowError;
+  const notice = (t ? summary(t) : null) ?? windowNotice;
+  $("error").textContent = error ?? "";
+  $("error").hidden = !error;
+  $("notice").textContent = notice ?? "";
+  $("notice").hidden = !notice;
+  // Conflicts that still need the user are not good news: amber, not green.
+  $("notice").classList.toggle("needs-you", !!t?.conflict && model.unresolved(t.conflict.statuses) > 0);
 }
 
-function showNotice(message: string | null) {
-  $("notice").textContent = message ?? "";
-  $("notice").hidden = !message;
+/** The tab's message; during a conflict round, counted from where the conflicts stand now. */
+function summary(t: Tab): string | null {
+  const c = t.conflict;
+  if (c) {
+    const st = c.save.stats;
+    const auto = st ? st.from_mine + st.from_theirs + st.same_both : 0;
+    const left = model.unresolved(c.statuses);
+    const n = c.statuses.length;
+    return `The resource changed on the server: ${auto} change(s) merged automatically; ${
+      left ? `${left} of ${n} conflict(s) still need you.` : `all ${n} conflict(s) decided — review the Result and resubmit.`
+    }`;
+  }
+  return t.notice;
+}
+
+function tabError(t: Tab | null, message: string | null) {
+  if (t) t.error = message;
+  else windowError = message;
+  renderMessages();
 }
 
 // ---------------------------------------------------------------- connections
 
+const METHOD_WORDS: Record<WriteMethod, string> = {
+  put: "PUT",
+  merge_patch: "PATCH (JSON Merge Patch)",
+  json_patch: "PATCH (JSON Patch)",
+};
+
+/** A connection in words: "Staging — bearer token, PATCH (JSON Merge Patch)". */
+function connectionWords(x: ConnectionView): string {
+  if (x.is_demo) return `${x.name} — built in`;
+  const auth = x.auth_kind === "none" ? "no credentials"
+    : x.auth_kind === "bearer" ? "bearer token"
+    : x.auth_kind === "basic" ? `user ${x.basic_user ?? ""}`
+    : `header ${x.header_name ?? ""}`;
+  return `${x.name} — ${auth}, ${METHOD_WORDS[x.method]}`;
+}
+
 async function loadConnections(selectId?: string) {
   const c = await api.listConnections();
   connections = c.connections;
+  demoUrl = c.demo_url;
   $("secret-storage").textContent = c.secret_storage_words;
   $("weak-opt-in-row").hidden = c.secret_storage !== "memory_only" && c.secret_storage !== "file";
   $<HTMLInputElement>("weak-opt-in").checked = c.secret_storage === "file";
   for (const r of c.recent) if (!recent.includes(r)) recent.push(r);
-  $("recent").replaceChildren(...recent.slice(0, 30).map((r) => Object.assign(document.createElement("option"), { value: r })));
+  renderRecent();
   const sel = $<HTMLSelectElement>("connection");
-  sel.replaceChildren(...connections.map((x) => new Option(`${x.name}${x.is_demo ? "" : ` (${x.auth}, ${x.method})`}`, x.id)));
+  sel.replaceChildren(...connections.map((x) => new Option(connectionWords(x), x.id)));
   sel.value = selectId ?? c.default_id;
-  showConnection(c.demo_url);
+  showConnection();
 }
 
-function showConnection(demoUrl?: string | null) {
+function renderRecent() {
+  $("recent").replaceChildren(...recent.slice(0, 30).map((r) => Object.assign(document.createElement("option"), { value: r })));
+}
+
+function showConnection() {
   const conn = connections.find((x) => x.id === $<HTMLSelectElement>("connection").value);
   if (!conn) return;
   $("connection-url").textContent = conn.is_demo ? `${demoUrl ?? "(starts on first use)"} — built-in demo server` : conn.base_url;
   if (conn.is_demo && demoUrl) $("connection-url").dataset.url = demoUrl;
   $("another-admin").hidden = !conn.is_demo;
   $("remove-connection").hidden = conn.is_demo || conn.id === "env";
+  $("edit-connection").hidden = conn.is_demo || conn.id === "env";
   $("secret-missing").hidden = !conn.secret_missing;
 }
 
 function setupConnectionDialog() {
   const dlg = $<HTMLDialogElement>("connection-dialog");
   const auth = $<HTMLSelectElement>("c-auth");
+  const field = (id: string) => $<HTMLInputElement>(id);
+  let editing: ConnectionView | null = null;
+  let tested: string | null = null; // the input the last test passed for
   const syncAuth = () => {
-    for (const el of dlg.querySelectorAll<HTMLElement>("label.auth")) el.hidden = !el.classList.contains(auth.value);
-    $("c-header").parentElement!.hidden = auth.value !== "header";
+    const a = auth.value;
+    field("c-header").closest("label")!.hidden = a !== "header";
+    field("c-user").closest("label")!.hidden = a !== "basic";
+    field("c-secret").closest("label")!.hidden = a === "none";
+    $("c-secret-label").textContent = a === "bearer" ? "Token" : a === "basic" ? "Password" : "Header value";
+    field("c-secret").placeholder = editing && editing.auth_kind === a ? "(unchanged: kept in the keyring)" : "";
+  };
+  const defaults = () => {
+    field("c-name").value = "";
+    field("c-url").value = "";
+    auth.value = "none";
+    field("c-header").value = "";
+    field("c-user").value = "";
+    field("c-secret").value = "";
+    $<HTMLSelectElement>("c-method").value = "put";
+    field("c-auto").checked = false;
+    $<HTMLTextAreaElement>("c-pem").value = "";
+  };
+  const input = (): ConnectionInput => {
+    const secret = field("c-secret").value;
+    const a = auth.value;
+    return {
+      id: editing?.id ?? null,
+      name: field("c-name").value,
+      base_url: field("c-url").value,
+      auth:
+        a === "bearer" ? { type: "bearer", token: secret }
+        : a === "basic" ? { type: "basic", user: field("c-user").value, password: secret }
+        : a === "header" ? { type: "header", name: field("c-header").value, value: secret }
+        : { type: "none" },
+      method: $<HTMLSelectElement>("c-method").value as WriteMethod,
+      auto_resubmit: field("c-auto").checked,
+      trusted_cert_pem: $<HTMLTextAreaElement>("c-pem").value.trim() || null,
+    };
+  };
+  const say = (text: string, ok: boolean) => {
+    $("c-test-result").textContent = text;
+    $("c-test-result").className = ok ? "hint ok" : "error";
+    $("c-test-result").hidden = false;
+  };
+  const open = (conn: ConnectionView | null) => {
+    editing = conn;
+    tested = null;
+    defaults();
+    $("c-title").textContent = conn ? `Edit connection “${conn.name}”` : "New connection";
+    $<HTMLSelectElement>("c-preset").value = "";
+    $("c-preset-row").hidden = !!conn;
+    if (conn) {
+      field("c-name").value = conn.name;
+      field("c-url").value = conn.base_url;
+      auth.value = conn.auth_kind;
+      field("c-user").value = conn.basic_user ?? "";
+      field("c-header").value = conn.header_name ?? "";
+      $<HTMLSelectElement>("c-method").value = conn.method;
+      field("c-auto").checked = conn.auto_resubmit;
+    }
+    $("c-error").hidden = true;
+    $("c-test-result").hidden = true;
+    $("c-save").textContent = "Save";
+    syncAuth();
+    dlg.showModal();
   };
   auth.addEventListener("change", syncAuth);
+  dlg.addEventListener("input", () => {
+    tested = null;
+    $("c-save").textContent = "Save";
+  });
   $<HTMLSelectElement>("c-preset").addEventListener("change", (e) => {
+    // A preset sets every field it is about; "—" puts them back to their defaults.
+    defaults();
     if ((e.target as HTMLSelectElement).value === "gmail") {
-      $<HTMLInputElement>("c-name").value = "Gmail labels";
-      $<HTMLInputElement>("c-url").value = "https://gmail.googleapis.com/gmail/v1/users/me";
+      field("c-name").value = "Gmail labels";
+      field("c-url").value = "https://gmail.googleapis.com/gmail/v1/users/me";
       auth.value = "bearer";
       $<HTMLSelectElement>("c-method").value = "merge_patch";
-      syncAuth();
     }
+    syncAuth();
   });
   $<HTMLInputElement>("weak-opt-in").addEventListener("change", async (e) => {
     const on = (e.target as HTMLInputElement).checked;
     const b = await api.setWeakSecretStorage(on);
     await loadConnections($<HTMLSelectElement>("connection").value);
-    if (on && b !== "file") showError("The weaker storage could not be turned on.");
+    if (on && b !== "file") tabError(null, "The weaker storage could not be turned on.");
   });
   $("remove-connection").addEventListener("click", async () => {
     const id = $<HTMLSelectElement>("connection").value;
@@ -116,34 +243,42 @@ function setupConnectionDialog() {
       await api.deleteConnection(id);
       await loadConnections();
     } catch (e) {
-      showError(words(e));
+      tabError(null, words(e));
     }
   });
-  $("new-connection").addEventListener("click", () => {
-    $("c-error").hidden = true;
-    syncAuth();
-    dlg.showModal();
+  $("new-connection").addEventListener("click", () => open(null));
+  $("edit-connection").addEventListener("click", () => {
+    const conn = connections.find((x) => x.id === $<HTMLSelectElement>("connection").value);
+    if (conn && !conn.is_demo) open(conn);
   });
+  const test = async (): Promise<boolean> => {
+    $("c-error").hidden = true;
+    say("Testing: a GET of the base URL…", true);
+    try {
+      const r = await api.testConnection(input());
+      say(r.message, r.ok);
+      if (r.ok) tested = JSON.stringify(input());
+      return r.ok;
+    } catch (e) {
+      say(words(e), false);
+      return false;
+    }
+  };
+  $("c-test").addEventListener("click", () => void test());
   $("connection-form").addEventListener("submit", async (ev) => {
     if ((ev as SubmitEvent).submitter?.getAttribute("value") === "cancel") return;
     ev.preventDefault();
-    const secret = $<HTMLInputElement>("c-secret").value;
-    const a = auth.value;
+    // Tested before saving: a connection that did not answer is saved only when asked again.
+    const unchecked = tested !== JSON.stringify(input());
+    if (unchecked && $("c-save").textContent !== "Save anyway") {
+      if (!(await test())) {
+        $("c-save").textContent = "Save anyway";
+        return;
+      }
+    }
     try {
-      const saved = await api.saveConnection({
-        id: null,
-        name: $<HTMLInputElement>("c-name").value,
-        base_url: $<HTMLInputElement>("c-url").value,
-        auth:
-          a === "bearer" ? { type: "bearer", token: secret }
-          : a === "basic" ? { type: "basic", user: $<HTMLInputElement>("c-user").value, password: secret }
-          : a === "header" ? { type: "header", name: $<HTMLInputElement>("c-header").value, value: secret }
-          : { type: "none" },
-        method: $<HTMLSelectElement>("c-method").value as WriteMethod,
-        auto_resubmit: $<HTMLInputElement>("c-auto").checked,
-        trusted_cert_pem: $<HTMLTextAreaElement>("c-pem").value.trim() || null,
-      });
-      $<HTMLInputElement>("c-secret").value = "";
+      const saved = await api.saveConnection(input());
+      field("c-secret").value = "";
       dlg.close();
       await loadConnections(saved.id);
     } catch (e) {
@@ -165,13 +300,14 @@ function renderTabs() {
       el.dataset.testid = "tab";
       el.dataset.tabId = t.id;
       el.dataset.status = st;
+      el.dataset.flags = model.flags(t).join(" ");
       el.title = t.url;
       const name = document.createElement("span");
       name.textContent = model.title(t.url);
       const status = document.createElement("span");
       status.className = "st";
       status.dataset.testid = "tab-status";
-      status.textContent = model.STATUS_WORDS[st];
+      status.textContent = model.describe(t);
       el.append(name, status);
       if (model.sameResource(tabs, t.id).length) {
         const dup = document.createElement("span");
@@ -185,7 +321,7 @@ function renderTabs() {
       close.textContent = "×";
       close.dataset.testid = "tab-close";
       close.title = "Close";
-      close.addEventListener("click", (e) => (e.stopPropagation(), closeTab(t.id)));
+      close.addEventListener("click", (e) => (e.stopPropagation(), void closeTab(t.id)));
       el.append(close);
       el.addEventListener("click", () => activate(t.id));
       return el;
@@ -193,22 +329,26 @@ function renderTabs() {
   );
   const t = active();
   $("workspace").hidden = !t;
+  $("empty").hidden = !!t;
+  if (editor) editor.contentDOM.contentEditable = t ? "true" : "false";
+  renderMessages();
   if (!t) return;
   $("tab-url").textContent = t.url;
   $("tab-validator").textContent =
     t.round !== "none" ? `${t.validator ?? "(none)"} → resubmits with ${t.roundValidator ?? "(none)"}` : (t.validator ?? "(none)");
   $("dup-note").hidden = model.sameResource(tabs, t.id).length === 0;
   $("resubmit").hidden = t.round === "none";
+  $("save").hidden = t.round !== "none";
   $("warnings").replaceChildren(...t.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
   const items = $("items");
   items.hidden = t.items.length === 0;
-  items.replaceChildren(
-    Object.assign(document.createElement("span"), { textContent: "Items: " }),
+  $("items-count").textContent = `${t.items.length} item${t.items.length === 1 ? "" : "s"} in this collection`;
+  $("items-list").replaceChildren(
     ...t.items.map((id) => {
       const a = document.createElement("a");
       a.textContent = id;
       a.dataset.testid = "collection-item";
-      a.addEventListener("click", () => openResource(`${t.url}/${encodeURIComponent(id)}`));
+      a.addEventListener("click", () => void openResource(`${t.url}/${encodeURIComponent(id)}`, t.connectionId));
       return a;
     }),
   );
@@ -217,8 +357,11 @@ function renderTabs() {
 function activate(id: string) {
   activeId = id;
   const t = active()!;
-  showError(t.error);
-  showNotice(null);
+  windowError = null;
+  windowNotice = null;
+  // The header shows the tab's own connection.
+  $<HTMLSelectElement>("connection").value = t.connectionId;
+  showConnection();
   $("request-preview").hidden = true;
   settingText = true;
   if (editor) setText(editor, t.text);
@@ -227,52 +370,62 @@ function activate(id: string) {
   renderTabs();
 }
 
-async function openResource(target: string) {
-  showError(null);
-  const conn = $<HTMLSelectElement>("connection").value;
+async function openResource(target: string, connectionId?: string) {
+  windowError = null;
+  const conn = connectionId ?? $<HTMLSelectElement>("connection").value;
   try {
     const v: TabView = await api.openTab(conn, target);
     const t: Tab = {
       id: v.id, url: v.url, savedText: v.text, text: v.text, validator: v.validator, saving: false, round: "none",
-      error: null, stale: false, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, conflict: null,
+      error: null, stale: false, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, conflict: null, notice: null,
     };
     tabs.push(t);
     if (!recent.includes(target)) {
       recent.unshift(target);
-      $("recent").replaceChildren(...recent.slice(0, 20).map((r) => Object.assign(document.createElement("option"), { value: r })));
+      renderRecent();
     }
-    const conns = await api.listConnections();
-    showConnection(conns.demo_url);
+    demoUrl = (await api.listConnections()).demo_url;
     activate(t.id);
   } catch (e) {
-    showError(words(e));
+    windowError = words(e);
+    renderMessages();
   }
 }
 
 async function closeTab(id: string) {
   const t = tabs.find((x) => x.id === id);
   if (!t) return;
-  const st = model.status(t);
-  if ((st === "dirty" || st === "conflict" || st === "merged") && !confirm(`"${model.title(t.url)}" has unsaved work. Close it anyway and lose it?`)) return;
+  // Whatever its status (stale, failed, merged, in conflict): unsaved work asks first.
+  if (model.hasUnsavedWork(t) && !confirm(`"${model.title(t.url)}" has unsaved work (${model.describe(t)}). Close it and discard it?`)) {
+    return;
+  }
   clearTimeout(draftTimers.get(id));
   await api.closeTab(id);
   tabs = tabs.filter((x) => x.id !== id);
   if (activeId === id) activeId = tabs.length ? tabs[tabs.length - 1].id : null;
   if (activeId) activate(activeId);
-  else renderTabs();
+  else {
+    settingText = true;
+    if (editor) setText(editor, "");
+    settingText = false;
+    showConflictView(null);
+    renderTabs();
+  }
 }
 
 async function reload() {
   const t = active();
   if (!t) return;
-  if (model.status(t) !== "clean" && !confirm("Reload the server's version and discard your unsaved edits in this tab?")) return;
+  if (model.hasUnsavedWork(t) && !confirm("Reload the server's version and discard your unsaved edits in this tab?")) return;
   try {
     const v = await api.reloadTab(t.id);
-    Object.assign(t, { savedText: v.text, text: v.text, validator: v.validator, round: "none", error: null, stale: false, warnings: v.warnings, items: v.collection_items, conflict: null });
+    Object.assign(t, {
+      savedText: v.text, text: v.text, validator: v.validator, round: "none", error: null, stale: false, warnings: v.warnings,
+      items: v.collection_items, conflict: null, notice: null, roundView: null,
+    });
     activate(t.id);
   } catch (e) {
-    t.error = words(e);
-    showError(t.error);
+    tabError(t, words(e));
     renderTabs();
   }
 }
@@ -281,23 +434,30 @@ async function reload() {
 
 async function save(resubmit: boolean) {
   const t = active();
-  if (!t || t.saving) return;
-  const text = editor!.state.doc.toString();
+  if (!t || t.saving || !editor) return;
+  const text = editor.state.doc.toString();
   const bad = await api.checkJson(text);
   if (bad) {
     t.error = `Not saved: the document is not valid JSON — ${bad.message} at line ${bad.line}, column ${bad.column}. Your text is unchanged; fix it and save again.`;
-    showError(t.error);
     renderTabs();
     return;
   }
   if (resubmit && t.conflict) {
-    const q = model.finishQuestion(t.conflict.nav);
+    // Asked on what the Result holds right now, read again (never a stale count).
+    const c = t.conflict;
+    try {
+      c.statuses = await api.conflictStatus(t.id, text);
+    } catch (e) {
+      tabError(t, words(e));
+      return;
+    }
+    showConflictView(t);
+    const q = model.finishQuestion(c.save.conflicts, c.statuses);
     if (q && !confirm(q)) return;
   }
   t.saving = true;
   t.error = null;
-  showError(null);
-  showNotice(null);
+  t.notice = null;
   renderTabs();
   let r: SaveView;
   try {
@@ -314,67 +474,67 @@ function applySave(t: Tab, r: SaveView) {
   switch (r.kind) {
     case "saved":
       t.roundView = null;
-      t.savedText = r.text!;
-      t.text = r.text!;
+      t.savedText = r.text ?? t.text;
+      t.text = t.savedText;
       t.validator = r.validator;
       t.stale = false;
       t.round = "none";
       t.conflict = null;
-      if (isActive) showNotice(r.message);
+      t.notice = r.message;
       break;
     case "merged":
       t.roundView = r;
-      t.text = r.text!;
+      t.text = r.text ?? t.text;
       t.roundValidator = r.validator;
       t.round = "merged";
       t.conflict = null;
-      if (isActive) showNotice(r.message + (r.positional_arrays.length ? ` Arrays merged by position: ${r.positional_arrays.join(", ")}.` : ""));
+      t.notice = r.message + (r.positional_arrays.length ? ` Arrays merged by position: ${r.positional_arrays.join(", ")}.` : "");
       break;
     case "conflicts":
       t.roundView = r;
-      t.text = r.text!;
+      t.text = r.text ?? t.text;
       t.roundValidator = r.validator;
       t.round = "conflict";
       t.conflict = null;
-      if (isActive) showNotice(r.message);
+      t.notice = r.message;
       break;
     default:
       t.error = r.message;
-      if (isActive) showError(r.message);
   }
-  if (isActive) {
+  if (isActive && editor) {
     settingText = true;
-    setText(editor!, t.text);
+    setText(editor, t.text);
     settingText = false;
-    if (r.kind === "conflicts") openConflictView(t, r);
+    if (r.kind === "conflicts") openConflictView(t, r, null);
     else showConflictView(t);
   }
-  if (r.kind !== "saved") persistDraft(t, true);
+  if (r.kind !== "saved") void persistDraft(t, true);
   renderTabs();
 }
 
 // ---------------------------------------------------------------- the conflict view
 
-function openConflictView(t: Tab, r: SaveView, resolutions?: string[]) {
+function openConflictView(t: Tab, r: SaveView, statuses: ConflictStatus[] | null) {
   for (const id of ["mine-pane", "theirs-pane", "base-pane"]) $(id).replaceChildren();
   const base = r.base_text ?? "";
-  const restored = resolutions && resolutions.length === r.conflicts.length ? (resolutions as model.Resolution[]) : null;
-  const nav: model.ConflictNav = { resolutions: restored ?? r.conflicts.map(() => "unresolved" as model.Resolution), current: 0 };
-  const first = model.nextUnresolved(nav, -1);
-  nav.current = first === -1 ? 0 : first;
+  const start: ConflictStatus[] =
+    statuses && statuses.length === r.conflicts.length
+      ? statuses
+      : r.conflicts.map((c) => ({ state: "unresolved", pointer: c.pointer, lines: null, range: null, value: c.base, neither_side: true }));
+  const first = model.nextUnresolved(start, -1);
   t.conflict = {
     save: r,
-    nav,
+    statuses: start,
+    current: first === -1 ? 0 : first,
     mine: makeEditor($("mine-pane"), { doc: r.mine_text ?? "", readOnly: true, original: base }),
     theirs: makeEditor($("theirs-pane"), { doc: r.theirs_text ?? "", readOnly: true, original: base }),
     base: makeEditor($("base-pane"), { doc: base, readOnly: true }),
   };
   syncScroll([t.conflict.mine, t.conflict.theirs, t.conflict.base]);
-  const opening = nav.current;
   $("positional").hidden = r.positional_arrays.length === 0;
   $("positional").textContent = `Merged by position (no identity key such as "id"), check these: ${r.positional_arrays.join(", ")}`;
   showConflictView(t);
-  void goTo(opening);
+  void refreshStatuses(t).then(() => goTo(t.conflict?.current ?? 0));
 }
 
 /** Scrolling one pane scrolls the others to the same line (the texts differ only locally). */
@@ -395,31 +555,58 @@ function syncScroll(views: EditorView[]) {
   }
 }
 
+/** Asks Rust where the conflicts stand in the Result now. An invalid Result keeps the last
+ * answer (and cannot be resubmitted: the save checks the JSON first). */
+async function refreshStatuses(t: Tab) {
+  const c = t.conflict;
+  if (!c || !editor) return;
+  const text = t.id === activeId ? editor.state.doc.toString() : t.text;
+  try {
+    const s = await api.conflictStatus(t.id, text);
+    if (t.conflict !== c) return;
+    c.statuses = s;
+  } catch {
+    return;
+  }
+  if (t.id === activeId) showConflictView(t);
+  renderTabs();
+}
+
+let statusTimer: ReturnType<typeof setTimeout> | undefined;
+function scheduleStatuses(t: Tab) {
+  clearTimeout(statusTimer);
+  statusTimer = setTimeout(() => void refreshStatuses(t), 120);
+}
+
 function showConflictView(t: Tab | null) {
   const c = t?.conflict;
   $("conflict-view").hidden = !c;
-  if (!c) return;
+  if (!c) {
+    if (editor) showConflictMarks(editor, []);
+    return;
+  }
   const list = $("conflict-list");
   list.replaceChildren(
     ...c.save.conflicts.map((k, i) => {
+      const s = c.statuses[i];
       const li = document.createElement("li");
-      const res = c.nav.resolutions[i];
       li.dataset.testid = "conflict-item";
       li.dataset.pointer = k.pointer;
-      li.dataset.resolution = res;
-      li.className = `${i === c.nav.current ? "current" : ""} ${res !== "unresolved" ? "done" : ""}`;
+      li.dataset.resolution = s.state;
+      li.className = `${i === c.current ? "current" : ""} ${s.state !== "unresolved" ? "done" : ""}`;
       const head = document.createElement("div");
-      head.innerHTML = `<code></code> <em></em> <strong></strong>`;
-      head.querySelector("code")!.textContent = k.pointer || "(whole document)";
+      head.innerHTML = `<span class="label"></span> <code></code> <em></em> <strong></strong>`;
+      head.querySelector(".label")!.textContent = k.label || k.pointer || "(whole document)";
+      head.querySelector("code")!.textContent = k.pointer || "/";
       head.querySelector("em")!.textContent = k.kind;
-      head.querySelector("strong")!.textContent = res === "unresolved" ? "" : `→ ${res}`;
+      head.querySelector("strong")!.textContent = model.stateWords(s);
       const vals = document.createElement("div");
       vals.className = "vals";
       for (const [label, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
-        const s = document.createElement("span");
-        s.textContent = `${label}: ${v ?? "(absent)"}`;
-        s.title = v ?? "(absent)";
-        vals.append(s);
+        const e = document.createElement("span");
+        e.textContent = `${label}: ${v ?? "(absent)"}`;
+        e.title = v ?? "(absent)";
+        vals.append(e);
       }
       const buttons = document.createElement("div");
       const add = (label: string, testid: string, fn: () => void) => {
@@ -433,63 +620,93 @@ function showConflictView(t: Tab | null) {
       add("Accept mine", "accept-mine", () => void accept(i, "mine"));
       add("Accept theirs", "accept-theirs", () => void accept(i, "theirs"));
       if (k.array_hunk) add("Both", "accept-both", () => void accept(i, "both"));
+      add("Accept base", "accept-base", () => void accept(i, "base"));
       add("Edit", "edit-conflict", () => void editConflict(i));
       li.append(head, vals, buttons);
       li.addEventListener("click", () => void goTo(i));
       return li;
     }),
   );
-  const left = model.unresolved(c.nav);
-  $("unresolved").textContent = left ? `${left} of ${c.nav.resolutions.length} conflicts unresolved` : "All conflicts resolved — resubmit when ready";
+  const left = model.unresolved(c.statuses);
+  const n = c.statuses.length;
+  $("unresolved").textContent = left ? `${left} of ${n} conflicts unresolved` : `All ${n} conflicts decided — review and resubmit`;
+  $("unresolved").className = left ? "open" : "done";
+  if (editor) {
+    showConflictMarks(
+      editor,
+      c.statuses.flatMap((s, i) => (s.lines ? [{ from: s.lines[0], to: s.lines[1], resolved: s.state !== "unresolved", current: i === c.current }] : [])),
+    );
+  }
 }
 
+/** Scrolls every pane to conflict `i`: the Result by where Rust found it now, each side by its
+ * own lines (so an element that moved on one side is still the one shown). */
 async function goTo(i: number) {
   const t = active();
   const c = t?.conflict;
-  if (!t || !c || i < 0) return;
-  c.nav = { ...c.nav, current: i };
+  if (!t || !c || i < 0 || i >= c.save.conflicts.length || !editor) return;
+  c.current = i;
   showConflictView(t);
-  const p = c.save.conflicts[i].pointer;
-  // Synced: every pane scrolls to the same conflict.
-  for (const view of [c.mine, c.theirs, c.base, editor!]) {
-    const lines = await api.locatePointer(view.state.doc.toString(), p);
-    if (lines) showLines(view, lines[0], lines[1]);
+  const k = c.save.conflicts[i];
+  const panes: [EditorView, [number, number] | null][] = [[c.mine, k.lines.mine], [c.theirs, k.lines.theirs], [c.base, k.lines.base]];
+  for (const [view, lines] of panes) {
+    const at = lines ?? (await api.locatePointer(view.state.doc.toString(), parentOf(k.pointer)));
+    if (at) showLines(view, at[0], at[1]);
   }
+  const s = c.statuses[i];
+  if (s?.lines) showLines(editor, s.lines[0], s.lines[1]);
 }
 
-async function accept(i: number, choice: "mine" | "theirs" | "both") {
+function parentOf(pointer: string): string {
+  return pointer.slice(0, Math.max(0, pointer.lastIndexOf("/")));
+}
+
+async function accept(i: number, choice: Choice) {
   const t = active();
   const c = t?.conflict;
-  if (!t || !c) return;
+  if (!t || !c || !editor) return;
   try {
-    const text = await api.resolveConflict(t.id, editor!.state.doc.toString(), i, choice);
+    // Rust applies it, remembers the decision and writes the draft before answering.
+    const r = await api.resolveConflict(t.id, editor.state.doc.toString(), i, choice);
     settingText = true;
-    setText(editor!, text);
+    setText(editor, r.text);
     settingText = false;
-    t.text = text;
-    c.nav = model.resolve(c.nav, i, choice);
-    persistDraft(t, true);
-    showError(null);
-    await goTo(c.nav.current);
+    t.text = r.text;
+    c.statuses = r.statuses;
+    t.error = null;
+    const next = model.nextUnresolved(c.statuses, i);
+    await goTo(next === -1 ? i : next);
+    renderTabs();
   } catch (e) {
-    showError(words(e));
+    tabError(t, words(e));
   }
 }
 
+/** Puts the cursor on the conflict's value in the Result. Decides nothing: only a change of
+ * the value does. */
 async function editConflict(i: number) {
   const c = active()?.conflict;
-  if (!c) return;
-  c.nav = model.resolve(c.nav, i, "edited");
+  if (!c || !editor) return;
   await goTo(i);
-  editor!.focus();
+  const s = c.statuses[i];
+  if (s?.range) selectRange(editor, s.range[0], s.range[1]);
+  else editor.focus();
 }
 
 async function acceptAll(choice: "mine" | "theirs") {
   const c = active()?.conflict;
   if (!c) return;
-  for (let i = c.save.conflicts.length - 1; i >= 0; i--) {
-    if (c.nav.resolutions[i] === "unresolved") await accept(i, choice);
+  for (let i = 0; i < c.save.conflicts.length; i++) {
+    if (c.statuses[i].state === "unresolved") await accept(i, choice);
   }
+}
+
+/** Next / previous conflict; true when the conflict view is open (the key was used). */
+function navigate(dir: 1 | -1): boolean {
+  const c = active()?.conflict;
+  if (!c) return false;
+  void goTo(model.step(c.save.conflicts.length, c.current, dir));
+  return true;
 }
 
 async function showTrail(force = false) {
@@ -513,24 +730,24 @@ async function showTrail(force = false) {
     );
     box.hidden = false;
   } catch (e) {
-    showError(words(e));
+    tabError(t, words(e));
   }
 }
 
 async function preview() {
   const t = active();
-  if (!t) return;
+  if (!t || !editor) return;
   const pre = $("request-preview");
   if (!pre.hidden) {
     pre.hidden = true;
     return;
   }
   try {
-    const p = await api.previewRequest(t.id, editor!.state.doc.toString(), t.round !== "none");
+    const p = await api.previewRequest(t.id, editor.state.doc.toString(), t.round !== "none");
     pre.textContent = `${p.method} ${p.url}\n${p.headers.map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${p.body}`;
     pre.hidden = false;
   } catch (e) {
-    showError(words(e));
+    tabError(t, words(e));
   }
 }
 
@@ -543,19 +760,16 @@ async function start() {
       const t = active();
       if (!t || settingText) return;
       t.text = text;
-      if (t.conflict) {
-        const i = t.conflict.nav.current;
-        if (t.conflict.nav.resolutions[i] === "unresolved") t.conflict.nav = model.resolve(t.conflict.nav, i, "edited");
-        showConflictView(t);
-      }
-      persistDraft(t);
+      if (t.conflict) scheduleStatuses(t);
+      void persistDraft(t);
       renderTabs();
     },
     onSave: () => void save(active()?.round !== "none"),
+    onNavigate: navigate,
   });
   $("open-form").addEventListener("submit", (e) => (e.preventDefault(), void openResource($<HTMLInputElement>("target").value)));
-  $("connection").addEventListener("change", () => showConnection($("connection-url").dataset.url));
-  $("save").addEventListener("click", () => void save(active()?.round !== "none"));
+  $("connection").addEventListener("change", () => showConnection());
+  $("save").addEventListener("click", () => void save(false));
   $("resubmit").addEventListener("click", () => void save(true));
   $("reload").addEventListener("click", () => void reload());
   $("preview").addEventListener("click", () => void preview());
@@ -564,21 +778,22 @@ async function start() {
     const t = active();
     if (!t) return;
     try {
-      showNotice(`Request trail written to ${await api.exportTrail(t.id)} — attach it to a support ticket; it holds no credentials.`);
+      t.notice = `Request trail written to ${await api.exportTrail(t.id)} — attach it to a support ticket; it holds no credentials.`;
+      renderMessages();
     } catch (e) {
-      showError(words(e));
+      tabError(t, words(e));
     }
   });
   // Closing the window with unsaved or conflicted work asks first.
   (window as any).__TAURI__?.event?.listen("close-requested", async () => {
-    const open = tabs.filter((t) => model.status(t) !== "clean");
-    for (const t of open) persistDraft(t, true);
+    const open = tabs.filter(model.hasUnsavedWork);
+    await Promise.all(open.map((t) => persistDraft(t, true)));
     if (open.length === 0 || confirm(`${open.length} tab(s) have unsaved or conflicted work. It is kept as a draft and comes back next time. Quit now?`)) {
       await api.quitApp();
     }
   });
-  $("prev-conflict").addEventListener("click", () => { const c = active()?.conflict; if (c) void goTo(model.step(c.nav, -1)); });
-  $("next-conflict").addEventListener("click", () => { const c = active()?.conflict; if (c) void goTo(model.step(c.nav, 1)); });
+  $("prev-conflict").addEventListener("click", () => void navigate(-1));
+  $("next-conflict").addEventListener("click", () => void navigate(1));
   $("all-mine").addEventListener("click", () => void acceptAll("mine"));
   $("all-theirs").addEventListener("click", () => void acceptAll("theirs"));
   $<HTMLInputElement>("show-base").addEventListener("change", (e) => ($("base-col").hidden = !(e.target as HTMLInputElement).checked));
@@ -587,17 +802,18 @@ async function start() {
     const path = t ? t.url.replace(/^https?:\/\/[^/]+/, "") : "/settings";
     try {
       await api.demoAnotherAdmin(path, null);
-      showNotice(`Another admin changed ${path} on the demo server. Save to see the merge.`);
+      windowNotice = `Another admin changed ${path} on the demo server. Save to see the merge.`;
+      if (t) t.notice = windowNotice;
+      renderMessages();
     } catch (e) {
-      showError(words(e));
+      tabError(t, words(e));
     }
   });
+  // Outside the editor (the panes, the list): the same keys. Inside it, the editor's own
+  // high-precedence binding already did it and stopped the event.
   document.addEventListener("keydown", (e) => {
-    const c = active()?.conflict;
-    if (c && e.altKey && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
-      e.preventDefault();
-      void goTo(model.step(c.nav, e.key === "ArrowDown" ? 1 : -1));
-    }
+    if (e.defaultPrevented || !e.altKey || (e.key !== "ArrowDown" && e.key !== "ArrowUp")) return;
+    if (navigate(e.key === "ArrowDown" ? 1 : -1)) e.preventDefault();
   });
   // Is the tab's version still current? Cheap (If-None-Match), on focus and every 30 s.
   const checkStale = async () => {
@@ -617,9 +833,10 @@ async function start() {
   window.addEventListener("focus", () => void checkStale());
   setInterval(() => void checkStale(), 30_000);
   window.addEventListener("beforeunload", (e) => {
-    if (tabs.some((t) => model.status(t) !== "clean")) e.preventDefault();
+    if (tabs.some(model.hasUnsavedWork)) e.preventDefault();
   });
   setupConnectionDialog();
+  renderTabs();
   try {
     await loadConnections();
     const restored = await api.restoreDrafts();
@@ -629,19 +846,22 @@ async function start() {
         id: v.id, url: v.url, savedText: r.saved_text, text: v.text, validator: v.validator, saving: false,
         round: r.round ? (r.round.kind === "conflicts" ? "conflict" : "merged") : "none", error: null, stale: false,
         connectionId: v.connection_id, warnings: v.warnings, items: [], conflict: null, roundView: r.round, roundValidator: r.round?.validator,
+        notice: r.round?.kind === "merged" ? r.round.message : null,
       };
       tabs.push(t);
       activate(t.id);
-      if (r.round?.kind === "conflicts") openConflictView(t, r.round, r.resolutions);
+      if (r.round?.kind === "conflicts") openConflictView(t, r.round, r.statuses);
     }
     if (restored.length) {
-      showNotice(`${restored.length} tab(s) restored from drafts, with your unsaved edits.`);
+      windowNotice = `${restored.length} tab(s) restored from drafts, with your unsaved edits.`;
+      const t = active();
+      if (t && !t.conflict) t.notice = windowNotice;
       renderTabs();
     }
     const conn = connections.find((x) => x.id === $<HTMLSelectElement>("connection").value);
     if (conn?.is_demo && restored.length === 0) await openResource("/settings");
   } catch (e) {
-    showError(words(e));
+    windowError = words(e);
   }
   renderTabs();
 }

@@ -1,5 +1,9 @@
 // The window's state logic, free of the DOM so it can be unit-tested: tab status, tabs open on
-// the same resource, and moving through conflicts. It never decides a merge (Rust does).
+// the same resource, moving through conflicts, and the question before a resubmit. It never
+// decides a merge, nor whether a conflict is resolved: Rust reads that off the Result's text
+// (engine::round) and the window only shows it.
+import type { ConflictInfo } from "./bindings/ConflictInfo";
+import type { ConflictStatus } from "./bindings/ConflictStatus";
 
 export type TabStatus = "clean" | "dirty" | "stale" | "saving" | "merged" | "conflict" | "error";
 
@@ -19,6 +23,7 @@ export interface TabState {
   stale: boolean;
 }
 
+/** The one status a tab's colour and `data-status` show (the most urgent). */
 export function status(t: TabState): TabStatus {
   if (t.saving) return "saving";
   if (t.round === "conflict") return "conflict";
@@ -26,6 +31,28 @@ export function status(t: TabState): TabStatus {
   if (t.error) return "error";
   if (t.stale) return "stale";
   return t.text === t.savedText ? "clean" : "dirty";
+}
+
+/** Everything true of a tab at once: status words joined ("unsaved edits · newer version…"). */
+export function flags(t: TabState): TabStatus[] {
+  const out: TabStatus[] = [];
+  if (t.saving) out.push("saving");
+  if (t.round === "conflict") out.push("conflict");
+  if (t.round === "merged") out.push("merged");
+  if (t.error) out.push("error");
+  if (t.round === "none" && t.text !== t.savedText) out.push("dirty");
+  if (t.stale) out.push("stale");
+  return out.length ? out : ["clean"];
+}
+
+export function describe(t: TabState): string {
+  return flags(t).map((f) => STATUS_WORDS[f]).join(" · ");
+}
+
+/** Closing would lose something: the text differs from what was loaded or saved, or a round
+ * (merged or in conflict) waits for a resubmit. Whatever else is true (stale, failed). */
+export function hasUnsavedWork(t: TabState): boolean {
+  return t.text !== t.savedText || t.round !== "none";
 }
 
 export const STATUS_WORDS: Record<TabStatus, string> = {
@@ -45,47 +72,59 @@ export function sameResource(tabs: TabState[], id: string): string[] {
   return tabs.filter((t) => t.id !== id && t.url === me.url).map((t) => t.id);
 }
 
-export type Resolution = "unresolved" | "mine" | "theirs" | "both" | "base" | "edited";
-
-export interface ConflictNav {
-  resolutions: Resolution[];
-  current: number;
-}
-
-export function unresolved(n: ConflictNav): number {
-  return n.resolutions.filter((r) => r === "unresolved").length;
+export function unresolved(s: ConflictStatus[]): number {
+  return s.filter((x) => x.state === "unresolved").length;
 }
 
 /** The next unresolved conflict after `from` (wrapping), or -1 when all are resolved. */
-export function nextUnresolved(n: ConflictNav, from: number): number {
-  const len = n.resolutions.length;
+export function nextUnresolved(s: ConflictStatus[], from: number): number {
+  const len = s.length;
   for (let k = 1; k <= len; k++) {
-    const i = (from + k) % len;
-    if (n.resolutions[i] === "unresolved") return i;
+    const i = (((from + k) % len) + len) % len;
+    if (s[i].state === "unresolved") return i;
   }
   return -1;
 }
 
-/** Step to the next (+1) or previous (-1) conflict, wrapping. */
-export function step(n: ConflictNav, dir: 1 | -1): number {
-  const len = n.resolutions.length;
+/** Step to the next (+1) or previous (-1) conflict from `current`, wrapping. */
+export function step(len: number, current: number, dir: 1 | -1): number {
   if (len === 0) return -1;
-  return (n.current + dir + len) % len;
+  return (current + dir + len) % len;
 }
 
-/** Records a resolution and advances to the next unresolved conflict (auto-advance). */
-export function resolve(n: ConflictNav, index: number, how: Resolution): ConflictNav {
-  const resolutions = n.resolutions.slice();
-  resolutions[index] = how;
-  const next = nextUnresolved({ resolutions, current: index }, index);
-  return { resolutions, current: next === -1 ? index : next };
+/** How a conflict's state reads in the list. */
+export function stateWords(s: ConflictStatus): string {
+  switch (s.state) {
+    case "unresolved":
+      return "";
+    case "edited":
+      return "→ edited in the Result";
+    default:
+      return `→ ${s.state}`;
+  }
 }
 
-/** The question to ask before resubmitting, or null when nothing is left open. */
-export function finishQuestion(n: ConflictNav): string | null {
-  const left = unresolved(n);
-  if (left === 0) return null;
-  return `${left} conflict${left === 1 ? " is" : "s are"} not resolved: the Result shows the base value there, and that is what will be sent. Send anyway?`;
+const shorten = (v: string | null) => {
+  if (v === null) return "(absent)";
+  return v.length > 60 ? `${v.slice(0, 57)}…` : v;
+};
+
+/** The question to ask before a resubmit, or null when every conflict is decided and holds one
+ * side's value. Names each place that would get a value that is neither side's, and which. */
+export function finishQuestion(conflicts: ConflictInfo[], s: ConflictStatus[]): string | null {
+  const places = conflicts
+    .map((c, i) => ({ c, s: s[i] }))
+    .filter(({ s }) => s && (s.state === "unresolved" || s.neither_side));
+  if (places.length === 0) return null;
+  const open = unresolved(s);
+  const lines = places.map(({ c, s }) => {
+    const why = s.state === "unresolved" ? "not resolved" : s.state === "edited" ? "edited by you" : `accepted ${s.state}`;
+    return `• ${c.label || c.pointer || "(whole document)"} (${c.pointer || "/"}): ${shorten(s.value)} — ${why}; yours ${shorten(c.mine)}, theirs ${shorten(c.theirs)}`;
+  });
+  const head = open
+    ? `${open} conflict${open === 1 ? " is" : "s are"} not resolved. The resubmit would send values that are neither yours nor theirs:`
+    : "The resubmit would send values that are neither yours nor theirs:";
+  return `${head}\n${lines.join("\n")}\nSend anyway?`;
 }
 
 /** The tab title: the last path segment of the URL. */

@@ -1,6 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { finishQuestion, nextUnresolved, resolve, sameResource, status, step, title, unresolved, type TabState } from "../src/model";
+import type { ConflictInfo } from "../src/bindings/ConflictInfo";
+import type { ConflictStatus } from "../src/bindings/ConflictStatus";
+import {
+  describe, finishQuestion, flags, hasUnsavedWork, nextUnresolved, sameResource, status, step, title, unresolved, type TabState,
+} from "../src/model";
 
 const tab = (over: Partial<TabState> = {}): TabState => ({
   id: "t1", url: "http://x/settings", savedText: "{}", text: "{}", validator: '"v1"', saving: false, round: "none", error: null, stale: false, ...over,
@@ -17,6 +21,22 @@ test("status follows text, saving and rounds", () => {
   assert.equal(status(tab({ stale: true, round: "merged" })), "merged");
 });
 
+test("a tab shows everything true of it at once", () => {
+  assert.deepEqual(flags(tab({ stale: true, text: "x" })), ["dirty", "stale"]);
+  assert.equal(describe(tab({ stale: true, text: "x" })), "unsaved edits · newer version on the server");
+  assert.deepEqual(flags(tab({ error: "boom", text: "x" })), ["error", "dirty"]);
+  assert.deepEqual(flags(tab()), ["clean"]);
+});
+
+test("closing asks whenever work would be lost, whatever the status", () => {
+  assert.equal(hasUnsavedWork(tab()), false);
+  assert.equal(hasUnsavedWork(tab({ stale: true })), false, "stale alone loses nothing");
+  assert.equal(hasUnsavedWork(tab({ stale: true, text: "x" })), true);
+  assert.equal(hasUnsavedWork(tab({ error: "invalid", text: "x" })), true);
+  assert.equal(hasUnsavedWork(tab({ round: "merged" })), true);
+  assert.equal(hasUnsavedWork(tab({ round: "conflict" })), true);
+});
+
 test("tabs on the same resource find each other", () => {
   const tabs = [tab({ id: "a" }), tab({ id: "b" }), tab({ id: "c", url: "http://x/other" })];
   assert.deepEqual(sameResource(tabs, "a"), ["b"]);
@@ -24,19 +44,36 @@ test("tabs on the same resource find each other", () => {
   assert.deepEqual(sameResource(tabs, "zz"), []);
 });
 
-test("conflict navigation: auto-advance, wrap, count, finish question", () => {
-  let n = { resolutions: ["unresolved", "unresolved", "unresolved"] as const, current: 0 } as any;
-  assert.equal(unresolved(n), 3);
-  n = resolve(n, 0, "mine");
-  assert.equal(n.current, 1);
-  n = resolve(n, 2, "edited");
-  assert.equal(n.current, 1, "advances to the one left, wrapping");
-  assert.match(finishQuestion(n)!, /^1 conflict is not resolved/);
-  n = resolve(n, 1, "theirs");
-  assert.equal(nextUnresolved(n, 1), -1);
-  assert.equal(finishQuestion(n), null);
-  assert.equal(step({ resolutions: n.resolutions, current: 0 }, -1), 2);
-  assert.equal(step({ resolutions: n.resolutions, current: 2 }, 1), 0);
+const st = (state: ConflictStatus["state"], value: string | null, neither = true): ConflictStatus => ({
+  state, pointer: "/p", lines: [1, 1], range: null, value, neither_side: neither,
+});
+const info = (pointer: string, mine: string, theirs: string): ConflictInfo => ({
+  pointer, kind: "modify/modify", array_hunk: false, base: "0", mine, theirs, label: pointer.slice(1), lines: { base: null, mine: null, theirs: null },
+});
+
+test("conflict navigation: next unresolved wraps, steps wrap", () => {
+  const s = [st("mine", "1", false), st("unresolved", "0"), st("edited", "9")];
+  assert.equal(unresolved(s), 1);
+  assert.equal(nextUnresolved(s, 1), 1, "wraps back to the only one left");
+  assert.equal(nextUnresolved(s, -1), 1);
+  assert.equal(nextUnresolved([st("mine", "1", false)], 0), -1);
+  assert.equal(step(3, 0, -1), 2);
+  assert.equal(step(3, 2, 1), 0);
+  assert.equal(step(0, 0, 1), -1);
+});
+
+test("the resubmit question names every place that gets neither side's value", () => {
+  const c = [info("/a", "1", "2"), info("/b", "3", "4"), info("/c", "5", "6")];
+  // /a accepted mine (fine), /b still open (base value), /c edited to a third value.
+  const q = finishQuestion(c, [st("mine", "1", false), st("unresolved", "0"), st("edited", "75")])!;
+  assert.match(q, /^1 conflict is not resolved/);
+  assert.ok(!q.includes("(/a)"), q);
+  assert.match(q, /b \(\/b\): 0 — not resolved; yours 3, theirs 4/);
+  assert.match(q, /c \(\/c\): 75 — edited by you; yours 5, theirs 6/);
+  // Every conflict decided with one side's value: nothing to ask.
+  assert.equal(finishQuestion(c, [st("mine", "1", false), st("theirs", "4", false), st("edited", "6", false)]), null);
+  // Decided, but a value that is neither side's: still asked.
+  assert.match(finishQuestion(c.slice(0, 1), [st("base", "0")])!, /^The resubmit would send/);
 });
 
 test("titles", () => {

@@ -51,17 +51,26 @@ pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
     Some((doc.line_of(start) + 1, doc.line_of(n.end as usize - 1) + 1))
 }
 
-/// The paths of a collection's items: for `{"labels": [{"id": "L1"}, …]}` read from `.../labels`,
-/// `.../labels/L1`, … (ids taken from `id`, `name` or `key`). Empty for anything else.
-pub fn collection_items(text: &str) -> Vec<String> {
+/// The ids of a collection's items, when what the server served at `url` is a collection: an
+/// array at the top (`[{"id": "L1"}, …]`), or an object holding one array under the URL's own
+/// last segment (`{"labels": [{"id": "L1"}, …]}` read from `.../labels`). Items open as
+/// `url/ID` (ids taken from `id`, `name` or `key`). Empty for anything else: a document that
+/// merely contains an array (a config's `{"services": [...]}` at `.../config.json`) is a document.
+pub fn collection_items(text: &str, url: &str) -> Vec<String> {
     let Ok(doc) = Doc::parse(text) else {
         return vec![];
     };
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let segment = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
     let arrays: Vec<usize> = match doc.kind(0) {
         Kind::Array => vec![0],
         Kind::Object => doc
             .children(0)
-            .filter(|&c| doc.kind(c) == Kind::Array)
+            .filter(|&c| doc.kind(c) == Kind::Array && doc.key(c) == segment)
             .collect(),
         _ => vec![],
     };
@@ -313,11 +322,26 @@ mod tests {
         assert_eq!(locate(T, "/c/x"), Some((4, 4)));
         assert_eq!(locate(T, "/b"), Some((3, 3)));
         assert_eq!(locate(T, "/nope"), None);
+        let labels = r#"{"labels": [{"id": "L1"}, {"id": "L2", "name": "x"}]}"#;
         assert_eq!(
-            collection_items(r#"{"labels": [{"id": "L1"}, {"id": "L2", "name": "x"}]}"#),
+            collection_items(labels, "http://h/v1/labels"),
             vec!["L1", "L2"]
         );
-        assert!(collection_items(r#"{"a": [1], "b": [2]}"#).is_empty());
+        assert_eq!(
+            collection_items(labels, "http://h/v1/labels/?x=1"),
+            vec!["L1", "L2"]
+        );
+        assert_eq!(
+            collection_items(r#"[{"id": 7}]"#, "http://h/items"),
+            vec!["7"]
+        );
+        // A document that contains an array of id-keyed objects is not a collection.
+        assert!(
+            collection_items(r#"{"services": [{"id": "svc-0000"}]}"#, "http://h/big.json")
+                .is_empty()
+        );
+        assert!(collection_items(labels, "http://h/settings").is_empty());
+        assert!(collection_items(r#"{"a": [1], "b": [2]}"#, "http://h/a").is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - `json`: JSON as text: a validating tape of spans, the canonical pretty printer.
 //! - `merge`: the three-way JSON merge, resolutions, patches from base to result, display diffs.
 //! - `patch`: applying RFC 7396 merge patches and RFC 6902 JSON patches.
+//! - `round`: a conflict round in the Result: which conflicts the user decided, where they are.
 //! - `session`: the save loop (write → conflict → merge → resubmit), GUI-free.
 //! - `demo`: the built-in demo server.
 //!
@@ -20,6 +21,7 @@ pub mod merge;
 pub mod outcome;
 pub mod patch;
 pub mod precondition;
+pub mod round;
 pub mod session;
 pub mod trail;
 

@@ -48,6 +48,31 @@ pub struct ConflictInfo {
     pub base: Option<String>,
     pub mine: Option<String>,
     pub theirs: Option<String>,
+    /// The place in words, array elements named by identity where they have one
+    /// (`labels › id=Label_7 › color`).
+    #[serde(default)]
+    pub label: String,
+    /// 1-based first and last line of each side's value in that side's text (base, mine,
+    /// theirs), for scrolling the panes to it; None where that side has it absent.
+    #[serde(default)]
+    pub lines: SideLines,
+}
+
+/// Where one conflict is in each side's text (1-based first and last line).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SideLines {
+    pub base: Option<(usize, usize)>,
+    pub mine: Option<(usize, usize)>,
+    pub theirs: Option<(usize, usize)>,
+}
+
+/// The lines of tape nodes `first..=last` (a member's key line included).
+fn node_lines(doc: &Doc, nodes: Option<(usize, usize)>) -> Option<(usize, usize)> {
+    let (first, last) = nodes?;
+    let a = doc.node(first);
+    let from = if a.key_end > 0 { a.key_start } else { a.start } as usize;
+    let to = doc.node(last).end as usize;
+    Some((doc.line_of(from) + 1, doc.line_of(to.saturating_sub(1)) + 1))
 }
 
 /// What one save round ended in.
@@ -296,6 +321,12 @@ pub fn merge_with(base: &Base, mine: &str, current: Base, opts: &Options) -> Sav
                 base: side(&c.base),
                 mine: side(&c.mine),
                 theirs: side(&c.theirs),
+                label: crate::round::label(&merged, &c.pointer, c.hunk.then_some(c.base.len())),
+                lines: SideLines {
+                    base: node_lines(&b, c.nodes[0]),
+                    mine: node_lines(&m, c.nodes[1]),
+                    theirs: node_lines(&t, c.nodes[2]),
+                },
             }
         })
         .collect();

@@ -2,7 +2,7 @@
 
 use crate::secrets::Backend;
 use crate::settings::StoredConnection;
-use crate::state::{connection_of, AppState, ConnectionInput, ConnectionView};
+use crate::state::{connection_of, AppState, AuthInput, ConnectionInput, ConnectionView};
 
 #[derive(serde::Serialize, ts_rs::TS)]
 pub struct Connections {
@@ -60,14 +60,27 @@ pub async fn save_connection(
         Some(id) if id != crate::state::DEMO_ID && id != "env" => id.clone(),
         _ => state.new_id("c"),
     };
+    let auth = with_kept_secret(&state, &input).await;
+    let pem = match (&input.trusted_cert_pem, &input.id) {
+        // Editing without pasting a certificate again keeps the one trusted before.
+        (None, Some(id)) => state
+            .settings
+            .lock()
+            .await
+            .connections
+            .iter()
+            .find(|c| &c.id == id)
+            .and_then(|c| c.trusted_cert_pem.clone()),
+        (p, _) => p.clone(),
+    };
     let (stored, secret) = StoredConnection::from_input(
         &id,
         input.name.trim(),
         &url,
-        &input.auth,
+        &auth,
         input.method,
         input.auto_resubmit,
-        input.trusted_cert_pem.clone(),
+        pem,
     );
     if let Some(pem) = &stored.trusted_cert_pem {
         crate::state::client_for(&ifmatch_engine::Auth::None, Some(pem))?;
@@ -135,4 +148,115 @@ pub async fn delete_connection(
     let mut settings = state.settings.lock().await;
     settings.connections.retain(|c| c.id != id);
     crate::settings::save(&app, &settings)
+}
+
+/// The input's authentication; when an existing connection is edited and the secret field was
+/// left empty for the same kind of authentication, the secret kept in the keyring.
+async fn with_kept_secret(state: &AppState, input: &ConnectionInput) -> AuthInput {
+    let Some(id) = &input.id else {
+        return input.auth.clone();
+    };
+    let stored = state
+        .settings
+        .lock()
+        .await
+        .connections
+        .iter()
+        .find(|c| &c.id == id)
+        .cloned();
+    let Some(stored) = stored else {
+        return input.auth.clone();
+    };
+    let kept = || {
+        state
+            .secrets
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&format!("{id}/secret"))
+    };
+    let same_kind = |k: &str| stored.auth_kind == k;
+    match &input.auth {
+        AuthInput::Bearer { token } if token.is_empty() && same_kind("bearer") => {
+            AuthInput::Bearer {
+                token: kept().unwrap_or_default(),
+            }
+        }
+        AuthInput::Basic { user, password } if password.is_empty() && same_kind("basic") => {
+            AuthInput::Basic {
+                user: user.clone(),
+                password: kept().unwrap_or_default(),
+            }
+        }
+        AuthInput::Header { name, value } if value.is_empty() && same_kind("header") => {
+            AuthInput::Header {
+                name: name.clone(),
+                value: kept().unwrap_or_default(),
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+/// What a test of a connection found.
+#[derive(serde::Serialize, ts_rs::TS)]
+pub struct ConnectionTest {
+    /// The server answered, and not with a refusal of the credentials.
+    pub ok: bool,
+    /// What came back, in words.
+    pub message: String,
+}
+
+/// Tests a connection before it is saved: one GET of its base URL with its credentials, and what
+/// came back in words (reachable or not, the status, JSON or not, a validator or not).
+#[tauri::command]
+pub async fn test_connection(
+    state: tauri::State<'_, AppState>,
+    input: ConnectionInput,
+) -> Result<ConnectionTest, String> {
+    let url = input.base_url.trim().trim_end_matches('/').to_string();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err("The base URL must start with http:// or https://.".into());
+    }
+    let auth = crate::state::auth_of(&with_kept_secret(&state, &input).await);
+    let client = crate::state::client_for(&auth, input.trusted_cert_pem.as_deref())?;
+    let outcome = client.get_fresh(&url).await;
+    Ok(describe_test(&url, &outcome, &auth))
+}
+
+fn describe_test(
+    url: &str,
+    outcome: &ifmatch_engine::Outcome,
+    auth: &ifmatch_engine::Auth,
+) -> ConnectionTest {
+    use ifmatch_engine::Outcome;
+    let creds = crate::state::credentials_words(auth);
+    match outcome {
+        Outcome::Fetched { doc, .. } => ConnectionTest {
+            ok: true,
+            message: format!(
+                "Reached {url}: it answered with JSON{}. {creds}",
+                match &doc.validator {
+                    Some(v) => format!(" and a validator ({})", v.display()),
+                    None => " but no validator (no ETag, no Last-Modified)".into(),
+                }
+            ),
+        },
+        Outcome::NotFound | Outcome::InvalidResponse { .. } | Outcome::HttpError { .. } => {
+            ConnectionTest {
+                ok: true,
+                message: format!(
+                    "Reached {url}, which is not a JSON resource itself: {} {creds} Open resources below it by path.",
+                    outcome.message()
+                ),
+            }
+        }
+        Outcome::Unauthorized { .. } | Outcome::Forbidden => ConnectionTest {
+            ok: false,
+            message: format!("Reached {url}, but: {}", crate::state::refusal_words(outcome, auth)),
+        },
+        other => ConnectionTest {
+            ok: false,
+            message: format!("{} ({url})", other.message()),
+        },
+    }
 }

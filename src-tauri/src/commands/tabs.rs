@@ -4,8 +4,9 @@
 
 use crate::drafts::{Draft, StoredRound};
 use crate::state::{AppState, Pending, Tab};
-use ifmatch_engine::edit::{self, Put};
+use ifmatch_engine::edit;
 use ifmatch_engine::merge::{Options, Stats};
+use ifmatch_engine::round::{self, Choice, ConflictStatus};
 use ifmatch_engine::session::{
     request_body, save_round, Base, ConflictInfo, SaveResult, WriteMethod,
 };
@@ -37,6 +38,19 @@ fn problem(kind: &str, message: impl Into<String>) -> Problem {
         kind: kind.into(),
         message: message.into(),
     }
+}
+
+/// An outcome that is not what the command wanted, as a problem; a 401 / 403 says whether the
+/// connection sent credentials at all.
+async fn outcome_problem(state: &AppState, connection_id: &str, outcome: &Outcome) -> Problem {
+    let auth = state
+        .connections
+        .lock()
+        .await
+        .get(connection_id)
+        .map(|c| c.auth.clone())
+        .unwrap_or_default();
+    problem(outcome.kind(), crate::state::refusal_words(outcome, &auth))
 }
 
 fn resolve_url(base: &str, target: &str) -> String {
@@ -90,14 +104,14 @@ pub async fn open_tab(
             Ok(TabView {
                 id,
                 connection_id,
+                collection_items: edit::collection_items(&doc.text, &url),
                 url,
-                collection_items: edit::collection_items(&doc.text),
                 text: doc.text,
                 validator,
                 warnings: doc.warnings,
             })
         }
-        other => Err(problem(other.kind(), other.message())),
+        other => Err(outcome_problem(&state, &connection_id, &other).await),
     }
 }
 
@@ -130,14 +144,14 @@ pub async fn reload_tab(
             Ok(TabView {
                 id: tab_id,
                 connection_id: conn,
-                url,
                 validator: doc.validator.as_ref().map(|v| v.display()),
-                collection_items: edit::collection_items(&doc.text),
+                collection_items: edit::collection_items(&doc.text, &url),
+                url,
                 text: doc.text,
                 warnings: doc.warnings,
             })
         }
-        other => Err(problem(other.kind(), other.message())),
+        other => Err(outcome_problem(&state, &conn, &other).await),
     }
 }
 
@@ -175,7 +189,7 @@ pub async fn check_stale(
             },
             validator: doc.validator.as_ref().map(|v| v.display()),
         }),
-        other => Err(problem(other.kind(), other.message())),
+        other => Err(outcome_problem(&state, &conn, &other).await),
     }
 }
 
@@ -342,7 +356,17 @@ pub async fn save_tab(
             other => break other,
         }
     };
-    let view = view_of(&result, &base, &mine, rounds);
+    let mut view = view_of(&result, &base, &mine, rounds);
+    if let SaveResult::Failed {
+        outcome: o @ (Outcome::Unauthorized { .. } | Outcome::Forbidden),
+        ..
+    } = &result
+    {
+        view.message = format!(
+            "{} Your text is kept.",
+            outcome_problem(&state, &conn, o).await.message
+        );
+    }
     let mut tabs = state.tabs.lock().await;
     if let Some(t) = tabs.get_mut(&tab_id) {
         match result {
@@ -353,79 +377,103 @@ pub async fn save_tab(
                     d.remove(&tab_id);
                 }
             }
-            SaveResult::Merged { current, .. } => {
+            SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. } => {
                 t.pending = Some(Pending {
                     current,
-                    conflicts: vec![],
+                    decisions: vec![None; view.conflicts.len()],
+                    view: view.clone(),
                 })
             }
-            SaveResult::Conflicts {
-                current, conflicts, ..
-            } => t.pending = Some(Pending { current, conflicts }),
             _ => {}
         }
     }
     Ok(view)
 }
 
-/// Applies one side's value for conflict `index` to the Result text; returns the new text.
+/// Writes the tab's draft now: its text and, during a round, the round with every Accept made.
+/// A tab whose text equals its base and has no round in progress has nothing to keep.
+fn write_draft(state: &AppState, tab_id: &str, t: &Tab, text: &str) -> Result<(), Problem> {
+    let Some(store) = &state.drafts else {
+        return Ok(());
+    };
+    if text == t.base.text && t.pending.is_none() {
+        store.remove(tab_id);
+        return Ok(());
+    }
+    let draft = Draft {
+        tab_id: tab_id.to_string(),
+        connection_id: t.connection_id.clone(),
+        url: t.url.clone(),
+        base: t.base.clone(),
+        text: text.to_string(),
+        round: t.pending.as_ref().map(|p| StoredRound {
+            view: p.view.clone(),
+            current: p.current.clone(),
+            decisions: p.decisions.clone(),
+        }),
+        updated_at: ifmatch_engine::trail::rfc3339_now(),
+    };
+    store.put(&draft).map_err(|e| {
+        problem(
+            "draft_not_saved",
+            format!("Your edits could not be written to disk ({e}). They are still in the window: save to the server, or free some disk space."),
+        )
+    })
+}
+
+/// What an Accept did: the new Result and where every conflict stands in it. The draft holding
+/// the decision is on disk before this returns.
+#[derive(Serialize, ts_rs::TS)]
+pub struct Accepted {
+    pub text: String,
+    pub statuses: Vec<ConflictStatus>,
+}
+
+/// Applies one side's value for conflict `index` to the Result, remembers the decision and
+/// writes the draft (so an Accept the window shows is never lost to a crash).
 #[tauri::command]
 pub async fn resolve_conflict(
     state: tauri::State<'_, AppState>,
     tab_id: String,
     result_text: String,
     index: usize,
-    choice: String,
-) -> Result<String, Problem> {
+    choice: Choice,
+) -> Result<Accepted, Problem> {
+    let mut tabs = state.tabs.lock().await;
+    let t = tabs
+        .get_mut(&tab_id)
+        .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+    let p = t
+        .pending
+        .as_mut()
+        .ok_or_else(|| problem("no_conflict", "There is no conflict round in this tab."))?;
+    let (text, decision) = round::accept(p.start(), &result_text, p.conflicts(), index, choice)
+        .map_err(|e| problem("cannot_accept", format!("Not applied: {e}.")))?;
+    if let Some(d) = p.decisions.get_mut(index) {
+        *d = Some(decision);
+    }
+    let statuses = round::statuses(p.start(), &text, p.conflicts(), &p.decisions)
+        .map_err(|e| problem("invalid_json", e.to_string()))?;
+    write_draft(&state, &tab_id, t, &text)?;
+    Ok(Accepted { text, statuses })
+}
+
+/// Where every conflict of the tab's round stands in `text` (the Result as the user has it):
+/// decided or not, its lines, whether its value is neither side's. An `invalid_json` problem
+/// while the Result does not parse (the window keeps the last answer and cannot resubmit).
+#[tauri::command]
+pub async fn conflict_status(
+    state: tauri::State<'_, AppState>,
+    tab_id: String,
+    text: String,
+) -> Result<Vec<ConflictStatus>, Problem> {
     let tabs = state.tabs.lock().await;
     let p = tabs
         .get(&tab_id)
         .and_then(|t| t.pending.as_ref())
         .ok_or_else(|| problem("no_conflict", "There is no conflict round in this tab."))?;
-    let c = p
-        .conflicts
-        .get(index)
-        .ok_or_else(|| problem("no_conflict", "No such conflict."))?;
-    let pick = |side: &str| -> Option<&Option<String>> {
-        match side {
-            "mine" => Some(&c.mine),
-            "theirs" => Some(&c.theirs),
-            "base" => Some(&c.base),
-            _ => None,
-        }
-    };
-    let out = if c.array_hunk {
-        let elems = |v: &Option<String>| -> Vec<String> {
-            let text = v.clone().unwrap_or_else(|| "[]".into());
-            let d = ifmatch_engine::json::Doc::parse(&text).expect("sides are valid JSON");
-            d.children(0).map(|i| d.span(i).to_string()).collect()
-        };
-        let count = elems(&c.base).len();
-        let chosen: Vec<String> = match choice.as_str() {
-            "both" => elems(&c.mine).into_iter().chain(elems(&c.theirs)).collect(),
-            s => elems(pick(s).ok_or_else(|| problem("invalid_input", "Unknown choice."))?),
-        };
-        edit::put_at(
-            &result_text,
-            &c.pointer,
-            Put::Run {
-                count,
-                elements: chosen.iter().map(String::as_str).collect(),
-            },
-        )
-    } else {
-        if choice == "both" {
-            return Err(problem(
-                "invalid_input",
-                "\"Both\" keeps two versions side by side, which only an array can hold. Choose mine or theirs, or edit the Result.",
-            ));
-        }
-        match pick(&choice).ok_or_else(|| problem("invalid_input", "Unknown choice."))? {
-            Some(v) => edit::put_at(&result_text, &c.pointer, Put::Value(v)),
-            None => edit::put_at(&result_text, &c.pointer, Put::Remove),
-        }
-    };
-    out.map_err(|e| problem("invalid_json", e.to_string()))
+    round::statuses(p.start(), &text, p.conflicts(), &p.decisions)
+        .map_err(|e| problem("invalid_json", e.to_string()))
 }
 
 #[derive(Serialize, ts_rs::TS)]
@@ -515,50 +563,19 @@ async fn remember_recent(app: &tauri::AppHandle, state: &AppState, target: &str)
     let _ = crate::settings::save(app, &settings);
 }
 
-/// Persists the tab's draft: called (debounced) on every edit and after every resolution.
-/// A tab whose text equals its base and has no round in progress has nothing to keep.
+/// Persists the tab's draft: called (debounced) on every edit, and at once before a close or a
+/// quit. The round and its decisions come from Rust's own state.
 #[tauri::command]
 pub async fn save_draft(
     state: tauri::State<'_, AppState>,
     tab_id: String,
     text: String,
-    round: Option<SaveView>,
-    resolutions: Vec<String>,
 ) -> Result<(), Problem> {
-    let Some(store) = &state.drafts else {
-        return Ok(());
-    };
     let tabs = state.tabs.lock().await;
-    let Some(t) = tabs.get(&tab_id) else {
-        return Ok(());
-    };
-    if text == t.base.text && t.pending.is_none() {
-        store.remove(&tab_id);
-        return Ok(());
+    match tabs.get(&tab_id) {
+        Some(t) => write_draft(&state, &tab_id, t, &text),
+        None => Ok(()),
     }
-    let round = match (round, &t.pending) {
-        (Some(view), Some(p)) => Some(StoredRound {
-            view,
-            current: p.current.clone(),
-            resolutions,
-        }),
-        _ => None,
-    };
-    let draft = Draft {
-        tab_id: tab_id.clone(),
-        connection_id: t.connection_id.clone(),
-        url: t.url.clone(),
-        base: t.base.clone(),
-        text,
-        round,
-        updated_at: ifmatch_engine::trail::rfc3339_now(),
-    };
-    store.put(&draft).map_err(|e| {
-        problem(
-            "draft_not_saved",
-            format!("Your edits could not be written to disk ({e}). They are still in the window: save to the server, or free some disk space."),
-        )
-    })
 }
 
 /// A tab brought back from its draft.
@@ -569,7 +586,8 @@ pub struct RestoredTab {
     pub saved_text: String,
     /// A conflict or merge round that was in progress.
     pub round: Option<SaveView>,
-    pub resolutions: Vec<String>,
+    /// Where each conflict of that round stands in the restored text.
+    pub statuses: Vec<ConflictStatus>,
 }
 
 /// Brings back every tab that had a draft (after a crash, a kill, or closing with unsaved work).
@@ -586,10 +604,19 @@ pub async fn restore_drafts(
         if !known.contains(&d.connection_id) {
             continue; // its connection is gone; the draft file stays on disk
         }
-        let pending = d.round.as_ref().map(|r| Pending {
-            current: r.current.clone(),
-            conflicts: r.view.conflicts.clone(),
+        let pending = d.round.as_ref().map(|r| {
+            let mut decisions = r.decisions.clone();
+            decisions.resize(r.view.conflicts.len(), None);
+            Pending {
+                current: r.current.clone(),
+                view: r.view.clone(),
+                decisions,
+            }
         });
+        let statuses = pending
+            .as_ref()
+            .and_then(|p| round::statuses(p.start(), &d.text, p.conflicts(), &p.decisions).ok())
+            .unwrap_or_default();
         state.tabs.lock().await.insert(
             d.tab_id.clone(),
             Tab {
@@ -614,7 +641,7 @@ pub async fn restore_drafts(
             },
             saved_text: d.base.text.clone(),
             round: d.round.as_ref().map(|r| r.view.clone()),
-            resolutions: d.round.map(|r| r.resolutions).unwrap_or_default(),
+            statuses,
         });
     }
     Ok(out)

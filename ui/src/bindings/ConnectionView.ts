@@ -12,4 +12,16 @@ secret_missing: boolean, id: string, name: string, base_url: string,
 /**
  * "none", "bearer", "basic" or "header (X-Api-Key)".
  */
-auth: string, method: WriteMethod, auto_resubmit: boolean, is_demo: boolean, trusts_custom_cert: boolean, };
+auth: string, 
+/**
+ * "none", "bearer", "basic" or "header" (for the edit form).
+ */
+auth_kind: string, 
+/**
+ * The basic-auth user name (not a secret).
+ */
+basic_user: string | null, 
+/**
+ * The custom header's name (not a secret).
+ */
+header_name: string | null, method: WriteMethod, auto_resubmit: boolean, is_demo: boolean, trusts_custom_cert: boolean, };

@@ -1,0 +1,797 @@
+//! A conflict round in the Result the user edits: where each conflict stands in the text now, and
+//! whether the user *decided* it.
+//!
+//! The rule (the product's promise that the window never sends what nobody chose): a conflict
+//! counts as resolved only by a decision about that conflict —
+//! - an Accept (mine, theirs, both, base), for as long as the value it put there is still there;
+//! - or a change of the conflict's own value in the Result that leaves it different from what it
+//!   held when the round began.
+//!
+//! So clicking Edit and typing nothing, typing and undoing back, editing another line, or moving a
+//! line past the conflict decide nothing: the value at the conflict is what it was. Values are
+//! compared by meaning, not spelling (`75` and ` 75` are the same decision).
+//!
+//! Positions are read off the text every time (never tracked through keystrokes), so
+//! re-formatting, pasting or undo cannot fool them. Array hunks are found again by the stable
+//! elements around them, so resolving one hunk with a different length does not shift the
+//! others, and conflicts inside the same array keep addressing the right element.
+//!
+//! Must never: decide a conflict by itself, or report a conflict as resolved when its value is
+//! the one the round started with (unless the user explicitly accepted that value, e.g. base).
+
+use crate::edit::{self, EditError, Put};
+use crate::json::print::compact;
+use crate::json::{pointer_token, pointer_tokens, Doc, JsonError, Kind};
+use crate::merge::DEFAULT_ID_KEYS;
+use crate::session::ConflictInfo;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// Which version an Accept took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Choice {
+    /// The tab's own edit.
+    Mine,
+    /// The server's current version.
+    Theirs,
+    /// Both runs of an array hunk, mine first.
+    Both,
+    /// The version both started from.
+    Base,
+}
+
+/// An Accept the user made: the choice and the value it put at the conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Decision {
+    /// What was accepted.
+    pub choice: Choice,
+    /// The value put there, compact JSON text (for an array hunk, the run as an array); None
+    /// when the accepted side has the member absent.
+    pub value: Option<String>,
+}
+
+/// Where a conflict stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictState {
+    /// Nobody decided it: the Result still holds what the round started with.
+    Unresolved,
+    /// Accepted mine, and mine's value is still there.
+    Mine,
+    /// Accepted theirs, and theirs' value is still there.
+    Theirs,
+    /// Accepted both runs, still there.
+    Both,
+    /// Accepted base, still there.
+    Base,
+    /// The user changed the value to something else than the round started with.
+    Edited,
+}
+
+impl ConflictState {
+    /// True unless the conflict is still open.
+    pub fn is_resolved(self) -> bool {
+        self != ConflictState::Unresolved
+    }
+}
+
+/// One conflict as it stands in the Result now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ConflictStatus {
+    /// Decided or not, and how.
+    pub state: ConflictState,
+    /// The pointer that addresses the conflict in the Result now (hunks resolved earlier in the
+    /// same array may have moved it).
+    pub pointer: String,
+    /// 1-based first and last line of the conflict in the Result (its member line included); for
+    /// an absent value, the lines of the object or array it would be in.
+    pub lines: Option<(usize, usize)>,
+    /// The value's place in the Result as JavaScript string offsets (UTF-16 units), to put the
+    /// cursor on the value itself; None when absent.
+    pub range: Option<(usize, usize)>,
+    /// The value there now (canonical compact JSON; an array hunk's run as an array), None when
+    /// absent.
+    pub value: Option<String>,
+    /// The value equals neither mine nor theirs (sending it replaces both sides' change).
+    pub neither_side: bool,
+}
+
+/// Where a conflict is in one text: the pointer there and, for a hunk, the run's start and length.
+#[derive(Debug, Clone)]
+struct Spot {
+    /// Tokens of the pointer in this text (a hunk's last token is its run's start index).
+    tokens: Vec<String>,
+    /// For a hunk: how many elements its run has in this text.
+    run: Option<usize>,
+}
+
+/// Canonical text of a value for comparing by meaning: compact form (numbers keep their text).
+fn canon(v: &str) -> String {
+    compact(v)
+}
+
+/// Same by meaning: byte-equal compact forms, else equal JSON values (so `1.0`/`1` and key order
+/// differences are not "changes" either).
+fn same(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => canon(x) == canon(y) || crate::client::same_json(x, y),
+        _ => false,
+    }
+}
+
+/// The node a list of tokens addresses.
+fn find(doc: &Doc, tokens: &[String]) -> Option<usize> {
+    let mut i = 0;
+    for t in tokens {
+        i = match doc.kind(i) {
+            Kind::Object => doc.member(i, t)?,
+            Kind::Array => doc.children(i).nth(t.parse().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(i)
+}
+
+fn pointer_of(tokens: &[String]) -> String {
+    let mut p = String::new();
+    for t in tokens {
+        p.push('/');
+        pointer_token(t, &mut p);
+    }
+    p
+}
+
+/// How an array of the round's start maps into the Result: stable elements by index, and each
+/// hunk's run (start, length).
+struct ArrayMap {
+    stable: HashMap<usize, usize>,
+    runs: HashMap<usize, (usize, usize)>,
+}
+
+/// Finds the hunks of one array again in the Result by the stable elements between them.
+/// `hunks` are (start index, length) in the start text, sorted; `loose` are start indices of
+/// elements that hold a conflict of their own (they change when it is resolved, so they match any
+/// element). None when the array was changed around the hunks so much that the runs cannot be
+/// told apart.
+fn align(
+    start: &[String],
+    now: &[String],
+    hunks: &[(usize, usize)],
+    loose: &std::collections::HashSet<usize>,
+) -> Option<ArrayMap> {
+    let mut stable = HashMap::new();
+    let mut runs = HashMap::new();
+    // Segments of stable elements: before the first hunk, between hunks, after the last.
+    let mut segments = Vec::with_capacity(hunks.len() + 1);
+    let mut from = 0;
+    for &(at, len) in hunks {
+        segments.push(from..at);
+        from = at + len;
+    }
+    segments.push(from..start.len());
+    let eq = |s: usize, r: usize| r < now.len() && (loose.contains(&s) || start[s] == now[r]);
+    // The first segment is a prefix.
+    for s in segments[0].clone() {
+        if !eq(s, s) {
+            return None;
+        }
+        stable.insert(s, s);
+    }
+    let mut pos = segments[0].len();
+    let last = segments.len() - 1;
+    for (j, &(at, _)) in hunks.iter().enumerate() {
+        let seg = segments[j + 1].clone();
+        let found = if j + 1 == last {
+            // The last segment is a suffix.
+            let q = now.len().checked_sub(seg.len())?;
+            (q >= pos && seg.clone().enumerate().all(|(k, s)| eq(s, q + k))).then_some(q)
+        } else {
+            if seg.is_empty() {
+                return None;
+            }
+            (pos..=now.len().saturating_sub(seg.len()))
+                .find(|&p| seg.clone().enumerate().all(|(k, s)| eq(s, p + k)))
+        }?;
+        runs.insert(at, (pos, found - pos));
+        for (k, s) in seg.clone().enumerate() {
+            stable.insert(s, found + k);
+        }
+        pos = found + seg.len();
+    }
+    Some(ArrayMap { stable, runs })
+}
+
+/// The conflicts of a round, found in the start text and in the Result.
+struct Located<'s, 'r> {
+    start: Doc<'s>,
+    now: Doc<'r>,
+    /// Per conflict: its spot in the start text and in the Result (None: not there any more).
+    spots: Vec<(Spot, Option<Spot>)>,
+}
+
+fn elements(doc: &Doc, array: usize) -> Vec<String> {
+    doc.children(array).map(|c| canon(doc.span(c))).collect()
+}
+
+fn locate<'s, 'r>(
+    start_text: &'s str,
+    now_text: &'r str,
+    conflicts: &[ConflictInfo],
+) -> Result<Located<'s, 'r>, JsonError> {
+    let start = Doc::parse(start_text)?;
+    let now = Doc::parse(now_text)?;
+    let start_spots: Vec<Spot> = conflicts
+        .iter()
+        .map(|c| Spot {
+            tokens: pointer_tokens(&c.pointer).unwrap_or_default(),
+            run: c.array_hunk.then(|| {
+                c.base
+                    .as_deref()
+                    .and_then(|b| Doc::parse(b).ok().map(|d| d.children(0).count()))
+                    .unwrap_or(0)
+            }),
+        })
+        .collect();
+    // Arrays holding hunks, by their pointer in the start text; shallow ones first, so a nested
+    // array's own place is translated through its parents' maps.
+    let mut groups: BTreeMap<(usize, String), Vec<(usize, usize)>> = BTreeMap::new();
+    for s in &start_spots {
+        if let (Some(len), Some((last, parent))) = (s.run, s.tokens.split_last()) {
+            if let Ok(at) = last.parse::<usize>() {
+                groups
+                    .entry((parent.len(), pointer_of(parent)))
+                    .or_default()
+                    .push((at, len));
+            }
+        }
+    }
+    let mut maps: HashMap<String, Option<ArrayMap>> = HashMap::new();
+    for ((depth, parent), mut hunks) in groups {
+        hunks.sort_unstable();
+        hunks.dedup();
+        let tokens = pointer_tokens(&parent).unwrap_or_default();
+        // Elements of this array that hold a conflict below them.
+        let loose: std::collections::HashSet<usize> = start_spots
+            .iter()
+            .filter(|s| s.tokens.len() > depth + 1 && s.tokens[..depth] == tokens[..])
+            .filter_map(|s| s.tokens[depth].parse().ok())
+            .collect();
+        let map = (|| {
+            let s = find(&start, &tokens)?;
+            let r = find(&now, &translate(&tokens, &maps)?)?;
+            if now.kind(r) != Kind::Array {
+                return None;
+            }
+            align(&elements(&start, s), &elements(&now, r), &hunks, &loose)
+        })();
+        maps.insert(parent, map);
+    }
+    let spots = start_spots
+        .into_iter()
+        .map(|s| {
+            let here = match (s.run, s.tokens.split_last()) {
+                (Some(_), Some((last, parent))) => (|| {
+                    let map = maps.get(&pointer_of(parent))?.as_ref()?;
+                    let (at, len) = *map.runs.get(&last.parse::<usize>().ok()?)?;
+                    let mut tokens = translate(parent, &maps)?;
+                    tokens.push(at.to_string());
+                    Some(Spot {
+                        tokens,
+                        run: Some(len),
+                    })
+                })(),
+                _ => translate(&s.tokens, &maps).map(|tokens| Spot { tokens, run: None }),
+            };
+            (s, here)
+        })
+        .collect();
+    Ok(Located { start, now, spots })
+}
+
+/// A start-text pointer's tokens in the Result: indices into arrays with hunks go through the
+/// array's map. None when the element is not there any more.
+fn translate(tokens: &[String], maps: &HashMap<String, Option<ArrayMap>>) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(tokens.len());
+    for (k, t) in tokens.iter().enumerate() {
+        match maps.get(&pointer_of(&tokens[..k])) {
+            Some(map) => {
+                let i: usize = t.parse().ok()?;
+                out.push(map.as_ref()?.stable.get(&i)?.to_string());
+            }
+            None => out.push(t.clone()),
+        }
+    }
+    Some(out)
+}
+
+/// The value at a spot: the node's compact text, or the run as an array; None when absent.
+fn value_at(doc: &Doc, spot: &Spot) -> Option<String> {
+    match spot.run {
+        Some(len) => {
+            let (last, parent) = spot.tokens.split_last()?;
+            let array = find(doc, parent)?;
+            let at: usize = last.parse().ok()?;
+            let run: Vec<String> = doc
+                .children(array)
+                .skip(at)
+                .take(len)
+                .map(|c| canon(doc.span(c)))
+                .collect();
+            Some(format!("[{}]", run.join(",")))
+        }
+        None => find(doc, &spot.tokens).map(|i| canon(doc.span(i))),
+    }
+}
+
+fn utf16(text: &str, byte: usize) -> usize {
+    text[..byte].encode_utf16().count()
+}
+
+/// A 1-based line range, or a range of string offsets.
+type Range = Option<(usize, usize)>;
+
+/// Lines and value range of a spot in the Result.
+fn place(doc: &Doc, spot: &Spot) -> (Range, Range) {
+    let lines_of = |first: usize, last: usize| {
+        let a = doc.node(first);
+        let from = if a.key_end > 0 { a.key_start } else { a.start } as usize;
+        let to = doc.node(last).end as usize;
+        (doc.line_of(from) + 1, doc.line_of(to.saturating_sub(1)) + 1)
+    };
+    match spot.run {
+        Some(len) => {
+            let Some((last, parent)) = spot.tokens.split_last() else {
+                return (None, None);
+            };
+            let Some(array) = find(doc, parent) else {
+                return (None, None);
+            };
+            let at: usize = last.parse().unwrap_or(0);
+            let run: Vec<usize> = doc.children(array).skip(at).take(len).collect();
+            match (run.first(), run.last()) {
+                (Some(&a), Some(&b)) => (
+                    Some(lines_of(a, b)),
+                    Some((
+                        utf16(doc.text, doc.node(a).start as usize),
+                        utf16(doc.text, doc.node(b).end as usize),
+                    )),
+                ),
+                _ => (Some(lines_of(array, array)), None),
+            }
+        }
+        None => match find(doc, &spot.tokens) {
+            Some(i) => (
+                Some(lines_of(i, i)),
+                Some((
+                    utf16(doc.text, doc.node(i).start as usize),
+                    utf16(doc.text, doc.node(i).end as usize),
+                )),
+            ),
+            None => {
+                // Absent: show where it would be (the nearest container that is there).
+                let mut tokens = spot.tokens.clone();
+                while tokens.pop().is_some() {
+                    if let Some(i) = find(doc, &tokens) {
+                        return (Some(lines_of(i, i)), None);
+                    }
+                }
+                (None, None)
+            }
+        },
+    }
+}
+
+/// Every conflict of a round as it stands in `result`: decided or not (see the module's rule),
+/// where it is, and whether its value equals neither side's. `start` is the Result the round began
+/// with; `decisions[i]` the last Accept made on conflict `i`. An error when `result` is not JSON
+/// (the caller keeps the last answer until it is).
+pub fn statuses(
+    start: &str,
+    result: &str,
+    conflicts: &[ConflictInfo],
+    decisions: &[Option<Decision>],
+) -> Result<Vec<ConflictStatus>, JsonError> {
+    let located = locate(start, result, conflicts)?;
+    Ok(conflicts
+        .iter()
+        .zip(&located.spots)
+        .enumerate()
+        .map(|(i, (c, (then, here)))| {
+            let was = value_at(&located.start, then);
+            let (value, pointer, (lines, range)) = match here {
+                Some(s) => (
+                    value_at(&located.now, s),
+                    pointer_of(&s.tokens),
+                    place(&located.now, s),
+                ),
+                None => (None, c.pointer.clone(), (None, None)),
+            };
+            let decided = decisions.get(i).and_then(|d| d.as_ref());
+            let state = match decided {
+                Some(d) if here.is_some() && same(value.as_deref(), d.value.as_deref()) => {
+                    match d.choice {
+                        Choice::Mine => ConflictState::Mine,
+                        Choice::Theirs => ConflictState::Theirs,
+                        Choice::Both => ConflictState::Both,
+                        Choice::Base => ConflictState::Base,
+                    }
+                }
+                _ if here.is_some() && !same(value.as_deref(), was.as_deref()) => {
+                    ConflictState::Edited
+                }
+                _ => ConflictState::Unresolved,
+            };
+            let side = |v: &Option<String>| v.as_deref().map(canon);
+            let neither_side = !same(value.as_deref(), side(&c.mine).as_deref())
+                && !same(value.as_deref(), side(&c.theirs).as_deref());
+            ConflictStatus {
+                state,
+                pointer,
+                lines,
+                range,
+                value,
+                neither_side,
+            }
+        })
+        .collect())
+}
+
+/// Why an Accept could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcceptError {
+    /// No conflict with that number in this round.
+    #[error("there is no conflict number {0} in this round")]
+    NoSuchConflict(usize),
+    /// "Both" on a single value.
+    #[error("\"Both\" keeps two versions side by side, which only an array can hold. Choose mine or theirs, or edit the Result")]
+    BothNeedsArray,
+    /// The Result is not JSON now.
+    #[error("the Result is not valid JSON ({0}); fix it first")]
+    Invalid(String),
+    /// The conflict's place is gone from the Result (the user removed it by hand).
+    #[error("the place of {0:?} is no longer in the Result (was it removed by hand?); edit it there, or reload")]
+    Gone(String),
+    /// Applying the value failed.
+    #[error(transparent)]
+    Edit(#[from] EditError),
+}
+
+/// Applies one side's value for conflict `index` to `result`: returns the new Result and the
+/// decision to remember. Hunks are found where they are now, so the order of Accepts does not
+/// matter.
+pub fn accept(
+    start: &str,
+    result: &str,
+    conflicts: &[ConflictInfo],
+    index: usize,
+    choice: Choice,
+) -> Result<(String, Decision), AcceptError> {
+    let c = conflicts
+        .get(index)
+        .ok_or(AcceptError::NoSuchConflict(index))?;
+    let located =
+        locate(start, result, conflicts).map_err(|e| AcceptError::Invalid(e.to_string()))?;
+    let here = located.spots[index]
+        .1
+        .clone()
+        .ok_or_else(|| AcceptError::Gone(c.pointer.clone()))?;
+    let pick = |ch: Choice| match ch {
+        Choice::Mine => &c.mine,
+        Choice::Theirs => &c.theirs,
+        Choice::Base | Choice::Both => &c.base,
+    };
+    let pointer = pointer_of(&here.tokens);
+    let text = match here.run {
+        Some(count) => {
+            let elems = |v: &Option<String>| -> Vec<String> {
+                let t = v.clone().unwrap_or_else(|| "[]".into());
+                Doc::parse(&t)
+                    .map(|d| d.children(0).map(|i| d.span(i).to_string()).collect())
+                    .unwrap_or_default()
+            };
+            let chosen: Vec<String> = match choice {
+                Choice::Both => elems(&c.mine).into_iter().chain(elems(&c.theirs)).collect(),
+                other => elems(pick(other)),
+            };
+            edit::put_at(
+                result,
+                &pointer,
+                Put::Run {
+                    count,
+                    elements: chosen.iter().map(String::as_str).collect(),
+                },
+            )?
+        }
+        None => {
+            if choice == Choice::Both {
+                return Err(AcceptError::BothNeedsArray);
+            }
+            match pick(choice) {
+                Some(v) => edit::put_at(result, &pointer, Put::Value(v))?,
+                None => edit::put_at(result, &pointer, Put::Remove)?,
+            }
+        }
+    };
+    // What is there now is what the decision holds (read back, so it compares exactly).
+    let after = locate(start, &text, conflicts).map_err(|e| AcceptError::Invalid(e.to_string()))?;
+    let value = after.spots[index]
+        .1
+        .as_ref()
+        .and_then(|s| value_at(&after.now, s));
+    Ok((text, Decision { choice, value }))
+}
+
+/// A conflict's place in words, naming array elements by identity where they have one:
+/// `labels › id=Label_7 › color`. `merged` is the round's starting Result.
+pub fn label(merged: &str, pointer: &str, hunk_len: Option<usize>) -> String {
+    let Some(tokens) = pointer_tokens(pointer) else {
+        return pointer.to_string();
+    };
+    if tokens.is_empty() {
+        return "(whole document)".into();
+    }
+    let doc = Doc::parse(merged).ok();
+    let mut parts = Vec::with_capacity(tokens.len());
+    let mut at = doc.as_ref().map(|_| 0usize);
+    let last = tokens.len() - 1;
+    for (k, t) in tokens.iter().enumerate() {
+        let (d, i) = match (&doc, at) {
+            (Some(d), Some(i)) => (d, i),
+            _ => {
+                parts.push(t.clone());
+                continue;
+            }
+        };
+        match d.kind(i) {
+            Kind::Array => {
+                let idx: usize = t.parse().unwrap_or(usize::MAX);
+                let el = d.children(i).nth(idx);
+                let hunk = if k == last { hunk_len } else { None };
+                let word = match (hunk, el) {
+                    (Some(0), _) => format!("insertion at [{idx}]"),
+                    (Some(n), _) if n > 1 => format!("[{idx}…{}]", idx + n - 1),
+                    (_, Some(e)) => identity(d, e).unwrap_or_else(|| format!("[{idx}]")),
+                    _ => format!("[{idx}]"),
+                };
+                parts.push(word);
+                at = el;
+            }
+            Kind::Object => {
+                parts.push(t.clone());
+                at = d.member(i, t);
+            }
+            _ => {
+                parts.push(t.clone());
+                at = None;
+            }
+        }
+    }
+    parts.join(" › ")
+}
+
+/// `id=value` for an object element with an identity key holding a string or a number.
+fn identity(doc: &Doc, element: usize) -> Option<String> {
+    if doc.kind(element) != Kind::Object {
+        return None;
+    }
+    DEFAULT_ID_KEYS.iter().find_map(|k| {
+        let v = doc.member(element, k)?;
+        match doc.kind(v) {
+            Kind::String => {
+                let s = doc.span(v);
+                Some(format!(
+                    "{k}={}",
+                    crate::json::tape::unescape(&s[1..s.len() - 1])
+                ))
+            }
+            Kind::Number => Some(format!("{k}={}", doc.span(v))),
+            _ => None,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge::Options;
+    use crate::session::{merge_with, Base, SaveResult};
+
+    /// A round from three texts, as the save loop makes it.
+    fn round(base: &str, mine: &str, theirs: &str) -> (String, Vec<ConflictInfo>) {
+        let b = Base {
+            text: base.into(),
+            validator: None,
+        };
+        let c = Base {
+            text: theirs.into(),
+            validator: None,
+        };
+        match merge_with(&b, mine, c, &Options::default()) {
+            SaveResult::Conflicts {
+                merged, conflicts, ..
+            } => (merged, conflicts),
+            other => panic!("expected conflicts: {other:?}"),
+        }
+    }
+
+    const B: &str = r#"{"siteName": "Acme", "limits": {"max": 25}, "other": 1}"#;
+    const M: &str = r#"{"siteName": "Mine", "limits": {"max": 100}, "other": 1}"#;
+    const T: &str = r#"{"siteName": "Theirs", "limits": {"max": 50}, "other": 1}"#;
+
+    fn states(
+        start: &str,
+        now: &str,
+        c: &[ConflictInfo],
+        d: &[Option<Decision>],
+    ) -> Vec<ConflictState> {
+        statuses(start, now, c, d)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.state)
+            .collect()
+    }
+
+    #[test]
+    fn nothing_decided_at_the_start_nor_after_unrelated_edits() {
+        let (start, c) = round(B, M, T);
+        let none = vec![None, None];
+        assert_eq!(
+            states(&start, &start, &c, &none),
+            vec![ConflictState::Unresolved; 2]
+        );
+        // Re-spacing, an edit elsewhere, a new member: still nobody decided.
+        let respaced = start
+            .replace("\"Acme\"", " \"Acme\" ")
+            .replace('\n', "\n\n");
+        let elsewhere = start.replace("\"other\": 1", "\"other\": 2");
+        let moved = edit::put_at(&start, "/added", Put::Value("true")).unwrap();
+        for t in [respaced, elsewhere, moved] {
+            assert_eq!(
+                states(&start, &t, &c, &none),
+                vec![ConflictState::Unresolved; 2],
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn editing_the_value_decides_and_undoing_takes_it_back() {
+        let (start, c) = round(B, M, T);
+        let none = vec![None, None];
+        let typed = start.replace("25", "75");
+        assert_eq!(
+            states(&start, &typed, &c, &none),
+            vec![ConflictState::Unresolved, ConflictState::Edited]
+        );
+        let s = &statuses(&start, &typed, &c, &none).unwrap()[1];
+        assert!(s.neither_side, "75 is neither 100 nor 50");
+        assert_eq!(s.value.as_deref(), Some("75"));
+        let (a, b) = s.range.unwrap();
+        assert_eq!(&typed[a..b], "75");
+        // Typed then undone: the text is the start again.
+        assert_eq!(
+            states(&start, &start, &c, &none),
+            vec![ConflictState::Unresolved; 2]
+        );
+    }
+
+    #[test]
+    fn accepts_hold_while_their_value_is_there() {
+        let (start, c) = round(B, M, T);
+        let (t1, d1) = accept(&start, &start, &c, 0, Choice::Mine).unwrap();
+        assert!(t1.contains("\"Mine\""));
+        let mut d = vec![Some(d1), None];
+        assert_eq!(
+            states(&start, &t1, &c, &d),
+            vec![ConflictState::Mine, ConflictState::Unresolved]
+        );
+        assert!(!statuses(&start, &t1, &c, &d).unwrap()[0].neither_side);
+        // Accept base: the text does not change, but it is a decision.
+        let (t2, d2) = accept(&start, &t1, &c, 1, Choice::Base).unwrap();
+        d[1] = Some(d2);
+        assert_eq!(
+            states(&start, &t2, &c, &d),
+            vec![ConflictState::Mine, ConflictState::Base]
+        );
+        assert!(statuses(&start, &t2, &c, &d).unwrap()[1].neither_side);
+        // Undo of the Accept (back to the start text): open again.
+        assert_eq!(
+            states(&start, &start, &c, &d),
+            vec![ConflictState::Unresolved, ConflictState::Base]
+        );
+        // Accepted, then changed by hand: edited.
+        let changed = t2.replace("\"Mine\"", "\"Other\"");
+        assert_eq!(states(&start, &changed, &c, &d)[0], ConflictState::Edited);
+    }
+
+    #[test]
+    fn deletions_are_values_too() {
+        let b = r#"{"a": 1, "b": 2}"#;
+        let m = r#"{"b": 2}"#;
+        let t = r#"{"a": 5, "b": 2}"#;
+        let (start, c) = round(b, m, t);
+        assert_eq!(c[0].kind, "delete/modify");
+        let (t1, d1) = accept(&start, &start, &c, 0, Choice::Mine).unwrap();
+        assert!(!t1.contains("\"a\""));
+        let st = statuses(&start, &t1, &c, &[Some(d1)]).unwrap();
+        assert_eq!(st[0].state, ConflictState::Mine);
+        assert_eq!(st[0].value, None);
+        assert!(
+            st[0].lines.is_some(),
+            "an absent value points at its object"
+        );
+    }
+
+    #[test]
+    fn hunks_are_found_again_whatever_the_order_of_accepts() {
+        let b = r#"{"l": ["a", "x", "b", "y", "c"]}"#;
+        let m = r#"{"l": ["a", "x1", "x2", "b", "y1", "c"]}"#;
+        let t = r#"{"l": ["a", "x3", "b", "y3", "y4", "c"]}"#;
+        let (start, c) = round(b, m, t);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert!(c.iter().all(|k| k.array_hunk));
+        // First hunk gets both (longer), then the second is still found and replaced right.
+        let (t1, d1) = accept(&start, &start, &c, 0, Choice::Both).unwrap();
+        let (t2, d2) = accept(&start, &t1, &c, 1, Choice::Theirs).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&t2).unwrap();
+        assert_eq!(
+            v["l"],
+            serde_json::json!(["a", "x1", "x2", "x3", "b", "y3", "y4", "c"])
+        );
+        let st = statuses(&start, &t2, &c, &[Some(d1.clone()), Some(d2.clone())]).unwrap();
+        assert_eq!(st[0].state, ConflictState::Both);
+        assert_eq!(st[1].state, ConflictState::Theirs);
+        assert_eq!(st[1].pointer, "/l/5");
+        // The other order gives the same document.
+        let (u1, _) = accept(&start, &start, &c, 1, Choice::Theirs).unwrap();
+        let (u2, _) = accept(&start, &u1, &c, 0, Choice::Both).unwrap();
+        assert_eq!(u2, t2);
+    }
+
+    #[test]
+    fn conflicts_inside_a_shifted_array_keep_their_element() {
+        // A hunk before an element-level conflict in the same array.
+        let b = r#"{"l": ["a", "b", "s", {"id": 1, "v": 0}]}"#;
+        let m = r#"{"l": ["a", "m1", "m2", "s", {"id": 1, "v": 1}]}"#;
+        let t = r#"{"l": ["a", "t1", "s", {"id": 1, "v": 2}]}"#;
+        let (start, c) = round(b, m, t);
+        let shape: Vec<(&str, bool)> = c
+            .iter()
+            .map(|k| (k.pointer.as_str(), k.array_hunk))
+            .collect();
+        assert_eq!(shape, vec![("/l/1", true), ("/l/3/v", false)], "{c:?}");
+        let (t1, d1) = accept(&start, &start, &c, 0, Choice::Both).unwrap();
+        let st = statuses(&start, &t1, &c, &[Some(d1), None]).unwrap();
+        assert_eq!(st[1].pointer, "/l/5/v");
+        assert_eq!(st[1].state, ConflictState::Unresolved);
+        let (t2, d2) = accept(&start, &t1, &c, 1, Choice::Theirs).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&t2).unwrap();
+        assert_eq!(
+            v["l"],
+            serde_json::json!(["a", "m1", "m2", "t1", "s", {"id": 1, "v": 2}])
+        );
+        assert_eq!(d2.value.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn invalid_result_is_an_error_not_a_verdict() {
+        let (start, c) = round(B, M, T);
+        assert!(statuses(&start, "{\"siteName\": ", &c, &[None, None]).is_err());
+    }
+
+    #[test]
+    fn labels_name_elements_by_identity() {
+        let doc = r#"{"labels": [{"id": "Label_7", "color": "red"}], "tags": ["a", "b", "c"]}"#;
+        assert_eq!(
+            label(doc, "/labels/0/color", None),
+            "labels › id=Label_7 › color"
+        );
+        assert_eq!(label(doc, "/tags/1", Some(2)), "tags › [1…2]");
+        assert_eq!(label(doc, "/tags/1", Some(0)), "tags › insertion at [1]");
+        assert_eq!(label(doc, "/tags/1", None), "tags › [1]");
+        assert_eq!(label(doc, "", None), "(whole document)");
+    }
+}
