@@ -44,7 +44,7 @@ mod tests {
         check::<ifmatch_engine::round::ConflictState>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::Choice>(&dir, write, &mut stale);
         check::<session::SideLines>(&dir, write, &mut stale);
-        check::<crate::secrets::Backend>(&dir, write, &mut stale);
+        check::<ifmatch_store::secrets::Backend>(&dir, write, &mut stale);
         check::<ifmatch_engine::trail::TrailEntry>(&dir, write, &mut stale);
         check::<session::WriteMethod>(&dir, write, &mut stale);
         check::<session::ConflictInfo>(&dir, write, &mut stale);

@@ -5,8 +5,6 @@
 
 mod bindings;
 mod commands;
-mod drafts;
-mod secrets;
 mod settings;
 mod state;
 

@@ -3,13 +3,13 @@
 //! current version it is being merged with.
 
 use crate::commands::tabs::SaveView;
-use crate::drafts::DraftStore;
-use crate::secrets::Secrets;
 use crate::settings::{Settings, StoredConnection};
-use ifmatch_engine::demo::{DemoConfig, DemoServer};
+use ifmatch_demo::{DemoConfig, DemoServer};
 use ifmatch_engine::round::Decision;
 use ifmatch_engine::session::{Base, ConflictInfo, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Secret};
+use ifmatch_store::drafts::DraftStore;
+use ifmatch_store::secrets::Secrets;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,15 +18,7 @@ use tokio::sync::Mutex;
 
 pub const DEMO_ID: &str = "demo";
 
-/// How a connection authenticates, as the window sends it (secrets stay in Rust).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum AuthInput {
-    None,
-    Bearer { token: String },
-    Basic { user: String, password: String },
-    Header { name: String, value: String },
-}
+pub use ifmatch_store::settings::AuthInput;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct ConnectionInput {

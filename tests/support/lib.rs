@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use ifmatch_engine::demo::{DemoConfig, DemoServer, Fault};
+pub use ifmatch_demo::{DemoConfig, DemoServer, Fault};
 
 /// The demo server with default settings (preconditions required).
 pub async fn demo() -> DemoServer {
@@ -44,7 +44,7 @@ pub fn ifmatch_bin() -> PathBuf {
     });
     assert!(
         bin.exists(),
-        "{} does not exist: build it first with `cargo build -p ifmatch-engine --bins` \
+        "{} does not exist: build it first with `cargo build -p ifmatch-cli` \
          (scripts/test does)",
         bin.display()
     );

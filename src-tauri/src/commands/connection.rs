@@ -1,8 +1,8 @@
 //! Connections: the built-in demo server, the API named by IFMATCH_API_URL, and the user's own.
 
-use crate::secrets::Backend;
 use crate::settings::StoredConnection;
 use crate::state::{connection_of, AppState, AuthInput, ConnectionInput, ConnectionView};
+use ifmatch_store::secrets::Backend;
 
 #[derive(serde::Serialize, ts_rs::TS)]
 pub struct Connections {
@@ -114,7 +114,7 @@ pub async fn set_weak_secret_storage(
     let mut settings = state.settings.lock().await;
     settings.weak_secret_file = opt_in;
     crate::settings::save(&app, &settings)?;
-    let detected = crate::secrets::Secrets::detect(state.data_dir.clone(), opt_in);
+    let detected = ifmatch_store::secrets::Secrets::detect(state.data_dir.clone(), opt_in);
     let backend = detected.backend();
     *state.secrets.write().unwrap_or_else(|p| p.into_inner()) = detected;
     Ok(backend)

@@ -2,7 +2,6 @@
 //! exact request. The window holds the editor text; Rust holds the base version, the validator
 //! and the conflict round, and decides every merge.
 
-use crate::drafts::{Draft, StoredRound};
 use crate::state::{AppState, Pending, Tab};
 use ifmatch_engine::edit;
 use ifmatch_engine::merge::{Options, Stats};
@@ -12,6 +11,7 @@ use ifmatch_engine::session::{
 };
 use ifmatch_engine::trail::TrailEntry;
 use ifmatch_engine::{Auth, Outcome};
+use ifmatch_store::drafts::{Draft, StoredRound};
 use serde::Serialize;
 
 #[derive(Serialize, ts_rs::TS)]
@@ -600,7 +600,7 @@ pub async fn restore_drafts(
     };
     let mut out = vec![];
     let known: Vec<String> = state.connections.lock().await.keys().cloned().collect();
-    for d in store.load_all() {
+    for d in store.load_all::<SaveView>() {
         if !known.contains(&d.connection_id) {
             continue; // its connection is gone; the draft file stays on disk
         }
@@ -699,7 +699,7 @@ pub async fn export_trail(
     );
     let path = dir.join(name);
     let json = serde_json::to_string_pretty(&entries).expect("trail entries serialise");
-    crate::drafts::write_atomic(&path, json.as_bytes()).map_err(|e| {
+    ifmatch_store::files::write_atomic(&path, json.as_bytes()).map_err(|e| {
         problem(
             "not_written",
             format!("The trail could not be written: {e}"),

@@ -13,7 +13,8 @@ use std::sync::Mutex;
 
 pub const SERVICE: &str = "dev.ifmatch.desktop";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     /// Secret Service over D-Bus (GNOME Keyring, KWallet), or the platform's own store.
@@ -134,7 +135,7 @@ impl Secrets {
     fn write_file_map(&self, map: &BTreeMap<String, String>) -> Result<(), String> {
         let f = self.file.as_ref().ok_or("no data folder")?;
         let text = serde_json::to_string(map).map_err(|e| e.to_string())?;
-        crate::drafts::write_private(f, text.as_bytes())
+        crate::files::write_private(f, text.as_bytes())
             .map_err(|e| format!("the secrets file could not be written: {e}"))
     }
 

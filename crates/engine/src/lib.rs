@@ -8,12 +8,12 @@
 //! - `patch`: applying RFC 7396 merge patches and RFC 6902 JSON patches.
 //! - `round`: a conflict round in the Result: which conflicts the user decided, where they are.
 //! - `session`: the save loop (write → conflict → merge → resubmit), GUI-free.
-//! - `demo`: the built-in demo server.
 //!
-//! This crate never depends on tauri: the desktop shell is a thin layer over it.
+//! This crate is a library only: no server framework, no command-line parser, no GUI among its
+//! dependencies. The demo server (`ifmatch-demo`), the CLI (`ifmatch-cli`) and the desktop shell
+//! (`src-tauri`) are thin crates over it. `ts` (a feature) derives the window's TypeScript types.
 
 pub mod client;
-pub mod demo;
 pub mod edit;
 pub mod etag;
 pub mod json;

@@ -11,14 +11,14 @@
 //! Must never: listen beyond the address it is given (127.0.0.1 by default), or skip the
 //! precondition check for a write.
 
-use crate::etag::EntityTag;
-use crate::patch::{apply_json_patch, apply_merge_patch, JsonPatchError};
-use crate::precondition::{evaluate, Conditions, Current, Evaluation};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
+use ifmatch_engine::etag::EntityTag;
+use ifmatch_engine::patch::{apply_json_patch, apply_merge_patch, JsonPatchError};
+use ifmatch_engine::precondition::{evaluate, Conditions, Current, Evaluation};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -7,18 +7,19 @@
 //! never half of one. A draft that cannot be read is set aside (`.unreadable`), never deleted.
 //! Drafts hold documents, never secrets.
 
-use crate::commands::tabs::SaveView;
+use crate::files::write_atomic;
 use ifmatch_engine::round::Decision;
 use ifmatch_engine::session::Base;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// A conflict or merge round in progress.
+/// A conflict or merge round in progress. `V` is what the window was shown (the desktop's view of
+/// a save result); this crate only keeps it, so it names no window type.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredRound {
+pub struct StoredRound<V> {
     /// What the window showed (the three texts, the conflicts).
-    pub view: SaveView,
+    pub view: V,
     /// The server version the round merged with (its validator is what a resubmit carries).
     pub current: Base,
     /// Per conflict, the last Accept made (None: none). Edits by hand need no record: they are
@@ -27,53 +28,17 @@ pub struct StoredRound {
     pub decisions: Vec<Option<Decision>>,
 }
 
+/// Everything needed to bring one tab back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Draft {
+pub struct Draft<V> {
     pub tab_id: String,
     pub connection_id: String,
     pub url: String,
     pub base: Base,
     /// The editor's text (the Result during a conflict round).
     pub text: String,
-    pub round: Option<StoredRound>,
+    pub round: Option<StoredRound<V>>,
     pub updated_at: String,
-}
-
-/// Writes `bytes` to `path` atomically (temporary file, fsync, rename, fsync the folder).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_with(path, bytes, false)
-}
-
-/// Like `write_atomic`, readable by the owner only.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_with(path, bytes, true)
-}
-
-fn write_with(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let _ = private;
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 pub struct DraftStore {
@@ -94,7 +59,7 @@ impl DraftStore {
         self.dir.join(format!("{safe}.json"))
     }
 
-    pub fn put(&self, d: &Draft) -> std::io::Result<()> {
+    pub fn put<V: Serialize>(&self, d: &Draft<V>) -> std::io::Result<()> {
         let json = serde_json::to_vec(d).map_err(std::io::Error::other)?;
         write_atomic(&self.path(&d.tab_id), &json)
     }
@@ -104,7 +69,7 @@ impl DraftStore {
     }
 
     /// Every readable draft, oldest tab first.
-    pub fn load_all(&self) -> Vec<Draft> {
+    pub fn load_all<V: DeserializeOwned>(&self) -> Vec<Draft<V>> {
         let mut out = vec![];
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return out;
@@ -116,7 +81,7 @@ impl DraftStore {
             }
             match std::fs::read(&p)
                 .ok()
-                .and_then(|b| serde_json::from_slice::<Draft>(&b).ok())
+                .and_then(|b| serde_json::from_slice::<Draft<V>>(&b).ok())
             {
                 Some(d) => out.push(d),
                 None => {
@@ -140,7 +105,7 @@ fn natural_id(id: &str) -> (u128, u64) {
 mod tests {
     use super::*;
 
-    fn draft(id: &str, text: &str) -> Draft {
+    fn draft(id: &str, text: &str) -> Draft<String> {
         Draft {
             tab_id: id.into(),
             connection_id: "demo".into(),
@@ -164,7 +129,7 @@ mod tests {
         s.put(&draft("t100-1", "{\"a\": 1}")).unwrap();
         s.put(&draft("t100-1", "{\"a\": 2}")).unwrap();
         std::fs::write(dir.join("t300-3.json"), "{ half a draf").unwrap();
-        let all = s.load_all();
+        let all = s.load_all::<String>();
         assert_eq!(
             all.iter().map(|d| d.tab_id.as_str()).collect::<Vec<_>>(),
             vec!["t100-1", "t200-2"]
@@ -176,7 +141,7 @@ mod tests {
             "an unreadable draft is kept aside"
         );
         s.remove("t100-1");
-        assert_eq!(s.load_all().len(), 1);
+        assert_eq!(s.load_all::<String>().len(), 1);
         // No temporary files are left behind.
         let leftovers: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()

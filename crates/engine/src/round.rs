@@ -28,7 +28,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Which version an Accept took.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Choice {
     /// The tab's own edit.
@@ -42,7 +43,8 @@ pub enum Choice {
 }
 
 /// An Accept the user made: the choice and the value it put at the conflict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Decision {
     /// What was accepted.
     pub choice: Choice,
@@ -52,7 +54,8 @@ pub struct Decision {
 }
 
 /// Where a conflict stands now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictState {
     /// Nobody decided it: the Result still holds what the round started with.
@@ -77,7 +80,8 @@ impl ConflictState {
 }
 
 /// One conflict as it stands in the Result now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConflictStatus {
     /// Decided or not, and how.
     pub state: ConflictState,
@@ -774,6 +778,30 @@ mod tests {
             serde_json::json!(["a", "m1", "m2", "t1", "s", {"id": 1, "v": 2}])
         );
         assert_eq!(d2.value.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn id_keyed_conflicts_name_and_find_the_element_by_identity() {
+        // Theirs inserts an element first, so positions differ between the sides.
+        let b = "{\"services\": [\n{\"id\": \"a\", \"port\": 1},\n{\"id\": \"b\", \"port\": 1}\n]}";
+        let m = "{\"services\": [\n{\"id\": \"a\", \"port\": 1},\n{\"id\": \"b\", \"port\": 2}\n]}";
+        let t = "{\"services\": [\n{\"id\": \"z\", \"port\": 9},\n{\"id\": \"a\", \"port\": 1},\n{\"id\": \"b\", \"port\": 3}\n]}";
+        let (start, c) = round(b, m, t);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].label, "services › id=b › port");
+        // Each side's lines are that side's own: b is on line 3 of mine, line 4 of theirs.
+        assert_eq!(c[0].lines.mine, Some((3, 3)));
+        assert_eq!(c[0].lines.theirs, Some((4, 4)));
+        assert_eq!(c[0].lines.base, Some((3, 3)));
+        // In the Result the pointer addresses b, wherever it is.
+        let st = statuses(&start, &start, &c, &[None]).unwrap();
+        let (from, to) = st[0].lines.unwrap();
+        let shown: Vec<&str> = start.lines().skip(from - 1).take(to - from + 1).collect();
+        let element_line = start.lines().nth(from - 2).unwrap_or_default();
+        assert!(
+            shown.iter().any(|l| l.contains("\"port\": 1")) && element_line.contains("\"b\""),
+            "{start}\n{shown:?}"
+        );
     }
 
     #[test]

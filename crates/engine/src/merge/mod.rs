@@ -91,7 +91,8 @@ pub struct Conflict<'a> {
     pub nodes: [Option<(usize, usize)>; 3],
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Stats {
     /// Changes only mine made, taken.
     pub from_mine: usize,

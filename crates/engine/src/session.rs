@@ -20,7 +20,8 @@ use crate::precondition::{Precondition, Validator};
 use serde::{Deserialize, Serialize};
 
 /// How a connection writes a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum WriteMethod {
     /// The whole document.
@@ -40,7 +41,8 @@ pub struct Base {
 }
 
 /// One conflict as the UI and the CLI show it (values as JSON text; absent is None).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConflictInfo {
     pub pointer: String,
     pub kind: String,
@@ -59,7 +61,8 @@ pub struct ConflictInfo {
 }
 
 /// Where one conflict is in each side's text (1-based first and last line).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SideLines {
     pub base: Option<(usize, usize)>,
     pub mine: Option<(usize, usize)>,

@@ -12,7 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// How many records a trail keeps (oldest dropped first).
 pub const TRAIL_CAPACITY: usize = 1000;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrailEntry {
     /// When the request started, RFC 3339 UTC with milliseconds.
     pub at: String,
@@ -27,7 +28,7 @@ pub struct TrailEntry {
     pub status: Option<u16>,
     /// The ETag (or Last-Modified) the answer carried.
     pub validator: Option<String>,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub duration_ms: u64,
     /// What went wrong or what was special (retry, redirect, network failure), in words.
     pub note: Option<String>,

@@ -1,0 +1,54 @@
+//! `ifmatch get`: the body exactly as received; `-i` puts the validator first, `--etag` prints
+//! only the validator, `--etag-file` writes it to a file (body and validator from one request).
+
+use crate::common::{print, report};
+use crate::error::{CliError, Exit};
+use ifmatch_engine::outcome::exit;
+use ifmatch_engine::{Client, Outcome, Validator};
+use std::path::PathBuf;
+
+pub async fn run(
+    client: &Client,
+    url: &str,
+    include: bool,
+    etag: bool,
+    etag_file: &Option<PathBuf>,
+) -> Exit {
+    let out = client.get_fresh(url).await;
+    if let Outcome::Fetched { doc, .. } = &out {
+        let validator = doc.validator.as_ref();
+        if let Some(f) = etag_file {
+            let text = validator.map(|v| v.text()).unwrap_or_default();
+            std::fs::write(f, text + "\n")
+                .map_err(|e| CliError::local(format!("cannot write {}: {e}", f.display())))?;
+        }
+        if etag {
+            match validator.and_then(|v| v.etag()) {
+                Some(t) => print(&format!("{}\n", t.raw))?,
+                None => match validator {
+                    Some(v) => print(&format!("{}\n", v.display()))?,
+                    None => {
+                        return Err(CliError::new(
+                            exit::HTTP_ERROR,
+                            "the server sent no validator",
+                        ))
+                    }
+                },
+            }
+        } else {
+            let mut head = String::new();
+            if include {
+                match validator {
+                    Some(Validator::Etag { tag }) => head = format!("ETag: {}\n", tag.raw),
+                    Some(Validator::LastModified { raw }) => {
+                        head = format!("Last-Modified: {raw}\n")
+                    }
+                    None => head.push_str("ETag: (none)\n"),
+                }
+                head.push('\n');
+            }
+            print(&(head + &doc.text))?;
+        }
+    }
+    Ok(report(&out))
+}

@@ -1,0 +1,134 @@
+//! `ifmatch merge BASE MINE THEIRS`: the three-way JSON merge on files (also a git merge driver).
+//! Exit codes follow git merge-file: 0 clean, 1 conflicts remain, 2 bad input.
+
+use crate::args::PreferSide;
+use crate::common::print;
+use crate::error::{CliError, Exit};
+use ifmatch_engine::json::Doc;
+use ifmatch_engine::merge::{self, Fill};
+use std::path::PathBuf;
+
+/// Runs `f` on every item on its own thread; the first failure ends the command (exit 2).
+fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R, String> + Sync,
+) -> Result<Vec<R>, CliError> {
+    let results: Vec<Result<R, String>> = std::thread::scope(|s| {
+        let f = &f;
+        let jobs: Vec<_> = items.iter().map(|i| s.spawn(move || f(i))).collect();
+        jobs.into_iter()
+            .map(|j| j.join().expect("worker thread"))
+            .collect()
+    });
+    results
+        .into_iter()
+        .map(|r| r.map_err(|e| CliError::new(merge_exit::BAD_INPUT, e)))
+        .collect()
+}
+
+/// Exit codes of `ifmatch merge` (git merge-file's convention).
+pub mod merge_exit {
+    pub const CLEAN: i32 = 0;
+    pub const CONFLICTS: i32 = 1;
+    pub const BAD_INPUT: i32 = 2;
+}
+
+pub fn run(
+    paths: [&PathBuf; 3],
+    output: Option<&std::path::Path>,
+    json: bool,
+    prefer: Option<PreferSide>,
+    id_keys: &[String],
+    display: Option<&std::path::Path>,
+) -> Exit {
+    // Read, then parse, the three inputs concurrently.
+    let texts = parallel(&paths, |p| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    })?;
+    let named: Vec<(&String, &&PathBuf)> = texts.iter().zip(paths.iter()).collect();
+    let parsed = parallel(&named, |(t, p)| {
+        Doc::parse(t).map_err(|e| format!("{} is not valid JSON: {e}", p.display()))
+    })?;
+    let [b, m, t]: [Doc; 3] = parsed
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("three documents"));
+    let mut opts = merge::Options::default();
+    if !id_keys.is_empty() {
+        opts.id_keys = id_keys.to_vec();
+    }
+    let result = merge::three_way(&b, &m, &t, &opts);
+    let fill = match (prefer, json, result.is_clean()) {
+        (Some(PreferSide::Mine), _, _) => Fill::Mine,
+        (Some(PreferSide::Theirs), _, _) => Fill::Theirs,
+        (None, false, false) => Fill::Markers,
+        _ => Fill::Base,
+    };
+    let merged = result
+        .render(fill)
+        .expect("a fill without resolutions always renders");
+    let text = if json {
+        result.report_json(&merged)
+    } else {
+        merged
+    };
+    if let Some(d) = display {
+        let data = merge::display::display(&b, &m, &t, &result);
+        let js = serde_json::to_string(&data).expect("display data serialises");
+        std::fs::write(d, js).map_err(|e| {
+            CliError::new(
+                merge_exit::BAD_INPUT,
+                format!("cannot write {}: {e}", d.display()),
+            )
+        })?;
+    }
+    match output {
+        Some(p) => {
+            // Atomic: a crash never leaves a half-written result (the output may be MINE itself).
+            let tmp = p.with_extension(format!("ifmatch-{}.tmp", std::process::id()));
+            if let Err(e) = std::fs::write(&tmp, &text).and_then(|_| std::fs::rename(&tmp, p)) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(CliError::new(
+                    merge_exit::BAD_INPUT,
+                    format!("cannot write {}: {e}", p.display()),
+                ));
+            }
+        }
+        None => print(&text).map_err(|e| CliError::new(merge_exit::BAD_INPUT, e.message))?,
+    }
+    let s = &result.stats;
+    if !result.is_clean() {
+        eprintln!(
+            "ifmatch: {} conflict(s) ({} change(s) from mine and {} from theirs merged cleanly){}",
+            s.conflicts,
+            s.from_mine,
+            s.from_theirs,
+            match prefer {
+                Some(PreferSide::Mine) => ": resolved to mine",
+                Some(PreferSide::Theirs) => ": resolved to theirs",
+                None => "",
+            }
+        );
+        for c in &result.conflicts {
+            eprintln!(
+                "  {} {}",
+                c.kind.as_str(),
+                if c.pointer.is_empty() {
+                    "(whole document)"
+                } else {
+                    &c.pointer
+                }
+            );
+        }
+    }
+    if !result.positional_arrays.is_empty() {
+        eprintln!(
+            "ifmatch: warning: merged by position (no identity key such as \"id\"): {}",
+            result.positional_arrays.join(", ")
+        );
+    }
+    Ok(if result.is_clean() || prefer.is_some() {
+        merge_exit::CLEAN
+    } else {
+        merge_exit::CONFLICTS
+    })
+}

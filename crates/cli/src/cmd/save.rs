@@ -1,0 +1,92 @@
+//! `ifmatch save`: the safe save loop for scripts, the way the desktop app saves: a conditional
+//! write; on a conflict, fetch, merge three ways, and resubmit when nothing collides (as many
+//! rounds as `--rounds`); exit 3 with the conflicts as JSON when something does.
+
+use crate::args::MethodArg;
+use crate::common::{parse_tag, print, read_json_input, saved_but_unprinted, write_stdout};
+use crate::error::{CliError, Exit};
+use ifmatch_engine::outcome::exit;
+use ifmatch_engine::session::{save_until_done, Base, SaveResult, WriteMethod};
+use ifmatch_engine::{Client, Validator};
+use std::path::PathBuf;
+
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    client: &Client,
+    url: &str,
+    file: &Option<PathBuf>,
+    base_path: &PathBuf,
+    if_match: Option<&str>,
+    method: MethodArg,
+    rounds: usize,
+    id_keys: &[String],
+) -> Exit {
+    let mine = read_json_input(file)?;
+    let base_text = std::fs::read_to_string(base_path)
+        .map_err(|e| CliError::local(format!("cannot read {}: {e}", base_path.display())))?;
+    let base = Base {
+        text: base_text,
+        validator: match if_match {
+            Some(t) => Some(Validator::Etag { tag: parse_tag(t)? }),
+            None => None,
+        },
+    };
+    let method = match method {
+        MethodArg::Put => WriteMethod::Put,
+        MethodArg::MergePatch => WriteMethod::MergePatch,
+        MethodArg::JsonPatch => WriteMethod::JsonPatch,
+    };
+    let mut opts = ifmatch_engine::merge::Options::default();
+    if !id_keys.is_empty() {
+        opts.id_keys = id_keys.to_vec();
+    }
+    let (result, used) =
+        save_until_done(client, url, base, mine, method, &opts, rounds.max(1)).await;
+    match result {
+        SaveResult::Saved { base, .. } => {
+            if let Some(v) = &base.validator {
+                write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
+            }
+            if used > 1 {
+                eprintln!("ifmatch: saved after {used} rounds: the server's concurrent changes were merged in");
+            }
+            Ok(exit::OK)
+        }
+        SaveResult::Conflicts {
+            current,
+            merged,
+            conflicts,
+            ..
+        } => {
+            let report = serde_json::json!({
+                "current_validator": current.validator.as_ref().map(|v| v.text()),
+                "current": current.text,
+                "merged": merged,
+                "conflicts": conflicts,
+            });
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&report).expect("serialises")
+            ))?;
+            eprintln!(
+                "ifmatch: the resource changed on the server and {} change(s) collide with yours; nothing was overwritten. \
+                 Resolve them in \"merged\" (it shows the base value at each conflict) and save again with \
+                 --base set to \"current\" and --if-match set to \"current_validator\".",
+                conflicts.len()
+            );
+            for c in &conflicts {
+                eprintln!("  {} {}", c.kind, c.pointer);
+            }
+            Ok(exit::CONFLICT)
+        }
+        SaveResult::Merged { .. } => {
+            eprintln!("ifmatch: the server kept changing: still not saved after {used} rounds; nothing was overwritten. Try again.");
+            Ok(exit::CONFLICT)
+        }
+        SaveResult::Failed { outcome, message } => {
+            eprintln!("ifmatch: {message}");
+            Ok(outcome.exit_code())
+        }
+        SaveResult::Invalid { message } => Err(CliError::local(message)),
+    }
+}

@@ -1,0 +1,136 @@
+//! What several commands share: reading the JSON to send, the precondition of a write, reporting
+//! an outcome, printing a new validator, and the credentials from the environment.
+
+use crate::error::CliError;
+use ifmatch_engine::outcome::exit;
+use ifmatch_engine::{Auth, Client, EntityTag, Outcome, Precondition, Secret};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+/// Credentials from the environment, never from arguments (arguments show up in `ps` and shell
+/// history): a bearer token, basic auth, or a custom header.
+pub fn auth_from_env() -> Auth {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(t) = var("IFMATCH_TOKEN") {
+        return Auth::Bearer(Secret::new(t));
+    }
+    if let (Some(u), Some(p)) = (var("IFMATCH_USER"), var("IFMATCH_PASSWORD")) {
+        return Auth::Basic {
+            user: u,
+            password: Secret::new(p),
+        };
+    }
+    if let (Some(n), Some(v)) = (var("IFMATCH_AUTH_HEADER"), var("IFMATCH_AUTH_VALUE")) {
+        return Auth::Header {
+            name: n,
+            value: Secret::new(v),
+        };
+    }
+    Auth::None
+}
+
+/// The document to send, from FILE or stdin; it must be valid JSON (nothing is sent otherwise).
+pub fn read_json_input(file: &Option<PathBuf>) -> Result<String, CliError> {
+    let (text, name) = match file {
+        Some(p) if p.as_os_str() != "-" => match std::fs::read_to_string(p) {
+            Ok(t) => (t, p.display().to_string()),
+            Err(e) => return Err(CliError::local(format!("cannot read {}: {e}", p.display()))),
+        },
+        _ => {
+            let mut s = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+                return Err(CliError::local(format!("cannot read stdin: {e}")));
+            }
+            (s, "stdin".to_string())
+        }
+    };
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        return Err(CliError::local(format!(
+            "{name} is not valid JSON ({e}); nothing was sent"
+        )));
+    }
+    Ok(text)
+}
+
+/// `--if-match` as an entity tag.
+pub fn parse_tag(s: &str) -> Result<EntityTag, CliError> {
+    EntityTag::parse(s).map_err(|e| CliError::usage(format!("--if-match: {e}")))
+}
+
+/// The precondition for a write: explicit, forced off, or from a fresh GET. `Ok(Err(outcome))`
+/// when that GET did not answer with the resource.
+pub async fn precondition_for(
+    client: &Client,
+    url: &str,
+    if_match: &Option<String>,
+    force: bool,
+) -> Result<Result<Precondition, Outcome>, CliError> {
+    if force {
+        return Ok(Ok(Precondition::None));
+    }
+    if let Some(t) = if_match {
+        return Ok(Ok(Precondition::IfMatch(parse_tag(t)?)));
+    }
+    match client.get_fresh(url).await {
+        Outcome::Fetched { doc, .. } => match doc.validator {
+            Some(v) => Ok(Ok(v.precondition())),
+            None => Err(CliError::new(
+                exit::HTTP_ERROR,
+                "the server gives this resource no validator (no ETag, no Last-Modified), so the \
+                 write cannot be made conditional; use --force to overwrite it anyway",
+            )),
+        },
+        Outcome::NotFound | Outcome::Gone => Err(CliError::new(
+            exit::HTTP_ERROR,
+            "there is no resource at this URL to replace; use `ifmatch create` to create it",
+        )),
+        other => Ok(Err(other)),
+    }
+}
+
+/// Prints an outcome's warnings and, unless it succeeded, its sentence; returns its exit code.
+pub fn report(out: &Outcome) -> i32 {
+    let doc = match out {
+        Outcome::Fetched { doc, .. } => Some(doc),
+        Outcome::Saved { doc, .. } => doc.as_ref(),
+        _ => None,
+    };
+    if let Some(d) = doc {
+        for w in &d.warnings {
+            eprintln!("ifmatch: warning: {w}");
+        }
+    }
+    if !out.is_success() {
+        eprintln!("ifmatch: {}", out.message());
+    }
+    out.exit_code()
+}
+
+/// After a successful write, the new validator goes to stdout (scripts chain writes with it).
+pub fn print_saved(out: &Outcome) -> Result<(), CliError> {
+    if let Outcome::Saved { doc: Some(d), .. } = out {
+        if let Some(v) = &d.validator {
+            write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
+        }
+    }
+    Ok(())
+}
+
+/// The write landed, but the new validator could not reach stdout: say both.
+pub fn saved_but_unprinted(e: std::io::Error) -> CliError {
+    CliError::local(format!(
+        "saved on the server, but the output could not be written ({e}): read the resource \
+         again (ifmatch get -i) for its new validator"
+    ))
+}
+
+/// Writes `text` to stdout and flushes it.
+pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut so = std::io::stdout().lock();
+    so.write_all(text.as_bytes()).and_then(|_| so.flush())
+}
+
+/// Writes `text` to stdout; a failure is the command's failure.
+pub fn print(text: &str) -> Result<(), CliError> {
+    write_stdout(text).map_err(CliError::output)
+}

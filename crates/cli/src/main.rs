@@ -1,0 +1,152 @@
+//! `ifmatch`: the headless front door over the engine, for admins' scripts.
+//!
+//! Every write is conditional unless `--force` says otherwise; every failure is one sentence on
+//! stderr and a distinct exit code (see `ifmatch --help` and the README). Secrets come from the
+//! environment, never from arguments (arguments show up in `ps` and shell history).
+//!
+//! One exit point: commands (`cmd/`, one file each) return their exit code or a `CliError`;
+//! `main` prints the error, writes the request trail (`--trail`) whatever happened, and exits.
+
+mod args;
+mod cmd;
+mod common;
+mod error;
+
+use args::{Cli, Cmd};
+use clap::Parser;
+use error::{CliError, Exit};
+use ifmatch_engine::{Client, ClientConfig};
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(&CliError::local(format!("cannot start: {e}"))),
+    };
+    let code = runtime.block_on(async {
+        let client = match client_for(&cli) {
+            Ok(c) => c,
+            Err(e) => return fail(&e),
+        };
+        let code = match run(&cli, &client).await {
+            Ok(code) => exit_code(code),
+            Err(e) => fail(&e),
+        };
+        write_trail(&cli, &client);
+        code
+    });
+    // The demo server's tasks end with the runtime; nothing else is left running.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    code
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn fail(e: &CliError) -> ExitCode {
+    eprintln!("ifmatch: {}", e.message);
+    exit_code(e.code)
+}
+
+/// The client from the global options and the environment's credentials.
+fn client_for(cli: &Cli) -> Result<Client, CliError> {
+    let mut cfg = ClientConfig {
+        timeout: Duration::from_secs(cli.timeout.max(1)),
+        ..Default::default()
+    };
+    cfg.conflict_statuses
+        .extend(cli.conflict_status.iter().copied());
+    if let Some(p) = &cli.cacert {
+        let pem = std::fs::read(p)
+            .map_err(|e| CliError::local(format!("cannot read {}: {e}", p.display())))?;
+        cfg.extra_root_pem = Some(pem);
+    }
+    Client::new(cfg, common::auth_from_env()).map_err(|e| CliError::local(e.to_string()))
+}
+
+/// The redacted request trail, as JSON, to the file `--trail` names ("-": stderr).
+fn write_trail(cli: &Cli, client: &Client) {
+    if let Some(t) = &cli.trail {
+        let json = client.trail().to_json();
+        if t == "-" {
+            eprintln!("{json}");
+        } else if let Err(e) = std::fs::write(t, json) {
+            eprintln!("ifmatch: cannot write the trail to {t}: {e}");
+        }
+    }
+}
+
+async fn run(cli: &Cli, client: &Client) -> Exit {
+    match &cli.cmd {
+        Cmd::Get {
+            url,
+            include,
+            etag,
+            etag_file,
+        } => cmd::get::run(client, url, *include, *etag, etag_file).await,
+        Cmd::Put {
+            url,
+            file,
+            if_match,
+            force,
+        } => cmd::put::run(client, url, file, if_match, *force).await,
+        Cmd::Patch {
+            url,
+            file,
+            if_match,
+            force,
+        } => cmd::patch::run(client, url, file, if_match, *force).await,
+        Cmd::Create { url, file } => cmd::create::run(client, url, file).await,
+        Cmd::Delete {
+            url,
+            if_match,
+            force,
+        } => cmd::delete::run(client, url, if_match, *force).await,
+        Cmd::Save {
+            url,
+            file,
+            base,
+            if_match,
+            method,
+            rounds,
+            id_key,
+        } => {
+            cmd::save::run(
+                client,
+                url,
+                file,
+                base,
+                if_match.as_deref(),
+                *method,
+                *rounds,
+                id_key,
+            )
+            .await
+        }
+        Cmd::Merge {
+            base,
+            mine,
+            theirs,
+            output,
+            json,
+            prefer,
+            id_key,
+            display,
+        } => cmd::merge::run(
+            [base, mine, theirs],
+            output.as_deref(),
+            *json,
+            *prefer,
+            id_key,
+            display.as_deref(),
+        ),
+        Cmd::ServeDemo {
+            port,
+            allow_unconditional,
+            token_env,
+        } => cmd::serve_demo::run(*port, *allow_unconditional, token_env).await,
+    }
+}

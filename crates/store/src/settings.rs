@@ -1,0 +1,95 @@
+//! What the app keeps between runs besides drafts: connections, recent resources and
+//! preferences. Never a secret: those go to `secrets` under the connection's id. (The desktop
+//! writes these through tauri-plugin-store as `settings.json` in its data folder.)
+
+use ifmatch_engine::session::WriteMethod;
+use serde::{Deserialize, Serialize};
+
+/// How a connection authenticates, as the window sends it (secrets stay in Rust).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AuthInput {
+    None,
+    Bearer { token: String },
+    Basic { user: String, password: String },
+    Header { name: String, value: String },
+}
+
+/// A connection as stored: the secret's place is named, its value is not here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredConnection {
+    pub id: String,
+    pub name: String,
+    pub base_url: String,
+    /// "none", "bearer", "basic" or "header".
+    pub auth_kind: String,
+    pub basic_user: Option<String>,
+    pub header_name: Option<String>,
+    pub method: WriteMethod,
+    pub auto_resubmit: bool,
+    pub trusted_cert_pem: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Settings {
+    pub connections: Vec<StoredConnection>,
+    pub recent: Vec<String>,
+    /// The user chose the weaker file storage for secrets (no keyring available).
+    pub weak_secret_file: bool,
+}
+
+impl StoredConnection {
+    /// The stored shape of an input, and the secret to keep elsewhere.
+    pub fn from_input(
+        id: &str,
+        name: &str,
+        url: &str,
+        auth: &AuthInput,
+        method: WriteMethod,
+        auto: bool,
+        pem: Option<String>,
+    ) -> (StoredConnection, Option<String>) {
+        let (kind, user, header, secret) = match auth {
+            AuthInput::None => ("none", None, None, None),
+            AuthInput::Bearer { token } => ("bearer", None, None, Some(token.clone())),
+            AuthInput::Basic { user, password } => {
+                ("basic", Some(user.clone()), None, Some(password.clone()))
+            }
+            AuthInput::Header { name, value } => {
+                ("header", None, Some(name.clone()), Some(value.clone()))
+            }
+        };
+        (
+            StoredConnection {
+                id: id.into(),
+                name: name.into(),
+                base_url: url.into(),
+                auth_kind: kind.into(),
+                basic_user: user,
+                header_name: header,
+                method,
+                auto_resubmit: auto,
+                trusted_cert_pem: pem,
+            },
+            secret,
+        )
+    }
+
+    /// The input again, with the secret fetched back (empty when it is gone).
+    pub fn to_input(&self, secret: Option<String>) -> AuthInput {
+        let s = secret.unwrap_or_default();
+        match self.auth_kind.as_str() {
+            "bearer" => AuthInput::Bearer { token: s },
+            "basic" => AuthInput::Basic {
+                user: self.basic_user.clone().unwrap_or_default(),
+                password: s,
+            },
+            "header" => AuthInput::Header {
+                name: self.header_name.clone().unwrap_or_default(),
+                value: s,
+            },
+            _ => AuthInput::None,
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The CLI's own output and records: a write error on stdout is a documented non-zero exit, never
+//! 0 and never a panic; `--trail FILE` is written even when the command fails early.
+
+use ifmatch_tests::{ifmatch_bin, DemoProcess};
+use std::process::{Command, Output, Stdio};
+
+/// Runs ifmatch with stdout going to /dev/full (every write fails with ENOSPC).
+fn to_dev_full(args: &[&str]) -> Output {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    Command::new(ifmatch_bin())
+        .args(args)
+        .env_remove("IFMATCH_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+fn temp(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ifmatch-cli-outputs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_full_stdout_is_never_success() {
+    let demo = DemoProcess::start(&[], &[]);
+    let url = format!("{}/settings", demo.url);
+    let out = to_dev_full(&["get", &url]);
+    assert_eq!(out.status.code(), Some(1), "get: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the output could not be written"),
+        "{out:?}"
+    );
+    // A save that succeeds, printing its validator into a full stdout: exit 1, no panic.
+    let tag_file = temp("tag", "");
+    let base = String::from_utf8(
+        Command::new(ifmatch_bin())
+            .args(["get", &url, "--etag-file", tag_file.to_str().unwrap()])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let tag = std::fs::read_to_string(&tag_file).unwrap();
+    assert!(!tag.trim().is_empty(), "the demo gives a validator");
+    let mine = base.replace("Acme Support", "Acme Full");
+    let (b, m) = (temp("base.json", &base), temp("mine.json", &mine));
+    let out = to_dev_full(&[
+        "save",
+        &url,
+        m.to_str().unwrap(),
+        "--base",
+        b.to_str().unwrap(),
+        "--if-match",
+        tag.trim(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "save: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("saved on the server, but the output could not be written"),
+        "the write landed and the message says so: {out:?}"
+    );
+    // merge keeps git merge-file's codes: 2 for a failure of its own.
+    let doc = temp("doc.json", "{\"a\": 1}");
+    let d = doc.to_str().unwrap();
+    let out = to_dev_full(&["merge", d, d, d]);
+    assert_eq!(out.status.code(), Some(2), "merge: {out:?}");
+}
+
+#[test]
+fn the_trail_is_written_when_a_command_fails_early() {
+    let demo = DemoProcess::start(&[], &[]);
+    let trail = temp("trail.json", "");
+    std::fs::remove_file(&trail).unwrap();
+    // A 404 before any write: the command fails, the trail still records the GET.
+    let out = Command::new(ifmatch_bin())
+        .args([
+            "put",
+            &format!("{}/nothing-here", demo.url),
+            temp("x.json", "{}").to_str().unwrap(),
+            "--trail",
+            trail.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let t = std::fs::read_to_string(&trail).expect("the trail was written");
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    let rows = v.as_array().expect("a list of requests");
+    assert!(
+        rows.iter()
+            .any(|r| r["method"] == "GET" && r["status"] == 404),
+        "{t}"
+    );
+}
