@@ -100,3 +100,28 @@ fn the_trail_is_written_when_a_command_fails_early() {
         "{t}"
     );
 }
+
+#[test]
+fn unusable_credentials_in_the_environment_are_refused_before_sending() {
+    let demo = DemoProcess::start(&[], &[]);
+    let url = format!("{}/settings", demo.url);
+    for (k, v, says) in [
+        ("IFMATCH_TOKEN", "tok-with-newline\n", "line break"),
+        ("IFMATCH_USER", "alice", "IFMATCH_PASSWORD is not"),
+    ] {
+        let out = Command::new(ifmatch_bin())
+            .args(["get", &url, "--trail", "-"])
+            .env_remove("IFMATCH_TOKEN")
+            .env(k, v)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{k}: {err}");
+        assert!(err.contains(says), "{err}");
+        assert!(
+            !err.contains("tok-with-newline"),
+            "the value is never echoed: {err}"
+        );
+        assert!(out.stdout.is_empty(), "nothing was fetched");
+    }
+}

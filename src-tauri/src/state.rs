@@ -221,20 +221,21 @@ impl AppState {
             .ok()
             .filter(|u| !u.trim().is_empty())
         {
-            let auth = match std::env::var("IFMATCH_TOKEN") {
-                Ok(t) if !t.is_empty() => Auth::Bearer(Secret::new(t)),
-                _ => Auth::None,
+            // The same variables as the CLI; unusable ones leave the connection without
+            // credentials and flag it (never silently).
+            let (auth, env_problem) = match Auth::from_env() {
+                Ok(a) => (a, false),
+                Err(_) => (Auth::None, true),
             };
-            let method = match std::env::var("IFMATCH_WRITE_METHOD").as_deref() {
-                Ok("merge_patch") => WriteMethod::MergePatch,
-                Ok("json_patch") => WriteMethod::JsonPatch,
-                _ => WriteMethod::Put,
-            };
+            let method = std::env::var("IFMATCH_WRITE_METHOD")
+                .ok()
+                .and_then(|m| WriteMethod::from_name(&m))
+                .unwrap_or_default();
             connections.insert(
                 "env".into(),
                 Connection {
                     view: ConnectionView {
-                        secret_missing: false,
+                        secret_missing: env_problem,
                         id: "env".into(),
                         name: "API (IFMATCH_API_URL)".into(),
                         base_url: url.trim_end_matches('/').to_string(),

@@ -3,31 +3,9 @@
 
 use crate::error::CliError;
 use ifmatch_engine::outcome::exit;
-use ifmatch_engine::{Auth, Client, EntityTag, Outcome, Precondition, Secret};
+use ifmatch_engine::{Client, EntityTag, Outcome, Precondition};
 use std::io::{Read, Write};
 use std::path::PathBuf;
-
-/// Credentials from the environment, never from arguments (arguments show up in `ps` and shell
-/// history): a bearer token, basic auth, or a custom header.
-pub fn auth_from_env() -> Auth {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(t) = var("IFMATCH_TOKEN") {
-        return Auth::Bearer(Secret::new(t));
-    }
-    if let (Some(u), Some(p)) = (var("IFMATCH_USER"), var("IFMATCH_PASSWORD")) {
-        return Auth::Basic {
-            user: u,
-            password: Secret::new(p),
-        };
-    }
-    if let (Some(n), Some(v)) = (var("IFMATCH_AUTH_HEADER"), var("IFMATCH_AUTH_VALUE")) {
-        return Auth::Header {
-            name: n,
-            value: Secret::new(v),
-        };
-    }
-    Auth::None
-}
 
 /// The document to send, from FILE or stdin; it must be valid JSON (nothing is sent otherwise).
 pub fn read_json_input(file: &Option<PathBuf>) -> Result<String, CliError> {

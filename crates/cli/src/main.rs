@@ -64,7 +64,8 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
             .map_err(|e| CliError::local(format!("cannot read {}: {e}", p.display())))?;
         cfg.extra_root_pem = Some(pem);
     }
-    Client::new(cfg, common::auth_from_env()).map_err(|e| CliError::local(e.to_string()))
+    let auth = ifmatch_engine::Auth::from_env().map_err(|e| CliError::usage(e.to_string()))?;
+    Client::new(cfg, auth).map_err(|e| CliError::local(e.to_string()))
 }
 
 /// The redacted request trail, as JSON, to the file `--trail` names ("-": stderr).

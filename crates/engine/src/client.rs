@@ -55,6 +55,89 @@ pub enum Auth {
     },
 }
 
+/// Why the credentials in the environment cannot be used (nothing is sent with them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialsError {
+    /// The variable's value is not UTF-8 text.
+    #[error("${0} is not valid UTF-8 text, so it cannot go into a header; nothing was sent")]
+    NotText(&'static str),
+    /// The value holds a line break or another control character (a header cannot).
+    #[error("${0} holds a line break or another control character (a copy-paste accident?); nothing was sent")]
+    ControlCharacter(&'static str),
+    /// One half of a pair is set without the other.
+    #[error("${0} is set but ${1} is not; set both, or neither")]
+    Incomplete(&'static str, &'static str),
+}
+
+impl Auth {
+    /// Credentials from the environment — the one place both the CLI and the desktop read them
+    /// (arguments show up in `ps` and shell history): `IFMATCH_TOKEN` (bearer), else
+    /// `IFMATCH_USER` + `IFMATCH_PASSWORD` (basic), else `IFMATCH_AUTH_HEADER` +
+    /// `IFMATCH_AUTH_VALUE` (a custom header). Empty variables count as unset.
+    pub fn from_env() -> Result<Auth, CredentialsError> {
+        Auth::from_vars(|k| std::env::var_os(k))
+    }
+
+    /// `from_env` over any source of variables (tests).
+    pub fn from_vars(
+        get: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Auth, CredentialsError> {
+        let var = |k: &'static str| -> Result<Option<String>, CredentialsError> {
+            match get(k) {
+                None => Ok(None),
+                Some(v) if v.is_empty() => Ok(None),
+                Some(v) => {
+                    let s = v.into_string().map_err(|_| CredentialsError::NotText(k))?;
+                    if s.chars().any(|c| c.is_control()) {
+                        return Err(CredentialsError::ControlCharacter(k));
+                    }
+                    Ok(Some(s))
+                }
+            }
+        };
+        if let Some(t) = var("IFMATCH_TOKEN")? {
+            return Ok(Auth::Bearer(Secret::new(t)));
+        }
+        let pair = |a: &'static str,
+                    b: &'static str|
+         -> Result<Option<(String, String)>, CredentialsError> {
+            match (var(a)?, var(b)?) {
+                (Some(x), Some(y)) => Ok(Some((x, y))),
+                (None, None) => Ok(None),
+                (Some(_), None) => Err(CredentialsError::Incomplete(a, b)),
+                (None, Some(_)) => Err(CredentialsError::Incomplete(b, a)),
+            }
+        };
+        if let Some((user, p)) = pair("IFMATCH_USER", "IFMATCH_PASSWORD")? {
+            return Ok(Auth::Basic {
+                user,
+                password: Secret::new(p),
+            });
+        }
+        if let Some((name, v)) = pair("IFMATCH_AUTH_HEADER", "IFMATCH_AUTH_VALUE")? {
+            return Ok(Auth::Header {
+                name,
+                value: Secret::new(v),
+            });
+        }
+        Ok(Auth::None)
+    }
+
+    /// The credentials header as a request carries it, with the secret masked (`••••••`): for
+    /// showing a request, never for sending one.
+    pub fn masked_header(&self) -> Option<(String, String)> {
+        match self {
+            Auth::None => None,
+            Auth::Bearer(_) => Some(("Authorization".into(), "Bearer ••••••".into())),
+            Auth::Basic { user, .. } => {
+                Some(("Authorization".into(), format!("Basic ({user}:••••••)")))
+            }
+            Auth::Header { name, .. } => Some((name.clone(), "••••••".into())),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Whole-request time limit.
@@ -138,6 +221,11 @@ const REQUEST_ID_HEADERS: &[&str] = &[
 ];
 
 impl Client {
+    /// How this client authenticates (to show a request with the secret masked).
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
     pub fn new(cfg: ClientConfig, auth: Auth) -> Result<Self, ClientError> {
         let mut b = reqwest::Client::builder()
             .use_rustls_tls()
@@ -871,6 +959,73 @@ fn error_detail(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsString;
+
+    fn vars(list: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let map: Vec<(String, OsString)> = list
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        move |k| map.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn credentials_from_the_environment() {
+        assert!(matches!(Auth::from_vars(vars(&[])), Ok(Auth::None)));
+        assert!(matches!(
+            Auth::from_vars(vars(&[("IFMATCH_TOKEN", "t")])),
+            Ok(Auth::Bearer(_))
+        ));
+        assert!(matches!(
+            Auth::from_vars(vars(&[("IFMATCH_USER", "u"), ("IFMATCH_PASSWORD", "p")])),
+            Ok(Auth::Basic { .. })
+        ));
+        assert!(matches!(
+            Auth::from_vars(vars(&[
+                ("IFMATCH_AUTH_HEADER", "X-Api-Key"),
+                ("IFMATCH_AUTH_VALUE", "k")
+            ])),
+            Ok(Auth::Header { .. })
+        ));
+        assert_eq!(
+            Auth::from_vars(vars(&[("IFMATCH_TOKEN", "abc\n")])).unwrap_err(),
+            CredentialsError::ControlCharacter("IFMATCH_TOKEN")
+        );
+        assert_eq!(
+            Auth::from_vars(vars(&[("IFMATCH_USER", "u")])).unwrap_err(),
+            CredentialsError::Incomplete("IFMATCH_USER", "IFMATCH_PASSWORD")
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let bad = OsString::from_vec(vec![0xff, 0xfe]);
+            let r = Auth::from_vars(move |k| (k == "IFMATCH_TOKEN").then(|| bad.clone()));
+            assert_eq!(r.unwrap_err(), CredentialsError::NotText("IFMATCH_TOKEN"));
+        }
+        // The message names the variable, never the value.
+        let e = Auth::from_vars(vars(&[("IFMATCH_TOKEN", "sekrit\r")])).unwrap_err();
+        assert!(!e.to_string().contains("sekrit"));
+    }
+
+    #[test]
+    fn write_methods_by_either_spelling() {
+        use crate::session::WriteMethod;
+        assert_eq!(
+            WriteMethod::from_name("merge-patch"),
+            Some(WriteMethod::MergePatch)
+        );
+        assert_eq!(
+            WriteMethod::from_name("merge_patch"),
+            Some(WriteMethod::MergePatch)
+        );
+        assert_eq!(
+            WriteMethod::from_name("JSON-PATCH"),
+            Some(WriteMethod::JsonPatch)
+        );
+        assert_eq!(WriteMethod::from_name("put"), Some(WriteMethod::Put));
+        assert_eq!(WriteMethod::from_name("post"), None);
+    }
+
     use super::*;
     use reqwest::header::HeaderValue;
 

@@ -18,6 +18,75 @@ use crate::merge::{self, patches, Fill, Options};
 use crate::outcome::{Doc as Fetched, Outcome};
 use crate::precondition::{Precondition, Validator};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+/// What the save loop needs from a connection to the server: these three requests and nothing
+/// else. Deliberately left out: caching, the trail, credentials, retries and redirects — the
+/// implementor (the real `Client`) owns them, so the loop's rules can be tested against a fake.
+pub trait Conditional {
+    /// Reads the resource without the cache.
+    fn get_fresh(&self, url: &str) -> impl Future<Output = Outcome> + Send;
+    /// Replaces it (`PUT`) under a precondition.
+    fn put(&self, url: &str, body: &str, pre: Precondition)
+        -> impl Future<Output = Outcome> + Send;
+    /// Patches it under a precondition; `expected` is the whole document the patch should
+    /// produce (checked when the answer carries no validator).
+    fn patch(
+        &self,
+        url: &str,
+        body: &str,
+        content_type: &str,
+        pre: Precondition,
+        expected: Option<&str>,
+    ) -> impl Future<Output = Outcome> + Send;
+}
+
+impl Conditional for Client {
+    fn get_fresh(&self, url: &str) -> impl Future<Output = Outcome> + Send {
+        Client::get_fresh(self, url)
+    }
+    fn put(
+        &self,
+        url: &str,
+        body: &str,
+        pre: Precondition,
+    ) -> impl Future<Output = Outcome> + Send {
+        Client::put(self, url, body, pre)
+    }
+    fn patch(
+        &self,
+        url: &str,
+        body: &str,
+        content_type: &str,
+        pre: Precondition,
+        expected: Option<&str>,
+    ) -> impl Future<Output = Outcome> + Send {
+        Client::patch(self, url, body, content_type, pre, expected)
+    }
+}
+
+/// How far one save goes by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Resubmit a clean merge by itself (`ifmatch save`, or a connection that opted in); otherwise
+    /// a clean merge comes back for the user to review.
+    pub auto_resubmit: bool,
+    /// At most this many write rounds (each round meets one concurrent change).
+    pub max_rounds: usize,
+}
+
+/// What a save did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaveReport {
+    /// How the last round ended.
+    pub result: SaveResult,
+    /// How many write rounds it took.
+    pub rounds: usize,
+    /// The version the last round started from (its merge's base).
+    pub base: Base,
+    /// The document the last round tried to write (with every automatic merge before it).
+    pub mine: String,
+}
 
 /// How a connection writes a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -31,6 +100,19 @@ pub enum WriteMethod {
     MergePatch,
     /// `PATCH` with `application/json-patch+json` (RFC 6902), with `test` operations.
     JsonPatch,
+}
+
+impl WriteMethod {
+    /// A write method by name, as the CLI (`merge-patch`) or the environment / settings
+    /// (`merge_patch`) spell it; None for anything else.
+    pub fn from_name(name: &str) -> Option<WriteMethod> {
+        match name.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "put" => Some(WriteMethod::Put),
+            "merge_patch" => Some(WriteMethod::MergePatch),
+            "json_patch" => Some(WriteMethod::JsonPatch),
+            _ => None,
+        }
+    }
 }
 
 /// The version a save starts from: what the tab loaded.
@@ -107,35 +189,94 @@ pub enum SaveResult {
     Invalid { message: String },
 }
 
-/// The body and content type of a write from `base` to `result`.
-pub fn request_body(
-    method: WriteMethod,
-    base: &str,
-    result: &str,
-) -> Result<(String, &'static str), String> {
-    match method {
-        WriteMethod::Put => Ok((result.to_string(), "application/json")),
-        WriteMethod::MergePatch | WriteMethod::JsonPatch => {
-            let b =
-                Doc::parse(base).map_err(|e| format!("the base version is not valid JSON: {e}"))?;
-            let r =
-                Doc::parse(result).map_err(|e| format!("the document is not valid JSON: {e}"))?;
-            if method == WriteMethod::JsonPatch {
-                Ok((patches::json_patch(&b, &r), "application/json-patch+json"))
-            } else {
-                let mp = patches::merge_patch(&b, &r).map_err(|e| e.to_string())?;
-                Ok((
-                    mp.text.unwrap_or_else(|| "{}\n".into()),
-                    "application/merge-patch+json",
-                ))
-            }
+/// Why a write could not be planned: nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The version the edit started from does not parse (a patch is computed from it).
+    #[error("the base version is not valid JSON: {0}")]
+    BaseInvalid(String),
+    /// The document to send does not parse.
+    #[error("the document is not valid JSON: {0}")]
+    DocumentInvalid(String),
+    /// The change cannot be said as a JSON Merge Patch (e.g. a `null` value).
+    #[error("{0}")]
+    MergePatch(String),
+}
+
+/// A write as it will go out, planned once: the save loop sends it and the window's "Preview
+/// request" shows it, so the two can never differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritePlan {
+    /// How the document is written.
+    pub method: WriteMethod,
+    /// The body: the whole document, or the patch from base to it.
+    pub body: String,
+    /// The body's media type.
+    pub content_type: &'static str,
+    /// The precondition; None when the base has no validator, so a fresh GET right before the
+    /// write supplies it.
+    pub precondition: Option<Precondition>,
+}
+
+impl WritePlan {
+    /// The HTTP method.
+    pub fn http_method(&self) -> &'static str {
+        match self.method {
+            WriteMethod::Put => "PUT",
+            WriteMethod::MergePatch | WriteMethod::JsonPatch => "PATCH",
         }
     }
+
+    /// The headers it is sent with, credentials masked (`auth` is the connection's).
+    pub fn headers(&self, auth: &crate::client::Auth) -> Vec<(String, String)> {
+        let mut out = vec![("Content-Type".to_string(), self.content_type.to_string())];
+        match &self.precondition {
+            Some(p) => out.extend(p.headers().into_iter().map(|(k, v)| (k.to_string(), v))),
+            None => out.push((
+                "If-Match".into(),
+                "(taken from a fresh GET right before the write)".into(),
+            )),
+        }
+        out.extend(auth.masked_header());
+        out
+    }
+}
+
+/// Plans the write of `mine` over `base`: body and content type for the method, and the
+/// precondition from base's validator.
+pub fn plan_write(method: WriteMethod, base: &Base, mine: &str) -> Result<WritePlan, PlanError> {
+    let (body, content_type) = match method {
+        WriteMethod::Put => {
+            Doc::parse(mine).map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
+            (mine.to_string(), "application/json")
+        }
+        WriteMethod::MergePatch | WriteMethod::JsonPatch => {
+            let b = Doc::parse(&base.text).map_err(|e| PlanError::BaseInvalid(e.to_string()))?;
+            let r = Doc::parse(mine).map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
+            if method == WriteMethod::JsonPatch {
+                (patches::json_patch(&b, &r), "application/json-patch+json")
+            } else {
+                let mp = patches::merge_patch(&b, &r)
+                    .map_err(|e| PlanError::MergePatch(e.to_string()))?;
+                (
+                    mp.text.unwrap_or_else(|| "{}\n".into()),
+                    "application/merge-patch+json",
+                )
+            }
+        }
+    };
+    Ok(WritePlan {
+        method,
+        body,
+        content_type,
+        precondition: base.validator.as_ref().map(|v| v.precondition()),
+    })
 }
 
 /// One save round: writes `mine` conditionally on `base`; on a conflict, fetches and merges.
 pub async fn save_round(
-    client: &Client,
+    client: &impl Conditional,
     url: &str,
     base: &Base,
     mine: &str,
@@ -166,15 +307,19 @@ pub async fn save_round(
             other => return failed(other),
         },
     };
-    let (body, content_type) = match request_body(method, &base.text, mine) {
-        Ok(b) => b,
-        Err(message) => return SaveResult::Invalid { message },
+    let plan = match plan_write(method, base, mine) {
+        Ok(p) => p,
+        Err(e) => {
+            return SaveResult::Invalid {
+                message: e.to_string(),
+            }
+        }
     };
     let out = match method {
-        WriteMethod::Put => client.put(url, &body, pre).await,
+        WriteMethod::Put => client.put(url, &plan.body, pre).await,
         _ => {
             client
-                .patch(url, &body, content_type, pre, Some(mine))
+                .patch(url, &plan.body, plan.content_type, pre, Some(mine))
                 .await
         }
     };
@@ -225,7 +370,7 @@ fn base_of(d: Fetched) -> Base {
 }
 
 async fn refetch_and_merge(
-    client: &Client,
+    client: &impl Conditional,
     url: &str,
     base: &Base,
     mine: &str,
@@ -342,30 +487,334 @@ pub fn merge_with(base: &Base, mine: &str, current: Base, opts: &Options) -> Sav
     }
 }
 
-/// Saves until done: clean merges are resubmitted automatically (at most `max_rounds` rounds);
-/// stops at the first round whose merge needs the user. For scripts and for connections that
-/// opted into automatic resubmission.
-pub async fn save_until_done(
-    client: &Client,
+/// The one save loop (the desktop and `ifmatch save` both use it): rounds of `save_round` until
+/// the save is done, needs the user, or fails. A clean merge is resubmitted only when the policy
+/// says so, and at most `max_rounds` rounds are written.
+pub async fn save(
+    client: &impl Conditional,
     url: &str,
     mut base: Base,
     mut mine: String,
     method: WriteMethod,
     opts: &Options,
-    max_rounds: usize,
-) -> (SaveResult, usize) {
+    policy: Policy,
+) -> SaveReport {
     let mut rounds = 0;
     loop {
         rounds += 1;
-        let r = save_round(client, url, &base, &mine, method, opts).await;
-        match r {
+        let result = save_round(client, url, &base, &mine, method, opts).await;
+        match result {
             SaveResult::Merged {
                 current, merged, ..
-            } if rounds < max_rounds => {
+            } if policy.auto_resubmit && rounds < policy.max_rounds.max(1) => {
                 base = current;
                 mine = merged;
             }
-            other => return (other, rounds),
+            result => {
+                return SaveReport {
+                    result,
+                    rounds,
+                    base,
+                    mine,
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The save loop's rules against a scripted server: each request takes the next answer.
+    use super::*;
+    use crate::etag::EntityTag;
+    use crate::outcome::{Doc as Fetched, ValidatorSource};
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Scripted {
+        answers: Mutex<VecDeque<Outcome>>,
+        /// "GET", "PUT If-Match: \"v1\"", "PATCH ..." in order.
+        requests: Mutex<Vec<String>>,
+    }
+
+    impl Scripted {
+        fn new(answers: Vec<Outcome>) -> Scripted {
+            Scripted {
+                answers: Mutex::new(answers.into()),
+                ..Default::default()
+            }
+        }
+        fn next(&self, request: String) -> Outcome {
+            self.requests.lock().unwrap().push(request);
+            self.answers
+                .lock()
+                .unwrap()
+                .pop_front()
+                .expect("the script has an answer for every request")
+        }
+        fn requests(&self) -> Vec<String> {
+            self.requests.lock().unwrap().clone()
+        }
+    }
+
+    fn pre_words(pre: &Precondition) -> String {
+        pre.headers()
+            .into_iter()
+            .map(|(k, v)| format!(" {k}: {v}"))
+            .collect()
+    }
+
+    impl Conditional for Scripted {
+        fn get_fresh(&self, _url: &str) -> impl Future<Output = Outcome> + Send {
+            let o = self.next("GET".into());
+            async move { o }
+        }
+        fn put(
+            &self,
+            _url: &str,
+            _body: &str,
+            pre: Precondition,
+        ) -> impl Future<Output = Outcome> + Send {
+            let o = self.next(format!("PUT{}", pre_words(&pre)));
+            async move { o }
+        }
+        fn patch(
+            &self,
+            _url: &str,
+            _body: &str,
+            _content_type: &str,
+            pre: Precondition,
+            _expected: Option<&str>,
+        ) -> impl Future<Output = Outcome> + Send {
+            let o = self.next(format!("PATCH{}", pre_words(&pre)));
+            async move { o }
+        }
+    }
+
+    fn tag(t: &str) -> Option<Validator> {
+        Some(Validator::Etag {
+            tag: EntityTag::parse(t).unwrap(),
+        })
+    }
+
+    fn fetched(text: &str, t: &str) -> Outcome {
+        Outcome::Fetched {
+            doc: Fetched {
+                text: text.into(),
+                validator: tag(t),
+                warnings: vec![],
+            },
+            from_cache: false,
+        }
+    }
+
+    fn saved(text: &str, t: &str) -> Outcome {
+        Outcome::Saved {
+            status: 200,
+            doc: Some(Fetched {
+                text: text.into(),
+                validator: tag(t),
+                warnings: vec![],
+            }),
+            validator_from: ValidatorSource::Response,
+        }
+    }
+
+    fn conflict() -> Outcome {
+        Outcome::Conflict {
+            status: 412,
+            hint: None,
+        }
+    }
+
+    const BASE: &str = r#"{"a": 1, "b": 1}"#;
+    const MINE: &str = r#"{"a": 2, "b": 1}"#;
+    const THEIRS: &str = r#"{"a": 1, "b": 2}"#;
+    const THEIRS_COLLIDES: &str = r#"{"a": 3, "b": 1}"#;
+
+    fn base() -> Base {
+        Base {
+            text: BASE.into(),
+            validator: tag("\"v1\""),
+        }
+    }
+
+    const MANUAL: Policy = Policy {
+        auto_resubmit: false,
+        max_rounds: 5,
+    };
+    const AUTO: Policy = Policy {
+        auto_resubmit: true,
+        max_rounds: 5,
+    };
+
+    async fn run(server: &Scripted, policy: Policy) -> SaveReport {
+        save(
+            server,
+            "http://x/r",
+            base(),
+            MINE.into(),
+            WriteMethod::Put,
+            &Options::default(),
+            policy,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_stale_write_merges_and_waits_for_the_user_unless_the_policy_resubmits() {
+        let s = Scripted::new(vec![conflict(), fetched(THEIRS, "\"v2\"")]);
+        let r = run(&s, MANUAL).await;
+        assert!(matches!(r.result, SaveResult::Merged { .. }), "{r:?}");
+        assert_eq!(r.rounds, 1);
+        assert_eq!(s.requests(), vec!["PUT If-Match: \"v1\"", "GET"]);
+
+        let merged = r#"{"a": 2, "b": 2}"#;
+        let s = Scripted::new(vec![
+            conflict(),
+            fetched(THEIRS, "\"v2\""),
+            saved(merged, "\"v3\""),
+        ]);
+        let r = run(&s, AUTO).await;
+        assert!(matches!(r.result, SaveResult::Saved { .. }), "{r:?}");
+        assert_eq!(r.rounds, 2);
+        assert_eq!(
+            s.requests(),
+            vec!["PUT If-Match: \"v1\"", "GET", "PUT If-Match: \"v2\""],
+            "the resubmit carries the current version's validator"
+        );
+        assert_eq!(
+            r.base.validator,
+            tag("\"v2\""),
+            "the last round started from theirs"
+        );
+    }
+
+    #[tokio::test]
+    async fn colliding_changes_stop_the_loop_whatever_the_policy() {
+        let s = Scripted::new(vec![conflict(), fetched(THEIRS_COLLIDES, "\"v2\"")]);
+        let r = run(&s, AUTO).await;
+        match r.result {
+            SaveResult::Conflicts { conflicts, .. } => assert_eq!(conflicts[0].pointer, "/a"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.requests().len(), 2, "nothing was written after the merge");
+    }
+
+    #[tokio::test]
+    async fn automatic_resubmission_stops_at_the_round_limit() {
+        let mut answers = vec![];
+        for i in 2..10 {
+            answers.push(conflict());
+            answers.push(fetched(
+                &format!(r#"{{"a": 1, "b": {i}}}"#),
+                &format!("\"v{i}\""),
+            ));
+        }
+        let s = Scripted::new(answers);
+        let policy = Policy {
+            auto_resubmit: true,
+            max_rounds: 3,
+        };
+        let r = run(&s, policy).await;
+        assert!(matches!(r.result, SaveResult::Merged { .. }), "{r:?}");
+        assert_eq!(r.rounds, 3);
+        assert_eq!(
+            s.requests().iter().filter(|q| q.starts_with("PUT")).count(),
+            3
+        );
+    }
+
+    #[tokio::test]
+    async fn an_ambiguous_write_is_settled_by_a_read() {
+        // The connection dropped after the write; the server holds what we sent: saved.
+        let s = Scripted::new(vec![
+            Outcome::NetworkAfterSend {
+                detail: "connection closed".into(),
+            },
+            fetched(MINE, "\"v2\""),
+        ]);
+        let r = run(&s, MANUAL).await;
+        assert!(matches!(r.result, SaveResult::Saved { .. }), "{r:?}");
+        // It did not land and nothing changed: the same write can go again (a clean merge).
+        let s = Scripted::new(vec![
+            Outcome::NetworkAfterSend {
+                detail: "connection closed".into(),
+            },
+            fetched(BASE, "\"v1\""),
+        ]);
+        let r = run(&s, MANUAL).await;
+        assert!(matches!(r.result, SaveResult::Merged { .. }), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn without_a_validator_the_loop_reads_first_and_never_writes_blind() {
+        let no_validator = Base {
+            text: BASE.into(),
+            validator: None,
+        };
+        // The server holds something else already: merge, nothing written.
+        let s = Scripted::new(vec![fetched(THEIRS, "\"v2\"")]);
+        let r = save(
+            &s,
+            "http://x/r",
+            no_validator.clone(),
+            MINE.into(),
+            WriteMethod::Put,
+            &Options::default(),
+            MANUAL,
+        )
+        .await;
+        assert!(matches!(r.result, SaveResult::Merged { .. }), "{r:?}");
+        assert_eq!(s.requests(), vec!["GET"]);
+        // The server holds the base: the write carries the validator the read learned.
+        let s = Scripted::new(vec![fetched(BASE, "\"v1\""), saved(MINE, "\"v2\"")]);
+        let r = save(
+            &s,
+            "http://x/r",
+            no_validator,
+            MINE.into(),
+            WriteMethod::Put,
+            &Options::default(),
+            MANUAL,
+        )
+        .await;
+        assert!(matches!(r.result, SaveResult::Saved { .. }), "{r:?}");
+        assert_eq!(s.requests(), vec!["GET", "PUT If-Match: \"v1\""]);
+    }
+
+    #[tokio::test]
+    async fn invalid_json_sends_nothing() {
+        let s = Scripted::new(vec![]);
+        let r = save(
+            &s,
+            "http://x/r",
+            base(),
+            "{\"a\": ".into(),
+            WriteMethod::Put,
+            &Options::default(),
+            AUTO,
+        )
+        .await;
+        assert!(matches!(r.result, SaveResult::Invalid { .. }), "{r:?}");
+        assert!(s.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn patches_carry_the_same_precondition() {
+        let s = Scripted::new(vec![saved(MINE, "\"v2\"")]);
+        let r = save(
+            &s,
+            "http://x/r",
+            base(),
+            MINE.into(),
+            WriteMethod::MergePatch,
+            &Options::default(),
+            MANUAL,
+        )
+        .await;
+        assert!(matches!(r.result, SaveResult::Saved { .. }), "{r:?}");
+        assert_eq!(s.requests(), vec!["PATCH If-Match: \"v1\""]);
     }
 }

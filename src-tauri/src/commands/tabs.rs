@@ -6,11 +6,9 @@ use crate::state::{AppState, Pending, Tab};
 use ifmatch_engine::edit;
 use ifmatch_engine::merge::{Options, Stats};
 use ifmatch_engine::round::{self, Choice, ConflictStatus};
-use ifmatch_engine::session::{
-    request_body, save_round, Base, ConflictInfo, SaveResult, WriteMethod,
-};
+use ifmatch_engine::session::{self, Base, ConflictInfo, Policy, SaveResult};
 use ifmatch_engine::trail::TrailEntry;
-use ifmatch_engine::{Auth, Outcome};
+use ifmatch_engine::Outcome;
 use ifmatch_store::drafts::{Draft, StoredRound};
 use serde::Serialize;
 
@@ -334,28 +332,27 @@ pub async fn save_tab(
     text: String,
     resubmit: bool,
 ) -> Result<SaveView, Problem> {
-    let (conn, url, mut base) = write_target(&state, &tab_id, resubmit).await?;
+    let (conn, url, base) = write_target(&state, &tab_id, resubmit).await?;
     let (_, client, method, auto) = state
         .endpoint(&conn)
         .await
         .map_err(|m| problem("connection", m))?;
-    let opts = Options::default();
-    let mut mine = text;
-    let mut rounds = 0;
-    let result = loop {
-        rounds += 1;
-        let r = save_round(&client, &url, &base, &mine, method, &opts).await;
-        match r {
-            // Automatic resubmission is a per-connection choice (off by default).
-            SaveResult::Merged {
-                current, merged, ..
-            } if auto && rounds < 5 => {
-                base = current;
-                mine = merged;
-            }
-            other => break other,
-        }
+    // Automatic resubmission of clean merges is a per-connection choice (off by default).
+    let policy = Policy {
+        auto_resubmit: auto,
+        max_rounds: 5,
     };
+    let report = session::save(
+        &*client,
+        &url,
+        base,
+        text,
+        method,
+        &Options::default(),
+        policy,
+    )
+    .await;
+    let (result, base, mine, rounds) = (report.result, report.base, report.mine, report.rounds);
     let mut view = view_of(&result, &base, &mine, rounds);
     if let SaveResult::Failed {
         outcome: o @ (Outcome::Unauthorized { .. } | Outcome::Forbidden),
@@ -493,48 +490,18 @@ pub async fn preview_request(
     resubmit: bool,
 ) -> Result<RequestPreview, Problem> {
     let (conn, url, base) = write_target(&state, &tab_id, resubmit).await?;
-    let (_, _, method, _) = state
+    let (_, client, method, _) = state
         .endpoint(&conn)
         .await
         .map_err(|m| problem("connection", m))?;
-    let auth = state
-        .connections
-        .lock()
-        .await
-        .get(&conn)
-        .map(|c| c.auth.clone())
-        .unwrap_or_default();
-    let (body, content_type) =
-        request_body(method, &base.text, &text).map_err(|m| problem("invalid_json", m))?;
-    let mut headers = vec![("Content-Type".to_string(), content_type.to_string())];
-    match &base.validator {
-        Some(v) => headers.extend(
-            v.precondition()
-                .headers()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v)),
-        ),
-        None => headers.push((
-            "If-Match".into(),
-            "(taken from a fresh GET right before the write)".into(),
-        )),
-    }
-    match auth {
-        Auth::None => {}
-        Auth::Bearer(_) => headers.push(("Authorization".into(), "Bearer ••••••".into())),
-        Auth::Basic { user, .. } => {
-            headers.push(("Authorization".into(), format!("Basic ({user}:••••••)")))
-        }
-        Auth::Header { name, .. } => headers.push((name, "••••••".into())),
-    }
+    // The same plan the save loop sends.
+    let plan = session::plan_write(method, &base, &text)
+        .map_err(|e| problem("invalid_json", e.to_string()))?;
     Ok(RequestPreview {
-        method: match method {
-            WriteMethod::Put => "PUT".into(),
-            _ => "PATCH".into(),
-        },
+        method: plan.http_method().into(),
+        headers: plan.headers(client.auth()),
         url,
-        headers,
-        body,
+        body: plan.body,
     })
 }
 

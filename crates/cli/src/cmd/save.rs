@@ -6,7 +6,7 @@ use crate::args::MethodArg;
 use crate::common::{parse_tag, print, read_json_input, saved_but_unprinted, write_stdout};
 use crate::error::{CliError, Exit};
 use ifmatch_engine::outcome::exit;
-use ifmatch_engine::session::{save_until_done, Base, SaveResult, WriteMethod};
+use ifmatch_engine::session::{self, Base, Policy, SaveResult, WriteMethod};
 use ifmatch_engine::{Client, Validator};
 use std::path::PathBuf;
 
@@ -40,9 +40,13 @@ pub async fn run(
     if !id_keys.is_empty() {
         opts.id_keys = id_keys.to_vec();
     }
-    let (result, used) =
-        save_until_done(client, url, base, mine, method, &opts, rounds.max(1)).await;
-    match result {
+    let policy = Policy {
+        auto_resubmit: true,
+        max_rounds: rounds.max(1),
+    };
+    let report = session::save(client, url, base, mine, method, &opts, policy).await;
+    let used = report.rounds;
+    match report.result {
         SaveResult::Saved { base, .. } => {
             if let Some(v) = &base.validator {
                 write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
