@@ -4,8 +4,7 @@
 
 #[cfg(test)]
 mod tests {
-    use crate::commands::{connection, tabs};
-    use crate::state;
+    use crate::view;
     use ifmatch_engine::{merge, session};
     use std::path::{Path, PathBuf};
     use ts_rs::{Config, TS};
@@ -27,19 +26,20 @@ mod tests {
         let write = std::env::var_os("IFMATCH_WRITE_BINDINGS").is_some();
         std::fs::create_dir_all(&dir).unwrap();
         let mut stale = vec![];
-        check::<state::AuthInput>(&dir, write, &mut stale);
-        check::<state::ConnectionInput>(&dir, write, &mut stale);
-        check::<state::ConnectionView>(&dir, write, &mut stale);
-        check::<connection::Connections>(&dir, write, &mut stale);
-        check::<connection::ConnectionTest>(&dir, write, &mut stale);
-        check::<tabs::TabView>(&dir, write, &mut stale);
-        check::<tabs::Problem>(&dir, write, &mut stale);
-        check::<tabs::SaveView>(&dir, write, &mut stale);
-        check::<tabs::RequestPreview>(&dir, write, &mut stale);
-        check::<tabs::JsonProblem>(&dir, write, &mut stale);
-        check::<tabs::StaleCheck>(&dir, write, &mut stale);
-        check::<tabs::RestoredTab>(&dir, write, &mut stale);
-        check::<tabs::Accepted>(&dir, write, &mut stale);
+        check::<view::AuthInput>(&dir, write, &mut stale);
+        check::<view::ConnectionInput>(&dir, write, &mut stale);
+        check::<view::ConnectionView>(&dir, write, &mut stale);
+        check::<view::Connections>(&dir, write, &mut stale);
+        check::<view::ConnectionTest>(&dir, write, &mut stale);
+        check::<view::TabView>(&dir, write, &mut stale);
+        check::<view::Problem>(&dir, write, &mut stale);
+        check::<view::SaveView>(&dir, write, &mut stale);
+        check::<view::RoundView>(&dir, write, &mut stale);
+        check::<view::RequestPreview>(&dir, write, &mut stale);
+        check::<view::JsonProblem>(&dir, write, &mut stale);
+        check::<view::StaleCheck>(&dir, write, &mut stale);
+        check::<view::RestoredTab>(&dir, write, &mut stale);
+        check::<view::Accepted>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::ConflictStatus>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::ConflictState>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::Choice>(&dir, write, &mut stale);

@@ -7,6 +7,7 @@ mod bindings;
 mod commands;
 mod settings;
 mod state;
+mod view;
 
 use tauri::{Emitter, Manager};
 

@@ -2,57 +2,20 @@
 //! remembers the version it loaded (text + validator) and, during a conflict, the server's
 //! current version it is being merged with.
 
-use crate::commands::tabs::SaveView;
 use crate::settings::{Settings, StoredConnection};
+use crate::view::{AuthInput, ConnectionView, RoundView};
 use ifmatch_demo::{DemoConfig, DemoServer};
 use ifmatch_engine::round::Decision;
 use ifmatch_engine::session::{Base, ConflictInfo, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Secret};
 use ifmatch_store::drafts::DraftStore;
 use ifmatch_store::secrets::Secrets;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
 pub const DEMO_ID: &str = "demo";
-
-pub use ifmatch_store::settings::AuthInput;
-
-#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
-pub struct ConnectionInput {
-    pub id: Option<String>,
-    pub name: String,
-    pub base_url: String,
-    pub auth: AuthInput,
-    pub method: WriteMethod,
-    pub auto_resubmit: bool,
-    /// A PEM certificate to trust for this connection only (self-signed servers).
-    pub trusted_cert_pem: Option<String>,
-}
-
-/// What the window sees of a connection: never a secret.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct ConnectionView {
-    /// The secret could not be found again (no keyring kept it): enter it again.
-    pub secret_missing: bool,
-    pub id: String,
-    pub name: String,
-    pub base_url: String,
-    /// "none", "bearer", "basic" or "header (X-Api-Key)".
-    pub auth: String,
-    /// "none", "bearer", "basic" or "header" (for the edit form).
-    pub auth_kind: String,
-    /// The basic-auth user name (not a secret).
-    pub basic_user: Option<String>,
-    /// The custom header's name (not a secret).
-    pub header_name: Option<String>,
-    pub method: WriteMethod,
-    pub auto_resubmit: bool,
-    pub is_demo: bool,
-    pub trusts_custom_cert: bool,
-}
 
 pub struct Connection {
     pub view: ConnectionView,
@@ -66,19 +29,19 @@ pub struct Pending {
     /// The server version the round merged with (its validator is what a resubmit carries).
     pub current: Base,
     /// What the window was shown: the starting Result (`text`), the three texts, the conflicts.
-    pub view: SaveView,
+    pub round: RoundView,
     /// Per conflict, the last Accept the user made (None: none yet).
     pub decisions: Vec<Option<Decision>>,
 }
 
 impl Pending {
     pub fn conflicts(&self) -> &[ConflictInfo] {
-        &self.view.conflicts
+        &self.round.conflicts
     }
 
     /// The Result the round started with.
     pub fn start(&self) -> &str {
-        self.view.text.as_deref().unwrap_or_default()
+        &self.round.text
     }
 }
 

@@ -11,6 +11,7 @@ import type { JsonProblem } from "./bindings/JsonProblem";
 import type { Problem } from "./bindings/Problem";
 import type { RequestPreview } from "./bindings/RequestPreview";
 import type { SaveView } from "./bindings/SaveView";
+import type { RoundView } from "./bindings/RoundView";
 import type { StaleCheck } from "./bindings/StaleCheck";
 import type { TabView } from "./bindings/TabView";
 import type { RestoredTab } from "./bindings/RestoredTab";
@@ -21,7 +22,7 @@ import type { Choice } from "./bindings/Choice";
 import type { ConflictStatus } from "./bindings/ConflictStatus";
 import type { ConnectionTest } from "./bindings/ConnectionTest";
 export type { ConflictInfo } from "./bindings/ConflictInfo";
-export type { Accepted, Choice, ConflictStatus, ConnectionTest };
+export type { Accepted, Choice, ConflictStatus, ConnectionTest, RoundView };
 export type { WriteMethod } from "./bindings/WriteMethod";
 export type { Backend, Connections, ConnectionInput, ConnectionView, JsonProblem, Problem, RequestPreview, RestoredTab, SaveView, StaleCheck, TabView, TrailEntry };
 

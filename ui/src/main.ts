@@ -3,7 +3,7 @@
 // conflicts the user has decided (engine::round), read off the Result's text.
 import type { EditorView } from "@codemirror/view";
 import {
-  api, words, type Choice, type ConflictStatus, type ConnectionInput, type ConnectionView, type SaveView, type TabView, type WriteMethod,
+  api, words, type Choice, type ConflictStatus, type ConnectionInput, type ConnectionView, type RoundView, type SaveView, type TabView, type WriteMethod,
 } from "./api";
 import { makeEditor, selectRange, setText, showConflictMarks, showLines } from "./editor";
 import * as model from "./model";
@@ -13,8 +13,8 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 interface Tab extends model.TabState {
   /** During a round: the server version's validator the resubmit will carry. */
   roundValidator?: string | null;
-  /** The round's save result. */
-  roundView?: SaveView | null;
+  /** The round waiting for the user (merged, or in conflict). */
+  roundView?: RoundView | null;
   connectionId: string;
   warnings: string[];
   items: string[];
@@ -24,7 +24,7 @@ interface Tab extends model.TabState {
 }
 
 interface ConflictRound {
-  save: SaveView;
+  round: RoundView;
   /** Where each conflict stands in the Result, as Rust last read it. */
   statuses: ConflictStatus[];
   current: number;
@@ -80,8 +80,8 @@ function renderMessages() {
 function summary(t: Tab): string | null {
   const c = t.conflict;
   if (c) {
-    const st = c.save.stats;
-    const auto = st ? st.from_mine + st.from_theirs + st.same_both : 0;
+    const st = c.round.stats;
+    const auto = st.from_mine + st.from_theirs + st.same_both;
     const left = model.unresolved(c.statuses);
     const n = c.statuses.length;
     return `The resource changed on the server: ${auto} change(s) merged automatically; ${
@@ -151,11 +151,15 @@ function setupConnectionDialog() {
   const field = (id: string) => $<HTMLInputElement>(id);
   let editing: ConnectionView | null = null;
   let tested: string | null = null; // the input the last test passed for
+  const row = (id: string, shown: boolean) => {
+    const label = field(id).closest("label");
+    if (label) label.hidden = !shown;
+  };
   const syncAuth = () => {
     const a = auth.value;
-    field("c-header").closest("label")!.hidden = a !== "header";
-    field("c-user").closest("label")!.hidden = a !== "basic";
-    field("c-secret").closest("label")!.hidden = a === "none";
+    row("c-header", a === "header");
+    row("c-user", a === "basic");
+    row("c-secret", a !== "none");
     $("c-secret-label").textContent = a === "bearer" ? "Token" : a === "basic" ? "Password" : "Header value";
     field("c-secret").placeholder = editing && editing.auth_kind === a ? "(unchanged: kept in the keyring)" : "";
   };
@@ -452,7 +456,7 @@ async function save(resubmit: boolean) {
       return;
     }
     showConflictView(t);
-    const q = model.finishQuestion(c.save.conflicts, c.statuses);
+    const q = model.finishQuestion(c.round.conflicts, c.statuses);
     if (q && !confirm(q)) return;
   }
   t.saving = true;
@@ -463,7 +467,7 @@ async function save(resubmit: boolean) {
   try {
     r = await api.saveTab(t.id, text, resubmit);
   } catch (e) {
-    r = { kind: "failed", message: words(e) } as SaveView;
+    r = { kind: "failed", message: words(e), outcome: null };
   }
   t.saving = false;
   applySave(t, r);
@@ -474,8 +478,8 @@ function applySave(t: Tab, r: SaveView) {
   switch (r.kind) {
     case "saved":
       t.roundView = null;
-      t.savedText = r.text ?? t.text;
-      t.text = t.savedText;
+      t.savedText = r.text;
+      t.text = r.text;
       t.validator = r.validator;
       t.stale = false;
       t.round = "none";
@@ -483,29 +487,25 @@ function applySave(t: Tab, r: SaveView) {
       t.notice = r.message;
       break;
     case "merged":
-      t.roundView = r;
-      t.text = r.text ?? t.text;
-      t.roundValidator = r.validator;
-      t.round = "merged";
+    case "conflicts": {
+      const round = r.round;
+      t.roundView = round;
+      t.text = round.text;
+      t.roundValidator = round.validator;
+      t.round = r.kind === "merged" ? "merged" : "conflict";
       t.conflict = null;
-      t.notice = r.message + (r.positional_arrays.length ? ` Arrays merged by position: ${r.positional_arrays.join(", ")}.` : "");
+      t.notice = round.message + (round.positional_arrays.length ? ` Arrays merged by position: ${round.positional_arrays.join(", ")}.` : "");
       break;
-    case "conflicts":
-      t.roundView = r;
-      t.text = r.text ?? t.text;
-      t.roundValidator = r.validator;
-      t.round = "conflict";
-      t.conflict = null;
-      t.notice = r.message;
-      break;
-    default:
+    }
+    case "failed":
+    case "invalid":
       t.error = r.message;
   }
   if (isActive && editor) {
     settingText = true;
     setText(editor, t.text);
     settingText = false;
-    if (r.kind === "conflicts") openConflictView(t, r, null);
+    if (r.kind === "conflicts") openConflictView(t, r.round, null);
     else showConflictView(t);
   }
   if (r.kind !== "saved") void persistDraft(t, true);
@@ -514,7 +514,7 @@ function applySave(t: Tab, r: SaveView) {
 
 // ---------------------------------------------------------------- the conflict view
 
-function openConflictView(t: Tab, r: SaveView, statuses: ConflictStatus[] | null) {
+function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[] | null) {
   for (const id of ["mine-pane", "theirs-pane", "base-pane"]) $(id).replaceChildren();
   const base = r.base_text ?? "";
   const start: ConflictStatus[] =
@@ -523,7 +523,7 @@ function openConflictView(t: Tab, r: SaveView, statuses: ConflictStatus[] | null
       : r.conflicts.map((c) => ({ state: "unresolved", pointer: c.pointer, lines: null, range: null, value: c.base, neither_side: true }));
   const first = model.nextUnresolved(start, -1);
   t.conflict = {
-    save: r,
+    round: r,
     statuses: start,
     current: first === -1 ? 0 : first,
     mine: makeEditor($("mine-pane"), { doc: r.mine_text ?? "", readOnly: true, original: base }),
@@ -587,7 +587,7 @@ function showConflictView(t: Tab | null) {
   }
   const list = $("conflict-list");
   list.replaceChildren(
-    ...c.save.conflicts.map((k, i) => {
+    ...c.round.conflicts.map((k, i) => {
       const s = c.statuses[i];
       const li = document.createElement("li");
       li.dataset.testid = "conflict-item";
@@ -595,11 +595,13 @@ function showConflictView(t: Tab | null) {
       li.dataset.resolution = s.state;
       li.className = `${i === c.current ? "current" : ""} ${s.state !== "unresolved" ? "done" : ""}`;
       const head = document.createElement("div");
-      head.innerHTML = `<span class="label"></span> <code></code> <em></em> <strong></strong>`;
-      head.querySelector(".label")!.textContent = k.label || k.pointer || "(whole document)";
-      head.querySelector("code")!.textContent = k.pointer || "/";
-      head.querySelector("em")!.textContent = k.kind;
-      head.querySelector("strong")!.textContent = model.stateWords(s);
+      const part = (tag: string, text: string, cls = "") => Object.assign(document.createElement(tag), { textContent: text, className: cls });
+      head.append(
+        part("span", k.label || k.pointer || "(whole document)", "label"), " ",
+        part("code", k.pointer || "/"), " ",
+        part("em", k.kind), " ",
+        part("strong", model.stateWords(s)),
+      );
       const vals = document.createElement("div");
       vals.className = "vals";
       for (const [label, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
@@ -644,10 +646,10 @@ function showConflictView(t: Tab | null) {
 async function goTo(i: number) {
   const t = active();
   const c = t?.conflict;
-  if (!t || !c || i < 0 || i >= c.save.conflicts.length || !editor) return;
+  if (!t || !c || i < 0 || i >= c.round.conflicts.length || !editor) return;
   c.current = i;
   showConflictView(t);
-  const k = c.save.conflicts[i];
+  const k = c.round.conflicts[i];
   const panes: [EditorView, [number, number] | null][] = [[c.mine, k.lines.mine], [c.theirs, k.lines.theirs], [c.base, k.lines.base]];
   for (const [view, lines] of panes) {
     const at = lines ?? (await api.locatePointer(view.state.doc.toString(), parentOf(k.pointer)));
@@ -696,7 +698,7 @@ async function editConflict(i: number) {
 async function acceptAll(choice: "mine" | "theirs") {
   const c = active()?.conflict;
   if (!c) return;
-  for (let i = 0; i < c.save.conflicts.length; i++) {
+  for (let i = 0; i < c.round.conflicts.length; i++) {
     if (c.statuses[i].state === "unresolved") await accept(i, choice);
   }
 }
@@ -705,7 +707,7 @@ async function acceptAll(choice: "mine" | "theirs") {
 function navigate(dir: 1 | -1): boolean {
   const c = active()?.conflict;
   if (!c) return false;
-  void goTo(model.step(c.save.conflicts.length, c.current, dir));
+  void goTo(model.step(c.round.conflicts.length, c.current, dir));
   return true;
 }
 
@@ -844,13 +846,13 @@ async function start() {
       const v = r.tab;
       const t: Tab = {
         id: v.id, url: v.url, savedText: r.saved_text, text: v.text, validator: v.validator, saving: false,
-        round: r.round ? (r.round.kind === "conflicts" ? "conflict" : "merged") : "none", error: null, stale: false,
+        round: r.round ? (r.round.conflicts.length ? "conflict" : "merged") : "none", error: null, stale: false,
         connectionId: v.connection_id, warnings: v.warnings, items: [], conflict: null, roundView: r.round, roundValidator: r.round?.validator,
-        notice: r.round?.kind === "merged" ? r.round.message : null,
+        notice: r.round && !r.round.conflicts.length ? r.round.message : null,
       };
       tabs.push(t);
       activate(t.id);
-      if (r.round?.kind === "conflicts") openConflictView(t, r.round, r.statuses);
+      if (r.round?.conflicts.length) openConflictView(t, r.round, r.statuses);
     }
     if (restored.length) {
       windowNotice = `${restored.length} tab(s) restored from drafts, with your unsaved edits.`;

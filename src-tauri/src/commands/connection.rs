@@ -1,22 +1,9 @@
 //! Connections: the built-in demo server, the API named by IFMATCH_API_URL, and the user's own.
 
 use crate::settings::StoredConnection;
-use crate::state::{connection_of, AppState, AuthInput, ConnectionInput, ConnectionView};
+use crate::state::{connection_of, AppState};
+use crate::view::{AuthInput, ConnectionInput, ConnectionTest, ConnectionView, Connections};
 use ifmatch_store::secrets::Backend;
-
-#[derive(serde::Serialize, ts_rs::TS)]
-pub struct Connections {
-    pub connections: Vec<ConnectionView>,
-    /// The one to select at start.
-    pub default_id: String,
-    /// The demo server's URL once it runs (it starts on first use).
-    pub demo_url: Option<String>,
-    /// Where secrets are kept, and in words.
-    pub secret_storage: Backend,
-    pub secret_storage_words: String,
-    /// Recently opened resources, newest first.
-    pub recent: Vec<String>,
-}
 
 #[tauri::command]
 pub async fn list_connections(state: tauri::State<'_, AppState>) -> Result<Connections, String> {
@@ -195,15 +182,6 @@ async fn with_kept_secret(state: &AppState, input: &ConnectionInput) -> AuthInpu
         }
         other => other.clone(),
     }
-}
-
-/// What a test of a connection found.
-#[derive(serde::Serialize, ts_rs::TS)]
-pub struct ConnectionTest {
-    /// The server answered, and not with a refusal of the credentials.
-    pub ok: bool,
-    /// What came back, in words.
-    pub message: String,
 }
 
 /// Tests a connection before it is saved: one GET of its base URL with its credentials, and what

@@ -3,40 +3,17 @@
 //! and the conflict round, and decides every merge.
 
 use crate::state::{AppState, Pending, Tab};
+use crate::view::{
+    problem, Accepted, JsonProblem, Problem, RequestPreview, RestoredTab, RoundView, SaveView,
+    StaleCheck, TabView,
+};
 use ifmatch_engine::edit;
-use ifmatch_engine::merge::{Options, Stats};
+use ifmatch_engine::merge::Options;
 use ifmatch_engine::round::{self, Choice, ConflictStatus};
-use ifmatch_engine::session::{self, Base, ConflictInfo, Policy, SaveResult};
+use ifmatch_engine::session::{self, Base, Policy, SaveResult};
 use ifmatch_engine::trail::TrailEntry;
 use ifmatch_engine::Outcome;
 use ifmatch_store::drafts::{Draft, StoredRound};
-use serde::Serialize;
-
-#[derive(Serialize, ts_rs::TS)]
-pub struct TabView {
-    pub id: String,
-    pub connection_id: String,
-    pub url: String,
-    pub text: String,
-    pub validator: Option<String>,
-    pub warnings: Vec<String>,
-    /// When the resource is a collection: its items' ids (open them as URL + "/" + id).
-    pub collection_items: Vec<String>,
-}
-
-/// An error in words, with a stable kind the window can switch on.
-#[derive(Serialize, ts_rs::TS)]
-pub struct Problem {
-    pub kind: String,
-    pub message: String,
-}
-
-fn problem(kind: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        kind: kind.into(),
-        message: message.into(),
-    }
-}
 
 /// An outcome that is not what the command wanted, as a problem; a 401 / 403 says whether the
 /// connection sent credentials at all.
@@ -153,14 +130,6 @@ pub async fn reload_tab(
     }
 }
 
-#[derive(Serialize, ts_rs::TS)]
-pub struct StaleCheck {
-    /// The server has a newer version than the one the tab loaded.
-    pub stale: bool,
-    /// The server's current validator.
-    pub validator: Option<String>,
-}
-
 /// Asks the server, cheaply, whether the tab's version is still current (If-None-Match: a 304
 /// when nothing changed). The tab's text is never touched.
 #[tauri::command]
@@ -204,105 +173,6 @@ pub async fn close_tab(state: tauri::State<'_, AppState>, tab_id: String) -> Res
         d.remove(&tab_id);
     }
     Ok(())
-}
-
-/// The result of a save, for the window.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, ts_rs::TS)]
-pub struct SaveView {
-    /// "saved", "merged", "conflicts", "failed" or "invalid".
-    pub kind: String,
-    pub message: String,
-    /// The outcome kind behind a failure (e.g. "unauthorized").
-    pub outcome_kind: Option<String>,
-    /// After "saved": the server's version; after "merged"/"conflicts": the merge to show.
-    pub text: Option<String>,
-    pub validator: Option<String>,
-    pub base_text: Option<String>,
-    pub mine_text: Option<String>,
-    pub theirs_text: Option<String>,
-    pub conflicts: Vec<ConflictInfo>,
-    pub stats: Option<Stats>,
-    pub positional_arrays: Vec<String>,
-    /// How many write rounds this save took (automatic resubmission counts).
-    pub rounds: usize,
-}
-
-fn view_of(result: &SaveResult, base: &Base, mine: &str, rounds: usize) -> SaveView {
-    let mut v = SaveView {
-        kind: String::new(),
-        message: String::new(),
-        outcome_kind: None,
-        text: None,
-        validator: None,
-        base_text: None,
-        mine_text: None,
-        theirs_text: None,
-        conflicts: vec![],
-        stats: None,
-        positional_arrays: vec![],
-        rounds,
-    };
-    match result {
-        SaveResult::Saved { base: nb, .. } => {
-            v.kind = "saved".into();
-            v.message = if rounds > 1 {
-                format!("Saved after merging the server's concurrent changes ({rounds} rounds).")
-            } else {
-                "Saved.".into()
-            };
-            v.text = Some(nb.text.clone());
-            v.validator = nb.validator.as_ref().map(|x| x.display());
-        }
-        SaveResult::Merged {
-            current,
-            merged,
-            stats,
-            positional_arrays,
-        } => {
-            v.kind = "merged".into();
-            v.message = format!(
-                "The resource changed on the server. {} change(s) from the server kept, your {} applied, nothing collides. Review and resubmit.",
-                stats.from_theirs, stats.from_mine
-            );
-            v.text = Some(merged.clone());
-            v.validator = current.validator.as_ref().map(|x| x.display());
-            v.stats = Some(*stats);
-            v.positional_arrays = positional_arrays.clone();
-            v.theirs_text = Some(current.text.clone());
-        }
-        SaveResult::Conflicts {
-            current,
-            merged,
-            conflicts,
-            stats,
-            positional_arrays,
-        } => {
-            v.kind = "conflicts".into();
-            v.message = format!(
-                "The resource changed on the server: {} change(s) merged automatically, {} need you.",
-                stats.from_mine + stats.from_theirs + stats.same_both,
-                conflicts.len()
-            );
-            v.text = Some(merged.clone());
-            v.validator = current.validator.as_ref().map(|x| x.display());
-            v.conflicts = conflicts.clone();
-            v.stats = Some(*stats);
-            v.positional_arrays = positional_arrays.clone();
-            v.base_text = Some(base.text.clone());
-            v.mine_text = Some(mine.to_string());
-            v.theirs_text = Some(current.text.clone());
-        }
-        SaveResult::Failed { outcome, message } => {
-            v.kind = "failed".into();
-            v.outcome_kind = Some(outcome.kind().into());
-            v.message = message.clone();
-        }
-        SaveResult::Invalid { message } => {
-            v.kind = "invalid".into();
-            v.message = message.clone();
-        }
-    }
-    v
 }
 
 /// The tab's connection, URL, and the version a write starts from: the loaded one, or for a
@@ -353,13 +223,16 @@ pub async fn save_tab(
     )
     .await;
     let (result, base, mine, rounds) = (report.result, report.base, report.mine, report.rounds);
-    let mut view = view_of(&result, &base, &mine, rounds);
-    if let SaveResult::Failed {
-        outcome: o @ (Outcome::Unauthorized { .. } | Outcome::Forbidden),
-        ..
-    } = &result
+    let mut view = SaveView::of(&result, &base, &mine, rounds);
+    if let (
+        SaveResult::Failed {
+            outcome: o @ (Outcome::Unauthorized { .. } | Outcome::Forbidden),
+            ..
+        },
+        SaveView::Failed { message, .. },
+    ) = (&result, &mut view)
     {
-        view.message = format!(
+        *message = format!(
             "{} Your text is kept.",
             outcome_problem(&state, &conn, o).await.message
         );
@@ -375,11 +248,13 @@ pub async fn save_tab(
                 }
             }
             SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. } => {
-                t.pending = Some(Pending {
-                    current,
-                    decisions: vec![None; view.conflicts.len()],
-                    view: view.clone(),
-                })
+                if let SaveView::Merged { round, .. } | SaveView::Conflicts { round, .. } = &view {
+                    t.pending = Some(Pending {
+                        current,
+                        decisions: vec![None; round.conflicts.len()],
+                        round: round.clone(),
+                    })
+                }
             }
             _ => {}
         }
@@ -404,7 +279,7 @@ fn write_draft(state: &AppState, tab_id: &str, t: &Tab, text: &str) -> Result<()
         base: t.base.clone(),
         text: text.to_string(),
         round: t.pending.as_ref().map(|p| StoredRound {
-            view: p.view.clone(),
+            view: p.round.clone(),
             current: p.current.clone(),
             decisions: p.decisions.clone(),
         }),
@@ -416,14 +291,6 @@ fn write_draft(state: &AppState, tab_id: &str, t: &Tab, text: &str) -> Result<()
             format!("Your edits could not be written to disk ({e}). They are still in the window: save to the server, or free some disk space."),
         )
     })
-}
-
-/// What an Accept did: the new Result and where every conflict stands in it. The draft holding
-/// the decision is on disk before this returns.
-#[derive(Serialize, ts_rs::TS)]
-pub struct Accepted {
-    pub text: String,
-    pub statuses: Vec<ConflictStatus>,
 }
 
 /// Applies one side's value for conflict `index` to the Result, remembers the decision and
@@ -473,14 +340,6 @@ pub async fn conflict_status(
         .map_err(|e| problem("invalid_json", e.to_string()))
 }
 
-#[derive(Serialize, ts_rs::TS)]
-pub struct RequestPreview {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
 /// The exact request a save would send now (secrets masked).
 #[tauri::command]
 pub async fn preview_request(
@@ -503,13 +362,6 @@ pub async fn preview_request(
         url,
         body: plan.body,
     })
-}
-
-#[derive(Serialize, ts_rs::TS)]
-pub struct JsonProblem {
-    pub message: String,
-    pub line: usize,
-    pub column: usize,
 }
 
 /// The editor's lint: Rust's parser decides (duplicate keys included), never JavaScript's.
@@ -545,18 +397,6 @@ pub async fn save_draft(
     }
 }
 
-/// A tab brought back from its draft.
-#[derive(Serialize, ts_rs::TS)]
-pub struct RestoredTab {
-    pub tab: TabView,
-    /// The text the tab had loaded (its base).
-    pub saved_text: String,
-    /// A conflict or merge round that was in progress.
-    pub round: Option<SaveView>,
-    /// Where each conflict of that round stands in the restored text.
-    pub statuses: Vec<ConflictStatus>,
-}
-
 /// Brings back every tab that had a draft (after a crash, a kill, or closing with unsaved work).
 #[tauri::command]
 pub async fn restore_drafts(
@@ -567,7 +407,7 @@ pub async fn restore_drafts(
     };
     let mut out = vec![];
     let known: Vec<String> = state.connections.lock().await.keys().cloned().collect();
-    for d in store.load_all::<SaveView>() {
+    for d in store.load_all::<RoundView>() {
         if !known.contains(&d.connection_id) {
             continue; // its connection is gone; the draft file stays on disk
         }
@@ -576,7 +416,7 @@ pub async fn restore_drafts(
             decisions.resize(r.view.conflicts.len(), None);
             Pending {
                 current: r.current.clone(),
-                view: r.view.clone(),
+                round: r.view.clone(),
                 decisions,
             }
         });

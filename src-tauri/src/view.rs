@@ -1,0 +1,273 @@
+//! Every type that crosses to the window, in one module at the bottom of the shell's imports
+//! (it imports nothing from the shell). TypeScript twins are generated from these (ts-rs) into
+//! ui/src/bindings/, and `bindings.rs` fails the tests when a committed file is stale.
+
+use ifmatch_engine::merge::Stats;
+use ifmatch_engine::round::ConflictStatus;
+use ifmatch_engine::session::{Base, ConflictInfo, SaveResult, WriteMethod};
+use ifmatch_store::secrets::Backend;
+pub use ifmatch_store::settings::AuthInput;
+use serde::{Deserialize, Serialize};
+
+/// The result of a save, as the window sees it: one variant per way a save ends.
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SaveView {
+    /// Written: the server's version and its validator are the tab's new base.
+    Saved {
+        message: String,
+        text: String,
+        validator: Option<String>,
+        /// How many write rounds the save took (automatic resubmission counts).
+        rounds: usize,
+    },
+    /// The server had changed; the merge is clean and waits for review and a resubmit.
+    Merged { round: RoundView, rounds: usize },
+    /// The server had changed and some changes collide: the conflict view.
+    Conflicts { round: RoundView, rounds: usize },
+    /// Nothing was overwritten; the text is kept. `outcome` names what happened (the stable
+    /// outcome kind, e.g. "unauthorized").
+    Failed {
+        message: String,
+        outcome: Option<String>,
+    },
+    /// The text is not valid JSON: nothing was sent.
+    Invalid { message: String },
+}
+
+/// A merge round waiting for the user: what the window shows, and (in Rust) what a resubmit and
+/// a restored draft start from. Field names match the drafts written before this type existed,
+/// so those still restore.
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+pub struct RoundView {
+    /// The summary in words.
+    pub message: String,
+    /// The merged Result to start from (each conflict showing its base value).
+    pub text: String,
+    /// The server version's validator: what a resubmit carries.
+    pub validator: Option<String>,
+    /// The version the edit started from (conflicts only).
+    pub base_text: Option<String>,
+    /// The user's text that met the server's change (conflicts only).
+    pub mine_text: Option<String>,
+    /// The server's current version.
+    pub theirs_text: String,
+    pub conflicts: Vec<ConflictInfo>,
+    pub stats: Stats,
+    pub positional_arrays: Vec<String>,
+}
+
+impl SaveView {
+    /// The window's view of how a save ended. `base` and `mine` are what its last round
+    /// started from and tried to write.
+    pub fn of(result: &SaveResult, base: &Base, mine: &str, rounds: usize) -> SaveView {
+        let round = |current: &Base,
+                     merged: &str,
+                     conflicts: &[ConflictInfo],
+                     stats: &Stats,
+                     positional: &[String],
+                     message: String| RoundView {
+            message,
+            text: merged.to_string(),
+            validator: current.validator.as_ref().map(|x| x.display()),
+            base_text: (!conflicts.is_empty()).then(|| base.text.clone()),
+            mine_text: (!conflicts.is_empty()).then(|| mine.to_string()),
+            theirs_text: current.text.clone(),
+            conflicts: conflicts.to_vec(),
+            stats: *stats,
+            positional_arrays: positional.to_vec(),
+        };
+        match result {
+            SaveResult::Saved { base: nb, .. } => SaveView::Saved {
+                message: if rounds > 1 {
+                    format!("Saved after merging the server's concurrent changes ({rounds} rounds).")
+                } else {
+                    "Saved.".into()
+                },
+                text: nb.text.clone(),
+                validator: nb.validator.as_ref().map(|x| x.display()),
+                rounds,
+            },
+            SaveResult::Merged {
+                current,
+                merged,
+                stats,
+                positional_arrays,
+            } => SaveView::Merged {
+                round: round(current, merged, &[], stats, positional_arrays, format!(
+                    "The resource changed on the server. {} change(s) from the server kept, your {} applied, nothing collides. Review and resubmit.",
+                    stats.from_theirs, stats.from_mine
+                )),
+                rounds,
+            },
+            SaveResult::Conflicts {
+                current,
+                merged,
+                conflicts,
+                stats,
+                positional_arrays,
+            } => SaveView::Conflicts {
+                round: round(current, merged, conflicts, stats, positional_arrays, format!(
+                    "The resource changed on the server: {} change(s) merged automatically, {} need you.",
+                    stats.from_mine + stats.from_theirs + stats.same_both,
+                    conflicts.len()
+                )),
+                rounds,
+            },
+            SaveResult::Failed { outcome, message } => SaveView::Failed {
+                message: message.clone(),
+                outcome: Some(outcome.kind().into()),
+            },
+            SaveResult::Invalid { message } => SaveView::Invalid {
+                message: message.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ts_rs::TS)]
+pub struct TabView {
+    pub id: String,
+    pub connection_id: String,
+    pub url: String,
+    pub text: String,
+    pub validator: Option<String>,
+    pub warnings: Vec<String>,
+    /// When the resource is a collection: its items' ids (open them as URL + "/" + id).
+    pub collection_items: Vec<String>,
+}
+
+/// An error in words, with a stable kind the window can switch on.
+#[derive(Serialize, ts_rs::TS)]
+pub struct Problem {
+    pub kind: String,
+    pub message: String,
+}
+
+/// A problem of the given kind.
+pub fn problem(kind: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        kind: kind.into(),
+        message: message.into(),
+    }
+}
+
+#[derive(Serialize, ts_rs::TS)]
+pub struct StaleCheck {
+    /// The server has a newer version than the one the tab loaded.
+    pub stale: bool,
+    /// The server's current validator.
+    pub validator: Option<String>,
+}
+
+/// What an Accept did: the new Result and where every conflict stands in it. The draft holding
+/// the decision is on disk before this returns.
+#[derive(Serialize, ts_rs::TS)]
+pub struct Accepted {
+    pub text: String,
+    pub statuses: Vec<ConflictStatus>,
+}
+
+#[derive(Serialize, ts_rs::TS)]
+pub struct RequestPreview {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Serialize, ts_rs::TS)]
+pub struct JsonProblem {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A tab brought back from its draft.
+#[derive(Serialize, ts_rs::TS)]
+pub struct RestoredTab {
+    pub tab: TabView,
+    /// The text the tab had loaded (its base).
+    pub saved_text: String,
+    /// A conflict or merge round that was in progress.
+    pub round: Option<RoundView>,
+    /// Where each conflict of that round stands in the restored text.
+    pub statuses: Vec<ConflictStatus>,
+}
+
+#[derive(Serialize, ts_rs::TS)]
+pub struct Connections {
+    pub connections: Vec<ConnectionView>,
+    /// The one to select at start.
+    pub default_id: String,
+    /// The demo server's URL once it runs (it starts on first use).
+    pub demo_url: Option<String>,
+    /// Where secrets are kept, and in words.
+    pub secret_storage: Backend,
+    pub secret_storage_words: String,
+    /// Recently opened resources, newest first.
+    pub recent: Vec<String>,
+}
+
+/// What a test of a connection found.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ConnectionTest {
+    /// The server answered, and not with a refusal of the credentials.
+    pub ok: bool,
+    /// What came back, in words.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+pub struct ConnectionInput {
+    pub id: Option<String>,
+    pub name: String,
+    pub base_url: String,
+    pub auth: AuthInput,
+    pub method: WriteMethod,
+    pub auto_resubmit: bool,
+    /// A PEM certificate to trust for this connection only (self-signed servers).
+    pub trusted_cert_pem: Option<String>,
+}
+
+/// What the window sees of a connection: never a secret.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ConnectionView {
+    /// The secret could not be found again (no keyring kept it): enter it again.
+    pub secret_missing: bool,
+    pub id: String,
+    pub name: String,
+    pub base_url: String,
+    /// "none", "bearer", "basic" or "header (X-Api-Key)".
+    pub auth: String,
+    /// "none", "bearer", "basic" or "header" (for the edit form).
+    pub auth_kind: String,
+    /// The basic-auth user name (not a secret).
+    pub basic_user: Option<String>,
+    /// The custom header's name (not a secret).
+    pub header_name: Option<String>,
+    pub method: WriteMethod,
+    pub auto_resubmit: bool,
+    pub is_demo: bool,
+    pub trusts_custom_cert: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A round as drafts stored it before `RoundView` existed (the flattened save view, with
+    /// conflicts lacking `label` and `lines`): it still restores, so an upgrade loses no draft.
+    #[test]
+    fn drafts_written_before_round_view_still_restore() {
+        let old = r#"{"kind":"conflicts","message":"The resource changed on the server: 0 change(s) merged automatically, 1 need you.","outcome_kind":null,"text":"{\n  \"a\": 1\n}\n","validator":"\"v2\"","base_text":"{\"a\": 1}","mine_text":"{\"a\": 2}","theirs_text":"{\"a\": 3}","conflicts":[{"pointer":"/a","kind":"modify/modify","array_hunk":false,"base":"1","mine":"2","theirs":"3"}],"stats":{"from_mine":0,"from_theirs":0,"same_both":0,"conflicts":1},"positional_arrays":[],"rounds":1}"#;
+        let r: RoundView = serde_json::from_str(old).expect("the old shape reads");
+        assert_eq!(r.validator.as_deref(), Some("\"v2\""));
+        assert_eq!(r.conflicts[0].pointer, "/a");
+        assert_eq!(
+            r.conflicts[0].label, "",
+            "absent fields take their defaults"
+        );
+        assert_eq!(r.theirs_text, "{\"a\": 3}");
+    }
+}
