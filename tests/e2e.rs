@@ -1578,6 +1578,17 @@ async fn e2e_connection_dialog() {
     click(&c, &tid("open-resource-submit")).await;
     let m = unauthorized_message(&c).await;
     assert!(m.contains("sent none"), "{m}");
+    // The window offers to fix it: the connection's own dialog.
+    assert!(
+        visible(&c, "fix-connection").await,
+        "a 401 offers to edit the connection"
+    );
     screenshot(&c, "connection-dialog").await;
+    click(&c, &tid("fix-connection")).await;
+    wait_for("the edit dialog", || async {
+        visible(&c, "connection-dialog").await.then_some(())
+    })
+    .await;
+    assert_eq!(value_of(&c, "c-name").await, "No creds");
     c.close().await.unwrap();
 }

@@ -33,6 +33,7 @@ mod tests {
         check::<view::ConnectionTest>(&dir, write, &mut stale);
         check::<view::TabView>(&dir, write, &mut stale);
         check::<view::Problem>(&dir, write, &mut stale);
+        check::<view::ProblemCode>(&dir, write, &mut stale);
         check::<view::SaveView>(&dir, write, &mut stale);
         check::<view::RoundView>(&dir, write, &mut stale);
         check::<view::RequestPreview>(&dir, write, &mut stale);

@@ -25,12 +25,8 @@ pub enum SaveView {
     Merged { round: RoundView, rounds: usize },
     /// The server had changed and some changes collide: the conflict view.
     Conflicts { round: RoundView, rounds: usize },
-    /// Nothing was overwritten; the text is kept. `outcome` names what happened (the stable
-    /// outcome kind, e.g. "unauthorized").
-    Failed {
-        message: String,
-        outcome: Option<String>,
-    },
+    /// Nothing was overwritten; the text is kept. `code` says what the window can offer.
+    Failed { message: String, code: ProblemCode },
     /// The text is not valid JSON: nothing was sent.
     Invalid { message: String },
 }
@@ -116,7 +112,7 @@ impl SaveView {
             },
             SaveResult::Failed { outcome, message } => SaveView::Failed {
                 message: message.clone(),
-                outcome: Some(outcome.kind().into()),
+                code: ProblemCode::of_outcome(outcome),
             },
             SaveResult::Invalid { message } => SaveView::Invalid {
                 message: message.clone(),
@@ -137,18 +133,68 @@ pub struct TabView {
     pub collection_items: Vec<String>,
 }
 
-/// An error in words, with a stable kind the window can switch on.
-#[derive(Serialize, ts_rs::TS)]
+/// What the window does differently for a problem: exactly the cases it branches on (add a
+/// variant only when the window uses it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProblemCode {
+    /// The text is not valid JSON: nothing was sent, the editor marks the place.
+    InvalidJson,
+    /// The server refused the credentials, or wants some and none were sent: the window offers
+    /// to edit the connection.
+    Credentials,
+    /// A request went out and no whole answer came back: a write may have landed; the window
+    /// offers to reload before anything else is written.
+    MayHaveLanded,
+    /// A draft could not be written to disk: the warning stays up until a write works.
+    DraftNotSaved,
+    /// Anything else: the message says what happened and what to do.
+    Other,
+}
+
+impl ProblemCode {
+    /// The code for an outcome a command could not go on from.
+    pub fn of_outcome(o: &ifmatch_engine::Outcome) -> ProblemCode {
+        use ifmatch_engine::Outcome;
+        match o {
+            Outcome::Unauthorized { .. } | Outcome::Forbidden => ProblemCode::Credentials,
+            Outcome::NetworkAfterSend { .. } => ProblemCode::MayHaveLanded,
+            _ => ProblemCode::Other,
+        }
+    }
+}
+
+/// Every command's error: a code the window branches on and the words to show.
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Problem {
-    pub kind: String,
+    pub code: ProblemCode,
     pub message: String,
 }
 
-/// A problem of the given kind.
-pub fn problem(kind: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        kind: kind.into(),
-        message: message.into(),
+impl Problem {
+    pub fn new(code: ProblemCode, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A problem the window only shows.
+    pub fn other(message: impl Into<String>) -> Problem {
+        Problem::new(ProblemCode::Other, message)
+    }
+}
+
+impl From<String> for Problem {
+    fn from(message: String) -> Problem {
+        Problem::other(message)
+    }
+}
+
+impl From<&str> for Problem {
+    fn from(message: &str) -> Problem {
+        Problem::other(message)
     }
 }
 

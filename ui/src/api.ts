@@ -9,6 +9,7 @@ import type { ConnectionInput } from "./bindings/ConnectionInput";
 import type { ConnectionView } from "./bindings/ConnectionView";
 import type { JsonProblem } from "./bindings/JsonProblem";
 import type { Problem } from "./bindings/Problem";
+import type { ProblemCode } from "./bindings/ProblemCode";
 import type { RequestPreview } from "./bindings/RequestPreview";
 import type { SaveView } from "./bindings/SaveView";
 import type { RoundView } from "./bindings/RoundView";
@@ -22,7 +23,7 @@ import type { Choice } from "./bindings/Choice";
 import type { ConflictStatus } from "./bindings/ConflictStatus";
 import type { ConnectionTest } from "./bindings/ConnectionTest";
 export type { ConflictInfo } from "./bindings/ConflictInfo";
-export type { Accepted, Choice, ConflictStatus, ConnectionTest, RoundView };
+export type { Accepted, Choice, ConflictStatus, ConnectionTest, ProblemCode, RoundView };
 export type { WriteMethod } from "./bindings/WriteMethod";
 export type { Backend, Connections, ConnectionInput, ConnectionView, JsonProblem, Problem, RequestPreview, RestoredTab, SaveView, StaleCheck, TabView, TrailEntry };
 
@@ -51,8 +52,14 @@ export const api = {
   demoAnotherAdmin: (path: string, patch: string | null) => invoke<string>("demo_another_admin", { path, patch }),
 };
 
+const isProblem = (e: unknown): e is Problem => !!e && typeof e === "object" && "message" in e && "code" in e;
+
 /// A thrown Problem or string, in words.
 export function words(e: unknown): string {
-  if (e && typeof e === "object" && "message" in e) return String((e as Problem).message);
-  return String(e);
+  return isProblem(e) ? e.message : String(e);
+}
+
+/// What the window can offer for a thrown Problem ("other" for anything else).
+export function codeOf(e: unknown): ProblemCode {
+  return isProblem(e) ? e.code : "other";
 }

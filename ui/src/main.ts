@@ -3,7 +3,7 @@
 // conflicts the user has decided (engine::round), read off the Result's text.
 import type { EditorView } from "@codemirror/view";
 import {
-  api, words, type Choice, type ConflictStatus, type ConnectionInput, type ConnectionView, type RoundView, type SaveView, type TabView, type WriteMethod,
+  api, codeOf, words, type Choice, type ProblemCode, type ConflictStatus, type ConnectionInput, type ConnectionView, type RoundView, type SaveView, type TabView, type WriteMethod,
 } from "./api";
 import { makeEditor, selectRange, setText, showConflictMarks, showLines } from "./editor";
 import * as model from "./model";
@@ -21,6 +21,8 @@ interface Tab extends model.TabState {
   conflict: ConflictRound | null;
   /** The tab's own message (the merge summary, "Saved."), kept until it is saved or reloaded. */
   notice: string | null;
+  /** What the window can offer for the tab's error (edit the connection, reload). */
+  errorCode?: ProblemCode;
 }
 
 interface ConflictRound {
@@ -43,6 +45,9 @@ let settingText = false;
 /** A message that belongs to no tab (a resource that did not open, a connection error). */
 let windowError: string | null = null;
 let windowNotice: string | null = null;
+let windowErrorCode: ProblemCode = "other";
+/** A draft that could not be written: shown until a draft write works again. */
+let draftWarning: string | null = null;
 
 const active = () => tabs.find((t) => t.id === activeId) ?? null;
 
@@ -53,20 +58,31 @@ function persistDraft(t: Tab, now = false): Promise<void> {
   clearTimeout(draftTimers.get(t.id));
   const write = () => {
     draftTimers.delete(t.id);
-    return api.saveDraft(t.id, t.text).catch((e) => {
-      t.error = words(e);
-      renderMessages();
-    });
+    return api.saveDraft(t.id, t.text).then(
+      () => {
+        if (draftWarning) (draftWarning = null), renderMessages();
+      },
+      (e) => {
+        if (codeOf(e) === "draft_not_saved") draftWarning = words(e);
+        else tabProblem(t, e);
+        renderMessages();
+      },
+    );
   };
   if (now) return write();
   draftTimers.set(t.id, setTimeout(() => void write(), 250));
   return Promise.resolve();
 }
 
-/** Shows the active tab's messages, else the window's. */
+/** Shows the active tab's messages, else the window's; offers what the error's code allows. */
 function renderMessages() {
   const t = active();
   const error = t?.error ?? windowError;
+  const code = (t?.error ? t.errorCode : windowErrorCode) ?? "other";
+  $("fix-connection").hidden = !error || code !== "credentials";
+  $("reload-now").hidden = !t || !t.error || code !== "may_have_landed";
+  $("draft-warning").textContent = draftWarning ?? "";
+  $("draft-warning").hidden = !draftWarning;
   const notice = (t ? summary(t) : null) ?? windowNotice;
   $("error").textContent = error ?? "";
   $("error").hidden = !error;
@@ -92,8 +108,15 @@ function summary(t: Tab): string | null {
 }
 
 function tabError(t: Tab | null, message: string | null) {
-  if (t) t.error = message;
-  else windowError = message;
+  if (t) (t.error = message), (t.errorCode = "other");
+  else (windowError = message), (windowErrorCode = "other");
+  renderMessages();
+}
+
+/** A thrown Problem on the tab (or the window): its words and what can be offered for it. */
+function tabProblem(t: Tab | null, e: unknown) {
+  if (t) (t.error = words(e)), (t.errorCode = codeOf(e));
+  else (windowError = words(e)), (windowErrorCode = codeOf(e));
   renderMessages();
 }
 
@@ -251,6 +274,16 @@ function setupConnectionDialog() {
     }
   });
   $("new-connection").addEventListener("click", () => open(null));
+  // Offered next to a 401 / 403: the connection of the tab (or the one selected).
+  $("fix-connection").addEventListener("click", () => {
+    // The tab's own error is about the tab's connection; a window error (a resource that did
+    // not open) about the one selected.
+    const t = active();
+    const id = t?.error ? t.connectionId : $<HTMLSelectElement>("connection").value;
+    const conn = connections.find((x) => x.id === id);
+    if (conn && !conn.is_demo && conn.id !== "env") open(conn);
+    else open(null);
+  });
   $("edit-connection").addEventListener("click", () => {
     const conn = connections.find((x) => x.id === $<HTMLSelectElement>("connection").value);
     if (conn && !conn.is_demo) open(conn);
@@ -391,8 +424,7 @@ async function openResource(target: string, connectionId?: string) {
     demoUrl = (await api.listConnections()).demo_url;
     activate(t.id);
   } catch (e) {
-    windowError = words(e);
-    renderMessages();
+    tabProblem(null, e);
   }
 }
 
@@ -429,7 +461,7 @@ async function reload() {
     });
     activate(t.id);
   } catch (e) {
-    tabError(t, words(e));
+    tabProblem(t, e);
     renderTabs();
   }
 }
@@ -452,7 +484,7 @@ async function save(resubmit: boolean) {
     try {
       c.statuses = await api.conflictStatus(t.id, text);
     } catch (e) {
-      tabError(t, words(e));
+      tabProblem(t, e);
       return;
     }
     showConflictView(t);
@@ -467,7 +499,7 @@ async function save(resubmit: boolean) {
   try {
     r = await api.saveTab(t.id, text, resubmit);
   } catch (e) {
-    r = { kind: "failed", message: words(e), outcome: null };
+    r = { kind: "failed", message: words(e), code: codeOf(e) };
   }
   t.saving = false;
   applySave(t, r);
@@ -498,8 +530,12 @@ function applySave(t: Tab, r: SaveView) {
       break;
     }
     case "failed":
+      t.error = r.message;
+      t.errorCode = r.code;
+      break;
     case "invalid":
       t.error = r.message;
+      t.errorCode = "invalid_json";
   }
   if (isActive && editor) {
     settingText = true;
@@ -680,7 +716,7 @@ async function accept(i: number, choice: Choice) {
     await goTo(next === -1 ? i : next);
     renderTabs();
   } catch (e) {
-    tabError(t, words(e));
+    tabProblem(t, e);
   }
 }
 
@@ -732,7 +768,7 @@ async function showTrail(force = false) {
     );
     box.hidden = false;
   } catch (e) {
-    tabError(t, words(e));
+    tabProblem(t, e);
   }
 }
 
@@ -749,7 +785,9 @@ async function preview() {
     pre.textContent = `${p.method} ${p.url}\n${p.headers.map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${p.body}`;
     pre.hidden = false;
   } catch (e) {
-    tabError(t, words(e));
+    // Invalid JSON has nothing to preview: the editor already marks where.
+    if (codeOf(e) === "invalid_json") tabError(t, `Nothing to preview: ${words(e)}`);
+    else tabProblem(t, e);
   }
 }
 
@@ -783,7 +821,7 @@ async function start() {
       t.notice = `Request trail written to ${await api.exportTrail(t.id)} — attach it to a support ticket; it holds no credentials.`;
       renderMessages();
     } catch (e) {
-      tabError(t, words(e));
+      tabProblem(t, e);
     }
   });
   // Closing the window with unsaved or conflicted work asks first.
@@ -808,7 +846,7 @@ async function start() {
       if (t) t.notice = windowNotice;
       renderMessages();
     } catch (e) {
-      tabError(t, words(e));
+      tabProblem(t, e);
     }
   });
   // Outside the editor (the panes, the list): the same keys. Inside it, the editor's own
@@ -838,6 +876,7 @@ async function start() {
     if (tabs.some(model.hasUnsavedWork)) e.preventDefault();
   });
   setupConnectionDialog();
+  $("reload-now").addEventListener("click", () => void reload());
   renderTabs();
   try {
     await loadConnections();

@@ -2,11 +2,13 @@
 
 use crate::settings::StoredConnection;
 use crate::state::{connection_of, AppState};
-use crate::view::{AuthInput, ConnectionInput, ConnectionTest, ConnectionView, Connections};
+use crate::view::{
+    AuthInput, ConnectionInput, ConnectionTest, ConnectionView, Connections, Problem,
+};
 use ifmatch_store::secrets::Backend;
 
 #[tauri::command]
-pub async fn list_connections(state: tauri::State<'_, AppState>) -> Result<Connections, String> {
+pub async fn list_connections(state: tauri::State<'_, AppState>) -> Result<Connections, Problem> {
     let demo_url = if state.default_connection == crate::state::DEMO_ID {
         Some(state.demo_url().await?)
     } else {
@@ -35,7 +37,7 @@ pub async fn save_connection(
     app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
     input: ConnectionInput,
-) -> Result<ConnectionView, String> {
+) -> Result<ConnectionView, Problem> {
     let url = input.base_url.trim().trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err("The base URL must start with http:// or https://.".into());
@@ -97,7 +99,7 @@ pub async fn set_weak_secret_storage(
     app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
     opt_in: bool,
-) -> Result<Backend, String> {
+) -> Result<Backend, Problem> {
     let mut settings = state.settings.lock().await;
     settings.weak_secret_file = opt_in;
     crate::settings::save(&app, &settings)?;
@@ -122,7 +124,7 @@ pub async fn delete_connection(
     app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
     id: String,
-) -> Result<(), String> {
+) -> Result<(), Problem> {
     if id == crate::state::DEMO_ID || id == "env" {
         return Err("This connection is built in and cannot be removed.".into());
     }
@@ -134,7 +136,7 @@ pub async fn delete_connection(
         .delete(&format!("{id}/secret"));
     let mut settings = state.settings.lock().await;
     settings.connections.retain(|c| c.id != id);
-    crate::settings::save(&app, &settings)
+    Ok(crate::settings::save(&app, &settings)?)
 }
 
 /// The input's authentication; when an existing connection is edited and the secret field was
@@ -190,7 +192,7 @@ async fn with_kept_secret(state: &AppState, input: &ConnectionInput) -> AuthInpu
 pub async fn test_connection(
     state: tauri::State<'_, AppState>,
     input: ConnectionInput,
-) -> Result<ConnectionTest, String> {
+) -> Result<ConnectionTest, Problem> {
     let url = input.base_url.trim().trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err("The base URL must start with http:// or https://.".into());

@@ -2,13 +2,14 @@
 //! can be seen within a minute.
 
 use crate::state::AppState;
+use crate::view::Problem;
 
 #[tauri::command]
 pub async fn demo_another_admin(
     state: tauri::State<'_, AppState>,
     path: String,
     patch: Option<String>,
-) -> Result<String, String> {
+) -> Result<String, Problem> {
     state.demo_url().await?;
     let patch = match patch.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => Some(
@@ -22,5 +23,5 @@ pub async fn demo_another_admin(
     let path = format!("/{}", path.trim().trim_start_matches('/'));
     server
         .another_admin(&path, patch.as_ref())
-        .ok_or_else(|| format!("The demo server has no resource at {path}."))
+        .ok_or_else(|| Problem::other(format!("The demo server has no resource at {path}.")))
 }

@@ -4,7 +4,7 @@
 
 use crate::state::{AppState, Pending, Tab};
 use crate::view::{
-    problem, Accepted, JsonProblem, Problem, RequestPreview, RestoredTab, RoundView, SaveView,
+    Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, RoundView, SaveView,
     StaleCheck, TabView,
 };
 use ifmatch_engine::edit;
@@ -25,7 +25,10 @@ async fn outcome_problem(state: &AppState, connection_id: &str, outcome: &Outcom
         .get(connection_id)
         .map(|c| c.auth.clone())
         .unwrap_or_default();
-    problem(outcome.kind(), crate::state::refusal_words(outcome, &auth))
+    Problem::new(
+        ProblemCode::of_outcome(outcome),
+        crate::state::refusal_words(outcome, &auth),
+    )
 }
 
 fn resolve_url(base: &str, target: &str) -> String {
@@ -49,15 +52,15 @@ pub async fn open_tab(
     target: String,
 ) -> Result<TabView, Problem> {
     if target.trim().is_empty() {
-        return Err(problem(
-            "invalid_input",
+        return Err(Problem::new(
+            ProblemCode::Other,
             "Type a path such as /settings, or a full URL.",
         ));
     }
     let (base, client, _, _) = state
         .endpoint(&connection_id)
         .await
-        .map_err(|m| problem("connection", m))?;
+        .map_err(|m| Problem::new(ProblemCode::Other, m))?;
     let url = resolve_url(&base, &target);
     match client.get_fresh(&url).await {
         Outcome::Fetched { doc, .. } => {
@@ -100,13 +103,13 @@ pub async fn reload_tab(
         let tabs = state.tabs.lock().await;
         let t = tabs
             .get(&tab_id)
-            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+            .ok_or_else(|| Problem::new(ProblemCode::Other, "This tab is closed."))?;
         (t.connection_id.clone(), t.url.clone())
     };
     let (_, client, _, _) = state
         .endpoint(&conn)
         .await
-        .map_err(|m| problem("connection", m))?;
+        .map_err(|m| Problem::new(ProblemCode::Other, m))?;
     match client.get_fresh(&url).await {
         Outcome::Fetched { doc, .. } => {
             if let Some(t) = state.tabs.lock().await.get_mut(&tab_id) {
@@ -141,13 +144,13 @@ pub async fn check_stale(
         let tabs = state.tabs.lock().await;
         let t = tabs
             .get(&tab_id)
-            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+            .ok_or_else(|| Problem::new(ProblemCode::Other, "This tab is closed."))?;
         (t.connection_id.clone(), t.url.clone(), t.base.clone())
     };
     let (_, client, _, _) = state
         .endpoint(&conn)
         .await
-        .map_err(|m| problem("connection", m))?;
+        .map_err(|m| Problem::new(ProblemCode::Other, m))?;
     match client.get(&url).await {
         Outcome::Fetched { doc, .. } => Ok(StaleCheck {
             stale: match (&doc.validator, &base.validator) {
@@ -185,7 +188,7 @@ async fn write_target(
     let tabs = state.tabs.lock().await;
     let t = tabs
         .get(tab_id)
-        .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+        .ok_or_else(|| Problem::new(ProblemCode::Other, "This tab is closed."))?;
     let base = match (&t.pending, resubmit) {
         (Some(p), true) => p.current.clone(),
         _ => t.base.clone(),
@@ -206,7 +209,7 @@ pub async fn save_tab(
     let (_, client, method, auto) = state
         .endpoint(&conn)
         .await
-        .map_err(|m| problem("connection", m))?;
+        .map_err(|m| Problem::new(ProblemCode::Other, m))?;
     // Automatic resubmission of clean merges is a per-connection choice (off by default).
     let policy = Policy {
         auto_resubmit: auto,
@@ -286,9 +289,7 @@ fn write_draft(state: &AppState, tab_id: &str, t: &Tab, text: &str) -> Result<()
         updated_at: ifmatch_engine::trail::rfc3339_now(),
     };
     store.put(&draft).map_err(|e| {
-        problem(
-            "draft_not_saved",
-            format!("Your edits could not be written to disk ({e}). They are still in the window: save to the server, or free some disk space."),
+        Problem::new(ProblemCode::DraftNotSaved, format!("Your edits could not be written to disk ({e}). They are still in the window: save to the server, or free some disk space."),
         )
     })
 }
@@ -306,18 +307,20 @@ pub async fn resolve_conflict(
     let mut tabs = state.tabs.lock().await;
     let t = tabs
         .get_mut(&tab_id)
-        .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
-    let p = t
-        .pending
-        .as_mut()
-        .ok_or_else(|| problem("no_conflict", "There is no conflict round in this tab."))?;
+        .ok_or_else(|| Problem::new(ProblemCode::Other, "This tab is closed."))?;
+    let p = t.pending.as_mut().ok_or_else(|| {
+        Problem::new(
+            ProblemCode::Other,
+            "There is no conflict round in this tab.",
+        )
+    })?;
     let (text, decision) = round::accept(p.start(), &result_text, p.conflicts(), index, choice)
-        .map_err(|e| problem("cannot_accept", format!("Not applied: {e}.")))?;
+        .map_err(|e| Problem::new(ProblemCode::Other, format!("Not applied: {e}.")))?;
     if let Some(d) = p.decisions.get_mut(index) {
         *d = Some(decision);
     }
     let statuses = round::statuses(p.start(), &text, p.conflicts(), &p.decisions)
-        .map_err(|e| problem("invalid_json", e.to_string()))?;
+        .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))?;
     write_draft(&state, &tab_id, t, &text)?;
     Ok(Accepted { text, statuses })
 }
@@ -335,9 +338,14 @@ pub async fn conflict_status(
     let p = tabs
         .get(&tab_id)
         .and_then(|t| t.pending.as_ref())
-        .ok_or_else(|| problem("no_conflict", "There is no conflict round in this tab."))?;
+        .ok_or_else(|| {
+            Problem::new(
+                ProblemCode::Other,
+                "There is no conflict round in this tab.",
+            )
+        })?;
     round::statuses(p.start(), &text, p.conflicts(), &p.decisions)
-        .map_err(|e| problem("invalid_json", e.to_string()))
+        .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))
 }
 
 /// The exact request a save would send now (secrets masked).
@@ -352,10 +360,10 @@ pub async fn preview_request(
     let (_, client, method, _) = state
         .endpoint(&conn)
         .await
-        .map_err(|m| problem("connection", m))?;
+        .map_err(|m| Problem::new(ProblemCode::Other, m))?;
     // The same plan the save loop sends.
     let plan = session::plan_write(method, &base, &text)
-        .map_err(|e| problem("invalid_json", e.to_string()))?;
+        .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))?;
     Ok(RequestPreview {
         method: plan.http_method().into(),
         headers: plan.headers(client.auth()),
@@ -464,7 +472,7 @@ pub async fn tab_trail(
         let tabs = state.tabs.lock().await;
         let t = tabs
             .get(&tab_id)
-            .ok_or_else(|| problem("no_tab", "This tab is closed."))?;
+            .ok_or_else(|| Problem::new(ProblemCode::Other, "This tab is closed."))?;
         (t.connection_id.clone(), t.url.clone())
     };
     let client = state
@@ -478,7 +486,7 @@ pub async fn tab_trail(
     };
     let parsed: ifmatch_engine::Url = url
         .parse()
-        .map_err(|_| problem("invalid_input", "The tab's URL is not valid."))?;
+        .map_err(|_| Problem::new(ProblemCode::Other, "The tab's URL is not valid."))?;
     let want = ifmatch_engine::trail::redact_url(&parsed);
     Ok(client
         .trail()
@@ -499,7 +507,7 @@ pub async fn export_trail(
         .data_dir
         .as_ref()
         .map(|d| d.join("trails"))
-        .ok_or_else(|| problem("no_folder", "There is no data folder to write to."))?;
+        .ok_or_else(|| Problem::new(ProblemCode::Other, "There is no data folder to write to."))?;
     let name = format!(
         "ifmatch-trail-{}.json",
         ifmatch_engine::trail::rfc3339_now().replace([':', '.'], "-")
@@ -507,8 +515,8 @@ pub async fn export_trail(
     let path = dir.join(name);
     let json = serde_json::to_string_pretty(&entries).expect("trail entries serialise");
     ifmatch_store::files::write_atomic(&path, json.as_bytes()).map_err(|e| {
-        problem(
-            "not_written",
+        Problem::new(
+            ProblemCode::Other,
             format!("The trail could not be written: {e}"),
         )
     })?;
