@@ -50,17 +50,12 @@ pub async fn save_connection(
         _ => state.new_id("c"),
     };
     let auth = with_kept_secret(&state, &input).await;
-    let pem = match (&input.trusted_cert_pem, &input.id) {
+    let pem = match &input.trusted_cert_pem {
         // Editing without pasting a certificate again keeps the one trusted before.
-        (None, Some(id)) => state
-            .settings
-            .lock()
+        None => stored_connection(&state, &input.id)
             .await
-            .connections
-            .iter()
-            .find(|c| &c.id == id)
-            .and_then(|c| c.trusted_cert_pem.clone()),
-        (p, _) => p.clone(),
+            .and_then(|c| c.trusted_cert_pem),
+        p => p.clone(),
     };
     let (stored, secret) = StoredConnection::from_input(
         &id,
@@ -139,21 +134,23 @@ pub async fn delete_connection(
     Ok(crate::settings::save(&app, &settings)?)
 }
 
-/// The input's authentication; when an existing connection is edited and the secret field was
-/// left empty for the same kind of authentication, the secret kept in the keyring.
-async fn with_kept_secret(state: &AppState, input: &ConnectionInput) -> AuthInput {
-    let Some(id) = &input.id else {
-        return input.auth.clone();
-    };
-    let stored = state
+/// The stored shape of the connection being edited (None for a new one).
+async fn stored_connection(state: &AppState, id: &Option<String>) -> Option<StoredConnection> {
+    let id = id.as_ref()?;
+    state
         .settings
         .lock()
         .await
         .connections
         .iter()
         .find(|c| &c.id == id)
-        .cloned();
-    let Some(stored) = stored else {
+        .cloned()
+}
+
+/// The input's authentication; when an existing connection is edited and the secret field was
+/// left empty for the same kind of authentication, the secret kept in the keyring.
+async fn with_kept_secret(state: &AppState, input: &ConnectionInput) -> AuthInput {
+    let (Some(id), Some(stored)) = (&input.id, stored_connection(state, &input.id).await) else {
         return input.auth.clone();
     };
     let kept = || {
