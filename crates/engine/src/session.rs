@@ -283,13 +283,22 @@ pub async fn save_round(
     method: WriteMethod,
     opts: &Options,
 ) -> SaveResult {
-    if let Err(e) = Doc::parse(mine) {
-        return SaveResult::Invalid {
-            message: format!(
-                "The document is not valid JSON ({e}); it was not sent. Fix it and save again."
-            ),
-        };
-    }
+    // Planned once, before anything is sent: this parse is the document's validity check too.
+    let plan = match plan_write(method, base, mine) {
+        Ok(p) => p,
+        Err(PlanError::DocumentInvalid(e)) => {
+            return SaveResult::Invalid {
+                message: format!(
+                    "The document is not valid JSON ({e}); it was not sent. Fix it and save again."
+                ),
+            }
+        }
+        Err(e) => {
+            return SaveResult::Invalid {
+                message: e.to_string(),
+            }
+        }
+    };
     let pre = match &base.validator {
         Some(v) => v.precondition(),
         // No validator (the server gives none, or a 428 told us to get one): learn it first.
@@ -306,14 +315,6 @@ pub async fn save_round(
             }
             other => return failed(other),
         },
-    };
-    let plan = match plan_write(method, base, mine) {
-        Ok(p) => p,
-        Err(e) => {
-            return SaveResult::Invalid {
-                message: e.to_string(),
-            }
-        }
     };
     let out = match method {
         WriteMethod::Put => client.put(url, &plan.body, pre).await,
