@@ -87,7 +87,7 @@ async fn apache_serving_a_non_json_file_is_reported() {
     let apache = Apache::start(&[("index.html", "<html><body>It works!</body></html>")]);
     match client().get(&format!("{}/index.html", apache.url)).await {
         Outcome::InvalidResponse { problem, detail } => {
-            assert_eq!(problem, "not_json");
+            assert_eq!(problem, ifmatch_engine::outcome::AnswerProblem::NotJson);
             assert!(detail.contains("text/html"), "{detail}");
         }
         other => panic!("{other:?}"),

@@ -15,14 +15,14 @@ fn client_with(cfg: ClientConfig, auth: Auth) -> Client {
     Client::new(cfg, auth).unwrap()
 }
 
-fn fetched(o: Outcome) -> ifmatch_engine::Doc {
+fn fetched(o: Outcome) -> ifmatch_engine::Received {
     match o {
         Outcome::Fetched { doc, .. } => doc,
         other => panic!("expected fetched, got {other:?}"),
     }
 }
 
-fn tag_of(doc: &ifmatch_engine::Doc) -> EntityTag {
+fn tag_of(doc: &ifmatch_engine::Received) -> EntityTag {
     match &doc.validator {
         Some(Validator::Etag { tag }) => tag.clone(),
         other => panic!("expected an ETag, got {other:?}"),
@@ -376,7 +376,7 @@ async fn server_error_and_non_json_and_too_large() {
     });
     match c.get(&url).await {
         Outcome::InvalidResponse { problem, detail } => {
-            assert_eq!(problem, "not_json");
+            assert_eq!(problem, ifmatch_engine::outcome::AnswerProblem::NotJson);
             assert!(
                 detail.contains("text/html") && detail.contains("Please log in"),
                 "{detail}"
@@ -390,7 +390,9 @@ async fn server_error_and_non_json_and_too_large() {
         ..fault()
     });
     match c.get(&url).await {
-        Outcome::InvalidResponse { problem, .. } => assert_eq!(problem, "too_large"),
+        Outcome::InvalidResponse { problem, .. } => {
+            assert_eq!(problem, ifmatch_engine::outcome::AnswerProblem::TooLarge)
+        }
         other => panic!("{other:?}"),
     }
 }

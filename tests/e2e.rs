@@ -499,18 +499,9 @@ async fn scenario_b(
     screenshot(c, shot).await;
 }
 
+/// The demo server's seed settings, as the server starts with them.
 fn demo_settings() -> Value {
-    json!({
-        "siteName": "Acme Support",
-        "supportEmail": "help@acme.example",
-        "timezone": "Europe/Berlin",
-        "maintenanceMode": false,
-        "session": {"timeoutMinutes": 30, "rememberMe": true},
-        "notifications": {"email": true, "slack": false, "digest": "daily"},
-        "limits": {"maxUploadMb": 25, "requestsPerMinute": 600},
-        "branding": {"primaryColor": "#1a73e8", "logoUrl": "https://cdn.acme.example/logo.svg"},
-        "allowedDomains": ["acme.example", "acme-support.example"]
-    })
+    ifmatch_tests::seed::document("/settings").expect("the demo seeds /settings")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -641,7 +632,7 @@ async fn e2e_apache() {
                     .build()
                     .unwrap();
                 rt.block_on(async {
-                    use ifmatch_engine::session::{save_round, Base, SaveResult, WriteMethod};
+                    use ifmatch_engine::session::{save_round, SaveResult, Version, WriteMethod};
                     let client =
                         ifmatch_engine::Client::new(Default::default(), Default::default())
                             .unwrap();
@@ -650,7 +641,7 @@ async fn e2e_apache() {
                         panic!("read")
                     };
                     let mine = edit(&doc.text, "/notifications/email", json!(false));
-                    let base = Base {
+                    let base = Version {
                         text: doc.text,
                         validator: doc.validator,
                     };

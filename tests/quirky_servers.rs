@@ -12,7 +12,7 @@ fn client() -> Client {
     Client::new(ClientConfig::default(), Auth::None).unwrap()
 }
 
-fn doc_of(o: &Outcome) -> &ifmatch_engine::Doc {
+fn doc_of(o: &Outcome) -> &ifmatch_engine::Received {
     match o {
         Outcome::Fetched { doc, .. } => doc,
         other => panic!("expected fetched, got {other:?}"),

@@ -2,7 +2,7 @@
 //! demo server and Apache mod_dav. Mirrors the desktop app's acceptance scenarios (a)–(c).
 
 use ifmatch_engine::merge::Options;
-use ifmatch_engine::session::{save_round, Base, SaveResult, WriteMethod};
+use ifmatch_engine::session::{save_round, SaveResult, Version, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Outcome};
 use ifmatch_tests::apache::Apache;
 use ifmatch_tests::{demo, fault};
@@ -12,9 +12,9 @@ fn client() -> Client {
     Client::new(ClientConfig::default(), Auth::None).unwrap()
 }
 
-async fn load(c: &Client, url: &str) -> Base {
+async fn load(c: &Client, url: &str) -> Version {
     match c.get_fresh(url).await {
-        Outcome::Fetched { doc, .. } => Base {
+        Outcome::Fetched { doc, .. } => Version {
             text: doc.text,
             validator: doc.validator,
         },

@@ -50,6 +50,7 @@ mod tests {
         check::<session::WriteMethod>(&dir, write, &mut stale);
         check::<session::ConflictInfo>(&dir, write, &mut stale);
         check::<merge::Stats>(&dir, write, &mut stale);
+        check::<merge::ConflictKind>(&dir, write, &mut stale);
         assert!(
             stale.is_empty(),
             "generated TypeScript bindings are stale (the Rust types changed): {stale:?}. \

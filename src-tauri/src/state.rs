@@ -6,7 +6,7 @@ use crate::settings::{Settings, StoredConnection};
 use crate::view::{AuthInput, ConnectionView, RoundView};
 use ifmatch_demo::{DemoConfig, DemoServer};
 use ifmatch_engine::round::Decision;
-use ifmatch_engine::session::{Base, ConflictInfo, WriteMethod};
+use ifmatch_engine::session::{ConflictInfo, Version, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Secret};
 use ifmatch_store::drafts::DraftStore;
 use ifmatch_store::secrets::Secrets;
@@ -27,7 +27,7 @@ pub struct Connection {
 #[derive(Debug, Clone)]
 pub struct Pending {
     /// The server version the round merged with (its validator is what a resubmit carries).
-    pub current: Base,
+    pub current: Version,
     /// What the window was shown: the starting Result (`text`), the three texts, the conflicts.
     pub round: RoundView,
     /// Per conflict, the last Accept the user made (None: none yet).
@@ -48,7 +48,7 @@ impl Pending {
 pub struct Tab {
     pub connection_id: String,
     pub url: String,
-    pub base: Base,
+    pub base: Version,
     pub pending: Option<Pending>,
 }
 

@@ -4,7 +4,7 @@
 
 use ifmatch_engine::merge::Stats;
 use ifmatch_engine::round::ConflictStatus;
-use ifmatch_engine::session::{Base, ConflictInfo, SaveResult, WriteMethod};
+use ifmatch_engine::session::{ConflictInfo, SaveResult, Version, WriteMethod};
 use ifmatch_store::secrets::Backend;
 pub use ifmatch_store::settings::AuthInput;
 use serde::{Deserialize, Serialize};
@@ -56,8 +56,8 @@ pub struct RoundView {
 impl SaveView {
     /// The window's view of how a save ended. `base` and `mine` are what its last round
     /// started from and tried to write.
-    pub fn of(result: &SaveResult, base: &Base, mine: &str, rounds: usize) -> SaveView {
-        let round = |current: &Base,
+    pub fn of(result: &SaveResult, base: &Version, mine: &str, rounds: usize) -> SaveView {
+        let round = |current: &Version,
                      merged: &str,
                      conflicts: &[ConflictInfo],
                      stats: &Stats,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use ifmatch_demo::{DemoConfig, DemoServer, Fault};
+pub use ifmatch_demo::{seed, DemoConfig, DemoServer, Fault};
 
 /// The demo server with default settings (preconditions required).
 pub async fn demo() -> DemoServer {

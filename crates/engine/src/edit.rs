@@ -6,13 +6,23 @@ use crate::json::print::pretty;
 use crate::json::{pointer_tokens, Doc, JsonError, Kind};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+/// Why an edit of the Result could not be made.
 pub enum EditError {
     #[error("the Result is not valid JSON ({0}); fix it first")]
+    /// The Result does not parse.
     Invalid(String),
     #[error("{0:?} does not address a place in the Result (was it edited by hand?)")]
+    /// The pointer leads nowhere in the Result.
     NoSuchPlace(String),
+    /// A value given for a place does not parse.
     #[error("the value for {pointer:?} is not valid JSON: {error}")]
-    BadValue { pointer: String, error: String },
+    BadValue {
+        /// Where the value was to go.
+        pointer: String,
+        /// The parser's words.
+        error: String,
+    },
 }
 
 /// What to put at the pointer.
@@ -24,7 +34,9 @@ pub enum Put<'v> {
     Remove,
     /// Replace the `count` elements starting at the pointer's index with these.
     Run {
+        /// How many elements are replaced.
         count: usize,
+        /// The elements put in their place (JSON texts).
         elements: Vec<&'v str>,
     },
 }

@@ -25,12 +25,16 @@ pub struct EntityTag {
 
 /// Why a value is not an entity tag at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EtagError {
     #[error("the entity tag is empty")]
+    /// Nothing, or only whitespace.
     Empty,
     #[error("the entity tag {0:?} has an opening quote but no closing quote")]
+    /// An opening quote without a closing one.
     Unterminated(String),
     #[error("the entity tag {0:?} contains a character not allowed in an entity tag")]
+    /// A character RFC 9110 does not allow inside an entity tag.
     BadCharacter(String),
 }
 
@@ -146,7 +150,9 @@ fn parse_one(s: &str) -> Result<(EntityTag, &str), EtagError> {
 /// The value of an `If-Match` or `If-None-Match` field: `*` or a list of tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TagList {
+    /// `*`: any current version.
     Any,
+    /// One or more entity tags.
     Tags(Vec<EntityTag>),
 }
 

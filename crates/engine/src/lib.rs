@@ -13,6 +13,8 @@
 //! dependencies. The demo server (`ifmatch-demo`), the CLI (`ifmatch-cli`) and the desktop shell
 //! (`src-tauri`) are thin crates over it. `ts` (a feature) derives the window's TypeScript types.
 
+#![deny(missing_docs)]
+
 pub mod client;
 pub mod edit;
 pub mod etag;
@@ -27,6 +29,6 @@ pub mod trail;
 
 pub use client::{Auth, Client, ClientConfig, Secret};
 pub use etag::EntityTag;
-pub use outcome::{Doc, Outcome};
+pub use outcome::{Outcome, Received};
 pub use precondition::{Precondition, Validator};
 pub use reqwest::Url;

@@ -11,9 +11,10 @@ use serde::Serialize;
 
 /// A JSON document as received, with the validator that came with it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Doc {
+pub struct Received {
     /// The body text, exactly as received (documents cross every boundary as text).
     pub text: String,
+    /// The validator the answer carried (None: the server gave none).
     pub validator: Option<Validator>,
     /// Things the user should know about this server's validators (weak, unquoted, garbled,
     /// second-granular, missing), in words.
@@ -34,86 +35,132 @@ pub enum ValidatorSource {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+/// What one request (with its redirects and retries) came to.
 pub enum Outcome {
     /// A read succeeded (`from_cache`: the server said 304 and the cached body was served).
     Fetched {
-        doc: Doc,
+        /// The document read.
+        doc: Received,
+        /// The server answered 304 and the cached copy was served.
         from_cache: bool,
     },
     /// A write was accepted. `doc` is the server's version when known (with its validator).
     Saved {
+        /// The answer's status.
         status: u16,
-        doc: Option<Doc>,
+        /// The version the server now holds, when known.
+        doc: Option<Received>,
+        /// Where its validator came from.
         validator_from: ValidatorSource,
     },
     /// A delete was accepted.
     Deleted {
+        /// The answer's status.
         status: u16,
     },
     /// The server acknowledged the write, but the version it now holds is not what we wrote:
     /// someone else wrote in between (or the server's check is not atomic). Merge again.
     SavedThenChanged {
+        /// The write's status.
         status: u16,
-        current: Doc,
+        /// What the server holds now.
+        current: Received,
     },
     /// 412 (or the dialect's conflict status): the resource changed since it was loaded.
     Conflict {
+        /// The answer's status.
         status: u16,
+        /// Why this server answers this way, when the request explains it (a weak ETag, a create).
         hint: Option<String>,
     },
     /// 428: the server requires a conditional write.
     PreconditionRequired,
+    /// 404: no such resource.
     NotFound,
+    /// 410: the resource was removed for good.
     Gone,
+    /// 401: credentials missing or refused.
     Unauthorized {
+        /// The server's `WWW-Authenticate` challenge.
         challenge: Option<String>,
     },
+    /// 403: the credentials do not allow this.
     Forbidden,
     /// 429 after the bounded retries.
     RateLimited {
+        /// Seconds the server asked to wait.
         retry_after_secs: Option<u64>,
+        /// Times the request was sent.
         attempts: u32,
     },
     /// 503 after the bounded retries.
     Unavailable {
+        /// Seconds the server asked to wait.
         retry_after_secs: Option<u64>,
+        /// Times the request was sent.
         attempts: u32,
     },
     /// Another 5xx.
     ServerError {
+        /// The status.
         status: u16,
+        /// The error body's message, when it has one.
         detail: String,
     },
     /// Another status the request cannot go on from (400, 405, 409 outside a dialect, 415, a
     /// redirected write, ...).
     HttpError {
+        /// The status.
         status: u16,
+        /// The error body's message, or why the redirect was not followed.
         detail: String,
     },
     /// The answer came, but cannot be used: not JSON, too large.
     InvalidResponse {
-        problem: String,
+        /// What is wrong with it.
+        problem: AnswerProblem,
+        /// In words, for the message.
         detail: String,
     },
     /// Nothing was sent: the connection could not be made (DNS, refused, TLS, connect timeout).
     NetworkBeforeSend {
+        /// What failed (the URL is never included).
         detail: String,
     },
     /// The request went out and no complete answer came back: a write may or may not have landed.
     NetworkAfterSend {
+        /// What broke (the URL is never included).
         detail: String,
     },
 }
 
+/// Why an answer that came cannot be used (serialised `not_json`, `too_large`).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerProblem {
+    /// The body is not JSON (or not UTF-8), or the content type says it is something else.
+    NotJson,
+    /// The body is larger than the connection's limit.
+    TooLarge,
+}
+
 /// CLI exit codes (documented in the README).
 pub mod exit {
+    /// Done.
     pub const OK: i32 = 0;
+    /// A local failure: a file, the terminal, output that could not be written.
     pub const LOCAL_ERROR: i32 = 1;
+    /// Wrong arguments or input (invalid JSON, a bad flag); nothing was sent.
     pub const USAGE: i32 = 2;
+    /// A conflict: the resource changed (or conflicts are left for the user).
     pub const CONFLICT: i32 = 3;
+    /// 428: the server requires a condition and none could be given.
     pub const PRECONDITION_REQUIRED: i32 = 4;
+    /// Another HTTP error (4xx / 5xx).
     pub const HTTP_ERROR: i32 = 5;
+    /// Nothing was sent: the connection failed.
     pub const NETWORK: i32 = 6;
+    /// The request went out and no answer came: a write may have landed.
     pub const NETWORK_AMBIGUOUS: i32 = 7;
 }
 
@@ -141,6 +188,7 @@ impl Outcome {
         }
     }
 
+    /// Whether the request did what it asked (read, written, deleted).
     pub fn is_success(&self) -> bool {
         matches!(
             self,
@@ -148,6 +196,7 @@ impl Outcome {
         )
     }
 
+    /// The CLI's exit code for this outcome.
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Fetched { .. } | Outcome::Saved { .. } | Outcome::Deleted { .. } => exit::OK,
@@ -232,13 +281,14 @@ impl Outcome {
             Outcome::HttpError { status, detail } => {
                 format!("The server refused the request ({status}){}.", detail_words(detail))
             }
-            Outcome::InvalidResponse { problem, detail } => match problem.as_str() {
-                "not_json" => format!(
+            Outcome::InvalidResponse { problem, detail } => match problem {
+                AnswerProblem::NotJson => format!(
                     "The server's answer is not JSON ({detail}). Is the URL pointing at the API \
                      (not a login or error page)?"
                 ),
-                "too_large" => format!("The server's answer is too large ({detail})."),
-                _ => format!("The server's answer cannot be used: {detail}."),
+                AnswerProblem::TooLarge => {
+                    format!("The server's answer is too large ({detail}).")
+                }
             },
             Outcome::NetworkBeforeSend { detail } => format!(
                 "Could not reach the server ({detail}). Nothing was sent; check the URL and the \

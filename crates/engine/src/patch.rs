@@ -33,13 +33,28 @@ pub fn apply_merge_patch(target: &mut Value, patch: &Value) {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+/// Why a JSON Patch could not be applied.
 pub enum JsonPatchError {
     #[error("the patch must be a JSON array of operations")]
+    /// The patch is not an array.
     NotAnArray,
+    /// An operation is malformed or cannot be applied.
     #[error("operation {index}: {message}")]
-    Op { index: usize, message: String },
+    Op {
+        /// 0-based index of the operation.
+        index: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A `test` operation failed: the document is not the one the patch was made for.
     #[error("operation {index}: test failed: the value at {path:?} is not the expected one (the document changed)")]
-    TestFailed { index: usize, path: String },
+    TestFailed {
+        /// 0-based index of the operation.
+        index: usize,
+        /// The path tested.
+        path: String,
+    },
 }
 
 /// RFC 6902: applies every operation or none.

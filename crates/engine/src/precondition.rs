@@ -16,12 +16,28 @@ use std::time::SystemTime;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Validator {
     /// An entity tag, echoed byte for byte.
-    Etag { tag: EntityTag },
+    Etag {
+        /// The tag.
+        tag: EntityTag,
+    },
     /// Only a Last-Modified date (second granularity: two writes in one second look the same).
-    LastModified { raw: String },
+    LastModified {
+        /// The date exactly as the server sent it.
+        raw: String,
+    },
 }
 
 impl Validator {
+    /// The header that revalidates a cached copy made with this validator: If-None-Match with
+    /// the tag, or If-Modified-Since with the date.
+    pub fn revalidate_header(&self) -> (&'static str, String) {
+        match self {
+            Validator::Etag { tag } => ("If-None-Match", tag.raw.clone()),
+            Validator::LastModified { raw } => ("If-Modified-Since", raw.clone()),
+        }
+    }
+
+    /// The entity tag, when the validator is one.
     pub fn etag(&self) -> Option<&EntityTag> {
         match self {
             Validator::Etag { tag } => Some(tag),
@@ -84,13 +100,18 @@ impl Precondition {
 /// The request's conditional header fields, as a server received them.
 #[derive(Debug, Clone, Default)]
 pub struct Conditions<'a> {
+    /// `If-Match`.
     pub if_match: Option<&'a str>,
+    /// `If-None-Match`.
     pub if_none_match: Option<&'a str>,
+    /// `If-Unmodified-Since`.
     pub if_unmodified_since: Option<&'a str>,
+    /// `If-Modified-Since`.
     pub if_modified_since: Option<&'a str>,
 }
 
 impl Conditions<'_> {
+    /// Whether any conditional field is present.
     pub fn any(&self) -> bool {
         self.if_match.is_some()
             || self.if_none_match.is_some()
@@ -101,7 +122,9 @@ impl Conditions<'_> {
 /// The selected representation's validators (None: the resource does not exist).
 #[derive(Debug, Clone)]
 pub struct Current<'a> {
+    /// Its entity tag, if it has one.
     pub etag: Option<&'a EntityTag>,
+    /// Its last modification time, if known.
     pub last_modified: Option<SystemTime>,
 }
 

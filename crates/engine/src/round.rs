@@ -601,15 +601,15 @@ fn identity(doc: &Doc, element: usize) -> Option<String> {
 mod tests {
     use super::*;
     use crate::merge::Options;
-    use crate::session::{merge_with, Base, SaveResult};
+    use crate::session::{merge_with, SaveResult, Version};
 
     /// A round from three texts, as the save loop makes it.
     fn round(base: &str, mine: &str, theirs: &str) -> (String, Vec<ConflictInfo>) {
-        let b = Base {
+        let b = Version {
             text: base.into(),
             validator: None,
         };
-        let c = Base {
+        let c = Version {
             text: theirs.into(),
             validator: None,
         };
@@ -717,7 +717,7 @@ mod tests {
         let m = r#"{"b": 2}"#;
         let t = r#"{"a": 5, "b": 2}"#;
         let (start, c) = round(b, m, t);
-        assert_eq!(c[0].kind, "delete/modify");
+        assert_eq!(c[0].kind, crate::merge::ConflictKind::DeleteModify);
         let (t1, d1) = accept(&start, &start, &c, 0, Choice::Mine).unwrap();
         assert!(!t1.contains("\"a\""));
         let st = statuses(&start, &t1, &c, &[Some(d1)]).unwrap();

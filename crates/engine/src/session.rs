@@ -14,8 +14,8 @@
 
 use crate::client::Client;
 use crate::json::Doc;
-use crate::merge::{self, patches, Fill, Options};
-use crate::outcome::{Doc as Fetched, Outcome};
+use crate::merge::{self, patches, ConflictKind, Fill, Options};
+use crate::outcome::{AnswerProblem, Outcome, Received};
 use crate::precondition::{Precondition, Validator};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -83,7 +83,7 @@ pub struct SaveReport {
     /// How many write rounds it took.
     pub rounds: usize,
     /// The version the last round started from (its merge's base).
-    pub base: Base,
+    pub base: Version,
     /// The document the last round tried to write (with every automatic merge before it).
     pub mine: String,
 }
@@ -115,10 +115,13 @@ impl WriteMethod {
     }
 }
 
-/// The version a save starts from: what the tab loaded.
+/// One version of the resource, text and validator: what a tab loaded (a save's base) or what the
+/// server holds now (a conflict's current version).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Base {
+pub struct Version {
+    /// The document text, exactly as received.
     pub text: String,
+    /// Its validator (None: the server gave none).
     pub validator: Option<Validator>,
 }
 
@@ -126,11 +129,17 @@ pub struct Base {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConflictInfo {
+    /// RFC 6901 pointer into the Result.
     pub pointer: String,
-    pub kind: String,
+    /// What kind of collision.
+    pub kind: ConflictKind,
+    /// Whether it is a run of array elements.
     pub array_hunk: bool,
+    /// Base's value (JSON text; None: absent).
     pub base: Option<String>,
+    /// Mine's value.
     pub mine: Option<String>,
+    /// Theirs' value.
     pub theirs: Option<String>,
     /// The place in words, array elements named by identity where they have one
     /// (`labels › id=Label_7 › color`).
@@ -146,8 +155,11 @@ pub struct ConflictInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SideLines {
+    /// In base's text.
     pub base: Option<(usize, usize)>,
+    /// In mine's text.
     pub mine: Option<(usize, usize)>,
+    /// In theirs' text.
     pub theirs: Option<(usize, usize)>,
 }
 
@@ -165,28 +177,50 @@ fn node_lines(doc: &Doc, nodes: Option<(usize, usize)>) -> Option<(usize, usize)
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SaveResult {
     /// Written; the new base.
-    Saved { base: Base, outcome: Outcome },
+    Saved {
+        /// The version written, with its validator.
+        base: Version,
+        /// The write's outcome.
+        outcome: Outcome,
+    },
     /// The resource changed on the server; merging kept every change of both sides without a
     /// collision. Resubmitting `merged` with `current`'s validator finishes the save.
     Merged {
-        current: Base,
+        /// The server's current version (the next round's validator).
+        current: Version,
+        /// The merged document.
         merged: String,
+        /// What was taken from each side.
         stats: merge::Stats,
+        /// Arrays merged by position (no element ids), whose pointers the user should check.
         positional_arrays: Vec<String>,
     },
     /// The resource changed on the server and some changes collide: the user decides.
     /// `merged` holds base's value at each conflict (the conflict view's starting Result).
     Conflicts {
-        current: Base,
+        /// The server's current version.
+        current: Version,
+        /// The merged document, base's value at each conflict.
         merged: String,
+        /// The collisions.
         conflicts: Vec<ConflictInfo>,
+        /// What was taken from each side.
         stats: merge::Stats,
+        /// Arrays merged by position (no element ids).
         positional_arrays: Vec<String>,
     },
     /// Anything else: nothing was overwritten; the user's text stays a draft.
-    Failed { outcome: Outcome, message: String },
+    Failed {
+        /// The outcome that stopped the save.
+        outcome: Outcome,
+        /// What happened and what the user can do, in words.
+        message: String,
+    },
     /// The user's text is not valid JSON: nothing was sent.
-    Invalid { message: String },
+    Invalid {
+        /// The parser's words (line and column).
+        message: String,
+    },
 }
 
 /// Why a write could not be planned: nothing was sent.
@@ -245,7 +279,7 @@ impl WritePlan {
 
 /// Plans the write of `mine` over `base`: body and content type for the method, and the
 /// precondition from base's validator.
-pub fn plan_write(method: WriteMethod, base: &Base, mine: &str) -> Result<WritePlan, PlanError> {
+pub fn plan_write(method: WriteMethod, base: &Version, mine: &str) -> Result<WritePlan, PlanError> {
     let (body, content_type) = match method {
         WriteMethod::Put => {
             Doc::parse(mine).map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
@@ -278,7 +312,7 @@ pub fn plan_write(method: WriteMethod, base: &Base, mine: &str) -> Result<WriteP
 pub async fn save_round(
     client: &impl Conditional,
     url: &str,
-    base: &Base,
+    base: &Version,
     mine: &str,
     method: WriteMethod,
     opts: &Options,
@@ -328,7 +362,7 @@ pub async fn save_round(
         Outcome::Saved { ref doc, .. } => {
             let new_base = match doc {
                 Some(d) => base_of(d.clone()),
-                None => Base {
+                None => Version {
                     text: mine.to_string(),
                     validator: None,
                 },
@@ -363,8 +397,8 @@ fn failed(outcome: Outcome) -> SaveResult {
     }
 }
 
-fn base_of(d: Fetched) -> Base {
-    Base {
+fn base_of(d: Received) -> Version {
+    Version {
         text: d.text,
         validator: d.validator,
     }
@@ -373,13 +407,14 @@ fn base_of(d: Fetched) -> Base {
 async fn refetch_and_merge(
     client: &impl Conditional,
     url: &str,
-    base: &Base,
+    base: &Version,
     mine: &str,
     opts: &Options,
     ambiguous: Option<Outcome>,
 ) -> SaveResult {
     let mut fetched = client.get_fresh(url).await;
-    if matches!(&fetched, Outcome::InvalidResponse { problem, .. } if problem == "not_json") {
+    if matches!(&fetched, Outcome::InvalidResponse { problem, .. } if *problem == AnswerProblem::NotJson)
+    {
         // A server may serve a half-written file during someone else's write: look again.
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         fetched = client.get_fresh(url).await;
@@ -405,7 +440,7 @@ async fn refetch_and_merge(
 }
 
 /// Merges base → mine with base → current.
-pub fn merge_with(base: &Base, mine: &str, current: Base, opts: &Options) -> SaveResult {
+pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) -> SaveResult {
     let parsed = (
         Doc::parse(&base.text),
         Doc::parse(mine),
@@ -426,7 +461,7 @@ pub fn merge_with(base: &Base, mine: &str, current: Base, opts: &Options) -> Sav
         (_, _, Err(e)) => {
             return SaveResult::Failed {
                 outcome: Outcome::InvalidResponse {
-                    problem: "not_json".into(),
+                    problem: AnswerProblem::NotJson,
                     detail: e.to_string(),
                 },
                 message: format!("The server's current version is not valid JSON ({e}), so it cannot be merged. Your text is kept."),
@@ -465,16 +500,16 @@ pub fn merge_with(base: &Base, mine: &str, current: Base, opts: &Options) -> Sav
             };
             ConflictInfo {
                 pointer: c.pointer.clone(),
-                kind: c.kind.as_str().to_string(),
+                kind: c.kind,
                 array_hunk: c.hunk,
                 base: side(&c.base),
                 mine: side(&c.mine),
                 theirs: side(&c.theirs),
                 label: crate::round::label(&merged, &c.pointer, c.hunk.then_some(c.base.len())),
                 lines: SideLines {
-                    base: node_lines(&b, c.nodes[0]),
-                    mine: node_lines(&m, c.nodes[1]),
-                    theirs: node_lines(&t, c.nodes[2]),
+                    base: node_lines(&b, c.nodes.base),
+                    mine: node_lines(&m, c.nodes.mine),
+                    theirs: node_lines(&t, c.nodes.theirs),
                 },
             }
         })
@@ -494,7 +529,7 @@ pub fn merge_with(base: &Base, mine: &str, current: Base, opts: &Options) -> Sav
 pub async fn save(
     client: &impl Conditional,
     url: &str,
-    mut base: Base,
+    mut base: Version,
     mut mine: String,
     method: WriteMethod,
     opts: &Options,
@@ -528,7 +563,7 @@ mod tests {
     //! The save loop's rules against a scripted server: each request takes the next answer.
     use super::*;
     use crate::etag::EntityTag;
-    use crate::outcome::{Doc as Fetched, ValidatorSource};
+    use crate::outcome::{Received, ValidatorSource};
     use std::collections::VecDeque;
     use std::sync::Mutex;
 
@@ -601,7 +636,7 @@ mod tests {
 
     fn fetched(text: &str, t: &str) -> Outcome {
         Outcome::Fetched {
-            doc: Fetched {
+            doc: Received {
                 text: text.into(),
                 validator: tag(t),
                 warnings: vec![],
@@ -613,7 +648,7 @@ mod tests {
     fn saved(text: &str, t: &str) -> Outcome {
         Outcome::Saved {
             status: 200,
-            doc: Some(Fetched {
+            doc: Some(Received {
                 text: text.into(),
                 validator: tag(t),
                 warnings: vec![],
@@ -634,8 +669,8 @@ mod tests {
     const THEIRS: &str = r#"{"a": 1, "b": 2}"#;
     const THEIRS_COLLIDES: &str = r#"{"a": 3, "b": 1}"#;
 
-    fn base() -> Base {
-        Base {
+    fn base() -> Version {
+        Version {
             text: BASE.into(),
             validator: tag("\"v1\""),
         }
@@ -751,7 +786,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_validator_the_loop_reads_first_and_never_writes_blind() {
-        let no_validator = Base {
+        let no_validator = Version {
             text: BASE.into(),
             validator: None,
         };

@@ -14,9 +14,11 @@ pub const TRAIL_CAPACITY: usize = 1000;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+/// One request as sent and answered, redacted (no secret, no query values).
 pub struct TrailEntry {
     /// When the request started, RFC 3339 UTC with milliseconds.
     pub at: String,
+    /// The HTTP method.
     pub method: String,
     /// The URL without user info, with secret-looking query values replaced.
     pub url: String,
@@ -29,6 +31,7 @@ pub struct TrailEntry {
     /// The ETag (or Last-Modified) the answer carried.
     pub validator: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
+    /// How long it took, in milliseconds.
     pub duration_ms: u64,
     /// What went wrong or what was special (retry, redirect, network failure), in words.
     pub note: Option<String>,
@@ -39,6 +42,7 @@ pub struct TrailEntry {
 pub struct Trail(Arc<Mutex<VecDeque<TrailEntry>>>);
 
 impl Trail {
+    /// Records one request.
     pub fn push(&self, e: TrailEntry) {
         let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if q.len() >= TRAIL_CAPACITY {
@@ -47,6 +51,7 @@ impl Trail {
         q.push_back(e);
     }
 
+    /// Every request recorded so far, oldest first.
     pub fn entries(&self) -> Vec<TrailEntry> {
         let q = self.0.lock().unwrap_or_else(|p| p.into_inner());
         q.iter().cloned().collect()
@@ -103,6 +108,7 @@ pub fn rfc3339_now() -> String {
     rfc3339(SystemTime::now())
 }
 
+/// `t` as RFC 3339 UTC to the second.
 pub fn rfc3339(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;

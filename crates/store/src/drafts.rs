@@ -9,7 +9,7 @@
 
 use crate::files::write_atomic;
 use ifmatch_engine::round::Decision;
-use ifmatch_engine::session::Base;
+use ifmatch_engine::session::Version;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ pub struct StoredRound<V> {
     /// What the window showed (the three texts, the conflicts).
     pub view: V,
     /// The server version the round merged with (its validator is what a resubmit carries).
-    pub current: Base,
+    pub current: Version,
     /// Per conflict, the last Accept made (None: none). Edits by hand need no record: they are
     /// in the text.
     #[serde(default)]
@@ -34,7 +34,7 @@ pub struct Draft<V> {
     pub tab_id: String,
     pub connection_id: String,
     pub url: String,
-    pub base: Base,
+    pub base: Version,
     /// The editor's text (the Result during a conflict round).
     pub text: String,
     pub round: Option<StoredRound<V>>,
@@ -110,7 +110,7 @@ mod tests {
             tab_id: id.into(),
             connection_id: "demo".into(),
             url: "http://127.0.0.1:1/settings".into(),
-            base: Base {
+            base: Version {
                 text: "{}".into(),
                 validator: None,
             },

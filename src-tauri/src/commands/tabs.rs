@@ -10,7 +10,7 @@ use crate::view::{
 use ifmatch_engine::edit;
 use ifmatch_engine::merge::Options;
 use ifmatch_engine::round::{self, Choice, ConflictStatus};
-use ifmatch_engine::session::{self, Base, Policy, SaveResult};
+use ifmatch_engine::session::{self, Policy, SaveResult, Version};
 use ifmatch_engine::trail::TrailEntry;
 use ifmatch_engine::Outcome;
 use ifmatch_store::drafts::{Draft, StoredRound};
@@ -71,7 +71,7 @@ pub async fn open_tab(
                 Tab {
                     connection_id: connection_id.clone(),
                     url: url.clone(),
-                    base: Base {
+                    base: Version {
                         text: doc.text.clone(),
                         validator: doc.validator.clone(),
                     },
@@ -113,7 +113,7 @@ pub async fn reload_tab(
     match client.get_fresh(&url).await {
         Outcome::Fetched { doc, .. } => {
             if let Some(t) = state.tabs.lock().await.get_mut(&tab_id) {
-                t.base = Base {
+                t.base = Version {
                     text: doc.text.clone(),
                     validator: doc.validator.clone(),
                 };
@@ -184,7 +184,7 @@ async fn write_target(
     state: &AppState,
     tab_id: &str,
     resubmit: bool,
-) -> Result<(String, String, Base), Problem> {
+) -> Result<(String, String, Version), Problem> {
     let tabs = state.tabs.lock().await;
     let t = tabs
         .get(tab_id)

@@ -3,4 +3,16 @@
 /**
  * Where one conflict is in each side's text (1-based first and last line).
  */
-export type SideLines = { base: [number, number] | null, mine: [number, number] | null, theirs: [number, number] | null, };
+export type SideLines = { 
+/**
+ * In base's text.
+ */
+base: [number, number] | null, 
+/**
+ * In mine's text.
+ */
+mine: [number, number] | null, 
+/**
+ * In theirs' text.
+ */
+theirs: [number, number] | null, };

@@ -6,7 +6,7 @@ use crate::args::MethodArg;
 use crate::common::{parse_tag, print, read_json_input, saved_but_unprinted, write_stdout};
 use crate::error::{CliError, Exit};
 use ifmatch_engine::outcome::exit;
-use ifmatch_engine::session::{self, Base, Policy, SaveResult, WriteMethod};
+use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
 use ifmatch_engine::{Client, Validator};
 use std::path::PathBuf;
 
@@ -24,7 +24,7 @@ pub async fn run(
     let mine = read_json_input(file)?;
     let base_text = std::fs::read_to_string(base_path)
         .map_err(|e| CliError::local(format!("cannot read {}: {e}", base_path.display())))?;
-    let base = Base {
+    let base = Version {
         text: base_text,
         validator: match if_match {
             Some(t) => Some(Validator::Etag { tag: parse_tag(t)? }),

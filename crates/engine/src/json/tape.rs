@@ -18,16 +18,24 @@ use std::fmt;
 pub const MAX_DEPTH: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kind of a JSON value.
 pub enum Kind {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool,
+    /// A number (its text is kept exactly as written).
     Number,
+    /// A string.
     String,
+    /// An array.
     Array,
+    /// An object.
     Object,
 }
 
 impl Kind {
+    /// The kind in words (`object`, `string`, ...), for messages.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Null => "null",
@@ -44,12 +52,17 @@ impl Kind {
 /// by `next`; `next` of the container itself is the index after its whole subtree.
 #[derive(Debug, Clone, Copy)]
 pub struct Node {
+    /// Byte offset where the value starts.
     pub start: u32,
+    /// Byte offset just past the value.
     pub end: u32,
+    /// Index of the next sibling's node (the node after this value's subtree).
     pub next: u32,
     /// For a member of an object: the key's span including the quotes.
     pub key_start: u32,
+    /// Byte offset just past the member's key (0 when the value is not an object member).
     pub key_end: u32,
+    /// The value's kind.
     pub kind: Kind,
     /// The member's key contains a backslash escape.
     pub key_escaped: bool,
@@ -60,8 +73,11 @@ pub struct Node {
 /// Why a text is not a usable JSON document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonError {
+    /// What is wrong, in words.
     pub message: String,
+    /// 1-based line of the error.
     pub line: usize,
+    /// 1-based column of the error (in characters).
     pub column: usize,
 }
 
@@ -80,19 +96,24 @@ impl std::error::Error for JsonError {}
 /// A parsed document: the text and its tape (index 0 is the root).
 #[derive(Debug)]
 pub struct Doc<'a> {
+    /// The text parsed.
     pub text: &'a str,
+    /// One node per value, in document order (a value's children follow it).
     pub nodes: Vec<Node>,
 }
 
 impl<'a> Doc<'a> {
+    /// Parses and validates `text` (RFC 8259); the error names line and column.
     pub fn parse(text: &'a str) -> Result<Doc<'a>, JsonError> {
         Parser::new(text).run()
     }
 
+    /// The root value's node index (always 0).
     pub fn root(&self) -> usize {
         0
     }
 
+    /// Node `i`.
     pub fn node(&self, i: usize) -> &Node {
         &self.nodes[i]
     }
@@ -103,6 +124,7 @@ impl<'a> Doc<'a> {
         &self.text[n.start as usize..n.end as usize]
     }
 
+    /// The kind of node `i`.
     pub fn kind(&self, i: usize) -> Kind {
         self.nodes[i].kind
     }
@@ -153,6 +175,7 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// The children of an array or object node, in order.
 pub struct Children<'d, 'a> {
     doc: &'d Doc<'a>,
     at: usize,

@@ -2,7 +2,7 @@
 //! form, the line diffs base→mine, base→theirs and base→result (`similar`), and for every conflict
 //! its line range in each text.
 
-use super::{Fill, Merge};
+use super::{Fill, Merge, Side};
 use crate::json::print::pretty;
 use crate::json::{pointer_tokens, Doc, Kind};
 use serde::Serialize;
@@ -12,36 +12,54 @@ use serde::Serialize;
 pub struct LineOp {
     /// "equal", "delete", "insert" or "replace".
     pub tag: &'static str,
+    /// First line in the old text (0-based).
     pub old_start: usize,
+    /// Lines taken from the old text.
     pub old_len: usize,
+    /// First line in the new text (0-based).
     pub new_start: usize,
+    /// Lines taken from the new text.
     pub new_len: usize,
 }
 
 /// A conflict's line range (0-based, inclusive) in each text; None where the value is absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConflictLines {
+    /// The conflict's pointer.
     pub pointer: String,
+    /// Its lines in base's pretty text.
     pub base: Option<(usize, usize)>,
+    /// Its lines in mine's pretty text.
     pub mine: Option<(usize, usize)>,
+    /// Its lines in theirs' pretty text.
     pub theirs: Option<(usize, usize)>,
+    /// Its lines in the Result.
     pub result: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// What the conflict view shows: the three inputs pretty-printed, the Result, the line diffs
+/// against base, and each conflict's lines in each text.
 pub struct DisplayData {
     #[serde(skip)]
+    /// Base, pretty-printed.
     pub base: String,
     #[serde(skip)]
+    /// Mine, pretty-printed.
     pub mine: String,
     #[serde(skip)]
+    /// Theirs, pretty-printed.
     pub theirs: String,
     /// The merge with every conflict showing its base value.
     #[serde(skip)]
     pub result: String,
+    /// Base → mine, by line.
     pub mine_diff: Vec<LineOp>,
+    /// Base → theirs, by line.
     pub theirs_diff: Vec<LineOp>,
+    /// Base → the Result, by line.
     pub result_diff: Vec<LineOp>,
+    /// Each conflict's lines, in the merge's order.
     pub conflicts: Vec<ConflictLines>,
 }
 
@@ -50,8 +68,8 @@ pub fn display(base: &Doc, mine: &Doc, theirs: &Doc, merge: &Merge) -> DisplayDa
     let (texts, lines) = std::thread::scope(|s| {
         let jobs: Vec<_> = [base, mine, theirs]
             .into_iter()
-            .enumerate()
-            .map(|(side, doc)| {
+            .zip(Side::ALL)
+            .map(|(doc, side)| {
                 s.spawn(move || {
                     let text = pretty(doc.text);
                     let lines = side_lines(doc, &text, merge, side);
@@ -72,6 +90,8 @@ pub fn display(base: &Doc, mine: &Doc, theirs: &Doc, merge: &Merge) -> DisplayDa
         .render(Fill::Base)
         .expect("a base fill always renders");
     let [b, m, t]: [String; 3] = texts.try_into().expect("three texts");
+    let [base_lines, mine_lines, theirs_lines]: [Vec<_>; 3] =
+        lines.try_into().expect("three line lists");
     let (mine_diff, theirs_diff, result_diff) = std::thread::scope(|s| {
         let md = s.spawn(|| line_diff(&b, &m));
         let td = s.spawn(|| line_diff(&b, &t));
@@ -85,9 +105,9 @@ pub fn display(base: &Doc, mine: &Doc, theirs: &Doc, merge: &Merge) -> DisplayDa
         .enumerate()
         .map(|(i, c)| ConflictLines {
             pointer: c.pointer.clone(),
-            base: lines[0][i],
-            mine: lines[1][i],
-            theirs: lines[2][i],
+            base: base_lines[i],
+            mine: mine_lines[i],
+            theirs: theirs_lines[i],
             result: result_doc
                 .as_ref()
                 .and_then(|d| pointer_lines(d, &c.pointer)),
@@ -107,7 +127,7 @@ pub fn display(base: &Doc, mine: &Doc, theirs: &Doc, merge: &Merge) -> DisplayDa
 
 /// Each conflict's lines in the pretty form of one input. Printing keeps the tape's structure, so
 /// the conflict's node indices in the input are valid in the printed text's tape.
-fn side_lines(doc: &Doc, printed: &str, merge: &Merge, side: usize) -> Vec<Option<(usize, usize)>> {
+fn side_lines(doc: &Doc, printed: &str, merge: &Merge, side: Side) -> Vec<Option<(usize, usize)>> {
     if merge.conflicts.is_empty() {
         return vec![];
     }
@@ -123,7 +143,7 @@ fn side_lines(doc: &Doc, printed: &str, merge: &Merge, side: usize) -> Vec<Optio
         .conflicts
         .iter()
         .map(|c| {
-            c.nodes[side].map(|(first, last)| {
+            c.nodes.get(side).map(|(first, last)| {
                 let n = d.node(first);
                 let start = if n.key_end > 0 { n.key_start } else { n.start };
                 (

@@ -32,6 +32,7 @@ pub use render::{Fill, Resolution};
 pub const DEFAULT_ID_KEYS: &[&str] = &["id", "_id", "key", "name", "uid"];
 
 #[derive(Debug, Clone)]
+/// Merge options.
 pub struct Options {
     /// Identity keys to try for arrays of objects, in order.
     pub id_keys: Vec<String>,
@@ -45,7 +46,47 @@ impl Default for Options {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// One of the three versions a merge reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The version both edits started from.
+    Base,
+    /// The user's edit.
+    Mine,
+    /// The server's current version.
+    Theirs,
+}
+
+impl Side {
+    /// The three sides, in the order base, mine, theirs.
+    pub const ALL: [Side; 3] = [Side::Base, Side::Mine, Side::Theirs];
+}
+
+/// One value for each side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sides<T> {
+    /// Base's value.
+    pub base: T,
+    /// Mine's value.
+    pub mine: T,
+    /// Theirs' value.
+    pub theirs: T,
+}
+
+impl<T> Sides<T> {
+    /// The value of one side.
+    pub fn get(&self, side: Side) -> &T {
+        match side {
+            Side::Base => &self.base,
+            Side::Mine => &self.mine,
+            Side::Theirs => &self.theirs,
+        }
+    }
+}
+
+/// What kind of collision a conflict is (serialised in the words the CLI and the window show).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ConflictKind {
     /// Both changed the value, differently.
     #[serde(rename = "modify/modify")]
@@ -61,7 +102,14 @@ pub enum ConflictKind {
     TypeChange,
 }
 
+impl std::fmt::Display for ConflictKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl ConflictKind {
+    /// The kind in the words the CLI and the window show (`modify/modify`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             ConflictKind::ModifyModify => "modify/modify",
@@ -79,20 +127,26 @@ pub struct Conflict<'a> {
     /// RFC 6901 pointer into the merged document as rendered with `Fill::Base` (each conflict
     /// showing its base value, as the conflict view's Result starts).
     pub pointer: String,
+    /// What kind of collision.
     pub kind: ConflictKind,
+    /// Base's value(s) there (JSON texts; empty: absent).
     pub base: Vec<&'a str>,
+    /// Mine's value(s) there.
     pub mine: Vec<&'a str>,
+    /// Theirs' value(s) there.
     pub theirs: Vec<&'a str>,
+    /// Whether this is a run of array elements rather than one value.
     pub hunk: bool,
     /// The member's key as written (quotes included), for members of objects.
     pub key: Option<&'a str>,
-    /// Tape nodes of each side's values, [first, last] (base, mine, theirs), for mapping the
-    /// conflict to lines in any printed form of the inputs.
-    pub nodes: [Option<(usize, usize)>; 3],
+    /// Tape nodes of each side's values, (first, last), for mapping the conflict to lines in any
+    /// printed form of the inputs.
+    pub nodes: Sides<Option<(usize, usize)>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+/// How many changes a merge took from each side, and how many collided.
 pub struct Stats {
     /// Changes only mine made, taken.
     pub from_mine: usize,
@@ -100,29 +154,39 @@ pub struct Stats {
     pub from_theirs: usize,
     /// The same change on both sides, taken once.
     pub same_both: usize,
+    /// Changes that collide: the user decides.
     pub conflicts: usize,
 }
 
 /// The merged tree. Untouched and taken subtrees are slices of the inputs.
 #[derive(Debug, Clone)]
 pub enum Node<'a> {
+    /// A value taken whole from one input (its text as written).
     Raw(&'a str),
+    /// An object built by the merge: members as (key text, value).
     Object(Vec<(&'a str, Node<'a>)>),
+    /// An array built by the merge.
     Array(Vec<Node<'a>>),
     /// An index into `Merge::conflicts`.
     Conflict(usize),
 }
 
 #[derive(Debug, Clone)]
+/// A three-way merge: the merged tree (with conflicts as placeholders), the conflicts, the
+/// counts.
 pub struct Merge<'a> {
+    /// The merged value.
     pub root: Node<'a>,
+    /// The collisions, in document order.
     pub conflicts: Vec<Conflict<'a>>,
+    /// What was taken from each side.
     pub stats: Stats,
     /// Pointers of arrays that had no usable identity key and were merged by position.
     pub positional_arrays: Vec<String>,
 }
 
 impl Merge<'_> {
+    /// Whether nothing collided.
     pub fn is_clean(&self) -> bool {
         self.conflicts.is_empty()
     }
@@ -385,7 +449,11 @@ impl<'a> Merger<'_, 'a> {
             theirs: one(t),
             hunk: false,
             key,
-            nodes: [node(b), node(m), node(t)],
+            nodes: Sides {
+                base: node(b),
+                mine: node(m),
+                theirs: node(t),
+            },
         });
         Some(Node::Conflict(self.conflicts.len() - 1))
     }
@@ -623,7 +691,11 @@ impl<'a> Merger<'_, 'a> {
         let range = |l: &[V<'d, 'a>], r: &std::ops::Range<usize>| {
             (!r.is_empty()).then(|| (l[r.start].i, l[r.end - 1].i))
         };
-        let nodes = [range(be, &br), range(me, &mr), range(te, &tr)];
+        let nodes = Sides {
+            base: range(be, &br),
+            mine: range(me, &mr),
+            theirs: range(te, &tr),
+        };
         let saved = self.push_index(self.base_len(out));
         self.conflicts.push(Conflict {
             pointer: self.ptr.clone(),

@@ -11,6 +11,7 @@ use crate::json::{pointer_token, Doc, Kind};
 use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// An RFC 7396 merge patch from base to the result, as JSON text.
 pub struct MergePatch {
     /// The patch document, pretty-printed; `None` when base and result are equal.
     pub text: Option<String>,
@@ -19,9 +20,15 @@ pub struct MergePatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+/// Why a change cannot be written as a merge patch.
 pub enum PatchError {
+    /// The result sets a member to null, which a merge patch can only say as "remove".
     #[error("a JSON Merge Patch cannot set {pointer:?} to null (null means \"remove\" there): send this change with PUT or as a JSON Patch")]
-    NullNotExpressible { pointer: String },
+    NullNotExpressible {
+        /// Where the null goes.
+        pointer: String,
+    },
 }
 
 /// RFC 7396 patch from `base` to `result`.

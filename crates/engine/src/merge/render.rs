@@ -10,8 +10,11 @@ use std::borrow::Cow;
 /// How conflicts are filled in when printing.
 #[derive(Debug, Clone, Copy)]
 pub enum Fill<'r> {
+    /// Each conflict shows base's value.
     Base,
+    /// Each conflict shows mine's value.
     Mine,
+    /// Each conflict shows theirs' value.
     Theirs,
     /// `<<<<<<< mine` / `||||||| base` / `=======` / `>>>>>>> theirs` around the conflicting
     /// lines. The output is then deliberately not JSON, so it cannot be used by accident.
@@ -24,8 +27,11 @@ pub enum Fill<'r> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "choice", content = "value", rename_all = "snake_case")]
 pub enum Resolution {
+    /// Mine's value.
     Mine,
+    /// Theirs' value.
     Theirs,
+    /// Base's value (as if neither side had changed it).
     Base,
     /// Mine's elements then theirs' (array hunks only).
     Both,
@@ -34,17 +40,45 @@ pub enum Resolution {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+/// Why resolutions cannot be applied to a merge.
 pub enum ResolveError {
+    /// Some conflicts have no resolution.
     #[error("{count} conflict(s) have no resolution (first at {pointer:?})")]
-    Unresolved { count: usize, pointer: String },
+    Unresolved {
+        /// How many conflicts have none.
+        count: usize,
+        /// The first one's pointer.
+        pointer: String,
+    },
+    /// The number of resolutions is not the number of conflicts.
     #[error("the resolutions are for {got} conflicts, the merge has {want}")]
-    WrongCount { got: usize, want: usize },
+    WrongCount {
+        /// Resolutions given.
+        got: usize,
+        /// Conflicts in the merge.
+        want: usize,
+    },
+    /// "Both" was chosen for a single value.
     #[error("\"both\" keeps two versions side by side, which only an array can hold; the conflict at {pointer:?} is a single value: choose mine, theirs, base or edit it")]
-    BothNotPossible { pointer: String },
+    BothNotPossible {
+        /// The conflict's pointer.
+        pointer: String,
+    },
+    /// A typed value does not parse.
     #[error("the value typed for {pointer:?} is not valid JSON: {error}")]
-    InvalidCustom { pointer: String, error: String },
+    InvalidCustom {
+        /// The conflict's pointer.
+        pointer: String,
+        /// The parser's words.
+        error: String,
+    },
+    /// A typed value for an array hunk is not an array.
     #[error("the value typed for {pointer:?} must be a JSON array: it replaces a run of elements")]
-    CustomNotArray { pointer: String },
+    CustomNotArray {
+        /// The conflict's pointer.
+        pointer: String,
+    },
 }
 
 impl<'a> Merge<'a> {

@@ -1,0 +1,313 @@
+//! Classification of an answer into an outcome, as pure functions of the answer: the failure
+//! statuses, the validator an answer carries and what the user should know about it, the body
+//! as a received document, and a readable detail from an error body.
+
+use super::transport::Answer;
+use crate::etag::EntityTag;
+use crate::outcome::{AnswerProblem, Outcome, Received};
+use crate::precondition::{Precondition, Validator};
+use reqwest::header::HeaderMap;
+
+/// The outcome of an answer that is not a success: a conflict when its status is one of
+/// `conflict_statuses` (with a hint when the precondition explains it), else by status.
+pub(super) fn failure(
+    a: &Answer,
+    pre: Option<&Precondition>,
+    conflict_statuses: &[u16],
+) -> Outcome {
+    let status = a.status.as_u16();
+    if conflict_statuses.contains(&status) {
+        let hint = match pre {
+            Some(Precondition::IfMatch(t)) if t.weak => Some(format!(
+                "The validator {} is a weak ETag; RFC 9110 requires servers to refuse \
+                 If-Match with a weak tag, so every conditional write to this server will be \
+                 refused this way. Use a connection dialect that carries the version \
+                 elsewhere (a body revision field), or ask the API's owners for strong ETags.",
+                t.raw
+            )),
+            Some(Precondition::IfNoneMatchAny) => {
+                Some("(The resource already exists: a create never overwrites.)".to_string())
+            }
+            _ => None,
+        };
+        return Outcome::Conflict { status, hint };
+    }
+    match status {
+        401 => Outcome::Unauthorized {
+            challenge: a
+                .headers
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        },
+        403 => Outcome::Forbidden,
+        404 => Outcome::NotFound,
+        410 => Outcome::Gone,
+        428 => Outcome::PreconditionRequired,
+        429 => Outcome::RateLimited {
+            retry_after_secs: super::retry::retry_after(&a.headers).map(|d| d.as_secs()),
+            attempts: a.attempts,
+        },
+        503 => Outcome::Unavailable {
+            retry_after_secs: super::retry::retry_after(&a.headers).map(|d| d.as_secs()),
+            attempts: a.attempts,
+        },
+        300..=399 => Outcome::HttpError {
+            status,
+            detail: match a.headers.get("location").and_then(|v| v.to_str().ok()) {
+                Some(loc) => format!(
+                    "the server redirected the request to {loc}, which ifmatch does not \
+                     follow for a write (it would change the method or drop the \
+                     precondition); point the connection at that URL instead"
+                ),
+                None => "a redirect without a Location".into(),
+            },
+        },
+        500..=599 => Outcome::ServerError {
+            status,
+            detail: error_detail(&a.body),
+        },
+        _ => Outcome::HttpError {
+            status,
+            detail: error_detail(&a.body),
+        },
+    }
+}
+
+/// The validator an answer carries: a parseable ETag first, else Last-Modified. The second value
+/// is the raw ETag when it was present but unparseable.
+pub(super) fn validator_of(h: &HeaderMap) -> (Option<Validator>, Option<String>) {
+    let mut garbled = None;
+    if let Some(raw) = h.get("etag") {
+        let text = String::from_utf8_lossy(raw.as_bytes()).into_owned();
+        match EntityTag::parse(&text) {
+            Ok(tag) => return (Some(Validator::Etag { tag }), None),
+            Err(_) => garbled = Some(text),
+        }
+    }
+    if let Some(lm) = h.get("last-modified").and_then(|v| v.to_str().ok()) {
+        if httpdate::parse_http_date(lm).is_ok() {
+            return (
+                Some(Validator::LastModified {
+                    raw: lm.to_string(),
+                }),
+                garbled,
+            );
+        }
+    }
+    (None, garbled)
+}
+
+/// What the user should know about the validator `v` an answer carried (headers `h`), in words.
+pub(super) fn validator_warnings(v: Option<&Validator>, h: &HeaderMap) -> Vec<String> {
+    let mut w = vec![];
+    let (_, garbled) = validator_of(h);
+    if let Some(g) = garbled {
+        w.push(format!(
+            "The server sent an ETag that is not an entity tag ({g:?}); it was ignored."
+        ));
+    }
+    match v {
+        Some(Validator::Etag { tag }) => {
+            if tag.weak {
+                w.push(format!(
+                    "The server's ETag {} is weak. RFC 9110 requires servers to refuse If-Match \
+                     with a weak tag, so a compliant server will refuse every save; some servers \
+                     accept it anyway.",
+                    tag.raw
+                ));
+            }
+            if !tag.quoted {
+                w.push(format!(
+                    "The server's ETag {} has no double quotes (RFC 9110 requires them); it is \
+                     sent back exactly as received.",
+                    tag.raw
+                ));
+            }
+        }
+        Some(Validator::LastModified { .. }) => w.push(
+            "The server gives no ETag, only Last-Modified: saves use If-Unmodified-Since, which \
+             has one-second granularity (two changes within one second look the same)."
+                .into(),
+        ),
+        None => w.push(
+            "The server gives no validator (no ETag, no Last-Modified): saves cannot be \
+             conditional, so another change in the meantime could be overwritten."
+                .into(),
+        ),
+    }
+    w
+}
+
+/// A success answer's body as a received document (with its validator), or why it cannot be used.
+pub(super) fn received(a: &Answer) -> Result<Received, Outcome> {
+    let text = match std::str::from_utf8(&a.body) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(Outcome::InvalidResponse {
+                problem: AnswerProblem::NotJson,
+                detail: format!("the body is not UTF-8 text: {e}"),
+            })
+        }
+    };
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        let ct = a
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("no Content-Type");
+        return Err(Outcome::InvalidResponse {
+            problem: AnswerProblem::NotJson,
+            detail: format!(
+                "{ct}, {} bytes, starting {:?}; JSON error: {e}",
+                a.body.len(),
+                text.chars().take(60).collect::<String>()
+            ),
+        });
+    }
+    let (validator, _) = validator_of(&a.headers);
+    Ok(Received {
+        text: text.to_string(),
+        warnings: validator_warnings(validator.as_ref(), &a.headers),
+        validator,
+    })
+}
+
+/// Whether `t` is a JSON text.
+pub(super) fn is_json(t: &str) -> bool {
+    !t.trim().is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
+}
+
+/// A short, readable detail from an error body: a JSON error message if there is one, else the
+/// start of the text.
+pub(super) fn error_detail(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+        let msg = v
+            .pointer("/error/message")
+            .or_else(|| v.pointer("/message"))
+            .or_else(|| v.pointer("/error"))
+            .or_else(|| v.pointer("/detail"))
+            .or_else(|| v.pointer("/reason"));
+        if let Some(serde_json::Value::String(s)) = msg {
+            return s.chars().take(300).collect();
+        }
+    }
+    let t = text.trim();
+    if t.starts_with('<') {
+        return String::new(); // an HTML error page says nothing useful in a sentence
+    }
+    t.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn validators_from_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("etag", HeaderValue::from_static("W/\"a\""));
+        let (v, g) = validator_of(&h);
+        assert!(matches!(v, Some(Validator::Etag { ref tag }) if tag.weak));
+        assert!(g.is_none());
+        let mut h = HeaderMap::new();
+        h.insert("etag", HeaderValue::from_static("\"open"));
+        h.insert(
+            "last-modified",
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        let (v, g) = validator_of(&h);
+        assert!(matches!(v, Some(Validator::LastModified { .. })));
+        assert_eq!(g.as_deref(), Some("\"open"));
+        assert!(validator_warnings(v.as_ref(), &h)
+            .iter()
+            .any(|w| w.contains("not an entity tag")));
+    }
+
+    #[test]
+    fn error_details() {
+        assert_eq!(
+            error_detail(br#"{"error":{"message":"bad label"}}"#),
+            "bad label"
+        );
+        assert_eq!(error_detail(b"<html>oops</html>"), "");
+        assert_eq!(error_detail(b"plain words"), "plain words");
+    }
+
+    fn answer(status: u16, headers: &[(&'static str, &'static str)], body: &[u8]) -> Answer {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        Answer {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            headers: h,
+            body: body.to_vec(),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn failures_by_status_and_dialect() {
+        let weak = Precondition::IfMatch(EntityTag::parse("W/\"1\"").unwrap());
+        match failure(&answer(412, &[], b""), Some(&weak), &[412]) {
+            Outcome::Conflict { status: 412, hint } => {
+                assert!(hint.unwrap().contains("weak ETag"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // 409 is a conflict only where the dialect says so.
+        assert!(matches!(
+            failure(&answer(409, &[], b""), None, &[412, 409]),
+            Outcome::Conflict { status: 409, .. }
+        ));
+        assert!(matches!(
+            failure(&answer(409, &[], b"{\"message\":\"no\"}"), None, &[412]),
+            Outcome::HttpError { status: 409, ref detail } if detail == "no"
+        ));
+        assert!(matches!(
+            failure(&answer(412, &[], b""), Some(&Precondition::IfNoneMatchAny), &[412]),
+            Outcome::Conflict { hint: Some(ref h), .. } if h.contains("already exists")
+        ));
+        assert_eq!(
+            failure(&answer(428, &[], b""), None, &[412]),
+            Outcome::PreconditionRequired
+        );
+        assert_eq!(
+            failure(&answer(503, &[("retry-after", "9")], b""), None, &[412]),
+            Outcome::Unavailable {
+                retry_after_secs: Some(9),
+                attempts: 1
+            }
+        );
+        match failure(
+            &answer(302, &[("location", "/elsewhere")], b""),
+            None,
+            &[412],
+        ) {
+            Outcome::HttpError {
+                status: 302,
+                detail,
+            } => assert!(detail.contains("/elsewhere")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_documents() {
+        let html = answer(200, &[("content-type", "text/html")], b"<html>login</html>");
+        match received(&html) {
+            Err(Outcome::InvalidResponse { problem, detail }) => {
+                assert_eq!(problem, AnswerProblem::NotJson);
+                assert!(detail.contains("text/html"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok = answer(200, &[("etag", "\"7\"")], b"{\"a\": 1}");
+        let doc = received(&ok).unwrap();
+        assert_eq!(doc.text, "{\"a\": 1}");
+        assert_eq!(doc.validator.unwrap().text(), "\"7\"");
+    }
+}

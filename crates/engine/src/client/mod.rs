@@ -1,0 +1,358 @@
+//! Conditional HTTP over reqwest: reads with If-None-Match from a per-resource cache, writes with
+//! If-Match / If-None-Match: * / If-Unmodified-Since, and one typed `Outcome` per operation.
+//!
+//! Owns: timeouts, the response size limit, bounded retry of 429/503 honouring Retry-After,
+//! redirects (followed by hand so Authorization never reaches another origin), the re-GET that
+//! learns a validator a write's answer lacked (and checks our write is what the server now holds),
+//! and the redacted request trail.
+//!
+//! Must never: retry a 412 (a conflict is the user's decision, not a transient failure), send a
+//! secret to another origin, or write a secret into the trail or an outcome.
+
+mod auth;
+mod cache;
+mod classify;
+mod redirect;
+mod retry;
+mod transport;
+mod verify;
+
+pub use auth::{Auth, CredentialsError, Secret};
+pub use verify::same_json;
+
+use crate::outcome::{AnswerProblem, Outcome, Received};
+use crate::precondition::Precondition;
+use crate::trail::Trail;
+use cache::Cache;
+use reqwest::{Method, StatusCode};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+/// How a connection's client behaves: time limits, the body limit, retries, redirects, the
+/// statuses that mean a stale write, and an extra trusted certificate.
+pub struct ClientConfig {
+    /// Whole-request time limit.
+    pub timeout: Duration,
+    /// Time limit for making the connection (nothing has been sent when it runs out).
+    pub connect_timeout: Duration,
+    /// Answers larger than this are refused (not read into memory).
+    pub max_body_bytes: usize,
+    /// Attempts for 429 / 503, the first included.
+    pub max_attempts: u32,
+    /// The longest Retry-After the client waits for by itself; longer ones are reported.
+    pub max_retry_wait: Duration,
+    /// First back-off when the server gives no Retry-After (doubles each attempt).
+    pub backoff_base: Duration,
+    /// Redirects followed at most (each one a trail record).
+    pub max_redirects: u32,
+    /// Statuses that mean "stale write" on this server (412; a dialect may add 409).
+    pub conflict_statuses: Vec<u16>,
+    /// A PEM certificate the user explicitly trusts for this connection (self-signed servers).
+    pub extra_root_pem: Option<Vec<u8>>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 64 * 1024 * 1024,
+            max_attempts: 3,
+            max_retry_wait: Duration::from_secs(30),
+            backoff_base: Duration::from_millis(250),
+            max_redirects: 5,
+            conflict_statuses: vec![412],
+            extra_root_pem: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+/// Why a client could not be made.
+pub enum ClientError {
+    #[error("the HTTP client could not be set up: {0}")]
+    /// reqwest refused the configuration (an invalid certificate, a TLS back end missing).
+    Setup(String),
+}
+
+/// The conditional HTTP client of one connection.
+pub struct Client {
+    http: reqwest::Client,
+    cfg: ClientConfig,
+    auth: Auth,
+    cache: Cache,
+    trail: Trail,
+}
+
+impl Client {
+    /// How this client authenticates (to show a request with the secret masked).
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// A client for one connection.
+    pub fn new(cfg: ClientConfig, auth: Auth) -> Result<Self, ClientError> {
+        let mut b = reqwest::Client::builder()
+            .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .user_agent(concat!("ifmatch/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &cfg.extra_root_pem {
+            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
+                ClientError::Setup(format!("the trusted certificate is not valid PEM: {e}"))
+            })?;
+            b = b.add_root_certificate(cert);
+        }
+        let http = b.build().map_err(|e| ClientError::Setup(e.to_string()))?;
+        Ok(Client {
+            http,
+            cfg,
+            auth,
+            cache: Cache::default(),
+            trail: Trail::default(),
+        })
+    }
+
+    /// The record of every request this client sent (redacted).
+    pub fn trail(&self) -> &Trail {
+        &self.trail
+    }
+
+    /// The configuration the client was made with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// Reads a resource, revalidating the cached copy with If-None-Match (or If-Modified-Since).
+    pub async fn get(&self, url: &str) -> Outcome {
+        self.read(url, true).await
+    }
+
+    /// Reads a resource without the cache (no If-None-Match).
+    pub async fn get_fresh(&self, url: &str) -> Outcome {
+        self.read(url, false).await
+    }
+
+    /// Replaces a resource: `PUT` with the given precondition.
+    pub async fn put(&self, url: &str, body: &str, pre: Precondition) -> Outcome {
+        self.write(
+            Method::PUT,
+            url,
+            Some((body, "application/json")),
+            pre,
+            Some(body),
+        )
+        .await
+    }
+
+    /// Creates a resource that must not exist yet: `PUT` with `If-None-Match: *`.
+    pub async fn create(&self, url: &str, body: &str) -> Outcome {
+        self.put(url, body, Precondition::IfNoneMatchAny).await
+    }
+
+    /// `PATCH` with a patch document; `expected` is the document the patch should produce (used to
+    /// check the server's version after the write), when known.
+    pub async fn patch(
+        &self,
+        url: &str,
+        patch: &str,
+        content_type: &str,
+        pre: Precondition,
+        expected: Option<&str>,
+    ) -> Outcome {
+        self.write(
+            Method::PATCH,
+            url,
+            Some((patch, content_type)),
+            pre,
+            expected,
+        )
+        .await
+    }
+
+    /// Deletes a resource: `DELETE` with the given precondition.
+    pub async fn delete(&self, url: &str, pre: Precondition) -> Outcome {
+        let out = self.write(Method::DELETE, url, None, pre, None).await;
+        if out.is_success() {
+            self.cache.forget(url);
+        }
+        out
+    }
+
+    async fn read(&self, url: &str, use_cache: bool) -> Outcome {
+        let cached = if use_cache { self.cache.get(url) } else { None };
+        let headers: Vec<(&'static str, String)> = cached
+            .iter()
+            .map(|c| c.validator.revalidate_header())
+            .collect();
+        let answer = match self.execute(Method::GET, url, &headers, None).await {
+            Ok(a) => a,
+            Err(out) => return out,
+        };
+        if answer.status == StatusCode::NOT_MODIFIED {
+            if let Some(c) = cached {
+                return Outcome::Fetched {
+                    doc: Received {
+                        warnings: classify::validator_warnings(Some(&c.validator), &answer.headers),
+                        text: c.text,
+                        validator: Some(c.validator),
+                    },
+                    from_cache: true,
+                };
+            }
+            return Outcome::HttpError {
+                status: 304,
+                detail: "the server answered 304 Not Modified to a request that had no \
+                         condition"
+                    .into(),
+            };
+        }
+        if !answer.status.is_success() {
+            return classify::failure(&answer, None, &self.cfg.conflict_statuses);
+        }
+        match classify::received(&answer) {
+            Ok(doc) => {
+                if use_cache {
+                    self.cache.remember(url, &doc);
+                }
+                Outcome::Fetched {
+                    doc,
+                    from_cache: false,
+                }
+            }
+            Err(out) => out,
+        }
+    }
+
+    async fn write(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<(&str, &str)>,
+        pre: Precondition,
+        expected: Option<&str>,
+    ) -> Outcome {
+        let mut headers = pre.headers();
+        let body_bytes = body.map(|(b, ct)| {
+            headers.push(("Content-Type", ct.to_string()));
+            b.as_bytes().to_vec()
+        });
+        let answer = match self
+            .execute(method.clone(), url, &headers, body_bytes.as_deref())
+            .await
+        {
+            Ok(a) => a,
+            Err(out) => return out,
+        };
+        if !answer.status.is_success() {
+            return classify::failure(&answer, Some(&pre), &self.cfg.conflict_statuses);
+        }
+        if method == Method::DELETE {
+            return Outcome::Deleted {
+                status: answer.status.as_u16(),
+            };
+        }
+        if let Some(out) = verify::from_answer(&answer, expected) {
+            if let Outcome::Saved { doc: Some(d), .. } = &out {
+                self.cache.remember(url, d);
+            }
+            return out;
+        }
+        // No ETag on the answer (Apache's PUT): GET to learn the validator, and check the server
+        // now holds what we wrote. A read that does not parse is retried once before it is
+        // believed (a server may serve a half-written file).
+        self.cache.forget(url);
+        let mut fetched = self.get_fresh(url).await;
+        if matches!(&fetched, Outcome::InvalidResponse { problem, .. } if *problem == AnswerProblem::NotJson)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            fetched = self.get_fresh(url).await;
+        }
+        let out = verify::from_read(answer.status.as_u16(), expected, fetched);
+        if let Outcome::Saved { doc: Some(d), .. } = &out {
+            self.cache.remember(url, d);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::auth::CredentialsError;
+    use std::ffi::OsString;
+
+    fn vars(list: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let map: Vec<(String, OsString)> = list
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        move |k| map.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn credentials_from_the_environment() {
+        assert!(matches!(Auth::from_vars(vars(&[])), Ok(Auth::None)));
+        assert!(matches!(
+            Auth::from_vars(vars(&[("IFMATCH_TOKEN", "t")])),
+            Ok(Auth::Bearer(_))
+        ));
+        assert!(matches!(
+            Auth::from_vars(vars(&[("IFMATCH_USER", "u"), ("IFMATCH_PASSWORD", "p")])),
+            Ok(Auth::Basic { .. })
+        ));
+        assert!(matches!(
+            Auth::from_vars(vars(&[
+                ("IFMATCH_AUTH_HEADER", "X-Api-Key"),
+                ("IFMATCH_AUTH_VALUE", "k")
+            ])),
+            Ok(Auth::Header { .. })
+        ));
+        assert_eq!(
+            Auth::from_vars(vars(&[("IFMATCH_TOKEN", "abc\n")])).unwrap_err(),
+            CredentialsError::ControlCharacter("IFMATCH_TOKEN")
+        );
+        assert_eq!(
+            Auth::from_vars(vars(&[("IFMATCH_USER", "u")])).unwrap_err(),
+            CredentialsError::Incomplete("IFMATCH_USER", "IFMATCH_PASSWORD")
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let bad = OsString::from_vec(vec![0xff, 0xfe]);
+            let r = Auth::from_vars(move |k| (k == "IFMATCH_TOKEN").then(|| bad.clone()));
+            assert_eq!(r.unwrap_err(), CredentialsError::NotText("IFMATCH_TOKEN"));
+        }
+        // The message names the variable, never the value.
+        let e = Auth::from_vars(vars(&[("IFMATCH_TOKEN", "sekrit\r")])).unwrap_err();
+        assert!(!e.to_string().contains("sekrit"));
+    }
+
+    #[test]
+    fn write_methods_by_either_spelling() {
+        use crate::session::WriteMethod;
+        assert_eq!(
+            WriteMethod::from_name("merge-patch"),
+            Some(WriteMethod::MergePatch)
+        );
+        assert_eq!(
+            WriteMethod::from_name("merge_patch"),
+            Some(WriteMethod::MergePatch)
+        );
+        assert_eq!(
+            WriteMethod::from_name("JSON-PATCH"),
+            Some(WriteMethod::JsonPatch)
+        );
+        assert_eq!(WriteMethod::from_name("put"), Some(WriteMethod::Put));
+        assert_eq!(WriteMethod::from_name("post"), None);
+    }
+
+    use super::*;
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let a = Auth::Bearer(Secret::new("tok-123"));
+        assert!(!format!("{a:?}").contains("tok-123"));
+    }
+}

@@ -1,0 +1,163 @@
+//! One request on the wire: headers, credentials (own origin only), the body limit, and one
+//! redacted trail record per request sent.
+
+use super::auth::{authorize, Auth};
+use super::Client;
+use crate::trail::{redact_url, rfc3339_now, TrailEntry};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode, Url};
+use std::time::Instant;
+
+/// A complete answer (after redirects).
+pub(super) struct Answer {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Vec<u8>,
+    /// How many times the request was sent (429 / 503 are retried).
+    pub(super) attempts: u32,
+}
+
+/// Why a request got no usable answer.
+pub(super) enum SendError {
+    Before(String),
+    After(String),
+    TooLarge(String),
+}
+
+const REQUEST_ID_HEADERS: &[&str] = &[
+    "x-request-id",
+    "request-id",
+    "x-amz-request-id",
+    "x-amzn-requestid",
+    "x-correlation-id",
+    "x-github-request-id",
+    "cf-ray",
+];
+
+impl Client {
+    pub(super) async fn send_once(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(&'static str, String)],
+        body: Option<&[u8]>,
+        with_auth: bool,
+    ) -> Result<Answer, SendError> {
+        let started = Instant::now();
+        let at = rfc3339_now();
+        let mut req = self
+            .http
+            .request(method.clone(), url.clone())
+            .header("Accept", "application/json");
+        let mut preconditions = vec![];
+        for (name, value) in headers {
+            if name.starts_with("If-") {
+                preconditions.push((name.to_string(), value.clone()));
+            }
+            req = req.header(*name, value.as_str());
+        }
+        if with_auth {
+            req = authorize(req, &self.auth);
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_vec());
+        }
+        let mut entry = TrailEntry {
+            at,
+            method: method.to_string(),
+            url: redact_url(url),
+            request_id: None,
+            preconditions,
+            status: None,
+            validator: None,
+            duration_ms: 0,
+            note: None,
+        };
+        let result = async {
+            let mut resp = req.send().await.map_err(classify_reqwest)?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            if let Some(len) = resp.content_length() {
+                if len as usize > self.cfg.max_body_bytes {
+                    return Err(SendError::TooLarge(format!(
+                        "{len} bytes, the limit is {} bytes",
+                        self.cfg.max_body_bytes
+                    )));
+                }
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(classify_reqwest)? {
+                if body.len() + chunk.len() > self.cfg.max_body_bytes {
+                    return Err(SendError::TooLarge(format!(
+                        "more than {} bytes",
+                        self.cfg.max_body_bytes
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Answer {
+                status,
+                headers,
+                body,
+                attempts: 1,
+            })
+        }
+        .await;
+        entry.duration_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(a) => {
+                entry.status = Some(a.status.as_u16());
+                entry.request_id = REQUEST_ID_HEADERS.iter().find_map(|h| {
+                    a.headers
+                        .get(*h)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|s| s.chars().take(200).collect())
+                });
+                entry.validator = a
+                    .headers
+                    .get("etag")
+                    .or_else(|| a.headers.get("last-modified"))
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                if !with_auth && !matches!(self.auth, Auth::None) {
+                    entry.note = Some("redirected to another origin: credentials not sent".into());
+                }
+            }
+            Err(SendError::Before(d)) => entry.note = Some(format!("not sent: {d}")),
+            Err(SendError::After(d)) => entry.note = Some(format!("no complete answer: {d}")),
+            Err(SendError::TooLarge(d)) => entry.note = Some(format!("answer too large: {d}")),
+        }
+        self.trail.push(entry);
+        result
+    }
+}
+
+fn classify_reqwest(e: reqwest::Error) -> SendError {
+    // reqwest's Display can include the URL; ours are redacted, so describe the kind only.
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "the answer was cut off"
+    } else {
+        "the connection broke"
+    };
+    let mut detail = what.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    let mut depth = 0;
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !text.is_empty() && depth < 3 && !detail.contains(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
+        src = s.source();
+        depth += 1;
+    }
+    if e.is_connect() || e.is_builder() {
+        SendError::Before(detail)
+    } else {
+        SendError::After(detail)
+    }
+}

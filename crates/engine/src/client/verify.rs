@@ -1,0 +1,195 @@
+//! Write verification: whether the version a server holds after a write is the one written,
+//! compared by meaning (key order ignored).
+
+use super::classify::{is_json, validator_of, validator_warnings};
+use super::transport::Answer;
+use crate::outcome::{Outcome, Received, ValidatorSource};
+use crate::precondition::Validator;
+
+/// The outcome of a successful write whose answer carries an ETag: saved, with the server's
+/// version (the answer's body when it is JSON, else `expected`, the document written). None when
+/// the answer has no ETag (the version must then be read: `from_read`).
+pub(super) fn from_answer(answer: &Answer, expected: Option<&str>) -> Option<Outcome> {
+    let (validator, _) = validator_of(&answer.headers);
+    let Some(Validator::Etag { .. }) = &validator else {
+        return None;
+    };
+    let text = match std::str::from_utf8(&answer.body) {
+        Ok(t) if is_json(t) => Some(t.to_string()),
+        _ => expected.map(str::to_string),
+    };
+    let doc = text.map(|text| Received {
+        text,
+        warnings: validator_warnings(validator.as_ref(), &answer.headers),
+        validator: validator.clone(),
+    });
+    Some(Outcome::Saved {
+        status: answer.status.as_u16(),
+        doc,
+        validator_from: ValidatorSource::Response,
+    })
+}
+
+/// The outcome of a successful write (answered `status` without an ETag) from the read that
+/// followed it: saved with the version read when it is `expected` (or nothing was expected),
+/// saved-then-changed when the server holds something else, saved without a version when the
+/// read failed (the write itself was acknowledged).
+pub(super) fn from_read(status: u16, expected: Option<&str>, fetched: Outcome) -> Outcome {
+    match fetched {
+        Outcome::Fetched { doc, .. } => {
+            if let Some(exp) = expected {
+                if !same_json(exp, &doc.text) {
+                    return Outcome::SavedThenChanged {
+                        status,
+                        current: doc,
+                    };
+                }
+            }
+            let from = if doc.validator.is_some() {
+                ValidatorSource::Refetch
+            } else {
+                ValidatorSource::None
+            };
+            Outcome::Saved {
+                status,
+                doc: Some(doc),
+                validator_from: from,
+            }
+        }
+        _ => Outcome::Saved {
+            status,
+            doc: None,
+            validator_from: ValidatorSource::None,
+        },
+    }
+}
+
+/// Semantic JSON equality (key order ignored); byte equality first.
+pub fn same_json(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => json_eq_unordered(&x, &y),
+        _ => false,
+    }
+}
+
+fn json_eq_unordered(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value::*;
+    match (a, b) {
+        (Object(x), Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq_unordered(v, w)))
+        }
+        (Array(x), Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq_unordered(v, w))
+        }
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_equality_ignores_key_order_only() {
+        assert!(same_json(
+            "{\"a\":1,\"b\":[1,2]}",
+            "{ \"b\": [1, 2], \"a\": 1 }"
+        ));
+        assert!(!same_json("{\"b\":[2,1]}", "{\"b\":[1,2]}"));
+        assert!(!same_json("{\"a\":1}", "not json"));
+    }
+
+    fn answer(headers: &[(&'static str, &'static str)], body: &[u8]) -> Answer {
+        let mut h = reqwest::header::HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(*k, reqwest::header::HeaderValue::from_static(v));
+        }
+        Answer {
+            status: reqwest::StatusCode::OK,
+            headers: h,
+            body: body.to_vec(),
+            attempts: 1,
+        }
+    }
+
+    fn fetched(text: &str, etag: Option<&str>) -> Outcome {
+        Outcome::Fetched {
+            doc: Received {
+                text: text.into(),
+                validator: etag.map(|t| Validator::Etag {
+                    tag: crate::EntityTag::parse(t).unwrap(),
+                }),
+                warnings: vec![],
+            },
+            from_cache: false,
+        }
+    }
+
+    #[test]
+    fn an_answer_with_an_etag_is_believed_and_its_body_preferred() {
+        assert_eq!(from_answer(&answer(&[], b""), Some("{}")), None);
+        match from_answer(&answer(&[("etag", "\"2\"")], b"saved!"), Some("{\"a\":1}")) {
+            Some(Outcome::Saved {
+                doc: Some(d),
+                validator_from: ValidatorSource::Response,
+                ..
+            }) => assert_eq!(d.text, "{\"a\":1}"),
+            other => panic!("{other:?}"),
+        }
+        match from_answer(
+            &answer(&[("etag", "\"2\"")], b"{\"a\":2}"),
+            Some("{\"a\":1}"),
+        ) {
+            Some(Outcome::Saved { doc: Some(d), .. }) => assert_eq!(d.text, "{\"a\":2}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_read_after_a_write_decides_what_landed() {
+        // What we wrote, re-spaced and re-ordered: saved, validator learnt by the read.
+        assert!(matches!(
+            from_read(
+                204,
+                Some("{\"a\":1,\"b\":2}"),
+                fetched("{ \"b\": 2, \"a\": 1 }", Some("\"3\""))
+            ),
+            Outcome::Saved {
+                status: 204,
+                doc: Some(_),
+                validator_from: ValidatorSource::Refetch
+            }
+        ));
+        // Something else: somebody wrote in between.
+        assert!(matches!(
+            from_read(204, Some("{\"a\":1}"), fetched("{\"a\":9}", Some("\"3\""))),
+            Outcome::SavedThenChanged { status: 204, .. }
+        ));
+        // No validator from the read either.
+        assert!(matches!(
+            from_read(200, Some("{}"), fetched("{}", None)),
+            Outcome::Saved {
+                validator_from: ValidatorSource::None,
+                doc: Some(_),
+                ..
+            }
+        ));
+        // The read failed: the write was still acknowledged.
+        assert!(matches!(
+            from_read(200, Some("{}"), Outcome::NotFound),
+            Outcome::Saved {
+                doc: None,
+                validator_from: ValidatorSource::None,
+                ..
+            }
+        ));
+    }
+}
