@@ -8,6 +8,7 @@ mod commands;
 mod settings;
 mod state;
 mod view;
+mod workspace;
 
 use tauri::{Emitter, Manager};
 

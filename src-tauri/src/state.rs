@@ -3,7 +3,7 @@
 //! current version it is being merged with.
 
 use crate::settings::{Settings, StoredConnection};
-use crate::view::{AuthInput, ConnectionView, RoundView};
+use crate::view::{AuthInput, ConnectionView, Problem, RoundView};
 use ifmatch_demo::{DemoConfig, DemoServer};
 use ifmatch_engine::round::Decision;
 use ifmatch_engine::session::{ConflictInfo, Version, WriteMethod};
@@ -45,6 +45,19 @@ impl Pending {
     }
 }
 
+/// Where and how a connection writes.
+pub struct Endpoint {
+    /// The base URL paths are resolved against.
+    pub base_url: String,
+    /// The connection's client (its cache and trail).
+    pub client: Arc<Client>,
+    /// PUT, merge patch or JSON patch.
+    pub method: WriteMethod,
+    /// Whether a clean merge is resubmitted without asking.
+    pub auto_resubmit: bool,
+}
+
+/// One open tab: where its resource is, the version it loaded, the round in progress.
 pub struct Tab {
     pub connection_id: String,
     pub url: String,
@@ -269,29 +282,24 @@ impl AppState {
         Ok(demo.as_ref().map(|d| d.url()).unwrap_or_default())
     }
 
-    /// The base URL and client of a connection.
-    pub async fn endpoint(
-        &self,
-        connection_id: &str,
-    ) -> Result<(String, Arc<Client>, WriteMethod, bool), String> {
-        let (base, client, method, auto, is_demo) = {
+    /// Where and how a connection writes (the demo server started on first use).
+    pub async fn endpoint(&self, connection_id: &str) -> Result<Endpoint, Problem> {
+        let (mut endpoint, is_demo) = {
             let conns = self.connections.lock().await;
             let c = conns
                 .get(connection_id)
                 .ok_or_else(|| format!("There is no connection {connection_id:?}."))?;
-            (
-                c.view.base_url.clone(),
-                c.client.clone(),
-                c.view.method,
-                c.view.auto_resubmit,
-                c.view.is_demo,
-            )
+            let endpoint = Endpoint {
+                base_url: c.view.base_url.clone(),
+                client: c.client.clone(),
+                method: c.view.method,
+                auto_resubmit: c.view.auto_resubmit,
+            };
+            (endpoint, c.view.is_demo)
         };
-        let base = if is_demo {
-            self.demo_url().await?
-        } else {
-            base
-        };
-        Ok((base, client, method, auto))
+        if is_demo {
+            endpoint.base_url = self.demo_url().await?;
+        }
+        Ok(endpoint)
     }
 }

@@ -1,0 +1,455 @@
+//! Tabs: open a resource, save it through the engine's save loop, resolve conflicts, preview the
+//! exact request, keep drafts. The window holds the editor text; this holds each tab's base
+//! version, validator and conflict round, and the engine decides every merge. No Tauri here: the
+//! commands (`commands::tabs`) only translate.
+
+use crate::state::{AppState, Pending, Tab};
+use crate::view::{
+    Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, RoundView, SaveView,
+    StaleCheck, TabView,
+};
+use ifmatch_engine::edit;
+use ifmatch_engine::merge::Options;
+use ifmatch_engine::round::{self, Choice, ConflictStatus};
+use ifmatch_engine::session::{self, Policy, SaveResult, Version};
+use ifmatch_engine::trail::TrailEntry;
+use ifmatch_engine::{Outcome, Received};
+use ifmatch_store::drafts::{Draft, StoredRound};
+
+/// Rounds a save may take before it stops and reports (each meets one concurrent change).
+const MAX_ROUNDS: usize = 5;
+
+fn closed() -> Problem {
+    Problem::new(ProblemCode::Other, "This tab is closed.")
+}
+
+fn no_round() -> Problem {
+    Problem::new(
+        ProblemCode::Other,
+        "There is no conflict round in this tab.",
+    )
+}
+
+/// `target` (a path or a full URL) against the connection's base URL.
+fn resolve_url(base: &str, target: &str) -> String {
+    let t = target.trim();
+    if t.starts_with("http://") || t.starts_with("https://") {
+        t.to_string()
+    } else {
+        format!(
+            "{}/{}",
+            base.trim_end_matches('/'),
+            t.trim_start_matches('/')
+        )
+    }
+}
+
+/// What the window shows of a tab that was just read.
+fn tab_view(id: String, connection_id: String, url: String, doc: Received) -> TabView {
+    TabView {
+        id,
+        connection_id,
+        validator: doc.validator.as_ref().map(|v| v.display()),
+        collection_items: edit::collection_items(&doc.text, &url),
+        url,
+        text: doc.text,
+        warnings: doc.warnings,
+    }
+}
+
+/// The version a read returned.
+fn version_of(doc: &Received) -> Version {
+    Version {
+        text: doc.text.clone(),
+        validator: doc.validator.clone(),
+    }
+}
+
+impl AppState {
+    /// An outcome that is not what the command wanted, as a problem; a 401 / 403 says whether
+    /// the connection sent credentials at all.
+    pub async fn outcome_problem(&self, connection_id: &str, outcome: &Outcome) -> Problem {
+        let auth = self
+            .connections
+            .lock()
+            .await
+            .get(connection_id)
+            .map(|c| c.auth.clone())
+            .unwrap_or_default();
+        Problem::new(
+            ProblemCode::of_outcome(outcome),
+            crate::state::refusal_words(outcome, &auth),
+        )
+    }
+
+    /// The tab's connection and URL.
+    async fn tab_place(&self, tab_id: &str) -> Result<(String, String), Problem> {
+        let tabs = self.tabs.lock().await;
+        let t = tabs.get(tab_id).ok_or_else(closed)?;
+        Ok((t.connection_id.clone(), t.url.clone()))
+    }
+
+    /// Reads `target` on a connection into a new tab.
+    pub async fn open_tab(&self, connection_id: String, target: &str) -> Result<TabView, Problem> {
+        if target.trim().is_empty() {
+            return Err(Problem::new(
+                ProblemCode::Other,
+                "Type a path such as /settings, or a full URL.",
+            ));
+        }
+        let endpoint = self.endpoint(&connection_id).await?;
+        let url = resolve_url(&endpoint.base_url, target);
+        match endpoint.client.get_fresh(&url).await {
+            Outcome::Fetched { doc, .. } => {
+                let id = self.new_id("t");
+                let tab = Tab {
+                    connection_id: connection_id.clone(),
+                    url: url.clone(),
+                    base: version_of(&doc),
+                    pending: None,
+                };
+                self.tabs.lock().await.insert(id.clone(), tab);
+                Ok(tab_view(id, connection_id, url, doc))
+            }
+            other => Err(self.outcome_problem(&connection_id, &other).await),
+        }
+    }
+
+    /// Loads the server's version again (the window asks first when there are unsaved edits).
+    pub async fn reload_tab(&self, tab_id: String) -> Result<TabView, Problem> {
+        let (conn, url) = self.tab_place(&tab_id).await?;
+        let endpoint = self.endpoint(&conn).await?;
+        match endpoint.client.get_fresh(&url).await {
+            Outcome::Fetched { doc, .. } => {
+                if let Some(t) = self.tabs.lock().await.get_mut(&tab_id) {
+                    t.base = version_of(&doc);
+                    t.pending = None;
+                }
+                Ok(tab_view(tab_id, conn, url, doc))
+            }
+            other => Err(self.outcome_problem(&conn, &other).await),
+        }
+    }
+
+    /// Asks the server, cheaply, whether the tab's version is still current (If-None-Match: a
+    /// 304 when nothing changed). The tab's text is never touched.
+    pub async fn check_stale(&self, tab_id: &str) -> Result<StaleCheck, Problem> {
+        let (conn, url, base) = self.write_target(tab_id, false).await?;
+        let endpoint = self.endpoint(&conn).await?;
+        match endpoint.client.get(&url).await {
+            Outcome::Fetched { doc, .. } => Ok(StaleCheck {
+                stale: match (&doc.validator, &base.validator) {
+                    (Some(now), Some(then)) => now != then,
+                    _ => !ifmatch_engine::client::same_json(&doc.text, &base.text),
+                },
+                validator: doc.validator.as_ref().map(|v| v.display()),
+            }),
+            other => Err(self.outcome_problem(&conn, &other).await),
+        }
+    }
+
+    /// Forgets the tab and its draft.
+    pub async fn close_tab(&self, tab_id: &str) {
+        self.tabs.lock().await.remove(tab_id);
+        if let Some(d) = &self.drafts {
+            d.remove(tab_id);
+        }
+    }
+
+    /// The tab's connection, URL, and the version a write starts from: the loaded one, or for a
+    /// resubmit the server version of the round in progress.
+    async fn write_target(
+        &self,
+        tab_id: &str,
+        resubmit: bool,
+    ) -> Result<(String, String, Version), Problem> {
+        let tabs = self.tabs.lock().await;
+        let t = tabs.get(tab_id).ok_or_else(closed)?;
+        let base = match (&t.pending, resubmit) {
+            (Some(p), true) => p.current.clone(),
+            _ => t.base.clone(),
+        };
+        Ok((t.connection_id.clone(), t.url.clone(), base))
+    }
+
+    /// Saves the tab's text through the engine's save loop: against the loaded version, or
+    /// (`resubmit`) against the server version of the conflict round in progress.
+    pub async fn save_tab(
+        &self,
+        tab_id: &str,
+        text: String,
+        resubmit: bool,
+    ) -> Result<SaveView, Problem> {
+        let (conn, url, base) = self.write_target(tab_id, resubmit).await?;
+        let endpoint = self.endpoint(&conn).await?;
+        // Automatic resubmission of clean merges is a per-connection choice (off by default).
+        let policy = Policy {
+            auto_resubmit: endpoint.auto_resubmit,
+            max_rounds: MAX_ROUNDS,
+        };
+        let report = session::save(
+            &*endpoint.client,
+            &url,
+            base,
+            text,
+            endpoint.method,
+            &Options::default(),
+            policy,
+        )
+        .await;
+        let mut view = SaveView::of(&report.result, &report.base, &report.mine, report.rounds);
+        if let (
+            SaveResult::Failed {
+                outcome: o @ (Outcome::Unauthorized { .. } | Outcome::Forbidden),
+                ..
+            },
+            SaveView::Failed { message, .. },
+        ) = (&report.result, &mut view)
+        {
+            *message = format!(
+                "{} Your text is kept.",
+                self.outcome_problem(&conn, o).await.message
+            );
+        }
+        let mut tabs = self.tabs.lock().await;
+        if let Some(t) = tabs.get_mut(tab_id) {
+            match report.result {
+                SaveResult::Saved { base, .. } => {
+                    t.base = base;
+                    t.pending = None;
+                    if let Some(d) = &self.drafts {
+                        d.remove(tab_id);
+                    }
+                }
+                SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. } => {
+                    if let SaveView::Merged { round, .. } | SaveView::Conflicts { round, .. } =
+                        &view
+                    {
+                        t.pending = Some(Pending {
+                            current,
+                            decisions: vec![None; round.conflicts.len()],
+                            round: round.clone(),
+                        })
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(view)
+    }
+
+    /// Writes the tab's draft now: its text and, during a round, the round with every Accept
+    /// made. A tab whose text equals its base and has no round in progress has nothing to keep.
+    fn write_draft(&self, tab_id: &str, t: &Tab, text: &str) -> Result<(), Problem> {
+        let Some(store) = &self.drafts else {
+            return Ok(());
+        };
+        if text == t.base.text && t.pending.is_none() {
+            store.remove(tab_id);
+            return Ok(());
+        }
+        let draft = Draft {
+            tab_id: tab_id.to_string(),
+            connection_id: t.connection_id.clone(),
+            url: t.url.clone(),
+            base: t.base.clone(),
+            text: text.to_string(),
+            round: t.pending.as_ref().map(|p| StoredRound {
+                view: p.round.clone(),
+                current: p.current.clone(),
+                decisions: p.decisions.clone(),
+            }),
+            updated_at: ifmatch_engine::trail::rfc3339_now(),
+        };
+        store.put(&draft).map_err(|e| {
+            Problem::new(
+                ProblemCode::DraftNotSaved,
+                format!(
+                    "Your edits could not be written to disk ({e}). They are still in the \
+                     window: save to the server, or free some disk space."
+                ),
+            )
+        })
+    }
+
+    /// Applies one side's value for conflict `index` to the Result, remembers the decision and
+    /// writes the draft (so an Accept the window shows is never lost to a crash).
+    pub async fn resolve_conflict(
+        &self,
+        tab_id: &str,
+        result_text: &str,
+        index: usize,
+        choice: Choice,
+    ) -> Result<Accepted, Problem> {
+        let mut tabs = self.tabs.lock().await;
+        let t = tabs.get_mut(tab_id).ok_or_else(closed)?;
+        let p = t.pending.as_mut().ok_or_else(no_round)?;
+        let (text, decision) = round::accept(p.start(), result_text, p.conflicts(), index, choice)
+            .map_err(|e| Problem::new(ProblemCode::Other, format!("Not applied: {e}.")))?;
+        if let Some(d) = p.decisions.get_mut(index) {
+            *d = Some(decision);
+        }
+        let statuses = round::statuses(p.start(), &text, p.conflicts(), &p.decisions)
+            .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))?;
+        self.write_draft(tab_id, t, &text)?;
+        Ok(Accepted { text, statuses })
+    }
+
+    /// Where every conflict of the tab's round stands in `text` (the Result as the user has
+    /// it): decided or not, its lines, whether its value is neither side's. An `invalid_json`
+    /// problem while the Result does not parse.
+    pub async fn conflict_status(
+        &self,
+        tab_id: &str,
+        text: &str,
+    ) -> Result<Vec<ConflictStatus>, Problem> {
+        let tabs = self.tabs.lock().await;
+        let p = tabs
+            .get(tab_id)
+            .and_then(|t| t.pending.as_ref())
+            .ok_or_else(no_round)?;
+        round::statuses(p.start(), text, p.conflicts(), &p.decisions)
+            .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))
+    }
+
+    /// The exact request a save would send now (secrets masked): the save loop's own plan.
+    pub async fn preview_request(
+        &self,
+        tab_id: &str,
+        text: &str,
+        resubmit: bool,
+    ) -> Result<RequestPreview, Problem> {
+        let (conn, url, base) = self.write_target(tab_id, resubmit).await?;
+        let endpoint = self.endpoint(&conn).await?;
+        let plan = session::plan_write(endpoint.method, &base, text)
+            .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))?;
+        Ok(RequestPreview {
+            method: plan.http_method().into(),
+            headers: plan.headers(endpoint.client.auth()),
+            url,
+            body: plan.body,
+        })
+    }
+
+    /// Persists the tab's draft (the round and its decisions come from this state).
+    pub async fn save_draft(&self, tab_id: &str, text: &str) -> Result<(), Problem> {
+        let tabs = self.tabs.lock().await;
+        match tabs.get(tab_id) {
+            Some(t) => self.write_draft(tab_id, t, text),
+            None => Ok(()),
+        }
+    }
+
+    /// Brings back every tab that had a draft (after a crash, a kill, or closing with unsaved
+    /// work); drafts of connections that are gone stay on disk.
+    pub async fn restore_drafts(&self) -> Vec<RestoredTab> {
+        let Some(store) = &self.drafts else {
+            return vec![];
+        };
+        let mut out = vec![];
+        let known: Vec<String> = self.connections.lock().await.keys().cloned().collect();
+        for d in store.load_all::<RoundView>() {
+            if !known.contains(&d.connection_id) {
+                continue;
+            }
+            let pending = d.round.as_ref().map(|r| {
+                let mut decisions = r.decisions.clone();
+                decisions.resize(r.view.conflicts.len(), None);
+                Pending {
+                    current: r.current.clone(),
+                    round: r.view.clone(),
+                    decisions,
+                }
+            });
+            let statuses = pending
+                .as_ref()
+                .and_then(|p| round::statuses(p.start(), &d.text, p.conflicts(), &p.decisions).ok())
+                .unwrap_or_default();
+            self.tabs.lock().await.insert(
+                d.tab_id.clone(),
+                Tab {
+                    connection_id: d.connection_id.clone(),
+                    url: d.url.clone(),
+                    base: d.base.clone(),
+                    pending,
+                },
+            );
+            out.push(RestoredTab {
+                tab: TabView {
+                    id: d.tab_id.clone(),
+                    connection_id: d.connection_id.clone(),
+                    url: d.url.clone(),
+                    collection_items: vec![],
+                    validator: d.base.validator.as_ref().map(|v| v.display()),
+                    warnings: vec![format!(
+                        "Restored from the draft saved at {} (your edits were kept).",
+                        d.updated_at
+                    )],
+                    text: d.text.clone(),
+                },
+                saved_text: d.base.text.clone(),
+                round: d.round.as_ref().map(|r| r.view.clone()),
+                statuses,
+            });
+        }
+        out
+    }
+
+    /// The request trail of a tab's resource (redacted: no credentials).
+    pub async fn tab_trail(&self, tab_id: &str) -> Result<Vec<TrailEntry>, Problem> {
+        let (conn, url) = self.tab_place(tab_id).await?;
+        let client = self
+            .connections
+            .lock()
+            .await
+            .get(&conn)
+            .map(|c| c.client.clone());
+        let Some(client) = client else {
+            return Ok(vec![]);
+        };
+        let parsed: ifmatch_engine::Url = url
+            .parse()
+            .map_err(|_| Problem::new(ProblemCode::Other, "The tab's URL is not valid."))?;
+        let want = ifmatch_engine::trail::redact_url(&parsed);
+        Ok(client
+            .trail()
+            .entries()
+            .into_iter()
+            .filter(|e| e.url == want)
+            .collect())
+    }
+
+    /// Writes the tab's trail as JSON for a support ticket; returns the file's path.
+    pub async fn export_trail(&self, tab_id: &str) -> Result<String, Problem> {
+        let entries = self.tab_trail(tab_id).await?;
+        let dir = self
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("trails"))
+            .ok_or_else(|| {
+                Problem::new(ProblemCode::Other, "There is no data folder to write to.")
+            })?;
+        let name = format!(
+            "ifmatch-trail-{}.json",
+            ifmatch_engine::trail::rfc3339_now().replace([':', '.'], "-")
+        );
+        let path = dir.join(name);
+        let json = serde_json::to_string_pretty(&entries).expect("trail entries serialise");
+        ifmatch_store::files::write_atomic(&path, json.as_bytes()).map_err(|e| {
+            Problem::new(
+                ProblemCode::Other,
+                format!("The trail could not be written: {e}"),
+            )
+        })?;
+        Ok(path.display().to_string())
+    }
+}
+
+/// The editor's lint: Rust's parser decides (duplicate keys included), never JavaScript's.
+pub fn check_json(text: &str) -> Option<JsonProblem> {
+    edit::check(text).err().map(|e| JsonProblem {
+        message: e.message,
+        line: e.line,
+        column: e.column,
+    })
+}
