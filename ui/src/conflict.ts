@@ -1,0 +1,206 @@
+// The conflict view: Mine / Theirs / Base panes beside the Result, each conflict's status as Rust
+// reads it off the Result's text, Accepts, navigation.
+import { api, type Choice, type ConflictStatus, type RoundView } from "./api";
+import { makeEditor, selectRange, setText, showConflictMarks, showLines } from "./editor";
+import type { EditorView } from "@codemirror/view";
+import * as model from "./model";
+import { $, store, active, type Tab } from "./store";
+import { tabProblem } from "./messages";
+import { renderTabs } from "./tabs";
+
+export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[] | null) {
+  for (const id of ["mine-pane", "theirs-pane", "base-pane"]) $(id).replaceChildren();
+  const base = r.base_text ?? "";
+  const start: ConflictStatus[] =
+    statuses && statuses.length === r.conflicts.length
+      ? statuses
+      : r.conflicts.map((c) => ({ state: "unresolved", pointer: c.pointer, lines: null, range: null, value: c.base, neither_side: true }));
+  const first = model.nextUnresolved(start, -1);
+  t.conflict = {
+    round: r,
+    statuses: start,
+    current: first === -1 ? 0 : first,
+    mine: makeEditor($("mine-pane"), { doc: r.mine_text ?? "", readOnly: true, original: base }),
+    theirs: makeEditor($("theirs-pane"), { doc: r.theirs_text ?? "", readOnly: true, original: base }),
+    base: makeEditor($("base-pane"), { doc: base, readOnly: true }),
+  };
+  syncScroll([t.conflict.mine, t.conflict.theirs, t.conflict.base]);
+  $("positional").hidden = r.positional_arrays.length === 0;
+  $("positional").textContent = `Merged by position (no identity key such as "id"), check these: ${r.positional_arrays.join(", ")}`;
+  showConflictView(t);
+  void refreshStatuses(t).then(() => goTo(t.conflict?.current ?? 0));
+}
+
+/** Scrolling one pane scrolls the others to the same line (the texts differ only locally). */
+export function syncScroll(views: EditorView[]) {
+  let busy = false;
+  for (const v of views) {
+    v.scrollDOM.addEventListener("scroll", () => {
+      if (busy) return;
+      busy = true;
+      const line = v.state.doc.lineAt(v.lineBlockAtHeight(v.scrollDOM.scrollTop).from).number;
+      for (const o of views) {
+        if (o === v) continue;
+        const l = o.state.doc.line(Math.min(line, o.state.doc.lines));
+        o.scrollDOM.scrollTop = o.lineBlockAt(l.from).top;
+      }
+      requestAnimationFrame(() => (busy = false));
+    });
+  }
+}
+
+/** Asks Rust where the conflicts stand in the Result now. An invalid Result keeps the last
+ * answer (and cannot be resubmitted: the save checks the JSON first). */
+export async function refreshStatuses(t: Tab) {
+  const c = t.conflict;
+  if (!c || !store.editor) return;
+  const text = t.id === store.activeId ? store.editor.state.doc.toString() : t.text;
+  try {
+    const s = await api.conflictStatus(t.id, text);
+    if (t.conflict !== c) return;
+    c.statuses = s;
+  } catch {
+    return;
+  }
+  if (t.id === store.activeId) showConflictView(t);
+  renderTabs();
+}
+
+export let statusTimer: ReturnType<typeof setTimeout> | undefined;
+export function scheduleStatuses(t: Tab) {
+  clearTimeout(statusTimer);
+  statusTimer = setTimeout(() => void refreshStatuses(t), 120);
+}
+
+export function showConflictView(t: Tab | null) {
+  const c = t?.conflict;
+  $("conflict-view").hidden = !c;
+  if (!c) {
+    if (store.editor) showConflictMarks(store.editor, []);
+    return;
+  }
+  const list = $("conflict-list");
+  list.replaceChildren(
+    ...c.round.conflicts.map((k, i) => {
+      const s = c.statuses[i];
+      const li = document.createElement("li");
+      li.dataset.testid = "conflict-item";
+      li.dataset.pointer = k.pointer;
+      li.dataset.resolution = s.state;
+      li.className = `${i === c.current ? "current" : ""} ${s.state !== "unresolved" ? "done" : ""}`;
+      const head = document.createElement("div");
+      const part = (tag: string, text: string, cls = "") => Object.assign(document.createElement(tag), { textContent: text, className: cls });
+      head.append(
+        part("span", k.label || k.pointer || "(whole document)", "label"), " ",
+        part("code", k.pointer || "/"), " ",
+        part("em", k.kind), " ",
+        part("strong", model.stateWords(s)),
+      );
+      const vals = document.createElement("div");
+      vals.className = "vals";
+      for (const [label, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
+        const e = document.createElement("span");
+        e.textContent = `${label}: ${v ?? "(absent)"}`;
+        e.title = v ?? "(absent)";
+        vals.append(e);
+      }
+      const buttons = document.createElement("div");
+      const add = (label: string, testid: string, fn: () => void) => {
+        const b = document.createElement("button");
+        b.textContent = label;
+        b.dataset.testid = testid;
+        b.className = "quiet";
+        b.addEventListener("click", (e) => (e.stopPropagation(), fn()));
+        buttons.append(b);
+      };
+      add("Accept mine", "accept-mine", () => void accept(i, "mine"));
+      add("Accept theirs", "accept-theirs", () => void accept(i, "theirs"));
+      if (k.array_hunk) add("Both", "accept-both", () => void accept(i, "both"));
+      add("Accept base", "accept-base", () => void accept(i, "base"));
+      add("Edit", "edit-conflict", () => void editConflict(i));
+      li.append(head, vals, buttons);
+      li.addEventListener("click", () => void goTo(i));
+      return li;
+    }),
+  );
+  const left = model.unresolved(c.statuses);
+  const n = c.statuses.length;
+  $("unresolved").textContent = left ? `${left} of ${n} conflicts unresolved` : `All ${n} conflicts decided — review and resubmit`;
+  $("unresolved").className = left ? "open" : "done";
+  if (store.editor) {
+    showConflictMarks(
+      store.editor,
+      c.statuses.flatMap((s, i) => (s.lines ? [{ from: s.lines[0], to: s.lines[1], resolved: s.state !== "unresolved", current: i === c.current }] : [])),
+    );
+  }
+}
+
+/** Scrolls every pane to conflict `i`: the Result by where Rust found it now, each side by its
+ * own lines (so an element that moved on one side is still the one shown). */
+export async function goTo(i: number) {
+  const t = active();
+  const c = t?.conflict;
+  if (!t || !c || i < 0 || i >= c.round.conflicts.length || !store.editor) return;
+  c.current = i;
+  showConflictView(t);
+  const k = c.round.conflicts[i];
+  const panes: [EditorView, [number, number] | null][] = [[c.mine, k.lines.mine], [c.theirs, k.lines.theirs], [c.base, k.lines.base]];
+  for (const [view, lines] of panes) {
+    const at = lines ?? (await api.locatePointer(view.state.doc.toString(), parentOf(k.pointer)));
+    if (at) showLines(view, at[0], at[1]);
+  }
+  const s = c.statuses[i];
+  if (s?.lines) showLines(store.editor, s.lines[0], s.lines[1]);
+}
+
+export function parentOf(pointer: string): string {
+  return pointer.slice(0, Math.max(0, pointer.lastIndexOf("/")));
+}
+
+export async function accept(i: number, choice: Choice) {
+  const t = active();
+  const c = t?.conflict;
+  if (!t || !c || !store.editor) return;
+  try {
+    // Rust applies it, remembers the decision and writes the draft before answering.
+    const r = await api.resolveConflict(t.id, store.editor.state.doc.toString(), i, choice);
+    store.settingText = true;
+    setText(store.editor, r.text);
+    store.settingText = false;
+    t.text = r.text;
+    c.statuses = r.statuses;
+    t.error = null;
+    const next = model.nextUnresolved(c.statuses, i);
+    await goTo(next === -1 ? i : next);
+    renderTabs();
+  } catch (e) {
+    tabProblem(t, e);
+  }
+}
+
+/** Puts the cursor on the conflict's value in the Result. Decides nothing: only a change of
+ * the value does. */
+export async function editConflict(i: number) {
+  const c = active()?.conflict;
+  if (!c || !store.editor) return;
+  await goTo(i);
+  const s = c.statuses[i];
+  if (s?.range) selectRange(store.editor, s.range[0], s.range[1]);
+  else store.editor.focus();
+}
+
+export async function acceptAll(choice: "mine" | "theirs") {
+  const c = active()?.conflict;
+  if (!c) return;
+  for (let i = 0; i < c.round.conflicts.length; i++) {
+    if (c.statuses[i].state === "unresolved") await accept(i, choice);
+  }
+}
+
+/** Next / previous conflict; true when the conflict view is open (the key was used). */
+export function navigate(dir: 1 | -1): boolean {
+  const c = active()?.conflict;
+  if (!c) return false;
+  void goTo(model.step(c.round.conflicts.length, c.current, dir));
+  return true;
+}

@@ -1,0 +1,50 @@
+// Messages: the active tab's, else the window's, with what the error's code allows.
+import { codeOf, words } from "./api";
+import * as model from "./model";
+import { $, store, active, type Tab } from "./store";
+
+/** Shows the active tab's messages, else the window's; offers what the error's code allows. */
+export function renderMessages() {
+  const t = active();
+  const error = t?.error ?? store.windowError;
+  const code = (t?.error ? t.errorCode : store.windowErrorCode) ?? "other";
+  $("fix-connection").hidden = !error || code !== "credentials";
+  $("reload-now").hidden = !t || !t.error || code !== "may_have_landed";
+  $("draft-warning").textContent = store.draftWarning ?? "";
+  $("draft-warning").hidden = !store.draftWarning;
+  const notice = (t ? summary(t) : null) ?? store.windowNotice;
+  $("error").textContent = error ?? "";
+  $("error").hidden = !error;
+  $("notice").textContent = notice ?? "";
+  $("notice").hidden = !notice;
+  // Conflicts that still need the user are not good news: amber, not green.
+  $("notice").classList.toggle("needs-you", !!t?.conflict && model.unresolved(t.conflict.statuses) > 0);
+}
+
+/** The tab's message; during a conflict round, counted from where the conflicts stand now. */
+export function summary(t: Tab): string | null {
+  const c = t.conflict;
+  if (c) {
+    const st = c.round.stats;
+    const auto = st.from_mine + st.from_theirs + st.same_both;
+    const left = model.unresolved(c.statuses);
+    const n = c.statuses.length;
+    return `The resource changed on the server: ${auto} change(s) merged automatically; ${
+      left ? `${left} of ${n} conflict(s) still need you.` : `all ${n} conflict(s) decided — review the Result and resubmit.`
+    }`;
+  }
+  return t.notice;
+}
+
+export function tabError(t: Tab | null, message: string | null) {
+  if (t) (t.error = message), (t.errorCode = "other");
+  else (store.windowError = message), (store.windowErrorCode = "other");
+  renderMessages();
+}
+
+/** A thrown Problem on the tab (or the window): its words and what can be offered for it. */
+export function tabProblem(t: Tab | null, e: unknown) {
+  if (t) (t.error = words(e)), (t.errorCode = codeOf(e));
+  else (store.windowError = words(e)), (store.windowErrorCode = codeOf(e));
+  renderMessages();
+}

@@ -1,0 +1,89 @@
+// Saving: one save (or resubmit) through Rust's save loop, and what its result does to the tab.
+import { api, codeOf, words, type SaveView } from "./api";
+import { setText } from "./editor";
+import * as model from "./model";
+import { store, active, type Tab } from "./store";
+import { persistDraft } from "./drafts";
+import { tabProblem } from "./messages";
+import { renderTabs } from "./tabs";
+import { openConflictView, showConflictView } from "./conflict";
+
+export async function save(resubmit: boolean) {
+  const t = active();
+  if (!t || t.saving || !store.editor) return;
+  const text = store.editor.state.doc.toString();
+  const bad = await api.checkJson(text);
+  if (bad) {
+    t.error = `Not saved: the document is not valid JSON — ${bad.message} at line ${bad.line}, column ${bad.column}. Your text is unchanged; fix it and save again.`;
+    renderTabs();
+    return;
+  }
+  if (resubmit && t.conflict) {
+    // Asked on what the Result holds right now, read again (never a stale count).
+    const c = t.conflict;
+    try {
+      c.statuses = await api.conflictStatus(t.id, text);
+    } catch (e) {
+      tabProblem(t, e);
+      return;
+    }
+    showConflictView(t);
+    const q = model.finishQuestion(c.round.conflicts, c.statuses);
+    if (q && !confirm(q)) return;
+  }
+  t.saving = true;
+  t.error = null;
+  t.notice = null;
+  renderTabs();
+  let r: SaveView;
+  try {
+    r = await api.saveTab(t.id, text, resubmit);
+  } catch (e) {
+    r = { kind: "failed", message: words(e), code: codeOf(e) };
+  }
+  t.saving = false;
+  applySave(t, r);
+}
+
+export function applySave(t: Tab, r: SaveView) {
+  const isActive = t.id === store.activeId;
+  switch (r.kind) {
+    case "saved":
+      t.roundView = null;
+      t.savedText = r.text;
+      t.text = r.text;
+      t.validator = r.validator;
+      t.stale = false;
+      t.round = "none";
+      t.conflict = null;
+      t.notice = r.message;
+      break;
+    case "merged":
+    case "conflicts": {
+      const round = r.round;
+      t.roundView = round;
+      t.text = round.text;
+      t.roundValidator = round.validator;
+      t.round = r.kind === "merged" ? "merged" : "conflict";
+      t.conflict = null;
+      t.notice = round.message + (round.positional_arrays.length ? ` Arrays merged by position: ${round.positional_arrays.join(", ")}.` : "");
+      break;
+    }
+    case "failed":
+      t.error = r.message;
+      t.errorCode = r.code;
+      break;
+    case "invalid":
+      t.error = r.message;
+      t.errorCode = "invalid_json";
+  }
+  if (isActive && store.editor) {
+    store.settingText = true;
+    setText(store.editor, t.text);
+    store.settingText = false;
+    if (r.kind === "conflicts") openConflictView(t, r.round, null);
+    else showConflictView(t);
+  }
+  if (r.kind !== "saved") void persistDraft(t, true);
+  renderTabs();
+}

@@ -1,0 +1,69 @@
+// The window's state, in one typed store: connections, tabs and the active one, the editor,
+// and the messages that belong to no tab. Every component reads and writes it here; nothing
+// else holds state across calls.
+import type { EditorView } from "@codemirror/view";
+import type { ConflictStatus, ConnectionView, ProblemCode, RoundView } from "./api";
+import type * as model from "./model";
+
+/** The element with this id. */
+export const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+export interface Tab extends model.TabState {
+  /** During a round: the server version's validator the resubmit will carry. */
+  roundValidator?: string | null;
+  /** The round waiting for the user (merged, or in conflict). */
+  roundView?: RoundView | null;
+  connectionId: string;
+  warnings: string[];
+  items: string[];
+  conflict: ConflictRound | null;
+  /** The tab's own message (the merge summary, "Saved."), kept until it is saved or reloaded. */
+  notice: string | null;
+  /** What the window can offer for the tab's error (edit the connection, reload). */
+  errorCode?: ProblemCode;
+}
+
+export interface ConflictRound {
+  round: RoundView;
+  /** Where each conflict stands in the Result, as Rust last read it. */
+  statuses: ConflictStatus[];
+  current: number;
+  mine: EditorView;
+  theirs: EditorView;
+  base: EditorView;
+}
+
+export interface Store {
+  connections: ConnectionView[];
+  demoUrl: string | null;
+  tabs: Tab[];
+  activeId: string | null;
+  /** The Result / document editor (made at start). */
+  editor: EditorView | null;
+  recent: string[];
+  /** True while the window itself replaces the editor's text (not the user typing). */
+  settingText: boolean;
+  /** A message that belongs to no tab (a resource that did not open, a connection error). */
+  windowError: string | null;
+  windowNotice: string | null;
+  windowErrorCode: ProblemCode;
+  /** A draft that could not be written: shown until a draft write works again. */
+  draftWarning: string | null;
+}
+
+export const store: Store = {
+  connections: [],
+  demoUrl: null,
+  tabs: [],
+  activeId: null,
+  editor: null,
+  recent: [],
+  settingText: false,
+  windowError: null,
+  windowNotice: null,
+  windowErrorCode: "other",
+  draftWarning: null,
+};
+
+/** The active tab, if any. */
+export const active = (): Tab | null => store.tabs.find((t) => t.id === store.activeId) ?? null;
