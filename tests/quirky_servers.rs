@@ -375,3 +375,85 @@ async fn server_conflict_409_is_a_conflict_only_when_the_dialect_says_so() {
         "{out:?}"
     );
 }
+
+/// A JSON 200 whose head carries `etag` as raw bytes.
+fn json_with_raw_etag(etag: &[u8], body: &str) -> Reply {
+    let mut r = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: ".to_vec();
+    r.extend_from_slice(etag);
+    r.extend_from_slice(
+        format!(
+            "\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    Reply(r)
+}
+
+#[tokio::test]
+async fn an_etag_with_obs_text_goes_back_byte_for_byte() {
+    // RFC 9110 etagc includes obs-text (0x80-0xFF): here Latin-1 "é" and a UTF-8 "ü".
+    let tag: &[u8] = b"\"v\xe9-\xc3\xbc\"";
+    let s = RawServer::start(vec![
+        json_with_raw_etag(tag, DOC),
+        Reply::new("204 No Content", &["ETag: \"next\""], ""),
+    ])
+    .await;
+    let c = client();
+    let url = format!("{}/x", s.url);
+    let got = c.get(&url).await;
+    let doc = doc_of(&got);
+    let pre = doc.validator.clone().expect("a validator").precondition();
+    let out = c.put(&url, DOC, pre).await;
+    assert!(matches!(out, Outcome::Saved { .. }), "{out:?}");
+    let head = &s.seen()[1].head;
+    let want = [b"If-Match: ".as_slice(), tag].concat();
+    assert!(
+        head.windows(want.len())
+            .any(|w| w.eq_ignore_ascii_case(&want)),
+        "If-Match sent back altered: {:?}",
+        String::from_utf8_lossy(head)
+    );
+}
+
+#[tokio::test]
+async fn an_etag_of_star_is_no_validator_and_never_becomes_if_match_star() {
+    let s = RawServer::start(vec![Reply::json(&["ETag: *"], DOC)]).await;
+    let c = client();
+    let got = c.get(&format!("{}/x", s.url)).await;
+    let doc = doc_of(&got);
+    assert_eq!(doc.validator, None, "\"*\" would match any version");
+    assert!(
+        doc.warnings.iter().any(|w| w.contains("not an entity tag")),
+        "{:?}",
+        doc.warnings
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_stores_numbers_respelled_still_holds_what_was_written() {
+    // PUT answered 204 without ETag; the read after it has the same values, spelled differently.
+    let s = RawServer::start(vec![
+        Reply::new("204 No Content", &[], ""),
+        Reply::json(&["ETag: \"2\""], r#"{"price": 1.5, "max": 100.0}"#),
+    ])
+    .await;
+    let c = client();
+    let out = c
+        .put(
+            &format!("{}/x", s.url),
+            r#"{"price": 1.50, "max": 1e2}"#,
+            Precondition::IfMatch(ifmatch_engine::EntityTag::parse("\"1\"").unwrap()),
+        )
+        .await;
+    assert!(
+        matches!(
+            out,
+            Outcome::Saved {
+                validator_from: ValidatorSource::Refetch,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+}

@@ -13,6 +13,8 @@ pub struct Seen {
     pub path: String,
     /// Header lines exactly as received ("Name: value").
     pub headers: Vec<String>,
+    /// The request head's bytes exactly as received (for byte-exact checks).
+    pub head: Vec<u8>,
     pub body: Vec<u8>,
 }
 
@@ -144,6 +146,7 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Seen> {
         method,
         path,
         headers,
+        head: buf[..head_end].to_vec(),
         body,
     })
 }

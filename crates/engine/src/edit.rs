@@ -9,11 +9,11 @@ use crate::json::{pointer_tokens, Doc, JsonError, Kind};
 #[non_exhaustive]
 /// Why an edit of the Result could not be made.
 pub enum EditError {
-    #[error("the Result is not valid JSON ({0}); fix it first")]
     /// The Result does not parse.
+    #[error("the Result is not valid JSON ({0}); fix it first")]
     Invalid(String),
-    #[error("{0:?} does not address a place in the Result (was it edited by hand?)")]
     /// The pointer leads nowhere in the Result.
+    #[error("{0:?} does not address a place in the Result (was it edited by hand?)")]
     NoSuchPlace(String),
     /// A value given for a place does not parse.
     #[error("the value for {pointer:?} is not valid JSON: {error}")]

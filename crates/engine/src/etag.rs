@@ -27,15 +27,19 @@ pub struct EntityTag {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EtagError {
-    #[error("the entity tag is empty")]
     /// Nothing, or only whitespace.
+    #[error("the entity tag is empty")]
     Empty,
-    #[error("the entity tag {0:?} has an opening quote but no closing quote")]
     /// An opening quote without a closing one.
+    #[error("the entity tag {0:?} has an opening quote but no closing quote")]
     Unterminated(String),
-    #[error("the entity tag {0:?} contains a character not allowed in an entity tag")]
     /// A character RFC 9110 does not allow inside an entity tag.
+    #[error("the entity tag {0:?} contains a character not allowed in an entity tag")]
     BadCharacter(String),
+    /// `*`, which in a request means "any version" and is no entity tag (a validator `*` sent
+    /// back in If-Match would match every version: a lost update).
+    #[error("\"*\" is not an entity tag (in If-Match it would match any version)")]
+    Wildcard,
 }
 
 fn is_etagc(b: u8) -> bool {
@@ -70,6 +74,9 @@ impl EntityTag {
         let raw = value.trim();
         if raw.is_empty() {
             return Err(EtagError::Empty);
+        }
+        if raw == "*" {
+            return Err(EtagError::Wildcard);
         }
         let (tag, rest) = parse_one(raw)?;
         if !rest.trim().is_empty() {

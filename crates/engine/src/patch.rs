@@ -36,8 +36,8 @@ pub fn apply_merge_patch(target: &mut Value, patch: &Value) {
 #[non_exhaustive]
 /// Why a JSON Patch could not be applied.
 pub enum JsonPatchError {
-    #[error("the patch must be a JSON array of operations")]
     /// The patch is not an array.
+    #[error("the patch must be a JSON array of operations")]
     NotAnArray,
     /// An operation is malformed or cannot be applied.
     #[error("operation {index}: {message}")]

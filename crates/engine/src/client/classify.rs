@@ -79,7 +79,9 @@ pub(super) fn failure(
 pub(super) fn validator_of(h: &HeaderMap) -> (Option<Validator>, Option<String>) {
     let mut garbled = None;
     if let Some(raw) = h.get("etag") {
-        let text = String::from_utf8_lossy(raw.as_bytes()).into_owned();
+        // Latin-1: one char per byte, so obs-text (RFC 9110 allows bytes 0x80-0xFF) goes back
+        // byte for byte (`transport` encodes it the same way).
+        let text = super::transport::latin1_text(raw.as_bytes());
         match EntityTag::parse(&text) {
             Ok(tag) => return (Some(Validator::Etag { tag }), None),
             Err(_) => garbled = Some(text),

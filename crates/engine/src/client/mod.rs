@@ -71,8 +71,8 @@ impl Default for ClientConfig {
 #[non_exhaustive]
 /// Why a client could not be made.
 pub enum ClientError {
-    #[error("the HTTP client could not be set up: {0}")]
     /// reqwest refused the configuration (an invalid certificate, a TLS back end missing).
+    #[error("the HTTP client could not be set up: {0}")]
     Setup(String),
 }
 

@@ -54,7 +54,10 @@ impl Client {
             if name.starts_with("If-") {
                 preconditions.push((name.to_string(), value.clone()));
             }
-            req = req.header(*name, value.as_str());
+            req = match reqwest::header::HeaderValue::from_bytes(&header_bytes(value)) {
+                Ok(v) => req.header(*name, v),
+                Err(_) => req.header(*name, value.as_str()),
+            };
         }
         if with_auth {
             req = authorize(req, &self.auth);
@@ -159,5 +162,20 @@ fn classify_reqwest(e: reqwest::Error) -> SendError {
         SendError::Before(detail)
     } else {
         SendError::After(detail)
+    }
+}
+
+/// Header bytes as text, one char per byte (Latin-1): every byte survives the round trip.
+pub(super) fn latin1_text(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// A header value's bytes: Latin-1 when every char fits in one byte (so a validator received
+/// with obs-text goes back exactly as it came), UTF-8 otherwise.
+pub(super) fn header_bytes(value: &str) -> Vec<u8> {
+    if value.chars().all(|c| (c as u32) <= 0xff) {
+        value.chars().map(|c| c as u8).collect()
+    } else {
+        value.as_bytes().to_vec()
     }
 }
