@@ -125,3 +125,41 @@ fn unusable_credentials_in_the_environment_are_refused_before_sending() {
         assert!(out.stdout.is_empty(), "nothing was fetched");
     }
 }
+
+/// `get --etag` against a server whose ETag is unusable names what it sent and why, instead of
+/// claiming it sent none.
+#[tokio::test(flavor = "multi_thread")]
+async fn get_etag_names_an_unusable_etag() {
+    use ifmatch_tests::raw::{RawServer, Reply};
+    let cases = [
+        ("\"with space\"", "not allowed"),
+        ("W/", "empty"),
+        ("\"open", "no closing quote"),
+        ("\"a\", \"b\"", "several entity tags"),
+        ("*", "would match any version"),
+    ];
+    for (etag, why) in cases {
+        let header = format!("ETag: {etag}");
+        let s = RawServer::start(vec![Reply::json(&[header.as_str()], "{}")]).await;
+        let url = format!("{}/x", s.url);
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(ifmatch_bin())
+                .args(["get", "--etag", &url])
+                .env_remove("IFMATCH_TOKEN")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{etag}: {out:?}");
+        assert!(out.stdout.is_empty(), "{etag}: nothing on stdout: {out:?}");
+        assert!(
+            err.contains(&format!("{etag:?}")),
+            "{etag}: names it: {err}"
+        );
+        assert!(err.contains(why), "{etag}: says why ({why}): {err}");
+        assert!(!err.contains("no ETag"), "{etag}: not 'no ETag': {err}");
+    }
+}

@@ -40,6 +40,9 @@ pub enum EtagError {
     /// back in If-Match would match every version: a lost update).
     #[error("\"*\" is not an entity tag (in If-Match it would match any version)")]
     Wildcard,
+    /// A list of tags where one was expected (`"a", "b"` in one ETag header).
+    #[error("{0:?} holds several entity tags where one belongs")]
+    Several(String),
 }
 
 fn is_etagc(b: u8) -> bool {
@@ -79,6 +82,9 @@ impl EntityTag {
             return Err(EtagError::Wildcard);
         }
         let (tag, rest) = parse_one(raw)?;
+        if rest.trim_start().starts_with(',') {
+            return Err(EtagError::Several(raw.to_string()));
+        }
         if !rest.trim().is_empty() {
             return Err(EtagError::BadCharacter(raw.to_string()));
         }

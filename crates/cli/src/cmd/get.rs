@@ -27,12 +27,8 @@ pub async fn run(
                 Some(t) => print(&format!("{}\n", t.raw))?,
                 None => match validator {
                     Some(v) => print(&format!("{}\n", v.display()))?,
-                    None => {
-                        return Err(CliError::new(
-                            exit::HTTP_ERROR,
-                            "the server sent no validator",
-                        ))
-                    }
+                    // The warnings name what the server sent and why it cannot be used.
+                    None => return Err(CliError::new(exit::HTTP_ERROR, doc.warnings.join(" "))),
                 },
             }
         } else {

@@ -3,7 +3,7 @@
 //! as a received document, and a readable detail from an error body.
 
 use super::transport::Answer;
-use crate::etag::EntityTag;
+use crate::etag::{EntityTag, EtagError};
 use crate::outcome::{AnswerProblem, Outcome, Received};
 use crate::precondition::{Precondition, Validator};
 use reqwest::header::HeaderMap;
@@ -75,8 +75,8 @@ pub(super) fn failure(
 }
 
 /// The validator an answer carries: a parseable ETag first, else Last-Modified. The second value
-/// is the raw ETag when it was present but unparseable.
-pub(super) fn validator_of(h: &HeaderMap) -> (Option<Validator>, Option<String>) {
+/// is the raw ETag and why it is unusable, when it was present but is no entity tag.
+pub(super) fn validator_of(h: &HeaderMap) -> (Option<Validator>, Option<(String, EtagError)>) {
     let mut garbled = None;
     if let Some(raw) = h.get("etag") {
         // Latin-1: one char per byte, so obs-text (RFC 9110 allows bytes 0x80-0xFF) goes back
@@ -84,7 +84,7 @@ pub(super) fn validator_of(h: &HeaderMap) -> (Option<Validator>, Option<String>)
         let text = super::transport::latin1_text(raw.as_bytes());
         match EntityTag::parse(&text) {
             Ok(tag) => return (Some(Validator::Etag { tag }), None),
-            Err(_) => garbled = Some(text),
+            Err(e) => garbled = Some((text, e)),
         }
     }
     if let Some(lm) = h.get("last-modified").and_then(|v| v.to_str().ok()) {
@@ -104,9 +104,10 @@ pub(super) fn validator_of(h: &HeaderMap) -> (Option<Validator>, Option<String>)
 pub(super) fn validator_warnings(v: Option<&Validator>, h: &HeaderMap) -> Vec<String> {
     let mut w = vec![];
     let (_, garbled) = validator_of(h);
-    if let Some(g) = garbled {
+    if let Some((raw, why)) = &garbled {
         w.push(format!(
-            "The server sent an ETag that is not an entity tag ({g:?}); it was ignored."
+            "The server sent the ETag {raw:?}, which is not an entity tag ({why}), so it cannot \
+             be sent back; it was ignored."
         ));
     }
     match v {
@@ -130,6 +131,11 @@ pub(super) fn validator_warnings(v: Option<&Validator>, h: &HeaderMap) -> Vec<St
         Some(Validator::LastModified { .. }) => w.push(
             "The server gives no ETag, only Last-Modified: saves use If-Unmodified-Since, which \
              has one-second granularity (two changes within one second look the same)."
+                .into(),
+        ),
+        None if garbled.is_some() => w.push(
+            "With no usable ETag and no Last-Modified, saves cannot be conditional, so another \
+             change in the meantime could be overwritten."
                 .into(),
         ),
         None => w.push(
@@ -222,7 +228,7 @@ mod tests {
         );
         let (v, g) = validator_of(&h);
         assert!(matches!(v, Some(Validator::LastModified { .. })));
-        assert_eq!(g.as_deref(), Some("\"open"));
+        assert_eq!(g.map(|(raw, _)| raw).as_deref(), Some("\"open"));
         assert!(validator_warnings(v.as_ref(), &h)
             .iter()
             .any(|w| w.contains("not an entity tag")));
