@@ -373,7 +373,10 @@ pub async fn save_round(
             }
         }
         Outcome::SavedThenChanged { current, .. } => merge_with(base, mine, base_of(current), opts),
-        Outcome::Conflict { .. } => refetch_and_merge(client, url, base, mine, opts, None).await,
+        Outcome::Conflict { status, .. } => {
+            let merged = refetch_and_merge(client, url, base, mine, opts, None).await;
+            refused_own_validator(status, base, merged)
+        }
         Outcome::PreconditionRequired if base.validator.is_none() => SaveResult::Failed {
             message:
                 "The server requires a validator and gives none for this resource (no ETag, no \
@@ -437,6 +440,49 @@ async fn refetch_and_merge(
         }
     }
     merge_with(base, mine, current, opts)
+}
+
+/// A conflict answer while the server still holds exactly the version the write was conditional
+/// on (same validator, same document): nothing changed, the server refuses the validator it
+/// handed out. Saying "the resource changed" (or merging with itself forever) would be false.
+fn refused_own_validator(status: u16, base: &Version, merged: SaveResult) -> SaveResult {
+    let current = match &merged {
+        SaveResult::Merged { current, .. } => current,
+        _ => return merged,
+    };
+    let Some(v) = base
+        .validator
+        .as_ref()
+        .filter(|v| Some(*v) == current.validator.as_ref())
+    else {
+        return merged;
+    };
+    if !crate::client::same_json(&current.text, &base.text) {
+        return merged;
+    }
+    let why = match v.etag() {
+        Some(t) if t.weak => format!(
+            " Its validator {} is a weak ETag, and RFC 9110 has servers refuse If-Match with a \
+             weak tag; some (Apache's default FileETag) make it strong about a second after a \
+             write: load the resource again and save.",
+            t.raw
+        ),
+        _ => format!(
+            " It handed out {} and refuses it in If-Match: its precondition check is broken, so \
+             ifmatch cannot write it safely.",
+            v.display()
+        ),
+    };
+    SaveResult::Failed {
+        message: format!(
+            "The server refused the write ({status}) although the resource has not changed since \
+             it was loaded.{why} Nothing was overwritten; your text is kept."
+        ),
+        outcome: Outcome::Conflict {
+            status,
+            hint: Some(why.trim().to_string()),
+        },
+    }
 }
 
 /// Merges base → mine with base → current.
@@ -725,6 +771,32 @@ mod tests {
             tag("\"v2\""),
             "the last round started from theirs"
         );
+    }
+
+    #[tokio::test]
+    async fn a_server_refusing_its_own_validator_is_told_not_merged_forever() {
+        // 412 while the server still holds the loaded version with the same tag.
+        let s = Scripted::new(vec![conflict(), fetched(BASE, "\"v1\"")]);
+        let r = run(&s, AUTO).await;
+        match &r.result {
+            SaveResult::Failed { message, outcome } => {
+                assert!(message.contains("has not changed"), "{message}");
+                assert!(message.contains("refuses it"), "{message}");
+                assert_eq!(outcome.exit_code(), crate::outcome::exit::CONFLICT);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            s.requests().len(),
+            2,
+            "one write, one read, no resubmit loop"
+        );
+        // The same tag but another document is a real change (a broken ETag): merged as usual.
+        let s = Scripted::new(vec![conflict(), fetched(THEIRS, "\"v1\"")]);
+        assert!(matches!(
+            run(&s, MANUAL).await.result,
+            SaveResult::Merged { .. }
+        ));
     }
 
     #[tokio::test]
