@@ -227,3 +227,104 @@ fn works_as_a_git_merge_driver() {
         "the clean part is merged: {text}"
     );
 }
+
+/// A clean merge's three inputs in `d` (mine with CRLF when `crlf`); returns the expected result
+/// with LF line ends.
+fn clean_inputs(d: &Path, crlf: bool) -> &'static str {
+    let mine = BASE.replace("green", "blue");
+    write(d, "base.json", BASE);
+    write(
+        d,
+        "mine.json",
+        &if crlf {
+            mine.replace('\n', "\r\n")
+        } else {
+            mine
+        },
+    );
+    write(
+        d,
+        "theirs.json",
+        &BASE.replace("\"rank\": 1", "\"rank\": 2"),
+    );
+    "{\n  \"name\": \"Customers\",\n  \"color\": \"blue\",\n  \"rank\": 2\n}\n"
+}
+
+#[test]
+fn crlf_in_mine_stays_crlf() {
+    let d = tmpdir("merge-crlf");
+    let want = clean_inputs(&d, true);
+    let o = merge(&d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        want.replace('\n', "\r\n")
+    );
+    // LF stays LF.
+    let want = clean_inputs(&d, false);
+    assert_eq!(String::from_utf8_lossy(&merge(&d, &[]).stdout), want);
+}
+
+#[cfg(unix)]
+#[test]
+fn output_onto_a_symlink_a_private_file_or_a_fifo_keeps_what_it_is() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let d = tmpdir("merge-output-kinds");
+    let want = clean_inputs(&d, false);
+    // A symlink: the link stays, its target gets the result.
+    write(&d, "real.json", "old");
+    std::os::unix::fs::symlink("real.json", d.join("link.json")).unwrap();
+    assert_eq!(merge(&d, &["-o", "link.json"]).status.code(), Some(0));
+    assert!(std::fs::symlink_metadata(d.join("link.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(d.join("real.json")).unwrap(), want);
+    // A 0600 file stays 0600.
+    write(&d, "private.json", "old");
+    std::fs::set_permissions(
+        d.join("private.json"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    assert_eq!(merge(&d, &["-o", "private.json"]).status.code(), Some(0));
+    let mode = std::fs::metadata(d.join("private.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read_to_string(d.join("private.json")).unwrap(),
+        want
+    );
+    // A FIFO is written into, not replaced.
+    let fifo = d.join("pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    assert_eq!(merge(&d, &["-o", "pipe"]).status.code(), Some(0));
+    assert_eq!(reader.join().unwrap(), want);
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+}
+
+#[test]
+fn display_with_a_bom_and_a_comma_in_a_key_does_not_panic() {
+    let d = tmpdir("merge-bom");
+    write(&d, "base.json", "\u{feff}{\"a,b\": 1, \"c\": 2}");
+    write(&d, "mine.json", "{\"a,b\": 2, \"c\": 2}");
+    write(&d, "theirs.json", "{\"a,b\": 3, \"c\": 3}");
+    let o = merge(&d, &["--display", "display.json"]);
+    assert_eq!(o.status.code(), Some(1), "one conflict, no panic: {o:?}");
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("display.json")).unwrap()).unwrap();
+    assert_eq!(data["conflicts"][0]["pointer"], "/a,b");
+}

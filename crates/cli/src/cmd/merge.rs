@@ -6,7 +6,8 @@ use crate::common::print;
 use crate::error::{CliError, Exit};
 use ifmatch_engine::json::Doc;
 use ifmatch_engine::merge::{self, Fill};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Runs `f` on every item on its own thread; the first failure ends the command (exit 2).
 fn parallel<T: Sync, R: Send>(
@@ -81,18 +82,19 @@ pub fn run(
             )
         })?;
     }
+    // Line endings follow MINE (git's %A, the file being merged into): CRLF stays CRLF.
+    let text = if crlf(&texts[1]) {
+        text.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        text
+    };
     match output {
-        Some(p) => {
-            // Atomic: a crash never leaves a half-written result (the output may be MINE itself).
-            let tmp = p.with_extension(format!("ifmatch-{}.tmp", std::process::id()));
-            if let Err(e) = std::fs::write(&tmp, &text).and_then(|_| std::fs::rename(&tmp, p)) {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(CliError::new(
-                    merge_exit::BAD_INPUT,
-                    format!("cannot write {}: {e}", p.display()),
-                ));
-            }
-        }
+        Some(p) => write_output(p, &text).map_err(|e| {
+            CliError::new(
+                merge_exit::BAD_INPUT,
+                format!("cannot write {}: {e}", p.display()),
+            )
+        })?,
         None => print(&text).map_err(|e| CliError::new(merge_exit::BAD_INPUT, e.message))?,
     }
     let s = &result.stats;
@@ -131,4 +133,53 @@ pub fn run(
     } else {
         merge_exit::CONFLICTS
     })
+}
+
+/// Whether most of `text`'s line breaks are CRLF.
+fn crlf(text: &str) -> bool {
+    let breaks = text.matches('\n').count();
+    breaks > 0 && text.matches("\r\n").count() * 2 > breaks
+}
+
+/// Writes the result to `path` the way an editor saves a file: through a symlink to its target,
+/// keeping the file's permissions (a 0600 secrets file stays 0600), atomically (a crash never
+/// leaves a half-written result; the output may be MINE itself); a FIFO or a device is written
+/// into, never replaced by a regular file.
+fn write_output(path: &Path, text: &str) -> std::io::Result<()> {
+    let existing = std::fs::metadata(path).ok();
+    if let Some(m) = &existing {
+        if !m.is_file() {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            return f.write_all(text.as_bytes());
+        }
+    }
+    let target = resolve_links(path);
+    let tmp = target.with_extension(format!("ifmatch-{}.tmp", std::process::id()));
+    let written = std::fs::write(&tmp, text).and_then(|_| {
+        if let Some(m) = &existing {
+            std::fs::set_permissions(&tmp, m.permissions())?;
+        }
+        std::fs::rename(&tmp, &target)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// `path` with every symlink followed (a dangling one to where it points), so the link stays.
+fn resolve_links(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(next) => {
+                p = match p.parent() {
+                    Some(dir) if next.is_relative() => dir.join(next),
+                    _ => next,
+                }
+            }
+            Err(_) => return p,
+        }
+    }
+    p
 }

@@ -8,6 +8,8 @@
 
 /// Appends `src` (one valid JSON value) pretty-printed as if it stood at nesting `depth`.
 pub fn reformat(src: &str, depth: usize, out: &mut String) {
+    // A byte order mark is not part of the value (the tape skips it too).
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let b = src.as_bytes();
     let mut depth = depth;
     let mut i = 0;
@@ -105,6 +107,7 @@ pub fn pretty(src: &str) -> String {
 
 /// The value without insignificant whitespace (for comparing values written differently).
 pub fn compact(src: &str) -> String {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let b = src.as_bytes();
     let mut out = String::with_capacity(src.len());
     let mut i = 0;
@@ -126,6 +129,16 @@ pub fn compact(src: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_value() {
+        let src = "\u{feff}{\"a,b\": 1, \"c\": [1, 2]}";
+        assert_eq!(
+            super::pretty(src),
+            "{\n  \"a,b\": 1,\n  \"c\": [\n    1,\n    2\n  ]\n}\n"
+        );
+        assert_eq!(super::compact(src), "{\"a,b\":1,\"c\":[1,2]}");
+    }
+
     use super::*;
 
     #[test]
