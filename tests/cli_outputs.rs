@@ -163,3 +163,44 @@ async fn get_etag_names_an_unusable_etag() {
         assert!(!err.contains("no ETag"), "{etag}: not 'no ETag': {err}");
     }
 }
+
+/// `save` whose first PUT never reached the server: the second round sends the same write, and
+/// stderr does not claim concurrent changes were merged in.
+#[tokio::test(flavor = "multi_thread")]
+async fn save_retrying_a_write_that_did_not_land_claims_no_merge() {
+    let d = ifmatch_tests::demo().await;
+    let url = format!("{}/settings", d.url());
+    let base = d.text("/settings").unwrap();
+    let etag = reqwest::get(&url).await.unwrap().headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let base_file = temp("retry-base.json", &base);
+    let mine_file = temp(
+        "retry-mine.json",
+        &base.replace("Acme Support", "Acme Retry"),
+    );
+    d.add_fault(ifmatch_tests::Fault {
+        method: Some("PUT".into()),
+        drop_before_apply: true,
+        ..ifmatch_tests::fault()
+    });
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(ifmatch_bin())
+            .args(["save", &url, "--base"])
+            .arg(&base_file)
+            .args(["--if-match", &etag])
+            .arg(&mine_file)
+            .env_remove("IFMATCH_TOKEN")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!err.contains("merged in"), "{err}");
+    assert!(err.contains("did not land"), "{err}");
+    assert!(d.text("/settings").unwrap().contains("Acme Retry"));
+}

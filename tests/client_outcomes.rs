@@ -526,3 +526,81 @@ async fn json_patch_generated_by_the_merge_applies_on_the_server_and_its_tests_r
         other => panic!("{other:?}"),
     }
 }
+
+/// Ambiguous write answers are settled by a read: a 5xx after the write was committed is a
+/// save, a 5xx that did not apply says so, and a retried 503 whose first attempt landed is not
+/// reported as somebody else's change.
+#[tokio::test]
+async fn a_write_answered_5xx_is_settled_by_reading() {
+    let d = demo().await;
+    let cfg = ClientConfig {
+        backoff_base: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let c = client_with(cfg, Auth::None);
+    let url = format!("{}/settings", d.url());
+    let put_fault = |f: ifmatch_tests::Fault| ifmatch_tests::Fault {
+        method: Some("PUT".into()),
+        ..f
+    };
+    // A gateway's 500 after the upstream committed: saved, and the warning says how it is known.
+    let doc = fetched(c.get_fresh(&url).await);
+    let mine = doc.text.replace("Acme Support", "Acme One");
+    d.add_fault(put_fault(ifmatch_tests::Fault {
+        status_after_apply: Some(500),
+        ..fault()
+    }));
+    match c
+        .put(&url, &mine, doc.validator.clone().unwrap().precondition())
+        .await
+    {
+        Outcome::Saved {
+            status: 500,
+            doc: Some(now),
+            validator_from: ValidatorSource::Refetch,
+        } => {
+            assert!(
+                now.warnings[0].contains("answered 500"),
+                "{:?}",
+                now.warnings
+            );
+            assert!(now.text.contains("Acme One"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A 500 that did not apply: the outcome says a read showed it was not applied.
+    let doc = fetched(c.get_fresh(&url).await);
+    d.add_fault(put_fault(ifmatch_tests::Fault {
+        status: Some(500),
+        ..fault()
+    }));
+    let out = c
+        .put(
+            &url,
+            &doc.text.replace("Acme One", "Acme Two"),
+            doc.validator.clone().unwrap().precondition(),
+        )
+        .await;
+    match &out {
+        Outcome::ServerError {
+            status: 500,
+            detail,
+        } => assert!(detail.contains("not applied"), "{detail}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!out.message().contains("probably"), "{}", out.message());
+    // A 503 after the commit, retried: the retry meets 412 because of our own first attempt.
+    d.add_fault(put_fault(ifmatch_tests::Fault {
+        status_after_apply: Some(503),
+        ..fault()
+    }));
+    let mine = doc.text.replace("Acme One", "Acme Three");
+    match c
+        .put(&url, &mine, doc.validator.clone().unwrap().precondition())
+        .await
+    {
+        Outcome::Saved { doc: Some(now), .. } => assert!(now.text.contains("Acme Three")),
+        other => panic!("a conflict with itself is not a conflict: {other:?}"),
+    }
+    assert!(d.text("/settings").unwrap().contains("Acme Three"));
+}

@@ -354,3 +354,40 @@ async fn other_failures_keep_the_text() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_lost_answer_whose_check_fails_too_may_have_landed() {
+    let d = demo().await;
+    let c = client();
+    let url = format!("{}/posts/1", d.url());
+    let base = load(&c, &url).await;
+    let mine = edit(&base.text, "/published", true.into());
+    d.add_fault(ifmatch_tests::Fault {
+        method: Some("PUT".into()),
+        drop_after_apply: true,
+        ..fault()
+    });
+    d.add_fault(ifmatch_tests::Fault {
+        method: Some("GET".into()),
+        status: Some(500),
+        ..fault()
+    });
+    let r = save_round(
+        &c,
+        &url,
+        &base,
+        &mine,
+        WriteMethod::Put,
+        &Options::default(),
+    )
+    .await;
+    match r {
+        SaveResult::Failed { outcome, message } => {
+            assert_eq!(outcome.kind(), "network_after_send", "{message}");
+            assert!(message.contains("may have landed"), "{message}");
+            assert!(!message.contains("Nothing was sent"), "{message}");
+            assert!(!message.contains("probably"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -40,6 +40,13 @@ pub struct Fault {
     /// ambiguous failure (the write landed, the client cannot know).
     #[serde(default)]
     pub drop_after_apply: bool,
+    /// Handle the request for real, then answer with this status instead (a gateway's 500 or
+    /// 503 after the upstream committed the write).
+    #[serde(default)]
+    pub status_after_apply: Option<u16>,
+    /// Break the connection without handling the request (the write never reached the store).
+    #[serde(default)]
+    pub drop_before_apply: bool,
 }
 
 fn one() -> u32 {

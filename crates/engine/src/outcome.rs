@@ -274,8 +274,8 @@ impl Outcome {
                 wait_words(*retry_after_secs)
             ),
             Outcome::ServerError { status, detail } => format!(
-                "Server error ({status}){}. The write was probably not applied; try again later, \
-                 and if it persists report it to the API's owners.",
+                "Server error ({status}){}. Try again later, and if it persists report it to the \
+                 API's owners.",
                 detail_words(detail)
             ),
             Outcome::HttpError { status, detail } => {

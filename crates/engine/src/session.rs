@@ -86,6 +86,9 @@ pub struct SaveReport {
     pub base: Version,
     /// The document the last round tried to write (with every automatic merge before it).
     pub mine: String,
+    /// Changes taken from the server's concurrent versions by the automatic merges (0 when
+    /// every resubmit only retried a write that had not landed).
+    pub merged_from_theirs: usize,
 }
 
 /// How a connection writes a resource.
@@ -422,9 +425,22 @@ async fn refetch_and_merge(
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         fetched = client.get_fresh(url).await;
     }
-    let current = match fetched {
-        Outcome::Fetched { doc, .. } => base_of(doc),
-        other => return failed(other),
+    let current = match (fetched, ambiguous.as_ref()) {
+        (Outcome::Fetched { doc, .. }, _) => base_of(doc),
+        // The write went out and the read that would tell whether it landed failed: neither
+        // "nothing was sent" nor "not applied" is known — say so, with both failures.
+        (read, Some(amb)) => {
+            return SaveResult::Failed {
+                message: format!(
+                    "The write was sent but no complete answer came back, and the read to check \
+                     whether it landed failed too ({}). It may have landed: reload to see the \
+                     server's version before saving again. Your text is kept.",
+                    read.message().trim_end_matches('.')
+                ),
+                outcome: amb.clone(),
+            }
+        }
+        (other, None) => return failed(other),
     };
     if let Some(amb) = ambiguous {
         if crate::client::same_json(&current.text, mine) {
@@ -582,13 +598,18 @@ pub async fn save(
     policy: Policy,
 ) -> SaveReport {
     let mut rounds = 0;
+    let mut merged_from_theirs = 0;
     loop {
         rounds += 1;
         let result = save_round(client, url, &base, &mine, method, opts).await;
         match result {
             SaveResult::Merged {
-                current, merged, ..
+                current,
+                merged,
+                stats,
+                ..
             } if policy.auto_resubmit && rounds < policy.max_rounds.max(1) => {
+                merged_from_theirs += stats.from_theirs;
                 base = current;
                 mine = merged;
             }
@@ -598,6 +619,7 @@ pub async fn save(
                     rounds,
                     base,
                     mine,
+                    merged_from_theirs,
                 }
             }
         }

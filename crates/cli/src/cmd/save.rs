@@ -51,8 +51,17 @@ pub async fn run(
             if let Some(v) = &base.validator {
                 write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
             }
-            if used > 1 {
-                eprintln!("ifmatch: saved after {used} rounds: the server's concurrent changes were merged in");
+            if used > 1 && report.merged_from_theirs > 0 {
+                eprintln!(
+                    "ifmatch: saved after {used} rounds: {} concurrent change(s) on the server \
+                     were merged in",
+                    report.merged_from_theirs
+                );
+            } else if used > 1 {
+                eprintln!(
+                    "ifmatch: saved after {used} rounds: an earlier attempt did not land (nothing \
+                     had changed on the server), so the same write was sent again"
+                );
             }
             Ok(exit::OK)
         }

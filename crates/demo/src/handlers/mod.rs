@@ -48,9 +48,17 @@ pub(crate) async fn handle(
             return with_request_id(faults::answer(f, status), n);
         }
     }
+    if let Some(f) = fault.as_ref().filter(|f| f.drop_before_apply) {
+        return faults::broken(faults::answer(f, 500));
+    }
     let resp = resource(&state, &method, &path, &headers, &body);
-    if fault.as_ref().is_some_and(|f| f.drop_after_apply) {
-        return faults::broken(resp);
+    if let Some(f) = &fault {
+        if f.drop_after_apply {
+            return faults::broken(resp);
+        }
+        if let Some(status) = f.status_after_apply {
+            return with_request_id(faults::answer(f, status), n);
+        }
     }
     with_request_id(resp, n)
 }

@@ -247,7 +247,26 @@ impl Client {
             Err(out) => return out,
         };
         if !answer.status.is_success() {
-            return classify::failure(&answer, Some(&pre), &self.cfg.conflict_statuses);
+            let failure = classify::failure(&answer, Some(&pre), &self.cfg.conflict_statuses);
+            // A 5xx may come from a gateway after the upstream committed the write, and a
+            // conflict after a retried 503 may be our own first attempt: settle it by a read.
+            let may_have_landed = match &failure {
+                Outcome::ServerError { .. } | Outcome::Unavailable { .. } => true,
+                Outcome::Conflict { .. } => answer.attempts > 1,
+                _ => false,
+            };
+            return match expected.filter(|_| may_have_landed && method != Method::DELETE) {
+                Some(exp) => {
+                    self.cache.forget(url);
+                    let read = self.get_fresh(url).await;
+                    let out = verify::settle(answer.status.as_u16(), failure, exp, read);
+                    if let Outcome::Saved { doc: Some(d), .. } = &out {
+                        self.cache.remember(url, d);
+                    }
+                    out
+                }
+                None => failure,
+            };
         }
         if method == Method::DELETE {
             return Outcome::Deleted {

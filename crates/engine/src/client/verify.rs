@@ -64,6 +64,61 @@ pub(super) fn from_read(status: u16, expected: Option<&str>, fetched: Outcome) -
     }
 }
 
+/// A write answered `status` (a 5xx, or a conflict after a retried 503) whose outcome `failure`
+/// does not say whether it landed, settled by the read that followed: the server holds exactly
+/// `expected` → saved (with a warning naming the answer); it holds something else → the failure,
+/// a server error saying it was not applied; the read failed too → the failure, a server error
+/// saying it may have landed.
+pub(super) fn settle(status: u16, failure: Outcome, expected: &str, read: Outcome) -> Outcome {
+    match (read, failure) {
+        (Outcome::Fetched { mut doc, .. }, _) if same_json(expected, &doc.text) => {
+            doc.warnings.insert(
+                0,
+                format!(
+                    "The server answered {status} to the write, but a read right after shows it \
+                     holds exactly what was sent: the write landed."
+                ),
+            );
+            let validator_from = if doc.validator.is_some() {
+                ValidatorSource::Refetch
+            } else {
+                ValidatorSource::None
+            };
+            Outcome::Saved {
+                status,
+                doc: Some(doc),
+                validator_from,
+            }
+        }
+        (Outcome::Fetched { .. }, Outcome::ServerError { status, detail }) => Outcome::ServerError {
+            status,
+            detail: evidence(
+                &detail,
+                "a read right after shows the server does not hold this write: it was not applied",
+            ),
+        },
+        (read, Outcome::ServerError { status, detail }) if !read.is_success() => {
+            Outcome::ServerError {
+                status,
+                detail: evidence(
+                    &detail,
+                    "the read to check whether it landed failed too, so it may have landed: \
+                     reload before saving again",
+                ),
+            }
+        }
+        (_, failure) => failure,
+    }
+}
+
+fn evidence(detail: &str, what: &str) -> String {
+    if detail.is_empty() {
+        what.to_string()
+    } else {
+        format!("{detail}; {what}")
+    }
+}
+
 /// Semantic JSON equality (key order ignored); byte equality first.
 pub fn same_json(a: &str, b: &str) -> bool {
     if a == b {
