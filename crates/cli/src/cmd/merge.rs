@@ -135,10 +135,11 @@ pub fn run(
     })
 }
 
-/// Whether most of `text`'s line breaks are CRLF.
+/// Whether `text` uses CRLF line ends, judged by its first line break (as editors do; a scan of
+/// every line would cost a pass over a large file).
 fn crlf(text: &str) -> bool {
-    let breaks = text.matches('\n').count();
-    breaks > 0 && text.matches("\r\n").count() * 2 > breaks
+    text.find('\n')
+        .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
 }
 
 /// Writes the result to `path` the way an editor saves a file: through a symlink to its target,
