@@ -367,15 +367,14 @@ impl<'a> Merger<'_, 'a> {
         len
     }
 
-    /// How many elements `out` has once conflicts are filled with base (the merged document the
-    /// pointers address).
-    fn base_len(&self, out: &[Node<'a>]) -> usize {
-        out.iter()
-            .map(|n| match n {
-                Node::Conflict(i) => self.conflicts[*i].base.len(),
-                _ => 1,
-            })
-            .sum()
+    /// How many elements one merged element stands for once conflicts are filled with base (the
+    /// merged document the pointers address): an array hunk's conflict stands for base's run.
+    /// Callers keep a running count, so a pointer costs O(1), not a pass over the array so far.
+    fn base_len(&self, n: &Node<'a>) -> usize {
+        match n {
+            Node::Conflict(i) => self.conflicts[*i].base.len(),
+            _ => 1,
+        }
     }
 
     /// Merges one value; None means absent in the result.
@@ -586,10 +585,12 @@ impl<'a> Merger<'_, 'a> {
             order.extend(bucket.into_iter().map(mine_only));
         }
         let mut out = Vec::with_capacity(order.len());
+        let mut at = 0;
         for (b, m, t) in order {
-            let saved = self.push_index(self.base_len(&out));
+            let saved = self.push_index(at);
             let merged = self.val(None, b, m, t);
             self.ptr.truncate(saved);
+            at += merged.as_ref().map_or(0, |n| self.base_len(n));
             out.extend(merged);
         }
         Node::Array(out)
@@ -612,6 +613,8 @@ impl<'a> Merger<'_, 'a> {
         let bm = matches(&cb, &cm);
         let bt = matches(&cb, &ct);
         let mut out: Vec<Node<'a>> = Vec::with_capacity(te.len().max(me.len()));
+        // Elements of `out` counted as the base-filled document has them (pointers use it).
+        let mut at = 0;
         let (mut bi, mut mi, mut ti) = (0, 0, 0);
         loop {
             let sync = (bi..be.len()).find_map(|j| match (bm[j], bt[j]) {
@@ -624,11 +627,12 @@ impl<'a> Merger<'_, 'a> {
                     (be, bi..bj, &cb),
                     (me, mi..mj, &cm),
                     (te, ti..tj, &ct),
-                    &mut out,
+                    (&mut out, &mut at),
                 );
             }
             let Some(_) = sync else { break };
             out.push(Node::Raw(te[tj].span()));
+            at += 1;
             (bi, mi, ti) = (bj + 1, mj + 1, tj + 1);
         }
         Node::Array(out)
@@ -640,33 +644,34 @@ impl<'a> Merger<'_, 'a> {
         (be, br, cb): (&[V<'d, 'a>], std::ops::Range<usize>, &[Cow<'a, str>]),
         (me, mr, cm): (&[V<'d, 'a>], std::ops::Range<usize>, &[Cow<'a, str>]),
         (te, tr, ct): (&[V<'d, 'a>], std::ops::Range<usize>, &[Cow<'a, str>]),
-        out: &mut Vec<Node<'a>>,
+        (out, at): (&mut Vec<Node<'a>>, &mut usize),
     ) {
-        let raw = |l: &[V<'d, 'a>], r: std::ops::Range<usize>| -> Vec<Node<'a>> {
-            l[r].iter().map(|v| Node::Raw(v.span())).collect()
+        let mut raw = |l: &[V<'d, 'a>], r: std::ops::Range<usize>| {
+            *at += r.len();
+            out.extend(l[r].iter().map(|v| Node::Raw(v.span())));
         };
         let (sb, sm, st) = (&cb[br.clone()], &cm[mr.clone()], &ct[tr.clone()]);
         if sm == st {
             if sb != sm {
                 self.stats.same_both += 1;
             }
-            out.extend(raw(me, mr));
+            raw(me, mr);
             return;
         }
         if sb == sm {
             self.stats.from_theirs += 1;
-            out.extend(raw(te, tr));
+            raw(te, tr);
             return;
         }
         if sb == st {
             self.stats.from_mine += 1;
-            out.extend(raw(me, mr));
+            raw(me, mr);
             return;
         }
         if br.len() == mr.len() && mr.len() == tr.len() {
             // Element-wise edits on both sides: merge each element (edits inside one object merge).
             for k in 0..br.len() {
-                let saved = self.push_index(self.base_len(out));
+                let saved = self.push_index(*at);
                 let merged = self.val(
                     None,
                     Some(be[br.start + k]),
@@ -674,6 +679,7 @@ impl<'a> Merger<'_, 'a> {
                     Some(te[tr.start + k]),
                 );
                 self.ptr.truncate(saved);
+                *at += merged.as_ref().map_or(0, |n| self.base_len(n));
                 out.extend(merged);
             }
             return;
@@ -696,7 +702,8 @@ impl<'a> Merger<'_, 'a> {
             mine: range(me, &mr),
             theirs: range(te, &tr),
         };
-        let saved = self.push_index(self.base_len(out));
+        let saved = self.push_index(*at);
+        *at += br.len();
         self.conflicts.push(Conflict {
             pointer: self.ptr.clone(),
             kind,
