@@ -44,6 +44,21 @@ impl Backend {
     }
 }
 
+/// Why a secret could not be stored (its value is never part of the words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// The OS keyring refused it.
+    #[error("the keyring refused the secret: {0}")]
+    Keyring(String),
+    /// The secrets file could not be written.
+    #[error("the secrets file could not be written: {0}")]
+    File(String),
+    /// File storage was chosen but there is no data folder.
+    #[error("there is no data folder for the secrets file")]
+    NoDataFolder,
+}
+
 pub struct Secrets {
     backend: Backend,
     file: Option<PathBuf>,
@@ -132,19 +147,19 @@ impl Secrets {
             .unwrap_or_default()
     }
 
-    fn write_file_map(&self, map: &BTreeMap<String, String>) -> Result<(), String> {
-        let f = self.file.as_ref().ok_or("no data folder")?;
-        let text = serde_json::to_string(map).map_err(|e| e.to_string())?;
+    fn write_file_map(&self, map: &BTreeMap<String, String>) -> Result<(), SecretError> {
+        let f = self.file.as_ref().ok_or(SecretError::NoDataFolder)?;
+        let text = serde_json::to_string(map).expect("a string map serialises");
         crate::files::write_private(f, text.as_bytes())
-            .map_err(|e| format!("the secrets file could not be written: {e}"))
+            .map_err(|e| SecretError::File(e.to_string()))
     }
 
     /// Stores a secret under `key` (e.g. "c17/token").
-    pub fn set(&self, key: &str, value: &str) -> Result<(), String> {
+    pub fn set(&self, key: &str, value: &str) -> Result<(), SecretError> {
         match self.backend {
             Backend::OsKeyring | Backend::KernelKeyring => entry(self.backend, key)
                 .and_then(|e| e.set_password(value))
-                .map_err(|e| format!("the keyring refused the secret: {e}")),
+                .map_err(|e| SecretError::Keyring(e.to_string())),
             Backend::File => {
                 let mut m = self.file_map();
                 m.insert(key.into(), value.into());

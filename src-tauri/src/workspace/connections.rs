@@ -94,7 +94,9 @@ impl AppState {
             client_for(&Auth::None, Some(pem))?;
         }
         if let Some(secret) = &secret {
-            self.secrets().set(&secret_key(&id), secret)?;
+            self.secrets()
+                .set(&secret_key(&id), secret)
+                .map_err(|e| Problem::other(format!("The secret was not stored: {e}.")))?;
         }
         let conn = connection_of(&stored, secret);
         let view = conn.view.clone();
