@@ -457,3 +457,48 @@ async fn a_server_that_stores_numbers_respelled_still_holds_what_was_written() {
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn a_server_echoing_the_credentials_never_gets_them_printed() {
+    // A debugging proxy that puts the request's Authorization header into its error bodies.
+    let s = RawServer::start(vec![
+        Reply::new(
+            "400 Bad Request",
+            &["Content-Type: application/json"],
+            r#"{"message": "bad request (Authorization: Bearer sk-live-4242)"}"#,
+        ),
+        Reply::new(
+            "500 Internal Server Error",
+            &["Content-Type: text/plain"],
+            "upstream said: Basic dXNlcjpodW50ZXIy and hunter2",
+        ),
+    ])
+    .await;
+    let bearer = Client::new(
+        ClientConfig::default(),
+        Auth::Bearer(Secret::new("sk-live-4242")),
+    )
+    .unwrap();
+    let out = bearer.get(&format!("{}/x", s.url)).await;
+    assert!(
+        matches!(out, Outcome::HttpError { status: 400, .. }),
+        "{out:?}"
+    );
+    let words = format!("{out:?} {}", out.message());
+    assert!(!words.contains("sk-live-4242"), "{words}");
+    assert!(words.contains("••••••"), "{words}");
+    let basic = Client::new(
+        ClientConfig::default(),
+        Auth::Basic {
+            user: "user".into(),
+            password: Secret::new("hunter2"),
+        },
+    )
+    .unwrap();
+    let out = basic.get(&format!("{}/x", s.url)).await;
+    let words = format!("{out:?} {}", out.message());
+    assert!(
+        !words.contains("hunter2") && !words.contains("dXNlcjpodW50ZXIy"),
+        "{words}"
+    );
+}

@@ -140,3 +140,84 @@ pub(super) fn authorize(req: reqwest::RequestBuilder, auth: &Auth) -> reqwest::R
         Auth::Header { name, value } => req.header(name.as_str(), value.expose()),
     }
 }
+
+impl Auth {
+    /// Every form in which this connection's secret could come back in a server's words: the
+    /// value itself and, for basic auth, the encoded `user:password` of the header.
+    fn secret_forms(&self) -> Vec<String> {
+        let forms = match self {
+            Auth::None => vec![],
+            Auth::Bearer(t) => vec![t.expose().to_string()],
+            Auth::Basic { user, password } => vec![
+                password.expose().to_string(),
+                base64(format!("{user}:{}", password.expose()).as_bytes()),
+            ],
+            Auth::Header { value, .. } => vec![value.expose().to_string()],
+        };
+        // A one- or two-character secret would blank out ordinary words; such a secret is not
+        // protected by redaction anyway.
+        forms.into_iter().filter(|f| f.len() >= 3).collect()
+    }
+
+    /// `text` (words a server sent: an error body, a challenge) with this connection's secret
+    /// replaced by `••••••` wherever the server echoed it.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for form in self.secret_forms() {
+            if out.contains(&form) {
+                out = out.replace(&form, "••••••");
+            }
+        }
+        out
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as the basic-auth header carries it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_secrets_are_redacted_in_every_form() {
+        assert_eq!(
+            base64(b"Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(base64(b"ab"), "YWI=");
+        let basic = Auth::Basic {
+            user: "Aladdin".into(),
+            password: Secret::new("open sesame"),
+        };
+        let echoed =
+            "bad header Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ== (pw open sesame)";
+        let r = basic.redact(echoed);
+        assert!(!r.contains("open sesame") && !r.contains("QWxhZGRp"), "{r}");
+        let bearer = Auth::Bearer(Secret::new("tok-123"));
+        assert_eq!(
+            bearer.redact("token tok-123 expired"),
+            "token •••••• expired"
+        );
+        assert_eq!(Auth::None.redact("nothing to hide"), "nothing to hide");
+    }
+}

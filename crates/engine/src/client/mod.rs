@@ -127,24 +127,74 @@ impl Client {
 
     /// Reads a resource, revalidating the cached copy with If-None-Match (or If-Modified-Since).
     pub async fn get(&self, url: &str) -> Outcome {
-        self.read(url, true).await
+        self.scrubbed(self.read(url, true).await)
     }
 
     /// Reads a resource without the cache (no If-None-Match).
     pub async fn get_fresh(&self, url: &str) -> Outcome {
-        self.read(url, false).await
+        self.scrubbed(self.read(url, false).await)
+    }
+
+    /// `out` with the connection's secret redacted wherever the server's words echoed it (error
+    /// details, a challenge, warnings): outcomes are printed and shown, a secret never is.
+    fn scrubbed(&self, out: Outcome) -> Outcome {
+        if matches!(self.auth, Auth::None) {
+            return out;
+        }
+        let r = |t: String| self.auth.redact(&t);
+        let doc = |mut d: Received| {
+            d.warnings = d.warnings.into_iter().map(r).collect();
+            d
+        };
+        match out {
+            Outcome::ServerError { status, detail } => Outcome::ServerError {
+                status,
+                detail: r(detail),
+            },
+            Outcome::HttpError { status, detail } => Outcome::HttpError {
+                status,
+                detail: r(detail),
+            },
+            Outcome::InvalidResponse { problem, detail } => Outcome::InvalidResponse {
+                problem,
+                detail: r(detail),
+            },
+            Outcome::Unauthorized { challenge } => Outcome::Unauthorized {
+                challenge: challenge.map(r),
+            },
+            Outcome::Conflict { status, hint } => Outcome::Conflict {
+                status,
+                hint: hint.map(r),
+            },
+            Outcome::Fetched { doc: d, from_cache } => Outcome::Fetched {
+                doc: doc(d),
+                from_cache,
+            },
+            Outcome::Saved {
+                status,
+                doc: d,
+                validator_from,
+            } => Outcome::Saved {
+                status,
+                doc: d.map(doc),
+                validator_from,
+            },
+            other => other,
+        }
     }
 
     /// Replaces a resource: `PUT` with the given precondition.
     pub async fn put(&self, url: &str, body: &str, pre: Precondition) -> Outcome {
-        self.write(
-            Method::PUT,
-            url,
-            Some((body, "application/json")),
-            pre,
-            Some(body),
-        )
-        .await
+        let out = self
+            .write(
+                Method::PUT,
+                url,
+                Some((body, "application/json")),
+                pre,
+                Some(body),
+            )
+            .await;
+        self.scrubbed(out)
     }
 
     /// Creates a resource that must not exist yet: `PUT` with `If-None-Match: *`.
@@ -162,14 +212,16 @@ impl Client {
         pre: Precondition,
         expected: Option<&str>,
     ) -> Outcome {
-        self.write(
-            Method::PATCH,
-            url,
-            Some((patch, content_type)),
-            pre,
-            expected,
-        )
-        .await
+        let out = self
+            .write(
+                Method::PATCH,
+                url,
+                Some((patch, content_type)),
+                pre,
+                expected,
+            )
+            .await;
+        self.scrubbed(out)
     }
 
     /// Deletes a resource: `DELETE` with the given precondition.
@@ -178,7 +230,7 @@ impl Client {
         if out.is_success() {
             self.cache.forget(url);
         }
-        out
+        self.scrubbed(out)
     }
 
     async fn read(&self, url: &str, use_cache: bool) -> Outcome {
