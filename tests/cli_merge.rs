@@ -328,3 +328,22 @@ fn display_with_a_bom_and_a_comma_in_a_key_does_not_panic() {
         serde_json::from_str(&std::fs::read_to_string(d.join("display.json")).unwrap()).unwrap();
     assert_eq!(data["conflicts"][0]["pointer"], "/a,b");
 }
+
+#[test]
+fn an_id_key_with_duplicate_ids_says_why_it_was_not_used() {
+    let d = tmpdir("merge-dup-ids");
+    let doc = |a: u32, b: u32| {
+        format!(r#"{{"items": [{{"sku": "x", "qty": {a}}}, {{"sku": "x", "qty": {b}}}]}}"#)
+    };
+    write(&d, "base.json", &doc(1, 2));
+    write(&d, "mine.json", &doc(5, 2));
+    write(&d, "theirs.json", &doc(1, 3));
+    let o = merge(&d, &["--id-key", "sku"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("--id-key sku is not present with a unique"),
+        "{err}"
+    );
+    assert!(err.contains("/items"), "{err}");
+}

@@ -123,8 +123,19 @@ pub fn run(
         }
     }
     if !result.positional_arrays.is_empty() {
+        let why = if id_keys.is_empty() {
+            "no identity key such as \"id\"".to_string()
+        } else {
+            // The key may be there and still be unusable: missing in one element, or the same
+            // id twice in one version.
+            format!(
+                "--id-key {} is not present with a unique string or number in every element of \
+                 all three versions",
+                id_keys.join(", ")
+            )
+        };
         eprintln!(
-            "ifmatch: warning: merged by position (no identity key such as \"id\"): {}",
+            "ifmatch: warning: merged by position ({why}): {}",
             result.positional_arrays.join(", ")
         );
     }

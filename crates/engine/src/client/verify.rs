@@ -152,33 +152,7 @@ fn json_eq_unordered(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 /// Whether two JSON number texts name the same value (`1.50` = `1.5`, `1e2` = `100.0`, `-0` =
 /// `0`), compared exactly as decimals (no rounding through floating point).
 fn same_number(a: &str, b: &str) -> bool {
-    a == b || decimal(a) == decimal(b)
-}
-
-/// A JSON number as (negative, significant digits without leading or trailing zeros, exponent of
-/// the last digit); zero is (false, "", 0).
-fn decimal(text: &str) -> Option<(bool, String, i64)> {
-    let (negative, rest) = match text.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, text),
-    };
-    let (mantissa, exp) = match rest.find(['e', 'E']) {
-        Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok()?),
-        None => (rest, 0),
-    };
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits: String = int.chars().chain(frac.chars()).collect();
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut exp = exp.checked_sub(frac.len() as i64)?;
-    let trimmed_end = digits.trim_end_matches('0');
-    exp = exp.checked_add((digits.len() - trimmed_end.len()) as i64)?;
-    let significant = trimmed_end.trim_start_matches('0').to_string();
-    if significant.is_empty() {
-        return Some((false, String::new(), 0));
-    }
-    Some((negative, significant, exp))
+    a == b || crate::json::decimal(a) == crate::json::decimal(b)
 }
 
 #[cfg(test)]

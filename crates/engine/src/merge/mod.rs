@@ -21,7 +21,7 @@ pub mod patches;
 pub mod render;
 
 use crate::json::print::compact;
-use crate::json::{pointer_token, Doc, Kind};
+use crate::json::{pointer_token, scalar_identity, Doc, Kind};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -537,7 +537,8 @@ impl<'a> Merger<'_, 'a> {
             list.iter().all(|e| {
                 e.kind() == Kind::Object
                     && e.member(key).is_some_and(|v| {
-                        matches!(v.kind(), Kind::String | Kind::Number) && seen.insert(v.span())
+                        matches!(v.kind(), Kind::String | Kind::Number)
+                            && seen.insert(scalar_identity(v.kind(), v.span()))
                     })
             })
         };
@@ -558,15 +559,21 @@ impl<'a> Merger<'_, 'a> {
         me: &[V<'d, 'a>],
         te: &[V<'d, 'a>],
     ) -> Node<'a> {
-        let id = |v: &V<'d, 'a>| v.member(key).map(|x| x.span()).unwrap_or_default();
-        let bmap: HashMap<&str, V> = be.iter().map(|v| (id(v), *v)).collect();
-        let mmap: HashMap<&str, V> = me.iter().map(|v| (id(v), *v)).collect();
-        let tpos: HashMap<&str, usize> = te.iter().enumerate().map(|(i, v)| (id(v), i)).collect();
+        // Ids by value, not spelling: `"id": 1` and `"id": 1.0` are the same element.
+        let id = |v: &V<'d, 'a>| {
+            v.member(key)
+                .map(|x| scalar_identity(x.kind(), x.span()))
+                .unwrap_or_default()
+        };
+        let bmap: HashMap<Cow<str>, V> = be.iter().map(|v| (id(v), *v)).collect();
+        let mmap: HashMap<Cow<str>, V> = me.iter().map(|v| (id(v), *v)).collect();
+        let tpos: HashMap<Cow<str>, usize> =
+            te.iter().enumerate().map(|(i, v)| (id(v), i)).collect();
         // Order: theirs, with mine's own elements right after their preceding neighbour.
         let mut buckets: Vec<Vec<&V<'d, 'a>>> = vec![Vec::new(); te.len() + 1];
         let mut landed: Vec<Option<usize>> = vec![None; me.len()];
         for (mi, mv) in me.iter().enumerate() {
-            if let Some(&tj) = tpos.get(id(mv)) {
+            if let Some(&tj) = tpos.get(&id(mv)) {
                 landed[mi] = Some(tj + 1);
                 continue;
             }
@@ -577,11 +584,11 @@ impl<'a> Merger<'_, 'a> {
         let mut order: Vec<(Option<V>, Option<V>, Option<V>)> =
             Vec::with_capacity(te.len() + me.len());
         let mut buckets = buckets.into_iter();
-        let mine_only = |v: &V<'d, 'a>| (bmap.get(id(v)).copied(), Some(*v), None);
+        let mine_only = |v: &V<'d, 'a>| (bmap.get(&id(v)).copied(), Some(*v), None);
         order.extend(buckets.next().into_iter().flatten().map(mine_only));
         for (tv, bucket) in te.iter().zip(buckets) {
             let k = id(tv);
-            order.push((bmap.get(k).copied(), mmap.get(k).copied(), Some(*tv)));
+            order.push((bmap.get(&k).copied(), mmap.get(&k).copied(), Some(*tv)));
             order.extend(bucket.into_iter().map(mine_only));
         }
         let mut out = Vec::with_capacity(order.len());
