@@ -204,3 +204,48 @@ async fn save_retrying_a_write_that_did_not_land_claims_no_merge() {
     assert!(err.contains("did not land"), "{err}");
     assert!(d.text("/settings").unwrap().contains("Acme Retry"));
 }
+
+/// Input a server would read one way or another is refused before anything is sent: duplicate
+/// member names and lone surrogate escapes (exit 1, the place named, the server untouched).
+#[tokio::test(flavor = "multi_thread")]
+async fn ambiguous_json_input_is_refused_before_sending() {
+    let d = ifmatch_tests::demo().await;
+    for (body, words) in [
+        (
+            r#"{"siteName": "A", "siteName": "B"}"#,
+            "duplicate member name",
+        ),
+        (r#"{"siteName": "A\ud800"}"#, "lone UTF-16 surrogate"),
+    ] {
+        let url = format!("{}/settings", d.url());
+        let before = d.text("/settings");
+        let out = tokio::task::spawn_blocking(move || {
+            let mut child = Command::new(ifmatch_bin())
+                .args(["put", &url, "--force"])
+                .env_remove("IFMATCH_TOKEN")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(body.as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        })
+        .await
+        .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{body}: {err}");
+        assert!(
+            err.contains(words) && err.contains("nothing was sent"),
+            "{err}"
+        );
+        assert!(err.contains("line 1 column"), "{err}");
+        assert_eq!(d.text("/settings"), before, "the server is untouched");
+    }
+}

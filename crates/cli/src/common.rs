@@ -22,7 +22,9 @@ pub fn read_json_input(file: &Option<PathBuf>) -> Result<String, CliError> {
             (s, "stdin".to_string())
         }
     };
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+    // The engine's parser: it names line and column, refuses duplicate member names (servers
+    // disagree on which wins) and lone surrogate escapes.
+    if let Err(e) = ifmatch_engine::json::check_document(&text) {
         return Err(CliError::local(format!(
             "{name} is not valid JSON ({e}); nothing was sent"
         )));

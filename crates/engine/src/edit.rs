@@ -43,7 +43,7 @@ pub enum Put<'v> {
 
 /// The position and validity of a JSON text, for the editor's lint.
 pub fn check(text: &str) -> Result<(), JsonError> {
-    Doc::parse(text).map(|_| ())
+    crate::json::check_document(text).map(|_| ())
 }
 
 /// The 1-based first and last line of the value at `pointer` (its member line included), or

@@ -285,12 +285,14 @@ impl WritePlan {
 pub fn plan_write(method: WriteMethod, base: &Version, mine: &str) -> Result<WritePlan, PlanError> {
     let (body, content_type) = match method {
         WriteMethod::Put => {
-            Doc::parse(mine).map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
+            crate::json::check_document(mine)
+                .map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
             (mine.to_string(), "application/json")
         }
         WriteMethod::MergePatch | WriteMethod::JsonPatch => {
             let b = Doc::parse(&base.text).map_err(|e| PlanError::BaseInvalid(e.to_string()))?;
-            let r = Doc::parse(mine).map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
+            let r = crate::json::check_document(mine)
+                .map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
             if method == WriteMethod::JsonPatch {
                 (patches::json_patch(&b, &r), "application/json-patch+json")
             } else {

@@ -33,6 +33,65 @@ pub fn decimal(text: &str) -> Option<(bool, String, i64)> {
     Some((negative, significant, exp))
 }
 
+/// Checks a document a user is about to send: valid JSON (RFC 8259, duplicate member names
+/// refused, since servers disagree on which one wins) and no lone UTF-16 surrogate escape such
+/// as `"\ud800"` (legal syntax, but no Unicode character: servers reject it or store something
+/// else, RFC 8259 §8.2). Documents read from a server are only parsed (`Doc::parse`), never
+/// refused for a surrogate.
+pub fn check_document(text: &str) -> Result<Doc<'_>, JsonError> {
+    let doc = Doc::parse(text)?;
+    match lone_surrogate(text) {
+        Some(at) => {
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+            Err(JsonError {
+                message: format!(
+                    "the escape {} is a lone UTF-16 surrogate, not a Unicode character (servers \
+                     reject it or store something else)",
+                    &text[at..at + 6]
+                ),
+                line,
+                column: text[line_start..at].chars().count() + 1,
+            })
+        }
+        None => Ok(doc),
+    }
+}
+
+/// The byte offset of the first lone surrogate escape in valid JSON `text`. Backslashes occur
+/// only inside strings there, so one pass over the escapes suffices.
+fn lone_surrogate(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let hex = |at: usize| -> Option<u16> {
+        let digits = b.get(at..at + 4)?;
+        u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let mut i = 0;
+    while let Some(p) = b[i..].iter().position(|&c| c == b'\\') {
+        let at = i + p;
+        if b.get(at + 1) != Some(&b'u') {
+            i = at + 2;
+            continue;
+        }
+        let unit = hex(at + 2)?;
+        match unit {
+            0xD800..=0xDBFF => {
+                let low = (b.get(at + 6) == Some(&b'\\') && b.get(at + 7) == Some(&b'u'))
+                    .then(|| hex(at + 8))
+                    .flatten();
+                if !matches!(low, Some(0xDC00..=0xDFFF)) {
+                    return Some(at);
+                }
+                i = at + 12;
+            }
+            0xDC00..=0xDFFF => return Some(at),
+            _ => i = at + 6,
+        }
+    }
+    None
+}
+
 /// A scalar's identity, whatever its spelling: numbers by value (`1` = `1.0` = `1e0`), strings
 /// by their characters (`"a"` = `"\u0061"`); other text as written. For matching array elements
 /// by an identity key, so the same id written two ways is one element, not two.
@@ -78,6 +137,19 @@ pub fn pointer_tokens(pointer: &str) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lone_surrogates_are_refused_pairs_are_not() {
+        use super::check_document as check;
+        assert!(check(r#"{"s": "\ud83d\ude00 ok"}"#).is_ok());
+        assert!(check(r#"{"s": "\\ud800 is text"}"#).is_ok());
+        let e = check("{\n  \"s\": \"x\\ud800\"}").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 10));
+        assert!(e.message.contains("\\ud800"), "{}", e.message);
+        assert!(check(r#"["\udc00"]"#).is_err());
+        assert!(check(r#"["\ud800\u0041"]"#).is_err());
+        assert!(check(r#"{"a": 1, "a": 2}"#).is_err());
+    }
+
     #[test]
     fn identities_ignore_spelling() {
         use super::{scalar_identity as id, Kind};
