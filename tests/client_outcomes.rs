@@ -604,3 +604,30 @@ async fn a_write_answered_5xx_is_settled_by_reading() {
     }
     assert!(d.text("/settings").unwrap().contains("Acme Three"));
 }
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_time_limit_is_reported_not_slept_through() {
+    let d = demo().await;
+    let c = client_with(
+        ClientConfig {
+            timeout: Duration::from_secs(2),
+            ..Default::default()
+        },
+        Auth::None,
+    );
+    d.add_fault(ifmatch_tests::Fault {
+        status: Some(503),
+        retry_after: Some(5),
+        ..fault()
+    });
+    let t0 = Instant::now();
+    let out = c.get_fresh(&format!("{}/settings", d.url())).await;
+    assert_eq!(
+        out,
+        Outcome::Unavailable {
+            retry_after_secs: Some(5),
+            attempts: 1
+        }
+    );
+    assert!(t0.elapsed() < Duration::from_secs(2), "--timeout 2 is kept");
+}

@@ -502,3 +502,29 @@ async fn a_server_echoing_the_credentials_never_gets_them_printed() {
         "{words}"
     );
 }
+
+#[tokio::test]
+async fn a_redirect_loop_on_a_write_is_named_as_one() {
+    let hop = || Reply::new("307 Temporary Redirect", &["Location: /loop"], "");
+    let s = RawServer::start((0..10).map(|_| hop()).collect()).await;
+    let c = client();
+    let out = c
+        .put(
+            &format!("{}/loop", s.url),
+            DOC,
+            Precondition::IfMatch(ifmatch_engine::EntityTag::parse("\"1\"").unwrap()),
+        )
+        .await;
+    let words = out.message();
+    assert!(words.contains("redirect"), "{words}");
+    assert!(
+        !words.contains("508"),
+        "no status the server never sent: {words}"
+    );
+    assert_eq!(out.exit_code(), ifmatch_engine::outcome::exit::HTTP_ERROR);
+    assert_eq!(
+        s.seen().len(),
+        6,
+        "the first request and five hops, then it stops"
+    );
+}

@@ -278,6 +278,9 @@ impl Outcome {
                  API's owners.",
                 detail_words(detail)
             ),
+            Outcome::HttpError { status, detail } if (300..400).contains(status) => {
+                format!("The request was redirected ({status}){}.", detail_words(detail))
+            }
             Outcome::HttpError { status, detail } => {
                 format!("The server refused the request ({status}){}.", detail_words(detail))
             }

@@ -4,7 +4,6 @@
 use super::transport::{Answer, SendError};
 use super::Client;
 use crate::trail::redact_url;
-use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
 
 impl Client {
@@ -56,16 +55,15 @@ impl Client {
             }
             hops += 1;
             if hops > self.cfg.max_redirects {
-                return Ok(Answer {
-                    status: StatusCode::LOOP_DETECTED,
-                    headers: HeaderMap::new(),
-                    attempts: 1,
-                    body: format!(
-                        "more than {} redirects; the last one pointed at {}",
+                return Err(SendError::TooManyRedirects {
+                    status: code,
+                    detail: format!(
+                        "the server redirected the request more than {} times (the last hop \
+                         pointed at {}), so ifmatch stopped following; every answer was a \
+                         redirect, none a result. Point the connection at the resource's real URL",
                         self.cfg.max_redirects,
                         redact_url(&next)
-                    )
-                    .into_bytes(),
+                    ),
                 });
             }
             url = next;

@@ -33,6 +33,9 @@ impl Client {
             });
         }
         let mut attempt = 1;
+        // Waiting never takes the request past its time limit: a wait that would is reported
+        // (with the server's Retry-After) instead of slept through.
+        let started = std::time::Instant::now();
         loop {
             let res = self
                 .send_following(method.clone(), &parsed, headers, body)
@@ -44,7 +47,9 @@ impl Client {
                         let wait = retry_after(&a.headers).unwrap_or_else(|| {
                             self.cfg.backoff_base * 2u32.saturating_pow(attempt - 1)
                         });
-                        if wait <= self.cfg.max_retry_wait {
+                        if wait <= self.cfg.max_retry_wait
+                            && started.elapsed() + wait < self.cfg.timeout
+                        {
                             tokio::time::sleep(wait).await;
                             attempt += 1;
                             continue;
@@ -57,6 +62,9 @@ impl Client {
                 }
                 Err(SendError::Before(d)) => return Err(Outcome::NetworkBeforeSend { detail: d }),
                 Err(SendError::After(d)) => return Err(Outcome::NetworkAfterSend { detail: d }),
+                Err(SendError::TooManyRedirects { status, detail }) => {
+                    return Err(Outcome::HttpError { status, detail })
+                }
                 Err(SendError::TooLarge(d)) => {
                     return Err(Outcome::InvalidResponse {
                         problem: AnswerProblem::TooLarge,

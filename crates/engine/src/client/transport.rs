@@ -22,6 +22,11 @@ pub(super) enum SendError {
     Before(String),
     After(String),
     TooLarge(String),
+    /// More redirects than the limit: `status` is the last hop's (a redirect status).
+    TooManyRedirects {
+        status: u16,
+        detail: String,
+    },
 }
 
 const REQUEST_ID_HEADERS: &[&str] = &[
@@ -129,6 +134,7 @@ impl Client {
             Err(SendError::Before(d)) => entry.note = Some(format!("not sent: {d}")),
             Err(SendError::After(d)) => entry.note = Some(format!("no complete answer: {d}")),
             Err(SendError::TooLarge(d)) => entry.note = Some(format!("answer too large: {d}")),
+            Err(SendError::TooManyRedirects { .. }) => {}
         }
         self.trail.push(entry);
         result
