@@ -65,7 +65,10 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
         cfg.extra_root_pem = Some(pem);
     }
     let auth = ifmatch_engine::Auth::from_env().map_err(|e| CliError::usage(e.to_string()))?;
-    Client::new(cfg, auth).map_err(|e| CliError::local(e.to_string()))
+    Client::new(cfg, auth).map_err(|e| match &cli.cacert {
+        Some(p) => CliError::local(format!("--cacert {}: {e}", p.display())),
+        None => CliError::local(e.to_string()),
+    })
 }
 
 /// The redacted request trail, as JSON, to the file `--trail` names ("-": stderr).

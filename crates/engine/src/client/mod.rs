@@ -100,6 +100,15 @@ impl Client {
             .connect_timeout(cfg.connect_timeout)
             .user_agent(concat!("ifmatch/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &cfg.extra_root_pem {
+            // reqwest accepts a PEM file with no certificate in it (a private key, an empty
+            // file) and then trusts nothing more: say so instead.
+            if !String::from_utf8_lossy(pem).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(ClientError::Setup(
+                    "the trusted certificate file holds no certificate (no \"-----BEGIN \
+                     CERTIFICATE-----\" block; a private key or a DER file will not do)"
+                        .into(),
+                ));
+            }
             let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
                 ClientError::Setup(format!("the trusted certificate is not valid PEM: {e}"))
             })?;

@@ -164,10 +164,40 @@ fn classify_reqwest(e: reqwest::Error) -> SendError {
         src = s.source();
         depth += 1;
     }
+    if let Some(why) = tls_words(&detail) {
+        detail = format!("{detail}. {why}");
+    }
     if e.is_connect() || e.is_builder() {
         SendError::Before(detail)
     } else {
         SendError::After(detail)
+    }
+}
+
+/// What a TLS certificate refusal means and what to do, for the refusals users meet with
+/// self-signed servers (rustls names them; the names alone say little).
+fn tls_words(detail: &str) -> Option<&'static str> {
+    if detail.contains("CaUsedAsEndEntity") {
+        Some(
+            "The server presents a CA certificate (basicConstraints CA:TRUE, what `openssl req \
+             -x509` makes by default) as its own, which TLS clients refuse. Give the server a \
+             certificate signed by that CA, or a self-signed one made with \
+             `-addext basicConstraints=critical,CA:FALSE`, and trust it with --cacert",
+        )
+    } else if detail.contains("UnknownIssuer") {
+        Some(
+            "The server's certificate is not signed by an authority this machine trusts. If it \
+             is your own server, trust its certificate (or its CA's) with --cacert",
+        )
+    } else if detail.contains("NotValidForName") {
+        Some(
+            "The server's certificate is not made out for this host name or address (its \
+             subjectAltName must list it)",
+        )
+    } else if detail.contains("Expired") {
+        Some("The server's certificate has expired")
+    } else {
+        None
     }
 }
 
