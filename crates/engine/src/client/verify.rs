@@ -45,22 +45,27 @@ pub(super) fn from_read(status: u16, expected: Option<&str>, fetched: Outcome) -
                     };
                 }
             }
-            let from = if doc.validator.is_some() {
-                ValidatorSource::Refetch
-            } else {
-                ValidatorSource::None
-            };
-            Outcome::Saved {
-                status,
-                doc: Some(doc),
-                validator_from: from,
-            }
+            saved_as_read(status, doc)
         }
         _ => Outcome::Saved {
             status,
             doc: None,
             validator_from: ValidatorSource::None,
         },
+    }
+}
+
+/// Saved, with the version a read after the write found (and the validator it learnt, if any).
+fn saved_as_read(status: u16, doc: Received) -> Outcome {
+    let validator_from = if doc.validator.is_some() {
+        ValidatorSource::Refetch
+    } else {
+        ValidatorSource::None
+    };
+    Outcome::Saved {
+        status,
+        doc: Some(doc),
+        validator_from,
     }
 }
 
@@ -79,16 +84,7 @@ pub(super) fn settle(status: u16, failure: Outcome, expected: &str, read: Outcom
                      holds exactly what was sent: the write landed."
                 ),
             );
-            let validator_from = if doc.validator.is_some() {
-                ValidatorSource::Refetch
-            } else {
-                ValidatorSource::None
-            };
-            Outcome::Saved {
-                status,
-                doc: Some(doc),
-                validator_from,
-            }
+            saved_as_read(status, doc)
         }
         (Outcome::Fetched { .. }, Outcome::ServerError { status, detail }) => Outcome::ServerError {
             status,
