@@ -347,3 +347,76 @@ fn an_id_key_with_duplicate_ids_says_why_it_was_not_used() {
     );
     assert!(err.contains("/items"), "{err}");
 }
+
+#[test]
+fn reorders_one_side_kept_both_sides_an_order_conflict() {
+    // Feature-flag rules are evaluated first match first: their order is the meaning.
+    let rules = |order: &[(&str, u32)]| {
+        let r: Vec<String> = order
+            .iter()
+            .map(|(id, pct)| format!("{{\"id\": \"{id}\", \"rollout\": {pct}}}"))
+            .collect();
+        format!("{{\"rules\": [{}]}}\n", r.join(", "))
+    };
+    let d = tmpdir("merge-order");
+    write(
+        &d,
+        "base.json",
+        &rules(&[("beta", 10), ("eu", 50), ("all", 100)]),
+    );
+    write(
+        &d,
+        "mine.json",
+        &rules(&[("eu", 50), ("beta", 10), ("all", 100)]),
+    );
+    write(
+        &d,
+        "theirs.json",
+        &rules(&[("beta", 25), ("eu", 50), ("all", 100)]),
+    );
+    let ids = |o: &Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{}={}", r["id"].as_str().unwrap(), r["rollout"]))
+            .collect()
+    };
+    let o = merge(&d, &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        ids(&o),
+        ["eu=50", "beta=25", "all=100"],
+        "mine's move and theirs' edit"
+    );
+    // Theirs moves "all" up as well: two different orders, nobody's order is silently kept.
+    write(
+        &d,
+        "theirs.json",
+        &rules(&[("beta", 25), ("all", 100), ("eu", 50)]),
+    );
+    let o = merge(&d, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("<<<<<<< mine (order of the elements by \"id\")\n    \"eu\", \"beta\", \"all\"\n||||||| base\n    \"beta\", \"eu\", \"all\"\n=======\n    \"beta\", \"all\", \"eu\"\n>>>>>>> theirs"), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("order /rules"));
+    let o = merge(&d, &["--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["conflicts"][0]["kind"], "order");
+    assert_eq!(v["conflicts"][0]["order_by"], "id");
+    assert_eq!(
+        v["conflicts"][0]["mine"],
+        serde_json::json!(["eu", "beta", "all"])
+    );
+    let o = merge(&d, &["--prefer", "mine"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(ids(&o), ["eu=50", "beta=25", "all=100"]);
+    let o = merge(&d, &["--prefer", "theirs"]);
+    assert_eq!(ids(&o), ["beta=25", "all=100", "eu=50"]);
+}

@@ -84,7 +84,7 @@ fn mutate(base: &Value, edits: &[Edit]) -> Value {
         let mut all = vec![];
         paths(&v, &mut vec![], &mut all);
         let path = all[*sel as usize % all.len()].clone();
-        match kind % 4 {
+        match kind % 5 {
             0 => *at(&mut v, &path) = new.clone(),
             1 => {
                 if let Some((last, parent)) = path.split_last() {
@@ -104,10 +104,27 @@ fn mutate(base: &Value, edits: &[Edit]) -> Value {
                     o.insert(format!("k{}", sel % 5), new.clone());
                 }
             }
-            _ => {
+            3 => {
                 if let Value::Array(a) = at(&mut v, &path) {
                     let i = *sel as usize % (a.len() + 1);
-                    a.insert(i, new.clone());
+                    // Into a list of records: a record with a new id (so it stays keyed).
+                    let keyed = !a.is_empty() && a.iter().all(|e| e.get("id").is_some());
+                    let id = json!(6 + sel % 4);
+                    if keyed && a.iter().all(|e| e["id"] != id) {
+                        a.insert(i, json!({"id": id, "v": new}));
+                    } else {
+                        a.insert(i, new.clone());
+                    }
+                }
+            }
+            _ => {
+                // A reorder: reverse or rotate the array (keyed arrays stay keyed).
+                if let Value::Array(a) = at(&mut v, &path) {
+                    if sel % 2 == 0 {
+                        a.reverse();
+                    } else if !a.is_empty() {
+                        a.rotate_left(1);
+                    }
                 }
             }
         }
@@ -148,8 +165,119 @@ fn merged(b: &str, m: &str, t: &str, fill: Fill) -> (String, usize) {
     (r.render(fill).unwrap(), r.conflicts.len())
 }
 
+/// The merge's report as JSON: the merged value and the conflicts by pointer.
+fn report(b: &str, m: &str, t: &str) -> (Value, BTreeMap<String, Value>) {
+    let (bd, md, td) = (
+        Doc::parse(b).unwrap(),
+        Doc::parse(m).unwrap(),
+        Doc::parse(t).unwrap(),
+    );
+    let r = three_way(&bd, &md, &td, &Options::default());
+    let report: Value =
+        serde_json::from_str(&r.report_json(&r.render(Fill::Base).unwrap())).unwrap();
+    let conflicts = report["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["pointer"].as_str().unwrap().to_string(), c.clone()))
+        .collect();
+    (report["merged"].clone(), conflicts)
+}
+
+/// A keyed list (unique ids, one value each), and two shuffles of it.
+fn keyed_and_two_orders(
+) -> impl Strategy<Value = (Vec<(u8, i8)>, Vec<(u8, i8)>, Vec<(u8, i8)>, Vec<bool>)> {
+    prop::collection::btree_map(0u8..12, -3i8..3, 2..8).prop_flat_map(|m| {
+        let list: Vec<(u8, i8)> = m.into_iter().collect();
+        let n = list.len();
+        (
+            Just(list.clone()),
+            Just(list.clone()).prop_shuffle(),
+            Just(list).prop_shuffle(),
+            prop::collection::vec(any::<bool>(), n),
+        )
+    })
+}
+
+fn keyed_text(list: &[(u8, i8)]) -> String {
+    let v: Vec<Value> = list
+        .iter()
+        .map(|(id, x)| json!({"id": id, "x": x}))
+        .collect();
+    text(&json!({ "rules": v }))
+}
+
+fn ids(v: &Value) -> Vec<u64> {
+    v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn swapping_mine_and_theirs_swaps_only_the_sides_of_the_conflicts(base in value(), em in edits(), et in edits()) {
+        let (b, m, t) = (text(&base), text(&mutate(&base, &em)), text(&mutate(&base, &et)));
+        let (r1, c1) = report(&b, &m, &t);
+        let (r2, c2) = report(&b, &t, &m);
+        // Values compare objects by members (their order carries no meaning), arrays in order.
+        prop_assert_eq!(&r1, &r2, "the merge depends on which side is called mine");
+        let swapped: BTreeMap<String, Value> = c2
+            .into_iter()
+            .map(|(p, mut c)| {
+                let o = c.as_object_mut().unwrap();
+                let (mine, theirs) = (o.remove("mine"), o.remove("theirs"));
+                if let Some(v) = theirs { o.insert("mine".into(), v); }
+                if let Some(v) = mine { o.insert("theirs".into(), v); }
+                (p, c)
+            })
+            .collect();
+        prop_assert_eq!(c1, swapped);
+    }
+
+    #[test]
+    fn a_reorder_on_one_side_survives_the_other_sides_edits((base, order, _, edit) in keyed_and_two_orders()) {
+        // Mine reorders; theirs edits values in place. The result: mine's order, theirs' values.
+        let theirs: Vec<(u8, i8)> = base.iter().zip(&edit).map(|(&(id, x), &e)| (id, if e { x + 10 } else { x })).collect();
+        let want_ids: Vec<u64> = order.iter().map(|&(id, _)| id as u64).collect();
+        for (m, t) in [(&order, &theirs), (&theirs, &order)] {
+            let (r, c) = report(&keyed_text(&base), &keyed_text(m), &keyed_text(t));
+            prop_assert!(c.is_empty(), "{:?}", c);
+            prop_assert_eq!(ids(&r), want_ids.clone());
+            for e in r["rules"].as_array().unwrap() {
+                let id = e["id"].as_u64().unwrap() as u8;
+                let want = theirs.iter().find(|(i, _)| *i == id).unwrap().1;
+                prop_assert_eq!(e["x"].as_i64().unwrap(), want as i64);
+            }
+        }
+    }
+
+    #[test]
+    fn different_reorders_on_both_sides_are_an_order_conflict((base, mine, theirs, _) in keyed_and_two_orders()) {
+        let (b, m, t) = (keyed_text(&base), keyed_text(&mine), keyed_text(&theirs));
+        let (r, c) = report(&b, &m, &t);
+        let reordered = |x: &Vec<(u8, i8)>| x != &base;
+        if reordered(&mine) && reordered(&theirs) && mine != theirs {
+            prop_assert_eq!(c.len(), 1);
+            let only = &c["/rules"];
+            prop_assert_eq!(only["kind"].as_str(), Some("order"));
+            prop_assert_eq!(ids(&r), base.iter().map(|&(id, _)| id as u64).collect::<Vec<_>>());
+            let (bd, md, td) = (Doc::parse(&b).unwrap(), Doc::parse(&m).unwrap(), Doc::parse(&t).unwrap());
+            let merge = three_way(&bd, &md, &td, &Options::default());
+            for (fill, side) in [(Fill::Mine, &mine), (Fill::Theirs, &theirs)] {
+                let v: Value = serde_json::from_str(&merge.render(fill).unwrap()).unwrap();
+                prop_assert_eq!(v, serde_json::from_str::<Value>(&keyed_text(side)).unwrap());
+            }
+        } else {
+            prop_assert!(c.is_empty(), "{:?}", c);
+            let want = if reordered(&mine) { &mine } else { &theirs };
+            prop_assert_eq!(r, serde_json::from_str::<Value>(&keyed_text(want)).unwrap());
+        }
+    }
 
     #[test]
     fn theirs_unchanged_gives_mine(base in value(), e in edits()) {
@@ -332,4 +460,58 @@ fn resolutions_apply_per_conflict() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("/color") && e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn an_order_conflict_resolves_to_an_order_and_keeps_every_merged_edit() {
+    use ifmatch_engine::merge::render::ResolveError;
+    use ifmatch_engine::merge::Resolution::*;
+    let b = r#"[{"id": 1, "x": 0}, {"id": 2, "x": 0}, {"id": 3, "x": 0}]"#;
+    let m = r#"[{"id": 3, "x": 0}, {"id": 1, "x": 0}, {"id": 2, "x": 5}]"#;
+    let t = r#"[{"id": 2, "x": 0}, {"id": 1, "x": 7}, {"id": 3, "x": 0}]"#;
+    let (bd, md, td) = (
+        Doc::parse(b).unwrap(),
+        Doc::parse(m).unwrap(),
+        Doc::parse(t).unwrap(),
+    );
+    let r = three_way(&bd, &md, &td, &Options::default());
+    assert_eq!(r.conflicts.len(), 1);
+    assert_eq!(r.conflicts[0].pointer, "");
+    let v = |s: String| serde_json::from_str::<Value>(&s).unwrap();
+    let rec = |id: u8, x: u8| json!({"id": id, "x": x});
+    // Both element edits (x of 1 from theirs, x of 2 from mine) whatever order is chosen.
+    assert_eq!(
+        v(r.resolve(&[Mine]).unwrap()),
+        json!([rec(3, 0), rec(1, 7), rec(2, 5)])
+    );
+    assert_eq!(
+        v(r.resolve(&[Theirs]).unwrap()),
+        json!([rec(2, 5), rec(1, 7), rec(3, 0)])
+    );
+    assert_eq!(
+        v(r.resolve(&[Base]).unwrap()),
+        json!([rec(1, 7), rec(2, 5), rec(3, 0)])
+    );
+    // Ids by value, as the merge matches them: 2.0 is 2.
+    assert_eq!(
+        v(r.resolve(&[Custom("[2.0, 3, 1]".into())]).unwrap()),
+        json!([rec(2, 5), rec(3, 0), rec(1, 7)])
+    );
+    for (typed, says) in [
+        ("[1, 2]", "leaves out"),
+        ("[1, 2, 3, 3]", "twice"),
+        ("[1, 2, 4]", "no element"),
+        ("{\"a\": 1}", "not a JSON array"),
+    ] {
+        match r.resolve(&[Custom(typed.into())]) {
+            Err(e @ ResolveError::BadOrder { .. }) => {
+                assert!(e.to_string().contains(says), "{typed}: {e}")
+            }
+            other => panic!("{typed}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        r.resolve(&[Both]),
+        Err(ResolveError::BothOrders { .. })
+    ));
 }

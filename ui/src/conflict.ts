@@ -113,10 +113,12 @@ export function showConflictView(t: Tab | null) {
         b.addEventListener("click", (e) => (e.stopPropagation(), fn()));
         buttons.append(b);
       };
-      add("Accept mine", "accept-mine", () => void accept(i, "mine"));
-      add("Accept theirs", "accept-theirs", () => void accept(i, "theirs"));
+      // An order conflict is decided by an order (the elements keep their merged contents).
+      const what = k.kind === "order" ? " order" : "";
+      add(`Accept mine${what}`, "accept-mine", () => void accept(i, "mine"));
+      add(`Accept theirs${what}`, "accept-theirs", () => void accept(i, "theirs"));
       if (k.array_hunk) add("Both", "accept-both", () => void accept(i, "both"));
-      add("Accept base", "accept-base", () => void accept(i, "base"));
+      add(`Accept base${what}`, "accept-base", () => void accept(i, "base"));
       add("Edit", "edit-conflict", () => void editConflict(i));
       li.append(head, vals, buttons);
       li.addEventListener("click", () => void goTo(i));

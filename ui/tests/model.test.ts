@@ -48,7 +48,7 @@ const st = (state: ConflictStatus["state"], value: string | null, neither = true
   state, pointer: "/p", lines: [1, 1], range: null, value, neither_side: neither,
 });
 const info = (pointer: string, mine: string, theirs: string): ConflictInfo => ({
-  pointer, kind: "modify/modify", array_hunk: false, base: "0", mine, theirs, label: pointer.slice(1), lines: { base: null, mine: null, theirs: null },
+  pointer, kind: "modify/modify", array_hunk: false, order_by: null, base: "0", mine, theirs, label: pointer.slice(1), lines: { base: null, mine: null, theirs: null },
 });
 
 test("conflict navigation: next unresolved wraps, steps wrap", () => {

@@ -14,7 +14,9 @@
 //! Positions are read off the text every time (never tracked through keystrokes), so
 //! re-formatting, pasting or undo cannot fool them. Array hunks are found again by the stable
 //! elements around them, so resolving one hunk with a different length does not shift the
-//! others, and conflicts inside the same array keep addressing the right element.
+//! others, and conflicts inside the same array keep addressing the right element. An order
+//! conflict's value is the list of its array's ids as the Result has them; its elements are found
+//! again by id, so accepting an order keeps the conflicts inside the elements where they are.
 //!
 //! Must never: decide a conflict by itself, or report a conflict as resolved when its value is
 //! the one the round started with (unless the user explicitly accepted that value, e.g. base).
@@ -108,6 +110,8 @@ struct Spot {
     tokens: Vec<String>,
     /// For a hunk: how many elements its run has in this text.
     run: Option<usize>,
+    /// For an order conflict: the member naming each element (the value is the ids' list).
+    order_by: Option<String>,
 }
 
 /// Canonical text of a value for comparing by meaning: compact form (numbers keep their text).
@@ -219,6 +223,35 @@ fn elements(doc: &Doc, array: usize) -> Vec<String> {
     doc.children(array).map(|c| canon(doc.span(c))).collect()
 }
 
+/// An element's id by value (as the merge matches ids), None without one.
+fn element_id(doc: &Doc, element: usize, key: &str) -> Option<String> {
+    if doc.kind(element) != Kind::Object {
+        return None;
+    }
+    let v = doc.member(element, key)?;
+    Some(crate::json::scalar_identity(doc.kind(v), doc.span(v)).into_owned())
+}
+
+/// How an array whose order is in conflict maps into the Result: each start element to the
+/// element with the same id now.
+fn by_id(start: &Doc, s: usize, now: &Doc, r: usize, key: &str) -> ArrayMap {
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (i, c) in now.children(r).enumerate() {
+        if let Some(id) = element_id(now, c, key) {
+            at.entry(id).or_insert(i);
+        }
+    }
+    let stable = start
+        .children(s)
+        .enumerate()
+        .filter_map(|(i, c)| Some((i, *at.get(&element_id(start, c, key)?)?)))
+        .collect();
+    ArrayMap {
+        stable,
+        runs: HashMap::new(),
+    }
+}
+
 fn locate<'s, 'r>(
     start_text: &'s str,
     now_text: &'r str,
@@ -236,11 +269,14 @@ fn locate<'s, 'r>(
                     .and_then(|b| Doc::parse(b).ok().map(|d| d.children(0).count()))
                     .unwrap_or(0)
             }),
+            order_by: c.order_by.clone(),
         })
         .collect();
     // Arrays holding hunks, by their pointer in the start text; shallow ones first, so a nested
-    // array's own place is translated through its parents' maps.
+    // array's own place is translated through its parents' maps. Arrays whose order is in
+    // conflict map their elements by id.
     let mut groups: BTreeMap<(usize, String), Vec<(usize, usize)>> = BTreeMap::new();
+    let mut ordered: HashMap<String, String> = HashMap::new();
     for s in &start_spots {
         if let (Some(len), Some((last, parent))) = (s.run, s.tokens.split_last()) {
             if let Ok(at) = last.parse::<usize>() {
@@ -250,9 +286,24 @@ fn locate<'s, 'r>(
                     .push((at, len));
             }
         }
+        if let Some(key) = &s.order_by {
+            let p = pointer_of(&s.tokens);
+            groups.entry((s.tokens.len(), p.clone())).or_default();
+            ordered.insert(p, key.clone());
+        }
     }
     let mut maps: HashMap<String, Option<ArrayMap>> = HashMap::new();
     for ((depth, parent), mut hunks) in groups {
+        if let Some(key) = ordered.get(&parent).filter(|_| hunks.is_empty()) {
+            let tokens = pointer_tokens(&parent).unwrap_or_default();
+            let map = (|| {
+                let s = find(&start, &tokens)?;
+                let r = find(&now, &translate(&tokens, &maps)?)?;
+                (now.kind(r) == Kind::Array).then(|| by_id(&start, s, &now, r, key))
+            })();
+            maps.insert(parent, map);
+            continue;
+        }
         hunks.sort_unstable();
         hunks.dedup();
         let tokens = pointer_tokens(&parent).unwrap_or_default();
@@ -284,9 +335,14 @@ fn locate<'s, 'r>(
                     Some(Spot {
                         tokens,
                         run: Some(len),
+                        order_by: None,
                     })
                 })(),
-                _ => translate(&s.tokens, &maps).map(|tokens| Spot { tokens, run: None }),
+                _ => translate(&s.tokens, &maps).map(|tokens| Spot {
+                    tokens,
+                    run: None,
+                    order_by: s.order_by.clone(),
+                }),
             };
             (s, here)
         })
@@ -310,8 +366,22 @@ fn translate(tokens: &[String], maps: &HashMap<String, Option<ArrayMap>>) -> Opt
     Some(out)
 }
 
-/// The value at a spot: the node's compact text, or the run as an array; None when absent.
+/// The value at a spot: the node's compact text, or the run as an array, or for an order
+/// conflict its array's ids in order; None when absent.
 fn value_at(doc: &Doc, spot: &Spot) -> Option<String> {
+    if let Some(key) = &spot.order_by {
+        let array = find(doc, &spot.tokens).filter(|&a| doc.kind(a) == Kind::Array)?;
+        let ids: Vec<String> = doc
+            .children(array)
+            .map(|c| {
+                (doc.kind(c) == Kind::Object)
+                    .then(|| doc.member(c, key))
+                    .flatten()
+                    .map_or_else(|| "null".to_string(), |v| canon(doc.span(v)))
+            })
+            .collect();
+        return Some(format!("[{}]", ids.join(",")));
+    }
     match spot.run {
         Some(len) => {
             let (last, parent) = spot.tokens.split_last()?;
@@ -452,6 +522,9 @@ pub enum AcceptError {
     /// "Both" on a single value.
     #[error("\"Both\" keeps two versions side by side, which only an array can hold. Choose mine or theirs, or edit the Result")]
     BothNeedsArray,
+    /// "Both" on an order conflict.
+    #[error("an array has one order: choose mine's, theirs' or base's, or move the elements in the Result yourself")]
+    BothOrders,
     /// The Result is not JSON now.
     #[error("the Result is not valid JSON ({0}); fix it first")]
     Invalid(String),
@@ -488,36 +561,49 @@ pub fn accept(
         Choice::Base | Choice::Both => &c.base,
     };
     let pointer = pointer_of(&here.tokens);
-    let text = match here.run {
-        Some(count) => {
-            let elems = |v: &Option<String>| -> Vec<String> {
-                let t = v.clone().unwrap_or_else(|| "[]".into());
-                Doc::parse(&t)
-                    .map(|d| d.children(0).map(|i| d.span(i).to_string()).collect())
-                    .unwrap_or_default()
-            };
-            let chosen: Vec<String> = match choice {
-                Choice::Both => elems(&c.mine).into_iter().chain(elems(&c.theirs)).collect(),
-                other => elems(pick(other)),
-            };
-            edit::put_at(
+    let text = match (&here.order_by, here.run) {
+        (Some(key), _) => {
+            if choice == Choice::Both {
+                return Err(AcceptError::BothOrders);
+            }
+            reorder(
                 result,
-                &pointer,
-                Put::Run {
-                    count,
-                    elements: chosen.iter().map(String::as_str).collect(),
-                },
+                &here.tokens,
+                key,
+                pick(choice).as_deref().unwrap_or("[]"),
             )?
         }
-        None => {
-            if choice == Choice::Both {
-                return Err(AcceptError::BothNeedsArray);
+        (None, run) => match run {
+            Some(count) => {
+                let elems = |v: &Option<String>| -> Vec<String> {
+                    let t = v.clone().unwrap_or_else(|| "[]".into());
+                    Doc::parse(&t)
+                        .map(|d| d.children(0).map(|i| d.span(i).to_string()).collect())
+                        .unwrap_or_default()
+                };
+                let chosen: Vec<String> = match choice {
+                    Choice::Both => elems(&c.mine).into_iter().chain(elems(&c.theirs)).collect(),
+                    other => elems(pick(other)),
+                };
+                edit::put_at(
+                    result,
+                    &pointer,
+                    Put::Run {
+                        count,
+                        elements: chosen.iter().map(String::as_str).collect(),
+                    },
+                )?
             }
-            match pick(choice) {
-                Some(v) => edit::put_at(result, &pointer, Put::Value(v))?,
-                None => edit::put_at(result, &pointer, Put::Remove)?,
+            None => {
+                if choice == Choice::Both {
+                    return Err(AcceptError::BothNeedsArray);
+                }
+                match pick(choice) {
+                    Some(v) => edit::put_at(result, &pointer, Put::Value(v))?,
+                    None => edit::put_at(result, &pointer, Put::Remove)?,
+                }
             }
-        }
+        },
     };
     // What is there now is what the decision holds (read back, so it compares exactly).
     let after = locate(start, &text, conflicts).map_err(|e| AcceptError::Invalid(e.to_string()))?;
@@ -526,6 +612,44 @@ pub fn accept(
         .as_ref()
         .and_then(|s| value_at(&after.now, s));
     Ok((text, Decision { choice, value }))
+}
+
+/// The Result with the array at `tokens` put in the order of `ids` (a JSON array of ids): each
+/// element keeps its text as the Result has it (resolved conflicts inside it stay resolved);
+/// elements the list does not name stay after the named ones, in their order.
+fn reorder(result: &str, tokens: &[String], key: &str, ids: &str) -> Result<String, AcceptError> {
+    let doc = Doc::parse(result).map_err(|e| AcceptError::Invalid(e.to_string()))?;
+    let pointer = pointer_of(tokens);
+    let array = find(&doc, tokens)
+        .filter(|&a| doc.kind(a) == Kind::Array)
+        .ok_or_else(|| AcceptError::Gone(pointer.clone()))?;
+    let wanted = Doc::parse(ids).map_err(|e| AcceptError::Invalid(e.to_string()))?;
+    let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+    let elements: Vec<usize> = doc.children(array).collect();
+    for (i, &e) in elements.iter().enumerate() {
+        if let Some(id) = element_id(&doc, e, key) {
+            by_id.entry(id).or_default().push(i);
+        }
+    }
+    let mut taken = vec![false; elements.len()];
+    let mut order = Vec::with_capacity(elements.len());
+    for w in wanted.children(0) {
+        let id = crate::json::scalar_identity(wanted.kind(w), wanted.span(w));
+        if let Some(list) = by_id.get_mut(id.as_ref()) {
+            if !list.is_empty() {
+                let i = list.remove(0);
+                taken[i] = true;
+                order.push(i);
+            }
+        }
+    }
+    order.extend((0..elements.len()).filter(|&i| !taken[i]));
+    let spans: Vec<&str> = order.iter().map(|&i| doc.span(elements[i])).collect();
+    Ok(edit::put_at(
+        result,
+        &pointer,
+        Put::Value(&format!("[{}]", spans.join(","))),
+    )?)
 }
 
 /// A conflict's place in words, naming array elements by identity where they have one:
@@ -636,6 +760,49 @@ mod tests {
             .into_iter()
             .map(|s| s.state)
             .collect()
+    }
+
+    #[test]
+    fn an_order_conflict_is_decided_by_an_order_and_keeps_the_elements_own_conflicts() {
+        // Mine moves c first and turns b off; theirs moves b first and sets b to "maybe".
+        let b = r#"{"rules": [{"id": "a", "on": true}, {"id": "b", "on": true}, {"id": "c", "on": true}]}"#;
+        let m = r#"{"rules": [{"id": "c", "on": true}, {"id": "a", "on": true}, {"id": "b", "on": false}]}"#;
+        let t = r#"{"rules": [{"id": "b", "on": "maybe"}, {"id": "a", "on": true}, {"id": "c", "on": true}]}"#;
+        let (start, c) = round(b, m, t);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(c[0].kind, crate::merge::ConflictKind::Order);
+        assert_eq!(c[0].order_by.as_deref(), Some("id"));
+        assert_eq!(c[0].label, "rules › order");
+        assert_eq!(c[1].pointer, "/rules/1/on");
+        let none = vec![None, None];
+        assert_eq!(
+            states(&start, &start, &c, &none),
+            vec![ConflictState::Unresolved; 2]
+        );
+        // Decide b's value first, then take mine's order: b's decision stays where b went.
+        let (t1, d1) = accept(&start, &start, &c, 1, Choice::Theirs).unwrap();
+        let (t2, d0) = accept(&start, &t1, &c, 0, Choice::Mine).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&t2).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"rules": [{"id": "c", "on": true}, {"id": "a", "on": true}, {"id": "b", "on": "maybe"}]})
+        );
+        let decisions = vec![Some(d0), Some(d1)];
+        let now = statuses(&start, &t2, &c, &decisions).unwrap();
+        assert_eq!(now[0].state, ConflictState::Mine);
+        assert_eq!(now[1].state, ConflictState::Theirs);
+        assert_eq!(now[1].pointer, "/rules/2/on");
+        assert_eq!(now[0].value.as_deref(), Some(r#"["c","a","b"]"#));
+        // Moving the elements by hand into an order of one's own is an edit of that conflict.
+        let own = r#"{"rules": [{"id": "b", "on": "maybe"}, {"id": "c", "on": true}, {"id": "a", "on": true}]}"#;
+        let s = statuses(&start, own, &c, &decisions).unwrap();
+        assert_eq!(s[0].state, ConflictState::Edited);
+        assert!(s[0].neither_side);
+        assert_eq!(s[1].state, ConflictState::Theirs);
+        assert_eq!(
+            accept(&start, &start, &c, 0, Choice::Both).unwrap_err(),
+            AcceptError::BothOrders
+        );
     }
 
     #[test]

@@ -138,6 +138,10 @@ pub struct ConflictInfo {
     pub kind: ConflictKind,
     /// Whether it is a run of array elements.
     pub array_hunk: bool,
+    /// For an order conflict (`kind` order, at the array's pointer): the member naming each
+    /// element; the sides then hold the ids in each side's order, as a JSON array.
+    #[serde(default)]
+    pub order_by: Option<String>,
     /// Base's value (JSON text; None: absent).
     pub base: Option<String>,
     /// Mine's value.
@@ -551,7 +555,7 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
         .iter()
         .map(|c| {
             let side = |v: &Vec<&str>| -> Option<String> {
-                if c.hunk {
+                if c.hunk || c.id_key.is_some() {
                     Some(
                         crate::json::print::pretty(&format!("[{}]", v.join(",")))
                             .trim_end()
@@ -566,10 +570,16 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
                 pointer: c.pointer.clone(),
                 kind: c.kind,
                 array_hunk: c.hunk,
+                order_by: c.id_key.clone(),
                 base: side(&c.base),
                 mine: side(&c.mine),
                 theirs: side(&c.theirs),
-                label: crate::round::label(&merged, &c.pointer, c.hunk.then_some(c.base.len())),
+                label: match c.kind {
+                    merge::ConflictKind::Order => {
+                        format!("{} › order", crate::round::label(&merged, &c.pointer, None))
+                    }
+                    _ => crate::round::label(&merged, &c.pointer, c.hunk.then_some(c.base.len())),
+                },
                 lines: SideLines {
                     base: node_lines(&b, c.nodes.base),
                     mine: node_lines(&m, c.nodes.mine),

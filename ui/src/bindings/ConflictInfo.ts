@@ -19,6 +19,11 @@ kind: ConflictKind,
  */
 array_hunk: boolean, 
 /**
+ * For an order conflict (`kind` order, at the array's pointer): the member naming each
+ * element; the sides then hold the ids in each side's order, as a JSON array.
+ */
+order_by: string | null, 
+/**
  * Base's value (JSON text; None: absent).
  */
 base: string | null, 

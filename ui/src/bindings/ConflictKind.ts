@@ -3,4 +3,4 @@
 /**
  * What kind of collision a conflict is (serialised in the words the CLI and the window show).
  */
-export type ConflictKind = "modify/modify" | "delete/modify" | "add/add" | "type change";
+export type ConflictKind = "modify/modify" | "delete/modify" | "add/add" | "type change" | "order";

@@ -6,9 +6,10 @@
 //!   → array merge; otherwise a conflict {RFC 6901 pointer, kind, the three values}. Absent is not
 //!   null: a deleted member is absent, and `null` is a value.
 //! - arrays of objects with an identity key (`id`, `_id`, `key`, `name`, `uid`: the first present
-//!   and unique in all three versions, or the caller's choice) merge as keyed lists: order follows
-//!   theirs, my insertions go right after their preceding neighbour; other arrays merge as
-//!   sequences (diff3 over elements) and are reported in `positional_arrays`.
+//!   and unique in all three versions, or the caller's choice) merge as keyed lists: elements by
+//!   id, and their order like any other change (`order`: a reorder made on one side is kept,
+//!   different reorders on both sides are an order conflict); other arrays merge as sequences
+//!   (diff3 over elements) and are reported in `positional_arrays`.
 //!
 //! Must never: copy a subtree it does not need to look into (identical bytes are taken as they
 //! are), reformat a number or a string (text is copied verbatim), or decide a conflict by itself.
@@ -17,6 +18,7 @@
 //! values. `render` prints it in canonical pretty form.
 
 pub mod display;
+mod order;
 pub mod patches;
 pub mod render;
 
@@ -100,6 +102,10 @@ pub enum ConflictKind {
     /// The sides disagree on the kind of value (object vs string, ...).
     #[serde(rename = "type change")]
     TypeChange,
+    /// Both reordered the elements of a keyed array, differently (the sides hold the ids in
+    /// each order).
+    #[serde(rename = "order")]
+    Order,
 }
 
 impl std::fmt::Display for ConflictKind {
@@ -116,12 +122,15 @@ impl ConflictKind {
             ConflictKind::DeleteModify => "delete/modify",
             ConflictKind::AddAdd => "add/add",
             ConflictKind::TypeChange => "type change",
+            ConflictKind::Order => "order",
         }
     }
 }
 
 /// One collision. For a member or an element, each side holds zero values (absent) or one; for
-/// an array hunk (`hunk`), each side holds the run of elements it has there.
+/// an array hunk (`hunk`), each side holds the run of elements it has there; for an order
+/// conflict (`kind` `Order`, at the array's pointer), each side holds the elements' ids in its
+/// order.
 #[derive(Debug, Clone)]
 pub struct Conflict<'a> {
     /// RFC 6901 pointer into the merged document as rendered with `Fill::Base` (each conflict
@@ -142,6 +151,8 @@ pub struct Conflict<'a> {
     /// Tape nodes of each side's values, (first, last), for mapping the conflict to lines in any
     /// printed form of the inputs.
     pub nodes: Sides<Option<(usize, usize)>>,
+    /// For an order conflict: the member whose value names each element (`id`, ...).
+    pub id_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -169,6 +180,18 @@ pub enum Node<'a> {
     Array(Vec<Node<'a>>),
     /// An index into `Merge::conflicts`.
     Conflict(usize),
+    /// A keyed array whose order is in conflict: its merged elements (in base's arranged order)
+    /// and, per side, the order of `elems` that side asks for.
+    Ordered {
+        /// The order conflict's index into `Merge::conflicts`.
+        conflict: usize,
+        /// The merged elements, in base's arranged order.
+        elems: Vec<Node<'a>>,
+        /// Each element's identity text (as `json::scalar_identity` gives it), for typed orders.
+        ids: Vec<String>,
+        /// Indices into `elems` in mine's order and theirs'.
+        orders: Sides<Vec<usize>>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -453,6 +476,7 @@ impl<'a> Merger<'_, 'a> {
                 mine: node(m),
                 theirs: node(t),
             },
+            id_key: None,
         });
         Some(Node::Conflict(self.conflicts.len() - 1))
     }
@@ -523,7 +547,12 @@ impl<'a> Merger<'_, 'a> {
         let me: Vec<V> = m.children().collect();
         let te: Vec<V> = t.children().collect();
         if let Some(key) = self.identity_key(&be, &me, &te) {
-            return self.keyed(&key, &be, &me, &te);
+            let arrays = Sides {
+                base: b.i,
+                mine: m.i,
+                theirs: t.i,
+            };
+            return self.keyed(&key, arrays, [&be, &me, &te]);
         }
         self.positional.push(self.ptr.clone());
         self.sequence(&be, &me, &te)
@@ -552,55 +581,121 @@ impl<'a> Merger<'_, 'a> {
             .cloned()
     }
 
-    fn keyed<'d>(
-        &mut self,
-        key: &str,
-        be: &[V<'d, 'a>],
-        me: &[V<'d, 'a>],
-        te: &[V<'d, 'a>],
-    ) -> Node<'a> {
-        // Ids by value, not spelling: `"id": 1` and `"id": 1.0` are the same element.
-        let id = |v: &V<'d, 'a>| {
-            v.member(key)
-                .map(|x| scalar_identity(x.kind(), x.span()))
-                .unwrap_or_default()
-        };
-        let bmap: HashMap<Cow<str>, V> = be.iter().map(|v| (id(v), *v)).collect();
-        let mmap: HashMap<Cow<str>, V> = me.iter().map(|v| (id(v), *v)).collect();
-        let tpos: HashMap<Cow<str>, usize> =
-            te.iter().enumerate().map(|(i, v)| (id(v), i)).collect();
-        // Order: theirs, with mine's own elements right after their preceding neighbour.
-        let mut buckets: Vec<Vec<&V<'d, 'a>>> = vec![Vec::new(); te.len() + 1];
-        let mut landed: Vec<Option<usize>> = vec![None; me.len()];
-        for (mi, mv) in me.iter().enumerate() {
-            if let Some(&tj) = tpos.get(&id(mv)) {
-                landed[mi] = Some(tj + 1);
-                continue;
+    /// A keyed array: elements merged by id, their order merged by `order` (one side's
+    /// reorder kept, the same on both taken once, different ones an order conflict).
+    fn keyed<'d>(&mut self, key: &str, arrays: Sides<usize>, lists: [&[V<'d, 'a>]; 3]) -> Node<'a> {
+        // Ids by value, not spelling: `"id": 1` and `"id": 1.0` are the same element. Interned
+        // once per element; `slots[id]` holds each side's element with that id.
+        let mut intern: HashMap<Cow<'a, str>, u32> = HashMap::new();
+        let mut names: Vec<Cow<'a, str>> = Vec::new();
+        let mut slots: Vec<[Option<V<'d, 'a>>; 3]> = Vec::new();
+        let mut seqs: [Vec<u32>; 3] = Default::default();
+        for (side, list) in lists.iter().enumerate() {
+            seqs[side].reserve(list.len());
+            for v in list.iter() {
+                let name = v
+                    .member(key)
+                    .map(|x| scalar_identity(x.kind(), x.span()))
+                    .unwrap_or_default();
+                let id = *intern.entry(name).or_insert_with_key(|name| {
+                    names.push(name.clone());
+                    slots.push([None; 3]);
+                    (names.len() - 1) as u32
+                });
+                slots[id as usize][side] = Some(*v);
+                seqs[side].push(id);
             }
-            let bucket = (0..mi).rev().find_map(|p| landed[p]).unwrap_or(0);
-            buckets[bucket].push(mv);
-            landed[mi] = Some(bucket);
         }
-        let mut order: Vec<(Option<V>, Option<V>, Option<V>)> =
-            Vec::with_capacity(te.len() + me.len());
-        let mut buckets = buckets.into_iter();
-        let mine_only = |v: &V<'d, 'a>| (bmap.get(&id(v)).copied(), Some(*v), None);
-        order.extend(buckets.next().into_iter().flatten().map(mine_only));
-        for (tv, bucket) in te.iter().zip(buckets) {
-            let k = id(tv);
-            order.push((bmap.get(&k).copied(), mmap.get(&k).copied(), Some(*tv)));
-            order.extend(bucket.into_iter().map(mine_only));
-        }
-        let mut out = Vec::with_capacity(order.len());
+        drop(intern);
+        let cmp = |a: u32, b: u32| names[a as usize].cmp(&names[b as usize]);
+        let merged_order = order::merge(&seqs[0], &seqs[1], &seqs[2], names.len(), &cmp);
+        // Base's arranged order addresses the elements when the order is in conflict (pointers
+        // are into the base-filled document); the conflict goes before the elements' own.
+        let (walk, disagree) = match merged_order {
+            order::Order::One(o, from) => {
+                match from {
+                    order::From::Nobody => {}
+                    order::From::Mine => self.stats.from_mine += 1,
+                    order::From::Theirs => self.stats.from_theirs += 1,
+                    order::From::Both => self.stats.same_both += 1,
+                }
+                (o, None)
+            }
+            order::Order::Disagree { base, mine, theirs } => {
+                self.conflicts.push(Conflict {
+                    pointer: self.ptr.clone(),
+                    kind: ConflictKind::Order,
+                    base: vec![],
+                    mine: vec![],
+                    theirs: vec![],
+                    hunk: false,
+                    key: None,
+                    nodes: Sides {
+                        base: Some((arrays.base, arrays.base)),
+                        mine: Some((arrays.mine, arrays.mine)),
+                        theirs: Some((arrays.theirs, arrays.theirs)),
+                    },
+                    id_key: Some(key.to_string()),
+                });
+                (base, Some((self.conflicts.len() - 1, mine, theirs)))
+            }
+        };
+        let mut out = Vec::with_capacity(walk.len());
+        let mut kept: Vec<u32> = Vec::with_capacity(walk.len());
         let mut at = 0;
-        for (b, m, t) in order {
+        for &id in &walk {
+            let [b, m, t] = slots[id as usize];
             let saved = self.push_index(at);
             let merged = self.val(None, b, m, t);
             self.ptr.truncate(saved);
-            at += merged.as_ref().map_or(0, |n| self.base_len(n));
-            out.extend(merged);
+            if let Some(n) = merged {
+                at += self.base_len(&n);
+                out.push(n);
+                kept.push(id);
+            }
         }
-        Node::Array(out)
+        let Some((ci, mine, theirs)) = disagree else {
+            return Node::Array(out);
+        };
+        // Each side's order as indices into the merged elements (elements that did not survive
+        // drop out), and the conflict's sides as the ids in each order.
+        const GONE: usize = usize::MAX;
+        let mut index = vec![GONE; names.len()];
+        for (i, &id) in kept.iter().enumerate() {
+            index[id as usize] = i;
+        }
+        let indices = |o: &[u32]| -> Vec<usize> {
+            o.iter()
+                .map(|&id| index[id as usize])
+                .filter(|&i| i != GONE)
+                .collect()
+        };
+        let (mine, theirs) = (indices(&mine), indices(&theirs));
+        // An id as the side that orders it wrote it (else as another side did).
+        let id_text = |i: usize, prefer: usize| -> &'a str {
+            let slot = &slots[kept[i] as usize];
+            [prefer, 0, 1, 2]
+                .iter()
+                .find_map(|&s| slot[s].and_then(|v| v.member(key)).map(|x| x.span()))
+                .unwrap_or("null")
+        };
+        let c = &mut self.conflicts[ci];
+        c.base = (0..kept.len()).map(|i| id_text(i, 0)).collect();
+        c.mine = mine.iter().map(|&i| id_text(i, 1)).collect();
+        c.theirs = theirs.iter().map(|&i| id_text(i, 2)).collect();
+        Node::Ordered {
+            conflict: ci,
+            elems: out,
+            ids: kept
+                .iter()
+                .map(|&id| names[id as usize].to_string())
+                .collect(),
+            orders: Sides {
+                base: (0..kept.len()).collect(),
+                mine,
+                theirs,
+            },
+        }
     }
 
     /// diff3 over elements: regions unchanged on both sides anchor the hunks between them.
@@ -720,6 +815,7 @@ impl<'a> Merger<'_, 'a> {
             hunk: true,
             key: None,
             nodes,
+            id_key: None,
         });
         self.ptr.truncate(saved);
         out.push(Node::Conflict(self.conflicts.len() - 1));

@@ -79,6 +79,20 @@ pub enum ResolveError {
         /// The conflict's pointer.
         pointer: String,
     },
+    /// "Both" was chosen for an order conflict.
+    #[error("an array has one order: for the order conflict at {pointer:?} choose mine's, theirs' or base's order, or type the ids in the order you want")]
+    BothOrders {
+        /// The conflict's pointer.
+        pointer: String,
+    },
+    /// A typed order is not the array's ids, each once.
+    #[error("the order typed for {pointer:?} {problem}; type a JSON array holding each element's id once, e.g. [\"b\", \"a\"]")]
+    BadOrder {
+        /// The conflict's pointer.
+        pointer: String,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 impl<'a> Merge<'a> {
@@ -130,6 +144,10 @@ impl<'a> Merge<'a> {
                 let Resolution::Custom(text) = r else {
                     return Ok(None);
                 };
+                if c.kind == super::ConflictKind::Order {
+                    // Typed orders are read where the array's ids are known (`Writer::order`).
+                    return Ok(None);
+                }
                 let doc = Doc::parse(text).map_err(|e| ResolveError::InvalidCustom {
                     pointer: c.pointer.clone(),
                     error: e.to_string(),
@@ -162,6 +180,8 @@ enum Item<'m, 'a> {
     Node(&'m Node<'a>),
     Pieces(Vec<Cow<'m, str>>),
     Markers(&'m Conflict<'a>),
+    /// An order conflict's three orders, before the elements (in base's order).
+    OrderMarkers(&'m Conflict<'a>),
 }
 
 impl<'m, 'a> Writer<'m, 'a, '_> {
@@ -224,8 +244,59 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 self.container('[', ']', items, depth, out)?;
             }
+            Node::Ordered {
+                conflict,
+                elems,
+                ids,
+                orders,
+            } => {
+                let c = &self.merge.conflicts[*conflict];
+                let order = self.order(*conflict, ids, orders)?;
+                let mut items = Vec::with_capacity(elems.len() + 1);
+                if matches!(self.fill, Fill::Markers) {
+                    items.push((None, Item::OrderMarkers(c)));
+                }
+                for &i in order.iter() {
+                    items.push((None, self.item(&elems[i])?));
+                }
+                self.container('[', ']', items, depth, out)?;
+            }
         }
         Ok(())
+    }
+
+    /// The order an order conflict is printed in under this fill (indices into its elements).
+    fn order<'o>(
+        &self,
+        conflict: usize,
+        ids: &[String],
+        orders: &'o super::Sides<Vec<usize>>,
+    ) -> Result<Cow<'o, [usize]>, ResolveError> {
+        let c = &self.merge.conflicts[conflict];
+        let resolution = match self.fill {
+            Fill::Base | Fill::Markers => Resolution::Base,
+            Fill::Mine => Resolution::Mine,
+            Fill::Theirs => Resolution::Theirs,
+            Fill::Resolved(rs) => rs[conflict].clone(),
+        };
+        Ok(Cow::Borrowed(match resolution {
+            Resolution::Base => &orders.base,
+            Resolution::Mine => &orders.mine,
+            Resolution::Theirs => &orders.theirs,
+            Resolution::Both => {
+                return Err(ResolveError::BothOrders {
+                    pointer: c.pointer.clone(),
+                })
+            }
+            Resolution::Custom(text) => {
+                return typed_order(&text, ids).map(Cow::Owned).map_err(|problem| {
+                    ResolveError::BadOrder {
+                        pointer: c.pointer.clone(),
+                        problem,
+                    }
+                })
+            }
+        }))
     }
 
     fn container(
@@ -276,6 +347,23 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
                     for (pj, p) in ps.iter().enumerate() {
                         entry(*key, p, !(last && pj + 1 == ps.len()), out);
                     }
+                }
+                Item::OrderMarkers(c) => {
+                    let by = c.id_key.as_deref().unwrap_or("id");
+                    for (label, side) in [
+                        (
+                            format!("<<<<<<< mine (order of the elements by {by:?})"),
+                            &c.mine,
+                        ),
+                        ("||||||| base".to_string(), &c.base),
+                        ("=======".to_string(), &c.theirs),
+                    ] {
+                        out.push('\n');
+                        out.push_str(&label);
+                        newline(out, inner);
+                        out.push_str(&side.join(", "));
+                    }
+                    out.push_str("\n>>>>>>> theirs");
                 }
                 Item::Markers(c) => {
                     let key = c.key.or(*key);
@@ -328,6 +416,37 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
     }
 }
 
+/// A typed order: a JSON array naming each element once by its id (matched by value, as the
+/// merge matches ids). `ids` are the elements' identity texts; the result indexes them.
+fn typed_order(text: &str, ids: &[String]) -> Result<Vec<usize>, String> {
+    let doc = Doc::parse(text).map_err(|e| format!("is not valid JSON ({e})"))?;
+    if doc.kind(0) != Kind::Array {
+        return Err("is not a JSON array".into());
+    }
+    let index: std::collections::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut seen = vec![false; ids.len()];
+    let mut order = Vec::with_capacity(ids.len());
+    for c in doc.children(0) {
+        let span = doc.span(c);
+        let name = crate::json::scalar_identity(doc.kind(c), span);
+        let Some(&i) = index.get(name.as_ref()) else {
+            return Err(format!("names {span}, which no element of the array has"));
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            return Err(format!("names {span} twice"));
+        }
+        order.push(i);
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(format!("leaves out {}", ids[missing]));
+    }
+    Ok(order)
+}
+
 impl Merge<'_> {
     /// `{"merged": …, "conflicts": [{"pointer", "kind", "base", "mine", "theirs"}…], "stats": …,
     /// "positional_arrays": […]}` — values as text (numbers keep their spelling); an absent side
@@ -347,8 +466,12 @@ impl Merge<'_> {
             if c.hunk {
                 out.push_str(",\n      \"array_hunk\": true");
             }
+            if let Some(by) = &c.id_key {
+                out.push_str(",\n      \"order_by\": ");
+                out.push_str(&serde_json::to_string(by).expect("a string serialises"));
+            }
             for (name, side) in [("base", &c.base), ("mine", &c.mine), ("theirs", &c.theirs)] {
-                if c.hunk {
+                if c.hunk || c.kind == super::ConflictKind::Order {
                     out.push_str(&format!(",\n      \"{name}\": "));
                     let arr = format!("[{}]", side.join(","));
                     reformat(&arr, 3, &mut out);
