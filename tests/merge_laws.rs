@@ -184,9 +184,11 @@ fn report(b: &str, m: &str, t: &str) -> (Value, BTreeMap<String, Value>) {
     (report["merged"].clone(), conflicts)
 }
 
-/// A keyed list (unique ids, one value each), and two shuffles of it.
-fn keyed_and_two_orders(
-) -> impl Strategy<Value = (Vec<(u8, i8)>, Vec<(u8, i8)>, Vec<(u8, i8)>, Vec<bool>)> {
+/// A list of records: (id, value).
+type Records = Vec<(u8, i8)>;
+
+/// A keyed list (unique ids, one value each), two shuffles of it, and which records to edit.
+fn keyed_and_two_orders() -> impl Strategy<Value = (Records, Records, Records, Vec<bool>)> {
     prop::collection::btree_map(0u8..12, -3i8..3, 2..8).prop_flat_map(|m| {
         let list: Vec<(u8, i8)> = m.into_iter().collect();
         let n = list.len();
