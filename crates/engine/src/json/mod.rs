@@ -5,6 +5,11 @@ pub mod print;
 pub mod tape;
 
 use std::borrow::Cow;
+
+/// The hasher of the maps keyed by document text (member names, element ids): foldhash, seeded
+/// per process. SipHash (std's default) was a third of a wide object's merge; a per-process seed
+/// still keeps a server from crafting names that collide.
+pub type FastHash = foldhash::fast::RandomState;
 pub use tape::{Doc, JsonError, Kind};
 
 /// A JSON number as (negative, significant digits without leading or trailing zeros, exponent of

@@ -504,8 +504,16 @@ impl<'a> Parser<'a> {
                 }
             }
             found
+        } else if frame
+            .keys
+            .windows(2)
+            .all(|w| !w[0].2 && !w[1].2 && text(&w[0]) < text(&w[1]))
+        {
+            // Strictly ascending names (generated documents): no duplicate, no set needed.
+            None
         } else {
-            let mut seen = HashSet::with_capacity(frame.keys.len());
+            let mut seen: HashSet<Cow<str>, crate::json::FastHash> =
+                HashSet::with_capacity_and_hasher(frame.keys.len(), Default::default());
             frame.keys.iter().position(|k| !seen.insert(text(k)))
         };
         if let Some(i) = dup {

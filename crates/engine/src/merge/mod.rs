@@ -21,12 +21,14 @@ pub mod display;
 mod order;
 pub mod patches;
 pub mod render;
+mod seqdiff;
 
 use crate::json::print::compact;
+use crate::json::FastHash;
 use crate::json::{pointer_token, scalar_identity, Doc, Kind};
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 pub use render::{Fill, Resolution};
 
@@ -336,21 +338,18 @@ fn deep_eq(x: Option<V>, y: Option<V>) -> bool {
     }
 }
 
-/// An object's members with a lookup by decoded key.
-struct Members<'d, 'a> {
-    list: Vec<(Cow<'a, str>, V<'d, 'a>)>,
-    index: Option<HashMap<Cow<'a, str>, usize>>,
+/// Some of an object's members with a lookup by decoded key.
+struct Members<'l, 'd, 'a> {
+    list: &'l [(Cow<'a, str>, V<'d, 'a>)],
+    index: Option<HashMap<&'l str, usize, FastHash>>,
 }
 
-impl<'d, 'a> Members<'d, 'a> {
-    fn of(v: Option<V<'d, 'a>>) -> Self {
-        let list: Vec<_> = v
-            .map(|v| v.children().map(|c| (c.key(), c)).collect())
-            .unwrap_or_default();
+impl<'l, 'd, 'a> Members<'l, 'd, 'a> {
+    fn of(list: &'l [(Cow<'a, str>, V<'d, 'a>)]) -> Self {
         let index = (list.len() > 12).then(|| {
             list.iter()
                 .enumerate()
-                .map(|(i, (k, _))| (k.clone(), i))
+                .map(|(i, (k, _))| (k.as_ref(), i))
                 .collect()
         });
         Members { list, index }
@@ -361,8 +360,49 @@ impl<'d, 'a> Members<'d, 'a> {
             None => self.list.iter().find(|(k, _)| k == key).map(|(_, v)| *v),
         }
     }
-    fn sorted(&self) -> bool {
-        self.list.windows(2).all(|w| w[0].0 <= w[1].0)
+}
+
+/// A keyed array's elements named by interned ids: ids by value, not spelling (`"id": 1` and
+/// `"id": 1.0` are the same element).
+struct Interned<'d, 'a> {
+    /// Each id's identity text.
+    names: Vec<Cow<'a, str>>,
+    /// Per id, each side's element with it (base, mine, theirs).
+    slots: Vec<[Option<V<'d, 'a>>; 3]>,
+    /// Each side's ids in its order.
+    seqs: [Vec<u32>; 3],
+}
+
+impl<'d, 'a> Interned<'d, 'a> {
+    /// None when an id occurs twice in one side (the key does not identify the elements).
+    fn of(key: &str, lists: [&[V<'d, 'a>]; 3]) -> Option<Self> {
+        let most = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+        let mut intern: HashMap<Cow<'a, str>, u32, FastHash> =
+            HashMap::with_capacity_and_hasher(most + most / 8, FastHash::default());
+        let mut names: Vec<Cow<'a, str>> = Vec::with_capacity(most);
+        let mut slots: Vec<[Option<V<'d, 'a>>; 3]> = Vec::with_capacity(most);
+        let mut seqs: [Vec<u32>; 3] = Default::default();
+        for (side, list) in lists.iter().enumerate() {
+            seqs[side].reserve(list.len());
+            for v in list.iter() {
+                let name = v
+                    .member(key)
+                    .map(|x| scalar_identity(x.kind(), x.span()))
+                    .unwrap_or_default();
+                let id = *intern.entry(name).or_insert_with_key(|name| {
+                    names.push(name.clone());
+                    slots.push([None; 3]);
+                    (names.len() - 1) as u32
+                });
+                let slot = &mut slots[id as usize][side];
+                if slot.is_some() {
+                    return None;
+                }
+                *slot = Some(*v);
+                seqs[side].push(id);
+            }
+        }
+        Some(Interned { names, slots, seqs })
     }
 }
 
@@ -482,12 +522,67 @@ impl<'a> Merger<'_, 'a> {
     }
 
     fn object<'d>(&mut self, b: Option<V<'d, 'a>>, m: V<'d, 'a>, t: V<'d, 'a>) -> Node<'a> {
-        let bm = Members::of(b);
-        let mm = Members::of(Some(m));
-        let tm = Members::of(Some(t));
+        let list = |v: Option<V<'d, 'a>>| -> Vec<(Cow<'a, str>, V<'d, 'a>)> {
+            v.map(|v| v.children().map(|c| (c.key(), c)).collect())
+                .unwrap_or_default()
+        };
+        let (bl, ml, tl) = (list(b), list(Some(m)), list(Some(t)));
+        // Members at the same place with the same key (as written) in all three need no lookup:
+        // usually all but a few (one wide object costs a pass, not three hash maps).
+        let aligned = |i: usize, j: usize, k: usize| {
+            let raw = bl[i].1.raw_key();
+            raw == ml[j].1.raw_key() && raw == tl[k].1.raw_key()
+        };
+        let n = bl.len().min(ml.len()).min(tl.len());
+        let mut pre = 0;
+        while pre < n && aligned(pre, pre, pre) {
+            pre += 1;
+        }
+        let mut suf = 0;
+        while suf < n - pre && aligned(bl.len() - 1 - suf, ml.len() - 1 - suf, tl.len() - 1 - suf) {
+            suf += 1;
+        }
+        let mut out = Vec::with_capacity(tl.len().max(ml.len()));
+        let lockstep = |me: &mut Self, i: usize, j: usize, k: usize, out: &mut Vec<_>| {
+            let saved = me.push_key(&tl[k].0);
+            let raw = tl[k].1.raw_key();
+            let merged = me.val(Some(raw), Some(bl[i].1), Some(ml[j].1), Some(tl[k].1));
+            me.ptr.truncate(saved);
+            out.extend(merged.map(|n| (raw, n)));
+        };
+        for i in 0..pre {
+            lockstep(self, i, i, i, &mut out);
+        }
+        self.members(
+            &Members::of(&bl[pre..bl.len() - suf]),
+            &Members::of(&ml[pre..ml.len() - suf]),
+            &Members::of(&tl[pre..tl.len() - suf]),
+            &mut out,
+        );
+        for s in (0..suf).rev() {
+            let (i, j, k) = (bl.len() - 1 - s, ml.len() - 1 - s, tl.len() - 1 - s);
+            lockstep(self, i, j, k, &mut out);
+        }
+        // Documents whose keys are sorted stay sorted (the common case for generated config).
+        let sorted = |l: &[(Cow<'a, str>, V<'d, 'a>)]| l.windows(2).all(|w| w[0].0 <= w[1].0);
+        if sorted(&bl) && sorted(&ml) && sorted(&tl) {
+            out.sort_by(|x, y| key_text(x.0).cmp(&key_text(y.0)));
+        }
+        Node::Object(out)
+    }
+
+    /// Members that are not aligned in all three: theirs' order, with members only mine has
+    /// right after their preceding neighbour in mine.
+    fn members<'d>(
+        &mut self,
+        bm: &Members<'_, 'd, 'a>,
+        mm: &Members<'_, 'd, 'a>,
+        tm: &Members<'_, 'd, 'a>,
+        out: &mut Vec<(&'a str, Node<'a>)>,
+    ) {
         // buckets[0]: before theirs' first member; buckets[j + 1]: right after theirs' member j.
         let mut theirs_out: Vec<Option<(&'a str, Node<'a>)>> = Vec::with_capacity(tm.list.len());
-        for (k, tv) in &tm.list {
+        for (k, tv) in tm.list {
             let saved = self.push_key(k);
             let raw = tv.raw_key();
             let merged = self.val(Some(raw), bm.get(k), mm.get(k), Some(*tv));
@@ -495,17 +590,16 @@ impl<'a> Merger<'_, 'a> {
             theirs_out.push(merged.map(|n| (raw, n)));
         }
         let mut buckets: Vec<Vec<(&'a str, Node<'a>)>> = vec![Vec::new(); tm.list.len() + 1];
-        // For each of mine's members: the bucket it (or the member it follows) landed in.
-        let mut landed: Vec<Option<usize>> = vec![None; mm.list.len()];
-        let t_index: HashMap<&str, usize> = if mm.list.len() > tm.list.len() || tm.list.len() > 12 {
-            tm.list
-                .iter()
-                .enumerate()
-                .map(|(i, (k, _))| (k.as_ref(), i))
-                .collect()
-        } else {
-            HashMap::new()
-        };
+        let t_index: HashMap<&str, usize, FastHash> =
+            if mm.list.len() > tm.list.len() || tm.list.len() > 12 {
+                tm.list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.as_ref(), i))
+                    .collect()
+            } else {
+                HashMap::default()
+            };
         let t_pos = |k: &str| -> Option<usize> {
             if t_index.is_empty() {
                 tm.list.iter().position(|(tk, _)| tk == k)
@@ -513,9 +607,11 @@ impl<'a> Merger<'_, 'a> {
                 t_index.get(k).copied()
             }
         };
-        for (mi, (k, mv)) in mm.list.iter().enumerate() {
+        // The bucket mine's preceding member (or the one it follows) landed in.
+        let mut last_landed = 0;
+        for (k, mv) in mm.list {
             if let Some(tj) = t_pos(k) {
-                landed[mi] = Some(tj + 1);
+                last_landed = tj + 1;
                 continue;
             }
             let saved = self.push_key(k);
@@ -523,90 +619,63 @@ impl<'a> Merger<'_, 'a> {
             let merged = self.val(Some(raw), bm.get(k), Some(*mv), None);
             self.ptr.truncate(saved);
             if let Some(n) = merged {
-                let bucket = (0..mi).rev().find_map(|p| landed[p]).unwrap_or(0);
-                buckets[bucket].push((raw, n));
-                landed[mi] = Some(bucket);
+                buckets[last_landed].push((raw, n));
             }
         }
-        let mut out = Vec::with_capacity(tm.list.len() + mm.list.len());
         let mut buckets = buckets.into_iter();
         out.extend(buckets.next().into_iter().flatten());
         for (member, bucket) in theirs_out.into_iter().zip(buckets) {
             out.extend(member);
             out.extend(bucket);
         }
-        // Documents whose keys are sorted stay sorted (the common case for generated config).
-        if bm.sorted() && mm.sorted() && tm.sorted() {
-            out.sort_by(|x, y| key_text(x.0).cmp(&key_text(y.0)));
-        }
-        Node::Object(out)
     }
 
     fn array<'d>(&mut self, b: V<'d, 'a>, m: V<'d, 'a>, t: V<'d, 'a>) -> Node<'a> {
         let be: Vec<V> = b.children().collect();
         let me: Vec<V> = m.children().collect();
         let te: Vec<V> = t.children().collect();
-        if let Some(key) = self.identity_key(&be, &me, &te) {
+        if let Some((key, interned)) = self.identity_key([&be, &me, &te]) {
             let arrays = Sides {
                 base: b.i,
                 mine: m.i,
                 theirs: t.i,
             };
-            return self.keyed(&key, arrays, [&be, &me, &te]);
+            return self.keyed(&key, arrays, interned);
         }
         self.positional.push(self.ptr.clone());
         self.sequence(&be, &me, &te)
     }
 
     /// The first identity key present in every element of all three versions, with unique
-    /// scalar values in each.
-    fn identity_key(&self, be: &[V], me: &[V], te: &[V]) -> Option<String> {
-        let usable = |key: &str, list: &[V]| -> bool {
-            let mut seen = HashSet::with_capacity(list.len());
-            list.iter().all(|e| {
-                e.kind() == Kind::Object
-                    && e.member(key).is_some_and(|v| {
-                        matches!(v.kind(), Kind::String | Kind::Number)
-                            && seen.insert(scalar_identity(v.kind(), v.span()))
-                    })
-            })
-        };
-        if be.is_empty() && me.is_empty() && te.is_empty() {
+    /// scalar values in each, and the elements interned by it (uniqueness is checked while
+    /// interning: one hashing pass, not two).
+    fn identity_key<'d>(&self, lists: [&[V<'d, 'a>]; 3]) -> Option<(String, Interned<'d, 'a>)> {
+        if lists.iter().all(|l| l.is_empty()) {
             return None;
         }
+        let scalar = |key: &str, list: &[V]| {
+            list.iter().all(|e| {
+                e.kind() == Kind::Object
+                    && e.member(key)
+                        .is_some_and(|v| matches!(v.kind(), Kind::String | Kind::Number))
+            })
+        };
         self.opts
             .id_keys
             .iter()
-            .find(|k| usable(k, be) && usable(k, me) && usable(k, te))
-            .cloned()
+            .filter(|k| lists.iter().all(|l| scalar(k, l)))
+            .find_map(|k| Interned::of(k, lists).map(|i| (k.clone(), i)))
     }
 
     /// A keyed array: elements merged by id, their order merged by `order` (one side's
     /// reorder kept, the same on both taken once, different ones an order conflict).
-    fn keyed<'d>(&mut self, key: &str, arrays: Sides<usize>, lists: [&[V<'d, 'a>]; 3]) -> Node<'a> {
-        // Ids by value, not spelling: `"id": 1` and `"id": 1.0` are the same element. Interned
-        // once per element; `slots[id]` holds each side's element with that id.
-        let mut intern: HashMap<Cow<'a, str>, u32> = HashMap::new();
-        let mut names: Vec<Cow<'a, str>> = Vec::new();
-        let mut slots: Vec<[Option<V<'d, 'a>>; 3]> = Vec::new();
-        let mut seqs: [Vec<u32>; 3] = Default::default();
-        for (side, list) in lists.iter().enumerate() {
-            seqs[side].reserve(list.len());
-            for v in list.iter() {
-                let name = v
-                    .member(key)
-                    .map(|x| scalar_identity(x.kind(), x.span()))
-                    .unwrap_or_default();
-                let id = *intern.entry(name).or_insert_with_key(|name| {
-                    names.push(name.clone());
-                    slots.push([None; 3]);
-                    (names.len() - 1) as u32
-                });
-                slots[id as usize][side] = Some(*v);
-                seqs[side].push(id);
-            }
-        }
-        drop(intern);
+    fn keyed<'d>(
+        &mut self,
+        key: &str,
+        arrays: Sides<usize>,
+        interned: Interned<'d, 'a>,
+    ) -> Node<'a> {
+        let Interned { names, slots, seqs } = interned;
         let cmp = |a: u32, b: u32| names[a as usize].cmp(&names[b as usize]);
         let merged_order = order::merge(&seqs[0], &seqs[1], &seqs[2], names.len(), &cmp);
         // Base's arranged order addresses the elements when the order is in conflict (pointers
@@ -712,8 +781,8 @@ impl<'a> Merger<'_, 'a> {
                 .collect()
         };
         let (cb, cm, ct) = (canon(be), canon(me), canon(te));
-        let bm = matches(&cb, &cm);
-        let bt = matches(&cb, &ct);
+        let bm = seqdiff::matches(&cb, &cm);
+        let bt = seqdiff::matches(&cb, &ct);
         let mut out: Vec<Node<'a>> = Vec::with_capacity(te.len().max(me.len()));
         // Elements of `out` counted as the base-filled document has them (pointers use it).
         let mut at = 0;
@@ -820,24 +889,6 @@ impl<'a> Merger<'_, 'a> {
         self.ptr.truncate(saved);
         out.push(Node::Conflict(self.conflicts.len() - 1));
     }
-}
-
-/// For each element of `a`, its index in `b` when it is part of the longest common subsequence.
-fn matches(a: &[Cow<str>], b: &[Cow<str>]) -> Vec<Option<usize>> {
-    let mut r = vec![None; a.len()];
-    for op in similar::capture_diff_slices(similar::Algorithm::Myers, a, b) {
-        if let similar::DiffOp::Equal {
-            old_index,
-            new_index,
-            len,
-        } = op
-        {
-            for k in 0..len {
-                r[old_index + k] = Some(new_index + k);
-            }
-        }
-    }
-    r
 }
 
 /// The decoded text of a raw key (quotes included).
