@@ -184,7 +184,10 @@ impl LineIndex {
 
 /// A line diff of two mostly identical texts. Equal runs are skipped by comparing bytes; `similar`
 /// (Myers) diffs a window of lines around each difference, growing the window until the texts
-/// agree again inside it. The ops always form a valid edit script of the whole texts.
+/// agree again inside it. A window past 1024 lines (a change that does not end: a reversed or
+/// shuffled list) would make Myers quadratic, so the rest of the texts is then matched once by
+/// `seqdiff` (anchors in order; a wholesale reorder is one replace). The ops always form a valid
+/// edit script of the whole texts.
 pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
     let ol = Lines::new(old);
     let nl = Lines::new(new);
@@ -226,6 +229,31 @@ pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
         }
         let mut w = 32;
         loop {
+            if w > 1024 {
+                let (a, b) = (ol.slice(i, on), nl.slice(j, nn));
+                let (mut oi, mut nj) = (0, 0);
+                for (k, m) in super::seqdiff::matches(&a, &b).into_iter().enumerate() {
+                    let Some(m) = m else { continue };
+                    let (gap_o, gap_n) = (k - oi, m - nj);
+                    let tag = match (gap_o, gap_n) {
+                        (0, _) => "insert",
+                        (_, 0) => "delete",
+                        _ => "replace",
+                    };
+                    push(tag, i + oi, gap_o, j + nj, gap_n);
+                    push("equal", i + k, 1, j + m, 1);
+                    (oi, nj) = (k + 1, m + 1);
+                }
+                let (gap_o, gap_n) = (a.len() - oi, b.len() - nj);
+                let tag = match (gap_o, gap_n) {
+                    (0, _) => "insert",
+                    (_, 0) => "delete",
+                    _ => "replace",
+                };
+                push(tag, i + oi, gap_o, j + nj, gap_n);
+                (i, j) = (on, nn);
+                break;
+            }
             let (ei, ej) = ((i + w).min(on), (j + w).min(nn));
             let to_end = ei == on && ej == nn;
             let (a, b) = (ol.slice(i, ei), nl.slice(j, ej));
@@ -355,6 +383,22 @@ mod tests {
 
     fn split(t: &str) -> Vec<&str> {
         t.split_inclusive('\n').collect()
+    }
+
+    #[test]
+    fn a_change_that_never_ends_is_matched_once_not_by_a_growing_myers() {
+        // 20k lines reversed, then shuffled in blocks: both stay valid scripts, and the
+        // reversed one is one replace (it would take Myers minutes).
+        let old: Vec<String> = (0..20_000).map(|i| format!("  {i},\n")).collect();
+        let reversed: Vec<String> = old.iter().rev().cloned().collect();
+        let mut blocks: Vec<String> = old[10_000..].to_vec();
+        blocks.extend(old[..10_000].iter().cloned());
+        for new in [reversed, blocks] {
+            let (o, n) = (old.concat(), new.concat());
+            let ops = line_diff(&o, &n);
+            assert_eq!(apply(&split(&o), &split(&n), &ops), new);
+            assert!(ops.len() <= 3, "{:?}", &ops[..ops.len().min(5)]);
+        }
     }
 
     #[test]
