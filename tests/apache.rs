@@ -93,3 +93,98 @@ async fn apache_serving_a_non_json_file_is_reported() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Apache's default `FileETag` (mtime + size): the ETag is weak for about a second after each
+/// change of the file, and Apache (rightly) refuses If-Match with it. A save in that second must
+/// not say "the resource changed" or give up: nothing changed.
+#[tokio::test]
+async fn default_file_etag_weak_for_a_moment_is_waited_out_not_called_a_change() {
+    use ifmatch_engine::merge::Options;
+    use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
+    let apache = Apache::start_with(&[("settings.json", SETTINGS)], "MTime Size");
+    let c = client();
+    let url = format!("{}/settings.json", apache.url);
+    let policy = Policy {
+        auto_resubmit: true,
+        max_rounds: 5,
+    };
+    // The file changes on disk just now, so Apache hands out a weak tag for it.
+    let load = || async {
+        // (Retried: a read that a loaded machine delays past the second sees a strong tag.)
+        for _ in 0..5 {
+            std::fs::write(apache.dir.join("data/settings.json"), SETTINGS).unwrap();
+            let Outcome::Fetched { doc, .. } = c.get_fresh(&url).await else {
+                panic!("read failed")
+            };
+            if doc
+                .validator
+                .as_ref()
+                .and_then(|v| v.etag())
+                .is_some_and(|t| t.weak)
+            {
+                return Version {
+                    text: doc.text,
+                    validator: doc.validator,
+                };
+            }
+        }
+        panic!("Apache's default FileETag gave no weak tag for a file changed this second");
+    };
+    let base = load().await;
+    let mine = SETTINGS.replace("light", "dark");
+    let report = session::save(
+        &c,
+        &url,
+        base,
+        mine.clone(),
+        WriteMethod::Put,
+        &Options::default(),
+        policy,
+    )
+    .await;
+    let SaveResult::Saved { base: saved, .. } = &report.result else {
+        panic!("{:?}", report.result)
+    };
+    assert_eq!(apache.file("settings.json").unwrap(), mine);
+    assert_eq!(saved.text, mine);
+    assert_eq!(report.rounds, 2);
+    assert_eq!(report.merged_from_theirs, 0);
+    assert!(
+        report.notes.len() == 1 && report.notes[0].contains("weak validator"),
+        "{:?}",
+        report.notes
+    );
+
+    // Someone else really changes it in that second: the normal merge, not the wait.
+    let base = load().await;
+    let theirs = SETTINGS.replace("50", "100");
+    std::fs::write(apache.dir.join("data/settings.json"), &theirs).unwrap();
+    let report = session::save(
+        &c,
+        &url,
+        base,
+        mine.clone(),
+        WriteMethod::Put,
+        &Options::default(),
+        policy,
+    )
+    .await;
+    assert!(
+        matches!(report.result, SaveResult::Saved { .. }),
+        "{:?}",
+        report.result
+    );
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&apache.file("settings.json").unwrap()).unwrap();
+    assert_eq!(
+        on_disk,
+        serde_json::json!({"theme": "dark", "pageSize": 100})
+    );
+    // The merge's resubmit carries the other writer's tag, weak too in that second: waited out
+    // the same way (and said), never called "the server kept changing".
+    assert!(report.merged_from_theirs > 0, "{report:?}");
+    assert!(
+        report.notes.iter().all(|n| n.contains("weak validator")),
+        "{report:?}"
+    );
+}

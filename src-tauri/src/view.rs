@@ -4,7 +4,7 @@
 
 use ifmatch_engine::merge::Stats;
 use ifmatch_engine::round::ConflictStatus;
-use ifmatch_engine::session::{ConflictInfo, SaveResult, Version, WriteMethod};
+use ifmatch_engine::session::{ConflictInfo, SaveReport, SaveResult, Version, WriteMethod};
 use ifmatch_store::secrets::Backend;
 pub use ifmatch_store::settings::AuthInput;
 use serde::{Deserialize, Serialize};
@@ -54,9 +54,11 @@ pub struct RoundView {
 }
 
 impl SaveView {
-    /// The window's view of how a save ended. `base` and `mine` are what its last round
-    /// started from and tried to write.
-    pub fn of(result: &SaveResult, base: &Version, mine: &str, rounds: usize) -> SaveView {
+    /// The window's view of how a save ended (its last round started from `report.base` and
+    /// tried to write `report.mine`).
+    pub fn of(report: &SaveReport) -> SaveView {
+        let (result, base, mine, rounds) =
+            (&report.result, &report.base, &report.mine, report.rounds);
         let round = |current: &Version,
                      merged: &str,
                      conflicts: &[ConflictInfo],
@@ -75,8 +77,19 @@ impl SaveView {
         };
         match result {
             SaveResult::Saved { base: nb, .. } => SaveView::Saved {
-                message: if rounds > 1 {
-                    format!("Saved after merging the server's concurrent changes ({rounds} rounds).")
+                message: if !report.notes.is_empty() {
+                    format!("Saved. {}", report.notes.join(" "))
+                } else if rounds > 1 && report.merged_from_theirs > 0 {
+                    format!(
+                        "Saved after merging {} of the server's concurrent changes ({rounds} \
+                         rounds).",
+                        report.merged_from_theirs
+                    )
+                } else if rounds > 1 {
+                    format!(
+                        "Saved ({rounds} rounds): an earlier write did not land and nothing had \
+                         changed on the server, so the same write was sent again."
+                    )
                 } else {
                     "Saved.".into()
                 },

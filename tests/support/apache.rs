@@ -30,8 +30,15 @@ fn is_root() -> bool {
 }
 
 impl Apache {
-    /// Starts Apache serving `files` (name, content) from its document root.
+    /// Starts Apache serving `files` (name, content) from its document root, with strong
+    /// content-hash ETags (`FileETag Digest`).
     pub fn start(files: &[(&str, &str)]) -> Apache {
+        Apache::start_with(files, "Digest")
+    }
+
+    /// Starts Apache with the given `FileETag` setting; Apache's default is `MTime Size`, whose
+    /// ETag is weak for about a second after each change of the file.
+    pub fn start_with(files: &[(&str, &str)], file_etag: &str) -> Apache {
         assert!(
             Path::new(APACHE_BIN).exists(),
             "Apache httpd is not installed ({APACHE_BIN} missing): the README's test command \
@@ -64,6 +71,7 @@ impl Apache {
         for _ in 0..5 {
             let port = free_port();
             let conf = template
+                .replace("FileETag Digest", &format!("FileETag {file_etag}"))
                 .replace("@DIR@", dir.to_str().unwrap())
                 .replace("@PORT@", &port.to_string())
                 .replace(

@@ -89,6 +89,9 @@ pub struct SaveReport {
     /// Changes taken from the server's concurrent versions by the automatic merges (0 when
     /// every resubmit only retried a write that had not landed).
     pub merged_from_theirs: usize,
+    /// What the loop did on the way that the user should be told, in words (e.g. it waited for
+    /// the server to hand out a strong validator and wrote again).
+    pub notes: Vec<String>,
 }
 
 /// How a connection writes a resource.
@@ -507,6 +510,46 @@ fn refused_own_validator(status: u16, base: &Version, merged: SaveResult) -> Sav
     }
 }
 
+/// Whether a round ended with the server refusing the weak ETag it handed out while nothing
+/// had changed (`refused_own_validator`'s verdict for a weak tag).
+fn weak_refused(base: &Version, result: &SaveResult) -> bool {
+    matches!(
+        result,
+        SaveResult::Failed {
+            outcome: Outcome::Conflict { .. },
+            ..
+        }
+    ) && base
+        .validator
+        .as_ref()
+        .and_then(|v| v.etag())
+        .is_some_and(|t| t.weak)
+}
+
+/// Reads the resource again, a few times over about three seconds, until the server hands out a
+/// strong ETag for the same document as `base`. None when it does not (or the document changed:
+/// the caller's verdict stands, and the next save merges as usual).
+async fn wait_for_strong(client: &impl Conditional, url: &str, base: &Version) -> Option<Version> {
+    for ms in [400u64, 700, 1000, 1200] {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        let Outcome::Fetched { doc, .. } = client.get_fresh(url).await else {
+            return None;
+        };
+        let v = base_of(doc);
+        if !crate::client::same_json(&v.text, &base.text) {
+            return None;
+        }
+        if v.validator
+            .as_ref()
+            .and_then(|x| x.etag())
+            .is_some_and(|t| !t.weak)
+        {
+            return Some(v);
+        }
+    }
+    None
+}
+
 /// Merges base → mine with base → current.
 pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) -> SaveResult {
     let parsed = (
@@ -611,9 +654,35 @@ pub async fn save(
 ) -> SaveReport {
     let mut rounds = 0;
     let mut merged_from_theirs = 0;
+    let mut notes = vec![];
+    let mut waited = false;
     loop {
         rounds += 1;
         let result = save_round(client, url, &base, &mine, method, opts).await;
+        if !waited && weak_refused(&base, &result) {
+            // Refused with the weak tag the server handed out, nothing changed: servers like
+            // Apache (default FileETag) make it strong about a second after a write. Wait for
+            // that, once, and write again with the strong tag.
+            waited = true;
+            if let Some(strong) = wait_for_strong(client, url, &base).await {
+                notes.push(format!(
+                    "The server refused the weak validator {} it had handed out (as RFC 9110 \
+                     requires for If-Match) although nothing had changed; ifmatch waited until it \
+                     gave the strong validator {} for the same version and wrote again.",
+                    base.validator
+                        .as_ref()
+                        .map(|v| v.display())
+                        .unwrap_or_default(),
+                    strong
+                        .validator
+                        .as_ref()
+                        .map(|v| v.display())
+                        .unwrap_or_default(),
+                ));
+                base = strong;
+                continue;
+            }
+        }
         match result {
             SaveResult::Merged {
                 current,
@@ -632,6 +701,7 @@ pub async fn save(
                     base,
                     mine,
                     merged_from_theirs,
+                    notes,
                 }
             }
         }

@@ -197,7 +197,7 @@ impl AppState {
             policy,
         )
         .await;
-        let mut view = SaveView::of(&report.result, &report.base, &report.mine, report.rounds);
+        let mut view = SaveView::of(&report);
         if let (
             SaveResult::Failed {
                 outcome: o @ (Outcome::Unauthorized { .. } | Outcome::Forbidden),

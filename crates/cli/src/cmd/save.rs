@@ -51,7 +51,12 @@ pub async fn run(
             if let Some(v) = &base.validator {
                 write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
             }
-            if used > 1 && report.merged_from_theirs > 0 {
+            for note in &report.notes {
+                eprintln!("ifmatch: {note}");
+            }
+            if !report.notes.is_empty() {
+                // Said by the notes.
+            } else if used > 1 && report.merged_from_theirs > 0 {
                 eprintln!(
                     "ifmatch: saved after {used} rounds: {} concurrent change(s) on the server \
                      were merged in",
