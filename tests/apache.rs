@@ -113,8 +113,9 @@ async fn default_file_etag_weak_for_a_moment_is_waited_out_not_called_a_change()
         // (Retried: a read that a loaded machine delays past the second sees a strong tag.)
         for _ in 0..5 {
             std::fs::write(apache.dir.join("data/settings.json"), SETTINGS).unwrap();
-            let Outcome::Fetched { doc, .. } = c.get_fresh(&url).await else {
-                panic!("read failed")
+            let out = c.get_fresh(&url).await;
+            let Outcome::Fetched { doc, .. } = out else {
+                panic!("read failed: {out:?}")
             };
             if doc
                 .validator
@@ -187,4 +188,65 @@ async fn default_file_etag_weak_for_a_moment_is_waited_out_not_called_a_change()
         report.notes.iter().all(|n| n.contains("weak validator")),
         "{report:?}"
     );
+}
+
+/// `ifmatch put` on Apache's default `FileETag`: the weak tag of a file changed this second is
+/// waited out (the write goes again with the strong tag for the same version), the validator
+/// printed is strong so a chained `put --if-match` works at once, and a stale tag is still a
+/// conflict.
+#[test]
+fn put_chains_on_default_file_etag_and_a_stale_tag_stays_a_conflict() {
+    use std::process::Command;
+    let apache = Apache::start_with(&[("settings.json", SETTINGS)], "MTime Size");
+    let url = format!("{}/settings.json", apache.url);
+    let dir = apache.dir.clone();
+    let put = |text: &str, if_match: Option<&str>| {
+        let f = dir.join("mine.json");
+        std::fs::write(&f, text).unwrap();
+        let mut c = Command::new(ifmatch_tests::ifmatch_bin());
+        c.arg("put").arg(&url).arg(&f);
+        if let Some(t) = if_match {
+            c.arg("--if-match").arg(t);
+        }
+        c.output().unwrap()
+    };
+    // Changed on disk "now" (its mtime 1.5 s ahead, so that the weak moment outlasts a slow
+    // start of the command on a loaded machine): Apache hands out a weak tag until a second
+    // after that.
+    let path = apache.dir.join("data/settings.json");
+    std::fs::write(&path, SETTINGS).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + std::time::Duration::from_millis(1500))
+        .unwrap();
+    let one = SETTINGS.replace("light", "dark");
+    let o = put(&one, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("weak validator"),
+        "the weak tag was refused and waited out: {err}"
+    );
+    let first = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(
+        first.starts_with('"'),
+        "a strong tag is printed: {first:?} ({err})"
+    );
+    assert_eq!(apache.file("settings.json").unwrap(), one);
+    // Chained straight away with the printed tag.
+    let two = one.replace("50", "60");
+    let o = put(&two, Some(&first));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let second = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(second.starts_with('"') && second != first, "{second:?}");
+    assert_eq!(apache.file("settings.json").unwrap(), two);
+    // The first tag is stale now: a real conflict, said as one, nothing overwritten.
+    let o = put(&SETTINGS.replace("50", "70"), Some(&first));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("changed on the server"), "{err}");
+    assert_eq!(apache.file("settings.json").unwrap(), two);
 }

@@ -526,25 +526,41 @@ fn weak_refused(base: &Version, result: &SaveResult) -> bool {
         .is_some_and(|t| t.weak)
 }
 
-/// Reads the resource again, a few times over about three seconds, until the server hands out a
-/// strong ETag for the same document as `base`. None when it does not (or the document changed:
-/// the caller's verdict stands, and the next save merges as usual).
+/// Reads the resource again until the server hands out a strong ETag for the same document as
+/// `base` (`strong_validator`). None when it does not (or the document changed: the caller's
+/// verdict stands, and the next save merges as usual).
 async fn wait_for_strong(client: &impl Conditional, url: &str, base: &Version) -> Option<Version> {
+    strong_validator(client, url, |d| {
+        crate::client::same_json(&d.text, &base.text)
+    })
+    .await
+    .map(base_of)
+}
+
+/// Waits out a weak-for-a-moment ETag (Apache's default `FileETag` is weak for about a second
+/// after each change): reads `url` again, 0.4, 0.7, 1.0 and 1.2 s apart, until it comes with a
+/// strong ETag, and returns that read when `same` says it is still the version meant. None
+/// when no strong tag comes in that time, a read fails, or `same` says the version changed.
+pub async fn strong_validator(
+    client: &impl Conditional,
+    url: &str,
+    same: impl Fn(&Received) -> bool,
+) -> Option<Received> {
     for ms in [400u64, 700, 1000, 1200] {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         let Outcome::Fetched { doc, .. } = client.get_fresh(url).await else {
             return None;
         };
-        let v = base_of(doc);
-        if !crate::client::same_json(&v.text, &base.text) {
+        if !same(&doc) {
             return None;
         }
-        if v.validator
+        if doc
+            .validator
             .as_ref()
             .and_then(|x| x.etag())
             .is_some_and(|t| !t.weak)
         {
-            return Some(v);
+            return Some(doc);
         }
     }
     None

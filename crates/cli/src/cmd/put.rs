@@ -1,9 +1,17 @@
 //! `ifmatch put`: replaces a resource only if it is still the version named by `--if-match`
 //! (or, without it, the version a fresh GET finds); `--force` writes unconditionally.
+//!
+//! A refusal is read back before it is reported: "the resource changed" only when it did. A
+//! server whose ETag is weak for a moment after each change (Apache's default `FileETag`) is
+//! waited out — the write goes again with the strong tag for the same version, and the
+//! validator printed after a write is a strong one a chained `put --if-match` can use.
 
 use crate::common::{precondition_for, print_saved, read_json_input, report};
 use crate::error::Exit;
-use ifmatch_engine::Client;
+use ifmatch_engine::outcome::exit;
+use ifmatch_engine::outcome::{Received, ValidatorSource};
+use ifmatch_engine::session;
+use ifmatch_engine::{Client, EntityTag, Outcome, Precondition};
 use std::path::PathBuf;
 
 pub async fn run(
@@ -18,7 +26,112 @@ pub async fn run(
         Ok(p) => p,
         Err(out) => return Ok(report(&out)),
     };
-    let out = client.put(url, &body, pre).await;
+    let sent = match &pre {
+        Precondition::IfMatch(t) => Some(t.clone()),
+        _ => None,
+    };
+    let mut out = client.put(url, &body, pre).await;
+    if let (Outcome::Conflict { status, .. }, Some(t)) = (&out, &sent) {
+        match refused_unchanged(client, url, t).await {
+            Unchanged::No => {}
+            Unchanged::StrongNow(strong) => {
+                eprintln!(
+                    "ifmatch: the server refused the weak validator {} (RFC 9110: If-Match needs a \
+                     strong one); once it handed out the strong {} for the same version, the write \
+                     was sent again with it.",
+                    t.raw, strong.raw
+                );
+                out = client.put(url, &body, Precondition::IfMatch(strong)).await;
+            }
+            Unchanged::Yes => {
+                let why = if t.weak {
+                    "It is a weak ETag, which RFC 9110 has servers refuse in If-Match, and the \
+                     server gave no strong one within three seconds."
+                } else {
+                    "Its precondition check is broken, so it cannot be written safely with \
+                     preconditions (--force writes unconditionally, at the risk of overwriting a \
+                     concurrent change)."
+                };
+                eprintln!(
+                    "ifmatch: refused ({status}) although the server still hands out {} for this \
+                     resource: nothing changed since that version, and nothing was overwritten. \
+                     {why}",
+                    t.raw
+                );
+                return Ok(exit::CONFLICT);
+            }
+        }
+    }
+    let out = strong_after_write(client, url, &body, out).await;
     print_saved(&out)?;
     Ok(report(&out))
+}
+
+enum Unchanged {
+    /// The resource is not at that version any more (or could not be read): a real conflict.
+    No,
+    /// It is, and the server now gives a strong tag for it.
+    StrongNow(EntityTag),
+    /// It is, with the same tag: the server refuses the validator it hands out.
+    Yes,
+}
+
+/// After a refusal: does the server still hand out the tag that was sent?
+async fn refused_unchanged(client: &Client, url: &str, sent: &EntityTag) -> Unchanged {
+    let Outcome::Fetched { doc, .. } = client.get_fresh(url).await else {
+        return Unchanged::No;
+    };
+    let now = doc.validator.as_ref().and_then(|v| v.etag());
+    if !now.is_some_and(|n| n.raw == sent.raw) {
+        return Unchanged::No;
+    }
+    if !sent.weak {
+        return Unchanged::Yes;
+    }
+    // Weak for a moment: the same version (weakly equal tag) with a strong tag, soon.
+    let strong = session::strong_validator(client, url, |d| {
+        d.validator
+            .as_ref()
+            .and_then(|x| x.etag())
+            .is_some_and(|n| n.weak_eq(sent))
+    })
+    .await;
+    match strong
+        .and_then(|d| d.validator)
+        .and_then(|v| v.etag().cloned())
+    {
+        Some(t) => Unchanged::StrongNow(t),
+        None => Unchanged::Yes,
+    }
+}
+
+/// A write whose answer (or the read after it) carries a weak tag: wait for the strong one for
+/// what was written, so the validator printed can be used by the next `put --if-match`.
+async fn strong_after_write(client: &Client, url: &str, body: &str, out: Outcome) -> Outcome {
+    let Outcome::Saved {
+        status,
+        doc: Some(d),
+        ..
+    } = &out
+    else {
+        return out;
+    };
+    if !d
+        .validator
+        .as_ref()
+        .and_then(|v| v.etag())
+        .is_some_and(|t| t.weak)
+    {
+        return out;
+    }
+    let written = |r: &Received| ifmatch_engine::client::same_json(&r.text, body);
+    match session::strong_validator(client, url, written).await {
+        // What the server holds now, read with its strong tag (and that read's own warnings).
+        Some(doc) => Outcome::Saved {
+            status: *status,
+            doc: Some(doc),
+            validator_from: ValidatorSource::Refetch,
+        },
+        None => out,
+    }
 }
