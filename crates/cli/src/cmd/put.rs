@@ -82,7 +82,7 @@ async fn refused_unchanged(client: &Client, url: &str, sent: &EntityTag) -> Unch
         return Unchanged::No;
     };
     let now = doc.validator.as_ref().and_then(|v| v.etag());
-    if !now.is_some_and(|n| n.raw == sent.raw) {
+    if now.is_none_or(|n| n.raw != sent.raw) {
         return Unchanged::No;
     }
     if !sent.weak {
