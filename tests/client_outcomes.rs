@@ -365,6 +365,7 @@ async fn server_error_and_non_json_and_too_large() {
         Outcome::ServerError {
             status: 500,
             detail,
+            may_have_landed: false,
         } => assert_eq!(detail, "injected by the demo server"),
         other => panic!("{other:?}"),
     }
@@ -585,16 +586,46 @@ async fn a_write_answered_5xx_is_settled_by_reading() {
         Outcome::ServerError {
             status: 500,
             detail,
+            may_have_landed: false,
         } => assert!(detail.contains("not applied"), "{detail}"),
         other => panic!("{other:?}"),
     }
     assert!(!out.message().contains("probably"), "{}", out.message());
+    // A 500 after the commit, and the read to settle it fails too: it may have landed, and the
+    // outcome says so in a field (the window offers "reload"), not only in words.
+    d.add_fault(put_fault(ifmatch_tests::Fault {
+        status_after_apply: Some(500),
+        ..fault()
+    }));
+    d.add_fault(ifmatch_tests::Fault {
+        method: Some("GET".into()),
+        status: Some(500),
+        ..fault()
+    });
+    let out = c
+        .put(
+            &url,
+            &doc.text.replace("Acme One", "Acme Four"),
+            doc.validator.clone().unwrap().precondition(),
+        )
+        .await;
+    match &out {
+        Outcome::ServerError {
+            status: 500,
+            detail,
+            may_have_landed: true,
+        } => assert!(detail.contains("may have landed"), "{detail}"),
+        other => panic!("{other:?}"),
+    }
+    // (It did land: the next read shows it.)
+    assert!(fetched(c.get_fresh(&url).await).text.contains("Acme Four"));
+    let doc = fetched(c.get_fresh(&url).await);
     // A 503 after the commit, retried: the retry meets 412 because of our own first attempt.
     d.add_fault(put_fault(ifmatch_tests::Fault {
         status_after_apply: Some(503),
         ..fault()
     }));
-    let mine = doc.text.replace("Acme One", "Acme Three");
+    let mine = doc.text.replace("Acme Four", "Acme Three");
     match c
         .put(&url, &mine, doc.validator.clone().unwrap().precondition())
         .await

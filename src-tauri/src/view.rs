@@ -172,7 +172,11 @@ impl ProblemCode {
         use ifmatch_engine::Outcome;
         match o {
             Outcome::Unauthorized { .. } | Outcome::Forbidden => ProblemCode::Credentials,
-            Outcome::NetworkAfterSend { .. } => ProblemCode::MayHaveLanded,
+            Outcome::NetworkAfterSend { .. }
+            | Outcome::ServerError {
+                may_have_landed: true,
+                ..
+            } => ProblemCode::MayHaveLanded,
             _ => ProblemCode::Other,
         }
     }
@@ -328,5 +332,22 @@ mod tests {
             "absent fields take their defaults"
         );
         assert_eq!(r.theirs_text, "{\"a\": 3}");
+        assert_eq!(r.conflicts[0].order_by, None);
+    }
+
+    /// A write that may have landed offers "reload" whichever way it ended ambiguously.
+    #[test]
+    fn may_have_landed_is_one_code() {
+        use ifmatch_engine::Outcome;
+        let server = |may_have_landed| Outcome::ServerError {
+            status: 500,
+            detail: String::new(),
+            may_have_landed,
+        };
+        assert_eq!(
+            ProblemCode::of_outcome(&server(true)),
+            ProblemCode::MayHaveLanded
+        );
+        assert_eq!(ProblemCode::of_outcome(&server(false)), ProblemCode::Other);
     }
 }

@@ -104,8 +104,11 @@ pub enum Outcome {
     ServerError {
         /// The status.
         status: u16,
-        /// The error body's message, when it has one.
+        /// The error body's message, when it has one (and what the read after a write showed).
         detail: String,
+        /// A write answered with it whose effect the read after it could not settle: it may
+        /// have landed (the window offers to reload; saving again blind could overwrite it).
+        may_have_landed: bool,
     },
     /// Another status the request cannot go on from (400, 405, 409 outside a dialect, 415, a
     /// redirected write, ...).
@@ -273,7 +276,7 @@ impl Outcome {
                 "Service unavailable (503) after {attempts} attempt(s). {}",
                 wait_words(*retry_after_secs)
             ),
-            Outcome::ServerError { status, detail } => format!(
+            Outcome::ServerError { status, detail, .. } => format!(
                 "Server error ({status}){}. Try again later, and if it persists report it to the \
                  API's owners.",
                 detail_words(detail)

@@ -493,9 +493,13 @@ fn refused_own_validator(status: u16, base: &Version, merged: SaveResult) -> Sav
             t.raw
         ),
         _ => format!(
-            " It handed out {} and refuses it in If-Match: its precondition check is broken, so \
+            " It handed out {} and refuses it in {}: its precondition check is broken, so \
              ifmatch cannot write it safely.",
-            v.display()
+            v.display(),
+            match v {
+                Validator::Etag { .. } => "If-Match",
+                Validator::LastModified { .. } => "If-Unmodified-Since",
+            }
         ),
     };
     SaveResult::Failed {

@@ -66,6 +66,7 @@ pub(super) fn failure(
         500..=599 => Outcome::ServerError {
             status,
             detail: error_detail(&a.body),
+            may_have_landed: false,
         },
         _ => Outcome::HttpError {
             status,

@@ -156,9 +156,14 @@ impl Client {
             d
         };
         match out {
-            Outcome::ServerError { status, detail } => Outcome::ServerError {
+            Outcome::ServerError {
+                status,
+                detail,
+                may_have_landed,
+            } => Outcome::ServerError {
                 status,
                 detail: r(detail),
+                may_have_landed,
             },
             Outcome::HttpError { status, detail } => Outcome::HttpError {
                 status,

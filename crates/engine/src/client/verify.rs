@@ -86,14 +86,18 @@ pub(super) fn settle(status: u16, failure: Outcome, expected: &str, read: Outcom
             );
             saved_as_read(status, doc)
         }
-        (Outcome::Fetched { .. }, Outcome::ServerError { status, detail }) => Outcome::ServerError {
-            status,
-            detail: evidence(
-                &detail,
-                "a read right after shows the server does not hold this write: it was not applied",
-            ),
-        },
-        (read, Outcome::ServerError { status, detail }) if !read.is_success() => {
+        (Outcome::Fetched { .. }, Outcome::ServerError { status, detail, .. }) => {
+            Outcome::ServerError {
+                status,
+                detail: evidence(
+                    &detail,
+                    "a read right after shows the server does not hold this write: it was not \
+                     applied",
+                ),
+                may_have_landed: false,
+            }
+        }
+        (read, Outcome::ServerError { status, detail, .. }) if !read.is_success() => {
             Outcome::ServerError {
                 status,
                 detail: evidence(
@@ -101,6 +105,7 @@ pub(super) fn settle(status: u16, failure: Outcome, expected: &str, read: Outcom
                     "the read to check whether it landed failed too, so it may have landed: \
                      reload before saving again",
                 ),
+                may_have_landed: true,
             }
         }
         (_, failure) => failure,
