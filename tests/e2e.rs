@@ -1385,6 +1385,71 @@ async fn e2e_every_close_asks_and_no_tab_means_nothing_to_save() {
     c.close().await.unwrap();
 }
 
+/// Order is data (issue 12): one tab moves a targeting rule first, another tab meanwhile edits a
+/// rule's rollout. The second save meets the first, merges cleanly, and the resubmit keeps both:
+/// the new order and the edit (it used to follow the server's order, dropping the move).
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_reorder_survives_the_merge() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    open(&c, "/flags/new-checkout").await;
+    open(&c, "/flags/new-checkout").await;
+    // Tab 2: the DACH rollout goes from 25 to 50, saved.
+    activate(&c, 1).await;
+    let t = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &edit(&t, "/rules/1/rollout", json!(50))).await;
+    click(&c, &tid("save")).await;
+    wait_for("tab 2 saved", || async {
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    // Tab 3, loaded before that save: the DACH rule moves first.
+    activate(&c, 2).await;
+    let t = editor_text(&c, "editor").await;
+    let mut doc: Value = serde_json::from_str(&t).unwrap();
+    doc["rules"].as_array_mut().unwrap().reverse();
+    set_editor(&c, "editor", &serde_json::to_string_pretty(&doc).unwrap()).await;
+    click(&c, &tid("save")).await;
+    wait_for("the automatic merge", || async {
+        (tab_status(&c, 2).await == "merged").then_some(())
+    })
+    .await;
+    let merged: Value = serde_json::from_str(&editor_text(&c, "editor").await).unwrap();
+    let ids = |v: &Value| -> Vec<String> {
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{}={}", r["id"].as_str().unwrap(), r["rollout"]))
+            .collect()
+    };
+    let want = ["dach-rollout=50", "beta-testers=null"];
+    assert_eq!(ids(&merged), want, "the Result keeps the move and the edit");
+    click(&c, &tid("resubmit")).await;
+    wait_for("the resubmit", || async {
+        (tab_status(&c, 2).await == "clean").then_some(())
+    })
+    .await;
+    let base = c
+        .find(Locator::Css(&tid("connection-url")))
+        .await
+        .unwrap()
+        .attr("data-url")
+        .await
+        .unwrap()
+        .unwrap();
+    let url = format!("{base}/flags/new-checkout");
+    let on_server: Value =
+        serde_json::from_str(&reqwest::get(&url).await.unwrap().text().await.unwrap()).unwrap();
+    assert_eq!(ids(&on_server), want, "the server holds both");
+    c.close().await.unwrap();
+}
+
 /// A document that holds an array of id-keyed objects opens as a document; a collection (an
 /// object holding an array under the URL's own name) lists its items compactly.
 #[tokio::test(flavor = "multi_thread")]
