@@ -51,7 +51,12 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The app under test: the debug build beside the test binary, or `IFMATCH_E2E_APP` (the
+/// installed package's binary, for `e2e_the_installed_package_comes_up`).
 fn app_binary() -> PathBuf {
+    if let Some(app) = std::env::var_os("IFMATCH_E2E_APP") {
+        return PathBuf::from(app);
+    }
     let bin = ifmatch_tests::ifmatch_bin().with_file_name("ifmatch-desktop");
     assert!(
         bin.exists(),
@@ -1382,6 +1387,53 @@ async fn e2e_every_close_asks_and_no_tab_means_nothing_to_save() {
         .collect();
     assert!(left.is_empty(), "discarded by choice: no draft left");
     screenshot(&c, "no-tab").await;
+    c.close().await.unwrap();
+}
+
+/// The .deb that scripts/package builds, installed with apt (scripts/test does both, then runs
+/// this with `--ignored`): the installed binary belongs to the package, has its desktop entry
+/// and icons, and its window comes up on the built-in demo server and shows the settings.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the installed package: scripts/test builds and installs it, then runs this"]
+async fn e2e_the_installed_package_comes_up() {
+    let _one_at_a_time = serial().await;
+    let app = app_binary();
+    assert_eq!(
+        app,
+        PathBuf::from("/usr/bin/ifmatch-desktop"),
+        "run with IFMATCH_E2E_APP=/usr/bin/ifmatch-desktop"
+    );
+    let owner = Command::new("dpkg")
+        .args(["-S", "/usr/bin/ifmatch-desktop"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&owner.stdout).starts_with("ifmatch:"),
+        "the binary comes from the ifmatch package: {}",
+        String::from_utf8_lossy(&owner.stderr)
+    );
+    let entry = std::fs::read_to_string("/usr/share/applications/ifmatch.desktop")
+        .expect("the package installs a desktop entry");
+    assert!(entry.contains("Exec=ifmatch-desktop"), "{entry}");
+    assert!(
+        std::path::Path::new("/usr/share/icons/hicolor/128x128/apps/ifmatch-desktop.png").exists()
+            || std::path::Path::new("/usr/share/icons/hicolor/128x128/apps/ifmatch.png").exists(),
+        "the package installs its icons"
+    );
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    assert_eq!(c.title().await.unwrap(), "ifmatch");
+    wait_for("the demo's first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    let text = wait_for("the settings in the editor", || async {
+        let t = editor_text(&c, "editor").await;
+        t.contains("siteName").then_some(t)
+    })
+    .await;
+    assert!(text.contains("Acme"), "{text}");
+    screenshot(&c, "installed-package").await;
     c.close().await.unwrap();
 }
 
