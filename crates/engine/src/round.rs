@@ -129,6 +129,28 @@ fn same(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
+/// Two id lists (JSON arrays) put the elements they share in the same order.
+fn same_order(a: Option<&str>, b: Option<&str>) -> bool {
+    let ids = |t: Option<&str>| -> Option<Vec<String>> {
+        let d = Doc::parse(t?).ok()?;
+        (d.kind(0) == Kind::Array).then(|| d.children(0).map(|c| canon(d.span(c))).collect())
+    };
+    match (ids(a), ids(b)) {
+        (Some(x), Some(y)) => {
+            let (sx, sy): (
+                std::collections::HashSet<&String>,
+                std::collections::HashSet<&String>,
+            ) = (x.iter().collect(), y.iter().collect());
+            let only =
+                |l: &Vec<String>, other: &std::collections::HashSet<&String>| -> Vec<String> {
+                    l.iter().filter(|i| other.contains(i)).cloned().collect()
+                };
+            only(&x, &sy) == only(&y, &sx)
+        }
+        (x, y) => x.is_none() && y.is_none(),
+    }
+}
+
 /// The node a list of tokens addresses.
 fn find(doc: &Doc, tokens: &[String]) -> Option<usize> {
     let mut i = 0;
@@ -241,10 +263,15 @@ fn by_id(start: &Doc, s: usize, now: &Doc, r: usize, key: &str) -> ArrayMap {
             at.entry(id).or_insert(i);
         }
     }
+    // An element that is gone (removed through its own conflict) maps past the end: its
+    // conflicts then read as absent there, which is what deciding "delete" leaves.
     let stable = start
         .children(s)
         .enumerate()
-        .filter_map(|(i, c)| Some((i, *at.get(&element_id(start, c, key)?)?)))
+        .map(|(i, c)| {
+            let now_at = element_id(start, c, key).and_then(|id| at.get(&id).copied());
+            (i, now_at.unwrap_or(usize::MAX))
+        })
         .collect();
     ArrayMap {
         stable,
@@ -481,6 +508,16 @@ pub fn statuses(
                     place(&located.now, s),
                 ),
                 None => (None, c.pointer.clone(), (None, None)),
+            };
+            // An order conflict's value is its ids in order: compared as an order of the
+            // elements both lists hold, so resolving another conflict that removes or adds an
+            // element of that array decides nothing about the order.
+            let same = |a: Option<&str>, b: Option<&str>| {
+                if then.order_by.is_some() {
+                    same_order(a, b)
+                } else {
+                    same(a, b)
+                }
             };
             let decided = decisions.get(i).and_then(|d| d.as_ref());
             let state = match decided {
@@ -803,6 +840,35 @@ mod tests {
             accept(&start, &start, &c, 0, Choice::Both).unwrap_err(),
             AcceptError::BothOrders
         );
+    }
+
+    #[test]
+    fn removing_an_element_through_its_own_conflict_decides_no_order() {
+        // Both reorder differently; mine also deletes b, which theirs edited.
+        let b = r#"{"r": [{"id": "a"}, {"id": "b"}, {"id": "c"}, {"id": "d"}]}"#;
+        let m = r#"{"r": [{"id": "d"}, {"id": "a"}, {"id": "c"}]}"#;
+        let t = r#"{"r": [{"id": "a"}, {"id": "b", "x": 1}, {"id": "d"}, {"id": "c"}]}"#;
+        let (start, c) = round(b, m, t);
+        let kinds: Vec<_> = c.iter().map(|k| k.kind).collect();
+        use crate::merge::ConflictKind::*;
+        assert_eq!(kinds, vec![Order, DeleteModify], "{c:?}");
+        let (text, d1) = accept(&start, &start, &c, 1, Choice::Mine).unwrap();
+        assert!(!text.contains("\"b\""), "{text}");
+        let s = statuses(&start, &text, &c, &[None, Some(d1)]).unwrap();
+        assert_eq!(
+            s[0].state,
+            ConflictState::Unresolved,
+            "the order is still open"
+        );
+        assert_eq!(s[1].state, ConflictState::Mine);
+        // Mine's order accepted afterwards holds.
+        let (text, d0) = accept(&start, &text, &c, 0, Choice::Mine).unwrap();
+        let d1 = Decision {
+            choice: Choice::Mine,
+            value: None,
+        };
+        let s = statuses(&start, &text, &c, &[Some(d0), Some(d1)]).unwrap();
+        assert_eq!(s[0].state, ConflictState::Mine, "{text} {:?}", s[0]);
     }
 
     #[test]
