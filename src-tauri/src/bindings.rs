@@ -36,6 +36,7 @@ mod tests {
         check::<view::ProblemCode>(&dir, write, &mut stale);
         check::<view::SaveView>(&dir, write, &mut stale);
         check::<view::RoundView>(&dir, write, &mut stale);
+        check::<view::LineHunk>(&dir, write, &mut stale);
         check::<view::RequestPreview>(&dir, write, &mut stale);
         check::<view::JsonProblem>(&dir, write, &mut stale);
         check::<view::StaleCheck>(&dir, write, &mut stale);

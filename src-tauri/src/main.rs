@@ -55,6 +55,7 @@ fn main() {
             commands::tabs::check_stale,
             commands::tabs::save_tab,
             commands::tabs::resolve_conflict,
+            commands::tabs::resolve_all,
             commands::tabs::conflict_status,
             commands::tabs::preview_request,
             commands::tabs::check_json,

@@ -51,6 +51,54 @@ pub struct RoundView {
     pub conflicts: Vec<ConflictInfo>,
     pub stats: Stats,
     pub positional_arrays: Vec<String>,
+    /// Base → mine by line, the changed runs only (conflicts only): what the Mine pane marks.
+    /// Computed here because a diff of two 10 MB texts in the window freezes it for seconds.
+    #[serde(default)]
+    pub mine_hunks: Vec<LineHunk>,
+    /// Base → theirs by line, the changed runs only (conflicts only).
+    #[serde(default)]
+    pub theirs_hunks: Vec<LineHunk>,
+}
+
+impl RoundView {
+    /// Fills the line hunks the panes mark (a round with conflicts only), both sides at once.
+    pub fn with_hunks(mut self) -> RoundView {
+        if let (Some(base), Some(mine)) = (&self.base_text, &self.mine_text) {
+            let theirs = &self.theirs_text;
+            (self.mine_hunks, self.theirs_hunks) = std::thread::scope(|s| {
+                let m = s.spawn(|| LineHunk::between(base, mine));
+                let t = LineHunk::between(base, theirs);
+                (m.join().expect("the line diff does not panic"), t)
+            });
+        }
+        self
+    }
+}
+
+/// A changed run of lines between base and one side (0-based; `old_len` 0: lines inserted,
+/// `new_len` 0: lines deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LineHunk {
+    pub old_start: usize,
+    pub old_len: usize,
+    pub new_start: usize,
+    pub new_len: usize,
+}
+
+impl LineHunk {
+    /// The changed runs of `old` → `new` (the engine's bounded line diff).
+    pub fn between(old: &str, new: &str) -> Vec<LineHunk> {
+        ifmatch_engine::merge::display::line_diff(old, new)
+            .into_iter()
+            .filter(|op| op.tag != "equal")
+            .map(|op| LineHunk {
+                old_start: op.old_start,
+                old_len: op.old_len,
+                new_start: op.new_start,
+                new_len: op.new_len,
+            })
+            .collect()
+    }
 }
 
 impl SaveView {
@@ -64,16 +112,21 @@ impl SaveView {
                      conflicts: &[ConflictInfo],
                      stats: &Stats,
                      positional: &[String],
-                     message: String| RoundView {
-            message,
-            text: merged.to_string(),
-            validator: current.validator.as_ref().map(|x| x.display()),
-            base_text: (!conflicts.is_empty()).then(|| base.text.clone()),
-            mine_text: (!conflicts.is_empty()).then(|| mine.to_string()),
-            theirs_text: current.text.clone(),
-            conflicts: conflicts.to_vec(),
-            stats: *stats,
-            positional_arrays: positional.to_vec(),
+                     message: String| {
+            RoundView {
+                message,
+                text: merged.to_string(),
+                validator: current.validator.as_ref().map(|x| x.display()),
+                base_text: (!conflicts.is_empty()).then(|| base.text.clone()),
+                mine_text: (!conflicts.is_empty()).then(|| mine.to_string()),
+                theirs_text: current.text.clone(),
+                conflicts: conflicts.to_vec(),
+                stats: *stats,
+                positional_arrays: positional.to_vec(),
+                mine_hunks: Vec::new(),
+                theirs_hunks: Vec::new(),
+            }
+            .with_hunks()
         };
         match result {
             SaveResult::Saved { base: nb, .. } => SaveView::Saved {

@@ -36,6 +36,7 @@ export const api = {
   saveTab: (tabId: string, text: string, resubmit: boolean) => invoke<SaveView>("save_tab", { tabId, text, resubmit }),
   resolveConflict: (tabId: string, resultText: string, index: number, choice: Choice) =>
     invoke<Accepted>("resolve_conflict", { tabId, resultText, index, choice }),
+  resolveAll: (tabId: string, resultText: string, choice: Choice) => invoke<Accepted>("resolve_all", { tabId, resultText, choice }),
   conflictStatus: (tabId: string, text: string) => invoke<ConflictStatus[]>("conflict_status", { tabId, text }),
   testConnection: (input: ConnectionInput) => invoke<ConnectionTest>("test_connection", { input }),
   previewRequest: (tabId: string, text: string, resubmit: boolean) => invoke<RequestPreview>("preview_request", { tabId, text, resubmit }),

@@ -16,13 +16,15 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
       ? statuses
       : r.conflicts.map((c) => ({ state: "unresolved", pointer: c.pointer, lines: null, range: null, value: c.base, neither_side: true }));
   const first = model.nextUnresolved(start, -1);
+  const baseView = makeEditor($("base-pane"), { doc: base, readOnly: true });
+  const baseDoc = baseView.state.doc;
   t.conflict = {
     round: r,
     statuses: start,
     current: first === -1 ? 0 : first,
-    mine: makeEditor($("mine-pane"), { doc: r.mine_text ?? "", readOnly: true, original: base }),
-    theirs: makeEditor($("theirs-pane"), { doc: r.theirs_text ?? "", readOnly: true, original: base }),
-    base: makeEditor($("base-pane"), { doc: base, readOnly: true }),
+    mine: makeEditor($("mine-pane"), { doc: r.mine_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.mine_hunks ?? [] } }),
+    theirs: makeEditor($("theirs-pane"), { doc: r.theirs_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.theirs_hunks ?? [] } }),
+    base: baseView,
   };
   syncScroll([t.conflict.mine, t.conflict.theirs, t.conflict.base]);
   $("positional").hidden = r.positional_arrays.length === 0;
@@ -191,11 +193,25 @@ export async function editConflict(i: number) {
   else store.editor.focus();
 }
 
+/** Every unresolved conflict to one side, in one call to Rust (each in turn, as single Accepts
+ * would do). */
 export async function acceptAll(choice: "mine" | "theirs") {
-  const c = active()?.conflict;
-  if (!c) return;
-  for (let i = 0; i < c.round.conflicts.length; i++) {
-    if (c.statuses[i].state === "unresolved") await accept(i, choice);
+  const t = active();
+  const c = t?.conflict;
+  if (!t || !c || !store.editor) return;
+  try {
+    const r = await api.resolveAll(t.id, store.editor.state.doc.toString(), choice);
+    if (t.conflict !== c) return;
+    store.settingText = true;
+    setText(store.editor, r.text);
+    store.settingText = false;
+    t.text = r.text;
+    c.statuses = r.statuses;
+    t.error = null;
+    await goTo(c.current);
+    renderTabs();
+  } catch (e) {
+    tabProblem(t, e);
   }
 }
 

@@ -1,19 +1,21 @@
 // CodeMirror 6, bundled locally. JSON mode; the lint asks Rust (the same parser that guards every
 // save, so duplicate keys are caught too); Ctrl/Cmd+S saves.
 import { basicSetup } from "codemirror";
-import { EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, type Extension } from "@codemirror/state";
-import { Decoration, EditorView, GutterMarker, gutter, keymap, type DecorationSet } from "@codemirror/view";
+import { EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, type Extension, type Text } from "@codemirror/state";
+import { Decoration, EditorView, GutterMarker, WidgetType, gutter, keymap, type DecorationSet } from "@codemirror/view";
 import { json } from "@codemirror/lang-json";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
-import { unifiedMergeView } from "@codemirror/merge";
 import { api } from "./api";
+import type { LineHunk } from "./bindings/LineHunk";
 
 export interface EditorOptions {
   doc: string;
   readOnly?: boolean;
-  /** Highlight changes against this text (read-only panes of the conflict view). */
-  original?: string;
-  onChange?: (text: string) => void;
+  /** Mark the changes against base (read-only panes of the conflict view): the line hunks Rust
+   * computed (a diff of two 10 MB texts in the window would freeze it) and base's text. */
+  changes?: { base: Text; hunks: LineHunk[] };
+  /** The text changed (read it from the view when needed: joining it costs O(size)). */
+  onChange?: () => void;
   onSave?: () => void;
   /** Alt+↓ / Alt+↑: go to the next / previous conflict. Returns true when it did (the conflict
    * view is open); the editor's own "move line" never runs on these keys then. */
@@ -101,6 +103,77 @@ export function selectRange(view: EditorView, from: number, to: number): void {
   view.focus();
 }
 
+/** Base's lines that a side deleted or replaced, shown above the side's lines (at most a few,
+ * then how many more). */
+class DeletedLines extends WidgetType {
+  constructor(readonly base: Text, readonly from: number, readonly count: number) {
+    super();
+  }
+  eq(o: DeletedLines) {
+    return o.base === this.base && o.from === this.from && o.count === this.count;
+  }
+  toDOM() {
+    const el = document.createElement("div");
+    el.className = "cm-deletedChunk";
+    const shown = Math.min(this.count, DELETED_SHOWN);
+    for (let i = 0; i < shown; i++) {
+      const line = document.createElement("div");
+      line.className = "cm-deletedLine";
+      line.textContent = this.base.line(this.from + 1 + i).text || "\u200b";
+      el.append(line);
+    }
+    if (this.count > shown) {
+      const more = document.createElement("div");
+      more.className = "cm-deletedMore";
+      more.textContent = `… ${this.count - shown} more line(s) of base replaced here`;
+      el.append(more);
+    }
+    return el;
+  }
+  get estimatedHeight() {
+    return 16 * (Math.min(this.count, DELETED_SHOWN) + (this.count > DELETED_SHOWN ? 1 : 0));
+  }
+}
+const DELETED_SHOWN = 8;
+
+class ChangeGutterMarker extends GutterMarker {
+  toDOM() {
+    const el = document.createElement("span");
+    el.className = "cm-change-marker";
+    el.textContent = "▍";
+    return el;
+  }
+}
+const changeMarker = new ChangeGutterMarker();
+
+/** A side's changes against base, from Rust's line hunks: changed lines tinted and marked in a
+ * gutter, base's replaced or deleted lines shown above them. Built once (the panes are read-only). */
+function changeMarks(base: Text, hunks: LineHunk[]): Extension {
+  const build = (doc: Text) => {
+    const lines = new RangeSetBuilder<Decoration>();
+    const marks = new RangeSetBuilder<GutterMarker>();
+    for (const h of hunks) {
+      const at = h.new_start < doc.lines ? doc.line(h.new_start + 1).from : doc.length;
+      const oldCount = Math.max(0, Math.min(h.old_len, base.lines - h.old_start));
+      if (oldCount > 0) {
+        lines.add(at, at, Decoration.widget({ widget: new DeletedLines(base, h.old_start, oldCount), block: true, side: -1 }));
+      }
+      for (let n = h.new_start; n < Math.min(h.new_start + h.new_len, doc.lines); n++) {
+        const from = doc.line(n + 1).from;
+        lines.add(from, from, Decoration.line({ class: "cm-changedLine" }));
+        marks.add(from, from, changeMarker);
+      }
+    }
+    return { lines: lines.finish(), marks: marks.finish() };
+  };
+  const field = StateField.define<{ lines: DecorationSet; marks: RangeSet<GutterMarker> }>({
+    create: (state) => build(state.doc),
+    update: (v, tr) => (tr.docChanged ? { lines: v.lines.map(tr.changes), marks: v.marks.map(tr.changes) } : v),
+    provide: (f) => EditorView.decorations.from(f, (v) => v.lines),
+  });
+  return [field, gutter({ class: "cm-change-gutter", markers: (v) => v.state.field(field).marks })];
+}
+
 const rustLint = linter(
   async (view): Promise<Diagnostic[]> => {
     const doc = view.state.doc;
@@ -126,7 +199,7 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
     EditorView.lineWrapping,
     keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }]),
     EditorView.updateListener.of((u) => {
-      if (u.docChanged) o.onChange?.(u.state.doc.toString());
+      if (u.docChanged) o.onChange?.();
     }),
   ];
   if (o.readOnly) {
@@ -134,9 +207,7 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
   } else {
     extensions.push(rustLint, lintGutter(), conflictGutter);
   }
-  if (o.original !== undefined) {
-    extensions.push(unifiedMergeView({ original: o.original, mergeControls: false, gutter: true }));
-  }
+  if (o.changes) extensions.push(changeMarks(o.changes.base, o.changes.hunks));
   const view = new EditorView({ parent, state: EditorState.create({ doc: o.doc, extensions }) });
   // Automation hook (docs/testids.md): acceptance tests set and read the text through it.
   (parent as any).ifmatchView = view;

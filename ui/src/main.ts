@@ -5,7 +5,7 @@
 import { api, words } from "./api";
 import { makeEditor } from "./editor";
 import * as model from "./model";
-import { $, store, active, type Tab } from "./store";
+import { $, store, active, syncText, type Tab } from "./store";
 import { persistDraft } from "./drafts";
 import { renderMessages, tabProblem } from "./messages";
 import { loadConnections, showConnection, setupConnectionDialog } from "./connections";
@@ -15,16 +15,28 @@ import { openConflictView, scheduleStatuses, acceptAll, navigate } from "./confl
 import { showTrail } from "./trail";
 import { preview } from "./preview";
 
+/** Above this many characters, edits are read into the tab when typing pauses. */
+const BIG = 256 * 1024;
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+
 async function start() {
   store.editor = makeEditor($("editor"), {
     doc: "",
-    onChange: (text) => {
+    onChange: () => {
       const t = active();
       if (!t || store.settingText) return;
-      t.text = text;
-      if (t.conflict) scheduleStatuses(t);
-      void persistDraft(t);
-      renderTabs();
+      store.pending = true;
+      // A big document is read into the tab once typing pauses, not on every keystroke.
+      clearTimeout(flushTimer);
+      const flush = () => {
+        if (active() !== t) return;
+        syncText();
+        if (t.conflict) scheduleStatuses(t);
+        void persistDraft(t);
+        renderTabs();
+      };
+      if ((store.editor?.state.doc.length ?? 0) > BIG) flushTimer = setTimeout(flush, 150);
+      else flush();
     },
     onSave: () => void save(active()?.round !== "none"),
     onNavigate: navigate,
@@ -48,6 +60,7 @@ async function start() {
   });
   // Closing the window with unsaved or conflicted work asks first.
   (window as any).__TAURI__?.event?.listen("close-requested", async () => {
+    syncText();
     const open = store.tabs.filter(model.hasUnsavedWork);
     await Promise.all(open.map((t) => persistDraft(t, true)));
     if (open.length === 0 || confirm(`${open.length} tab(s) have unsaved or conflicted work. It is kept as a draft and comes back next time. Quit now?`)) {
@@ -95,6 +108,7 @@ async function start() {
   window.addEventListener("focus", () => void checkStale());
   setInterval(() => void checkStale(), 30_000);
   window.addEventListener("beforeunload", (e) => {
+    syncText();
     if (store.tabs.some(model.hasUnsavedWork)) e.preventDefault();
   });
   setupConnectionDialog();

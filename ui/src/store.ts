@@ -43,6 +43,8 @@ export interface Store {
   recent: string[];
   /** True while the window itself replaces the editor's text (not the user typing). */
   settingText: boolean;
+  /** The editor holds edits not yet read into the active tab's `text` (see `syncText`). */
+  pending: boolean;
   /** A message that belongs to no tab (a resource that did not open, a connection error). */
   windowError: string | null;
   windowNotice: string | null;
@@ -59,6 +61,7 @@ export const store: Store = {
   editor: null,
   recent: [],
   settingText: false,
+  pending: false,
   windowError: null,
   windowNotice: null,
   windowErrorCode: "other",
@@ -67,3 +70,13 @@ export const store: Store = {
 
 /** The active tab, if any. */
 export const active = (): Tab | null => store.tabs.find((t) => t.id === store.activeId) ?? null;
+
+/** Reads the editor's text into the active tab when it holds edits not read yet. The editor's
+ * text is joined lazily: a 10 MB document joined on every keystroke makes typing lag. Everything
+ * that reads a tab's `text` (status, drafts, switching, closing) calls this first. */
+export function syncText(): void {
+  if (!store.pending || !store.editor) return;
+  store.pending = false;
+  const t = active();
+  if (t) t.text = store.editor.state.doc.toString();
+}

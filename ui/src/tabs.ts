@@ -2,13 +2,14 @@
 import { api, type TabView } from "./api";
 import { setText } from "./editor";
 import * as model from "./model";
-import { $, store, active, type Tab } from "./store";
+import { $, store, active, syncText, type Tab } from "./store";
 import { draftTimers } from "./drafts";
 import { renderMessages, tabProblem } from "./messages";
 import { renderRecent, showConnection } from "./connections";
 import { showConflictView } from "./conflict";
 
 export function renderTabs() {
+  syncText();
   const bar = $("tabs");
   bar.replaceChildren(
     ...store.tabs.map((t) => {
@@ -73,6 +74,7 @@ export function renderTabs() {
 }
 
 export function activate(id: string) {
+  syncText();
   store.activeId = id;
   const t = active()!;
   store.windowError = null;
@@ -110,6 +112,7 @@ export async function openResource(target: string, connectionId?: string) {
 }
 
 export async function closeTab(id: string) {
+  syncText();
   const t = store.tabs.find((x) => x.id === id);
   if (!t) return;
   // Whatever its status (stale, failed, merged, in conflict): unsaved work asks first.
@@ -131,6 +134,7 @@ export async function closeTab(id: string) {
 }
 
 export async function reload() {
+  syncText();
   const t = active();
   if (!t) return;
   if (model.hasUnsavedWork(t) && !confirm("Reload the server's version and discard your unsaved edits in this tab?")) return;

@@ -34,8 +34,9 @@ pub async fn check_stale(state: State<'_, AppState>, tab_id: String) -> Answer<S
     state.check_stale(&tab_id).await
 }
 
-/// The 1-based line range of `pointer` in `text` (for scrolling every pane to a conflict).
-#[tauri::command]
+/// The 1-based line range of `pointer` in `text` (for scrolling every pane to a conflict); off
+/// the main thread, like every command that reads a whole document.
+#[tauri::command(async)]
 pub fn locate_pointer(text: String, pointer: String) -> Option<(usize, usize)> {
     ifmatch_engine::edit::locate(&text, &pointer)
 }
@@ -70,6 +71,16 @@ pub async fn resolve_conflict(
 }
 
 #[tauri::command]
+pub async fn resolve_all(
+    state: State<'_, AppState>,
+    tab_id: String,
+    result_text: String,
+    choice: Choice,
+) -> Answer<Accepted> {
+    state.resolve_all(&tab_id, &result_text, choice).await
+}
+
+#[tauri::command]
 pub async fn conflict_status(
     state: State<'_, AppState>,
     tab_id: String,
@@ -88,7 +99,8 @@ pub async fn preview_request(
     state.preview_request(&tab_id, &text, resubmit).await
 }
 
-#[tauri::command]
+/// `async`: a 10 MB document is parsed off the main thread, so the window keeps answering.
+#[tauri::command(async)]
 pub fn check_json(text: String) -> Option<JsonProblem> {
     crate::workspace::tabs::check_json(&text)
 }

@@ -295,6 +295,42 @@ impl AppState {
         Ok(Accepted { text, statuses })
     }
 
+    /// Resolves every conflict still unresolved in `result_text` to `choice`, in order, as
+    /// that many single Accepts would (each sees the Result the one before left), but in one
+    /// call: one draft written, one answer. A 10 MB Result crosses the bridge twice, not twice
+    /// per conflict.
+    pub async fn resolve_all(
+        &self,
+        tab_id: &str,
+        result_text: &str,
+        choice: Choice,
+    ) -> Result<Accepted, Problem> {
+        let mut tabs = self.tabs.lock().await;
+        let t = tabs.get_mut(tab_id).ok_or_else(closed)?;
+        let p = t.pending.as_mut().ok_or_else(no_round)?;
+        let invalid = |e: ifmatch_engine::json::JsonError| {
+            Problem::new(ProblemCode::InvalidJson, e.to_string())
+        };
+        let mut text = result_text.to_string();
+        let mut statuses =
+            round::statuses(p.start(), &text, p.conflicts(), &p.decisions).map_err(invalid)?;
+        for i in 0..statuses.len() {
+            if statuses[i].state.is_resolved() {
+                continue;
+            }
+            let (next, decision) = round::accept(p.start(), &text, p.conflicts(), i, choice)
+                .map_err(|e| Problem::new(ProblemCode::Other, format!("Not applied: {e}.")))?;
+            text = next;
+            if let Some(d) = p.decisions.get_mut(i) {
+                *d = Some(decision);
+            }
+            statuses =
+                round::statuses(p.start(), &text, p.conflicts(), &p.decisions).map_err(invalid)?;
+        }
+        self.write_draft(tab_id, t, &text)?;
+        Ok(Accepted { text, statuses })
+    }
+
     /// Where every conflict of the tab's round stands in `text` (the Result as the user has
     /// it): decided or not, its lines, whether its value is neither side's. An `invalid_json`
     /// problem while the Result does not parse.
@@ -388,7 +424,8 @@ impl AppState {
                     text: d.text.clone(),
                 },
                 saved_text: d.base.text.clone(),
-                round: d.round.as_ref().map(|r| r.view.clone()),
+                // A draft written before the panes' line hunks existed gets them now.
+                round: d.round.as_ref().map(|r| r.view.clone().with_hunks()),
                 statuses,
             });
         }
