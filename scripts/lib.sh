@@ -3,7 +3,8 @@
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 
-# ensure_packages PKG... — apt-get install only the packages that are not installed yet.
+# ensure_packages PKG... — apt-get install only the packages that are not installed yet (waiting
+# for the package lock when another apt run holds it, rather than failing).
 ensure_packages() {
   local missing=() p
   for p in "$@"; do
@@ -11,8 +12,8 @@ ensure_packages() {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "==> Installing Debian packages: ${missing[*]}"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
 
