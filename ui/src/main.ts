@@ -28,8 +28,8 @@ async function start() {
       store.pending = true;
       // A big document is read into the tab once typing pauses, not on every keystroke.
       clearTimeout(flushTimer);
+      // (Switching tabs meanwhile already read it in: then this only writes t's draft.)
       const flush = () => {
-        if (active() !== t) return;
         syncText();
         if (t.conflict) scheduleStatuses(t);
         void persistDraft(t);

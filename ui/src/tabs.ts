@@ -3,7 +3,7 @@ import { api, type TabView } from "./api";
 import { setText } from "./editor";
 import * as model from "./model";
 import { $, store, active, syncText, type Tab } from "./store";
-import { draftTimers } from "./drafts";
+import { draftTimers, persistDraft } from "./drafts";
 import { renderMessages, tabProblem } from "./messages";
 import { renderRecent, showConnection } from "./connections";
 import { showConflictView } from "./conflict";
@@ -74,7 +74,13 @@ export function renderTabs() {
 }
 
 export function activate(id: string) {
-  syncText();
+  // Edits of the tab being left that typing had not read in yet: read in, and drafted now (the
+  // pending flush would be replaced by the next tab's).
+  const leaving = active();
+  if (leaving && store.pending) {
+    syncText();
+    void persistDraft(leaving);
+  }
   store.activeId = id;
   const t = active()!;
   store.windowError = null;
