@@ -1,8 +1,8 @@
 // CodeMirror 6, bundled locally. JSON mode; the lint asks Rust (the same parser that guards every
 // save, so duplicate keys are caught too); Ctrl/Cmd+S saves.
 import { basicSetup } from "codemirror";
-import { EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, type Extension, type Text } from "@codemirror/state";
-import { Decoration, EditorView, GutterMarker, WidgetType, gutter, keymap, type DecorationSet } from "@codemirror/view";
+import { Compartment, EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, type Extension, type Text } from "@codemirror/state";
+import { Decoration, EditorView, GutterMarker, WidgetType, gutter, keymap, showPanel, type DecorationSet } from "@codemirror/view";
 import { json } from "@codemirror/lang-json";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
 import { api } from "./api";
@@ -186,6 +186,26 @@ const rustLint = linter(
   { delay: 300 },
 );
 
+/** Above this many characters an editor is plain text: the JSON syntax tree (highlighting,
+ * folding) is re-parsed in the background after every change in slices of up to 100 ms, which
+ * made each keystroke in a 1 MB or 10 MB document wait ~70 ms; the Rust lint still checks it. */
+export const LARGE = 512 * 1024;
+const language = new Compartment();
+
+/** JSON up to `LARGE`; above, plain text, with a note when `note` (the editable editor only:
+ * the read-only panes are short). */
+function languageFor(length: number, note = true): Extension {
+  if (length <= LARGE) return json();
+  if (!note) return [];
+  return showPanel.of(() => {
+    const dom = document.createElement("div");
+    dom.className = "cm-large-note";
+    dom.dataset.testid = "large-document-note";
+    dom.textContent = "Large document: shown as plain text (no syntax colours or folding) so that typing and scrolling stay quick. It is still checked as JSON.";
+    return { dom, top: true };
+  });
+}
+
 export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
   const extensions: Extension[] = [
     Prec.highest(
@@ -195,7 +215,7 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
       ]),
     ),
     basicSetup,
-    json(),
+    language.of(languageFor(o.doc.length, !o.readOnly)),
     EditorView.lineWrapping,
     keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }]),
     EditorView.updateListener.of((u) => {
@@ -214,8 +234,11 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
   return view;
 }
 
+/** Replaces the whole text (the window's own change: a tab switch, a merge, an Accept). */
 export function setText(view: EditorView, text: string): void {
-  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+  const large = text.length > LARGE;
+  const effects = large !== view.state.doc.length > LARGE ? language.reconfigure(languageFor(text.length)) : [];
+  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, effects });
 }
 
 /** Scrolls to and selects 1-based lines `from..to`. */
