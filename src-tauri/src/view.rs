@@ -58,9 +58,30 @@ pub struct RoundView {
     /// Base → theirs by line, the changed runs only (conflicts only).
     #[serde(default)]
     pub theirs_hunks: Vec<LineHunk>,
+    /// `mine_text` was left out of this answer because it is exactly the text the window sent
+    /// with the save: the window fills it in. Never true in a stored round.
+    #[serde(default)]
+    pub mine_is_sent: bool,
+    /// `base_text` was left out because it is exactly the tab's loaded version (the window's
+    /// saved text). Never true in a stored round.
+    #[serde(default)]
+    pub base_is_loaded: bool,
 }
 
 impl RoundView {
+    /// Leaves out of the answer to the window the texts it already holds: mine when it is
+    /// `sent` (what the window saved), base when it is `loaded` (the tab's version).
+    pub fn omit_known(&mut self, sent: &str, loaded: &str) {
+        if self.mine_text.as_deref() == Some(sent) {
+            self.mine_text = None;
+            self.mine_is_sent = true;
+        }
+        if self.base_text.as_deref() == Some(loaded) {
+            self.base_text = None;
+            self.base_is_loaded = true;
+        }
+    }
+
     /// Fills the line hunks the panes mark (a round with conflicts only), both sides at once.
     pub fn with_hunks(mut self) -> RoundView {
         if let (Some(base), Some(mine)) = (&self.base_text, &self.mine_text) {
@@ -125,6 +146,8 @@ impl SaveView {
                 positional_arrays: positional.to_vec(),
                 mine_hunks: Vec::new(),
                 theirs_hunks: Vec::new(),
+                mine_is_sent: false,
+                base_is_loaded: false,
             }
             .with_hunks()
         };
@@ -386,6 +409,33 @@ mod tests {
         );
         assert_eq!(r.theirs_text, "{\"a\": 3}");
         assert_eq!(r.conflicts[0].order_by, None);
+    }
+
+    /// The answer leaves out only the texts the window holds exactly, and the stored shape
+    /// (hunks included) reads back; hunks come from the engine's line diff.
+    #[test]
+    fn the_answer_leaves_out_only_what_the_window_holds() {
+        let old = r#"{"message":"m","text":"{}","validator":null,"base_text":"{\n  \"a\": 1\n}","mine_text":"{\n  \"a\": 2\n}","theirs_text":"{\n  \"a\": 3\n}","conflicts":[],"stats":{"from_mine":0,"from_theirs":0,"same_both":0,"conflicts":1},"positional_arrays":[]}"#;
+        let r: RoundView = serde_json::from_str(old).unwrap();
+        let r = r.with_hunks();
+        assert_eq!(
+            r.mine_hunks,
+            vec![LineHunk {
+                old_start: 1,
+                old_len: 1,
+                new_start: 1,
+                new_len: 1
+            }]
+        );
+        assert_eq!(r.theirs_hunks.len(), 1);
+        let mut same = r.clone();
+        same.omit_known("{\n  \"a\": 2\n}", "{\n  \"a\": 1\n}");
+        assert!(same.mine_is_sent && same.mine_text.is_none());
+        assert!(same.base_is_loaded && same.base_text.is_none());
+        let mut other = r.clone();
+        other.omit_known("{\"a\": 2}", "{\"a\": 9}");
+        assert!(!other.mine_is_sent && other.mine_text.is_some());
+        assert!(!other.base_is_loaded && other.base_text.is_some());
     }
 
     /// A write that may have landed offers "reload" whichever way it ended ambiguously.

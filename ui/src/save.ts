@@ -38,6 +38,12 @@ export async function save(resubmit: boolean) {
   let r: SaveView;
   try {
     r = await api.saveTab(t.id, text, resubmit);
+    if (r.kind === "merged" || r.kind === "conflicts") {
+      // Rust leaves out the texts the window already holds (10 MB each at size).
+      if (r.round.mine_is_sent) r.round.mine_text = text;
+      if (r.round.base_is_loaded) r.round.base_text = t.savedText;
+      r.round.mine_is_sent = r.round.base_is_loaded = false;
+    }
   } catch (e) {
     r = { kind: "failed", message: words(e), code: codeOf(e) };
   }

@@ -187,6 +187,8 @@ impl AppState {
             auto_resubmit: endpoint.auto_resubmit,
             max_rounds: MAX_ROUNDS,
         };
+        // Kept to tell whether the round's mine is what the window sent (it then needs no copy).
+        let sent = text.clone();
         let report = session::save(
             &*endpoint.client,
             &url,
@@ -230,6 +232,14 @@ impl AppState {
                             decisions: vec![None; round.conflicts.len()],
                             round: round.clone(),
                         })
+                    }
+                    // The window already holds two of the round's texts in the common case: do
+                    // not send them back (10 MB each at size).
+                    let loaded = t.base.text.clone();
+                    if let SaveView::Merged { round, .. } | SaveView::Conflicts { round, .. } =
+                        &mut view
+                    {
+                        round.omit_known(&sent, &loaded);
                     }
                 }
                 _ => {}

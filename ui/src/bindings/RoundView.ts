@@ -41,4 +41,14 @@ mine_hunks: Array<LineHunk>,
 /**
  * Base → theirs by line, the changed runs only (conflicts only).
  */
-theirs_hunks: Array<LineHunk>, };
+theirs_hunks: Array<LineHunk>, 
+/**
+ * `mine_text` was left out of this answer because it is exactly the text the window sent
+ * with the save: the window fills it in. Never true in a stored round.
+ */
+mine_is_sent: boolean, 
+/**
+ * `base_text` was left out because it is exactly the tab's loaded version (the window's
+ * saved text). Never true in a stored round.
+ */
+base_is_loaded: boolean, };
