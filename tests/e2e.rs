@@ -2185,6 +2185,17 @@ async fn bench_desktop_at_size() {
             "ms",
             view_target,
         );
+        let parts = c
+            .execute("return window.ifmatchLastSave;", vec![])
+            .await
+            .unwrap();
+        println!(
+            "    (of which: the JSON check {:.0} ms; the save — HTTP, merge, the answer across the \
+             bridge — {:.0} ms; the window applying it {:.0} ms)",
+            parts["check"].as_f64().unwrap_or(0.0),
+            parts["save"].as_f64().unwrap_or(0.0),
+            parts["apply"].as_f64().unwrap_or(0.0)
+        );
         tokio::time::sleep(Duration::from_secs(2)).await;
         let (rss, _) = tree_memory(newest_pid(&app));
         fig(

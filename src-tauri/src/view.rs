@@ -24,7 +24,14 @@ pub enum SaveView {
     /// The server had changed; the merge is clean and waits for review and a resubmit.
     Merged { round: RoundView, rounds: usize },
     /// The server had changed and some changes collide: the conflict view.
-    Conflicts { round: RoundView, rounds: usize },
+    Conflicts {
+        round: RoundView,
+        rounds: usize,
+        /// Where each conflict stands in the round's starting Result (all unresolved, with their
+        /// lines), so the window need not send the Result back to ask.
+        #[serde(default)]
+        statuses: Vec<ConflictStatus>,
+    },
     /// Nothing was overwritten; the text is kept. `code` says what the window can offer.
     Failed { message: String, code: ProblemCode },
     /// The text is not valid JSON: nothing was sent.
@@ -198,6 +205,7 @@ impl SaveView {
                     conflicts.len()
                 )),
                 rounds,
+                statuses: Vec::new(),
             },
             SaveResult::Failed { outcome, message } => SaveView::Failed {
                 message: message.clone(),

@@ -30,7 +30,9 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
   $("positional").hidden = r.positional_arrays.length === 0;
   $("positional").textContent = `Merged by position (no identity key such as "id"), check these: ${r.positional_arrays.join(", ")}`;
   showConflictView(t);
-  void refreshStatuses(t).then(() => goTo(t.conflict?.current ?? 0));
+  // Statuses Rust gave with the round are of this very text: no need to send it back to ask.
+  if (statuses && statuses.length === r.conflicts.length) void goTo(t.conflict.current);
+  else void refreshStatuses(t).then(() => goTo(t.conflict?.current ?? 0));
 }
 
 /** Scrolling one pane scrolls the others to the same line (the texts differ only locally). */

@@ -82,7 +82,7 @@ impl ConflictState {
 }
 
 /// One conflict as it stands in the Result now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConflictStatus {
     /// Decided or not, and how.

@@ -233,6 +233,12 @@ impl AppState {
                             round: round.clone(),
                         })
                     }
+                    if let (SaveView::Conflicts { statuses, .. }, Some(p)) = (&mut view, &t.pending)
+                    {
+                        *statuses =
+                            round::statuses(p.start(), p.start(), p.conflicts(), &p.decisions)
+                                .unwrap_or_default();
+                    }
                     // The window already holds two of the round's texts in the common case: do
                     // not send them back (10 MB each at size).
                     let loaded = t.base.text.clone();
