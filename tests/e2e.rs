@@ -154,6 +154,17 @@ impl Drop for Driver {
     }
 }
 
+/// The demo server's URL, as the window shows it (`connection-url`'s `data-url`).
+async fn demo_url(c: &Client) -> String {
+    c.find(Locator::Css(&tid("connection-url")))
+        .await
+        .unwrap()
+        .attr("data-url")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 fn tid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
 }
@@ -286,14 +297,7 @@ impl Server<'_> {
     async fn read(&self, c: &Client) -> Value {
         let url = match self {
             Server::Demo => {
-                let base = c
-                    .find(Locator::Css(&tid("connection-url")))
-                    .await
-                    .unwrap()
-                    .attr("data-url")
-                    .await
-                    .unwrap()
-                    .unwrap();
+                let base = demo_url(c).await;
                 format!("{base}/settings")
             }
             Server::Apache(a) => format!("{}/settings.json", a.url),
@@ -682,12 +686,7 @@ async fn e2e_apache() {
 
 /// kill -9 the app (the newest process running its binary).
 fn kill_app() {
-    let out = Command::new("pgrep")
-        .args(["-n", "-f", app_binary().to_str().unwrap()])
-        .output()
-        .unwrap();
-    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(!pid.is_empty(), "the app is running");
+    let pid = newest_pid(&app_binary()).to_string();
     assert!(Command::new("kill")
         .args(["-9", &pid])
         .status()
@@ -1487,14 +1486,7 @@ async fn e2e_a_reorder_survives_the_merge() {
         (tab_status(&c, 2).await == "clean").then_some(())
     })
     .await;
-    let base = c
-        .find(Locator::Css(&tid("connection-url")))
-        .await
-        .unwrap()
-        .attr("data-url")
-        .await
-        .unwrap()
-        .unwrap();
+    let base = demo_url(&c).await;
     let url = format!("{base}/flags/new-checkout");
     let on_server: Value =
         serde_json::from_str(&reqwest::get(&url).await.unwrap().text().await.unwrap()).unwrap();
@@ -1572,14 +1564,7 @@ async fn e2e_a_large_document_is_plain_text_and_says_so() {
         visible(&c, "tab").await.then_some(())
     })
     .await;
-    let base = c
-        .find(Locator::Css(&tid("connection-url")))
-        .await
-        .unwrap()
-        .attr("data-url")
-        .await
-        .unwrap()
-        .unwrap();
+    let base = demo_url(&c).await;
     let items: Vec<Value> = (0..12_000)
         .map(|i| json!({"id": format!("item-{i}"), "name": format!("Item number {i}"), "enabled": i % 2 == 0}))
         .collect();
@@ -1814,9 +1799,8 @@ async fn e2e_connection_dialog() {
 
 // ---------------------------------------------------------------- the desktop at size (issue 12)
 
-/// Memory of a process and everything it started (the app, its WebKit web and network
-/// processes), in kB: (RSS, PSS).
-fn tree_memory(root: u32) -> (u64, u64) {
+/// The processes under `root` (itself included): the app, its WebKit web and network processes.
+fn tree_pids(root: u32) -> Vec<u32> {
     let mut parent = std::collections::HashMap::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
@@ -1844,13 +1828,15 @@ fn tree_memory(root: u32) -> (u64, u64) {
             _ => return false,
         }
     };
-    let (mut rss, mut pss) = (0, 0);
-    for &pid in parent.keys().filter(|&&p| in_tree(p)) {
-        let (r, p) = tree_memory_one(pid);
-        rss += r;
-        pss += p;
-    }
-    (rss, pss)
+    parent.keys().copied().filter(|&p| in_tree(p)).collect()
+}
+
+/// Memory of a process and everything it started, in kB: (RSS, PSS).
+fn tree_memory(root: u32) -> (u64, u64) {
+    tree_pids(root)
+        .into_iter()
+        .map(process_memory)
+        .fold((0, 0), |(r, p), (a, b)| (r + a, p + b))
 }
 
 fn newest_pid(binary: &std::path::Path) -> u32 {
@@ -1945,43 +1931,19 @@ async fn keystroke(c: &Client) -> f64 {
 
 /// RSS of each process in the tree under `root`, by name (kB), largest first.
 fn tree_by_name(root: u32) -> Vec<(String, u64)> {
-    let mut out = vec![];
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let (rss, _) = tree_memory_one(pid);
-        let mut p = pid;
-        let mut inside = false;
-        for _ in 0..64 {
-            if p == root {
-                inside = true;
-                break;
-            }
-            match std::fs::read_to_string(format!("/proc/{p}/stat"))
-                .ok()
-                .and_then(|s| {
-                    s[s.rfind(')')? + 1..]
-                        .split_whitespace()
-                        .nth(1)?
-                        .parse()
-                        .ok()
-                }) {
-                Some(q) if q != 0 && q != p => p = q,
-                _ => break,
-            }
-        }
-        if inside {
+    let mut out: Vec<(String, u64)> = tree_pids(root)
+        .into_iter()
+        .map(|pid| {
             let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            out.push((name.trim().to_string(), rss));
-        }
-    }
+            (name.trim().to_string(), process_memory(pid).0)
+        })
+        .collect();
     out.sort_by_key(|b| std::cmp::Reverse(b.1));
     out
 }
 
 /// (RSS, PSS) of one process, in kB (0 when it is gone).
-fn tree_memory_one(pid: u32) -> (u64, u64) {
+fn process_memory(pid: u32) -> (u64, u64) {
     let s = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
     let field = |name: &str| -> u64 {
         s.lines()

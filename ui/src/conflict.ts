@@ -1,6 +1,6 @@
 // The conflict view: Mine / Theirs / Base panes beside the Result, each conflict's status as Rust
 // reads it off the Result's text, Accepts, navigation.
-import { api, type Choice, type ConflictStatus, type RoundView } from "./api";
+import { api, type Accepted, type Choice, type ConflictStatus, type RoundView } from "./api";
 import { makeEditor, selectRange, setText, showConflictMarks, showLines } from "./editor";
 import type { EditorView } from "@codemirror/view";
 import * as model from "./model";
@@ -163,6 +163,16 @@ export function parentOf(pointer: string): string {
   return pointer.slice(0, Math.max(0, pointer.lastIndexOf("/")));
 }
 
+/** Rust's answer to an Accept: the Result it wrote into the editor, the statuses it read off it. */
+function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted) {
+  store.settingText = true;
+  if (store.editor) setText(store.editor, r.text);
+  store.settingText = false;
+  t.text = r.text;
+  c.statuses = r.statuses;
+  t.error = null;
+}
+
 export async function accept(i: number, choice: Choice) {
   const t = active();
   const c = t?.conflict;
@@ -170,12 +180,7 @@ export async function accept(i: number, choice: Choice) {
   try {
     // Rust applies it, remembers the decision and writes the draft before answering.
     const r = await api.resolveConflict(t.id, store.editor.state.doc.toString(), i, choice);
-    store.settingText = true;
-    setText(store.editor, r.text);
-    store.settingText = false;
-    t.text = r.text;
-    c.statuses = r.statuses;
-    t.error = null;
+    applyAccepted(t, c, r);
     const next = model.nextUnresolved(c.statuses, i);
     await goTo(next === -1 ? i : next);
     renderTabs();
@@ -204,12 +209,7 @@ export async function acceptAll(choice: "mine" | "theirs") {
   try {
     const r = await api.resolveAll(t.id, store.editor.state.doc.toString(), choice);
     if (t.conflict !== c) return;
-    store.settingText = true;
-    setText(store.editor, r.text);
-    store.settingText = false;
-    t.text = r.text;
-    c.statuses = r.statuses;
-    t.error = null;
+    applyAccepted(t, c, r);
     await goTo(c.current);
     renderTabs();
   } catch (e) {
