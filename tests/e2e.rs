@@ -97,7 +97,10 @@ impl Driver {
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "the end-to-end tests need a display: run them under xvfb-run (scripts/test does)"
         );
-        let (port, native) = (free_port(), free_port());
+        let port = free_port();
+        let native = std::iter::repeat_with(free_port)
+            .find(|&p| p != port)
+            .unwrap();
         std::fs::create_dir_all(home).unwrap();
         let mut cmd = Command::new(tauri_driver());
         cmd.args([
@@ -116,15 +119,11 @@ impl Driver {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().expect("tauri-driver starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tauri-driver did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let mut child = cmd.spawn().expect("tauri-driver starts");
+        assert!(
+            ifmatch_tests::wait_until_serving(&mut child, port, Duration::from_secs(20)),
+            "tauri-driver did not listen on {port}"
+        );
         Driver { child, port }
     }
 

@@ -3,11 +3,11 @@
 //! explained, a file without a certificate is refused before anything is sent, a CA:FALSE
 //! self-signed certificate is trusted.
 
-use ifmatch_tests::{ifmatch_bin, stop};
-use std::net::{TcpListener, TcpStream};
+use ifmatch_tests::{ifmatch_bin, stop, wait_until_serving};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("ifmatch-tls-{}", std::process::id()));
@@ -51,34 +51,34 @@ struct TlsServer {
 
 impl TlsServer {
     fn start(cert: &Path, key: &Path) -> TlsServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("openssl")
-            .args(["s_server", "-www", "-quiet", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-cert")
-            .arg(cert)
-            .arg("-key")
-            .arg(key)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let t0 = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "s_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        // A port picked free may be taken by a parallel test's server before ours binds it:
+        // then ours exits, and another port is tried.
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = Command::new("openssl")
+                .args(["s_server", "-www", "-quiet", "-accept"])
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("-cert")
+                .arg(cert)
+                .arg("-key")
+                .arg(key)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            if wait_until_serving(&mut child, port, Duration::from_secs(10)) {
+                return TlsServer {
+                    child,
+                    url: format!("https://127.0.0.1:{port}/"),
+                };
+            }
+            stop(&mut child);
         }
-        TlsServer {
-            child,
-            url: format!("https://127.0.0.1:{port}/"),
-        }
+        panic!("openssl s_server did not start");
     }
 }
 

@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const APACHE_BIN: &str = "/usr/sbin/apache2";
 
@@ -47,8 +47,9 @@ impl Apache {
         let dir = std::env::temp_dir().join(format!(
             "ifmatch-apache-{}-{}",
             std::process::id(),
-            free_port()
+            crate::unique()
         ));
+        let _ = std::fs::remove_dir_all(&dir);
         for sub in ["data", "lock", "run"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
@@ -92,19 +93,12 @@ impl Apache {
                 .stderr(Stdio::piped())
                 .spawn()
                 .expect("apache2 starts");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Apache {
-                        url: format!("http://127.0.0.1:{port}"),
-                        dir,
-                        child,
-                    };
-                }
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            if crate::wait_until_serving(&mut child, port, Duration::from_secs(10)) {
+                return Apache {
+                    url: format!("http://127.0.0.1:{port}"),
+                    dir,
+                    child,
+                };
             }
             let _ = child.kill();
             let out = child.wait_with_output().ok();

@@ -51,6 +51,55 @@ pub fn ifmatch_bin() -> PathBuf {
     bin
 }
 
+/// Waits until `child`, a server told to listen on `port` of 127.0.0.1, is the one listening
+/// there. A port that merely accepts a connection proves nothing: between picking a free port and
+/// binding it, a server started by a parallel test may take it; ours then fails to bind and
+/// exits, and the test would talk to the other one (and see "connection reset" when that test
+/// stops its server). So the listening socket is looked up in /proc/net/tcp and must be one of
+/// the child's open files. Returns false when the child exits or `timeout` passes.
+pub fn wait_until_serving(child: &mut Child, port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if listens_on(child.id(), port) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// Whether process `pid` holds the socket listening on 127.0.0.1:`port` (Linux /proc).
+pub fn listens_on(pid: u32, port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    // Columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
+    let Some(inode) = table.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        (cols.len() > 9 && cols[1] == local && cols[3] == "0A").then(|| cols[9].to_string())
+    }) else {
+        return false;
+    };
+    let socket = PathBuf::from(format!("socket:[{inode}]"));
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == socket))
+        })
+        .unwrap_or(false)
+}
+
+/// A number no other call in this test process gets: for folder names that must not collide
+/// between tests running in parallel.
+pub fn unique() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Stops a child with SIGTERM (so it can clean up: tauri-driver must stop WebKitWebDriver, Apache
 /// its workers), then SIGKILL after 5 s.
 pub fn stop(child: &mut Child) {
@@ -103,5 +152,29 @@ impl DemoProcess {
 impl Drop for DemoProcess {
     fn drop(&mut self) {
         stop(&mut self.child);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port that answers is not enough: the server listening must be the one we started.
+    #[test]
+    fn a_port_held_by_someone_else_is_not_our_server() {
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = other.local_addr().unwrap().port();
+        let mut lost = Command::new("sleep").arg("5").spawn().unwrap();
+        assert!(!wait_until_serving(
+            &mut lost,
+            port,
+            Duration::from_millis(500)
+        ));
+        stop(&mut lost);
+        assert!(
+            listens_on(std::process::id(), port),
+            "this process holds it"
+        );
+        // (That a server that did bind the port is found serving, every Apache test shows.)
     }
 }
