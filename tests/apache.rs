@@ -107,6 +107,7 @@ async fn default_file_etag_weak_for_a_moment_is_waited_out_not_called_a_change()
     let policy = Policy {
         auto_resubmit: true,
         max_rounds: 5,
+        check_around_writes: false,
     };
     // The file changes on disk just now, so Apache hands out a weak tag for it.
     let load = || async {
@@ -249,4 +250,46 @@ fn put_chains_on_default_file_etag_and_a_stale_tag_stays_a_conflict() {
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("changed on the server"), "{err}");
     assert_eq!(apache.file("settings.json").unwrap(), two);
+}
+
+/// The server check on both FileETag modes: protected with strong digests; with the default
+/// (mtime + size), protected with the caveat that the ETag is weak for a moment after a write.
+#[test]
+fn the_check_finds_apache_protected_in_both_file_etag_modes() {
+    for (mode, verdict) in [("Digest", "protected"), ("MTime Size", "caveats")] {
+        let apache = Apache::start_with(&[("settings.json", SETTINGS)], mode);
+        let state = apache.dir.join("ifmatch-state");
+        let url = format!("{}/settings.json", apache.url);
+        let o = ifmatch_tests::run_cli(&state, &["check", &url, "--json"], None);
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{mode}: {e}: {}", String::from_utf8_lossy(&o.stderr)));
+        assert_eq!(o.status.code(), Some(0), "{mode}: {report}");
+        assert_eq!(report["verdict"], verdict, "{mode}: {report}");
+        let marks: Vec<(String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["topic"].as_str().unwrap().to_string(),
+                    f["mark"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        for topic in ["if_match", "if_none_match", "delete"] {
+            assert!(
+                marks.contains(&(topic.to_string(), "good".to_string())),
+                "{mode}: {topic}: {marks:?}"
+            );
+        }
+        if mode != "Digest" {
+            assert!(
+                marks.contains(&("weak_for_a_moment".to_string(), "caveat".to_string())),
+                "{mode}: {marks:?}"
+            );
+        }
+        assert_eq!(apache.file("settings.json").unwrap(), SETTINGS);
+        let left = std::fs::read_dir(apache.dir.join("data")).unwrap().count();
+        assert_eq!(left, 1, "{mode}: the scratch resource is gone");
+    }
 }

@@ -4,11 +4,24 @@
 use ifmatch_tests::apache::Apache;
 use ifmatch_tests::{ifmatch_bin, DemoProcess};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn ifmatch(args: &[&str], stdin: Option<&str>) -> Output {
+    ifmatch_in(&no_profiles(), args, stdin)
+}
+
+/// A state folder no `ifmatch check` wrote: no server has a profile (and the developer's own
+/// ~/.local/state never plays a part).
+fn no_profiles() -> PathBuf {
+    std::env::temp_dir().join(format!("ifmatch-no-profiles-{}", std::process::id()))
+}
+
+/// `ifmatch` with the server profiles in `state`.
+fn ifmatch_in(state: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(ifmatch_bin())
         .args(args)
+        .env("IFMATCH_STATE_DIR", state)
         .env_remove("IFMATCH_TOKEN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -33,8 +46,25 @@ fn stderr(o: &Output) -> String {
 }
 
 /// Two writers read the same version; the first write succeeds; the second exits with the
-/// conflict code (3); the server still holds the first writer's change.
-fn lost_update_scenario(url: &str, server_text: impl Fn() -> String) {
+/// conflict code (3); the server still holds the first writer's change. With `checked`, the
+/// server was checked first (`ifmatch check`: protected), so the second write is sent and the
+/// server's own 412 refuses it; without, ifmatch compares before writing and sends nothing.
+fn lost_update_scenario(url: &str, checked: bool, server_text: impl Fn() -> String) {
+    let state = if checked {
+        let dir = std::env::temp_dir().join(format!(
+            "ifmatch-profiles-{}-{}",
+            std::process::id(),
+            url.len() + url.bytes().map(usize::from).sum::<usize>()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let o = ifmatch_in(&dir, &["check", url], None);
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("Protected"), "{}", stdout(&o));
+        dir
+    } else {
+        no_profiles()
+    };
+    let ifmatch = |args: &[&str], stdin: Option<&str>| ifmatch_in(&state, args, stdin);
     // Both read (as a script would: `get -i` prints the validator, a blank line, the body).
     let read_a = ifmatch(&["get", "-i", url], None);
     let read_b = ifmatch(&["get", "-i", url], None);
@@ -73,7 +103,12 @@ fn lost_update_scenario(url: &str, server_text: impl Fn() -> String) {
         "writer B must get the conflict code; stderr: {}",
         stderr(&b)
     );
-    assert!(stderr(&b).contains("Conflict (412)"), "{}", stderr(&b));
+    let why = if checked {
+        "Conflict (412)"
+    } else {
+        "compared before writing"
+    };
+    assert!(stderr(&b).contains(why), "{}", stderr(&b));
     assert!(
         stderr(&b).contains("nothing was overwritten"),
         "{}",
@@ -98,14 +133,23 @@ fn lost_update_is_prevented_against_the_demo_server() {
     let created = ifmatch(&["create", &url], Some(SETTINGS));
     assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
     let u = url.clone();
-    lost_update_scenario(&url, move || stdout(&ifmatch(&["get", &u], None)));
+    lost_update_scenario(&url, false, || stdout(&ifmatch(&["get", &u], None)));
+    let u = format!("{}/prefs2", demo.url);
+    assert_eq!(
+        ifmatch(&["create", &u], Some(SETTINGS)).status.code(),
+        Some(0)
+    );
+    let uu = u.clone();
+    lost_update_scenario(&u, true, || stdout(&ifmatch(&["get", &uu], None)));
 }
 
 #[test]
 fn lost_update_is_prevented_against_apache() {
     let apache = Apache::start(&[("prefs.json", SETTINGS)]);
     let url = format!("{}/prefs.json", apache.url);
-    lost_update_scenario(&url, || apache.file("prefs.json").unwrap());
+    lost_update_scenario(&url, false, || apache.file("prefs.json").unwrap());
+    std::fs::write(apache.dir.join("data/prefs.json"), SETTINGS).unwrap();
+    lost_update_scenario(&url, true, || apache.file("prefs.json").unwrap());
 }
 
 #[test]

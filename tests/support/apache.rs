@@ -1,7 +1,6 @@
 //! Apache httpd 2.4 with mod_dav + mod_dav_fs on a loopback port, from tests/apache/httpd.conf.in.
 //! Started per test in its own temporary folder, stopped (SIGTERM) when dropped.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -14,14 +13,7 @@ pub struct Apache {
     child: Child,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("an ephemeral port on 127.0.0.1")
-}
-
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -70,7 +62,7 @@ impl Apache {
         let template = include_str!("../apache/httpd.conf.in");
         let mut last_err = String::new();
         for _ in 0..5 {
-            let port = free_port();
+            let port = crate::free_port();
             let conf = template
                 .replace("FileETag Digest", &format!("FileETag {file_etag}"))
                 .replace("@DIR@", dir.to_str().unwrap())

@@ -3,6 +3,7 @@
 //! Every server listens on 127.0.0.1 with an ephemeral port and stops when dropped.
 
 pub mod apache;
+pub mod nginx;
 pub mod raw;
 
 use std::io::BufRead;
@@ -93,11 +94,46 @@ pub fn listens_on(pid: u32, port: u16) -> bool {
         .unwrap_or(false)
 }
 
+/// A port on 127.0.0.1 free right now (a server started on it may still lose it to another:
+/// `wait_until_serving` tells).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("an ephemeral port on 127.0.0.1")
+}
+
 /// A number no other call in this test process gets: for folder names that must not collide
 /// between tests running in parallel.
 pub fn unique() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Runs the `ifmatch` CLI with its server profiles in `state` (`IFMATCH_STATE_DIR`), no token
+/// from the environment, and `stdin` as its input.
+pub fn run_cli(
+    state: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(ifmatch_bin())
+        .args(args)
+        .env("IFMATCH_STATE_DIR", state)
+        .env_remove("IFMATCH_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ifmatch runs");
+    {
+        let mut si = child.stdin.take().expect("piped stdin");
+        if let Some(s) = stdin {
+            si.write_all(s.as_bytes()).expect("stdin takes the input");
+        }
+    }
+    child.wait_with_output().expect("ifmatch ends")
 }
 
 /// Stops a child with SIGTERM (so it can clean up: tauri-driver must stop WebKitWebDriver, Apache

@@ -16,7 +16,8 @@ Exit codes:
   4 precondition required (428): the server refuses unconditional writes
   5 other HTTP error (401, 403, 404, 410, 429, 5xx, not JSON, too large, ...)
   6 network error before the request was sent
-  7 network error after the request was sent: a write may or may not have landed";
+  7 network error after the request was sent: a write may or may not have landed
+  8 (check) the server does not refuse stale writes   9 (check) it could not be told";
 
 #[derive(Parser)]
 #[command(
@@ -113,6 +114,19 @@ pub enum Cmd {
         if_match: Option<String>,
         #[arg(long, conflicts_with = "if_match")]
         force: bool,
+    },
+    /// Check whether the server really refuses stale writes (If-Match, If-None-Match: *), what
+    /// kind of validator it gives, whether it applies PATCH; each finding with its evidence.
+    ///
+    /// Reads URL, then writes only a scratch resource beside it (created with If-None-Match: *,
+    /// deleted afterwards). The verdict is remembered for URL's folder: writes to a server not
+    /// found protected compare the resource before writing and read it back after. Exit 0 when
+    /// protected, 8 when unprotected, 9 when it could not be told.
+    Check {
+        url: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Three-way merge of JSON files: BASE (the common ancestor), MINE, THEIRS.
     ///

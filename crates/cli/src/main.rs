@@ -11,6 +11,7 @@ mod args;
 mod cmd;
 mod common;
 mod error;
+mod guard;
 
 use args::{Cli, Cmd};
 use clap::Parser;
@@ -104,6 +105,7 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
             force,
         } => cmd::patch::run(client, url, file, if_match, *force).await,
         Cmd::Create { url, file } => cmd::create::run(client, url, file).await,
+        Cmd::Check { url, json } => cmd::check::run(client, url, *json).await,
         Cmd::Delete {
             url,
             if_match,

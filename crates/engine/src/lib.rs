@@ -1,6 +1,7 @@
 //! ifmatch's engine: everything that would make sense in a command-line tool.
 //!
 //! - `etag`, `precondition`: RFC 9110 §8.8.3 and §13 (entity tags, comparison, evaluation order).
+//! - `check`: the server check — does the server really refuse stale writes?
 //! - `client`: conditional HTTP over reqwest, one typed `outcome::Outcome` per operation.
 //! - `trail`: the redacted record of every request.
 //! - `json`: JSON as text: a validating tape of spans, the canonical pretty printer.
@@ -15,6 +16,7 @@
 
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod client;
 pub mod edit;
 pub mod etag;

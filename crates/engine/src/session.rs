@@ -73,6 +73,11 @@ pub struct Policy {
     pub auto_resubmit: bool,
     /// At most this many write rounds (each round meets one concurrent change).
     pub max_rounds: usize,
+    /// The server is not known to refuse stale writes (the server check found it ignores
+    /// If-Match, or could not tell): read just before each write and treat a change since base
+    /// as a conflict (the normal merge), and read just after it to see the server holds the
+    /// change (a patch acknowledged but not applied falls back to PUT).
+    pub check_around_writes: bool,
 }
 
 /// What a save did.
@@ -329,37 +334,80 @@ pub async fn save_round(
     method: WriteMethod,
     opts: &Options,
 ) -> SaveResult {
+    match checked_round(client, url, base, mine, method, opts, false).await {
+        Round::Done(r) => r,
+        Round::PatchIgnored { .. } => unreachable!("only a checked round looks"),
+    }
+}
+
+/// How a round ended: with a result, or with a patch the server acknowledged and did not apply.
+enum Round {
+    Done(SaveResult),
+    PatchIgnored { status: u16 },
+}
+
+/// One save round; with `check`, the document is read just before the write (a change since
+/// base goes to the merge, as a refused write would) and just after it (the server must hold
+/// the change).
+async fn checked_round(
+    client: &impl Conditional,
+    url: &str,
+    base: &Version,
+    mine: &str,
+    method: WriteMethod,
+    opts: &Options,
+    check: bool,
+) -> Round {
+    Round::Done(
+        match round_inner(client, url, base, mine, method, opts, check).await {
+            Ok(r) => r,
+            Err(status) => return Round::PatchIgnored { status },
+        },
+    )
+}
+
+async fn round_inner(
+    client: &impl Conditional,
+    url: &str,
+    base: &Version,
+    mine: &str,
+    method: WriteMethod,
+    opts: &Options,
+    check: bool,
+) -> Result<SaveResult, u16> {
     // Planned once, before anything is sent: this parse is the document's validity check too.
     let plan = match plan_write(method, base, mine) {
         Ok(p) => p,
         Err(PlanError::DocumentInvalid(e)) => {
-            return SaveResult::Invalid {
+            return Ok(SaveResult::Invalid {
                 message: format!(
                     "The document is not valid JSON ({e}); it was not sent. Fix it and save again."
                 ),
-            }
+            })
         }
         Err(e) => {
-            return SaveResult::Invalid {
+            return Ok(SaveResult::Invalid {
                 message: e.to_string(),
-            }
+            })
         }
     };
     let pre = match &base.validator {
-        Some(v) => v.precondition(),
-        // No validator (the server gives none, or a 428 told us to get one): learn it first.
-        None => match client.get_fresh(url).await {
+        Some(v) if !check => v.precondition(),
+        // No validator (the server gives none, or a 428 told us to get one), or a server not
+        // known to refuse stale writes: read first; a change since base is merged, not written
+        // over.
+        _ => match client.get_fresh(url).await {
             Outcome::Fetched { doc, .. } => {
                 let current = base_of(doc);
                 if !crate::client::same_json(&current.text, &base.text) {
-                    return merge_with(base, mine, current, opts);
+                    return Ok(merge_with(base, mine, current, opts));
                 }
-                match &current.validator {
-                    Some(v) => v.precondition(),
-                    None => Precondition::None,
+                match (&current.validator, &base.validator) {
+                    (Some(v), _) | (None, Some(v)) => v.precondition(),
+                    (None, None) => Precondition::None,
                 }
             }
-            other => return failed(other),
+            other => return Ok(failed(other)),
         },
     };
     let out = match method {
@@ -370,7 +418,10 @@ pub async fn save_round(
                 .await
         }
     };
-    match out {
+    if check && out.is_success() {
+        return after_checked_write(client, url, base, mine, method, opts, out).await;
+    }
+    Ok(match out {
         Outcome::Saved { ref doc, .. } => {
             let new_base = match doc {
                 Some(d) => base_of(d.clone()),
@@ -402,6 +453,62 @@ pub async fn save_round(
             refetch_and_merge(client, url, base, mine, opts, Some(out)).await
         }
         other => failed(other),
+    })
+}
+
+/// After a write the server acknowledged, on a server not known to refuse stale writes: read
+/// and see it holds the change. It does → saved (with the version read). It holds the version
+/// the edit started from and the write was a patch → the patch was not applied (`Err`). It holds
+/// something else → merged like a conflict: someone wrote in the same moment, or the server
+/// stored something other than what was sent.
+async fn after_checked_write(
+    client: &impl Conditional,
+    url: &str,
+    base: &Version,
+    mine: &str,
+    method: WriteMethod,
+    opts: &Options,
+    out: Outcome,
+) -> Result<SaveResult, u16> {
+    let status = match &out {
+        Outcome::Saved { status, .. } | Outcome::SavedThenChanged { status, .. } => *status,
+        _ => 200,
+    };
+    let current = match client.get_fresh(url).await {
+        Outcome::Fetched { doc, .. } => base_of(doc),
+        // The write was acknowledged; the read failed: saved as far as can be told.
+        _ => {
+            return Ok(match out {
+                Outcome::Saved { ref doc, .. } => SaveResult::Saved {
+                    base: doc.clone().map(base_of).unwrap_or(Version {
+                        text: mine.to_string(),
+                        validator: None,
+                    }),
+                    outcome: out,
+                },
+                other => failed(other),
+            })
+        }
+    };
+    let same = crate::client::same_json;
+    if same(&current.text, mine) {
+        return Ok(SaveResult::Saved {
+            base: current,
+            outcome: out,
+        });
+    }
+    if method != WriteMethod::Put && same(&current.text, &base.text) {
+        return Err(status);
+    }
+    // Everything of mine is in what the server holds (it added stamps of its own): saved.
+    match merge_with(base, mine, current.clone(), opts) {
+        SaveResult::Merged { merged, .. } if same(&merged, &current.text) => {
+            Ok(SaveResult::Saved {
+                base: current,
+                outcome: out,
+            })
+        }
+        other => Ok(other),
     }
 }
 
@@ -668,7 +775,7 @@ pub async fn save(
     url: &str,
     mut base: Version,
     mut mine: String,
-    method: WriteMethod,
+    mut method: WriteMethod,
     opts: &Options,
     policy: Policy,
 ) -> SaveReport {
@@ -678,7 +785,32 @@ pub async fn save(
     let mut waited = false;
     loop {
         rounds += 1;
-        let result = save_round(client, url, &base, &mine, method, opts).await;
+        let result = match checked_round(
+            client,
+            url,
+            &base,
+            &mine,
+            method,
+            opts,
+            policy.check_around_writes,
+        )
+        .await
+        {
+            Round::Done(r) => r,
+            Round::PatchIgnored { status } => {
+                notes.push(format!(
+                    "The server acknowledged the {} ({status}) but did not apply it: it still \
+                     holds the version your edit started from. ifmatch wrote the whole document \
+                     with PUT instead.",
+                    match method {
+                        WriteMethod::MergePatch => "merge patch",
+                        _ => "JSON patch",
+                    }
+                ));
+                method = WriteMethod::Put;
+                continue;
+            }
+        };
         if !waited && weak_refused(&base, &result) {
             // Refused with the weak tag the server handed out, nothing changed: servers like
             // Apache (default FileETag) make it strong about a second after a write. Wait for
@@ -849,10 +981,12 @@ mod tests {
     const MANUAL: Policy = Policy {
         auto_resubmit: false,
         max_rounds: 5,
+        check_around_writes: false,
     };
     const AUTO: Policy = Policy {
         auto_resubmit: true,
         max_rounds: 5,
+        check_around_writes: false,
     };
 
     async fn run(server: &Scripted, policy: Policy) -> SaveReport {
@@ -948,6 +1082,7 @@ mod tests {
         let policy = Policy {
             auto_resubmit: true,
             max_rounds: 3,
+            check_around_writes: false,
         };
         let r = run(&s, policy).await;
         assert!(matches!(r.result, SaveResult::Merged { .. }), "{r:?}");

@@ -186,6 +186,7 @@ impl AppState {
         let policy = Policy {
             auto_resubmit: endpoint.auto_resubmit,
             max_rounds: MAX_ROUNDS,
+            check_around_writes: false,
         };
         // Kept to tell whether the round's mine is what the window sent (it then needs no copy).
         let sent = text.clone();

@@ -2,12 +2,23 @@
 
 use crate::common::{precondition_for, report};
 use crate::error::Exit;
-use ifmatch_engine::Client;
+use crate::guard::Guard;
+use ifmatch_engine::{Client, Precondition};
 
 pub async fn run(client: &Client, url: &str, if_match: &Option<String>, force: bool) -> Exit {
     let pre = match precondition_for(client, url, if_match, force).await? {
         Ok(p) => p,
         Err(out) => return Ok(report(&out)),
     };
-    Ok(report(&client.delete(url, pre).await))
+    let guard = Guard::for_url(url);
+    if let (Precondition::IfMatch(t), Some(_)) = (&pre, if_match) {
+        if let Err(code) = guard.still_at(client, url, t).await {
+            return Ok(code);
+        }
+    }
+    let out = client.delete(url, pre).await;
+    if out.is_success() && !force {
+        guard.warn();
+    }
+    Ok(report(&out))
 }

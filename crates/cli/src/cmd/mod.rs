@@ -1,6 +1,7 @@
 //! One file per command. Each takes its parsed arguments and the client, does its job, and
 //! returns its exit code or a `CliError`; none of them exits the process.
 
+pub mod check;
 pub mod create;
 pub mod delete;
 pub mod get;

@@ -8,6 +8,7 @@
 
 use crate::common::{precondition_for, print_saved, read_json_input, report};
 use crate::error::Exit;
+use crate::guard::Guard;
 use ifmatch_engine::outcome::exit;
 use ifmatch_engine::outcome::{Received, ValidatorSource};
 use ifmatch_engine::session;
@@ -28,6 +29,16 @@ pub async fn run(
     };
     let sent = match &pre {
         Precondition::IfMatch(t) => Some(t.clone()),
+        _ => None,
+    };
+    // A server not known to refuse stale writes: compare first (the GET that supplied a
+    // validator without --if-match was that comparison already).
+    let guard = Guard::for_url(url);
+    let before = match (&sent, if_match) {
+        (Some(t), Some(_)) => match guard.still_at(client, url, t).await {
+            Ok(b) => b,
+            Err(code) => return Ok(code),
+        },
         _ => None,
     };
     let mut out = client.put(url, &body, pre).await;
@@ -63,6 +74,12 @@ pub async fn run(
         }
     }
     let out = strong_after_write(client, url, &body, out).await;
+    if out.is_success() && !force {
+        if let Some(code) = guard.read_back(client, url, &body, before.as_deref()).await {
+            return Ok(code);
+        }
+        guard.warn();
+    }
     print_saved(&out)?;
     Ok(report(&out))
 }

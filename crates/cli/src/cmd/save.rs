@@ -40,9 +40,11 @@ pub async fn run(
     if !id_keys.is_empty() {
         opts.id_keys = id_keys.to_vec();
     }
+    let guard = crate::guard::Guard::for_url(url);
     let policy = Policy {
         auto_resubmit: true,
         max_rounds: rounds.max(1),
+        check_around_writes: guard.untrusted(),
     };
     let report = session::save(client, url, base, mine, method, &opts, policy).await;
     let used = report.rounds;
@@ -54,6 +56,7 @@ pub async fn run(
             for note in &report.notes {
                 eprintln!("ifmatch: {note}");
             }
+            guard.warn();
             if !report.notes.is_empty() {
                 // Said by the notes.
             } else if used > 1 && report.merged_from_theirs > 0 {

@@ -76,6 +76,23 @@ pub enum ClientError {
     Setup(String),
 }
 
+/// What one request got back, as the server said it (`Client::exchange`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The answer's status.
+    pub status: u16,
+    /// The ETag header exactly as sent (not parsed).
+    pub etag: Option<String>,
+    /// The Last-Modified header.
+    pub last_modified: Option<String>,
+    /// The Content-Type header.
+    pub content_type: Option<String>,
+    /// The Server header (which software answered).
+    pub server: Option<String>,
+    /// The body as text (invalid UTF-8 replaced), with the connection's secret redacted.
+    pub body: String,
+}
+
 /// The conditional HTTP client of one connection.
 pub struct Client {
     http: reqwest::Client,
@@ -245,6 +262,44 @@ impl Client {
             self.cache.forget(url);
         }
         self.scrubbed(out)
+    }
+
+    /// One request exactly as given (redirects, retries, credentials and the trail as for every
+    /// other request; no cache, no interpretation): for the server check, which needs to see what
+    /// the server answered, not what ifmatch makes of it.
+    pub async fn exchange(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Option<(&str, &str)>,
+    ) -> Result<Exchange, Outcome> {
+        let method =
+            Method::from_bytes(method.as_bytes()).map_err(|_| Outcome::NetworkBeforeSend {
+                detail: format!("{method:?} is not an HTTP method"),
+            })?;
+        let mut headers = headers.to_vec();
+        if let Some((_, ct)) = body {
+            headers.push(("Content-Type", ct.to_string()));
+        }
+        let answer = self
+            .execute(method, url, &headers, body.map(|(b, _)| b.as_bytes()))
+            .await
+            .map_err(|out| self.scrubbed(out))?;
+        let header = |name: &str| {
+            answer
+                .headers
+                .get(name)
+                .map(|v| transport::latin1_text(v.as_bytes()))
+        };
+        Ok(Exchange {
+            status: answer.status.as_u16(),
+            etag: header("etag"),
+            last_modified: header("last-modified"),
+            content_type: header("content-type"),
+            server: header("server"),
+            body: self.auth.redact(&String::from_utf8_lossy(&answer.body)),
+        })
     }
 
     async fn read(&self, url: &str, use_cache: bool) -> Outcome {

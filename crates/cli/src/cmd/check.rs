@@ -1,0 +1,35 @@
+//! `ifmatch check`: does this server really refuse stale writes? Probes it (read-only first,
+//! then on a scratch resource beside URL), prints each finding with its evidence, and remembers
+//! the verdict for the write commands (`servers.json` in the state folder).
+
+use crate::common::print;
+use crate::error::Exit;
+use ifmatch_engine::check::{self, Verdict};
+use ifmatch_engine::Client;
+use ifmatch_store::servers::{self, ServerProfile, ServerProfiles};
+
+/// Exit code: the server accepts stale writes.
+pub const UNPROTECTED: i32 = 8;
+/// Exit code: whether it refuses them could not be checked.
+pub const UNKNOWN: i32 = 9;
+
+pub async fn run(client: &Client, url: &str, json: bool) -> Exit {
+    let report = check::check(client, url).await;
+    if json {
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).expect("a report serialises")
+        ))?;
+    } else {
+        print(&report.text())?;
+    }
+    let mut profiles = ServerProfiles::open(servers::default_dir().as_deref());
+    if let Err(e) = profiles.remember(url, ServerProfile::from_report(&report)) {
+        eprintln!("ifmatch: the verdict could not be stored ({e}); later writes will not know it");
+    }
+    Ok(match report.verdict {
+        Verdict::Protected | Verdict::Caveats => 0,
+        Verdict::Unprotected => UNPROTECTED,
+        Verdict::Unknown => UNKNOWN,
+    })
+}

@@ -1,0 +1,146 @@
+//! What a write does on a server not known to refuse stale writes (no profile from
+//! `ifmatch check`, or one that says it ignores If-Match or that its ETag does not follow the
+//! content): compare the resource with the version the write is conditional on just before
+//! writing, read it back just after, and say the risk that remains.
+//!
+//! On a server the check found protected, none of this runs: the server's own 412 is the check.
+
+use ifmatch_engine::check::Verdict;
+use ifmatch_engine::client::same_json;
+use ifmatch_engine::outcome::exit;
+use ifmatch_engine::{Client, EntityTag, Outcome};
+use ifmatch_store::servers::{self, ServerProfile, ServerProfiles};
+
+pub struct Guard {
+    profile: Option<ServerProfile>,
+}
+
+impl Guard {
+    /// The guard for `url`, from the stored profiles.
+    pub fn for_url(url: &str) -> Guard {
+        let profiles = ServerProfiles::open(servers::default_dir().as_deref());
+        Guard {
+            profile: profiles.lookup(url).cloned(),
+        }
+    }
+
+    /// Whether the server's preconditions are not to be relied on alone.
+    pub fn untrusted(&self) -> bool {
+        !self.profile.as_ref().is_some_and(|p| p.trusted())
+    }
+
+    fn unprotected(&self) -> bool {
+        self.profile
+            .as_ref()
+            .is_some_and(|p| p.verdict == Verdict::Unprotected || p.etag_not_content_derived)
+    }
+
+    /// Before a write conditional on `tag`: on an untrusted server, the resource must still be
+    /// at that version, else nothing is sent (exit 3). Returns the document read (None when
+    /// nothing was read).
+    pub async fn still_at(
+        &self,
+        client: &Client,
+        url: &str,
+        tag: &EntityTag,
+    ) -> Result<Option<String>, i32> {
+        if !self.untrusted() {
+            return Ok(None);
+        }
+        match client.get_fresh(url).await {
+            Outcome::Fetched { doc, .. } => {
+                let now = doc.validator.as_ref().and_then(|v| v.etag());
+                match now {
+                    Some(n) if !(n.raw == tag.raw || n.weak_eq(tag) && (n.weak || tag.weak)) => {
+                        eprintln!(
+                            "ifmatch: Conflict: the resource changed on the server since {} (it \
+                             is now {}), so nothing was sent and nothing was overwritten. This \
+                             server is not known to refuse stale writes itself, so ifmatch \
+                             compared before writing. Read the current version and redo your \
+                             change on it.",
+                            tag.raw, n.raw
+                        );
+                        Err(exit::CONFLICT)
+                    }
+                    _ => Ok(Some(doc.text)),
+                }
+            }
+            other => {
+                eprintln!(
+                    "ifmatch: the resource could not be read just before writing ({}); nothing \
+                     was sent.",
+                    other.message().trim_end_matches('.')
+                );
+                Err(other.exit_code())
+            }
+        }
+    }
+
+    /// Before a create: on an untrusted server, the resource must not exist yet.
+    pub async fn absent(&self, client: &Client, url: &str) -> Result<(), i32> {
+        if !self.untrusted() {
+            return Ok(());
+        }
+        match client.get_fresh(url).await {
+            Outcome::Fetched { doc, .. } => {
+                eprintln!(
+                    "ifmatch: Conflict: a resource already exists at this URL ({}), so nothing \
+                     was sent and nothing was overwritten. This server is not known to refuse a \
+                     create over an existing resource itself, so ifmatch looked first.",
+                    doc.validator
+                        .map(|v| v.display())
+                        .unwrap_or_else(|| "no validator".into())
+                );
+                Err(exit::CONFLICT)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// After a write the server acknowledged, on an untrusted server: read it back. Holding
+    /// `expected` is saved; holding `before` (what was there before the write) means the write
+    /// was acknowledged but not applied; anything else, a concurrent change. `None`: saved.
+    pub async fn read_back(
+        &self,
+        client: &Client,
+        url: &str,
+        expected: &str,
+        before: Option<&str>,
+    ) -> Option<i32> {
+        if !self.untrusted() {
+            return None;
+        }
+        let Outcome::Fetched { doc, .. } = client.get_fresh(url).await else {
+            return None;
+        };
+        if same_json(&doc.text, expected) {
+            return None;
+        }
+        if before.is_some_and(|b| same_json(&doc.text, b)) {
+            eprintln!(
+                "ifmatch: the server acknowledged the write but did not apply it: it still holds \
+                 the version from before. Nothing of yours is lost (your input is unchanged); \
+                 write it with `ifmatch put` instead."
+            );
+            return Some(exit::HTTP_ERROR);
+        }
+        eprintln!(
+            "ifmatch: the server acknowledged the write, but reading it back shows something \
+             else: another writer changed it in the same moment, or the server did not store \
+             what was sent. Read it (ifmatch get) and check before writing again."
+        );
+        Some(exit::CONFLICT)
+    }
+
+    /// After a successful write: on a server the check found unprotected, the risk in words.
+    pub fn warn(&self) {
+        if self.unprotected() {
+            eprintln!(
+                "ifmatch: warning: this server does not refuse stale writes (found by `ifmatch \
+                 check`): the resource was compared just before writing and read back after, \
+                 but a change another writer made in that same moment could still have been \
+                 overwritten."
+            );
+        }
+    }
+}
