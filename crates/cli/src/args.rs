@@ -162,6 +162,10 @@ pub enum Cmd {
         /// Accept writes without a precondition (by default they get 428).
         #[arg(long)]
         allow_unconditional: bool,
+        /// Behave like a server that does not protect: ignore If-Match / If-None-Match, and
+        /// acknowledge PATCH without applying it (to see what ifmatch does there).
+        #[arg(long)]
+        careless: bool,
         /// Require this bearer token, read from the named environment variable.
         #[arg(long, value_name = "VAR")]
         token_env: Option<String>,

@@ -152,7 +152,8 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
         Cmd::ServeDemo {
             port,
             allow_unconditional,
+            careless,
             token_env,
-        } => cmd::serve_demo::run(*port, *allow_unconditional, token_env).await,
+        } => cmd::serve_demo::run(*port, *allow_unconditional, *careless, token_env).await,
     }
 }

@@ -35,6 +35,11 @@ pub struct DemoConfig {
     pub require_preconditions: bool,
     /// When set, every resource request needs `Authorization: Bearer <token>` (401 otherwise).
     pub bearer_token: Option<String>,
+    /// Behave like an Express-style JSON server that trusts every writer: accept If-Match and
+    /// If-None-Match and ignore them, and answer PATCH 200 with the unchanged document and its
+    /// ETag without applying the patch (`serve-demo --careless`). For trying what ifmatch does
+    /// on a server that does not protect.
+    pub careless: bool,
 }
 
 impl Default for DemoConfig {
@@ -42,6 +47,7 @@ impl Default for DemoConfig {
         DemoConfig {
             require_preconditions: true,
             bearer_token: None,
+            careless: false,
         }
     }
 }

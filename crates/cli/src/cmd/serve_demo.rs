@@ -6,7 +6,12 @@ use ifmatch_demo::{DemoConfig, DemoServer};
 use ifmatch_engine::outcome::exit;
 use std::io::Write;
 
-pub async fn run(port: u16, allow_unconditional: bool, token_env: &Option<String>) -> Exit {
+pub async fn run(
+    port: u16,
+    allow_unconditional: bool,
+    careless: bool,
+    token_env: &Option<String>,
+) -> Exit {
     let token = match token_env {
         Some(v) => Some(
             std::env::var(v)
@@ -17,6 +22,7 @@ pub async fn run(port: u16, allow_unconditional: bool, token_env: &Option<String
     let cfg = DemoConfig {
         require_preconditions: !allow_unconditional,
         bearer_token: token,
+        careless,
     };
     let server = DemoServer::start(([127, 0, 0, 1], port).into(), cfg)
         .await

@@ -93,6 +93,9 @@ fn resource(
     match method.as_str() {
         "POST" => post::create(&mut store, path, body, &state.next_id),
         "PUT" | "PATCH" | "DELETE" => {
+            if cfg.careless {
+                return careless_write(&mut store, method, path, body);
+            }
             if let Some(refused) = refuse_write(&cfg, &store, method, path, &conditions) {
                 return refused;
             }
@@ -113,6 +116,23 @@ fn resource(
             );
             r
         }
+    }
+}
+
+/// A write on the careless demo: no precondition is looked at, and a PATCH is acknowledged with
+/// the unchanged document (and its ETag) without being applied.
+fn careless_write(store: &mut Store, method: &Method, path: &str, body: &[u8]) -> Response {
+    match method.as_str() {
+        "PUT" => put::replace(store, path, body),
+        "PATCH" => match store.get(path) {
+            Some(Entry::Live {
+                text,
+                etag,
+                modified,
+            }) => doc_response(StatusCode::OK, text, etag, *modified, false),
+            _ => json_error(StatusCode::NOT_FOUND, "no resource at this path"),
+        },
+        _ => delete::remove(store, path),
     }
 }
 
