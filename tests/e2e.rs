@@ -10,6 +10,7 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use ifmatch_tests::apache::Apache;
+use ifmatch_tests::nginx::Nginx;
 use ifmatch_tests::DemoProcess;
 use serde_json::{json, Value};
 use std::net::TcpListener;
@@ -2261,4 +2262,84 @@ async fn bench_desktop_at_size() {
         );
     }
     assert_eq!(missed, 0, "{missed} desktop target(s) missed");
+}
+
+/// Issue 9 in the window: before the first write to nginx's dav module (which accepts If-Match
+/// and ignores it), the app checks the server, finds it unprotected and says so on the tab; a
+/// concurrent change made meanwhile by a plain HTTP writer is not overwritten but merged (the
+/// app compared before writing), and the save says the risk that remains. "Check server" shows
+/// the report with its evidence.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_server_that_ignores_if_match_is_checked_and_nothing_is_lost() {
+    let _one_at_a_time = serial().await;
+    let nginx = Nginx::start(&[("settings.json", SETTINGS)]);
+    let d = Driver::start(&[("IFMATCH_API_URL", &nginx.url)]);
+    let c = d.session().await;
+    open(&c, "/settings.json").await;
+    wait_for("the badge before any write", || async {
+        text_of(&c, "server-safety")
+            .await
+            .contains("not checked yet")
+            .then_some(())
+    })
+    .await;
+    let loaded = editor_text(&c, "editor").await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&loaded, "/siteName", json!("Acme Help")),
+    )
+    .await;
+    // Another writer, not using ifmatch, changes the page size meanwhile (a different size,
+    // so even nginx's ETag moves).
+    let theirs = edit(&loaded, "/limits/maxUploadMb", json!(1000));
+    std::fs::write(nginx.dir.join("data/settings.json"), &theirs).unwrap();
+    click(&c, &tid("save")).await;
+    let badge = wait_for("the check's verdict on the tab", || async {
+        let b = text_of(&c, "server-safety").await;
+        b.contains("IGNORES").then_some(b)
+    })
+    .await;
+    assert!(badge.contains("compared before and after"), "{badge}");
+    // Not written over: merged, waiting for review (the connection does not resubmit itself).
+    wait_for("the merge", || async {
+        (tab_status(&c, 0).await == "merged").then_some(())
+    })
+    .await;
+    let now: Value = serde_json::from_str(&nginx.file("settings.json").unwrap()).unwrap();
+    assert_eq!(
+        now["limits"]["maxUploadMb"], 1000,
+        "the other writer's change stands"
+    );
+    assert_eq!(now["siteName"], "Acme Support", "nothing written yet");
+    click(&c, &tid("resubmit")).await;
+    let said = wait_for("saved", || async {
+        let s = text_of(&c, "merge-summary").await;
+        s.starts_with("Saved").then_some(s)
+    })
+    .await;
+    assert!(said.contains("does not refuse stale writes"), "{said}");
+    let now: Value = serde_json::from_str(&nginx.file("settings.json").unwrap()).unwrap();
+    assert_eq!(
+        (
+            now["siteName"].clone(),
+            now["limits"]["maxUploadMb"].clone()
+        ),
+        (json!("Acme Help"), json!(1000))
+    );
+    // The report, with its evidence.
+    click(&c, &tid("check-server")).await;
+    let report = wait_for("the report", || async {
+        visible(&c, "check-dialog").await.then_some(())?;
+        let r = text_of(&c, "check-report").await;
+        r.contains("UNPROTECTED").then_some(r)
+    })
+    .await;
+    assert!(
+        report.contains("If-Match: \"ifmatch-check-never-matches\""),
+        "{report}"
+    );
+    screenshot(&c, "server-check-nginx").await;
+    click(&c, &tid("check-close")).await;
+    c.close().await.unwrap();
 }

@@ -35,6 +35,7 @@ mod tests {
         check::<view::Problem>(&dir, write, &mut stale);
         check::<view::ProblemCode>(&dir, write, &mut stale);
         check::<view::SaveView>(&dir, write, &mut stale);
+        check::<view::SafetyView>(&dir, write, &mut stale);
         check::<view::RoundView>(&dir, write, &mut stale);
         check::<view::LineHunk>(&dir, write, &mut stale);
         check::<view::RequestPreview>(&dir, write, &mut stale);

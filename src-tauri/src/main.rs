@@ -54,6 +54,8 @@ fn main() {
             commands::tabs::locate_pointer,
             commands::tabs::check_stale,
             commands::tabs::save_tab,
+            commands::tabs::check_server,
+            commands::tabs::server_safety,
             commands::tabs::resolve_conflict,
             commands::tabs::resolve_all,
             commands::tabs::conflict_status,

@@ -55,6 +55,8 @@ pub struct Endpoint {
     pub method: WriteMethod,
     /// Whether a clean merge is resubmitted without asking.
     pub auto_resubmit: bool,
+    /// Whether the server check runs before the first write.
+    pub check_server: bool,
 }
 
 /// One open tab: where its resource is, the version it loaded, the round in progress.
@@ -76,6 +78,8 @@ pub struct AppState {
     /// When the last close request was held back for the window to ask.
     pub close_asked: std::sync::Mutex<Option<std::time::Instant>>,
     pub tabs: Mutex<BTreeMap<String, Tab>>,
+    /// What the server check learnt about each server (servers.json in the data folder).
+    pub profiles: std::sync::Mutex<ifmatch_store::servers::ServerProfiles>,
     pub demo: Mutex<Option<DemoServer>>,
     next_id: AtomicU64,
     /// The connection opened first: IFMATCH_API_URL's, else the demo server.
@@ -159,6 +163,7 @@ pub fn connection_of(c: &StoredConnection, secret: Option<String>) -> Connection
             auto_resubmit: c.auto_resubmit,
             is_demo: false,
             trusts_custom_cert: c.trusted_cert_pem.is_some(),
+            check_server: c.check_server,
         },
         auth,
         client: Arc::new(client),
@@ -187,6 +192,7 @@ impl AppState {
                     auto_resubmit: false,
                     is_demo: true,
                     trusts_custom_cert: false,
+                    check_server: true,
                 },
                 client: Arc::new(client_for(&demo_auth, None).expect("default client")),
                 auth: demo_auth,
@@ -228,6 +234,7 @@ impl AppState {
                         auto_resubmit: false,
                         is_demo: false,
                         trusts_custom_cert: false,
+                        check_server: true,
                     },
                     client: Arc::new(client_for(&auth, None).expect("default client")),
                     auth,
@@ -248,10 +255,13 @@ impl AppState {
             secrets: std::sync::RwLock::new(secrets),
             drafts,
             settings: Mutex::new(settings),
-            data_dir,
+            data_dir: data_dir.clone(),
             closing: std::sync::atomic::AtomicBool::new(false),
             close_asked: std::sync::Mutex::new(None),
             tabs: Mutex::new(BTreeMap::new()),
+            profiles: std::sync::Mutex::new(ifmatch_store::servers::ServerProfiles::open(
+                data_dir.as_deref(),
+            )),
             demo: Mutex::new(None),
             next_id: AtomicU64::new(1),
             default_connection,
@@ -294,6 +304,7 @@ impl AppState {
                 client: c.client.clone(),
                 method: c.view.method,
                 auto_resubmit: c.view.auto_resubmit,
+                check_server: c.view.check_server,
             };
             (endpoint, c.view.is_demo)
         };

@@ -375,6 +375,8 @@ pub struct ConnectionInput {
     pub auto_resubmit: bool,
     /// A PEM certificate to trust for this connection only (self-signed servers).
     pub trusted_cert_pem: Option<String>,
+    /// Check the server (does it refuse stale writes?) before the first write.
+    pub check_server: bool,
 }
 
 /// What the window sees of a connection: never a secret.
@@ -397,6 +399,19 @@ pub struct ConnectionView {
     pub auto_resubmit: bool,
     pub is_demo: bool,
     pub trusts_custom_cert: bool,
+    /// The server check runs before the first write (see `ConnectionInput`).
+    pub check_server: bool,
+}
+
+/// What is known about whether a tab's server refuses stale writes (`ifmatch check`).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct SafetyView {
+    /// "unchecked", "protected", "caveats", "unprotected" or "unknown".
+    pub verdict: String,
+    /// The verdict in words, for the tab's toolbar.
+    pub words: String,
+    /// The whole report with its evidence, when the check just ran.
+    pub report: Option<String>,
 }
 
 #[cfg(test)]

@@ -22,8 +22,9 @@ import type { Accepted } from "./bindings/Accepted";
 import type { Choice } from "./bindings/Choice";
 import type { ConflictStatus } from "./bindings/ConflictStatus";
 import type { ConnectionTest } from "./bindings/ConnectionTest";
+import type { SafetyView } from "./bindings/SafetyView";
 export type { ConflictInfo } from "./bindings/ConflictInfo";
-export type { Accepted, Choice, ConflictStatus, ConnectionTest, ProblemCode, RoundView };
+export type { Accepted, Choice, ConflictStatus, ConnectionTest, ProblemCode, RoundView, SafetyView };
 export type { WriteMethod } from "./bindings/WriteMethod";
 export type { Backend, Connections, ConnectionInput, ConnectionView, JsonProblem, Problem, RequestPreview, RestoredTab, SaveView, StaleCheck, TabView, TrailEntry };
 
@@ -33,6 +34,8 @@ export const api = {
   openTab: (connectionId: string, target: string) => invoke<TabView>("open_tab", { connectionId, target }),
   reloadTab: (tabId: string) => invoke<TabView>("reload_tab", { tabId }),
   closeTab: (tabId: string) => invoke<void>("close_tab", { tabId }),
+  checkServer: (tabId: string) => invoke<SafetyView>("check_server", { tabId }),
+  serverSafety: (tabId: string) => invoke<SafetyView>("server_safety", { tabId }),
   saveTab: (tabId: string, text: string, resubmit: boolean) => invoke<SaveView>("save_tab", { tabId, text, resubmit }),
   resolveConflict: (tabId: string, resultText: string, index: number, choice: Choice) =>
     invoke<Accepted>("resolve_conflict", { tabId, resultText, index, choice }),

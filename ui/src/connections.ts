@@ -81,6 +81,7 @@ export function setupConnectionDialog() {
     field("c-secret").value = "";
     $<HTMLSelectElement>("c-method").value = "put";
     field("c-auto").checked = false;
+    field("c-check").checked = true;
     $<HTMLTextAreaElement>("c-pem").value = "";
   };
   const input = (): ConnectionInput => {
@@ -97,6 +98,7 @@ export function setupConnectionDialog() {
         : { type: "none" },
       method: writeMethodOf($<HTMLSelectElement>("c-method").value),
       auto_resubmit: field("c-auto").checked,
+      check_server: field("c-check").checked,
       trusted_cert_pem: $<HTMLTextAreaElement>("c-pem").value.trim() || null,
     };
   };
@@ -120,6 +122,7 @@ export function setupConnectionDialog() {
       field("c-header").value = conn.header_name ?? "";
       $<HTMLSelectElement>("c-method").value = conn.method;
       field("c-auto").checked = conn.auto_resubmit;
+      field("c-check").checked = conn.check_server;
     }
     $("c-error").hidden = true;
     $("c-test-result").hidden = true;

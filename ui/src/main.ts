@@ -14,6 +14,7 @@ import { save } from "./save";
 import { openConflictView, scheduleStatuses, acceptAll, navigate } from "./conflict";
 import { showTrail } from "./trail";
 import { preview } from "./preview";
+import { checkServer } from "./safety";
 
 /** Above this many characters, edits are read into the tab when typing pauses. */
 const BIG = 256 * 1024;
@@ -47,6 +48,7 @@ async function start() {
   $("resubmit").addEventListener("click", () => void save(true));
   $("reload").addEventListener("click", () => void reload());
   $("preview").addEventListener("click", () => void preview());
+  $("check-server").addEventListener("click", () => void checkServer());
   $("trail-toggle").addEventListener("click", () => void showTrail());
   $("export-trail").addEventListener("click", async () => {
     const t = active();

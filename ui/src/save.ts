@@ -7,6 +7,7 @@ import { persistDraft } from "./drafts";
 import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
 import { openConflictView, showConflictView } from "./conflict";
+import { refreshSafety } from "./safety";
 
 export async function save(resubmit: boolean) {
   const t = active();
@@ -104,4 +105,6 @@ export function applySave(t: Tab, r: SaveView) {
   }
   if (r.kind !== "saved") void persistDraft(t, true);
   renderTabs();
+  // The save may have run the server check first (before a connection's first write).
+  if (isActive) void refreshSafety();
 }

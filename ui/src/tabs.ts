@@ -7,6 +7,7 @@ import { draftTimers, persistDraft } from "./drafts";
 import { renderMessages, tabProblem } from "./messages";
 import { renderRecent, showConnection } from "./connections";
 import { showConflictView } from "./conflict";
+import { refreshSafety } from "./safety";
 
 export function renderTabs() {
   syncText();
@@ -94,6 +95,7 @@ export function activate(id: string) {
   store.settingText = false;
   showConflictView(t);
   renderTabs();
+  void refreshSafety();
 }
 
 export async function openResource(target: string, connectionId?: string) {

@@ -29,6 +29,14 @@ pub struct StoredConnection {
     pub method: WriteMethod,
     pub auto_resubmit: bool,
     pub trusted_cert_pem: Option<String>,
+    /// Run the server check before the connection's first write to a folder (on unless the
+    /// user turned it off; connections stored before it existed have it on).
+    #[serde(default = "yes")]
+    pub check_server: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -71,6 +79,7 @@ impl StoredConnection {
                 method,
                 auto_resubmit: auto,
                 trusted_cert_pem: pem,
+                check_server: true,
             },
             secret,
         )

@@ -2,7 +2,8 @@
 
 use crate::state::AppState;
 use crate::view::{
-    Accepted, JsonProblem, Problem, RequestPreview, RestoredTab, SaveView, StaleCheck, TabView,
+    Accepted, JsonProblem, Problem, RequestPreview, RestoredTab, SafetyView, SaveView, StaleCheck,
+    TabView,
 };
 use ifmatch_engine::round::{Choice, ConflictStatus};
 use ifmatch_engine::trail::TrailEntry;
@@ -45,6 +46,18 @@ pub fn locate_pointer(text: String, pointer: String) -> Option<(usize, usize)> {
 pub async fn close_tab(state: State<'_, AppState>, tab_id: String) -> Answer<()> {
     state.close_tab(&tab_id).await;
     Ok(())
+}
+
+/// Runs the server check on the tab's server now (does it refuse stale writes?).
+#[tauri::command]
+pub async fn check_server(state: State<'_, AppState>, tab_id: String) -> Answer<SafetyView> {
+    state.check_server(&tab_id).await
+}
+
+/// What is known about the tab's server (no request).
+#[tauri::command]
+pub async fn server_safety(state: State<'_, AppState>, tab_id: String) -> Answer<SafetyView> {
+    state.server_safety(&tab_id).await
 }
 
 #[tauri::command]

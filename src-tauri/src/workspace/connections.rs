@@ -81,7 +81,7 @@ impl AppState {
                 .and_then(|c| c.trusted_cert_pem),
             p => p.clone(),
         };
-        let (stored, secret) = StoredConnection::from_input(
+        let (mut stored, secret) = StoredConnection::from_input(
             &id,
             input.name.trim(),
             &url,
@@ -90,6 +90,7 @@ impl AppState {
             input.auto_resubmit,
             pem,
         );
+        stored.check_server = input.check_server;
         if let Some(pem) = &stored.trusted_cert_pem {
             client_for(&Auth::None, Some(pem))?;
         }

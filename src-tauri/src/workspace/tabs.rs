@@ -5,9 +5,10 @@
 
 use crate::state::{AppState, Pending, Tab};
 use crate::view::{
-    Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, RoundView, SaveView,
-    StaleCheck, TabView,
+    Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, RoundView,
+    SafetyView, SaveView, StaleCheck, TabView,
 };
+use ifmatch_engine::check::{self, Verdict};
 use ifmatch_engine::edit;
 use ifmatch_engine::merge::Options;
 use ifmatch_engine::round::{self, Choice, ConflictStatus};
@@ -15,6 +16,7 @@ use ifmatch_engine::session::{self, Policy, SaveResult, Version};
 use ifmatch_engine::trail::TrailEntry;
 use ifmatch_engine::{Outcome, Received};
 use ifmatch_store::drafts::{Draft, StoredRound};
+use ifmatch_store::servers::ServerProfile;
 
 /// Rounds a save may take before it stops and reports (each meets one concurrent change).
 const MAX_ROUNDS: usize = 5;
@@ -148,6 +150,42 @@ impl AppState {
         }
     }
 
+    /// The stored server profile for `url`'s folder.
+    fn profile(&self, url: &str) -> Option<ServerProfile> {
+        self.profiles.lock().ok()?.lookup(url).cloned()
+    }
+
+    /// Stores what a check found (a file that cannot be written only loses the memory of it).
+    fn remember_profile(&self, url: &str, report: &check::Report) -> ServerProfile {
+        let profile = ServerProfile::from_report(report);
+        if let Ok(mut p) = self.profiles.lock() {
+            let _ = p.remember(url, profile.clone());
+        }
+        profile
+    }
+
+    /// Runs the server check on the tab's resource now and remembers its verdict.
+    pub async fn check_server(&self, tab_id: &str) -> Result<SafetyView, Problem> {
+        let (conn, url) = {
+            let tabs = self.tabs.lock().await;
+            let t = tabs.get(tab_id).ok_or_else(closed)?;
+            (t.connection_id.clone(), t.url.clone())
+        };
+        let endpoint = self.endpoint(&conn).await?;
+        let report = check::check(&endpoint.client, &url).await;
+        let profile = self.remember_profile(&url, &report);
+        Ok(safety_view(Some(&profile), Some(report.text())))
+    }
+
+    /// What is known about the tab's server.
+    pub async fn server_safety(&self, tab_id: &str) -> Result<SafetyView, Problem> {
+        let url = {
+            let tabs = self.tabs.lock().await;
+            tabs.get(tab_id).ok_or_else(closed)?.url.clone()
+        };
+        Ok(safety_view(self.profile(&url).as_ref(), None))
+    }
+
     /// Forgets the tab and its draft.
     pub async fn close_tab(&self, tab_id: &str) {
         self.tabs.lock().await.remove(tab_id);
@@ -182,11 +220,22 @@ impl AppState {
     ) -> Result<SaveView, Problem> {
         let (conn, url, base) = self.write_target(tab_id, resubmit).await?;
         let endpoint = self.endpoint(&conn).await?;
+        // Before the first write to a server not checked yet: does it refuse stale writes?
+        let (profile, checked_now) = match self.profile(&url) {
+            Some(p) => (Some(p), None),
+            None if endpoint.check_server => {
+                let report = check::check(&endpoint.client, &url).await;
+                let profile = self.remember_profile(&url, &report);
+                (Some(profile), Some(report.verdict))
+            }
+            None => (None, None),
+        };
         // Automatic resubmission of clean merges is a per-connection choice (off by default).
         let policy = Policy {
             auto_resubmit: endpoint.auto_resubmit,
             max_rounds: MAX_ROUNDS,
-            check_around_writes: false,
+            // A server not known to refuse stale writes: compare before, read back after.
+            check_around_writes: !profile.as_ref().is_some_and(|p| p.trusted()),
         };
         // Kept to tell whether the round's mine is what the window sent (it then needs no copy).
         let sent = text.clone();
@@ -201,6 +250,21 @@ impl AppState {
         )
         .await;
         let mut view = SaveView::of(&report);
+        if let SaveView::Saved { message, .. } = &mut view {
+            if let Some(v) = checked_now {
+                message.push_str(&format!(
+                    " (Before this first write, ifmatch checked the server: {}.)",
+                    v.words()
+                ));
+            }
+            if profile.as_ref().is_some_and(|p| !p.trusted()) {
+                message.push_str(
+                    " This server does not refuse stale writes by itself: ifmatch compared its \
+                     version just before writing and read it back after, but a change another \
+                     writer made in that same moment could still have been overwritten.",
+                );
+            }
+        }
         if let (
             SaveResult::Failed {
                 outcome: o @ (Outcome::Unauthorized { .. } | Outcome::Forbidden),
@@ -506,4 +570,37 @@ pub fn check_json(text: &str) -> Option<JsonProblem> {
         line: e.line,
         column: e.column,
     })
+}
+
+/// The window's view of a server profile.
+fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> SafetyView {
+    let Some(p) = profile else {
+        return SafetyView {
+            verdict: "unchecked".into(),
+            words: "Server not checked yet".into(),
+            report,
+        };
+    };
+    let (verdict, words) = match p.verdict {
+        Verdict::Protected => ("protected", "Server refuses stale writes"),
+        Verdict::Caveats => ("caveats", "Server refuses stale writes (with caveats)"),
+        Verdict::Unprotected => (
+            "unprotected",
+            "Server IGNORES If-Match: writes are compared before and after",
+        ),
+        Verdict::Unknown => (
+            "unknown",
+            "Server could not be checked: writes are compared before and after",
+        ),
+    };
+    let words = if p.etag_not_content_derived && p.verdict != Verdict::Unprotected {
+        format!("{words}; its ETag does not follow the content")
+    } else {
+        words.to_string()
+    };
+    SafetyView {
+        verdict: verdict.into(),
+        words,
+        report,
+    }
 }

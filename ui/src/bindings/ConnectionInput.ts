@@ -6,4 +6,8 @@ export type ConnectionInput = { id: string | null, name: string, base_url: strin
 /**
  * A PEM certificate to trust for this connection only (self-signed servers).
  */
-trusted_cert_pem: string | null, };
+trusted_cert_pem: string | null, 
+/**
+ * Check the server (does it refuse stale writes?) before the first write.
+ */
+check_server: boolean, };

@@ -24,4 +24,8 @@ basic_user: string | null,
 /**
  * The custom header's name (not a secret).
  */
-header_name: string | null, method: WriteMethod, auto_resubmit: boolean, is_demo: boolean, trusts_custom_cert: boolean, };
+header_name: string | null, method: WriteMethod, auto_resubmit: boolean, is_demo: boolean, trusts_custom_cert: boolean, 
+/**
+ * The server check runs before the first write (see `ConnectionInput`).
+ */
+check_server: boolean, };
