@@ -53,6 +53,16 @@ build_ui() {
   (cd ui && node build.mjs)
 }
 
+# ensure_pouchdb — pouchdb-server (the CouchDB API) for the real-server tests, pinned by
+# tests/pouchdb/package-lock.json.
+ensure_pouchdb() {
+  ensure_node
+  if [ ! -x tests/pouchdb/node_modules/.bin/pouchdb-server ] || [ tests/pouchdb/package-lock.json -nt tests/pouchdb/node_modules/.package-lock.json ]; then
+    echo "==> npm ci (tests/pouchdb: pouchdb-server for the real-server tests)"
+    (cd tests/pouchdb && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 # ensure_tauri_driver — the WebDriver bridge the end-to-end tests drive the app through.
 ensure_tauri_driver() {
   if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then

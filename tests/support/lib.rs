@@ -4,6 +4,7 @@
 
 pub mod apache;
 pub mod nginx;
+pub mod pouchdb;
 pub mod raw;
 
 use std::io::BufRead;

@@ -11,6 +11,15 @@ use ifmatch_engine::outcome::exit;
 use ifmatch_engine::{Client, EntityTag, Outcome};
 use ifmatch_store::servers::{self, ServerProfile, ServerProfiles};
 
+/// The status the server check saw a stale write answered with, when it is not 412.
+pub fn stale_write_status(url: &str) -> Option<u16> {
+    let profiles = ServerProfiles::open(servers::default_dir().as_deref());
+    profiles
+        .lookup(url)
+        .and_then(|p| p.stale_write_status)
+        .filter(|s| *s != 412)
+}
+
 pub struct Guard {
     profile: Option<ServerProfile>,
 }

@@ -60,6 +60,13 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
     };
     cfg.conflict_statuses
         .extend(cli.conflict_status.iter().copied());
+    // A server the check found answering stale writes with 409 (CouchDB-style): 409 is a
+    // conflict there without --conflict-status.
+    if let Some(status) = target_url(&cli.cmd).and_then(guard::stale_write_status) {
+        if !cfg.conflict_statuses.contains(&status) {
+            cfg.conflict_statuses.push(status);
+        }
+    }
     if let Some(p) = &cli.cacert {
         let pem = std::fs::read(p)
             .map_err(|e| CliError::local(format!("cannot read {}: {e}", p.display())))?;
@@ -70,6 +77,19 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
         Some(p) => CliError::local(format!("--cacert {}: {e}", p.display())),
         None => CliError::local(e.to_string()),
     })
+}
+
+/// The resource a command talks to, if it talks to one.
+fn target_url(cmd: &Cmd) -> Option<&str> {
+    match cmd {
+        Cmd::Get { url, .. }
+        | Cmd::Put { url, .. }
+        | Cmd::Patch { url, .. }
+        | Cmd::Create { url, .. }
+        | Cmd::Delete { url, .. }
+        | Cmd::Save { url, .. } => Some(url),
+        Cmd::Check { .. } | Cmd::Merge { .. } | Cmd::ServeDemo { .. } => None,
+    }
 }
 
 /// The redacted request trail, as JSON, to the file `--trail` names ("-": stderr).

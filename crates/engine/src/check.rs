@@ -144,8 +144,12 @@ fn token() -> String {
     format!("{:x}{:x}", nanos & 0xffff_ffff_ffff, std::process::id())
 }
 
-/// An If-Match that no server hands out.
+/// An If-Match that no server hands out (strong: RFC 9110 compares If-Match strongly).
 const NEVER: &str = "\"ifmatch-check-never-matches\"";
+/// The same, weak: what a client of a server that hands out weak tags would send back. A server
+/// that honours If-Match refuses it (a weak tag never matches strongly); one that takes any
+/// If-Match as "some version" does not.
+const NEVER_WEAK: &str = "W/\"ifmatch-check-never-matches\"";
 
 struct Probe<'a> {
     client: &'a Client,
@@ -312,6 +316,12 @@ pub async fn check(client: &Client, url: &str) -> Report {
         return finish(url, None, findings, wrote, None, false);
     };
     let doc: Option<serde_json::Value> = serde_json::from_str(&answer.body).ok();
+    // A stale client sends back the kind of tag it was given.
+    let never = if answer.etag.as_deref().is_some_and(|e| e.starts_with("W/")) {
+        NEVER_WEAK
+    } else {
+        NEVER
+    };
     let envelope = doc
         .as_ref()
         .is_some_and(|d| d.get("data").is_some_and(|x| x.is_object()));
@@ -349,7 +359,16 @@ pub async fn check(client: &Client, url: &str) -> Report {
             vec![read.line.clone()],
         ),
     }
-    if let Some(tokens) = doc.as_ref().map(body_tokens).filter(|t| !t.is_empty()) {
+    let tokens = doc.as_ref().map(body_tokens).unwrap_or_default();
+    let in_body = if tokens.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (it keeps a version in the body too, {}: a write must carry the current one)",
+            tokens[0]
+        )
+    };
+    if !tokens.is_empty() {
         add(
             "body_token",
             Mark::Info,
@@ -440,7 +459,7 @@ pub async fn check(client: &Client, url: &str) -> Report {
 
     // If-Match that can never match.
     let (current, waited) = p.strong_etag(&scratch).await;
-    let stale = p.put(&scratch, Some(("If-Match", NEVER)), &body(3)).await;
+    let stale = p.put(&scratch, Some(("If-Match", never)), &body(3)).await;
     let mut unprotected = false;
     let if_match_known;
     match stale.status() {
@@ -468,7 +487,7 @@ pub async fn check(client: &Client, url: &str) -> Report {
             add(
                 "if_match",
                 Mark::Good,
-                format!("It refuses a write whose If-Match cannot match ({s}){how}."),
+                format!("It refuses a write whose If-Match cannot match ({s}){how}{in_body}."),
                 vec![stale.line],
             )
         }
@@ -499,7 +518,8 @@ pub async fn check(client: &Client, url: &str) -> Report {
     } else {
         (current, waited)
     };
-    if waited {
+    let strong_now = current.etag().is_some_and(|e| !e.starts_with("W/"));
+    if waited && strong_now {
         add(
             "weak_for_a_moment",
             Mark::Caveat,
@@ -618,7 +638,7 @@ pub async fn check(client: &Client, url: &str) -> Report {
 
     // DELETE with an If-Match that cannot match, then the clean-up.
     let stale_delete = p
-        .ask("DELETE", &scratch, &[("If-Match", NEVER.to_string())], None)
+        .ask("DELETE", &scratch, &[("If-Match", never.to_string())], None)
         .await;
     let mut gone = false;
     match stale_delete.status() {

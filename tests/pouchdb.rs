@@ -1,0 +1,188 @@
+//! The CLI against a real pouchdb-server (the CouchDB API): the version lives in the body
+//! (`_rev`); a stale write is answered 409; DELETE with any If-Match deletes the newest revision.
+//! "Another writer" is plain HTTP carrying the current `_rev`, as a CouchDB client does.
+
+use ifmatch_tests::pouchdb::PouchDb;
+use ifmatch_tests::run_cli;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::Output;
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+struct Setup {
+    db: PouchDb,
+    state: PathBuf,
+    url: String,
+}
+
+impl Setup {
+    fn new(checked: bool) -> Setup {
+        let db = PouchDb::start("admin");
+        let (status, body) = db.http(
+            "PUT",
+            "/admin/settings",
+            Some(r#"{"theme": "light", "pageSize": 50}"#),
+        );
+        assert_eq!(status, 201, "{body}");
+        let state = std::env::temp_dir().join(format!(
+            "ifmatch-pouch-state-{}-{}",
+            std::process::id(),
+            ifmatch_tests::unique()
+        ));
+        let _ = std::fs::remove_dir_all(&state);
+        let url = format!("{}/admin/settings", db.url);
+        let s = Setup { db, state, url };
+        if checked {
+            let o = s.cli(&["check", &s.url], None);
+            assert_eq!(o.status.code(), Some(8), "{}{}", out(&o), err(&o));
+        }
+        s
+    }
+    fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        run_cli(&self.state, args, stdin)
+    }
+    /// Body and validator, as a script reads them.
+    fn read(&self) -> (String, String) {
+        let tag = self.state.join("tag");
+        std::fs::create_dir_all(&self.state).unwrap();
+        let o = self.cli(
+            &["get", &self.url, "--etag-file", tag.to_str().unwrap()],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        (
+            out(&o),
+            std::fs::read_to_string(tag).unwrap().trim().to_string(),
+        )
+    }
+    /// Another CouchDB client changes `key` (with the current `_rev`, so the server takes it).
+    fn other_writer(&self, key: &str, v: Value) {
+        let mut doc = self.db.doc("/admin/settings").unwrap();
+        doc[key] = v;
+        let (status, body) = self
+            .db
+            .http("PUT", "/admin/settings", Some(&doc.to_string()));
+        assert_eq!(status, 201, "{body}");
+    }
+    fn now(&self) -> Option<Value> {
+        self.db.doc("/admin/settings")
+    }
+}
+
+fn with(text: &str, key: &str, v: Value) -> String {
+    let mut doc: Value = serde_json::from_str(text).unwrap();
+    doc[key] = v;
+    serde_json::to_string_pretty(&doc).unwrap()
+}
+
+#[test]
+fn the_check_finds_the_stale_delete_and_the_409() {
+    let s = Setup::new(false);
+    let o = s.cli(&["check", &s.url, "--json"], None);
+    assert_eq!(o.status.code(), Some(8), "{}", err(&o));
+    let r: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(r["verdict"], "unprotected", "{r}");
+    assert_eq!(r["stale_write_status"], 409, "{r}");
+    let marks: Vec<(String, String)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["topic"].as_str().unwrap().into(),
+                f["mark"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        marks.contains(&("delete".into(), "bad".into())),
+        "{marks:?}"
+    );
+    assert!(
+        marks.contains(&("body_token".into(), "info".into())),
+        "{marks:?}"
+    );
+    assert!(
+        r["wrote"][1].as_str().unwrap().starts_with("deleted"),
+        "{r}"
+    );
+    assert_eq!(
+        s.now().unwrap()["theme"],
+        "light",
+        "the real document is untouched"
+    );
+}
+
+#[test]
+fn stale_put_and_stale_delete_are_refused() {
+    for checked in [false, true] {
+        let s = Setup::new(checked);
+        let (body, tag) = s.read();
+        s.other_writer("theme", json!("solarized"));
+        let o = s.cli(
+            &["put", &s.url, "--if-match", &tag],
+            Some(&with(&body, "pageSize", json!(100))),
+        );
+        assert_eq!(o.status.code(), Some(3), "checked={checked}: {}", err(&o));
+        let o = s.cli(&["delete", &s.url, "--if-match", &tag], None);
+        assert_eq!(o.status.code(), Some(3), "checked={checked}: {}", err(&o));
+        let now = s.now().expect("not deleted");
+        assert_eq!(
+            (now["theme"].clone(), now["pageSize"].clone()),
+            (json!("solarized"), json!(50))
+        );
+    }
+}
+
+#[test]
+fn create_over_an_existing_document_is_refused() {
+    let s = Setup::new(false);
+    let o = s.cli(&["create", &s.url], Some("{\"fresh\": true}"));
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert_eq!(s.now().unwrap()["theme"], "light");
+}
+
+#[test]
+fn save_merges_a_disjoint_change_and_stops_on_a_collision() {
+    for checked in [false, true] {
+        let s = Setup::new(checked);
+        let (body, tag) = s.read();
+        std::fs::write(s.state.join("base.json"), &body).unwrap();
+        let save = |mine: &str| {
+            std::fs::write(s.state.join("mine.json"), mine).unwrap();
+            s.cli(
+                &[
+                    "save",
+                    &s.url,
+                    s.state.join("mine.json").to_str().unwrap(),
+                    "--base",
+                    s.state.join("base.json").to_str().unwrap(),
+                    "--if-match",
+                    &tag,
+                ],
+                None,
+            )
+        };
+        s.other_writer("theme", json!("solarized"));
+        let o = save(&with(&body, "pageSize", json!(100)));
+        assert_eq!(o.status.code(), Some(0), "checked={checked}: {}", err(&o));
+        let now = s.now().unwrap();
+        assert_eq!(
+            (now["theme"].clone(), now["pageSize"].clone()),
+            (json!("solarized"), json!(100))
+        );
+        assert!(now["_rev"].as_str().unwrap().starts_with("3-"), "{now}");
+
+        // A collision: exit 3, the other writer's value stays.
+        s.other_writer("theme", json!("dusk"));
+        let o = save(&with(&body, "theme", json!("dark")));
+        assert_eq!(o.status.code(), Some(3), "checked={checked}: {}", err(&o));
+        assert_eq!(s.now().unwrap()["theme"], "dusk");
+    }
+}
