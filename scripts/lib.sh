@@ -63,6 +63,22 @@ ensure_pouchdb() {
   fi
 }
 
+# ensure_kinto — Kinto (PyPI) in its own virtualenv for the real-server tests, pinned by
+# tests/kinto/requirements.txt.
+ensure_kinto() {
+  local venv=tests/kinto/.venv
+  if [ ! -x "$venv/bin/kinto" ] || [ tests/kinto/requirements.txt -nt "$venv/bin/kinto" ]; then
+    echo "==> pip install (tests/kinto: Kinto for the real-server tests)"
+    rm -rf "$venv"
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+      ensure_packages python3 python3-venv
+      /usr/bin/python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install -q --disable-pip-version-check -r tests/kinto/requirements.txt
+    touch "$venv/bin/kinto"
+  fi
+}
+
 # ensure_tauri_driver — the WebDriver bridge the end-to-end tests drive the app through.
 ensure_tauri_driver() {
   if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then

@@ -3,6 +3,7 @@
 //! Every server listens on 127.0.0.1 with an ephemeral port and stops when dropped.
 
 pub mod apache;
+pub mod kinto;
 pub mod nginx;
 pub mod pouchdb;
 pub mod raw;
@@ -118,11 +119,24 @@ pub fn run_cli(
     args: &[&str],
     stdin: Option<&str>,
 ) -> std::process::Output {
+    run_cli_with(state, &[], args, stdin)
+}
+
+/// `run_cli` with extra environment variables (credentials: `IFMATCH_USER`, …).
+pub fn run_cli_with(
+    state: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new(ifmatch_bin())
         .args(args)
         .env("IFMATCH_STATE_DIR", state)
         .env_remove("IFMATCH_TOKEN")
+        .env_remove("IFMATCH_USER")
+        .env_remove("IFMATCH_PASSWORD")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
