@@ -2341,5 +2341,40 @@ async fn e2e_a_server_that_ignores_if_match_is_checked_and_nothing_is_lost() {
     );
     screenshot(&c, "server-check-nginx").await;
     click(&c, &tid("check-close")).await;
+
+    // The overwrite watch: a client that sends no If-Match writes its stale copy back, undoing
+    // the change just saved. The next freshness check says so, by pointer, and "Reapply my
+    // change" merges it into the newer version for review; Resubmit puts it back.
+    let stale_copy = edit(&theirs, "/notifications/digest", json!("weekly"));
+    std::fs::write(nginx.dir.join("data/settings.json"), &stale_copy).unwrap();
+    let said = wait_for("the overwrite watch", || async {
+        c.execute("window.dispatchEvent(new Event('focus'))", vec![])
+            .await
+            .ok()?;
+        let e = text_of(&c, "error-message").await;
+        e.contains("no longer holds the change you saved")
+            .then_some(e)
+    })
+    .await;
+    assert!(said.contains("/siteName"), "{said}");
+    click(&c, &tid("reapply-saved")).await;
+    wait_for("the reapplied round", || async {
+        (tab_status(&c, 0).await == "merged").then_some(())
+    })
+    .await;
+    click(&c, &tid("resubmit")).await;
+    wait_for("saved again", || async {
+        text_of(&c, "merge-summary")
+            .await
+            .starts_with("Saved")
+            .then_some(())
+    })
+    .await;
+    let now: Value = serde_json::from_str(&nginx.file("settings.json").unwrap()).unwrap();
+    assert_eq!(now["siteName"], "Acme Help", "my change is back");
+    assert_eq!(
+        now["notifications"]["digest"], "weekly",
+        "the other client's own change stays"
+    );
     c.close().await.unwrap();
 }

@@ -224,3 +224,67 @@ fn a_same_size_change_within_the_second_is_caught_by_save() {
     assert_eq!(o.status.code(), Some(3), "{}", err(&o));
     assert!(s.file().contains("dusky") && !s.file().contains("dark!"));
 }
+
+/// `save --watch`: a client that sends no If-Match writes its stale copy back right after the
+/// save; the watch's read a moment later sees the change gone, says where, and exits 3; the same
+/// save run again without --if-match puts it back.
+#[test]
+fn save_watch_sees_a_saved_change_written_over() {
+    let s = Setup::new(true);
+    let tag = s.tag();
+    let mine = SETTINGS.replace("50", "100");
+    // The careless client: as soon as the save has landed, it writes the old version back.
+    let path = s.nginx.dir.join("data/settings.json");
+    let careless = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if std::fs::read_to_string(&path).is_ok_and(|t| t.contains("100")) {
+                std::fs::write(&path, SETTINGS.replace("light", "light ")).unwrap();
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        false
+    });
+    let dir = s.nginx.dir.join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("base.json"), SETTINGS).unwrap();
+    std::fs::write(dir.join("mine.json"), &mine).unwrap();
+    let args = |if_match: Option<&str>| {
+        let mut a = vec![
+            "save".to_string(),
+            s.url.clone(),
+            dir.join("mine.json").to_str().unwrap().to_string(),
+            "--base".into(),
+            dir.join("base.json").to_str().unwrap().to_string(),
+            "--watch".into(),
+            "2".into(),
+        ];
+        if let Some(t) = if_match {
+            a.extend(["--if-match".to_string(), t.to_string()]);
+        }
+        a
+    };
+    let first = args(Some(&tag));
+    let o = s.cli(&first.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    assert!(
+        careless.join().unwrap(),
+        "the careless client saw the save land"
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(
+        err(&o).contains("no longer holds your change at /pageSize"),
+        "{}",
+        err(&o)
+    );
+    assert!(s.file().contains("50"));
+
+    let again = args(None);
+    let o = s.cli(&again.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let now: serde_json::Value = serde_json::from_str(&s.file()).unwrap();
+    assert_eq!(
+        (now["pageSize"].clone(), now["theme"].clone()),
+        (100.into(), "light ".into())
+    );
+}

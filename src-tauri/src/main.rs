@@ -55,6 +55,7 @@ fn main() {
             commands::tabs::check_stale,
             commands::tabs::save_tab,
             commands::tabs::check_server,
+            commands::tabs::reapply_saved,
             commands::tabs::server_safety,
             commands::tabs::resolve_conflict,
             commands::tabs::resolve_all,

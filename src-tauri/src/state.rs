@@ -65,6 +65,25 @@ pub struct Tab {
     pub url: String,
     pub base: Version,
     pub pending: Option<Pending>,
+    /// The overwrite watch: after a save, the version that save started from and the text it
+    /// wrote, until a newer version is seen (then: does it still hold the change?).
+    pub watch: Option<Watch>,
+    /// A newer version that did not hold the change last saved: what reapplying it merges.
+    pub overwritten: Option<Overwritten>,
+}
+
+/// A save the overwrite watch looks after.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    pub before: Version,
+    pub saved: String,
+}
+
+/// The saved change a later version wrote over.
+#[derive(Debug, Clone)]
+pub struct Overwritten {
+    pub watch: Watch,
+    pub current: Version,
 }
 
 pub struct AppState {

@@ -305,6 +305,9 @@ pub struct StaleCheck {
     pub stale: bool,
     /// The server's current validator.
     pub validator: Option<String>,
+    /// The overwrite watch: the first newer version after a save no longer holds the change
+    /// saved at these pointers (another client wrote over it). Empty otherwise.
+    pub overwritten: Vec<String>,
 }
 
 /// What an Accept did: the new Result and where every conflict stands in it. The draft holding

@@ -34,6 +34,7 @@ export const api = {
   openTab: (connectionId: string, target: string) => invoke<TabView>("open_tab", { connectionId, target }),
   reloadTab: (tabId: string) => invoke<TabView>("reload_tab", { tabId }),
   closeTab: (tabId: string) => invoke<void>("close_tab", { tabId }),
+  reapplySaved: (tabId: string) => invoke<SaveView>("reapply_saved", { tabId }),
   checkServer: (tabId: string) => invoke<SafetyView>("check_server", { tabId }),
   serverSafety: (tabId: string) => invoke<SafetyView>("server_safety", { tabId }),
   saveTab: (tabId: string, text: string, resubmit: boolean) => invoke<SaveView>("save_tab", { tabId, text, resubmit }),

@@ -10,7 +10,7 @@ import { persistDraft } from "./drafts";
 import { renderMessages, tabProblem } from "./messages";
 import { loadConnections, showConnection, setupConnectionDialog } from "./connections";
 import { renderTabs, activate, openResource, reload } from "./tabs";
-import { save } from "./save";
+import { save, applySave } from "./save";
 import { openConflictView, scheduleStatuses, acceptAll, navigate } from "./conflict";
 import { showTrail } from "./trail";
 import { preview } from "./preview";
@@ -98,7 +98,14 @@ async function start() {
       if (t.saving || t.round !== "none") continue;
       try {
         const s = await api.checkStale(t.id);
-        if (s.stale !== t.stale) {
+        if (s.overwritten.length) {
+          // The overwrite watch: the change just saved is no longer on the server.
+          t.overwritten = s.overwritten;
+          t.error = `The server's newer version no longer holds the change you saved at ${s.overwritten.join(", ")}: another client wrote over it (a server whose check is not atomic, or a client that sends no If-Match). Reapply my change merges it into the newer version for you to review.`;
+          t.errorCode = "other";
+          t.stale = s.stale;
+          renderTabs();
+        } else if (s.stale !== t.stale) {
           t.stale = s.stale;
           renderTabs();
         }
@@ -115,6 +122,18 @@ async function start() {
   });
   setupConnectionDialog();
   $("reload-now").addEventListener("click", () => void reload());
+  $("reapply-saved").addEventListener("click", async () => {
+    const t = active();
+    if (!t) return;
+    try {
+      const r = await api.reapplySaved(t.id);
+      t.overwritten = null;
+      t.error = null;
+      applySave(t, r);
+    } catch (e) {
+      tabProblem(t, e);
+    }
+  });
   renderTabs();
   try {
     await loadConnections();

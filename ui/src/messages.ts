@@ -10,6 +10,7 @@ export function renderMessages() {
   const code = (t?.error ? t.errorCode : store.windowErrorCode) ?? "other";
   $("fix-connection").hidden = !error || code !== "credentials";
   $("reload-now").hidden = !t || !t.error || code !== "may_have_landed";
+  $("reapply-saved").hidden = !t?.error || !t.overwritten?.length;
   $("draft-warning").textContent = store.draftWarning ?? "";
   $("draft-warning").hidden = !store.draftWarning;
   const notice = (t ? summary(t) : null) ?? store.windowNotice;

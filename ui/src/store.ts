@@ -21,6 +21,8 @@ export interface Tab extends model.TabState {
   notice: string | null;
   /** What the window can offer for the tab's error (edit the connection, reload). */
   errorCode?: ProblemCode;
+  /** The overwrite watch found the change last saved written over at these pointers. */
+  overwritten?: string[] | null;
 }
 
 export interface ConflictRound {

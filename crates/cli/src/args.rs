@@ -78,6 +78,10 @@ pub enum Cmd {
         rounds: usize,
         #[arg(long = "id-key", value_name = "KEY")]
         id_key: Vec<String>,
+        /// After saving, wait this many seconds, read the resource once more and check it still
+        /// holds your change (exit 3, naming where, when another client wrote over it).
+        #[arg(long, value_name = "SECS")]
+        watch: Option<f64>,
     },
     /// Replace a resource, only if it is still the version you read.
     Put {

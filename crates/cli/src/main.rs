@@ -139,6 +139,7 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
             method,
             rounds,
             id_key,
+            watch,
         } => {
             cmd::save::run(
                 client,
@@ -147,7 +148,7 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
                 base,
                 if_match.as_deref(),
                 *method,
-                *rounds,
+                (*rounds, *watch),
                 id_key,
             )
             .await

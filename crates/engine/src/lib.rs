@@ -6,6 +6,7 @@
 //! - `trail`: the redacted record of every request.
 //! - `json`: JSON as text: a validating tape of spans, the canonical pretty printer.
 //! - `merge`: the three-way JSON merge, resolutions, patches from base to result, display diffs.
+//! - `overwrite`: the overwrite watch — does a later version still hold the change just saved?
 //! - `patch`: applying RFC 7396 merge patches and RFC 6902 JSON patches.
 //! - `round`: a conflict round in the Result: which conflicts the user decided, where they are.
 //! - `session`: the save loop (write → conflict → merge → resubmit), GUI-free.
@@ -23,6 +24,7 @@ pub mod etag;
 pub mod json;
 pub mod merge;
 pub mod outcome;
+pub mod overwrite;
 pub mod patch;
 pub mod precondition;
 pub mod round;

@@ -48,6 +48,12 @@ pub async fn close_tab(state: State<'_, AppState>, tab_id: String) -> Answer<()>
     Ok(())
 }
 
+/// Merges the saved change a later version wrote over back in, as a round to review.
+#[tauri::command]
+pub async fn reapply_saved(state: State<'_, AppState>, tab_id: String) -> Answer<SaveView> {
+    state.reapply_saved(&tab_id).await
+}
+
 /// Runs the server check on the tab's server now (does it refuse stale writes?).
 #[tauri::command]
 pub async fn check_server(state: State<'_, AppState>, tab_id: String) -> Answer<SafetyView> {

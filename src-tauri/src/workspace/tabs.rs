@@ -3,7 +3,7 @@
 //! version, validator and conflict round, and the engine decides every merge. No Tauri here: the
 //! commands (`commands::tabs`) only translate.
 
-use crate::state::{AppState, Pending, Tab};
+use crate::state::{AppState, Overwritten, Pending, Tab, Watch};
 use crate::view::{
     Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, RoundView,
     SafetyView, SaveView, StaleCheck, TabView,
@@ -11,6 +11,7 @@ use crate::view::{
 use ifmatch_engine::check::{self, Verdict};
 use ifmatch_engine::edit;
 use ifmatch_engine::merge::Options;
+use ifmatch_engine::overwrite;
 use ifmatch_engine::round::{self, Choice, ConflictStatus};
 use ifmatch_engine::session::{self, Policy, SaveResult, Version};
 use ifmatch_engine::trail::TrailEntry;
@@ -109,6 +110,8 @@ impl AppState {
                     url: url.clone(),
                     base: version_of(&doc),
                     pending: None,
+                    watch: None,
+                    overwritten: None,
                 };
                 self.tabs.lock().await.insert(id.clone(), tab);
                 Ok(tab_view(id, connection_id, url, doc))
@@ -139,15 +142,83 @@ impl AppState {
         let (conn, url, base) = self.write_target(tab_id, false).await?;
         let endpoint = self.endpoint(&conn).await?;
         match endpoint.client.get(&url).await {
-            Outcome::Fetched { doc, .. } => Ok(StaleCheck {
-                stale: match (&doc.validator, &base.validator) {
+            Outcome::Fetched { doc, .. } => {
+                let stale = match (&doc.validator, &base.validator) {
                     (Some(now), Some(then)) => now != then,
                     _ => !ifmatch_engine::client::same_json(&doc.text, &base.text),
-                },
-                validator: doc.validator.as_ref().map(|v| v.display()),
-            }),
+                };
+                // The overwrite watch: the first newer version after a save must still hold
+                // what was saved.
+                let mut overwritten = vec![];
+                if stale {
+                    let mut tabs = self.tabs.lock().await;
+                    if let Some(t) = tabs.get_mut(tab_id) {
+                        if let Some(w) = t.watch.take() {
+                            overwritten =
+                                overwrite::overwritten(&w.before.text, &w.saved, &doc.text);
+                            if !overwritten.is_empty() {
+                                t.overwritten = Some(Overwritten {
+                                    watch: w,
+                                    current: version_of(&doc),
+                                });
+                            }
+                        }
+                    }
+                }
+                Ok(StaleCheck {
+                    stale,
+                    validator: doc.validator.as_ref().map(|v| v.display()),
+                    overwritten,
+                })
+            }
             other => Err(self.outcome_problem(&conn, &other).await),
         }
+    }
+
+    /// Reapplies the saved change a later version wrote over: merges it (base: the version that
+    /// save started from; mine: what it wrote; theirs: the newer version) into a round the window
+    /// shows like any other — clean, for review and Resubmit, or with its conflicts.
+    pub async fn reapply_saved(&self, tab_id: &str) -> Result<SaveView, Problem> {
+        let mut tabs = self.tabs.lock().await;
+        let t = tabs.get_mut(tab_id).ok_or_else(closed)?;
+        let o = t.overwritten.take().ok_or_else(|| {
+            Problem::other("There is no overwritten change to reapply on this tab.".to_string())
+        })?;
+        let result = session::merge_with(
+            &o.watch.before,
+            &o.watch.saved,
+            o.current.clone(),
+            &Options::default(),
+        );
+        let report = session::SaveReport {
+            result,
+            rounds: 0,
+            base: o.watch.before.clone(),
+            mine: o.watch.saved.clone(),
+            merged_from_theirs: 0,
+            notes: vec![],
+        };
+        let mut view = SaveView::of(&report);
+        match (&report.result, &mut view) {
+            (
+                SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. },
+                SaveView::Merged { round, .. } | SaveView::Conflicts { round, .. },
+            ) => {
+                t.pending = Some(Pending {
+                    current: current.clone(),
+                    decisions: vec![None; round.conflicts.len()],
+                    round: round.clone(),
+                });
+                if let (SaveView::Conflicts { statuses, .. }, Some(p)) = (&mut view, &t.pending) {
+                    *statuses = round::statuses(p.start(), p.start(), p.conflicts(), &p.decisions)
+                        .unwrap_or_default();
+                }
+                // The newer version is what the tab now stands on.
+                t.base = o.current;
+            }
+            _ => t.overwritten = Some(o),
+        }
+        Ok(view)
     }
 
     /// The stored server profile for `url`'s folder.
@@ -282,6 +353,11 @@ impl AppState {
         if let Some(t) = tabs.get_mut(tab_id) {
             match report.result {
                 SaveResult::Saved { base, .. } => {
+                    t.watch = Some(Watch {
+                        before: report.base.clone(),
+                        saved: base.text.clone(),
+                    });
+                    t.overwritten = None;
                     t.base = base;
                     t.pending = None;
                     if let Some(d) = &self.drafts {
@@ -489,6 +565,8 @@ impl AppState {
                     url: d.url.clone(),
                     base: d.base.clone(),
                     pending,
+                    watch: None,
+                    overwritten: None,
                 },
             );
             out.push(RestoredTab {

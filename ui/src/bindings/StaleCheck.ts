@@ -8,4 +8,9 @@ stale: boolean,
 /**
  * The server's current validator.
  */
-validator: string | null, };
+validator: string | null, 
+/**
+ * The overwrite watch: the first newer version after a save no longer holds the change
+ * saved at these pointers (another client wrote over it). Empty otherwise.
+ */
+overwritten: Array<string>, };

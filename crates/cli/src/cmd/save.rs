@@ -18,7 +18,7 @@ pub async fn run(
     base_path: &PathBuf,
     if_match: Option<&str>,
     method: MethodArg,
-    rounds: usize,
+    (rounds, watch): (usize, Option<f64>),
     id_keys: &[String],
 ) -> Exit {
     let mine = read_json_input(file)?;
@@ -52,6 +52,28 @@ pub async fn run(
         SaveResult::Saved { base, .. } => {
             if let Some(v) = &base.validator {
                 write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
+            }
+            if let Some(secs) = watch {
+                // The overwrite watch, once: does the version a moment later still hold it?
+                tokio::time::sleep(std::time::Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
+                    .await;
+                if let ifmatch_engine::Outcome::Fetched { doc, .. } = client.get_fresh(url).await {
+                    let lost = ifmatch_engine::overwrite::overwritten(
+                        &report.base.text,
+                        &base.text,
+                        &doc.text,
+                    );
+                    if !lost.is_empty() {
+                        eprintln!(
+                            "ifmatch: saved, but {secs} s later the server no longer holds your \
+                             change at {}: another client wrote over it. Run the same save again \
+                             without --if-match: it merges your change into what the server \
+                             holds now.",
+                            lost.join(", ")
+                        );
+                        return Ok(exit::CONFLICT);
+                    }
+                }
             }
             for note in &report.notes {
                 eprintln!("ifmatch: {note}");
