@@ -6,6 +6,7 @@ pub mod apache;
 pub mod kinto;
 pub mod nginx;
 pub mod pouchdb;
+pub mod proxy;
 pub mod raw;
 
 use std::io::BufRead;

@@ -255,6 +255,7 @@ mod tests {
             headers: h,
             body: body.to_vec(),
             attempts: 1,
+            retried: None,
         }
     }
 

@@ -380,7 +380,15 @@ impl Client {
                 Some(exp) => {
                     self.cache.forget(url);
                     let read = self.get_fresh(url).await;
-                    let out = verify::settle(answer.status.as_u16(), failure, exp, read);
+                    // What the server said, in order: "503, then 412 to the retry".
+                    let said = match answer.retried {
+                        Some(first) => format!(
+                            "{first}, then {} to the retry (the first attempt had landed)",
+                            answer.status.as_u16()
+                        ),
+                        None => answer.status.as_u16().to_string(),
+                    };
+                    let out = verify::settle(answer.status.as_u16(), &said, failure, exp, read);
                     if let Outcome::Saved { doc: Some(d), .. } = &out {
                         self.cache.remember(url, d);
                     }

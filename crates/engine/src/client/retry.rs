@@ -36,6 +36,7 @@ impl Client {
         // Waiting never takes the request past its time limit: a wait that would is reported
         // (with the server's Retry-After) instead of slept through.
         let started = std::time::Instant::now();
+        let mut retried = None;
         loop {
             let res = self
                 .send_following(method.clone(), &parsed, headers, body)
@@ -52,11 +53,13 @@ impl Client {
                         {
                             tokio::time::sleep(wait).await;
                             attempt += 1;
+                            retried = retried.or(Some(code));
                             continue;
                         }
                     }
                     return Ok(Answer {
                         attempts: attempt,
+                        retried,
                         ..a
                     });
                 }

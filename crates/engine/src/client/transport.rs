@@ -15,6 +15,8 @@ pub(super) struct Answer {
     pub(super) body: Vec<u8>,
     /// How many times the request was sent (429 / 503 are retried).
     pub(super) attempts: u32,
+    /// The status that made it send again (the first retried answer), if it did.
+    pub(super) retried: Option<u16>,
 }
 
 /// Why a request got no usable answer.
@@ -108,6 +110,7 @@ impl Client {
                 headers,
                 body,
                 attempts: 1,
+                retried: None,
             })
         }
         .await;

@@ -74,13 +74,19 @@ fn saved_as_read(status: u16, doc: Received) -> Outcome {
 /// `expected` → saved (with a warning naming the answer); it holds something else → the failure,
 /// a server error saying it was not applied; the read failed too → the failure, a server error
 /// saying it may have landed.
-pub(super) fn settle(status: u16, failure: Outcome, expected: &str, read: Outcome) -> Outcome {
+pub(super) fn settle(
+    status: u16,
+    said: &str,
+    failure: Outcome,
+    expected: &str,
+    read: Outcome,
+) -> Outcome {
     match (read, failure) {
         (Outcome::Fetched { mut doc, .. }, _) if same_json(expected, &doc.text) => {
             doc.warnings.insert(
                 0,
                 format!(
-                    "The server answered {status} to the write, but a read right after shows it \
+                    "The server answered {said} to the write, but a read right after shows it \
                      holds exactly what was sent: the write landed."
                 ),
             );
@@ -180,6 +186,7 @@ mod tests {
             headers: h,
             body: body.to_vec(),
             attempts: 1,
+            retried: None,
         }
     }
 
