@@ -70,9 +70,13 @@ impl Setup {
     fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
         run_cli(&self.state, args, stdin)
     }
+    /// What the upstream holds: Apache's file on disk; the demo's answer to a direct read.
     fn held(&self) -> serde_json::Value {
-        let o = self.cli(&["get", &self.direct], None);
-        serde_json::from_str(&out(&o)).unwrap_or_else(|e| panic!("{e}: {}", err(&o)))
+        let text = match &self.upstream {
+            Upstream::Apache(a) => a.file("settings.json").unwrap_or_default(),
+            Upstream::Demo(d) => out(&self.cli(&["get", &format!("{}/prefs", d.url)], None)),
+        };
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
     }
     fn tag(&self) -> String {
         out(&self.cli(&["get", "--etag", &self.direct], None))
