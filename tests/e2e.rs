@@ -2341,6 +2341,30 @@ async fn e2e_a_server_that_ignores_if_match_is_checked_and_nothing_is_lost() {
     );
     screenshot(&c, "server-check-nginx").await;
     click(&c, &tid("check-close")).await;
+    // The exported trail carries the server's profile with its requests.
+    click(&c, &tid("trail-toggle")).await;
+    click(&c, &tid("export-trail")).await;
+    let notice = wait_for("the export", || async {
+        let t = text_of(&c, "merge-summary").await;
+        t.contains("written to").then_some(t)
+    })
+    .await;
+    let path = notice
+        .split("written to ")
+        .nth(1)
+        .and_then(|r| r.split(" — ").next())
+        .unwrap()
+        .trim()
+        .to_string();
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        exported["server_profile"]["verdict"], "unprotected",
+        "{exported}"
+    );
+    assert!(exported["requests"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
+    click(&c, &tid("trail-toggle")).await;
 
     // The overwrite watch: a client that sends no If-Match writes its stale copy back, undoing
     // the change just saved. The next freshness check says so, by pointer, and "Reapply my

@@ -36,7 +36,12 @@ impl ServerProfile {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
-            checked_url: report.url.clone(),
+            // Never user info or a secret-looking query value in a file.
+            checked_url: report
+                .url
+                .parse::<ifmatch_engine::Url>()
+                .map(|u| ifmatch_engine::trail::redact_url(&u))
+                .unwrap_or_default(),
             stale_write_status: report.stale_write_status,
             etag_not_content_derived: report.etag_not_content_derived,
         }

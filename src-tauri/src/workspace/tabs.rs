@@ -618,6 +618,15 @@ impl AppState {
     /// Writes the tab's trail as JSON for a support ticket; returns the file's path.
     pub async fn export_trail(&self, tab_id: &str) -> Result<String, Problem> {
         let entries = self.tab_trail(tab_id).await?;
+        let url = {
+            let tabs = self.tabs.lock().await;
+            tabs.get(tab_id).ok_or_else(closed)?.url.clone()
+        };
+        // The server's safety profile goes with its requests (a support ticket needs both).
+        let export = serde_json::json!({
+            "server_profile": self.profile(&url),
+            "requests": entries,
+        });
         let dir = self
             .data_dir
             .as_ref()
@@ -630,7 +639,7 @@ impl AppState {
             ifmatch_engine::trail::rfc3339_now().replace([':', '.'], "-")
         );
         let path = dir.join(name);
-        let json = serde_json::to_string_pretty(&entries).expect("trail entries serialise");
+        let json = serde_json::to_string_pretty(&export).expect("trail entries serialise");
         ifmatch_store::files::write_atomic(&path, json.as_bytes()).map_err(|e| {
             Problem::new(
                 ProblemCode::Other,
