@@ -83,6 +83,10 @@ pub enum Cmd {
         #[arg(long, value_name = "SECS")]
         watch: Option<f64>,
     },
+    /// Edit a resource in $VISUAL / $EDITOR and save it conditionally when the editor closes
+    /// (kubectl edit for any JSON API): a concurrent change is merged in; colliding changes
+    /// reopen the editor with each conflict marked; an invalid edit reopens with the error.
+    Edit { url: String },
     /// Replace a resource, only if it is still the version you read.
     Put {
         url: String,

@@ -87,7 +87,8 @@ fn target_url(cmd: &Cmd) -> Option<&str> {
         | Cmd::Patch { url, .. }
         | Cmd::Create { url, .. }
         | Cmd::Delete { url, .. }
-        | Cmd::Save { url, .. } => Some(url),
+        | Cmd::Save { url, .. }
+        | Cmd::Edit { url } => Some(url),
         Cmd::Check { .. } | Cmd::Merge { .. } | Cmd::ServeDemo { .. } => None,
     }
 }
@@ -126,6 +127,7 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
         } => cmd::patch::run(client, url, file, if_match, *force).await,
         Cmd::Create { url, file } => cmd::create::run(client, url, file).await,
         Cmd::Check { url, json } => cmd::check::run(client, url, *json).await,
+        Cmd::Edit { url } => cmd::edit::run(client, url).await,
         Cmd::Delete {
             url,
             if_match,

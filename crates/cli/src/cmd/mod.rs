@@ -4,6 +4,7 @@
 pub mod check;
 pub mod create;
 pub mod delete;
+pub mod edit;
 pub mod get;
 pub mod merge;
 pub mod patch;
