@@ -1018,6 +1018,56 @@ async fn e2e_secrets_never_reach_files_or_messages() {
         add_connection(&c, "Header API", &demo.url, "header", HEADER, "X-Api-Key").await;
         click(&c, &tid("open-resource-submit")).await;
         messages.push(unauthorized_message(&c).await);
+        // A connection from a pasted curl command: its token goes where a typed one goes.
+        click(&c, &tid("new-connection")).await;
+        click(&c, "#c-curl-row summary").await;
+        set_field(
+            &c,
+            "c-curl",
+            &format!(
+                "curl -s -H 'Authorization: Bearer {TOKEN}' -H 'Accept: application/json' \\\n  '{}/settings?view=all'",
+                demo.url
+            ),
+        )
+        .await;
+        click(&c, &tid("c-curl-fill")).await;
+        let filled = wait_for("the curl import", || async {
+            let t = text_of(&c, "c-curl-result").await;
+            t.contains("Filled in").then_some(t)
+        })
+        .await;
+        assert!(
+            filled.contains("/settings?view=all opens after saving"),
+            "{filled}"
+        );
+        assert!(
+            filled.contains("Accept"),
+            "what was not taken is said: {filled}"
+        );
+        let auth = c
+            .execute("return document.getElementById('c-auth').value", vec![])
+            .await
+            .unwrap();
+        assert_eq!(auth, json!("bearer"));
+        messages.push(filled);
+        click(&c, "#c-save").await;
+        wait_for("the dialog to close", || async {
+            (!visible(&c, "connection-dialog").await).then_some(())
+        })
+        .await;
+        let before = c.find_all(Locator::Css(&tid("tab"))).await.unwrap().len();
+        click(&c, &tid("open-resource-submit")).await;
+        wait_for("the curl connection's tab", || async {
+            (c.find_all(Locator::Css(&tid("tab"))).await.ok()?.len() > before).then_some(())
+        })
+        .await;
+        wait_for("the document through the imported token", || async {
+            editor_text(&c, "editor")
+                .await
+                .contains("siteName")
+                .then_some(())
+        })
+        .await;
         // Everything the window shows.
         let body = c
             .execute(

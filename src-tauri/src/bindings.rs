@@ -48,6 +48,7 @@ mod tests {
         check::<ifmatch_engine::round::Choice>(&dir, write, &mut stale);
         check::<session::SideLines>(&dir, write, &mut stale);
         check::<ifmatch_store::secrets::Backend>(&dir, write, &mut stale);
+        check::<ifmatch_store::curl::CurlImport>(&dir, write, &mut stale);
         check::<ifmatch_engine::trail::TrailEntry>(&dir, write, &mut stale);
         check::<session::WriteMethod>(&dir, write, &mut stale);
         check::<session::ConflictInfo>(&dir, write, &mut stale);

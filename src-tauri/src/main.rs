@@ -48,6 +48,7 @@ fn main() {
             commands::connection::list_connections,
             commands::connection::save_connection,
             commands::connection::test_connection,
+            commands::connection::parse_curl,
             commands::tabs::open_tab,
             commands::tabs::close_tab,
             commands::tabs::reload_tab,

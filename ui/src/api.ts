@@ -23,6 +23,7 @@ import type { Choice } from "./bindings/Choice";
 import type { ConflictStatus } from "./bindings/ConflictStatus";
 import type { ConnectionTest } from "./bindings/ConnectionTest";
 import type { SafetyView } from "./bindings/SafetyView";
+import type { CurlImport } from "./bindings/CurlImport";
 export type { ConflictInfo } from "./bindings/ConflictInfo";
 export type { Accepted, Choice, ConflictStatus, ConnectionTest, ProblemCode, RoundView, SafetyView };
 export type { WriteMethod } from "./bindings/WriteMethod";
@@ -42,6 +43,7 @@ export const api = {
     invoke<Accepted>("resolve_conflict", { tabId, resultText, index, choice }),
   resolveAll: (tabId: string, resultText: string, choice: Choice) => invoke<Accepted>("resolve_all", { tabId, resultText, choice }),
   conflictStatus: (tabId: string, text: string) => invoke<ConflictStatus[]>("conflict_status", { tabId, text }),
+  parseCurl: (command: string) => invoke<CurlImport>("parse_curl", { command }),
   testConnection: (input: ConnectionInput) => invoke<ConnectionTest>("test_connection", { input }),
   previewRequest: (tabId: string, text: string, resubmit: boolean) => invoke<RequestPreview>("preview_request", { tabId, text, resubmit }),
   deleteConnection: (id: string) => invoke<void>("delete_connection", { id }),

@@ -60,6 +60,7 @@ export function setupConnectionDialog() {
   const field = (id: string) => $<HTMLInputElement>(id);
   let editing: ConnectionView | null = null;
   let tested: string | null = null; // the input the last test passed for
+  let curlPath: string | null = null; // the resource a pasted curl command named, opened after saving
   const row = (id: string, shown: boolean) => {
     const label = field(id).closest("label");
     if (label) label.hidden = !shown;
@@ -114,6 +115,10 @@ export function setupConnectionDialog() {
     $("c-title").textContent = conn ? `Edit connection “${conn.name}”` : "New connection";
     $<HTMLSelectElement>("c-preset").value = "";
     $("c-preset-row").hidden = !!conn;
+    $("c-curl-row").hidden = !!conn;
+    $<HTMLTextAreaElement>("c-curl").value = "";
+    $("c-curl-result").hidden = true;
+    curlPath = null;
     if (conn) {
       field("c-name").value = conn.name;
       field("c-url").value = conn.base_url;
@@ -191,6 +196,33 @@ export function setupConnectionDialog() {
     }
   };
   $("c-test").addEventListener("click", () => void test());
+  $("c-curl-fill").addEventListener("click", async () => {
+    const result = $("c-curl-result");
+    try {
+      const c = await api.parseCurl($<HTMLTextAreaElement>("c-curl").value);
+      field("c-name").value = c.name;
+      field("c-url").value = c.base_url;
+      auth.value = c.auth.type;
+      field("c-user").value = c.auth.type === "basic" ? c.auth.user : "";
+      field("c-header").value = c.auth.type === "header" ? c.auth.name : "";
+      field("c-secret").value =
+        c.auth.type === "bearer" ? c.auth.token : c.auth.type === "basic" ? c.auth.password : c.auth.type === "header" ? c.auth.value : "";
+      $<HTMLSelectElement>("c-method").value = c.method;
+      // The pasted command holds the secret: clear it; the form keeps it until Save (keyring).
+      $<HTMLTextAreaElement>("c-curl").value = "";
+      curlPath = c.path && c.path !== "/" ? c.path : null;
+      syncAuth();
+      tested = null;
+      result.textContent = `Filled in from the command${curlPath ? `; ${curlPath} opens after saving` : ""}.${
+        c.ignored.length ? ` Not taken: ${c.ignored.join("; ")}.` : ""
+      }`;
+      result.className = "hint ok";
+    } catch (e) {
+      result.textContent = words(e);
+      result.className = "error";
+    }
+    result.hidden = false;
+  });
   $("connection-form").addEventListener("submit", async (ev) => {
     if ((ev as SubmitEvent).submitter?.getAttribute("value") === "cancel") return;
     ev.preventDefault();
@@ -207,6 +239,10 @@ export function setupConnectionDialog() {
       field("c-secret").value = "";
       dlg.close();
       await loadConnections(saved.id);
+      if (curlPath) {
+        $<HTMLInputElement>("target").value = curlPath;
+        curlPath = null;
+      }
     } catch (e) {
       $("c-error").textContent = words(e);
       $("c-error").hidden = false;

@@ -57,3 +57,11 @@ pub fn quit_app(app: AppHandle, state: State<'_, AppState>) {
         .store(true, std::sync::atomic::Ordering::SeqCst);
     app.exit(0);
 }
+
+/// A connection from a pasted curl command (the window fills its form with it; the secret, if
+/// any, goes to the keyring when the connection is saved, like a typed one).
+#[tauri::command(async)]
+pub fn parse_curl(command: String) -> Result<ifmatch_store::curl::CurlImport, Problem> {
+    ifmatch_store::curl::parse(&command)
+        .map_err(|e| Problem::other(format!("This curl command could not be read: {e}.")))
+}
