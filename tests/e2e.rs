@@ -2452,3 +2452,36 @@ async fn e2e_a_server_that_ignores_if_match_is_checked_and_nothing_is_lost() {
     );
     c.close().await.unwrap();
 }
+
+/// Dark and light follow the desktop: under GTK's dark variant the window is dark (editor
+/// included); without it, light.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_theme_follows_the_desktop() {
+    let _one_at_a_time = serial().await;
+    for (env, dark) in [(vec![("GTK_THEME", "Adwaita:dark")], true), (vec![], false)] {
+        let d = Driver::start(&env);
+        let c = d.session().await;
+        wait_for("the first tab", || async {
+            visible(&c, "tab").await.then_some(())
+        })
+        .await;
+        let colors = c
+            .execute(
+                "return [getComputedStyle(document.body).backgroundColor, \
+                 getComputedStyle(document.querySelector('[data-testid=\"editor\"] .cm-editor')).backgroundColor, \
+                 matchMedia('(prefers-color-scheme: dark)').matches];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(colors[2], json!(dark), "{colors}");
+        if dark {
+            assert_eq!(colors[0], json!("rgb(32, 33, 36)"), "{colors}");
+            assert_eq!(colors[1], json!("rgb(27, 27, 29)"), "{colors}");
+            screenshot(&c, "dark-theme").await;
+        } else {
+            assert_ne!(colors[0], json!("rgb(32, 33, 36)"), "{colors}");
+        }
+        c.close().await.unwrap();
+    }
+}

@@ -4,6 +4,8 @@ import { basicSetup } from "codemirror";
 import { Compartment, EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, type Extension, type Text } from "@codemirror/state";
 import { Decoration, EditorView, GutterMarker, WidgetType, gutter, keymap, showPanel, type DecorationSet } from "@codemirror/view";
 import { json } from "@codemirror/lang-json";
+import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
 import { api } from "./api";
 import type { LineHunk } from "./bindings/LineHunk";
@@ -206,6 +208,19 @@ function languageFor(length: number, note = true): Extension {
   });
 }
 
+/** JSON's colours on the dark theme (the default ones are made for a white background). */
+const darkHighlight = HighlightStyle.define(
+  [
+    { tag: tags.string, color: "#f6aea9" },
+    { tag: tags.number, color: "#81c995" },
+    { tag: [tags.bool, tags.null], color: "#8ab4f8" },
+    { tag: tags.propertyName, color: "#e8eaed" },
+    { tag: tags.invalid, color: "#ff8b80" },
+  ],
+  { themeType: "dark" },
+);
+const prefersDark = () => typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
+
 export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
   const extensions: Extension[] = [
     Prec.highest(
@@ -215,6 +230,8 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
       ]),
     ),
     basicSetup,
+    // The desktop's dark variant: a dark editor (style.css) with colours that read on it.
+    ...(prefersDark() ? [EditorView.darkTheme.of(true), syntaxHighlighting(darkHighlight)] : []),
     language.of(languageFor(o.doc.length, !o.readOnly)),
     EditorView.lineWrapping,
     keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }]),
