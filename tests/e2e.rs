@@ -139,7 +139,17 @@ impl Driver {
                 .connect(&format!("http://127.0.0.1:{}", self.port))
                 .await
             {
-                Ok(c) => return c,
+                Ok(c) => {
+                    // The review before a resubmit has its own test
+                    // (e2e_review_before_resubmit); the others resubmit straight away.
+                    let _ = c
+                        .execute(
+                            "localStorage.setItem('ifmatch.reviewBeforeResubmit', 'off')",
+                            vec![],
+                        )
+                        .await;
+                    return c;
+                }
                 Err(e) => last = Some(e),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -2484,4 +2494,123 @@ async fn e2e_the_theme_follows_the_desktop() {
         }
         c.close().await.unwrap();
     }
+}
+
+/// Review before resubmit (issue 11, item 3): on the first resubmit the window shows what it
+/// will change on the server — the server's current version → what will be sent — which after a
+/// clean merge is exactly my change, not the other admin's. Cancel sends nothing; Send writes;
+/// turned off, the next resubmit goes straight out. "Review changes" shows the same for a save.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_review_before_resubmit() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    c.execute(
+        "localStorage.removeItem('ifmatch.reviewBeforeResubmit')",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    open(&c, "/settings").await;
+    // Tab 2 (active) changes the digest and saves; tab 1, still on the old version, the timeout.
+    let loaded = editor_text(&c, "editor").await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&loaded, "/notifications/digest", json!("weekly")),
+    )
+    .await;
+    click(&c, &tid("save")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    activate(&c, 0).await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&loaded, "/session/timeoutMinutes", json!(45)),
+    )
+    .await;
+    click(&c, &tid("save")).await;
+    wait_for("the merge", || async {
+        (tab_status(&c, 0).await == "merged").then_some(())
+    })
+    .await;
+    click(&c, &tid("resubmit")).await;
+    let diff = wait_for("the review", || async {
+        visible(&c, "review-dialog").await.then_some(())?;
+        let t = text_of(&c, "review-diff").await;
+        (!t.is_empty()).then_some(t)
+    })
+    .await;
+    assert!(diff.contains("-     \"timeoutMinutes\": 30,"), "{diff}");
+    assert!(diff.contains("+     \"timeoutMinutes\": 45,"), "{diff}");
+    assert!(
+        !diff.contains("digest"),
+        "the other admin's change is already there: {diff}"
+    );
+    assert!(
+        text_of(&c, "review-summary")
+            .await
+            .contains("1 line(s) added, 1 removed"),
+        "{}",
+        text_of(&c, "review-summary").await
+    );
+    screenshot(&c, "review-before-resubmit").await;
+    // Cancel: nothing sent.
+    click(&c, &tid("review-cancel")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(tab_status(&c, 0).await, "merged");
+    let server: Value = serde_json::from_str(
+        &reqwest::get(format!("{}/settings", demo_url(&c).await))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(server["session"]["timeoutMinutes"], 30, "nothing was sent");
+    // Send, with the review turned off for next time.
+    click(&c, &tid("resubmit")).await;
+    wait_for("the review again", || async {
+        visible(&c, "review-dialog").await.then_some(())
+    })
+    .await;
+    click(&c, &tid("review-always")).await;
+    click(&c, &tid("review-send")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    let will = c
+        .execute("return window.ifmatchWillReview()", vec![])
+        .await
+        .unwrap();
+    assert_eq!(will, json!(false), "turned off");
+    // Review changes for an ordinary save: the loaded version → the edit.
+    let now = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &edit(&now, "/siteName", json!("Acme Help"))).await;
+    click(&c, &tid("review")).await;
+    let diff = wait_for("the save's review", || async {
+        visible(&c, "review-dialog").await.then_some(())?;
+        let t = text_of(&c, "review-diff").await;
+        t.contains("Acme Help").then_some(t)
+    })
+    .await;
+    assert!(
+        diff.contains("-   \"siteName\": \"Acme Support\","),
+        "{diff}"
+    );
+    click(&c, &tid("review-send")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    c.close().await.unwrap();
 }

@@ -36,6 +36,8 @@ mod tests {
         check::<view::ProblemCode>(&dir, write, &mut stale);
         check::<view::SaveView>(&dir, write, &mut stale);
         check::<view::SafetyView>(&dir, write, &mut stale);
+        check::<view::ReviewView>(&dir, write, &mut stale);
+        check::<view::DiffLine>(&dir, write, &mut stale);
         check::<view::RoundView>(&dir, write, &mut stale);
         check::<view::LineHunk>(&dir, write, &mut stale);
         check::<view::RequestPreview>(&dir, write, &mut stale);

@@ -57,6 +57,7 @@ fn main() {
             commands::tabs::save_tab,
             commands::tabs::check_server,
             commands::tabs::reapply_saved,
+            commands::tabs::review_write,
             commands::tabs::server_safety,
             commands::tabs::resolve_conflict,
             commands::tabs::resolve_all,

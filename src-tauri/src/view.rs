@@ -113,6 +113,90 @@ pub struct LineHunk {
     pub new_len: usize,
 }
 
+/// What a write will change on the server, line by line: the server's version (the one the
+/// write is conditional on) → what will be sent, with a little context.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ReviewView {
+    /// Which version the diff starts from, in words.
+    pub against: String,
+    pub lines: Vec<DiffLine>,
+    /// Lines added / removed in all.
+    pub added: usize,
+    pub removed: usize,
+    /// Changed lines left out of `lines` (a very large change is shown in part).
+    pub left_out: usize,
+}
+
+/// One line of a review: `kind` is " " (unchanged), "-" (removed), "+" (added) or "…" (lines
+/// skipped).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct DiffLine {
+    pub kind: String,
+    pub text: String,
+}
+
+impl ReviewView {
+    /// Lines of context around each change, and the most changed lines shown.
+    const CONTEXT: usize = 2;
+    const MAX_LINES: usize = 4000;
+
+    /// The review of `old` → `new`.
+    pub fn between(against: String, old: &str, new: &str) -> ReviewView {
+        let o: Vec<&str> = old.lines().collect();
+        let n: Vec<&str> = new.lines().collect();
+        let hunks = LineHunk::between(old, new);
+        let mut lines = vec![];
+        let (mut added, mut removed, mut left_out) = (0, 0, 0);
+        let mut next = 0; // the first old line not printed yet
+        let line = |kind: &str, text: &str| DiffLine {
+            kind: kind.into(),
+            text: text.into(),
+        };
+        for (i, h) in hunks.iter().enumerate() {
+            added += h.new_len;
+            removed += h.old_len;
+            if lines.len() >= Self::MAX_LINES {
+                left_out += h.new_len + h.old_len;
+                continue;
+            }
+            let from = h.old_start.saturating_sub(Self::CONTEXT).max(next);
+            if from > next || (i == 0 && from > 0) {
+                lines.push(line("…", ""));
+            }
+            for t in o.iter().take(h.old_start.min(o.len())).skip(from) {
+                lines.push(line(" ", t));
+            }
+            for t in o.iter().skip(h.old_start).take(h.old_len) {
+                lines.push(line("-", t));
+            }
+            for t in n.iter().skip(h.new_start).take(h.new_len) {
+                lines.push(line("+", t));
+            }
+            next = h.old_start + h.old_len;
+            let until = hunks
+                .get(i + 1)
+                .map(|x| x.old_start)
+                .unwrap_or(o.len())
+                .min(next + Self::CONTEXT)
+                .min(o.len());
+            for t in o.iter().take(until).skip(next) {
+                lines.push(line(" ", t));
+            }
+            next = until.max(next);
+        }
+        if next < o.len() && !hunks.is_empty() {
+            lines.push(line("…", ""));
+        }
+        ReviewView {
+            against,
+            lines,
+            added,
+            removed,
+            left_out,
+        }
+    }
+}
+
 impl LineHunk {
     /// The changed runs of `old` → `new` (the engine's bounded line diff).
     pub fn between(old: &str, new: &str) -> Vec<LineHunk> {
@@ -478,5 +562,42 @@ mod tests {
             ProblemCode::MayHaveLanded
         );
         assert_eq!(ProblemCode::of_outcome(&server(false)), ProblemCode::Other);
+    }
+}
+
+#[cfg(test)]
+mod review_tests {
+    use super::ReviewView;
+
+    fn kinds(r: &ReviewView) -> String {
+        r.lines.iter().map(|l| l.kind.as_str()).collect()
+    }
+
+    #[test]
+    fn a_review_shows_each_change_with_two_lines_around_it() {
+        let old: String = (0..20).map(|i| format!("l{i}\n")).collect();
+        let new = old
+            .replace("l5\n", "L5\n")
+            .replace("l7\n", "")
+            .replace("l15\n", "l15\nnew\n");
+        let r = ReviewView::between("x".into(), &old, &new);
+        assert_eq!((r.added, r.removed, r.left_out), (2, 2, 0));
+        // … l3 l4 -l5 +L5 l6 -l7 l8 l9 … l14 l15 +new l16 l17 …
+        assert_eq!(kinds(&r), "…  -+ -  …  +  …", "{:?}", r.lines);
+        let texts: Vec<&str> = r.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "", "l3", "l4", "l5", "L5", "l6", "l7", "l8", "l9", "", "l14", "l15", "new", "l16",
+                "l17", ""
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_changed_is_an_empty_review() {
+        let r = ReviewView::between("x".into(), "a\nb\n", "a\nb\n");
+        assert!(r.lines.is_empty());
+        assert_eq!((r.added, r.removed), (0, 0));
     }
 }

@@ -24,6 +24,7 @@ import type { ConflictStatus } from "./bindings/ConflictStatus";
 import type { ConnectionTest } from "./bindings/ConnectionTest";
 import type { SafetyView } from "./bindings/SafetyView";
 import type { CurlImport } from "./bindings/CurlImport";
+import type { ReviewView } from "./bindings/ReviewView";
 export type { ConflictInfo } from "./bindings/ConflictInfo";
 export type { Accepted, Choice, ConflictStatus, ConnectionTest, ProblemCode, RoundView, SafetyView };
 export type { WriteMethod } from "./bindings/WriteMethod";
@@ -35,6 +36,7 @@ export const api = {
   openTab: (connectionId: string, target: string) => invoke<TabView>("open_tab", { connectionId, target }),
   reloadTab: (tabId: string) => invoke<TabView>("reload_tab", { tabId }),
   closeTab: (tabId: string) => invoke<void>("close_tab", { tabId }),
+  reviewWrite: (tabId: string, text: string, resubmit: boolean) => invoke<ReviewView>("review_write", { tabId, text, resubmit }),
   reapplySaved: (tabId: string) => invoke<SaveView>("reapply_saved", { tabId }),
   checkServer: (tabId: string) => invoke<SafetyView>("check_server", { tabId }),
   serverSafety: (tabId: string) => invoke<SafetyView>("server_safety", { tabId }),

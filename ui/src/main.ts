@@ -15,6 +15,7 @@ import { openConflictView, scheduleStatuses, acceptAll, navigate } from "./confl
 import { showTrail } from "./trail";
 import { preview } from "./preview";
 import { checkServer } from "./safety";
+import { review } from "./review";
 
 /** Above this many characters, edits are read into the tab when typing pauses. */
 const BIG = 256 * 1024;
@@ -49,6 +50,20 @@ async function start() {
   $("reload").addEventListener("click", () => void reload());
   $("preview").addEventListener("click", () => void preview());
   $("check-server").addEventListener("click", () => void checkServer());
+  const reviewNow = async () => {
+    const t = active();
+    if (!t || !store.editor) return;
+    syncText();
+    const resubmit = t.round !== "none";
+    if (await review(t, store.editor.state.doc.toString(), resubmit)) await save(resubmit, true);
+  };
+  $("review").addEventListener("click", () => void reviewNow());
+  document.addEventListener("keydown", (e) => {
+    if (e.altKey && (e.key === "r" || e.key === "R") && !e.defaultPrevented) {
+      e.preventDefault();
+      void reviewNow();
+    }
+  });
   $("trail-toggle").addEventListener("click", () => void showTrail());
   $("export-trail").addEventListener("click", async () => {
     const t = active();

@@ -8,8 +8,10 @@ import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
 import { openConflictView, showConflictView } from "./conflict";
 import { refreshSafety } from "./safety";
+import { review, reviewBeforeResubmit } from "./review";
 
-export async function save(resubmit: boolean) {
+/** Saves (or resubmits) the active tab; `reviewed`: the user already saw the review. */
+export async function save(resubmit: boolean, reviewed = false) {
   const t = active();
   if (!t || t.saving || !store.editor) return;
   const t0 = performance.now();
@@ -34,6 +36,8 @@ export async function save(resubmit: boolean) {
     const q = model.finishQuestion(c.round.conflicts, c.statuses);
     if (q && !confirm(q)) return;
   }
+  // What this resubmit will change on the server, before it is sent (unless turned off).
+  if (resubmit && !reviewed && reviewBeforeResubmit() && !(await review(t, text, true))) return;
   t.saving = true;
   t.error = null;
   t.notice = null;

@@ -48,6 +48,17 @@ pub async fn close_tab(state: State<'_, AppState>, tab_id: String) -> Answer<()>
     Ok(())
 }
 
+/// What a save (or, `resubmit`, a resubmit) of `text` would change on the server, by line.
+#[tauri::command]
+pub async fn review_write(
+    state: State<'_, AppState>,
+    tab_id: String,
+    text: String,
+    resubmit: bool,
+) -> Answer<crate::view::ReviewView> {
+    state.review_write(&tab_id, &text, resubmit).await
+}
+
 /// Merges the saved change a later version wrote over back in, as a round to review.
 #[tauri::command]
 pub async fn reapply_saved(state: State<'_, AppState>, tab_id: String) -> Answer<SaveView> {

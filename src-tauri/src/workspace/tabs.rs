@@ -5,8 +5,8 @@
 
 use crate::state::{AppState, Overwritten, Pending, Tab, Watch};
 use crate::view::{
-    Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, RoundView,
-    SafetyView, SaveView, StaleCheck, TabView,
+    Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, ReviewView,
+    RoundView, SafetyView, SaveView, StaleCheck, TabView,
 };
 use ifmatch_engine::check::{self, Verdict};
 use ifmatch_engine::edit;
@@ -522,6 +522,28 @@ impl AppState {
             url,
             body: plan.body,
         })
+    }
+
+    /// What this write would change on the server: the version it is conditional on (the
+    /// server's current one for a resubmit, the loaded one for a save) → `text`.
+    pub async fn review_write(
+        &self,
+        tab_id: &str,
+        text: &str,
+        resubmit: bool,
+    ) -> Result<ReviewView, Problem> {
+        let (_, _, base) = self.write_target(tab_id, resubmit).await?;
+        let tag = base
+            .validator
+            .as_ref()
+            .map(|v| format!(" ({})", v.display()))
+            .unwrap_or_default();
+        let against = if resubmit {
+            format!("the server's current version{tag}, which someone else changed")
+        } else {
+            format!("the version you loaded{tag}")
+        };
+        Ok(ReviewView::between(against, &base.text, text))
     }
 
     /// Persists the tab's draft (the round and its decisions come from this state).
