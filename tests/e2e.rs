@@ -2614,3 +2614,97 @@ async fn e2e_review_before_resubmit() {
     .await;
     c.close().await.unwrap();
 }
+
+/// Local history (issue 11, item 5): every version loaded and saved is kept; an old one is
+/// compared with the editor and restored into it, and Save writes it conditionally.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_history_keeps_versions_and_restores_one() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    let loaded = editor_text(&c, "editor").await;
+    for name in ["Acme Help", "Acme Care"] {
+        let now = editor_text(&c, "editor").await;
+        set_editor(&c, "editor", &edit(&now, "/siteName", json!(name))).await;
+        click(&c, &tid("save")).await;
+        wait_for("saved", || async {
+            (text_of(&c, "merge-summary").await.starts_with("Saved")
+                && tab_status(&c, 0).await == "clean")
+                .then_some(())
+        })
+        .await;
+    }
+    click(&c, &tid("history-toggle")).await;
+    let kinds = wait_for("three versions", || async {
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"history-row\"]')].map(r => r.dataset.kind);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (v.as_array()?.len() == 3).then_some(v)
+    })
+    .await;
+    assert_eq!(kinds, json!(["saved", "saved", "loaded"]));
+    // Compare the loaded version with the editor: siteName was changed since.
+    c.execute(
+        "document.querySelectorAll('[data-testid=\"history-row\"]')[2].querySelector('[data-testid=\"history-compare\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let diff = wait_for("the comparison", || async {
+        visible(&c, "review-dialog").await.then_some(())?;
+        let t = text_of(&c, "review-diff").await;
+        t.contains("Acme Care").then_some(t)
+    })
+    .await;
+    assert!(
+        diff.contains("-   \"siteName\": \"Acme Support\","),
+        "{diff}"
+    );
+    click(&c, &tid("review-cancel")).await;
+    // Restore it and save: the server holds the first version again.
+    c.execute(
+        "document.querySelectorAll('[data-testid=\"history-row\"]')[2].querySelector('[data-testid=\"history-restore\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the restored text", || async {
+        (editor_text(&c, "editor").await == loaded).then_some(())
+    })
+    .await;
+    assert_eq!(tab_status(&c, 0).await, "dirty");
+    click(&c, &tid("save")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    let server: Value = serde_json::from_str(
+        &reqwest::get(format!("{}/settings", demo_url(&c).await))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(server["siteName"], "Acme Support");
+    wait_for("the open history showing the save", || async {
+        let n = c
+            .find_all(Locator::Css(&tid("history-row")))
+            .await
+            .ok()?
+            .len();
+        (n == 4).then_some(())
+    })
+    .await;
+    screenshot(&c, "history").await;
+    c.close().await.unwrap();
+}

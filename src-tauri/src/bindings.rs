@@ -51,6 +51,7 @@ mod tests {
         check::<session::SideLines>(&dir, write, &mut stale);
         check::<ifmatch_store::secrets::Backend>(&dir, write, &mut stale);
         check::<ifmatch_store::curl::CurlImport>(&dir, write, &mut stale);
+        check::<ifmatch_store::history::HistoryEntry>(&dir, write, &mut stale);
         check::<ifmatch_engine::trail::TrailEntry>(&dir, write, &mut stale);
         check::<session::WriteMethod>(&dir, write, &mut stale);
         check::<session::ConflictInfo>(&dir, write, &mut stale);

@@ -25,6 +25,7 @@ import type { ConnectionTest } from "./bindings/ConnectionTest";
 import type { SafetyView } from "./bindings/SafetyView";
 import type { CurlImport } from "./bindings/CurlImport";
 import type { ReviewView } from "./bindings/ReviewView";
+import type { HistoryEntry } from "./bindings/HistoryEntry";
 export type { ConflictInfo } from "./bindings/ConflictInfo";
 export type { Accepted, Choice, ConflictStatus, ConnectionTest, ProblemCode, RoundView, SafetyView };
 export type { WriteMethod } from "./bindings/WriteMethod";
@@ -36,6 +37,9 @@ export const api = {
   openTab: (connectionId: string, target: string) => invoke<TabView>("open_tab", { connectionId, target }),
   reloadTab: (tabId: string) => invoke<TabView>("reload_tab", { tabId }),
   closeTab: (tabId: string) => invoke<void>("close_tab", { tabId }),
+  historyList: (tabId: string) => invoke<HistoryEntry[]>("history_list", { tabId }),
+  historyText: (tabId: string, file: string) => invoke<string>("history_text", { tabId, file }),
+  historyCompare: (tabId: string, file: string, text: string) => invoke<ReviewView>("history_compare", { tabId, file, text }),
   reviewWrite: (tabId: string, text: string, resubmit: boolean) => invoke<ReviewView>("review_write", { tabId, text, resubmit }),
   reapplySaved: (tabId: string) => invoke<SaveView>("reapply_saved", { tabId }),
   checkServer: (tabId: string) => invoke<SafetyView>("check_server", { tabId }),

@@ -16,6 +16,7 @@ import { showTrail } from "./trail";
 import { preview } from "./preview";
 import { checkServer } from "./safety";
 import { review } from "./review";
+import { showHistory } from "./history";
 
 /** Above this many characters, edits are read into the tab when typing pauses. */
 const BIG = 256 * 1024;
@@ -50,6 +51,7 @@ async function start() {
   $("reload").addEventListener("click", () => void reload());
   $("preview").addEventListener("click", () => void preview());
   $("check-server").addEventListener("click", () => void checkServer());
+  $("history-toggle").addEventListener("click", () => void showHistory());
   const reviewNow = async () => {
     const t = active();
     if (!t || !store.editor) return;

@@ -2,13 +2,14 @@
 import { api, codeOf, words, type SaveView } from "./api";
 import { setText } from "./editor";
 import * as model from "./model";
-import { store, active, type Tab } from "./store";
+import { $, store, active, type Tab } from "./store";
 import { persistDraft } from "./drafts";
 import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
 import { openConflictView, showConflictView } from "./conflict";
 import { refreshSafety } from "./safety";
 import { review, reviewBeforeResubmit } from "./review";
+import { showHistory } from "./history";
 
 /** Saves (or resubmits) the active tab; `reviewed`: the user already saw the review. */
 export async function save(resubmit: boolean, reviewed = false) {
@@ -111,4 +112,6 @@ export function applySave(t: Tab, r: SaveView) {
   renderTabs();
   // The save may have run the server check first (before a connection's first write).
   if (isActive) void refreshSafety();
+  // An open history shows the version just saved or met.
+  if (isActive && !$("history").hidden) void showHistory(true);
 }

@@ -7,6 +7,7 @@
 pub mod curl;
 pub mod drafts;
 pub mod files;
+pub mod history;
 pub mod secrets;
 pub mod servers;
 pub mod settings;

@@ -48,6 +48,37 @@ pub async fn close_tab(state: State<'_, AppState>, tab_id: String) -> Answer<()>
     Ok(())
 }
 
+/// The tab's resource's local history, newest first.
+#[tauri::command]
+pub async fn history_list(
+    state: State<'_, AppState>,
+    tab_id: String,
+) -> Answer<Vec<ifmatch_store::history::HistoryEntry>> {
+    state.history_list(&tab_id).await
+}
+
+/// One version's text from the history (restoring puts it in the editor: Save writes it,
+/// conditionally, like any edit).
+#[tauri::command]
+pub async fn history_text(
+    state: State<'_, AppState>,
+    tab_id: String,
+    file: String,
+) -> Answer<String> {
+    state.history_text(&tab_id, &file).await
+}
+
+/// A version from the history → the editor's text, by line.
+#[tauri::command]
+pub async fn history_compare(
+    state: State<'_, AppState>,
+    tab_id: String,
+    file: String,
+    text: String,
+) -> Answer<crate::view::ReviewView> {
+    state.history_compare(&tab_id, &file, &text).await
+}
+
 /// What a save (or, `resubmit`, a resubmit) of `text` would change on the server, by line.
 #[tauri::command]
 pub async fn review_write(

@@ -17,6 +17,7 @@ use ifmatch_engine::session::{self, Policy, SaveResult, Version};
 use ifmatch_engine::trail::TrailEntry;
 use ifmatch_engine::{Outcome, Received};
 use ifmatch_store::drafts::{Draft, StoredRound};
+use ifmatch_store::history::HistoryEntry;
 use ifmatch_store::servers::ServerProfile;
 
 /// Rounds a save may take before it stops and reports (each meets one concurrent change).
@@ -105,6 +106,7 @@ impl AppState {
         match endpoint.client.get_fresh(&url).await {
             Outcome::Fetched { doc, .. } => {
                 let id = self.new_id("t");
+                self.remember_version(&url, "loaded", &version_of(&doc));
                 let tab = Tab {
                     connection_id: connection_id.clone(),
                     url: url.clone(),
@@ -126,6 +128,7 @@ impl AppState {
         let endpoint = self.endpoint(&conn).await?;
         match endpoint.client.get_fresh(&url).await {
             Outcome::Fetched { doc, .. } => {
+                self.remember_version(&url, "loaded", &version_of(&doc));
                 if let Some(t) = self.tabs.lock().await.get_mut(&tab_id) {
                     t.base = version_of(&doc);
                     t.pending = None;
@@ -157,6 +160,7 @@ impl AppState {
                             overwritten =
                                 overwrite::overwritten(&w.before.text, &w.saved, &doc.text);
                             if !overwritten.is_empty() {
+                                self.remember_version(&url, "server", &version_of(&doc));
                                 t.overwritten = Some(Overwritten {
                                     watch: w,
                                     current: version_of(&doc),
@@ -219,6 +223,54 @@ impl AppState {
             _ => t.overwritten = Some(o),
         }
         Ok(view)
+    }
+
+    /// Keeps a version in the local history (a failure only loses that entry).
+    fn remember_version(&self, url: &str, kind: &str, v: &Version) {
+        if let Some(h) = &self.history {
+            let _ = h.record(
+                url,
+                kind,
+                v.validator.as_ref().map(|x| x.display()),
+                &v.text,
+            );
+        }
+    }
+
+    /// The tab's resource's history, newest first.
+    pub async fn history_list(&self, tab_id: &str) -> Result<Vec<HistoryEntry>, Problem> {
+        let (_, url) = self.tab_place(tab_id).await?;
+        Ok(self
+            .history
+            .as_ref()
+            .map(|h| h.list(&url))
+            .unwrap_or_default())
+    }
+
+    /// One version from the tab's history.
+    pub async fn history_text(&self, tab_id: &str, file: &str) -> Result<String, Problem> {
+        let (_, url) = self.tab_place(tab_id).await?;
+        let h = self
+            .history
+            .as_ref()
+            .ok_or_else(|| Problem::other("There is no data folder, so no history.".to_string()))?;
+        h.text(&url, file)
+            .map_err(|e| Problem::other(format!("That version could not be read: {e}.")))
+    }
+
+    /// A version from the history → `text` (what restoring it would change in the editor).
+    pub async fn history_compare(
+        &self,
+        tab_id: &str,
+        file: &str,
+        text: &str,
+    ) -> Result<ReviewView, Problem> {
+        let old = self.history_text(tab_id, file).await?;
+        Ok(ReviewView::between(
+            "that version, compared with the editor's text".into(),
+            &old,
+            text,
+        ))
     }
 
     /// The stored server profile for `url`'s folder.
@@ -348,6 +400,13 @@ impl AppState {
                 "{} Your text is kept.",
                 self.outcome_problem(&conn, o).await.message
             );
+        }
+        match &report.result {
+            SaveResult::Saved { base, .. } => self.remember_version(&url, "saved", base),
+            SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. } => {
+                self.remember_version(&url, "server", current)
+            }
+            _ => {}
         }
         let mut tabs = self.tabs.lock().await;
         if let Some(t) = tabs.get_mut(tab_id) {
