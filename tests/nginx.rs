@@ -230,22 +230,10 @@ fn a_same_size_change_within_the_second_is_caught_by_save() {
 /// save run again without --if-match puts it back.
 #[test]
 fn save_watch_sees_a_saved_change_written_over() {
+    use std::io::BufRead;
     let s = Setup::new(true);
     let tag = s.tag();
     let mine = SETTINGS.replace("50", "100");
-    // The careless client: as soon as the save has landed, it writes the old version back.
-    let path = s.nginx.dir.join("data/settings.json");
-    let careless = std::thread::spawn(move || {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::time::Instant::now() < deadline {
-            if std::fs::read_to_string(&path).is_ok_and(|t| t.contains("100")) {
-                std::fs::write(&path, SETTINGS.replace("light", "light ")).unwrap();
-                return true;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        false
-    });
     let dir = s.nginx.dir.join("cli");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("base.json"), SETTINGS).unwrap();
@@ -258,19 +246,35 @@ fn save_watch_sees_a_saved_change_written_over() {
             "--base".into(),
             dir.join("base.json").to_str().unwrap().to_string(),
             "--watch".into(),
-            "2".into(),
+            "5".into(),
         ];
         if let Some(t) = if_match {
             a.extend(["--if-match".to_string(), t.to_string()]);
         }
         a
     };
-    let first = args(Some(&tag));
-    let o = s.cli(&first.iter().map(String::as_str).collect::<Vec<_>>(), None);
-    assert!(
-        careless.join().unwrap(),
-        "the careless client saw the save land"
-    );
+    // The save prints its new validator once it is done writing and before the watch's wait:
+    // then a careless client (no If-Match) writes its old copy back.
+    let mut child = std::process::Command::new(ifmatch_tests::ifmatch_bin())
+        .args(args(Some(&tag)))
+        .env("IFMATCH_STATE_DIR", &s.state)
+        .env_remove("IFMATCH_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with('"'), "the validator first: {line:?}");
+    assert!(s.file().contains("100"), "the save landed");
+    std::fs::write(
+        s.nginx.dir.join("data/settings.json"),
+        SETTINGS.replace("light", "light "),
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", err(&o));
     assert!(
         err(&o).contains("no longer holds your change at /pageSize"),
