@@ -2708,3 +2708,55 @@ async fn e2e_history_keeps_versions_and_restores_one() {
     screenshot(&c, "history").await;
     c.close().await.unwrap();
 }
+
+/// The command palette (issue 11, item 4): it lists what can be done now, with shortcuts, and
+/// runs what is typed.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_command_palette_runs_what_is_typed() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    click(&c, &tid("palette-open")).await;
+    let items = || async {
+        c.execute(
+            "return [...document.querySelectorAll('[data-testid=\"palette-item\"]')].map(i => i.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let all = wait_for("the palette", || async {
+        let v = items().await;
+        (!v.as_array()?.is_empty()).then_some(v)
+    })
+    .await;
+    let all: Vec<String> = serde_json::from_value(all).unwrap();
+    assert!(
+        all.iter()
+            .any(|i| i.starts_with("Save") && i.ends_with("Ctrl+S")),
+        "{all:?}"
+    );
+    assert!(
+        !all.iter().any(|i| i.starts_with("Resubmit")),
+        "no round, no resubmit: {all:?}"
+    );
+    let input = c.find(Locator::Css(&tid("palette-input"))).await.unwrap();
+    input.send_keys("hist").await.unwrap();
+    let some = wait_for("the filtered list", || async {
+        let v: Vec<String> = serde_json::from_value(items().await).ok()?;
+        (v.len() == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(some, vec!["History of this resource".to_string()]);
+    input.send_keys("\u{E007}").await.unwrap(); // Enter
+    wait_for("the history", || async {
+        visible(&c, "history").await.then_some(())
+    })
+    .await;
+    assert!(!visible(&c, "palette").await);
+    c.close().await.unwrap();
+}

@@ -17,6 +17,7 @@ import { preview } from "./preview";
 import { checkServer } from "./safety";
 import { review } from "./review";
 import { showHistory } from "./history";
+import { setupPalette } from "./palette";
 
 /** Above this many characters, edits are read into the tab when typing pauses. */
 const BIG = 256 * 1024;
@@ -138,6 +139,7 @@ async function start() {
     if (store.tabs.some(model.hasUnsavedWork)) e.preventDefault();
   });
   setupConnectionDialog();
+  setupPalette();
   $("reload-now").addEventListener("click", () => void reload());
   $("reapply-saved").addEventListener("click", async () => {
     const t = active();
