@@ -2760,3 +2760,91 @@ async fn e2e_the_command_palette_runs_what_is_typed() {
     assert!(!visible(&c, "palette").await);
     c.close().await.unwrap();
 }
+
+/// A long save says so and can be cancelled (issue 12, item 3), and the message after a Cancel
+/// is true: before any write, "nothing was written"; with a write on its way, "it may have
+/// landed" and the window offers to reload.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_long_save_shows_progress_and_cancels_truthfully() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    let demo = demo_url(&c).await;
+    let http = reqwest::Client::new();
+    let fault = |f: Value| {
+        let (http, demo) = (http.clone(), demo.clone());
+        async move {
+            let r = http
+                .post(format!("{demo}/_demo/faults"))
+                .body(f.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success());
+        }
+    };
+    let loaded = editor_text(&c, "editor").await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&loaded, "/siteName", json!("Acme Help")),
+    )
+    .await;
+    // The first save checks the server first; its first read is slow: cancel during it.
+    fault(json!({"path": "/settings", "method": "GET", "delay_ms": 2500})).await;
+    click(&c, &tid("save")).await;
+    let busy = wait_for("the progress", || async {
+        visible(&c, "busy").await.then_some(())?;
+        Some(text_of(&c, "busy").await)
+    })
+    .await;
+    assert!(busy.starts_with("Saving…"), "{busy}");
+    click(&c, &tid("busy-cancel")).await;
+    let said = wait_for("the cancel", || async {
+        let e = text_of(&c, "error-message").await;
+        e.contains("Cancelled").then_some(e)
+    })
+    .await;
+    assert!(said.contains("before anything was written"), "{said}");
+    assert!(!visible(&c, "busy").await);
+    let server: Value = serde_json::from_str(
+        &http
+            .get(format!("{demo}/settings"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(server["siteName"], "Acme Support", "nothing was written");
+    assert_eq!(tab_status(&c, 0).await, "error");
+    // Now the write itself is slow: cancelled on its way, it may have landed.
+    fault(json!({"path": "/settings", "method": "PUT", "delay_ms": 4000})).await;
+    click(&c, &tid("save")).await;
+    wait_for("the progress", || async {
+        visible(&c, "busy").await.then_some(())
+    })
+    .await;
+    click(&c, &tid("busy-cancel")).await;
+    let said = wait_for("the cancel", || async {
+        let e = text_of(&c, "error-message").await;
+        e.contains("Cancelled while a write").then_some(e)
+    })
+    .await;
+    assert!(said.contains("may have landed"), "{said}");
+    assert!(
+        visible(&c, "reload-now").await,
+        "the window offers to reload"
+    );
+    assert!(
+        editor_text(&c, "editor").await.contains("Acme Help"),
+        "the text is kept"
+    );
+    c.close().await.unwrap();
+}

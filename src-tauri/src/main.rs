@@ -59,6 +59,7 @@ fn main() {
             commands::tabs::reapply_saved,
             commands::tabs::review_write,
             commands::tabs::history_list,
+            commands::tabs::cancel_save,
             commands::tabs::history_text,
             commands::tabs::history_compare,
             commands::tabs::server_safety,

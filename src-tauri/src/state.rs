@@ -97,6 +97,8 @@ pub struct AppState {
     /// When the last close request was held back for the window to ask.
     pub close_asked: std::sync::Mutex<Option<std::time::Instant>>,
     pub tabs: Mutex<BTreeMap<String, Tab>>,
+    /// Per tab with a save in progress: what its Cancel wakes.
+    pub cancels: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Notify>>>,
     /// Every version loaded, met or saved, per resource (history/ in the data folder).
     pub history: Option<ifmatch_store::history::History>,
     /// What the server check learnt about each server (servers.json in the data folder).
@@ -280,6 +282,7 @@ impl AppState {
             closing: std::sync::atomic::AtomicBool::new(false),
             close_asked: std::sync::Mutex::new(None),
             tabs: Mutex::new(BTreeMap::new()),
+            cancels: std::sync::Mutex::new(BTreeMap::new()),
             history: data_dir
                 .as_ref()
                 .map(|d| ifmatch_store::history::History::new(&d.join("history"))),

@@ -37,6 +37,7 @@ export const api = {
   openTab: (connectionId: string, target: string) => invoke<TabView>("open_tab", { connectionId, target }),
   reloadTab: (tabId: string) => invoke<TabView>("reload_tab", { tabId }),
   closeTab: (tabId: string) => invoke<void>("close_tab", { tabId }),
+  cancelSave: (tabId: string) => invoke<boolean>("cancel_save", { tabId }),
   historyList: (tabId: string) => invoke<HistoryEntry[]>("history_list", { tabId }),
   historyText: (tabId: string, file: string) => invoke<string>("history_text", { tabId, file }),
   historyCompare: (tabId: string, file: string, text: string) => invoke<ReviewView>("history_compare", { tabId, file, text }),

@@ -44,6 +44,15 @@ export async function save(resubmit: boolean, reviewed = false) {
   t.notice = null;
   renderTabs();
   let r: SaveView;
+  // Past 300 ms the window says it is working, for how long, and offers Cancel.
+  const started = performance.now();
+  const busy = setInterval(() => {
+    const s = (performance.now() - started) / 1000;
+    if (s < 0.3) return;
+    $("busy").hidden = false;
+    $("busy-text").textContent = `${resubmit ? "Resubmitting" : "Saving"}… ${s.toFixed(1)} s`;
+  }, 100);
+  $("busy-cancel").onclick = () => void api.cancelSave(t.id);
   try {
     r = await api.saveTab(t.id, text, resubmit);
     timing.check = t1 - t0;
@@ -57,6 +66,8 @@ export async function save(resubmit: boolean, reviewed = false) {
   } catch (e) {
     r = { kind: "failed", message: words(e), code: codeOf(e) };
   }
+  clearInterval(busy);
+  $("busy").hidden = true;
   t.saving = false;
   const t2 = performance.now();
   applySave(t, r);

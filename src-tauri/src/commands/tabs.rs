@@ -48,6 +48,12 @@ pub async fn close_tab(state: State<'_, AppState>, tab_id: String) -> Answer<()>
     Ok(())
 }
 
+/// Stops the tab's save in progress; false when none was running.
+#[tauri::command]
+pub fn cancel_save(state: State<'_, AppState>, tab_id: String) -> bool {
+    state.cancel_save(&tab_id)
+}
+
 /// The tab's resource's local history, newest first.
 #[tauri::command]
 pub async fn history_list(

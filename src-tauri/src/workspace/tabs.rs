@@ -19,6 +19,8 @@ use ifmatch_engine::{Outcome, Received};
 use ifmatch_store::drafts::{Draft, StoredRound};
 use ifmatch_store::history::HistoryEntry;
 use ifmatch_store::servers::ServerProfile;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Rounds a save may take before it stops and reports (each meets one concurrent change).
 const MAX_ROUNDS: usize = 5;
@@ -273,6 +275,22 @@ impl AppState {
         ))
     }
 
+    /// Stops the tab's save in progress (see `save_tab`).
+    pub fn cancel_save(&self, tab_id: &str) -> bool {
+        match self
+            .cancels
+            .lock()
+            .ok()
+            .and_then(|c| c.get(tab_id).cloned())
+        {
+            Some(n) => {
+                n.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The stored server profile for `url`'s folder.
     fn profile(&self, url: &str) -> Option<ServerProfile> {
         self.profiles.lock().ok()?.lookup(url).cloned()
@@ -342,7 +360,22 @@ impl AppState {
         resubmit: bool,
     ) -> Result<SaveView, Problem> {
         let (conn, url, base) = self.write_target(tab_id, resubmit).await?;
-        let endpoint = self.endpoint(&conn).await?;
+        // Cancel (the window offers it when a save takes long) stops the loop where it is; what
+        // that means depends on whether a write had gone out. A Cancel during the server check
+        // (which only touches its scratch resource) takes effect before the save writes.
+        let cancel = Arc::new(tokio::sync::Notify::new());
+        if let Ok(mut c) = self.cancels.lock() {
+            c.insert(tab_id.to_string(), cancel.clone());
+        }
+        let endpoint = match self.endpoint(&conn).await {
+            Ok(e) => e,
+            Err(p) => {
+                if let Ok(mut c) = self.cancels.lock() {
+                    c.remove(tab_id);
+                }
+                return Err(p);
+            }
+        };
         // Before the first write to a server not checked yet: does it refuse stale writes?
         let (profile, checked_now) = match self.profile(&url) {
             Some(p) => (Some(p), None),
@@ -362,16 +395,46 @@ impl AppState {
         };
         // Kept to tell whether the round's mine is what the window sent (it then needs no copy).
         let sent = text.clone();
-        let report = session::save(
-            &*endpoint.client,
-            &url,
-            base,
-            text,
-            endpoint.method,
-            &Options::default(),
-            policy,
-        )
-        .await;
+        let watched = Watched {
+            inner: &endpoint.client,
+            wrote: AtomicBool::new(false),
+        };
+        let opts = Options::default();
+        let outcome = tokio::select! {
+            // A Cancel already made wins before the save sends anything.
+            biased;
+            _ = cancel.notified() => None,
+            r = session::save(
+                &watched,
+                &url,
+                base,
+                text,
+                endpoint.method,
+                &opts,
+                policy,
+            ) => Some(r),
+        };
+        if let Ok(mut c) = self.cancels.lock() {
+            c.remove(tab_id);
+        }
+        let Some(report) = outcome else {
+            return Ok(if watched.wrote.load(Ordering::SeqCst) {
+                SaveView::Failed {
+                    message: "Cancelled while a write was on its way to the server: it may have \
+                              landed. Reload to see what the server holds before saving again; \
+                              your text is kept."
+                        .into(),
+                    code: ProblemCode::MayHaveLanded,
+                }
+            } else {
+                SaveView::Failed {
+                    message: "Cancelled before anything was written: the server is unchanged \
+                              and your text is kept."
+                        .into(),
+                    code: ProblemCode::Other,
+                }
+            });
+        };
         let mut view = SaveView::of(&report);
         if let SaveView::Saved { message, .. } = &mut view {
             if let Some(v) = checked_now {
@@ -738,6 +801,39 @@ pub fn check_json(text: &str) -> Option<JsonProblem> {
         line: e.line,
         column: e.column,
     })
+}
+
+/// The connection as the save loop sees it, noting whether a write has gone out (so a Cancel
+/// can say "nothing was written" only when that is true).
+struct Watched<'a> {
+    inner: &'a ifmatch_engine::Client,
+    wrote: AtomicBool,
+}
+
+impl session::Conditional for Watched<'_> {
+    fn get_fresh(&self, url: &str) -> impl std::future::Future<Output = Outcome> + Send {
+        self.inner.get_fresh(url)
+    }
+    fn put(
+        &self,
+        url: &str,
+        body: &str,
+        pre: ifmatch_engine::Precondition,
+    ) -> impl std::future::Future<Output = Outcome> + Send {
+        self.wrote.store(true, Ordering::SeqCst);
+        self.inner.put(url, body, pre)
+    }
+    fn patch(
+        &self,
+        url: &str,
+        body: &str,
+        content_type: &str,
+        pre: ifmatch_engine::Precondition,
+        expected: Option<&str>,
+    ) -> impl std::future::Future<Output = Outcome> + Send {
+        self.wrote.store(true, Ordering::SeqCst);
+        self.inner.patch(url, body, content_type, pre, expected)
+    }
 }
 
 /// The window's view of a server profile.
