@@ -60,48 +60,40 @@ impl Apache {
             }
         }
         let template = include_str!("../apache/httpd.conf.in");
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = crate::free_port();
-            let conf = template
-                .replace("FileETag Digest", &format!("FileETag {file_etag}"))
-                .replace("@DIR@", dir.to_str().unwrap())
-                .replace("@PORT@", &port.to_string())
-                .replace(
-                    "@USER@",
-                    if root {
-                        "User www-data\nGroup www-data"
-                    } else {
-                        ""
-                    },
-                );
-            let conf_path = dir.join("httpd.conf");
-            std::fs::write(&conf_path, conf).unwrap();
-            let mut child = Command::new(APACHE_BIN)
-                .arg("-f")
-                .arg(&conf_path)
-                .arg("-DFOREGROUND")
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("apache2 starts");
-            if crate::wait_until_serving(&mut child, port, Duration::from_secs(10)) {
-                return Apache {
-                    url: format!("http://127.0.0.1:{port}"),
-                    dir,
-                    child,
-                };
-            }
-            let _ = child.kill();
-            let out = child.wait_with_output().ok();
-            last_err = format!(
-                "{}\n{}",
-                out.map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-                    .unwrap_or_default(),
-                std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-            );
+        let conf_path = dir.join("httpd.conf");
+        let (port, child) = crate::serve_on_free_port(
+            "Apache",
+            Duration::from_secs(10),
+            |port| {
+                let conf = template
+                    .replace("FileETag Digest", &format!("FileETag {file_etag}"))
+                    .replace("@DIR@", dir.to_str().unwrap())
+                    .replace("@PORT@", &port.to_string())
+                    .replace(
+                        "@USER@",
+                        if root {
+                            "User www-data\nGroup www-data"
+                        } else {
+                            ""
+                        },
+                    );
+                std::fs::write(&conf_path, conf).unwrap();
+                Command::new(APACHE_BIN)
+                    .arg("-f")
+                    .arg(&conf_path)
+                    .arg("-DFOREGROUND")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("apache2 starts")
+            },
+            |child| crate::stderr_and_log(child, Some(&dir.join("error.log"))),
+        );
+        Apache {
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+            child,
         }
-        panic!("Apache did not start: {last_err}");
     }
 
     /// The file as Apache has it on disk.

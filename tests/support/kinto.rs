@@ -5,7 +5,7 @@
 //! per test from tests/kinto/kinto.ini, with an account `admin` (basic auth), stopped when
 //! dropped.
 
-use ifmatch_engine::{Auth, Client, Secret};
+use ifmatch_engine::{Auth, Secret};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -33,40 +33,40 @@ impl Kinto {
              installs it with pip into tests/kinto/.venv",
             bin.display()
         );
-        for _ in 0..5 {
-            let port = crate::free_port();
-            let mut child = Command::new(&bin)
-                .arg("start")
-                .arg("--ini")
-                .arg(dir().join("kinto.ini"))
-                .arg("--port")
-                .arg(port.to_string())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("kinto starts");
-            if crate::wait_until_serving(&mut child, port, Duration::from_secs(30)) {
-                let k = Kinto {
-                    url: format!("http://127.0.0.1:{port}/v1"),
-                    child,
-                };
-                let account = format!("{{\"data\": {{\"password\": \"{PASSWORD}\"}}}}");
-                let (s, b) = k.http_as(
-                    Auth::None,
-                    "PUT",
-                    &format!("/accounts/{USER}"),
-                    Some(&account),
-                );
-                assert_eq!(s, 201, "the account is made: {b}");
-                for path in ["/buckets/b", "/buckets/b/collections/c"] {
-                    let (s, b) = k.http("PUT", path, Some("{}"));
-                    assert!(s == 201 || s == 200, "{path}: {s} {b}");
-                }
-                return k;
-            }
-            crate::stop(&mut child);
+        let (port, child) = crate::serve_on_free_port(
+            "Kinto",
+            Duration::from_secs(30),
+            |port| {
+                Command::new(&bin)
+                    .arg("start")
+                    .arg("--ini")
+                    .arg(dir().join("kinto.ini"))
+                    .arg("--port")
+                    .arg(port.to_string())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("kinto starts")
+            },
+            |child| crate::stderr_and_log(child, None),
+        );
+        let k = Kinto {
+            url: format!("http://127.0.0.1:{port}/v1"),
+            child,
+        };
+        let account = format!("{{\"data\": {{\"password\": \"{PASSWORD}\"}}}}");
+        let (s, b) = k.http_as(
+            Auth::None,
+            "PUT",
+            &format!("/accounts/{USER}"),
+            Some(&account),
+        );
+        assert_eq!(s, 201, "the account is made: {b}");
+        for path in ["/buckets/b", "/buckets/b/collections/c"] {
+            let (s, b) = k.http("PUT", path, Some("{}"));
+            assert!(s == 201 || s == 200, "{path}: {s} {b}");
         }
-        panic!("Kinto did not start");
+        k
     }
 
     /// The account's credentials.
@@ -83,19 +83,7 @@ impl Kinto {
     }
 
     fn http_as(&self, auth: Auth, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-        let url = format!("{}{path}", self.url);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let client = Client::new(Default::default(), auth).expect("a client");
-            let a = client
-                .exchange(method, &url, &[], body.map(|b| (b, "application/json")))
-                .await
-                .unwrap_or_else(|out| panic!("{method} {url}: {}", out.message()));
-            (a.status, a.body)
-        })
+        crate::http(auth, method, &format!("{}{path}", self.url), body)
     }
 
     /// The record's `data` as the server holds it, None when there is none.

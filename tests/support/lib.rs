@@ -106,11 +106,68 @@ pub fn free_port() -> u16 {
         .expect("an ephemeral port on 127.0.0.1")
 }
 
+/// Starts a server with `spawn(port)` on a free port and waits until it serves there; a port a
+/// parallel test's server took first is given up for another (five tries). `diagnose` says why
+/// the last try failed (its stderr, its log).
+pub fn serve_on_free_port(
+    what: &str,
+    timeout: Duration,
+    mut spawn: impl FnMut(u16) -> Child,
+    diagnose: impl Fn(Child) -> String,
+) -> (u16, Child) {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = spawn(port);
+        if wait_until_serving(&mut child, port, timeout) {
+            return (port, child);
+        }
+        let _ = child.kill();
+        last = diagnose(child);
+    }
+    panic!("{what} did not start: {last}");
+}
+
+/// What a server that did not start said: its stderr (when piped) and its log file.
+pub fn stderr_and_log(child: Child, log: Option<&std::path::Path>) -> String {
+    let out = child.wait_with_output().ok();
+    format!(
+        "{}\n{}",
+        out.map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+            .unwrap_or_default(),
+        log.and_then(|l| std::fs::read_to_string(l).ok())
+            .unwrap_or_default()
+    )
+}
+
 /// A number no other call in this test process gets: for folder names that must not collide
 /// between tests running in parallel.
 pub fn unique() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// One plain HTTP request through the engine's client, as another writer not using ifmatch's
+/// rules would send it (no precondition): status and body. For harnesses whose servers are set
+/// up over HTTP, and for tests' "other writer".
+pub fn http(
+    auth: ifmatch_engine::Auth,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let client = ifmatch_engine::Client::new(Default::default(), auth).expect("a client");
+        let a = client
+            .exchange(method, url, &[], body.map(|b| (b, "application/json")))
+            .await
+            .unwrap_or_else(|out| panic!("{method} {url}: {}", out.message()));
+        (a.status, a.body)
+    })
 }
 
 /// Runs the `ifmatch` CLI with its server profiles in `state` (`IFMATCH_STATE_DIR`), no token

@@ -44,41 +44,33 @@ impl Nginx {
                 .status();
         }
         let template = include_str!("../nginx/nginx.conf.in");
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = crate::free_port();
-            let conf = template
-                .replace("@DIR@", dir.to_str().unwrap())
-                .replace("@PORT@", &port.to_string())
-                .replace("@USER@", if root { "user nobody nogroup;" } else { "" });
-            let conf_path = dir.join("nginx.conf");
-            std::fs::write(&conf_path, conf).unwrap();
-            let mut child = Command::new(NGINX_BIN)
-                .arg("-c")
-                .arg(&conf_path)
-                .arg("-p")
-                .arg(&dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("nginx starts");
-            if crate::wait_until_serving(&mut child, port, Duration::from_secs(10)) {
-                return Nginx {
-                    url: format!("http://127.0.0.1:{port}"),
-                    dir,
-                    child,
-                };
-            }
-            let _ = child.kill();
-            let out = child.wait_with_output().ok();
-            last_err = format!(
-                "{}\n{}",
-                out.map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-                    .unwrap_or_default(),
-                std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-            );
+        let conf_path = dir.join("nginx.conf");
+        let (port, child) = crate::serve_on_free_port(
+            "nginx",
+            Duration::from_secs(10),
+            |port| {
+                let conf = template
+                    .replace("@DIR@", dir.to_str().unwrap())
+                    .replace("@PORT@", &port.to_string())
+                    .replace("@USER@", if root { "user nobody nogroup;" } else { "" });
+                std::fs::write(&conf_path, conf).unwrap();
+                Command::new(NGINX_BIN)
+                    .arg("-c")
+                    .arg(&conf_path)
+                    .arg("-p")
+                    .arg(&dir)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("nginx starts")
+            },
+            |child| crate::stderr_and_log(child, Some(&dir.join("error.log"))),
+        );
+        Nginx {
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+            child,
         }
-        panic!("nginx did not start: {last_err}");
     }
 
     /// The file as nginx has it on disk.

@@ -39,47 +39,39 @@ impl PouchDb {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        for _ in 0..5 {
-            let port = crate::free_port();
-            let mut child = Command::new(&bin)
-                .args(["--in-memory", "--host", "127.0.0.1", "--port"])
-                .arg(port.to_string())
-                .current_dir(&dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("pouchdb-server starts");
-            if crate::wait_until_serving(&mut child, port, Duration::from_secs(30)) {
-                let p = PouchDb {
-                    url: format!("http://127.0.0.1:{port}"),
-                    dir,
-                    child,
-                };
-                let (status, body) = p.http("PUT", &format!("/{db}"), None);
-                assert_eq!(status, 201, "the database {db} is created: {body}");
-                return p;
-            }
-            crate::stop(&mut child);
-        }
-        panic!("pouchdb-server did not start");
+        let (port, child) = crate::serve_on_free_port(
+            "pouchdb-server",
+            Duration::from_secs(30),
+            |port| {
+                Command::new(&bin)
+                    .args(["--in-memory", "--host", "127.0.0.1", "--port"])
+                    .arg(port.to_string())
+                    .current_dir(&dir)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("pouchdb-server starts")
+            },
+            |child| crate::stderr_and_log(child, Some(&dir.join("log.txt"))),
+        );
+        let p = PouchDb {
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+            child,
+        };
+        let (status, body) = p.http("PUT", &format!("/{db}"), None);
+        assert_eq!(status, 201, "the database {db} is created: {body}");
+        p
     }
 
     /// One plain HTTP request (another writer, not using ifmatch's rules): status and body.
     pub fn http(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-        let url = format!("{}{path}", self.url);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let client = ifmatch_engine::Client::new(Default::default(), Default::default())
-                .expect("a client");
-            let a = client
-                .exchange(method, &url, &[], body.map(|b| (b, "application/json")))
-                .await
-                .unwrap_or_else(|out| panic!("{method} {url}: {}", out.message()));
-            (a.status, a.body)
-        })
+        crate::http(
+            ifmatch_engine::Auth::None,
+            method,
+            &format!("{}{path}", self.url),
+            body,
+        )
     }
 
     /// The document at `path` as the server holds it (JSON), None when it has none.

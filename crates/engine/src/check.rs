@@ -223,6 +223,16 @@ impl Probe<'_> {
             .await
     }
 
+    /// `If-Match` with the resource's current (strong, once the server gives one) ETag; none
+    /// when it has no ETag.
+    async fn current_if_match(&self, url: &str) -> Vec<(&'static str, String)> {
+        let (cur, _) = self.strong_etag(url).await;
+        cur.etag()
+            .map(|e| ("If-Match", e.to_string()))
+            .into_iter()
+            .collect()
+    }
+
     /// Reads until the ETag is strong (a server may make it weak for a moment after a write),
     /// for up to three seconds. Returns the last read and whether it had to wait.
     async fn strong_etag(&self, url: &str) -> (Seen, bool) {
@@ -623,12 +633,7 @@ pub async fn check(client: &Client, url: &str) -> Report {
             ),
         ),
     ] {
-        let (cur, _) = p.strong_etag(&scratch).await;
-        let headers: Vec<(&'static str, String)> = cur
-            .etag()
-            .map(|e| ("If-Match", e.to_string()))
-            .into_iter()
-            .collect();
+        let headers = p.current_if_match(&scratch).await;
         let sent = p.ask("PATCH", &scratch, &headers, Some((&patch, ct))).await;
         let after = p.get(&scratch).await;
         let applied = after.answer.as_ref().and_then(|a| scratch_n(&a.body)) == Some(u64::from(n));
@@ -688,12 +693,7 @@ pub async fn check(client: &Client, url: &str) -> Report {
         ),
     }
     if !gone {
-        let (cur, _) = p.strong_etag(&scratch).await;
-        let headers: Vec<(&'static str, String)> = cur
-            .etag()
-            .map(|e| ("If-Match", e.to_string()))
-            .into_iter()
-            .collect();
+        let headers = p.current_if_match(&scratch).await;
         let del = p.ask("DELETE", &scratch, &headers, None).await;
         if !del.ok() {
             // Ours alone (nobody else knows the name): unconditionally, then.
