@@ -1610,6 +1610,40 @@ async fn e2e_accept_all_and_the_panes_marks() {
     let result: Value = serde_json::from_str(&editor_text(&c, "editor").await).unwrap();
     assert_eq!(result["siteName"], json!("Acme Help"));
     assert_eq!(result["limits"]["maxUploadMb"], json!(50));
+    // The layout: side by side by default, stacked on demand, a taller height, hidden.
+    let geometry = || async {
+        c.execute(
+            "const r = id => document.querySelector(`[data-testid=\"${id}\"]`).getBoundingClientRect(); \
+             return [r('mine-pane').top, r('theirs-pane').top, r('mine-pane').height];",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let side = geometry().await;
+    assert_eq!(side[0], side[1], "side by side: {side}");
+    click(&c, &tid("panes-stacked")).await;
+    let stacked = geometry().await;
+    assert!(
+        stacked[1].as_f64() > stacked[0].as_f64(),
+        "stacked: {stacked}"
+    );
+    set_field(&c, "pane-height", "50").await;
+    c.execute(
+        "document.getElementById('pane-height').dispatchEvent(new Event('input'))",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let taller = geometry().await;
+    assert!(
+        taller[2].as_f64().unwrap() > stacked[2].as_f64().unwrap() * 1.5,
+        "taller: {stacked} → {taller}"
+    );
+    click(&c, &tid("panes-hidden")).await;
+    assert!(!visible(&c, "mine-pane").await && visible(&c, "editor").await);
+    click(&c, &tid("panes-hidden")).await;
+    click(&c, &tid("panes-stacked")).await;
     c.close().await.unwrap();
 }
 

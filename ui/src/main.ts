@@ -91,6 +91,29 @@ async function start() {
   $("next-conflict").addEventListener("click", () => void navigate(1));
   $("all-mine").addEventListener("click", () => void acceptAll("mine"));
   $("all-theirs").addEventListener("click", () => void acceptAll("theirs"));
+  // The conflict view's layout (kept in localStorage): stacked or side by side, panes shown or
+  // hidden, their height.
+  const layout = () => {
+    const stacked = $<HTMLInputElement>("panes-stacked").checked;
+    const hidden = $<HTMLInputElement>("panes-hidden").checked;
+    const h = $<HTMLInputElement>("pane-height").value;
+    $("panes").classList.toggle("stacked", stacked);
+    $("panes").hidden = hidden;
+    $("panes").style.setProperty("--pane-h", `${h}vh`);
+    localStorage.setItem("ifmatch.panes", JSON.stringify({ stacked, hidden, h }));
+  };
+  try {
+    const saved = JSON.parse(localStorage.getItem("ifmatch.panes") ?? "null");
+    if (saved) {
+      $<HTMLInputElement>("panes-stacked").checked = !!saved.stacked;
+      $<HTMLInputElement>("panes-hidden").checked = !!saved.hidden;
+      $<HTMLInputElement>("pane-height").value = String(saved.h ?? 28);
+    }
+  } catch {
+    /* a garbled preference: the defaults */
+  }
+  layout();
+  for (const id of ["panes-stacked", "panes-hidden", "pane-height"]) $(id).addEventListener("input", layout);
   $<HTMLInputElement>("show-base").addEventListener("change", (e) => ($("base-col").hidden = !(e.target as HTMLInputElement).checked));
   $("another-admin").addEventListener("click", async () => {
     const t = active();
