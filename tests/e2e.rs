@@ -2882,3 +2882,85 @@ async fn e2e_a_long_save_shows_progress_and_cancels_truthfully() {
     );
     c.close().await.unwrap();
 }
+
+/// The workspace drawer (issue 11, item 4): open tabs with their state, pinned and recent
+/// resources, searchable; a click opens one.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_workspace_lists_pins_and_opens_resources() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    open(&c, "/labels").await;
+    // Edit the labels tab so it shows as dirty in the drawer.
+    let labels = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &labels.replacen('[', "[ ", 1)).await;
+    click(&c, &tid("ws-toggle")).await;
+    let states = wait_for("the open tabs", || async {
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"ws-tab\"]')].map(i => i.dataset.status);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (v.as_array()?.len() == 2).then_some(v)
+    })
+    .await;
+    assert_eq!(states, json!(["clean", "dirty"]));
+    let recent = || async {
+        c.execute(
+            "return [...document.querySelectorAll('[data-testid=\"ws-recent-item\"] a')].map(a => a.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    assert_eq!(recent().await, json!(["/labels", "/settings"]));
+    // Pin /settings: it moves to Pinned.
+    c.execute(
+        "[...document.querySelectorAll('[data-testid=\"ws-recent-item\"]')].find(li => li.textContent.includes('/settings')).querySelector('[data-testid=\"ws-pin\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the pin", || async {
+        let n = c
+            .find_all(Locator::Css(&tid("ws-pinned-item")))
+            .await
+            .ok()?
+            .len();
+        (n == 1).then_some(())
+    })
+    .await;
+    assert_eq!(recent().await, json!(["/labels"]));
+    // Search narrows every list.
+    set_field(&c, "ws-search", "lab").await;
+    wait_for("the search", || async {
+        let pinned = c
+            .find_all(Locator::Css(&tid("ws-pinned-item")))
+            .await
+            .ok()?
+            .len();
+        (pinned == 0).then_some(())
+    })
+    .await;
+    set_field(&c, "ws-search", "").await;
+    // A click on the pinned one opens it in a new tab.
+    let before = c.find_all(Locator::Css(&tid("tab"))).await.unwrap().len();
+    c.execute(
+        "document.querySelector('[data-testid=\"ws-pinned-item\"] a').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the new tab", || async {
+        (c.find_all(Locator::Css(&tid("tab"))).await.ok()?.len() > before).then_some(())
+    })
+    .await;
+    screenshot(&c, "workspace").await;
+    c.close().await.unwrap();
+}

@@ -18,6 +18,7 @@ import { checkServer } from "./safety";
 import { review } from "./review";
 import { showHistory } from "./history";
 import { setupPalette } from "./palette";
+import { setupWorkspace } from "./workspace";
 
 /** Above this many characters, edits are read into the tab when typing pauses. */
 const BIG = 256 * 1024;
@@ -163,6 +164,7 @@ async function start() {
   });
   setupConnectionDialog();
   setupPalette();
+  setupWorkspace();
   $("reload-now").addEventListener("click", () => void reload());
   $("reapply-saved").addEventListener("click", async () => {
     const t = active();

@@ -8,6 +8,7 @@ import { renderMessages, tabProblem } from "./messages";
 import { renderRecent, showConnection } from "./connections";
 import { showConflictView } from "./conflict";
 import { refreshSafety } from "./safety";
+import { renderWorkspace } from "./workspace";
 
 export function renderTabs() {
   syncText();
@@ -72,6 +73,7 @@ export function renderTabs() {
       return a;
     }),
   );
+  void renderWorkspace();
 }
 
 export function activate(id: string) {
