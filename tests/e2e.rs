@@ -1597,6 +1597,34 @@ async fn e2e_accept_all_and_the_panes_marks() {
         "theirs' changed lines are marked: {theirs:?}"
     );
     assert!(marked("base-pane").await.is_empty(), "base marks nothing");
+    // The accept actions sit on each conflict in the Result too.
+    let inline = || async {
+        c.find_all(Locator::Css(&tid("inline-actions")))
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(inline().await, 2, "one row of actions per open conflict");
+    c.execute(
+        "document.querySelector('[data-testid=\"inline-actions\"] [data-testid=\"inline-accept-theirs\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the inline accept", || async {
+        let items = c.find_all(Locator::Css(&tid("conflict-item"))).await.ok()?;
+        let mut theirs = 0;
+        for i in items {
+            theirs +=
+                usize::from(i.attr("data-resolution").await.ok()?.as_deref() == Some("theirs"));
+        }
+        (theirs == 1).then_some(())
+    })
+    .await;
+    wait_for("the decided one's actions gone", || async {
+        (inline().await == 1).then_some(())
+    })
+    .await;
     click(&c, &tid("accept-all-theirs")).await;
     wait_for("every conflict decided", || async {
         let items = c.find_all(Locator::Css(&tid("conflict-item"))).await.ok()?;

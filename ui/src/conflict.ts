@@ -1,7 +1,7 @@
 // The conflict view: Mine / Theirs / Base panes beside the Result, each conflict's status as Rust
 // reads it off the Result's text, Accepts, navigation.
 import { api, type Accepted, type Choice, type ConflictStatus, type RoundView } from "./api";
-import { makeEditor, selectRange, setText, showConflictMarks, showLines } from "./editor";
+import { makeEditor, selectRange, setConflictActionHandler, setText, showConflictMarks, showLines } from "./editor";
 import type { EditorView } from "@codemirror/view";
 import * as model from "./model";
 import { $, store, active, type Tab } from "./store";
@@ -76,6 +76,9 @@ export function scheduleStatuses(t: Tab) {
   statusTimer = setTimeout(() => void refreshStatuses(t), 120);
 }
 
+// The accept actions on each conflict in the Result do what the list's buttons do.
+setConflictActionHandler((i, choice) => void accept(i, choice as Choice));
+
 export function showConflictView(t: Tab | null) {
   const c = t?.conflict;
   $("conflict-view").hidden = !c;
@@ -136,7 +139,14 @@ export function showConflictView(t: Tab | null) {
   if (store.editor) {
     showConflictMarks(
       store.editor,
-      c.statuses.flatMap((s, i) => (s.lines ? [{ from: s.lines[0], to: s.lines[1], resolved: s.state !== "unresolved", current: i === c.current }] : [])),
+      c.statuses.flatMap((s, i) => {
+        if (!s.lines) return [];
+        const k = c.round.conflicts[i];
+        // Inline actions on the conflict (an order conflict is decided from the list: its
+        // choices are orders, not values).
+        const choices = k.kind === "order" ? [] : k.array_hunk ? ["mine", "theirs", "both", "base"] : ["mine", "theirs", "base"];
+        return [{ from: s.lines[0], to: s.lines[1], resolved: s.state !== "unresolved", current: i === c.current, index: i, choices }];
+      }),
     );
   }
 }

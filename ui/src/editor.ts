@@ -30,6 +30,46 @@ export interface ConflictMark {
   to: number;
   resolved: boolean;
   current: boolean;
+  /** The conflict's index in the round (for its inline actions). */
+  index?: number;
+  /** Its inline actions: which choices it offers ("both" only for array runs). */
+  choices?: string[];
+}
+
+/** What an inline action on a conflict does (set by the conflict view). */
+let onConflictAction: (index: number, choice: string) => void = () => {};
+export function setConflictActionHandler(f: (index: number, choice: string) => void) {
+  onConflictAction = f;
+}
+
+const CHOICE_WORDS: Record<string, string> = { mine: "Accept mine", theirs: "Accept theirs", both: "Both", base: "Accept base" };
+
+/** The accept actions on the conflict itself, above its first line in the Result. */
+class ConflictActions extends WidgetType {
+  constructor(readonly index: number, readonly choices: string[]) {
+    super();
+  }
+  eq(o: ConflictActions) {
+    return o.index === this.index && o.choices.join() === this.choices.join();
+  }
+  toDOM() {
+    const el = document.createElement("div");
+    el.className = "cm-conflict-actions";
+    el.dataset.testid = "inline-actions";
+    el.dataset.index = String(this.index);
+    for (const c of this.choices) {
+      const b = document.createElement("button");
+      b.textContent = CHOICE_WORDS[c] ?? c;
+      b.dataset.testid = `inline-accept-${c}`;
+      b.addEventListener("mousedown", (e) => e.preventDefault());
+      b.addEventListener("click", (e) => (e.preventDefault(), onConflictAction(this.index, c)));
+      el.append(b);
+    }
+    return el;
+  }
+  ignoreEvent() {
+    return true;
+  }
 }
 
 const setMarks = StateEffect.define<ConflictMark[]>();
@@ -53,6 +93,7 @@ class ConflictGutterMarker extends GutterMarker {
 interface Marks {
   lines: DecorationSet;
   gutter: RangeSet<GutterMarker>;
+  actions: DecorationSet;
 }
 
 function buildMarks(state: EditorState, marks: ConflictMark[]): Marks {
@@ -73,18 +114,31 @@ function buildMarks(state: EditorState, marks: ConflictMark[]): Marks {
     lb.add(d.pos, d.pos, Decoration.line({ class: d.cls }));
     gb.add(d.pos, d.pos, new ConflictGutterMarker(!d.open));
   }
-  return { lines: lb.finish(), gutter: gb.finish() };
+  const ab = new RangeSetBuilder<Decoration>();
+  const open = marks
+    .filter((m) => !m.resolved && m.choices?.length && m.index !== undefined && m.from >= 1 && m.from <= state.doc.lines)
+    .sort((a, b) => a.from - b.from);
+  let lastLine = -1;
+  for (const m of open) {
+    if (m.from === lastLine) continue;
+    lastLine = m.from;
+    const pos = state.doc.line(m.from).from;
+    ab.add(pos, pos, Decoration.widget({ widget: new ConflictActions(m.index!, m.choices!), block: true, side: -1 }));
+  }
+  return { lines: lb.finish(), gutter: gb.finish(), actions: ab.finish() };
 }
 
 /** Marks of every conflict in the Result: set by `showConflictMarks`, moved with edits until the
  * next answer from Rust says where the conflicts are. */
 const conflictMarks = StateField.define<Marks>({
-  create: () => ({ lines: Decoration.none, gutter: new RangeSetBuilder<GutterMarker>().finish() }),
+  create: () => ({ lines: Decoration.none, gutter: new RangeSetBuilder<GutterMarker>().finish(), actions: Decoration.none }),
   update(value, tr) {
     for (const e of tr.effects) if (e.is(setMarks)) return buildMarks(tr.state, e.value);
-    return tr.docChanged ? { lines: value.lines.map(tr.changes), gutter: value.gutter.map(tr.changes) } : value;
+    return tr.docChanged
+      ? { lines: value.lines.map(tr.changes), gutter: value.gutter.map(tr.changes), actions: value.actions.map(tr.changes) }
+      : value;
   },
-  provide: (f) => EditorView.decorations.from(f, (m) => m.lines),
+  provide: (f) => [EditorView.decorations.from(f, (m) => m.lines), EditorView.decorations.from(f, (m) => m.actions)],
 });
 
 const conflictGutter: Extension = [
