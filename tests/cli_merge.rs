@@ -420,3 +420,32 @@ fn reorders_one_side_kept_both_sides_an_order_conflict() {
     let o = merge(&d, &["--prefer", "theirs"]);
     assert_eq!(ids(&o), ["beta=25", "all=100", "eu=50"]);
 }
+
+/// Lone surrogate escapes are legal JSON a server may hold: two names that differ only in which
+/// one they hold are two members (not a duplicate), and a change from one to another is a change.
+#[test]
+fn lone_surrogates_are_names_and_values_of_their_own() {
+    let d = tmpdir("merge-lone-surrogates");
+    let base = "{\n  \"\\ud800\": 1,\n  \"\\udbff\": 2,\n  \"v\": \"\\ud800\"\n}\n";
+    write(&d, "base.json", base);
+    write(&d, "mine.json", &base.replace("\": 1", "\": 10"));
+    write(
+        &d,
+        "theirs.json",
+        &base.replace("\"v\": \"\\ud800\"", "\"v\": \"\\udbff\""),
+    );
+    let o = merge(&d, &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("\"\\ud800\": 10"), "mine's change: {out}");
+    assert!(
+        out.contains("\"\\udbff\": 2"),
+        "the other member stays: {out}"
+    );
+    assert!(out.contains("\"v\": \"\\udbff\""), "theirs' change: {out}");
+}

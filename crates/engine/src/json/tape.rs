@@ -194,7 +194,16 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
-/// Decodes the inside of a JSON string literal (already validated).
+/// A lone UTF-16 surrogate escape (`\ud800`, legal JSON, no Unicode character) as a character
+/// of its own: one of the last 2048 code points of plane 16's private use area, one per
+/// surrogate. Mapping them all to U+FFFD would make `"\ud800"` and `"\udbff"` the same name
+/// (a false duplicate) and the same value (a change lost).
+fn lone(surrogate: u32) -> char {
+    char::from_u32(0x10_f800 + (surrogate - 0xd800)).unwrap_or('\u{fffd}')
+}
+
+/// Decodes the inside of a JSON string literal (already validated). Lone surrogate escapes stay
+/// distinct (see `lone`).
 pub fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
@@ -223,7 +232,9 @@ pub fn unescape(s: &str) -> String {
                             continue;
                         }
                     }
-                    out.push('\u{fffd}');
+                    out.push(lone(hi));
+                } else if (0xdc00..0xe000).contains(&hi) {
+                    out.push(lone(hi));
                 } else {
                     out.push(char::from_u32(hi).unwrap_or('\u{fffd}'));
                 }
@@ -715,6 +726,19 @@ mod tests {
         }
         s.push_str("\"k42\": 0}");
         assert!(Doc::parse(&s).unwrap_err().message.contains("\"k42\""));
+    }
+
+    #[test]
+    fn lone_surrogates_stay_distinct_names() {
+        assert_ne!(unescape(r"\ud800"), unescape(r"\udbff"));
+        assert_ne!(unescape(r"\udc00"), unescape(r"\ud800"));
+        assert_eq!(
+            unescape(r"\ud83d\ude00"),
+            "\u{1f600}",
+            "a pair is one character"
+        );
+        assert!(Doc::parse(r#"{"\ud800": 1, "\udbff": 2}"#).is_ok());
+        assert!(Doc::parse(r#"{"\ud800": 1, "\ud800": 2}"#).is_err());
     }
 
     #[test]
