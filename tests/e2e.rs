@@ -1650,12 +1650,18 @@ async fn e2e_accept_all_and_the_panes_marks() {
     };
     let side = geometry().await;
     assert_eq!(side[0], side[1], "side by side: {side}");
-    click(&c, &tid("panes-stacked")).await;
-    let stacked = geometry().await;
-    assert!(
-        stacked[1].as_f64() > stacked[0].as_f64(),
-        "stacked: {stacked}"
-    );
+    c.execute(
+        "const e = document.getElementById('panes-stacked'); e.checked = true; \
+         e.dispatchEvent(new Event('input'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let stacked = wait_for("the panes stacked", || async {
+        let g = geometry().await;
+        (g[1].as_f64() > g[0].as_f64()).then_some(g)
+    })
+    .await;
     set_field(&c, "pane-height", "50").await;
     c.execute(
         "document.getElementById('pane-height').dispatchEvent(new Event('input'))",
@@ -1663,15 +1669,35 @@ async fn e2e_accept_all_and_the_panes_marks() {
     )
     .await
     .unwrap();
-    let taller = geometry().await;
-    assert!(
-        taller[2].as_f64().unwrap() > stacked[2].as_f64().unwrap() * 1.5,
-        "taller: {stacked} → {taller}"
-    );
-    click(&c, &tid("panes-hidden")).await;
-    assert!(!visible(&c, "mine-pane").await && visible(&c, "editor").await);
-    click(&c, &tid("panes-hidden")).await;
-    click(&c, &tid("panes-stacked")).await;
+    wait_for("the panes taller", || async {
+        let g = geometry().await;
+        (g[2].as_f64()? > stacked[2].as_f64()? * 1.5).then_some(())
+    })
+    .await;
+    // (Toggled as the slider was: a click on a checkbox in the wrapped bar can land elsewhere.)
+    let toggle = |id: &'static str, on: bool| {
+        let c = &c;
+        async move {
+            c.execute(
+                "const e = document.getElementById(arguments[0]); e.checked = arguments[1]; \
+                 e.dispatchEvent(new Event('input'));",
+                vec![json!(id), json!(on)],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    toggle("panes-hidden", true).await;
+    wait_for("the panes hidden", || async {
+        (!visible(&c, "mine-pane").await && visible(&c, "editor").await).then_some(())
+    })
+    .await;
+    toggle("panes-hidden", false).await;
+    toggle("panes-stacked", false).await;
+    wait_for("the panes back", || async {
+        visible(&c, "mine-pane").await.then_some(())
+    })
+    .await;
     c.close().await.unwrap();
 }
 

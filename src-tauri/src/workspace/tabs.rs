@@ -443,12 +443,18 @@ impl AppState {
                     v.words()
                 ));
             }
-            if profile.as_ref().is_some_and(|p| !p.trusted()) {
-                message.push_str(
+            if let Some(p) = profile.as_ref().filter(|p| !p.trusted()) {
+                // Said as strongly as the check found it, no more.
+                message.push_str(if p.verdict == Verdict::Unprotected {
                     " This server does not refuse stale writes by itself: ifmatch compared its \
                      version just before writing and read it back after, but a change another \
-                     writer made in that same moment could still have been overwritten.",
-                );
+                     writer made in that same moment could still have been overwritten."
+                } else {
+                    " This server is not known to refuse stale writes by itself (the check could \
+                     not tell, or its ETag does not follow the content): ifmatch compared its \
+                     version just before writing and read it back after, but a change another \
+                     writer made in that same moment could still have been overwritten."
+                });
             }
         }
         if let (
