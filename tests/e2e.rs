@@ -380,7 +380,7 @@ async fn scenario_a(c: &Client, server: Server<'_>, shot: &str) {
     .await;
     let summary = text_of(c, "merge-summary").await;
     assert!(
-        summary.contains("1 change(s) from the server kept, your 1 applied"),
+        summary.contains("their 1 change and your 1 change merged, nothing collides"),
         "{summary}"
     );
     screenshot(c, &format!("{shot}-merged")).await;
@@ -2949,6 +2949,15 @@ async fn e2e_the_workspace_lists_pins_and_opens_resources() {
     })
     .await;
     open(&c, "/labels").await;
+    // The open collection's items are listed (a click opens one, below).
+    let items = || async {
+        c.execute(
+            "return [...document.querySelectorAll('[data-testid=\"ws-item\"] a')].map(a => a.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
     // Edit the labels tab so it shows as dirty in the drawer.
     let labels = editor_text(&c, "editor").await;
     set_editor(&c, "editor", &labels.replacen('[', "[ ", 1)).await;
@@ -2965,6 +2974,14 @@ async fn e2e_the_workspace_lists_pins_and_opens_resources() {
     })
     .await;
     assert_eq!(states, json!(["clean", "dirty"]));
+    let listed = items().await;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .contains(&json!("labels › Label_1")),
+        "{listed}"
+    );
     let recent = || async {
         c.execute(
             "return [...document.querySelectorAll('[data-testid=\"ws-recent-item\"] a')].map(a => a.textContent);",
@@ -3016,5 +3033,245 @@ async fn e2e_the_workspace_lists_pins_and_opens_resources() {
     })
     .await;
     screenshot(&c, "workspace").await;
+    // An item of the open collection: found by the search, opened by a click.
+    if !visible(&c, "workspace-drawer").await {
+        click(&c, &tid("ws-toggle")).await;
+    }
+    set_field(&c, "ws-search", "Label_2").await;
+    wait_for("the search among items", || async {
+        (items().await == json!(["labels › Label_2"])).then_some(())
+    })
+    .await;
+    let before = c.find_all(Locator::Css(&tid("tab"))).await.unwrap().len();
+    c.execute(
+        "document.querySelector('[data-testid=\"ws-item\"] a').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the item's tab", || async {
+        (c.find_all(Locator::Css(&tid("tab"))).await.ok()?.len() > before).then_some(())
+    })
+    .await;
+    wait_for("the item open", || async {
+        text_of(&c, "tab-url")
+            .await
+            .ends_with("/labels/Label_2")
+            .then_some(())
+    })
+    .await;
+    c.close().await.unwrap();
+}
+
+/// The merge view at the level of the merge editors admins know (issue 11, item 2): conflicts in
+/// an overview ruler beside the Result's scrollbar (a click goes to one), accepts on each
+/// conflict in the Mine and Theirs panes, scalar conflicts as a compact Base / Mine / Theirs
+/// card (a click on a side accepts it), the header's words for people with the validators one
+/// click away, and the review of the resubmit telling each line by its side.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_merge_view_ruler_pane_accepts_and_value_cards() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    assert_eq!(
+        text_of(&c, "version-words").await,
+        "Editing the version you loaded"
+    );
+    collide(&c).await;
+    assert_eq!(
+        text_of(&c, "version-words").await,
+        "Merging with the server's newer version"
+    );
+    let summary = text_of(&c, "merge-summary").await;
+    assert!(
+        summary.starts_with("Someone changed this on the server since you opened it")
+            && summary.contains("nothing else to merge")
+            && summary.ends_with("2 of 2 conflict(s) still need you."),
+        "{summary}"
+    );
+    // (a) The ruler: one mark a conflict, in the order of the text, open; a click goes there.
+    let marks = || async {
+        c.execute(
+            "return [...document.querySelectorAll('[data-testid=\"conflict-ruler\"] [data-testid=\"ruler-mark\"]')].map(m => [m.dataset.index, m.dataset.state, parseFloat(m.style.top)]);",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let m = wait_for("the ruler's marks", || async {
+        let m = marks().await;
+        (m.as_array()?.len() == 2).then_some(m)
+    })
+    .await;
+    assert_eq!(m[0][1], json!("open"), "{m}");
+    assert!(
+        m[0][2].as_f64().unwrap() < m[1][2].as_f64().unwrap(),
+        "marks follow the text: {m}"
+    );
+    let current = || async {
+        c.execute(
+            "return [...document.querySelectorAll('[data-testid=\"conflict-item\"]')].findIndex(i => i.classList.contains('current'));",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    assert_eq!(current().await, json!(0));
+    c.execute(
+        "document.querySelectorAll('[data-testid=\"conflict-ruler\"] [data-testid=\"ruler-mark\"]')[1].click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the second conflict current", || async {
+        (current().await == json!(1)).then_some(())
+    })
+    .await;
+    // (b) The value cards: the three values whole.
+    let cards = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"value-card\"]')].map(k => ['base', 'mine', 'theirs'].map(s => k.querySelector(`[data-testid=\"card-${s}\"] code`).textContent));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cards,
+        json!([
+            ["\"Acme Support\"", "\"Acme Care\"", "\"Acme Help\""],
+            ["25", "100", "50"]
+        ])
+    );
+    // (c) The panes' own accepts: Mine's on the first conflict.
+    let pane_actions = |pane: &'static str| {
+        let c = &c;
+        async move {
+            c.execute(
+                "return document.querySelectorAll(`[data-testid=\"${arguments[0]}\"] [data-testid=\"pane-actions\"]`).length;",
+                vec![json!(pane)],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(pane_actions("mine-pane").await, json!(2));
+    assert_eq!(pane_actions("theirs-pane").await, json!(2));
+    let theirs_buttons = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"theirs-pane\"] [data-testid=\"pane-actions\"] button')].map(b => b.dataset.testid);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs_buttons,
+        json!(["pane-accept-theirs", "pane-accept-theirs"])
+    );
+    screenshot(&c, "merge-view").await;
+    c.execute(
+        "document.querySelector('[data-testid=\"mine-pane\"] [data-testid=\"pane-actions\"][data-index=\"0\"] [data-testid=\"pane-accept-mine\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let resolution = |i: usize| {
+        let c = &c;
+        async move {
+            c.execute(
+                "return document.querySelectorAll('[data-testid=\"conflict-item\"]')[arguments[0]].dataset.resolution;",
+                vec![json!(i)],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    wait_for("the pane's accept", || async {
+        (resolution(0).await == json!("mine")).then_some(())
+    })
+    .await;
+    wait_for("its actions gone from both panes", || async {
+        (pane_actions("mine-pane").await == json!(1)
+            && pane_actions("theirs-pane").await == json!(1))
+        .then_some(())
+    })
+    .await;
+    // (d) A click on the card's Theirs accepts theirs for the second.
+    c.execute(
+        "document.querySelectorAll('[data-testid=\"value-card\"]')[1].querySelector('[data-testid=\"card-theirs\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the card's accept", || async {
+        (resolution(1).await == json!("theirs")).then_some(())
+    })
+    .await;
+    wait_for("the ruler shows both decided", || async {
+        let m = marks().await;
+        let states: Vec<_> = m.as_array()?.iter().map(|x| x[1].clone()).collect();
+        (states == vec![json!("decided"), json!("decided")]).then_some(())
+    })
+    .await;
+    let chosen = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"value-card\"] .chosen')].map(e => e.dataset.testid);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(chosen, json!(["card-mine", "card-theirs"]));
+    // (e) The review of the resubmit tells each line by its side: the server's siteName is
+    // replaced by mine (a "-" line of theirs, a "+" line of mine).
+    c.execute(
+        "localStorage.setItem('ifmatch.reviewBeforeResubmit', 'always')",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, &tid("resubmit")).await;
+    let rows = wait_for("the review", || async {
+        visible(&c, "review-dialog").await.then_some(())?;
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"review-diff\"] > div')].map(r => [r.textContent, r.dataset.side ?? null]);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (!v.as_array()?.is_empty()).then_some(v)
+    })
+    .await;
+    let side_of = |needle: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0].as_str().unwrap().contains(needle))
+            .map(|r| r[1].clone())
+    };
+    assert_eq!(side_of("\"Acme Help\""), Some(json!("theirs")), "{rows}");
+    assert_eq!(side_of("\"Acme Care\""), Some(json!("mine")), "{rows}");
+    let legend = text_of(&c, "review-legend").await;
+    assert!(
+        legend.contains("mine: your change")
+            && legend.contains("theirs (−): the server's change, which this write replaces"),
+        "{legend}"
+    );
+    screenshot(&c, "review-sides").await;
+    click(&c, &tid("review-send")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    let server = Server::Demo.read(&c).await;
+    assert_eq!(server["siteName"], json!("Acme Care"));
+    assert_eq!(server["limits"]["maxUploadMb"], json!(50));
+    // The validators, one click away.
+    click(&c, &tid("version-words")).await;
+    wait_for("the version details", || async {
+        let t = text_of(&c, "tab-validator").await;
+        t.starts_with('"').then_some(())
+    })
+    .await;
     c.close().await.unwrap();
 }

@@ -133,6 +133,45 @@ pub struct ReviewView {
 pub struct DiffLine {
     pub kind: String,
     pub text: String,
+    /// Where the line comes from (see `Sides`): "mine" (your change), "theirs" (the server's
+    /// change: kept on a " " line, replaced on a "-" line), "both" (the same change on both
+    /// sides), "base" (put back as it was in the version you started from), "typed" (written
+    /// in the Result, on neither side), or "" (nothing to say: unchanged everywhere).
+    pub side: String,
+}
+
+/// The texts a resubmit's review tells the lines' sides by: the version the edit started from
+/// and, when the round kept it, the user's own text as it met the server's change.
+pub struct Sides<'a> {
+    pub base: &'a str,
+    /// None for a clean merge (the round keeps no copy): then every sent line that is neither
+    /// the server's nor base's counts as the user's.
+    pub mine: Option<&'a str>,
+}
+
+/// For each line of `new`, the line of `old` it is matched with as equal (None: changed).
+fn aligned(old: &str, new: &str) -> Vec<Option<usize>> {
+    let mut out = Vec::new();
+    let mut o = 0;
+    for h in LineHunk::between(old, new) {
+        while out.len() < h.new_start {
+            out.push(Some(o));
+            o += 1;
+        }
+        out.extend(std::iter::repeat_n(None, h.new_len));
+        o = h.old_start + h.old_len;
+    }
+    let n = new.lines().count();
+    while out.len() < n {
+        out.push(Some(o));
+        o += 1;
+    }
+    out
+}
+
+/// For each line of `side`, whether it is part of a change against `base`.
+fn changed(base: &str, side: &str) -> Vec<bool> {
+    aligned(base, side).iter().map(Option::is_none).collect()
 }
 
 impl ReviewView {
@@ -140,18 +179,86 @@ impl ReviewView {
     const CONTEXT: usize = 2;
     const MAX_LINES: usize = 4000;
 
-    /// The review of `old` → `new`.
+    /// The review of `old` → `new`, no line's side told (comparing with a kept version).
     pub fn between(against: String, old: &str, new: &str) -> ReviewView {
+        Self::build(against, old, new, |_, _, _| String::new())
+    }
+
+    /// The review of a save: the loaded version → what will be sent; every added line is the
+    /// user's.
+    pub fn of_save(against: String, loaded: &str, sent: &str) -> ReviewView {
+        Self::build(against, loaded, sent, |kind, _, _| {
+            if kind == "+" { "mine" } else { "" }.into()
+        })
+    }
+
+    /// The review of a resubmit: the server's current version (`theirs`) → what will be sent,
+    /// each line told by its side: a change of the user's, the server's change kept (or, on a
+    /// removed line, replaced), the same change on both, base put back, or typed in the Result.
+    pub fn of_resubmit(against: String, theirs: &str, sent: &str, sides: Sides) -> ReviewView {
+        let theirs_changed = changed(sides.base, theirs);
+        let from_base = aligned(sides.base, sent);
+        let mine = sides
+            .mine
+            .map(|m| (changed(sides.base, m), aligned(m, sent)));
+        Self::build(against, theirs, sent, |kind, old, new| {
+            let theirs_change = old.is_some_and(|t| theirs_changed.get(t) == Some(&true));
+            if kind == "-" {
+                return if theirs_change { "theirs" } else { "" }.into();
+            }
+            let Some(j) = new else { return String::new() };
+            let mine_change = match &mine {
+                Some((mine_changed, to_mine)) => to_mine
+                    .get(j)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|m| mine_changed.get(m) == Some(&true)),
+                // A clean merge: whatever differs from the server and from base is the user's.
+                None => kind == "+" && from_base.get(j).copied().flatten().is_none(),
+            };
+            match (mine_change, theirs_change) {
+                (true, true) => "both",
+                (true, false) => "mine",
+                (false, true) => "theirs",
+                (false, false) if kind == "+" => {
+                    if from_base.get(j).copied().flatten().is_some() {
+                        "base"
+                    } else {
+                        "typed"
+                    }
+                }
+                _ => "",
+            }
+            .into()
+        })
+    }
+
+    /// The lines of `old` → `new` around each change; `side(kind, old line, new line)` tells
+    /// each shown line's side (0-based line numbers; a " " line has both).
+    fn build(
+        against: String,
+        old: &str,
+        new: &str,
+        side: impl Fn(&str, Option<usize>, Option<usize>) -> String,
+    ) -> ReviewView {
         let o: Vec<&str> = old.lines().collect();
         let n: Vec<&str> = new.lines().collect();
         let hunks = LineHunk::between(old, new);
         let mut lines = vec![];
         let (mut added, mut removed, mut left_out) = (0, 0, 0);
         let mut next = 0; // the first old line not printed yet
-        let line = |kind: &str, text: &str| DiffLine {
-            kind: kind.into(),
-            text: text.into(),
-        };
+        let line =
+            |kind: &str, text: &str, at_old: Option<usize>, at_new: Option<usize>| DiffLine {
+                kind: kind.into(),
+                text: text.into(),
+                side: if kind == "…" {
+                    String::new()
+                } else {
+                    side(kind, at_old, at_new)
+                },
+            };
+        // An unchanged old line's new line number: shifted by the changes before it.
+        let moved = |i: usize, shift: isize| Some(i.saturating_add_signed(shift));
         for (i, h) in hunks.iter().enumerate() {
             added += h.new_len;
             removed += h.old_len;
@@ -161,31 +268,38 @@ impl ReviewView {
             }
             let from = h.old_start.saturating_sub(Self::CONTEXT).max(next);
             if from > next || (i == 0 && from > 0) {
-                lines.push(line("…", ""));
+                lines.push(line("…", "", None, None));
             }
-            for t in o.iter().take(h.old_start.min(o.len())).skip(from) {
-                lines.push(line(" ", t));
+            let before = h.new_start as isize - h.old_start as isize;
+            for (k, t) in o
+                .iter()
+                .enumerate()
+                .take(h.old_start.min(o.len()))
+                .skip(from)
+            {
+                lines.push(line(" ", t, Some(k), moved(k, before)));
             }
-            for t in o.iter().skip(h.old_start).take(h.old_len) {
-                lines.push(line("-", t));
+            for (k, t) in o.iter().enumerate().skip(h.old_start).take(h.old_len) {
+                lines.push(line("-", t, Some(k), None));
             }
-            for t in n.iter().skip(h.new_start).take(h.new_len) {
-                lines.push(line("+", t));
+            for (k, t) in n.iter().enumerate().skip(h.new_start).take(h.new_len) {
+                lines.push(line("+", t, None, Some(k)));
             }
             next = h.old_start + h.old_len;
+            let after = (h.new_start + h.new_len) as isize - next as isize;
             let until = hunks
                 .get(i + 1)
                 .map(|x| x.old_start)
                 .unwrap_or(o.len())
                 .min(next + Self::CONTEXT)
                 .min(o.len());
-            for t in o.iter().take(until).skip(next) {
-                lines.push(line(" ", t));
+            for (k, t) in o.iter().enumerate().take(until).skip(next) {
+                lines.push(line(" ", t, Some(k), moved(k, after)));
             }
             next = until.max(next);
         }
         if next < o.len() && !hunks.is_empty() {
-            lines.push(line("…", ""));
+            lines.push(line("…", "", None, None));
         }
         ReviewView {
             against,
@@ -211,6 +325,32 @@ impl LineHunk {
             })
             .collect()
     }
+}
+
+/// What a merge round did, in words for people: "Someone changed this on the server since you
+/// opened it — their 3 changes and your 2 changes merged" (the validators are in the header's
+/// version details).
+fn merged_words(stats: &Stats) -> String {
+    let n = |k: usize| format!("{k} change{}", if k == 1 { "" } else { "s" });
+    let mut parts = vec![];
+    if stats.from_theirs > 0 {
+        parts.push(format!("their {}", n(stats.from_theirs)));
+    }
+    if stats.from_mine > 0 {
+        parts.push(format!("your {}", n(stats.from_mine)));
+    }
+    if stats.same_both > 0 {
+        parts.push(format!("{} you both made (kept once)", n(stats.same_both)));
+    }
+    let merged = match parts.len() {
+        0 => "nothing else to merge".to_string(),
+        1 => format!("{} merged", parts[0]),
+        _ => {
+            let last = parts.pop().unwrap_or_default();
+            format!("{} and {last} merged", parts.join(", "))
+        }
+    };
+    format!("Someone changed this on the server since you opened it — {merged}")
 }
 
 impl SaveView {
@@ -270,10 +410,17 @@ impl SaveView {
                 stats,
                 positional_arrays,
             } => SaveView::Merged {
-                round: round(current, merged, &[], stats, positional_arrays, format!(
-                    "The resource changed on the server. {} change(s) from the server kept, your {} applied, nothing collides. Review and resubmit.",
-                    stats.from_theirs, stats.from_mine
-                )),
+                round: round(
+                    current,
+                    merged,
+                    &[],
+                    stats,
+                    positional_arrays,
+                    format!(
+                        "{}, nothing collides. Review and resubmit.",
+                        merged_words(stats)
+                    ),
+                ),
                 rounds,
             },
             SaveResult::Conflicts {
@@ -283,11 +430,21 @@ impl SaveView {
                 stats,
                 positional_arrays,
             } => SaveView::Conflicts {
-                round: round(current, merged, conflicts, stats, positional_arrays, format!(
-                    "The resource changed on the server: {} change(s) merged automatically, {} need you.",
-                    stats.from_mine + stats.from_theirs + stats.same_both,
-                    conflicts.len()
-                )),
+                round: round(
+                    current,
+                    merged,
+                    conflicts,
+                    stats,
+                    positional_arrays,
+                    format!(
+                        "{}, {} you.",
+                        merged_words(stats),
+                        match conflicts.len() {
+                            1 => "1 needs".to_string(),
+                            n => format!("{n} need"),
+                        }
+                    ),
+                ),
                 rounds,
                 statuses: Vec::new(),
             },
@@ -566,6 +723,34 @@ mod tests {
 }
 
 #[cfg(test)]
+mod words_tests {
+    use super::merged_words;
+    use ifmatch_engine::merge::Stats;
+
+    fn stats(from_theirs: usize, from_mine: usize, same_both: usize) -> Stats {
+        Stats {
+            from_mine,
+            from_theirs,
+            same_both,
+            conflicts: 0,
+        }
+    }
+
+    #[test]
+    fn a_round_is_said_in_words_for_people() {
+        assert_eq!(
+            merged_words(&stats(3, 2, 0)),
+            "Someone changed this on the server since you opened it — their 3 changes and your \
+             2 changes merged"
+        );
+        assert!(merged_words(&stats(1, 1, 0)).ends_with("their 1 change and your 1 change merged"));
+        assert!(merged_words(&stats(1, 0, 2))
+            .ends_with("their 1 change and 2 changes you both made (kept once) merged"));
+        assert!(merged_words(&stats(0, 0, 0)).ends_with("nothing else to merge"));
+    }
+}
+
+#[cfg(test)]
 mod review_tests {
     use super::ReviewView;
 
@@ -592,6 +777,114 @@ mod review_tests {
                 "l17", ""
             ]
         );
+    }
+
+    fn sides(r: &ReviewView) -> Vec<(String, String, String)> {
+        r.lines
+            .iter()
+            .map(|l| (l.kind.clone(), l.text.clone(), l.side.clone()))
+            .collect()
+    }
+
+    fn row(kind: &str, text: &str, side: &str) -> (String, String, String) {
+        (kind.into(), text.into(), side.into())
+    }
+
+    #[test]
+    fn a_resubmit_tells_each_line_by_its_side() {
+        let base = "a\nb\nc\nd\ne\nf\ng\n";
+        // Mine changes b and e (and d, the same as theirs); theirs changes c and d.
+        let mine = "a\nB-mine\nc\nD\nE-mine\nf\ng\n";
+        let theirs = "a\nb\nC-theirs\nD\ne\nf\ng\n";
+        // The Result: both sides merged, and a line typed in the Result.
+        let sent = "a\nB-mine\nC-theirs\nD\nE-mine\nF-typed\ng\n";
+        let r = super::ReviewView::of_resubmit(
+            "x".into(),
+            theirs,
+            sent,
+            super::Sides {
+                base,
+                mine: Some(mine),
+            },
+        );
+        assert_eq!(
+            sides(&r),
+            vec![
+                row(" ", "a", ""),
+                row("-", "b", ""),
+                row("+", "B-mine", "mine"),
+                row(" ", "C-theirs", "theirs"),
+                row(" ", "D", "both"),
+                row("-", "e", ""),
+                row("-", "f", ""),
+                row("+", "E-mine", "mine"),
+                row("+", "F-typed", "typed"),
+                row(" ", "g", ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_resubmit_that_replaces_the_servers_change_says_so() {
+        let base = "a\nb\nc\n";
+        let mine = "a\nB-mine\nc\n";
+        let theirs = "a\nB-theirs\nc\n";
+        // Accept mine: the server's change is replaced; accept base: base's line put back.
+        let r = super::ReviewView::of_resubmit(
+            "x".into(),
+            theirs,
+            mine,
+            super::Sides {
+                base,
+                mine: Some(mine),
+            },
+        );
+        assert_eq!(
+            sides(&r),
+            vec![
+                row(" ", "a", ""),
+                row("-", "B-theirs", "theirs"),
+                row("+", "B-mine", "mine"),
+                row(" ", "c", ""),
+            ]
+        );
+        let r = super::ReviewView::of_resubmit(
+            "x".into(),
+            theirs,
+            base,
+            super::Sides {
+                base,
+                mine: Some(mine),
+            },
+        );
+        assert_eq!(sides(&r)[2], row("+", "b", "base"));
+    }
+
+    #[test]
+    fn a_clean_merge_counts_what_is_neither_the_servers_nor_base_as_mine() {
+        let base = "a\nb\nc\n";
+        let theirs = "a\nb\nC-theirs\n";
+        let sent = "a\nB-mine\nC-theirs\n";
+        let r = super::ReviewView::of_resubmit(
+            "x".into(),
+            theirs,
+            sent,
+            super::Sides { base, mine: None },
+        );
+        assert_eq!(
+            sides(&r),
+            vec![
+                row(" ", "a", ""),
+                row("-", "b", ""),
+                row("+", "B-mine", "mine"),
+                row(" ", "C-theirs", "theirs"),
+            ]
+        );
+        let save = super::ReviewView::of_save("x".into(), base, sent);
+        assert!(save
+            .lines
+            .iter()
+            .all(|l| (l.kind == "+") == (l.side == "mine")));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 // The conflict view: Mine / Theirs / Base panes beside the Result, each conflict's status as Rust
 // reads it off the Result's text, Accepts, navigation.
 import { api, type Accepted, type Choice, type ConflictStatus, type RoundView } from "./api";
-import { makeEditor, selectRange, setConflictActionHandler, setText, showConflictMarks, showLines } from "./editor";
+import type { ConflictInfo } from "./bindings/ConflictInfo";
+import { makeEditor, selectRange, setConflictActionHandler, setRulerHandler, setText, showConflictMarks, showLines, type ConflictMark } from "./editor";
 import type { EditorView } from "@codemirror/view";
 import * as model from "./model";
 import { $, store, active, type Tab } from "./store";
@@ -76,8 +77,49 @@ export function scheduleStatuses(t: Tab) {
   statusTimer = setTimeout(() => void refreshStatuses(t), 120);
 }
 
-// The accept actions on each conflict in the Result do what the list's buttons do.
+// The accept actions on each conflict in the Result and the panes do what the list's buttons
+// do; a mark in an overview ruler goes to its conflict.
 setConflictActionHandler((i, choice) => void accept(i, choice as Choice));
+setRulerHandler((i) => void goTo(i));
+
+/** A value that a compact card can show whole: a scalar's JSON text, or absent. */
+const isScalar = (v: string | null) => v === null || !/^\s*[[{]/.test(v);
+
+/** Base / Mine / Theirs of a scalar conflict side by side, the side the Result holds now
+ * marked; a click on Mine or Theirs accepts it (what "Accept mine / theirs" do). */
+function valueCard(k: ConflictInfo, s: ConflictStatus, i: number): HTMLElement {
+  const card = document.createElement("div");
+  card.className = "value-card";
+  card.dataset.testid = "value-card";
+  for (const [side, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
+    const cell = document.createElement(side === "base" ? "div" : "button");
+    cell.className = `cell ${side}${s.state === side ? " chosen" : ""}${v !== k.base ? " changed" : ""}`;
+    cell.dataset.testid = `card-${side}`;
+    const head = Object.assign(document.createElement("small"), { textContent: side === "mine" ? "Mine" : side === "theirs" ? "Theirs" : "Base" });
+    const val = Object.assign(document.createElement("code"), { textContent: v ?? "(absent)", title: v ?? "(absent)" });
+    cell.append(head, val);
+    if (cell instanceof HTMLButtonElement) {
+      cell.type = "button";
+      cell.title = `Accept ${side === "mine" ? "mine" : "theirs"}: ${v ?? "(absent)"}`;
+      cell.addEventListener("click", (e) => (e.stopPropagation(), void accept(i, side)));
+    }
+    card.append(cell);
+  }
+  return card;
+}
+
+/** Each conflict's marks in a side's pane (its lines in that side's text), with that side's
+ * accepts on the open ones: "Accept mine" in Mine, "Accept theirs" in Theirs ("Both" too for
+ * array runs). */
+function paneMarks(c: NonNullable<Tab["conflict"]>, side: "mine" | "theirs"): ConflictMark[] {
+  return c.round.conflicts.flatMap((k, i) => {
+    const lines = k.lines[side];
+    if (!lines) return [];
+    const choices = k.kind === "order" ? [] : k.array_hunk ? [side, "both"] : [side];
+    const resolved = c.statuses[i]?.state !== "unresolved";
+    return [{ from: lines[0], to: lines[1], resolved, current: i === c.current, index: i, choices }];
+  });
+}
 
 export function showConflictView(t: Tab | null) {
   const c = t?.conflict;
@@ -86,6 +128,8 @@ export function showConflictView(t: Tab | null) {
     if (store.editor) showConflictMarks(store.editor, []);
     return;
   }
+  showConflictMarks(c.mine, paneMarks(c, "mine"), "pane");
+  showConflictMarks(c.theirs, paneMarks(c, "theirs"), "pane");
   const list = $("conflict-list");
   list.replaceChildren(
     ...c.round.conflicts.map((k, i) => {
@@ -103,13 +147,19 @@ export function showConflictView(t: Tab | null) {
         part("em", k.kind), " ",
         part("strong", model.stateWords(s)),
       );
-      const vals = document.createElement("div");
-      vals.className = "vals";
-      for (const [label, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
-        const e = document.createElement("span");
-        e.textContent = `${label}: ${v ?? "(absent)"}`;
-        e.title = v ?? "(absent)";
-        vals.append(e);
+      // Scalars whole, side by side in a card; objects and arrays abridged (the panes show them).
+      let vals: HTMLElement;
+      if (k.kind !== "order" && isScalar(k.base) && isScalar(k.mine) && isScalar(k.theirs)) {
+        vals = valueCard(k, s, i);
+      } else {
+        vals = document.createElement("div");
+        vals.className = "vals";
+        for (const [label, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
+          const e = document.createElement("span");
+          e.textContent = `${label}: ${v ?? "(absent)"}`;
+          e.title = v ?? "(absent)";
+          vals.append(e);
+        }
       }
       const buttons = document.createElement("div");
       const add = (label: string, testid: string, fn: () => void) => {

@@ -36,6 +36,10 @@ export interface ConflictMark {
   choices?: string[];
 }
 
+/** Where a conflict's actions sit: the Result ("inline-…" test ids) or a Mine / Theirs pane
+ * ("pane-…"): the same accepts, named apart so that each place can be driven on its own. */
+export type ActionsPlace = "inline" | "pane";
+
 /** What an inline action on a conflict does (set by the conflict view). */
 let onConflictAction: (index: number, choice: string) => void = () => {};
 export function setConflictActionHandler(f: (index: number, choice: string) => void) {
@@ -46,21 +50,21 @@ const CHOICE_WORDS: Record<string, string> = { mine: "Accept mine", theirs: "Acc
 
 /** The accept actions on the conflict itself, above its first line in the Result. */
 class ConflictActions extends WidgetType {
-  constructor(readonly index: number, readonly choices: string[]) {
+  constructor(readonly index: number, readonly choices: string[], readonly place: ActionsPlace) {
     super();
   }
   eq(o: ConflictActions) {
-    return o.index === this.index && o.choices.join() === this.choices.join();
+    return o.index === this.index && o.choices.join() === this.choices.join() && o.place === this.place;
   }
   toDOM() {
     const el = document.createElement("div");
     el.className = "cm-conflict-actions";
-    el.dataset.testid = "inline-actions";
+    el.dataset.testid = `${this.place}-actions`;
     el.dataset.index = String(this.index);
     for (const c of this.choices) {
       const b = document.createElement("button");
       b.textContent = CHOICE_WORDS[c] ?? c;
-      b.dataset.testid = `inline-accept-${c}`;
+      b.dataset.testid = `${this.place}-accept-${c}`;
       b.addEventListener("mousedown", (e) => e.preventDefault());
       b.addEventListener("click", (e) => (e.preventDefault(), onConflictAction(this.index, c)));
       el.append(b);
@@ -72,7 +76,7 @@ class ConflictActions extends WidgetType {
   }
 }
 
-const setMarks = StateEffect.define<ConflictMark[]>();
+const setMarks = StateEffect.define<{ marks: ConflictMark[]; place: ActionsPlace }>();
 
 class ConflictGutterMarker extends GutterMarker {
   constructor(readonly resolved: boolean) {
@@ -96,7 +100,7 @@ interface Marks {
   actions: DecorationSet;
 }
 
-function buildMarks(state: EditorState, marks: ConflictMark[]): Marks {
+function buildMarks(state: EditorState, marks: ConflictMark[], place: ActionsPlace): Marks {
   const lineDecos: { pos: number; cls: string; open: boolean }[] = [];
   for (const m of marks) {
     for (let n = Math.max(1, m.from); n <= Math.min(m.to, state.doc.lines); n++) {
@@ -123,7 +127,7 @@ function buildMarks(state: EditorState, marks: ConflictMark[]): Marks {
     if (m.from === lastLine) continue;
     lastLine = m.from;
     const pos = state.doc.line(m.from).from;
-    ab.add(pos, pos, Decoration.widget({ widget: new ConflictActions(m.index!, m.choices!), block: true, side: -1 }));
+    ab.add(pos, pos, Decoration.widget({ widget: new ConflictActions(m.index!, m.choices!, place), block: true, side: -1 }));
   }
   return { lines: lb.finish(), gutter: gb.finish(), actions: ab.finish() };
 }
@@ -133,7 +137,7 @@ function buildMarks(state: EditorState, marks: ConflictMark[]): Marks {
 const conflictMarks = StateField.define<Marks>({
   create: () => ({ lines: Decoration.none, gutter: new RangeSetBuilder<GutterMarker>().finish(), actions: Decoration.none }),
   update(value, tr) {
-    for (const e of tr.effects) if (e.is(setMarks)) return buildMarks(tr.state, e.value);
+    for (const e of tr.effects) if (e.is(setMarks)) return buildMarks(tr.state, e.value.marks, e.value.place);
     return tr.docChanged
       ? { lines: value.lines.map(tr.changes), gutter: value.gutter.map(tr.changes), actions: value.actions.map(tr.changes) }
       : value;
@@ -146,8 +150,56 @@ const conflictGutter: Extension = [
   gutter({ class: "cm-conflict-gutter", markers: (v) => v.state.field(conflictMarks).gutter }),
 ];
 
-export function showConflictMarks(view: EditorView, marks: ConflictMark[]): void {
-  view.dispatch({ effects: setMarks.of(marks) });
+/** Marks the conflicts in `view`, with their actions above each open one's first line, and
+ * their places in the overview ruler beside its scrollbar (a click on one goes to it). */
+export function showConflictMarks(view: EditorView, marks: ConflictMark[], place: ActionsPlace = "inline"): void {
+  view.dispatch({ effects: setMarks.of({ marks, place }) });
+  showRuler(view, marks, place === "inline" ? "conflict-ruler" : "pane-ruler");
+}
+
+/** What a click on a conflict's mark in an overview ruler does (set by the conflict view). */
+let onRulerPick: (index: number) => void = () => {};
+export function setRulerHandler(f: (index: number) => void) {
+  onRulerPick = f;
+}
+
+/** The overview ruler: every conflict as a mark beside the scrollbar, at its place in the whole
+ * text (red while open, green once decided, outlined when current), so conflicts far off
+ * screen are seen at a glance and reached with one click. Kept in the editor's container. */
+function showRuler(view: EditorView, marks: ConflictMark[], testid: string): void {
+  const host = view.dom.parentElement;
+  if (!host) return;
+  let ruler = host.querySelector<HTMLElement>(":scope > .conflict-ruler");
+  if (!marks.length) {
+    ruler?.remove();
+    host.classList.remove("has-ruler");
+    return;
+  }
+  if (!ruler) {
+    ruler = document.createElement("div");
+    ruler.className = "conflict-ruler";
+    ruler.dataset.testid = testid;
+    ruler.title = "Conflicts in the whole text: click one to go to it";
+    host.append(ruler);
+  }
+  host.classList.add("has-ruler");
+  const lines = Math.max(1, view.state.doc.lines);
+  ruler.replaceChildren(
+    ...marks.map((m) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = `ruler-mark ${m.resolved ? "done" : "open"}${m.current ? " current" : ""}`;
+      b.dataset.testid = "ruler-mark";
+      if (m.index !== undefined) b.dataset.index = String(m.index);
+      b.dataset.state = m.resolved ? "decided" : "open";
+      b.style.top = `${(100 * (Math.max(1, m.from) - 1)) / lines}%`;
+      b.style.height = `${(100 * (Math.max(m.to, m.from) - m.from + 1)) / lines}%`;
+      b.title = `Conflict ${(m.index ?? 0) + 1}, line ${m.from}${m.resolved ? " (decided)" : " (open)"}`;
+      b.addEventListener("mousedown", (e) => e.preventDefault());
+      b.addEventListener("click", () => m.index !== undefined && onRulerPick(m.index));
+      return b;
+    }),
+  );
 }
 
 /** Puts the cursor on `from..to` (string offsets), scrolled into view, and focuses the editor. */
@@ -296,8 +348,10 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
   if (o.readOnly) {
     extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false));
   } else {
-    extensions.push(rustLint, lintGutter(), conflictGutter);
+    extensions.push(rustLint, lintGutter());
   }
+  // Conflicts are marked in the Result and in the Mine / Theirs panes alike.
+  extensions.push(conflictGutter);
   if (o.changes) extensions.push(changeMarks(o.changes.base, o.changes.hunks));
   const view = new EditorView({ parent, state: EditorState.create({ doc: o.doc, extensions }) });
   // Automation hook (docs/testids.md): acceptance tests set and read the text through it.

@@ -26,11 +26,11 @@ export function renderMessages() {
 export function summary(t: Tab): string | null {
   const c = t.conflict;
   if (c) {
-    const st = c.round.stats;
-    const auto = st.from_mine + st.from_theirs + st.same_both;
+    // Rust's words for what the round merged, its count of conflicts replaced by the live one.
+    const head = /^(.*), \d+ needs? you\.$/.exec(c.round.message)?.[1] ?? "The resource changed on the server";
     const left = model.unresolved(c.statuses);
     const n = c.statuses.length;
-    return `The resource changed on the server: ${auto} change(s) merged automatically; ${
+    return `${head}; ${
       left ? `${left} of ${n} conflict(s) still need you.` : `all ${n} conflict(s) decided — review the Result and resubmit.`
     }`;
   }

@@ -7,6 +7,19 @@ import { $, type Tab } from "./store";
 
 const KEY = "ifmatch.reviewBeforeResubmit";
 
+/** Each side's tag in words (the legend, and a line's tooltip). */
+const SIDE_WORDS: Record<string, string> = {
+  mine: "your change",
+  theirs: "the server's change, kept",
+  "-theirs": "the server's change, which this write replaces",
+  both: "the same change on both sides",
+  base: "put back as in the version you started from",
+  typed: "written in the Result (on neither side)",
+};
+
+/** A line's entry in SIDE_WORDS (a removed line of theirs: replaced, not kept). */
+const key = (l: { kind: string; side: string }) => (l.kind === "-" && SIDE_WORDS[`-${l.side}`] ? `-${l.side}` : l.side);
+
 /** Whether a resubmit shows the review first ("off" only once the user said so). */
 export function reviewBeforeResubmit(): boolean {
   return localStorage.getItem(KEY) !== "off";
@@ -34,9 +47,17 @@ export async function review(t: Tab, text: string, resubmit: boolean): Promise<b
       const row = document.createElement("div");
       row.className = l.kind === "+" ? "add" : l.kind === "-" ? "del" : l.kind === "…" ? "gap" : "ctx";
       row.textContent = l.kind === "…" ? "…" : `${l.kind} ${l.text}`;
+      // Where the line comes from (a tag before it; see the legend).
+      if (l.kind !== "…") row.dataset.side = l.side;
+      row.title = SIDE_WORDS[key(l)] ?? "";
       return row;
     }),
   );
+  // The legend names what this review shows.
+  const seen = new Set(r.lines.map(key).filter(Boolean));
+  $("review-legend").textContent = [...seen]
+    .map((k) => `${k.startsWith("-") ? `${k.slice(1)} (−)` : k}: ${SIDE_WORDS[k]}`)
+    .join(" · ");
   $<HTMLInputElement>("review-always").checked = reviewBeforeResubmit();
   $("review-always-row").hidden = !resubmit;
   dlg.returnValue = "";

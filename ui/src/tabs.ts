@@ -55,6 +55,15 @@ export function renderTabs() {
   renderMessages();
   if (!t) return;
   $("tab-url").textContent = t.url;
+  // Words for people in the header; the validators one click away.
+  $("version-words").textContent =
+    t.round !== "none"
+      ? "Merging with the server's newer version"
+      : t.stale
+        ? "A newer version is on the server"
+        : t.validator
+          ? "Editing the version you loaded"
+          : "Editing the version you loaded (the server gave no validator)";
   $("tab-validator").textContent =
     t.round !== "none" ? `${t.validator ?? "(none)"} → resubmits with ${t.roundValidator ?? "(none)"}` : (t.validator ?? "(none)");
   $("dup-note").hidden = model.sameResource(store.tabs, t.id).length === 0;

@@ -1,6 +1,6 @@
 // The workspace drawer: the resources one works with — open tabs with their state (and whether
-// their server refuses stale writes), pinned resources, recent ones — searchable; a click opens
-// or activates one. Pins are kept in the window's localStorage (paths and URLs only).
+// their server refuses stale writes), the items of open collections, pinned resources, recent
+// ones — searchable; a click opens or activates one. Pins are kept in the window's localStorage (paths and URLs only).
 import { api } from "./api";
 import * as model from "./model";
 import { $, store } from "./store";
@@ -75,6 +75,20 @@ export async function renderWorkspace() {
     }),
   );
   $("ws-tabs").replaceChildren(...open.filter((o) => matches(o.text)).map((o) => o.li));
+  // The items of every open collection (one tab a collection, each item opens in a tab).
+  const seen = new Set<string>();
+  const items = store.tabs.flatMap((t) =>
+    t.items.flatMap((id) => {
+      const url = `${t.url}/${encodeURIComponent(id)}`;
+      if (seen.has(url) || !matches(`${model.title(t.url)} ${id} ${url}`)) return [];
+      seen.add(url);
+      const li = item(`${model.title(t.url)} › ${id}`, "ws-item", () => void openResource(url, t.connectionId), [pinButton(url)]);
+      li.title = url;
+      return [li];
+    }),
+  );
+  $("ws-items").replaceChildren(...items.slice(0, 200));
+  $("ws-items-head").hidden = items.length === 0;
   const p = pins();
   $("ws-pinned").replaceChildren(
     ...p.filter(matches).map((r) => item(r, "ws-pinned-item", () => void openResource(r), [pinButton(r)])),

@@ -6,7 +6,7 @@
 use crate::state::{AppState, Overwritten, Pending, Tab, Watch};
 use crate::view::{
     Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, ReviewView,
-    RoundView, SafetyView, SaveView, StaleCheck, TabView,
+    RoundView, SafetyView, SaveView, Sides, StaleCheck, TabView,
 };
 use ifmatch_engine::check::{self, Verdict};
 use ifmatch_engine::edit;
@@ -660,18 +660,32 @@ impl AppState {
         text: &str,
         resubmit: bool,
     ) -> Result<ReviewView, Problem> {
-        let (_, _, base) = self.write_target(tab_id, resubmit).await?;
-        let tag = base
+        let (_, _, target) = self.write_target(tab_id, resubmit).await?;
+        let tag = target
             .validator
             .as_ref()
             .map(|v| format!(" ({})", v.display()))
             .unwrap_or_default();
-        let against = if resubmit {
-            format!("the server's current version{tag}, which someone else changed")
-        } else {
-            format!("the version you loaded{tag}")
-        };
-        Ok(ReviewView::between(against, &base.text, text))
+        if !resubmit {
+            let against = format!("the version you loaded{tag}");
+            return Ok(ReviewView::of_save(against, &target.text, text));
+        }
+        // The round's texts tell each line's side: the version the edit started from, and the
+        // user's text as it met the server's change (kept for a round with conflicts).
+        let tabs = self.tabs.lock().await;
+        let t = tabs.get(tab_id).ok_or_else(closed)?;
+        let round = t.pending.as_ref().map(|p| &p.round);
+        let base = round
+            .and_then(|r| r.base_text.as_deref())
+            .unwrap_or(&t.base.text);
+        let mine = round.and_then(|r| r.mine_text.as_deref());
+        let against = format!("the server's current version{tag}, which someone else changed");
+        Ok(ReviewView::of_resubmit(
+            against,
+            &target.text,
+            text,
+            Sides { base, mine },
+        ))
     }
 
     /// Persists the tab's draft (the round and its decisions come from this state).

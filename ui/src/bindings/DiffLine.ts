@@ -4,4 +4,11 @@
  * One line of a review: `kind` is " " (unchanged), "-" (removed), "+" (added) or "…" (lines
  * skipped).
  */
-export type DiffLine = { kind: string, text: string, };
+export type DiffLine = { kind: string, text: string, 
+/**
+ * Where the line comes from (see `Sides`): "mine" (your change), "theirs" (the server's
+ * change: kept on a " " line, replaced on a "-" line), "both" (the same change on both
+ * sides), "base" (put back as it was in the version you started from), "typed" (written
+ * in the Result, on neither side), or "" (nothing to say: unchanged everywhere).
+ */
+side: string, };
