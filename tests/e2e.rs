@@ -3196,6 +3196,26 @@ async fn e2e_the_merge_view_ruler_pane_accepts_and_value_cards() {
         .then_some(())
     })
     .await;
+    // The Result's own Edit on the second conflict puts the cursor on its value, deciding
+    // nothing.
+    c.execute(
+        "document.querySelector('[data-testid=\"inline-actions\"][data-index=\"1\"] [data-testid=\"inline-edit\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the value selected", || async {
+        let v = c
+            .execute(
+                "const v = document.querySelector('[data-testid=\"editor\"]').ifmatchView; const s = v.state.selection.main; return v.state.sliceDoc(s.from, s.to);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (v == json!("25")).then_some(())
+    })
+    .await;
+    assert_eq!(resolution(1).await, json!("unresolved"));
     // (d) A click on the card's Theirs accepts theirs for the second.
     c.execute(
         "document.querySelectorAll('[data-testid=\"value-card\"]')[1].querySelector('[data-testid=\"card-theirs\"]').click()",

@@ -79,7 +79,7 @@ export function scheduleStatuses(t: Tab) {
 
 // The accept actions on each conflict in the Result and the panes do what the list's buttons
 // do; a mark in an overview ruler goes to its conflict.
-setConflictActionHandler((i, choice) => void accept(i, choice as Choice));
+setConflictActionHandler((i, choice) => void (choice === "edit" ? editConflict(i) : accept(i, choice as Choice)));
 setRulerHandler((i) => void goTo(i));
 
 /** A value that a compact card can show whole: a scalar's JSON text, or absent. */
@@ -194,7 +194,7 @@ export function showConflictView(t: Tab | null) {
         const k = c.round.conflicts[i];
         // Inline actions on the conflict (an order conflict is decided from the list: its
         // choices are orders, not values).
-        const choices = k.kind === "order" ? [] : k.array_hunk ? ["mine", "theirs", "both", "base"] : ["mine", "theirs", "base"];
+        const choices = k.kind === "order" ? [] : k.array_hunk ? ["mine", "theirs", "both", "base", "edit"] : ["mine", "theirs", "base", "edit"];
         return [{ from: s.lines[0], to: s.lines[1], resolved: s.state !== "unresolved", current: i === c.current, index: i, choices }];
       }),
     );

@@ -46,7 +46,7 @@ export function setConflictActionHandler(f: (index: number, choice: string) => v
   onConflictAction = f;
 }
 
-const CHOICE_WORDS: Record<string, string> = { mine: "Accept mine", theirs: "Accept theirs", both: "Both", base: "Accept base" };
+const CHOICE_WORDS: Record<string, string> = { mine: "Accept mine", theirs: "Accept theirs", both: "Both", base: "Accept base", edit: "Edit" };
 
 /** The accept actions on the conflict itself, above its first line in the Result. */
 class ConflictActions extends WidgetType {
@@ -64,7 +64,8 @@ class ConflictActions extends WidgetType {
     for (const c of this.choices) {
       const b = document.createElement("button");
       b.textContent = CHOICE_WORDS[c] ?? c;
-      b.dataset.testid = `${this.place}-accept-${c}`;
+      // "edit" puts the cursor on the value (decides nothing); the others accept.
+      b.dataset.testid = c === "edit" ? `${this.place}-edit` : `${this.place}-accept-${c}`;
       b.addEventListener("mousedown", (e) => e.preventDefault());
       b.addEventListener("click", (e) => (e.preventDefault(), onConflictAction(this.index, c)));
       el.append(b);
