@@ -3295,3 +3295,74 @@ async fn e2e_the_merge_view_ruler_pane_accepts_and_value_cards() {
     .await;
     c.close().await.unwrap();
 }
+
+/// An array run's conflict is shown element by element (issue 11: "array hunks shown as
+/// elements"), and a click on Theirs' column accepts theirs.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_an_array_runs_conflict_shows_its_elements() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    activate(&c, 0).await;
+    let t1 = editor_text(&c, "editor").await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&t1, "/allowedDomains/1", json!("help.acme.example")),
+    )
+    .await;
+    click(&c, &tid("save")).await;
+    wait_for("tab 1 saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    activate(&c, 1).await;
+    let t2 = editor_text(&c, "editor").await;
+    let mut doc: Value = serde_json::from_str(&t2).unwrap();
+    doc["allowedDomains"] = json!(["acme.example", "care.acme.example", "acme.example.org"]);
+    set_editor(&c, "editor", &serde_json::to_string_pretty(&doc).unwrap()).await;
+    click(&c, &tid("save")).await;
+    let cols = wait_for("the elements card", || async {
+        let v = c
+            .execute(
+                "const k = document.querySelector('[data-testid=\"elements-card\"]'); return k && ['base', 'mine', 'theirs'].map(s => [...k.querySelectorAll(`[data-testid=\"card-${s}\"] li`)].map(l => l.textContent));",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (!v.is_null()).then_some(v)
+    })
+    .await;
+    assert_eq!(
+        cols,
+        json!([
+            ["\"acme-support.example\""],
+            ["\"care.acme.example\"", "\"acme.example.org\""],
+            ["\"help.acme.example\""]
+        ])
+    );
+    c.execute(
+        "document.querySelector('[data-testid=\"elements-card\"] [data-testid=\"card-theirs\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("theirs accepted", || async {
+        let r = c
+            .execute(
+                "return document.querySelector('[data-testid=\"conflict-item\"]').dataset.resolution;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (r == json!("theirs")).then_some(())
+    })
+    .await;
+    let result: Value = serde_json::from_str(&editor_text(&c, "editor").await).unwrap();
+    assert_eq!(
+        result["allowedDomains"],
+        json!(["acme.example", "help.acme.example"])
+    );
+    c.close().await.unwrap();
+}

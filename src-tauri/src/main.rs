@@ -53,6 +53,7 @@ fn main() {
             commands::tabs::close_tab,
             commands::tabs::reload_tab,
             commands::tabs::locate_pointer,
+            commands::tabs::array_elements,
             commands::tabs::check_stale,
             commands::tabs::save_tab,
             commands::tabs::check_server,

@@ -63,6 +63,7 @@ export const api = {
   checkStale: (tabId: string) => invoke<StaleCheck>("check_stale", { tabId }),
   checkJson: (text: string) => invoke<JsonProblem | null>("check_json", { text }),
   locatePointer: (text: string, pointer: string) => invoke<[number, number] | null>("locate_pointer", { text, pointer }),
+  arrayElements: (texts: (string | null)[]) => invoke<(string[] | null)[]>("array_elements", { texts }),
   demoAnotherAdmin: (path: string, patch: string | null) => invoke<string>("demo_another_admin", { path, patch }),
 };
 

@@ -108,6 +108,52 @@ function valueCard(k: ConflictInfo, s: ConflictStatus, i: number): HTMLElement {
   return card;
 }
 
+/** An array run's three sides element by element (one line each, as Rust split them), Mine
+ * and Theirs clickable to accept, the side the Result holds outlined. */
+function elementsCard(k: ConflictInfo, s: ConflictStatus, i: number, sides: (string[] | null)[]): HTMLElement {
+  const card = document.createElement("div");
+  card.className = "value-card elements";
+  card.dataset.testid = "elements-card";
+  (["base", "mine", "theirs"] as const).forEach((side, n) => {
+    const cell = document.createElement(side === "base" ? "div" : "button");
+    cell.className = `cell ${side}${s.state === side ? " chosen" : ""}${k[side] !== k.base ? " changed" : ""}`;
+    cell.dataset.testid = `card-${side}`;
+    const head = Object.assign(document.createElement("small"), { textContent: side === "mine" ? "Mine" : side === "theirs" ? "Theirs" : "Base" });
+    const list = document.createElement("ol");
+    const els = sides[n] ?? [];
+    for (const e of els.slice(0, 8)) list.append(Object.assign(document.createElement("li"), { textContent: e, title: e }));
+    if (els.length > 8) list.append(Object.assign(document.createElement("li"), { textContent: `… ${els.length - 8} more`, className: "more" }));
+    if (!els.length) list.append(Object.assign(document.createElement("li"), { textContent: k[side] === null ? "(absent)" : "(no elements)", className: "more" }));
+    cell.append(head, list);
+    if (cell instanceof HTMLButtonElement) {
+      cell.type = "button";
+      cell.title = `Accept ${side}`;
+      cell.addEventListener("click", (e) => (e.stopPropagation(), void accept(i, side)));
+    }
+    card.append(cell);
+  });
+  return card;
+}
+
+/** The elements of conflict `i`'s sides, asked of Rust once; the list is drawn again when they
+ * come (a conflict view closed or replaced meanwhile is left alone). */
+function elementsOf(t: Tab, c: NonNullable<Tab["conflict"]>, i: number): (string[] | null)[] | null {
+  c.elements ??= new Map();
+  const have = c.elements.get(i);
+  if (have === "pending") return null;
+  if (have) return have;
+  c.elements.set(i, "pending");
+  const k = c.round.conflicts[i];
+  void api.arrayElements([k.base, k.mine, k.theirs]).then(
+    (sides) => {
+      c.elements!.set(i, sides);
+      if (t.conflict === c && t.id === store.activeId) showConflictView(t);
+    },
+    () => c.elements!.delete(i),
+  );
+  return null;
+}
+
 /** Each conflict's marks in a side's pane (its lines in that side's text), with that side's
  * accepts on the open ones: "Accept mine" in Mine, "Accept theirs" in Theirs ("Both" too for
  * array runs). */
@@ -149,8 +195,11 @@ export function showConflictView(t: Tab | null) {
       );
       // Scalars whole, side by side in a card; objects and arrays abridged (the panes show them).
       let vals: HTMLElement;
+      const elements = k.array_hunk && k.kind !== "order" ? elementsOf(t!, c, i) : null;
       if (k.kind !== "order" && isScalar(k.base) && isScalar(k.mine) && isScalar(k.theirs)) {
         vals = valueCard(k, s, i);
+      } else if (elements) {
+        vals = elementsCard(k, s, i, elements);
       } else {
         vals = document.createElement("div");
         vals.className = "vals";

@@ -33,6 +33,9 @@ export interface ConflictRound {
   mine: EditorView;
   theirs: EditorView;
   base: EditorView;
+  /** An array run's base / mine / theirs as elements (compact texts, split by Rust), by
+   * conflict index; fetched once when the list first shows it. */
+  elements?: Map<number, (string[] | null)[] | "pending">;
 }
 
 export interface Store {

@@ -63,6 +63,18 @@ pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
     Some((doc.line_of(start) + 1, doc.line_of(n.end as usize - 1) + 1))
 }
 
+/// The elements of a JSON array, each as compact text (numbers and strings exactly as written),
+/// for showing an array run's conflict element by element; None when `text` is not an array.
+pub fn elements(text: &str) -> Option<Vec<String>> {
+    let doc = Doc::parse(text).ok()?;
+    let root = doc.root();
+    (doc.kind(root) == Kind::Array).then(|| {
+        doc.children(root)
+            .map(|i| crate::json::print::compact(doc.span(i)))
+            .collect()
+    })
+}
+
 /// The ids of a collection's items, when what the server served at `url` is a collection: an
 /// array at the top (`[{"id": "L1"}, …]`), or an object holding one array under the URL's own
 /// last segment (`{"labels": [{"id": "L1"}, …]}` read from `.../labels`). Items open as
@@ -220,6 +232,21 @@ pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditErr
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_arrays_elements_are_its_compact_texts() {
+        assert_eq!(
+            super::elements("[\n  1.50,\n  {\"a\": [1, 2]},\n  \"x y\"\n]"),
+            Some(vec![
+                "1.50".into(),
+                "{\"a\":[1,2]}".into(),
+                "\"x y\"".into()
+            ])
+        );
+        assert_eq!(super::elements("[]"), Some(vec![]));
+        assert_eq!(super::elements("{\"a\": 1}"), None);
+        assert_eq!(super::elements("[1,"), None);
+    }
+
     use super::*;
 
     const T: &str = "{\n  \"a\": 1.50,\n  \"b\": [1, 2, 3],\n  \"c\": {\"x\": true}\n}\n";

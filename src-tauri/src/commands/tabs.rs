@@ -42,6 +42,16 @@ pub fn locate_pointer(text: String, pointer: String) -> Option<(usize, usize)> {
     ifmatch_engine::edit::locate(&text, &pointer)
 }
 
+/// Each value's elements as compact text (None where a value is absent or not an array): an
+/// array run's conflict shown element by element.
+#[tauri::command(async)]
+pub fn array_elements(texts: Vec<Option<String>>) -> Vec<Option<Vec<String>>> {
+    texts
+        .iter()
+        .map(|t| t.as_deref().and_then(ifmatch_engine::edit::elements))
+        .collect()
+}
+
 #[tauri::command]
 pub async fn close_tab(state: State<'_, AppState>, tab_id: String) -> Answer<()> {
     state.close_tab(&tab_id).await;
