@@ -3118,6 +3118,10 @@ async fn e2e_the_merge_view_ruler_pane_accepts_and_value_cards() {
         .unwrap()
     };
     assert_eq!(current().await, json!(0));
+    assert_eq!(
+        text_of(&c, "result-count").await,
+        "conflict 1 of 2 · 2 unresolved"
+    );
     c.execute(
         "document.querySelectorAll('[data-testid=\"conflict-ruler\"] [data-testid=\"ruler-mark\"]')[1].click()",
         vec![],
@@ -3125,6 +3129,21 @@ async fn e2e_the_merge_view_ruler_pane_accepts_and_value_cards() {
     .await
     .unwrap();
     wait_for("the second conflict current", || async {
+        (current().await == json!(1)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        text_of(&c, "result-count").await,
+        "conflict 2 of 2 · 2 unresolved"
+    );
+    // The Result header's ↑ goes back to the first.
+    click(&c, &tid("result-prev")).await;
+    wait_for("the first conflict current again", || async {
+        (current().await == json!(0)).then_some(())
+    })
+    .await;
+    click(&c, &tid("result-next")).await;
+    wait_for("the second again", || async {
         (current().await == json!(1)).then_some(())
     })
     .await;

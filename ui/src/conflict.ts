@@ -235,6 +235,9 @@ export function showConflictView(t: Tab | null) {
   const n = c.statuses.length;
   $("unresolved").textContent = left ? `${left} of ${n} conflicts unresolved` : `All ${n} conflicts decided — review and resubmit`;
   $("unresolved").className = left ? "open" : "done";
+  // The Result's own header: which conflict is current, and how many are left.
+  $("result-count").textContent = `conflict ${c.current + 1} of ${n} · ${left ? `${left} unresolved` : "all decided"}`;
+  $("result-count").className = left ? "open" : "done";
   if (store.editor) {
     showConflictMarks(
       store.editor,

@@ -90,6 +90,8 @@ async function start() {
   });
   $("prev-conflict").addEventListener("click", () => void navigate(-1));
   $("next-conflict").addEventListener("click", () => void navigate(1));
+  $("result-prev").addEventListener("click", () => void navigate(-1));
+  $("result-next").addEventListener("click", () => void navigate(1));
   $("all-mine").addEventListener("click", () => void acceptAll("mine"));
   $("all-theirs").addEventListener("click", () => void acceptAll("theirs"));
   // The conflict view's layout (kept in localStorage): stacked or side by side, panes shown or
