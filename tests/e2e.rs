@@ -3385,3 +3385,73 @@ async fn e2e_an_array_runs_conflict_shows_its_elements() {
     );
     c.close().await.unwrap();
 }
+
+/// A server that refuses stale writes with 409 (CouchDB-style) rather than 412: the server
+/// check finds it, and the window then takes a 409 to a save as a conflict and merges, as it
+/// does a 412 (before: "refused (409)" and no merge).
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_409_server_merges_like_a_412_one() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    let base = demo_url(&c).await;
+    let http = reqwest::Client::new();
+    let cfg = http
+        .post(format!("{base}/_demo/config"))
+        .body(r#"{"stale_status": 409}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(cfg.status().is_success());
+    activate(&c, 0).await;
+    let loaded = editor_text(&c, "editor").await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&loaded, "/session/timeoutMinutes", json!(45)),
+    )
+    .await;
+    click(&c, &tid("save")).await;
+    wait_for("tab 1 saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    // The stale write really is answered 409 by the server.
+    let stale = http
+        .put(format!("{base}/settings"))
+        .header("If-Match", "\"not-the-current-one\"")
+        .body(loaded.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 409);
+    activate(&c, 1).await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&loaded, "/notifications/digest", json!("weekly")),
+    )
+    .await;
+    click(&c, &tid("save")).await;
+    let status = wait_for("the merge", || async {
+        let s = tab_status(&c, 1).await;
+        (s == "merged" || s == "error").then_some(s)
+    })
+    .await;
+    let error = if visible(&c, "error-message").await {
+        text_of(&c, "error-message").await
+    } else {
+        String::new()
+    };
+    assert_eq!(status, "merged", "{error}");
+    click(&c, &tid("resubmit")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    let server = Server::Demo.read(&c).await;
+    assert_eq!(server["session"]["timeoutMinutes"], json!(45));
+    assert_eq!(server["notifications"]["digest"], json!("weekly"));
+    c.close().await.unwrap();
+}

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 #[derive(Deserialize)]
 struct ConfigPatch {
     require_preconditions: Option<bool>,
+    stale_status: Option<u16>,
 }
 
 /// Answers one control request (`rest` is the path after `/_demo`).
@@ -63,7 +64,20 @@ pub(crate) fn control(state: &DemoState, method: &Method, rest: &str, body: &[u8
                 if let Some(r) = c.require_preconditions {
                     cfg.require_preconditions = r;
                 }
-                ok(json!({"require_preconditions": cfg.require_preconditions}))
+                match c.stale_status {
+                    Some(s @ (409 | 412)) => cfg.stale_status = s,
+                    Some(s) => {
+                        return json_error(
+                            StatusCode::BAD_REQUEST,
+                            &format!("stale_status must be 409 or 412, not {s}"),
+                        )
+                    }
+                    None => {}
+                }
+                ok(json!({
+                    "require_preconditions": cfg.require_preconditions,
+                    "stale_status": cfg.stale_status,
+                }))
             }
             Err(e) => json_error(StatusCode::BAD_REQUEST, &format!("not a config: {e}")),
         },

@@ -40,6 +40,9 @@ pub struct DemoConfig {
     /// ETag without applying the patch (`serve-demo --careless`). For trying what ifmatch does
     /// on a server that does not protect.
     pub careless: bool,
+    /// The status a stale write is refused with: 412 (RFC 9110), or 409 as CouchDB-style APIs
+    /// answer (`POST /_demo/config {"stale_status": 409}`), to try what ifmatch does there.
+    pub stale_status: u16,
 }
 
 impl Default for DemoConfig {
@@ -48,6 +51,7 @@ impl Default for DemoConfig {
             require_preconditions: true,
             bearer_token: None,
             careless: false,
+            stale_status: 412,
         }
     }
 }

@@ -398,6 +398,10 @@ impl AppState {
         let watched = Watched {
             inner: &endpoint.client,
             wrote: AtomicBool::new(false),
+            stale_status: profile
+                .as_ref()
+                .and_then(|p| p.stale_write_status)
+                .filter(|&s| s != 412),
         };
         let opts = Options::default();
         let outcome = tokio::select! {
@@ -828,6 +832,27 @@ pub fn check_json(text: &str) -> Option<JsonProblem> {
 struct Watched<'a> {
     inner: &'a ifmatch_engine::Client,
     wrote: AtomicBool,
+    /// The status the server check saw this server refuse a stale write with, when it is not
+    /// 412 (CouchDB-style 409): such an answer to a write is a conflict here, merged like a 412.
+    stale_status: Option<u16>,
+}
+
+impl Watched<'_> {
+    /// A write's answer with the server's own stale-write status is a conflict.
+    fn stale_is_conflict(&self, o: Outcome) -> Outcome {
+        match o {
+            Outcome::HttpError { status, .. } if Some(status) == self.stale_status => {
+                Outcome::Conflict {
+                    status,
+                    hint: Some(format!(
+                        "(This server answers a stale write with {status}, as the server check \
+                         found.)"
+                    )),
+                }
+            }
+            o => o,
+        }
+    }
 }
 
 impl session::Conditional for Watched<'_> {
@@ -841,7 +866,7 @@ impl session::Conditional for Watched<'_> {
         pre: ifmatch_engine::Precondition,
     ) -> impl std::future::Future<Output = Outcome> + Send {
         self.wrote.store(true, Ordering::SeqCst);
-        self.inner.put(url, body, pre)
+        async move { self.stale_is_conflict(self.inner.put(url, body, pre).await) }
     }
     fn patch(
         &self,
@@ -852,7 +877,13 @@ impl session::Conditional for Watched<'_> {
         expected: Option<&str>,
     ) -> impl std::future::Future<Output = Outcome> + Send {
         self.wrote.store(true, Ordering::SeqCst);
-        self.inner.patch(url, body, content_type, pre, expected)
+        async move {
+            self.stale_is_conflict(
+                self.inner
+                    .patch(url, body, content_type, pre, expected)
+                    .await,
+            )
+        }
     }
 }
 

@@ -173,6 +173,11 @@ fn refuse_write(
             StatusCode::BAD_REQUEST,
             "a conditional header is not valid",
         )),
+        // A CouchDB-style server answers a stale write 409 {"error": "conflict"}.
+        _ if cfg.stale_status == 409 => Some(json_error(
+            StatusCode::CONFLICT,
+            "conflict: the resource changed since the version named in the precondition",
+        )),
         _ => Some(json_error(
             StatusCode::PRECONDITION_FAILED,
             "the resource changed since the version named in the precondition",
