@@ -23,6 +23,7 @@ pub async fn run(
         require_preconditions: !allow_unconditional,
         bearer_token: token,
         careless,
+        ..DemoConfig::default()
     };
     let server = DemoServer::start(([127, 0, 0, 1], port).into(), cfg)
         .await
