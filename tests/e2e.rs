@@ -3455,3 +3455,115 @@ async fn e2e_a_409_server_merges_like_a_412_one() {
     assert_eq!(server["notifications"]["digest"], json!("weekly"));
     c.close().await.unwrap();
 }
+
+/// A round with many conflicts lists a window of them around the current one (the list rebuilt
+/// tens of thousands of elements after every change); the ruler and Next reach the rest.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_many_conflicts_list_a_window_around_the_current_one() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    let base = demo_url(&c).await;
+    let doc = |v: u32| {
+        let m: serde_json::Map<String, Value> =
+            (0..260).map(|i| (format!("k{i:03}"), json!(v))).collect();
+        serde_json::to_string_pretty(&Value::Object(m)).unwrap()
+    };
+    let made = reqwest::Client::new()
+        .put(format!("{base}/many"))
+        .header("If-None-Match", "*")
+        .body(doc(0))
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success(), "{}", made.status());
+    open(&c, "/many").await;
+    open(&c, "/many").await;
+    activate(&c, 1).await;
+    set_editor(&c, "editor", &doc(1)).await;
+    click(&c, &tid("save")).await;
+    wait_for("tab 2 saved", || async {
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    activate(&c, 2).await;
+    set_editor(&c, "editor", &doc(2)).await;
+    click(&c, &tid("save")).await;
+    wait_for("the conflict view", || async {
+        visible(&c, "conflict-view").await.then_some(())
+    })
+    .await;
+    let listed = || async {
+        c.execute(
+            "const items = [...document.querySelectorAll('[data-testid=\"conflict-item\"]')]; \
+             return [items.length, items[0]?.dataset.index, items[items.length - 1]?.dataset.index, \
+             [...document.querySelectorAll('[data-testid=\"conflict-list-more\"]')].map(m => m.textContent.split(' ').slice(0, 3).join(' ')), \
+             document.querySelectorAll('[data-testid=\"conflict-ruler\"] [data-testid=\"ruler-mark\"]').length];",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let first = wait_for("the list", || async {
+        let l = listed().await;
+        (l[0] == json!(200)).then_some(l)
+    })
+    .await;
+    assert_eq!(first, json!([200, "0", "199", ["… 60 later"], 260]));
+    assert_eq!(
+        text_of(&c, "unresolved-count").await,
+        "260 of 260 conflicts unresolved"
+    );
+    // The last mark on the ruler: the list moves to show it.
+    c.execute(
+        "const m = document.querySelectorAll('[data-testid=\"conflict-ruler\"] [data-testid=\"ruler-mark\"]'); m[m.length - 1].click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let last = wait_for("the list around the last", || async {
+        let l = listed().await;
+        (l[2] == json!("259")).then_some(l)
+    })
+    .await;
+    assert_eq!(last, json!([200, "60", "259", ["… 60 earlier"], 260]));
+    let current = c
+        .execute(
+            "return document.querySelector('[data-testid=\"conflict-item\"].current').dataset.index",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(current, json!("259"));
+    click(&c, &tid("accept-all-mine")).await;
+    wait_for("every conflict decided", || async {
+        text_of(&c, "unresolved-count")
+            .await
+            .starts_with("All 260")
+            .then_some(())
+    })
+    .await;
+    click(&c, &tid("resubmit")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 2).await == "clean").then_some(())
+    })
+    .await;
+    let server: Value = serde_json::from_str(
+        &reqwest::get(format!("{base}/many"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        server.as_object().unwrap().values().all(|v| v == &json!(2)),
+        "every conflict resolved to mine on the server"
+    );
+    c.close().await.unwrap();
+}

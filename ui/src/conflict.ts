@@ -82,6 +82,9 @@ export function scheduleStatuses(t: Tab) {
 setConflictActionHandler((i, choice) => void (choice === "edit" ? editConflict(i) : accept(i, choice as Choice)));
 setRulerHandler((i) => void goTo(i));
 
+/** The most conflicts the list shows at once (around the current one). */
+export const LIST_WINDOW = 200;
+
 /** A value that a compact card can show whole: a scalar's JSON text, or absent. */
 const isScalar = (v: string | null) => v === null || !/^\s*[[{]/.test(v);
 
@@ -176,12 +179,30 @@ export function showConflictView(t: Tab | null) {
   }
   showConflictMarks(c.mine, paneMarks(c, "mine"), "pane");
   showConflictMarks(c.theirs, paneMarks(c, "theirs"), "pane");
+  // The list shows a window of LIST_WINDOW conflicts around the current one (a round with
+  // thousands would rebuild tens of thousands of elements after every change); the ruler, the
+  // marks and Previous / Next reach the rest.
   const list = $("conflict-list");
+  const all = c.round.conflicts.length;
+  const from = Math.max(0, Math.min(c.current - Math.floor(LIST_WINDOW / 4), all - LIST_WINDOW));
+  const to = Math.min(all, from + LIST_WINDOW);
+  const more = (n: number, where: string) => {
+    const li = Object.assign(document.createElement("li"), {
+      className: "more",
+      textContent: `… ${n} ${where} conflict(s) not listed here: Previous / Next or the ruler beside the Result reach them`,
+    });
+    li.dataset.testid = "conflict-list-more";
+    return li;
+  };
   list.replaceChildren(
-    ...c.round.conflicts.map((k, i) => {
+    ...(from > 0 ? [more(from, "earlier")] : []),
+    ...c.round.conflicts.slice(from, to).map((k, at) => {
+      const i = from + at;
       const s = c.statuses[i];
       const li = document.createElement("li");
       li.dataset.testid = "conflict-item";
+      li.dataset.index = String(i);
+      li.value = i + 1;
       li.dataset.pointer = k.pointer;
       li.dataset.resolution = s.state;
       li.className = `${i === c.current ? "current" : ""} ${s.state !== "unresolved" ? "done" : ""}`;
@@ -230,6 +251,7 @@ export function showConflictView(t: Tab | null) {
       li.addEventListener("click", () => void goTo(i));
       return li;
     }),
+    ...(to < all ? [more(all - to, "later")] : []),
   );
   const left = model.unresolved(c.statuses);
   const n = c.statuses.length;

@@ -426,20 +426,18 @@ fn value_at(doc: &Doc, spot: &Spot) -> Option<String> {
     }
 }
 
-fn utf16(text: &str, byte: usize) -> usize {
-    text[..byte].encode_utf16().count()
-}
+/// A range of byte offsets in the Result.
+type ByteRange = Option<(usize, usize)>;
 
-/// A 1-based line range, or a range of string offsets.
-type Range = Option<(usize, usize)>;
-
-/// Lines and value range of a spot in the Result.
-fn place(doc: &Doc, spot: &Spot) -> (Range, Range) {
+/// A spot's place in the Result, as byte offsets: its lines (the first byte of its first line's
+/// member or value, and its last byte) and its value's range (`statuses` turns them into lines
+/// and UTF-16 offsets in one pass).
+fn place(doc: &Doc, spot: &Spot) -> (ByteRange, ByteRange) {
     let lines_of = |first: usize, last: usize| {
         let a = doc.node(first);
         let from = if a.key_end > 0 { a.key_start } else { a.start } as usize;
         let to = doc.node(last).end as usize;
-        (doc.line_of(from) + 1, doc.line_of(to.saturating_sub(1)) + 1)
+        (from, to.saturating_sub(1))
     };
     match spot.run {
         Some(len) => {
@@ -454,10 +452,7 @@ fn place(doc: &Doc, spot: &Spot) -> (Range, Range) {
             match (run.first(), run.last()) {
                 (Some(&a), Some(&b)) => (
                     Some(lines_of(a, b)),
-                    Some((
-                        utf16(doc.text, doc.node(a).start as usize),
-                        utf16(doc.text, doc.node(b).end as usize),
-                    )),
+                    Some((doc.node(a).start as usize, doc.node(b).end as usize)),
                 ),
                 _ => (Some(lines_of(array, array)), None),
             }
@@ -465,10 +460,7 @@ fn place(doc: &Doc, spot: &Spot) -> (Range, Range) {
         None => match find(doc, &spot.tokens) {
             Some(i) => (
                 Some(lines_of(i, i)),
-                Some((
-                    utf16(doc.text, doc.node(i).start as usize),
-                    utf16(doc.text, doc.node(i).end as usize),
-                )),
+                Some((doc.node(i).start as usize, doc.node(i).end as usize)),
             ),
             None => {
                 // Absent: show where it would be (the nearest container that is there).
@@ -495,46 +487,39 @@ pub fn statuses(
     decisions: &[Option<Decision>],
 ) -> Result<Vec<ConflictStatus>, JsonError> {
     let located = locate(start, result, conflicts)?;
+    let places: Vec<(ByteRange, ByteRange)> = located
+        .spots
+        .iter()
+        .map(|(_, here)| {
+            here.as_ref()
+                .map_or((None, None), |s| place(&located.now, s))
+        })
+        .collect();
+    // Lines and UTF-16 offsets of every place, counted in one pass over the Result (counting
+    // from the start for each conflict made a status refresh cost conflicts × size).
+    let offsets: Vec<usize> = places
+        .iter()
+        .flat_map(|(l, r)| [l, r])
+        .flat_map(|x| x.map_or([None, None], |(a, b)| [Some(a), Some(b)]))
+        .flatten()
+        .collect();
+    let mut at = positions(result, &offsets).into_iter();
+    let mut next =
+        |x: ByteRange| x.map(|_| (at.next().unwrap_or_default(), at.next().unwrap_or_default()));
     Ok(conflicts
         .iter()
         .zip(&located.spots)
+        .zip(places)
         .enumerate()
-        .map(|(i, (c, (then, here)))| {
-            let was = value_at(&located.start, then);
-            let (value, pointer, (lines, range)) = match here {
-                Some(s) => (
-                    value_at(&located.now, s),
-                    pointer_of(&s.tokens),
-                    place(&located.now, s),
-                ),
-                None => (None, c.pointer.clone(), (None, None)),
-            };
-            // An order conflict's value is its ids in order: compared as an order of the
-            // elements both lists hold, so resolving another conflict that removes or adds an
-            // element of that array decides nothing about the order.
-            let same = |a: Option<&str>, b: Option<&str>| {
-                if then.order_by.is_some() {
-                    same_order(a, b)
-                } else {
-                    same(a, b)
-                }
-            };
-            let decided = decisions.get(i).and_then(|d| d.as_ref());
-            let state = match decided {
-                Some(d) if here.is_some() && same(value.as_deref(), d.value.as_deref()) => {
-                    match d.choice {
-                        Choice::Mine => ConflictState::Mine,
-                        Choice::Theirs => ConflictState::Theirs,
-                        Choice::Both => ConflictState::Both,
-                        Choice::Base => ConflictState::Base,
-                    }
-                }
-                _ if here.is_some() && !same(value.as_deref(), was.as_deref()) => {
-                    ConflictState::Edited
-                }
-                _ => ConflictState::Unresolved,
-            };
+        .map(|(i, ((c, (then, here)), (lines, range)))| {
+            let (state, value) = state_of(&located, i, then, here.as_ref(), decisions);
+            let lines = next(lines).map(|(a, b)| (a.0 + 1, b.0 + 1));
+            let range = next(range).map(|(a, b)| (a.1, b.1));
+            let pointer = here
+                .as_ref()
+                .map_or_else(|| c.pointer.clone(), |s| pointer_of(&s.tokens));
             let side = |v: &Option<String>| v.as_deref().map(canon);
+            let same = |a: Option<&str>, b: Option<&str>| same_as(then, a, b);
             let neither_side = !same(value.as_deref(), side(&c.mine).as_deref())
                 && !same(value.as_deref(), side(&c.theirs).as_deref());
             ConflictStatus {
@@ -547,6 +532,95 @@ pub fn statuses(
             }
         })
         .collect())
+}
+
+/// Two values of a conflict compared: an order conflict's value is its ids in order, compared
+/// as an order of the elements both lists hold, so resolving another conflict that removes or
+/// adds an element of that array decides nothing about the order.
+fn same_as(then: &Spot, a: Option<&str>, b: Option<&str>) -> bool {
+    if then.order_by.is_some() {
+        same_order(a, b)
+    } else {
+        same(a, b)
+    }
+}
+
+/// Conflict `i`'s state in the located Result (see the module's rule), and its value there.
+fn state_of(
+    located: &Located,
+    i: usize,
+    then: &Spot,
+    here: Option<&Spot>,
+    decisions: &[Option<Decision>],
+) -> (ConflictState, Option<String>) {
+    let was = value_at(&located.start, then);
+    let value = here.and_then(|s| value_at(&located.now, s));
+    let same = |a: Option<&str>, b: Option<&str>| same_as(then, a, b);
+    let state = match decisions.get(i).and_then(|d| d.as_ref()) {
+        Some(d) if here.is_some() && same(value.as_deref(), d.value.as_deref()) => match d.choice {
+            Choice::Mine => ConflictState::Mine,
+            Choice::Theirs => ConflictState::Theirs,
+            Choice::Both => ConflictState::Both,
+            Choice::Base => ConflictState::Base,
+        },
+        _ if here.is_some() && !same(value.as_deref(), was.as_deref()) => ConflictState::Edited,
+        _ => ConflictState::Unresolved,
+    };
+    (state, value)
+}
+
+/// Every conflict still open in `result` accepted to `choice`, in order, each as a single
+/// Accept would (an Accept that decides a later conflict too leaves that one alone); the
+/// decisions are recorded in `decisions`. One Accept's cost per open conflict: no full status
+/// read between them.
+pub fn accept_all(
+    start: &str,
+    result: &str,
+    conflicts: &[ConflictInfo],
+    decisions: &mut [Option<Decision>],
+    choice: Choice,
+) -> Result<String, AcceptError> {
+    let mut text = result.to_string();
+    for i in 0..conflicts.len() {
+        let open = {
+            let located =
+                locate(start, &text, conflicts).map_err(|e| AcceptError::Invalid(e.to_string()))?;
+            let (then, here) = &located.spots[i];
+            !state_of(&located, i, then, here.as_ref(), decisions)
+                .0
+                .is_resolved()
+        };
+        if !open {
+            continue;
+        }
+        let (next, decision) = accept(start, &text, conflicts, i, choice)?;
+        text = next;
+        if let Some(d) = decisions.get_mut(i) {
+            *d = Some(decision);
+        }
+    }
+    Ok(text)
+}
+
+/// For each byte offset of `text` (in any order), its 0-based line and its offset in UTF-16
+/// code units (what the window's editor counts in), found in one pass.
+fn positions(text: &str, offsets: &[usize]) -> Vec<(usize, usize)> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_unstable_by_key(|&k| offsets[k]);
+    let bytes = text.as_bytes();
+    let mut out = vec![(0, 0); offsets.len()];
+    let (mut pos, mut line, mut units) = (0usize, 0usize, 0usize);
+    for k in order {
+        let target = offsets[k].min(bytes.len());
+        for &b in &bytes[pos..target.max(pos)] {
+            line += usize::from(b == b'\n');
+            // One unit per character (a lead byte), two for a 4-byte one.
+            units += usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0);
+        }
+        pos = target.max(pos);
+        out[k] = (line, units);
+    }
+    out
 }
 
 /// Why an Accept could not be applied.
@@ -780,6 +854,37 @@ mod tests {
             } => (merged, conflicts),
             other => panic!("expected conflicts: {other:?}"),
         }
+    }
+
+    #[test]
+    fn positions_count_lines_and_utf16_units_in_one_pass() {
+        let text = "a\n\u{e9}\n\u{1F600}x\n";
+        // Offsets in any order: "é" at byte 2, the emoji at 5, "x" at 9, the end at 11.
+        let offsets = [9, 2, 11, 5, 0];
+        let got = positions(text, &offsets);
+        assert_eq!(got, vec![(2, 6), (1, 2), (3, 8), (2, 4), (0, 0)]);
+        for (k, &(line, units)) in got.iter().enumerate() {
+            let b = offsets[k];
+            assert_eq!(line, text[..b].matches('\n').count());
+            assert_eq!(units, text[..b].encode_utf16().count());
+        }
+    }
+
+    #[test]
+    fn accept_all_takes_every_open_conflict_and_leaves_decided_ones() {
+        let (merged, conflicts) = round(B, M, T);
+        let mut decisions = vec![None; conflicts.len()];
+        // The first decided by hand for theirs, then all mine: only the second becomes mine.
+        let (one, d) = accept(&merged, &merged, &conflicts, 0, Choice::Theirs).unwrap();
+        decisions[0] = Some(d);
+        let all = accept_all(&merged, &one, &conflicts, &mut decisions, Choice::Mine).unwrap();
+        assert_eq!(
+            states(&merged, &all, &conflicts, &decisions),
+            vec![ConflictState::Theirs, ConflictState::Mine]
+        );
+        let v: serde_json::Value = serde_json::from_str(&all).unwrap();
+        assert_eq!(v["siteName"], "Theirs");
+        assert_eq!(v["limits"]["max"], 100);
     }
 
     const B: &str = r#"{"siteName": "Acme", "limits": {"max": 25}, "other": 1}"#;

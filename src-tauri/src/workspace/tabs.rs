@@ -600,22 +600,22 @@ impl AppState {
         let invalid = |e: ifmatch_engine::json::JsonError| {
             Problem::new(ProblemCode::InvalidJson, e.to_string())
         };
-        let mut text = result_text.to_string();
-        let mut statuses =
+        // Applied to a copy of the decisions: a failure half-way changes nothing.
+        let mut decisions = p.decisions.clone();
+        let text = round::accept_all(
+            p.start(),
+            result_text,
+            p.conflicts(),
+            &mut decisions,
+            choice,
+        )
+        .map_err(|e| match e {
+            round::AcceptError::Invalid(m) => Problem::new(ProblemCode::InvalidJson, m),
+            e => Problem::new(ProblemCode::Other, format!("Not applied: {e}.")),
+        })?;
+        p.decisions = decisions;
+        let statuses =
             round::statuses(p.start(), &text, p.conflicts(), &p.decisions).map_err(invalid)?;
-        for i in 0..statuses.len() {
-            if statuses[i].state.is_resolved() {
-                continue;
-            }
-            let (next, decision) = round::accept(p.start(), &text, p.conflicts(), i, choice)
-                .map_err(|e| Problem::new(ProblemCode::Other, format!("Not applied: {e}.")))?;
-            text = next;
-            if let Some(d) = p.decisions.get_mut(i) {
-                *d = Some(decision);
-            }
-            statuses =
-                round::statuses(p.start(), &text, p.conflicts(), &p.decisions).map_err(invalid)?;
-        }
         self.write_draft(tab_id, t, &text)?;
         Ok(Accepted { text, statuses })
     }
