@@ -202,12 +202,36 @@ async fn visible(c: &Client, id: &str) -> bool {
     }
 }
 
+/// Clicks an element once the window has settled: none of its own actions still running
+/// (`body[data-working]`, docs/testids.md) and the element where it was two frames ago. A click
+/// aimed at a page that is still scrolling lands on whatever moved under it, for a person too.
 async fn click(c: &Client, css: &str) {
     wait_for(css, || async {
+        let settled = c.execute_async(SETTLED, vec![json!(css)]).await.ok()?;
+        if settled != json!(true) {
+            return None;
+        }
         c.find(Locator::Css(css)).await.ok()?.click().await.ok()
     })
     .await;
 }
+
+/// Waits until the window's own actions have finished (`body[data-working]` is 0). Not part of
+/// `click`: a script run while a native question is open would dismiss it.
+async fn settle(c: &Client) {
+    wait_for("the window's work after the click", || async {
+        let n = c
+            .execute("return document.body.dataset.working ?? '0'", vec![])
+            .await
+            .ok()?;
+        (n == json!("0")).then_some(())
+    })
+    .await;
+}
+
+/// True when nothing of the window's own is running and the element has not moved for two
+/// frames.
+const SETTLED: &str = "const [css, done] = arguments;     const at = () => { const e = document.querySelector(css); if (!e) return null;       const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height].join(); };     const first = at();     requestAnimationFrame(() => requestAnimationFrame(() => done(first !== null && first === at()       && (document.body.dataset.working ?? '0') === '0')));";
 
 async fn text_of(c: &Client, id: &str) -> String {
     c.find(Locator::Css(&tid(id)))
@@ -1269,6 +1293,7 @@ async fn e2e_conflict_view_decides_nothing_by_itself() {
         &format!("{} {}", tid("conflict-item"), tid("edit-conflict")),
     )
     .await;
+    settle(&c).await;
     let selected = c
         .execute("const v = document.querySelector('[data-testid=\"editor\"]').ifmatchView; const s = v.state.selection.main; return v.state.sliceDoc(s.from, s.to);", vec![])
         .await

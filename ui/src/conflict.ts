@@ -5,7 +5,7 @@ import type { ConflictInfo } from "./bindings/ConflictInfo";
 import { makeEditor, selectRange, setConflictActionHandler, setRulerHandler, setText, showConflictMarks, showLines, type ConflictMark } from "./editor";
 import type { EditorView } from "@codemirror/view";
 import * as model from "./model";
-import { $, store, active, type Tab } from "./store";
+import { $, store, active, tracked, type Tab } from "./store";
 import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
 
@@ -277,20 +277,22 @@ export function showConflictView(t: Tab | null) {
 
 /** Scrolls every pane to conflict `i`: the Result by where Rust found it now, each side by its
  * own lines (so an element that moved on one side is still the one shown). */
-export async function goTo(i: number) {
-  const t = active();
-  const c = t?.conflict;
-  if (!t || !c || i < 0 || i >= c.round.conflicts.length || !store.editor) return;
-  c.current = i;
-  showConflictView(t);
-  const k = c.round.conflicts[i];
-  const panes: [EditorView, [number, number] | null][] = [[c.mine, k.lines.mine], [c.theirs, k.lines.theirs], [c.base, k.lines.base]];
-  for (const [view, lines] of panes) {
-    const at = lines ?? (await api.locatePointer(view.state.doc.toString(), parentOf(k.pointer)));
-    if (at) showLines(view, at[0], at[1]);
-  }
-  const s = c.statuses[i];
-  if (s?.lines) showLines(store.editor, s.lines[0], s.lines[1]);
+export function goTo(i: number): Promise<void> {
+  return tracked(async () => {
+    const t = active();
+    const c = t?.conflict;
+    if (!t || !c || i < 0 || i >= c.round.conflicts.length || !store.editor) return;
+    c.current = i;
+    showConflictView(t);
+    const k = c.round.conflicts[i];
+    const panes: [EditorView, [number, number] | null][] = [[c.mine, k.lines.mine], [c.theirs, k.lines.theirs], [c.base, k.lines.base]];
+    for (const [view, lines] of panes) {
+      const at = lines ?? (await api.locatePointer(view.state.doc.toString(), parentOf(k.pointer)));
+      if (at) showLines(view, at[0], at[1]);
+    }
+    const s = c.statuses[i];
+    if (s?.lines) showLines(store.editor, s.lines[0], s.lines[1]);
+  });
 }
 
 export function parentOf(pointer: string): string {
@@ -307,48 +309,54 @@ function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted) {
   t.error = null;
 }
 
-export async function accept(i: number, choice: Choice) {
-  const t = active();
-  const c = t?.conflict;
-  if (!t || !c || !store.editor) return;
-  try {
-    // Rust applies it, remembers the decision and writes the draft before answering.
-    const r = await api.resolveConflict(t.id, store.editor.state.doc.toString(), i, choice);
-    applyAccepted(t, c, r);
-    const next = model.nextUnresolved(c.statuses, i);
-    await goTo(next === -1 ? i : next);
-    renderTabs();
-  } catch (e) {
-    tabProblem(t, e);
-  }
+export function accept(i: number, choice: Choice): Promise<void> {
+  return tracked(async () => {
+    const t = active();
+    const c = t?.conflict;
+    if (!t || !c || !store.editor) return;
+    try {
+      // Rust applies it, remembers the decision and writes the draft before answering.
+      const r = await api.resolveConflict(t.id, store.editor.state.doc.toString(), i, choice);
+      applyAccepted(t, c, r);
+      const next = model.nextUnresolved(c.statuses, i);
+      await goTo(next === -1 ? i : next);
+      renderTabs();
+    } catch (e) {
+      tabProblem(t, e);
+    }
+  });
 }
 
 /** Puts the cursor on the conflict's value in the Result. Decides nothing: only a change of
  * the value does. */
-export async function editConflict(i: number) {
-  const c = active()?.conflict;
-  if (!c || !store.editor) return;
-  await goTo(i);
-  const s = c.statuses[i];
-  if (s?.range) selectRange(store.editor, s.range[0], s.range[1]);
-  else store.editor.focus();
+export function editConflict(i: number): Promise<void> {
+  return tracked(async () => {
+    const c = active()?.conflict;
+    if (!c || !store.editor) return;
+    await goTo(i);
+    const s = c.statuses[i];
+    if (s?.range) selectRange(store.editor, s.range[0], s.range[1]);
+    else store.editor.focus();
+  });
 }
 
 /** Every unresolved conflict to one side, in one call to Rust (each in turn, as single Accepts
  * would do). */
-export async function acceptAll(choice: "mine" | "theirs") {
-  const t = active();
-  const c = t?.conflict;
-  if (!t || !c || !store.editor) return;
-  try {
-    const r = await api.resolveAll(t.id, store.editor.state.doc.toString(), choice);
-    if (t.conflict !== c) return;
-    applyAccepted(t, c, r);
-    await goTo(c.current);
-    renderTabs();
-  } catch (e) {
-    tabProblem(t, e);
-  }
+export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
+  return tracked(async () => {
+    const t = active();
+    const c = t?.conflict;
+    if (!t || !c || !store.editor) return;
+    try {
+      const r = await api.resolveAll(t.id, store.editor.state.doc.toString(), choice);
+      if (t.conflict !== c) return;
+      applyAccepted(t, c, r);
+      await goTo(c.current);
+      renderTabs();
+    } catch (e) {
+      tabProblem(t, e);
+    }
+  });
 }
 
 /** Next / previous conflict; true when the conflict view is open (the key was used). */

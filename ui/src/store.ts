@@ -85,3 +85,23 @@ export function syncText(): void {
   const t = active();
   if (t) t.text = store.editor.state.doc.toString();
 }
+
+/** How many of the window's own actions (an Accept, a move to a conflict) are still running.
+ * `body[data-working]` shows it: a test clicks when it is 0, as a person waits for the page to
+ * stop moving before the next click. */
+let working = 0;
+export async function tracked<T>(work: () => Promise<T>): Promise<T> {
+  document.body.dataset.working = String(++working);
+  try {
+    return await work();
+  } finally {
+    // The editors scroll into view on their next frame: done means the page has moved (once,
+    // by the outermost action). A hidden window draws no frames: give up after 200 ms.
+    if (working === 1)
+      await new Promise((r) => {
+        setTimeout(r, 200);
+        requestAnimationFrame(() => requestAnimationFrame(r));
+      });
+    document.body.dataset.working = String(--working);
+  }
+}
