@@ -186,3 +186,90 @@ fn save_merges_around_the_server_stamps_with_each_method() {
         }
     }
 }
+
+/// With `--dialect kinto` the user edits the record itself (no envelope, no `id` /
+/// `last_modified` stamps); writes go back as `{"data": …}` under If-Match: the scenario set
+/// against the real server.
+#[test]
+fn the_kinto_dialect_edits_the_record_without_its_stamps() {
+    let s = Setup::new(false);
+    std::fs::create_dir_all(&s.state).unwrap();
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut all = vec!["--dialect", "kinto"];
+        all.extend_from_slice(args);
+        s.cli(&all, stdin)
+    };
+    let read = || {
+        let tag = s.state.join("tag");
+        let o = cli(&["get", &s.url, "--etag-file", tag.to_str().unwrap()], None);
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        (
+            out(&o),
+            std::fs::read_to_string(tag).unwrap().trim().to_string(),
+        )
+    };
+    let set = |text: &str, key: &str, v: Value| {
+        let mut doc: Value = serde_json::from_str(text).unwrap();
+        doc[key] = v;
+        doc.to_string()
+    };
+    let (body, tag) = read();
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc, json!({"theme": "light", "pageSize": 50}), "{body}");
+    // Fresh put.
+    let o = cli(
+        &["put", &s.url, "--if-match", &tag],
+        Some(&set(&body, "theme", json!("dark"))),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(s.data()["theme"], "dark");
+    // Stale put: 412, nothing overwritten.
+    let (body, tag) = read();
+    s.other_writer("pageSize", json!(25));
+    let o = cli(
+        &["put", &s.url, "--if-match", &tag],
+        Some(&set(&body, "pageSize", json!(99))),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert_eq!(s.data()["pageSize"], 25);
+    // Create over the existing one.
+    let o = cli(&["create", &s.url], Some(r#"{"fresh": true}"#));
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    // Save with a disjoint change, then a colliding one.
+    let save = |mine: &str, base: &str, tag: &str| {
+        std::fs::write(s.state.join("base.json"), base).unwrap();
+        std::fs::write(s.state.join("mine.json"), mine).unwrap();
+        cli(
+            &[
+                "save",
+                &s.url,
+                s.state.join("mine.json").to_str().unwrap(),
+                "--base",
+                s.state.join("base.json").to_str().unwrap(),
+                "--if-match",
+                tag,
+            ],
+            None,
+        )
+    };
+    let (base, tag) = read();
+    s.other_writer("theme", json!("solarized"));
+    let o = save(&set(&base, "pageSize", json!(100)), &base, &tag);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let d = s.data();
+    assert_eq!(
+        (d["theme"].clone(), d["pageSize"].clone()),
+        (json!("solarized"), json!(100))
+    );
+    let (base, tag) = read();
+    s.other_writer("theme", json!("dusk"));
+    let o = save(&set(&base, "theme", json!("dawn")), &base, &tag);
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert_eq!(s.data()["theme"], "dusk");
+    // A stale delete is refused (If-Match, 412).
+    let (_, tag) = read();
+    s.other_writer("theme", json!("noon"));
+    let o = cli(&["delete", &s.url, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert_eq!(s.data()["theme"], "noon");
+}

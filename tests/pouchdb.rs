@@ -186,3 +186,93 @@ fn save_merges_a_disjoint_change_and_stops_on_a_collision() {
         assert_eq!(s.now().unwrap()["theme"], "dusk");
     }
 }
+
+/// With `--dialect couchdb` the `_rev` is the validator and `_id` / `_rev` are out of the
+/// document the user edits: the scenario set against the real server.
+#[test]
+fn the_couchdb_dialect_carries_rev_for_every_write() {
+    let s = Setup::new(false);
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut all = vec!["--dialect", "couchdb"];
+        all.extend_from_slice(args);
+        s.cli(&all, stdin)
+    };
+    std::fs::create_dir_all(&s.state).unwrap();
+    let read = || {
+        let tag = s.state.join("tag");
+        let o = cli(&["get", &s.url, "--etag-file", tag.to_str().unwrap()], None);
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        (
+            out(&o),
+            std::fs::read_to_string(tag).unwrap().trim().to_string(),
+        )
+    };
+    let (body, tag) = read();
+    assert!(!body.contains("_rev") && !body.contains("_id"), "{body}");
+    assert_eq!(
+        format!("\"{}\"", s.now().unwrap()["_rev"].as_str().unwrap()),
+        tag
+    );
+    // Fresh put.
+    let o = cli(
+        &["put", &s.url, "--if-match", &tag],
+        Some(&with(&body, "theme", json!("dark"))),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(s.now().unwrap()["theme"], "dark");
+    // Stale put: 409 from the server, nothing overwritten.
+    let (body, tag) = read();
+    s.other_writer("pageSize", json!(25));
+    let o = cli(
+        &["put", &s.url, "--if-match", &tag],
+        Some(&with(&body, "pageSize", json!(99))),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert_eq!(s.now().unwrap()["pageSize"], 25);
+    // Create over the existing one.
+    let o = cli(&["create", &s.url], Some(r#"{"fresh": true}"#));
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert!(s.now().unwrap().get("fresh").is_none());
+    // Save with a disjoint change, then a colliding one.
+    let (base, tag) = read();
+    std::fs::write(s.state.join("base.json"), &base).unwrap();
+    let save = |mine: &str, tag: &str| {
+        std::fs::write(s.state.join("mine.json"), mine).unwrap();
+        cli(
+            &[
+                "save",
+                &s.url,
+                s.state.join("mine.json").to_str().unwrap(),
+                "--base",
+                s.state.join("base.json").to_str().unwrap(),
+                "--if-match",
+                tag,
+            ],
+            None,
+        )
+    };
+    s.other_writer("theme", json!("solarized"));
+    let o = save(&with(&base, "pageSize", json!(100)), &tag);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let now = s.now().unwrap();
+    assert_eq!(
+        (now["theme"].clone(), now["pageSize"].clone()),
+        (json!("solarized"), json!(100))
+    );
+    let (base, tag) = read();
+    std::fs::write(s.state.join("base.json"), &base).unwrap();
+    s.other_writer("theme", json!("dusk"));
+    let o = save(&with(&base, "theme", json!("dawn")), &tag);
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert_eq!(s.now().unwrap()["theme"], "dusk");
+    // A stale delete carries the old _rev in ?rev= and is refused; a fresh one deletes.
+    let (_, tag) = read();
+    s.other_writer("theme", json!("noon"));
+    let o = cli(&["delete", &s.url, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert_eq!(s.now().unwrap()["theme"], "noon");
+    let (_, tag) = read();
+    let o = cli(&["delete", &s.url, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(s.now().is_none());
+}

@@ -39,6 +39,10 @@ pub struct Cli {
     /// Also treat this status as "stale write" (e.g. 409 for CouchDB-style servers).
     #[arg(long = "conflict-status", global = true, value_name = "CODE")]
     pub conflict_status: Vec<u16>,
+    /// How the server spells "version": generic (ETag / If-Match / 412), couchdb, kubernetes,
+    /// grafana, elasticsearch or kinto (`ifmatch --dialect list` names what each does).
+    #[arg(long, global = true, value_name = "NAME", default_value = "generic")]
+    pub dialect: String,
     #[command(subcommand)]
     pub cmd: Cmd,
 }

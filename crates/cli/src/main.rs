@@ -67,6 +67,17 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
             cfg.conflict_statuses.push(status);
         }
     }
+    cfg.dialect = ifmatch_engine::dialect::Dialect::preset(&cli.dialect).ok_or_else(|| {
+        let names: Vec<String> = ifmatch_engine::dialect::PRESETS
+            .iter()
+            .map(|(n, what)| format!("  {n:<14} {what}"))
+            .collect();
+        CliError::usage(format!(
+            "--dialect {:?} is not one of these:\n{}",
+            cli.dialect,
+            names.join("\n")
+        ))
+    })?;
     if let Some(p) = &cli.cacert {
         let pem = std::fs::read(p)
             .map_err(|e| CliError::local(format!("cannot read {}: {e}", p.display())))?;

@@ -6,12 +6,16 @@
 //! writes (switchable, RFC 6585 §3), PATCH with `application/merge-patch+json` (RFC 7396) or
 //! `application/json-patch+json` (RFC 6902; a failed `test` answers 409), 410 after a delete,
 //! and control endpoints under `/_demo/` so "another admin" can change a resource and tests can
-//! inject faults (status codes, delays, dropped connections, odd bodies).
+//! inject faults (status codes, delays, dropped connections, odd bodies). Three resources speak
+//! other APIs' dialects (`dialects.rs`): a Kubernetes ConfigMap (`metadata.resourceVersion`,
+//! 409 `Status`), a Grafana dashboard (`version` in the body, 412 `version-mismatch`) and an
+//! Elasticsearch document (`?if_seq_no=&if_primary_term=`, 409), for the client's dialects.
 //!
 //! Must never: listen beyond the address it is given (127.0.0.1 by default), or skip the
 //! precondition check for a write.
 
 mod control;
+mod dialects;
 mod faults;
 mod handlers;
 pub mod seed;
@@ -66,6 +70,8 @@ struct DemoState {
     requests: AtomicU64,
     /// The next id a POST gives a created item.
     next_id: AtomicU64,
+    /// Resources speaking Kubernetes', Grafana's and Elasticsearch's dialects.
+    dialects: Mutex<dialects::Dialects>,
 }
 
 /// A running demo server.
@@ -87,6 +93,7 @@ impl DemoServer {
             faults: Mutex::new(vec![]),
             requests: AtomicU64::new(0),
             next_id: AtomicU64::new(100),
+            dialects: Mutex::new(dialects::seeded()),
         });
         let app = Router::new()
             .fallback(handlers::handle)

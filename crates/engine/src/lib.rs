@@ -2,6 +2,7 @@
 //!
 //! - `etag`, `precondition`: RFC 9110 §8.8.3 and §13 (entity tags, comparison, evaluation order).
 //! - `check`: the server check — does the server really refuse stale writes?
+//! - `dialect`: how a server spells "version" (a body field, query parameters, an envelope).
 //! - `client`: conditional HTTP over reqwest, one typed `outcome::Outcome` per operation.
 //! - `trail`: the redacted record of every request.
 //! - `json`: JSON as text: a validating tape of spans, the canonical pretty printer.
@@ -19,6 +20,7 @@
 
 pub mod check;
 pub mod client;
+pub mod dialect;
 pub mod edit;
 pub mod etag;
 pub mod json;

@@ -125,6 +125,12 @@ pub enum Outcome {
         /// In words, for the message.
         detail: String,
     },
+    /// Nothing was sent: the request cannot be made in the connection's dialect (a patch where
+    /// the version lives in the body, a validator from another server).
+    NotSent {
+        /// Why, in words.
+        detail: String,
+    },
     /// Nothing was sent: the connection could not be made (DNS, refused, TLS, connect timeout).
     NetworkBeforeSend {
         /// What failed (the URL is never included).
@@ -145,6 +151,9 @@ pub enum AnswerProblem {
     NotJson,
     /// The body is larger than the connection's limit.
     TooLarge,
+    /// The body does not fit the connection's dialect (no version where it keeps it, no
+    /// document where it puts it).
+    Dialect,
 }
 
 /// CLI exit codes (documented in the README).
@@ -186,6 +195,7 @@ impl Outcome {
             Outcome::ServerError { .. } => "server_error",
             Outcome::HttpError { .. } => "http_error",
             Outcome::InvalidResponse { .. } => "invalid_response",
+            Outcome::NotSent { .. } => "not_sent",
             Outcome::NetworkBeforeSend { .. } => "network_before_send",
             Outcome::NetworkAfterSend { .. } => "network_after_send",
         }
@@ -206,6 +216,7 @@ impl Outcome {
             Outcome::Conflict { .. } | Outcome::SavedThenChanged { .. } => exit::CONFLICT,
             Outcome::PreconditionRequired => exit::PRECONDITION_REQUIRED,
             Outcome::NetworkBeforeSend { .. } => exit::NETWORK,
+            Outcome::NotSent { .. } => exit::USAGE,
             Outcome::NetworkAfterSend { .. } => exit::NETWORK_AMBIGUOUS,
             _ => exit::HTTP_ERROR,
         }
@@ -295,7 +306,15 @@ impl Outcome {
                 AnswerProblem::TooLarge => {
                     format!("The server's answer is too large ({detail}).")
                 }
+                AnswerProblem::Dialect => format!(
+                    "The server's answer does not fit the connection's dialect: {detail}. Is \
+                     the dialect the one this API speaks (the connection's settings)?"
+                ),
             },
+            Outcome::NotSent { detail } => format!(
+                "Not sent: {detail}. Nothing left this machine; change the connection's dialect \
+                 or the write method, then try again."
+            ),
             Outcome::NetworkBeforeSend { detail } => format!(
                 "Could not reach the server ({detail}). Nothing was sent; check the URL and the \
                  network, then try again."

@@ -51,7 +51,21 @@ pub(crate) async fn handle(
     if let Some(f) = fault.as_ref().filter(|f| f.drop_before_apply) {
         return faults::broken(faults::answer(f, 500));
     }
-    let resp = resource(&state, &method, &path, &headers, &body);
+    let resp = if crate::dialects::owns(&path) {
+        let cfg = state.cfg.lock().unwrap().clone();
+        match unauthorized(&cfg, &headers) {
+            Some(refused) => refused,
+            None => crate::dialects::answer(
+                &mut state.dialects.lock().unwrap(),
+                &method,
+                &path,
+                uri.query().unwrap_or(""),
+                &body,
+            ),
+        }
+    } else {
+        resource(&state, &method, &path, &headers, &body)
+    };
     if let Some(f) = &fault {
         if f.drop_after_apply {
             return faults::broken(resp);

@@ -20,6 +20,7 @@ mod verify;
 pub use auth::{Auth, CredentialsError, Secret};
 pub use verify::same_json;
 
+use crate::dialect::Dialect;
 use crate::outcome::{AnswerProblem, Outcome, Received};
 use crate::precondition::Precondition;
 use crate::trail::Trail;
@@ -49,6 +50,9 @@ pub struct ClientConfig {
     pub conflict_statuses: Vec<u16>,
     /// A PEM certificate the user explicitly trusts for this connection (self-signed servers).
     pub extra_root_pem: Option<Vec<u8>>,
+    /// How the server spells "version" (plain RFC 9110 by default): every read and write goes
+    /// through it.
+    pub dialect: Dialect,
 }
 
 impl Default for ClientConfig {
@@ -63,6 +67,7 @@ impl Default for ClientConfig {
             max_redirects: 5,
             conflict_statuses: vec![412],
             extra_root_pem: None,
+            dialect: Dialect::default(),
         }
     }
 }
@@ -303,6 +308,8 @@ impl Client {
     }
 
     async fn read(&self, url: &str, use_cache: bool) -> Outcome {
+        // A version kept in the body cannot revalidate a cached copy.
+        let use_cache = use_cache && self.cfg.dialect.header_version();
         let cached = if use_cache { self.cache.get(url) } else { None };
         let headers: Vec<(&'static str, String)> = cached
             .iter()
@@ -333,7 +340,15 @@ impl Client {
         if !answer.status.is_success() {
             return classify::failure(&answer, None, &self.cfg.conflict_statuses);
         }
-        match classify::received(&answer) {
+        match classify::received(&answer).and_then(|doc| {
+            self.cfg
+                .dialect
+                .on_read(doc)
+                .map_err(|detail| Outcome::InvalidResponse {
+                    problem: AnswerProblem::Dialect,
+                    detail,
+                })
+        }) {
             Ok(doc) => {
                 if use_cache {
                     self.cache.remember(url, &doc);
@@ -355,6 +370,9 @@ impl Client {
         pre: Precondition,
         expected: Option<&str>,
     ) -> Outcome {
+        if !self.cfg.dialect.is_plain() {
+            return self.write_in_dialect(method, url, body, pre).await;
+        }
         let mut headers = pre.headers();
         let body_bytes = body.map(|(b, ct)| {
             headers.push(("Content-Type", ct.to_string()));
@@ -423,6 +441,124 @@ impl Client {
             self.cache.remember(url, d);
         }
         out
+    }
+
+    /// A write in the connection's dialect: the document put into the body it wants (the
+    /// version in its field or the query), sent where and how the dialect says, the answer
+    /// judged by the dialect's conflict rule, and what the server holds read back (the answer
+    /// of such APIs is rarely the document): saved only when it holds what was sent.
+    async fn write_in_dialect(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<(&str, &str)>,
+        pre: Precondition,
+    ) -> Outcome {
+        let d = &self.cfg.dialect;
+        let not_sent = |detail: String| Outcome::NotSent { detail };
+        let (method, wurl, headers, bytes, document) = if method == Method::DELETE {
+            if d.write_path.is_some() {
+                return not_sent(format!(
+                    "the {} dialect writes to another path; delete with the API's own tool",
+                    d.name
+                ));
+            }
+            let (query, pre) = match d.on_delete(&pre) {
+                Ok(q) => q,
+                Err(e) => return not_sent(e),
+            };
+            let wurl = match d.write_url(url, &query) {
+                Ok(u) => u,
+                Err(e) => return not_sent(e),
+            };
+            (Method::DELETE, wurl, pre.headers(), None, None)
+        } else {
+            let Some((doc, ct)) = body else {
+                return not_sent("a write without a body".into());
+            };
+            if method != Method::PUT {
+                return not_sent(format!(
+                    "the {} dialect writes whole documents (PUT), not {ct} patches",
+                    d.name
+                ));
+            }
+            let w = match d.on_write(doc, &pre) {
+                Ok(w) => w,
+                Err(e) => return not_sent(e),
+            };
+            if w.read_first {
+                match self.get_fresh(url).await {
+                    Outcome::NotFound | Outcome::Gone => {}
+                    Outcome::Fetched { .. } => {
+                        return Outcome::Conflict {
+                            status: 200,
+                            hint: Some(format!(
+                                "(A read just before showed the resource exists, and a create \
+                                 never overwrites. The {} dialect cannot make a create \
+                                 conditional: one made by someone else in the same moment \
+                                 could still be replaced.)",
+                                d.name
+                            )),
+                        }
+                    }
+                    other => return other,
+                }
+            }
+            let wurl = match d.write_url(url, &w.query) {
+                Ok(u) => u,
+                Err(e) => return not_sent(e),
+            };
+            let method = match &d.write_method {
+                Some(m) => match Method::from_bytes(m.as_bytes()) {
+                    Ok(m) => m,
+                    Err(_) => return not_sent(format!("{m:?} is not an HTTP method")),
+                },
+                None => Method::PUT,
+            };
+            let mut headers = w.pre.headers();
+            headers.push(("Content-Type", "application/json".to_string()));
+            (method, wurl, headers, Some(w.body), Some(d.strip(doc)))
+        };
+        self.cache.forget(url);
+        let answer = match self
+            .execute(
+                method.clone(),
+                &wurl,
+                &headers,
+                bytes.as_deref().map(str::as_bytes),
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(out) => return out,
+        };
+        let status = answer.status.as_u16();
+        if d.is_conflict(status, &answer.body) {
+            let hint = answer.status.is_success().then(|| {
+                "(The server answered `false`: its compare-and-set found a newer version.)"
+                    .to_string()
+            });
+            return Outcome::Conflict { status, hint };
+        }
+        if !answer.status.is_success() {
+            let failure = classify::failure(&answer, Some(&pre), &[]);
+            let may_have_landed = matches!(
+                failure,
+                Outcome::ServerError { .. } | Outcome::Unavailable { .. }
+            );
+            return match document.filter(|_| may_have_landed) {
+                Some(exp) => {
+                    let read = self.get_fresh(url).await;
+                    verify::settle(status, &status.to_string(), failure, &exp, read)
+                }
+                None => failure,
+            };
+        }
+        if method == Method::DELETE {
+            return Outcome::Deleted { status };
+        }
+        let fetched = self.get_fresh(url).await;
+        verify::from_read(status, document.as_deref(), fetched)
     }
 }
 

@@ -1,0 +1,807 @@
+//! Dialects: how a server spells "version" when it is not (only) the `ETag` header, as a
+//! connection profile the client applies to every read and write.
+//!
+//! Owns: where the document sits in a read answer (`/data` for Kinto, `/_source` for
+//! Elasticsearch, `/dashboard` for Grafana), which of its fields the server owns (kept out of
+//! what the user edits, so never in a conflict), where the version lives (the header, a body
+//! field sent back as is or plus one, query parameters), the body a write sends, and which
+//! answers mean "stale write" (a status, the reason in its body, Consul's 200 `false`).
+//!
+//! A body or query version becomes the document's validator as a strong entity tag whose
+//! opaque part encodes the values (`"3-abc"` for a CouchDB `_rev`, `"#7,#1"` for Elasticsearch's
+//! sequence number and primary term), so the save loop, drafts and scripts carry it like any
+//! ETag; a write turns it back into the field or the parameters and sends no `If-Match`.
+//!
+//! Must never: send a write whose version could not be placed (that would be unconditional),
+//! or call an answer a conflict that the dialect's reason says is something else.
+
+use crate::etag::EntityTag;
+use crate::outcome::Received;
+use crate::precondition::{Precondition, Validator};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where a server keeps the version a write must carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VersionIn {
+    /// The `ETag` header, sent back in `If-Match` (RFC 9110).
+    Header,
+    /// A field of the body (JSON pointer in the read answer, the same place in the write body):
+    /// sent back as read, or plus one (a version number the write must advance).
+    Body {
+        /// Where the version is, e.g. `/_rev`, `/metadata/resourceVersion`.
+        pointer: String,
+        /// The write carries the number read plus one (Confluence) instead of the same value.
+        plus_one: bool,
+        /// A write without the version is refused where the resource exists (CouchDB's 409),
+        /// so a create can send none; otherwise a create reads first and stops if it exists.
+        create_refused_if_exists: bool,
+        /// The query parameter a delete carries the version in (CouchDB's `?rev=`); None: a
+        /// delete cannot be made conditional in this dialect.
+        delete_param: Option<String>,
+    },
+    /// Query parameters of the write, each from a field of the read answer
+    /// (`?if_seq_no=` from `/_seq_no`).
+    Query {
+        /// (parameter, pointer in the read answer) pairs.
+        params: Vec<(String, String)>,
+        /// A stale write is answered 200 with the body `false` (Consul's `?cas=`).
+        false_is_conflict: bool,
+        /// The parameter that makes a write a create refused where the resource exists
+        /// (`op_type=create`, `cas=0`); None: a create reads first.
+        create: Option<(String, String)>,
+    },
+}
+
+/// The reason a conflict status must carry to be a conflict (Grafana answers 412 for a name
+/// clash too; Kubernetes' 409 `Status` says `reason: Conflict` for a stale write only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Reason {
+    /// Where in the error body the reason is.
+    pub pointer: String,
+    /// The values that mean "stale write".
+    pub values: Vec<String>,
+}
+
+/// A connection's dialect. `Dialect::default()` is plain RFC 9110 (the `generic` preset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Dialect {
+    /// The preset it started from (`generic`, `couchdb`, …) or `custom`.
+    pub name: String,
+    /// Where the document is in a read answer ("" for the whole body).
+    pub document: String,
+    /// Where the document goes in a write's body (None: where it was read, `document`;
+    /// Elasticsearch reads `/_source` and writes the source itself, "").
+    pub write_at: Option<String>,
+    /// The JSON a write sends with the document put at `write_at` (Grafana:
+    /// `{"dashboard": null, "overwrite": false}`); None: the document itself, or an object
+    /// holding only the document there.
+    pub write_template: Option<String>,
+    /// Where the version lives.
+    pub version: VersionIn,
+    /// Statuses that answer a stale write.
+    pub conflict_statuses: Vec<u16>,
+    /// What the error body must say for such a status to be a conflict (None: the status says
+    /// it).
+    pub conflict_reason: Option<Reason>,
+    /// Fields the server owns, as pointers inside the document: left out of what the user edits
+    /// (so never in a conflict); the server stamps them again on write.
+    pub server_owned: Vec<String>,
+    /// Writes go with this method instead of PUT (Grafana: POST).
+    pub write_method: Option<String>,
+    /// Writes go to this path on the same origin instead of the resource's URL (Grafana:
+    /// `/api/dashboards/db`).
+    pub write_path: Option<String>,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Dialect {
+            name: "generic".into(),
+            document: String::new(),
+            write_at: None,
+            write_template: None,
+            version: VersionIn::Header,
+            conflict_statuses: vec![412],
+            conflict_reason: None,
+            server_owned: vec![],
+            write_method: None,
+            write_path: None,
+        }
+    }
+}
+
+/// The presets' names, for the CLI's `--dialect` and the connection dialog.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("generic", "RFC 9110: ETag, If-Match, 412"),
+    (
+        "couchdb",
+        "CouchDB / Cloudant / PouchDB: _rev in the body, 409",
+    ),
+    (
+        "kubernetes",
+        "Kubernetes: metadata.resourceVersion, 409 Conflict",
+    ),
+    (
+        "grafana",
+        "Grafana dashboards: dashboard.version, POST /api/dashboards/db, 412 version-mismatch",
+    ),
+    (
+        "elasticsearch",
+        "Elasticsearch / OpenSearch: _source, ?if_seq_no&if_primary_term, 409",
+    ),
+    (
+        "kinto",
+        "Kinto: the record under data, server stamps id / last_modified, If-Match, 412",
+    ),
+];
+
+impl Dialect {
+    /// A preset by name (see `PRESETS`).
+    pub fn preset(name: &str) -> Option<Dialect> {
+        let base = Dialect {
+            name: name.to_string(),
+            ..Dialect::default()
+        };
+        let body =
+            |pointer: &str, create_refused_if_exists, delete_param: Option<&str>| VersionIn::Body {
+                pointer: pointer.into(),
+                plus_one: false,
+                create_refused_if_exists,
+                delete_param: delete_param.map(str::to_string),
+            };
+        let owned = |list: &[&str]| list.iter().map(|p| p.to_string()).collect();
+        Some(match name {
+            "generic" => base,
+            "couchdb" => Dialect {
+                version: body("/_rev", true, Some("rev")),
+                conflict_statuses: vec![409],
+                server_owned: owned(&["/_rev", "/_id"]),
+                ..base
+            },
+            "kubernetes" => Dialect {
+                version: body("/metadata/resourceVersion", false, None),
+                conflict_statuses: vec![409],
+                conflict_reason: Some(Reason {
+                    pointer: "/reason".into(),
+                    values: vec!["Conflict".into()],
+                }),
+                server_owned: owned(&[
+                    "/metadata/resourceVersion",
+                    "/metadata/uid",
+                    "/metadata/generation",
+                    "/metadata/creationTimestamp",
+                    "/metadata/managedFields",
+                    "/status",
+                ]),
+                ..base
+            },
+            "grafana" => Dialect {
+                document: "/dashboard".into(),
+                write_template: Some(r#"{"dashboard": null, "overwrite": false}"#.into()),
+                version: body("/dashboard/version", false, None),
+                conflict_statuses: vec![412],
+                conflict_reason: Some(Reason {
+                    pointer: "/status".into(),
+                    values: vec!["version-mismatch".into()],
+                }),
+                server_owned: owned(&["/version", "/id"]),
+                write_method: Some("POST".into()),
+                write_path: Some("/api/dashboards/db".into()),
+                ..base
+            },
+            "elasticsearch" => Dialect {
+                document: "/_source".into(),
+                write_at: Some(String::new()),
+                version: VersionIn::Query {
+                    params: vec![
+                        ("if_seq_no".into(), "/_seq_no".into()),
+                        ("if_primary_term".into(), "/_primary_term".into()),
+                    ],
+                    false_is_conflict: false,
+                    create: Some(("op_type".into(), "create".into())),
+                },
+                conflict_statuses: vec![409],
+                ..base
+            },
+            "kinto" => Dialect {
+                document: "/data".into(),
+                server_owned: owned(&["/id", "/last_modified"]),
+                ..base
+            },
+            _ => return None,
+        })
+    }
+
+    /// Whether this is plain RFC 9110 (nothing to translate).
+    pub fn is_plain(&self) -> bool {
+        self.version == VersionIn::Header
+            && self.document.is_empty()
+            && self.write_at.as_deref().is_none_or(str::is_empty)
+            && self.write_template.is_none()
+            && self.server_owned.is_empty()
+            && self.conflict_reason.is_none()
+            && self.write_method.is_none()
+            && self.write_path.is_none()
+    }
+
+    /// Whether the version travels in a header (so caching and `If-None-Match: *` apply).
+    pub fn header_version(&self) -> bool {
+        self.version == VersionIn::Header
+    }
+
+    /// What a read answer means in this dialect: the document (server-owned fields left out)
+    /// and its validator (from the body or the query fields when the version lives there).
+    pub fn on_read(&self, mut doc: Received) -> Result<Received, String> {
+        if self.is_plain() {
+            return Ok(doc);
+        }
+        let whole: Value = serde_json::from_str(&doc.text).map_err(|e| e.to_string())?;
+        let version = match &self.version {
+            VersionIn::Header => None,
+            VersionIn::Body { pointer, .. } => Some(vec![field(&whole, pointer)?]),
+            VersionIn::Query { params, .. } => Some(
+                params
+                    .iter()
+                    .map(|(_, p)| field(&whole, p))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let mut inner = whole
+            .pointer(&self.document)
+            .cloned()
+            .ok_or_else(|| format!("the answer has no document at {:?}", self.document))?;
+        for p in &self.server_owned {
+            remove(&mut inner, p);
+        }
+        doc.text = crate::json::print::pretty(&inner.to_string());
+        if let Some(values) = version {
+            doc.validator = Some(Validator::Etag {
+                tag: EntityTag::strong(&encode(&values)),
+            });
+            // The header's validator is not this server's version: its warnings do not apply.
+            doc.warnings.clear();
+        }
+        Ok(doc)
+    }
+
+    /// The write to send for `document` under `pre`: the body (the document in the dialect's
+    /// envelope, the version put in its field), the query to append, and the precondition
+    /// headers that still apply (none when the version went into the body or the query).
+    pub fn on_write(&self, document: &str, pre: &Precondition) -> Result<Write, String> {
+        if self.is_plain() {
+            return Ok(Write {
+                body: document.to_string(),
+                query: vec![],
+                pre: pre.clone(),
+                read_first: false,
+            });
+        }
+        let doc: Value = serde_json::from_str(document).map_err(|e| e.to_string())?;
+        let at = self.write_at.as_deref().unwrap_or(&self.document);
+        let mut body = match &self.write_template {
+            Some(t) => serde_json::from_str(t).map_err(|e| format!("the write template: {e}"))?,
+            None if at.is_empty() => Value::Null,
+            None => serde_json::json!({}),
+        };
+        put(&mut body, at, doc)?;
+        let values = match pre {
+            Precondition::IfMatch(tag) if !self.header_version() => {
+                Some(decode(&tag.opaque).ok_or_else(|| {
+                    format!("the validator {} is not a {} version", tag.raw, self.name)
+                })?)
+            }
+            _ => None,
+        };
+        let mut query = vec![];
+        let mut read_first = false;
+        let create = matches!(pre, Precondition::IfNoneMatchAny);
+        let headers_pre = match &self.version {
+            VersionIn::Header => pre.clone(),
+            VersionIn::Body {
+                pointer,
+                plus_one,
+                create_refused_if_exists,
+                ..
+            } => {
+                if let Some(v) = values {
+                    let v = v.into_iter().next().ok_or("no version value")?;
+                    let v = if *plus_one { plus(&v)? } else { v };
+                    put(&mut body, pointer, v)?;
+                } else if matches!(pre, Precondition::IfUnmodifiedSince(_)) {
+                    return Err(format!(
+                        "{} versions live in the body at {pointer}",
+                        self.name
+                    ));
+                } else {
+                    // No version (a create, or an overwrite the user chose): whatever the
+                    // document held there is not sent.
+                    remove(&mut body, pointer);
+                    read_first = create && !create_refused_if_exists;
+                }
+                Precondition::None
+            }
+            VersionIn::Query {
+                params,
+                create: create_param,
+                ..
+            } => {
+                if let Some(v) = values {
+                    if v.len() != params.len() {
+                        return Err("the validator does not hold every query version".into());
+                    }
+                    for ((name, _), v) in params.iter().zip(v) {
+                        let text = match v {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        query.push((name.clone(), text));
+                    }
+                } else if create {
+                    match create_param {
+                        Some((k, v)) => query.push((k.clone(), v.clone())),
+                        None => read_first = true,
+                    }
+                } else if !matches!(pre, Precondition::None) {
+                    return Err(format!("{} versions travel in the query", self.name));
+                }
+                Precondition::None
+            }
+        };
+        Ok(Write {
+            body: body.to_string(),
+            query,
+            pre: headers_pre,
+            read_first,
+        })
+    }
+
+    /// A delete's query and precondition headers under `pre` (the version as a parameter where
+    /// the dialect takes it there); an error where a conditional delete cannot be made.
+    pub fn on_delete(
+        &self,
+        pre: &Precondition,
+    ) -> Result<(Vec<(String, String)>, Precondition), String> {
+        let values = match pre {
+            Precondition::None => return Ok((vec![], Precondition::None)),
+            _ if self.header_version() => return Ok((vec![], pre.clone())),
+            Precondition::IfMatch(tag) => decode(&tag.opaque).ok_or_else(|| {
+                format!("the validator {} is not a {} version", tag.raw, self.name)
+            })?,
+            _ => {
+                return Err(format!(
+                    "a {} delete carries a version, not this condition",
+                    self.name
+                ))
+            }
+        };
+        let text = |v: Value| match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        match &self.version {
+            VersionIn::Body {
+                delete_param: Some(p),
+                ..
+            } => Ok((
+                vec![(
+                    p.clone(),
+                    text(values.into_iter().next().ok_or("no version value")?),
+                )],
+                Precondition::None,
+            )),
+            VersionIn::Query { params, .. } if params.len() == values.len() => Ok((
+                params
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .zip(values.into_iter().map(text))
+                    .collect(),
+                Precondition::None,
+            )),
+            _ => Err(format!(
+                "a delete in the {} dialect cannot carry the version; delete with the API's own \
+                 tool",
+                self.name
+            )),
+        }
+    }
+
+    /// `document` without the fields the server owns (what a read of it would show).
+    pub fn strip(&self, document: &str) -> String {
+        if self.server_owned.is_empty() {
+            return document.to_string();
+        }
+        match serde_json::from_str::<Value>(document) {
+            Ok(mut v) => {
+                for p in &self.server_owned {
+                    remove(&mut v, p);
+                }
+                v.to_string()
+            }
+            Err(_) => document.to_string(),
+        }
+    }
+
+    /// Whether an answer with this status and body is a stale write in this dialect.
+    pub fn is_conflict(&self, status: u16, body: &[u8]) -> bool {
+        if let VersionIn::Query {
+            false_is_conflict: true,
+            ..
+        } = self.version
+        {
+            if (200..300).contains(&status) && String::from_utf8_lossy(body).trim() == "false" {
+                return true;
+            }
+        }
+        if !self.conflict_statuses.contains(&status) {
+            return false;
+        }
+        match &self.conflict_reason {
+            None => true,
+            Some(r) => serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| {
+                    v.pointer(&r.pointer)
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .is_some_and(|s| r.values.contains(&s)),
+        }
+    }
+
+    /// The write's URL: the resource's, or `write_path` on its origin, with the query added.
+    pub fn write_url(&self, url: &str, query: &[(String, String)]) -> Result<String, String> {
+        let mut u = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+        if let Some(p) = &self.write_path {
+            u.set_path(p);
+            u.set_query(None);
+        }
+        if !query.is_empty() {
+            let mut pairs = u.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(u.to_string())
+    }
+}
+
+/// A write as the dialect sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    /// The body.
+    pub body: String,
+    /// Query parameters to append.
+    pub query: Vec<(String, String)>,
+    /// The precondition headers still to send.
+    pub pre: Precondition,
+    /// A create this dialect cannot make conditional: read first, and stop if the resource
+    /// exists (a create made in the same moment could still be replaced).
+    pub read_first: bool,
+}
+
+fn field(v: &Value, pointer: &str) -> Result<Value, String> {
+    match v.pointer(pointer) {
+        Some(x @ (Value::String(_) | Value::Number(_))) => Ok(x.clone()),
+        Some(other) => Err(format!(
+            "the version at {pointer:?} is {other}, not a string or a number"
+        )),
+        None => Err(format!("the answer has no version at {pointer:?}")),
+    }
+}
+
+fn remove(v: &mut Value, pointer: &str) {
+    let Some(tokens) = crate::json::pointer_tokens(pointer) else {
+        return;
+    };
+    let Some((last, parents)) = tokens.split_last() else {
+        return;
+    };
+    let mut at = v;
+    for t in parents {
+        at = match at {
+            Value::Object(m) => match m.get_mut(t) {
+                Some(x) => x,
+                None => return,
+            },
+            _ => return,
+        };
+    }
+    if let Value::Object(m) = at {
+        m.shift_remove(last);
+    }
+}
+
+/// Puts `value` at `pointer` in `v`, making objects on the way ("" replaces `v`).
+fn put(v: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
+    let tokens =
+        crate::json::pointer_tokens(pointer).ok_or_else(|| format!("{pointer:?} is no pointer"))?;
+    let Some((last, parents)) = tokens.split_last() else {
+        *v = value;
+        return Ok(());
+    };
+    let mut at = v;
+    for t in parents {
+        if at.is_null() {
+            *at = serde_json::json!({});
+        }
+        at = match at {
+            Value::Object(m) => m.entry(t.clone()).or_insert(Value::Null),
+            _ => return Err(format!("{pointer:?} does not lead into an object")),
+        };
+    }
+    if at.is_null() {
+        *at = serde_json::json!({});
+    }
+    match at {
+        Value::Object(m) => {
+            m.insert(last.clone(), value);
+            Ok(())
+        }
+        _ => Err(format!("{pointer:?} does not lead into an object")),
+    }
+}
+
+fn plus(v: &Value) -> Result<Value, String> {
+    let n: u64 = match v {
+        Value::Number(n) => n.to_string().parse().ok(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| format!("the version {v} is not a whole number to advance"))?;
+    Ok(match v {
+        Value::String(_) => Value::String((n + 1).to_string()),
+        _ => Value::from(n + 1),
+    })
+}
+
+/// The validator's opaque text for these version values: a string as itself, a number as `#`
+/// and its digits, joined by `,`; `%`, `,`, `#`, `"`, controls and spaces percent-escaped.
+pub fn encode(values: &[Value]) -> String {
+    let esc = |s: &str, out: &mut String| {
+        for ch in s.chars() {
+            if matches!(ch, '%' | ',' | '#' | '"' | '\u{7f}') || (ch as u32) <= 0x20 {
+                for b in ch.to_string().bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            } else {
+                out.push(ch);
+            }
+        }
+    };
+    let mut out = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match v {
+            Value::String(s) => esc(s, &mut out),
+            other => {
+                out.push('#');
+                esc(&other.to_string(), &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// The values `encode` wrote (None: not such a text).
+pub fn decode(opaque: &str) -> Option<Vec<Value>> {
+    opaque
+        .split(',')
+        .map(|part| {
+            let (number, part) = match part.strip_prefix('#') {
+                Some(rest) => (true, rest),
+                None => (false, part),
+            };
+            let mut bytes = vec![];
+            let mut it = part.bytes();
+            while let Some(b) = it.next() {
+                if b == b'%' {
+                    let h = [it.next()?, it.next()?];
+                    bytes.push(u8::from_str_radix(std::str::from_utf8(&h).ok()?, 16).ok()?);
+                } else {
+                    bytes.push(b);
+                }
+            }
+            let s = String::from_utf8(bytes).ok()?;
+            if number {
+                serde_json::from_str::<Value>(&s)
+                    .ok()
+                    .filter(Value::is_number)
+            } else {
+                Some(Value::String(s))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn received(text: &str) -> Received {
+        Received {
+            text: text.into(),
+            validator: None,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn versions_survive_the_validator_encoding() {
+        for values in [
+            vec![json!("3-abc")],
+            vec![json!(7), json!(1)],
+            vec![json!("a,b #c %d \"e\" ü")],
+            vec![json!(12345678901234567890u64)],
+        ] {
+            let text = encode(&values);
+            assert!(EntityTag::parse(&format!("\"{text}\"")).is_ok(), "{text}");
+            assert_eq!(decode(&text), Some(values));
+        }
+        assert_eq!(decode("#x"), None);
+    }
+
+    #[test]
+    fn couchdb_reads_rev_into_the_validator_and_writes_it_back() {
+        let d = Dialect::preset("couchdb").unwrap();
+        let r = d
+            .on_read(received(
+                r#"{"_id": "settings", "_rev": "2-9f", "theme": "dark"}"#,
+            ))
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&r.text).unwrap(),
+            json!({"theme": "dark"})
+        );
+        let v = r.validator.unwrap();
+        assert_eq!(v.text(), "\"2-9f\"");
+        let w = d
+            .on_write(r#"{"theme": "light"}"#, &v.precondition())
+            .unwrap();
+        assert_eq!(w.pre, Precondition::None);
+        assert_eq!(
+            serde_json::from_str::<Value>(&w.body).unwrap(),
+            json!({"theme": "light", "_rev": "2-9f"})
+        );
+        // A create sends no _rev (CouchDB then refuses one over an existing document).
+        let w = d
+            .on_write(
+                r#"{"theme": "light", "_rev": "1-x"}"#,
+                &Precondition::IfNoneMatchAny,
+            )
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&w.body).unwrap(),
+            json!({"theme": "light"})
+        );
+        // A validator of another server is refused, not sent without a version.
+        assert!(d
+            .on_write("{}", &Precondition::IfUnmodifiedSince("x".into()))
+            .is_err());
+    }
+
+    #[test]
+    fn grafana_wraps_advances_nothing_and_tells_a_name_clash_from_a_stale_write() {
+        let d = Dialect::preset("grafana").unwrap();
+        let r = d
+            .on_read(received(
+                r#"{"dashboard": {"id": 4, "uid": "abc", "title": "T", "version": 3}, "meta": {"slug": "t"}}"#,
+            ))
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&r.text).unwrap(),
+            json!({"uid": "abc", "title": "T"})
+        );
+        let pre = r.validator.unwrap().precondition();
+        let w = d.on_write(r#"{"uid": "abc", "title": "U"}"#, &pre).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&w.body).unwrap(),
+            json!({"dashboard": {"uid": "abc", "title": "U", "version": 3}, "overwrite": false})
+        );
+        assert_eq!(
+            d.write_url("http://h:3000/api/dashboards/uid/abc", &w.query)
+                .unwrap(),
+            "http://h:3000/api/dashboards/db"
+        );
+        assert!(d.is_conflict(412, br#"{"status": "version-mismatch", "message": "x"}"#));
+        assert!(!d.is_conflict(412, br#"{"status": "name-exists"}"#));
+    }
+
+    #[test]
+    fn elasticsearch_and_consul_carry_the_version_in_the_query() {
+        let d = Dialect::preset("elasticsearch").unwrap();
+        let r = d
+            .on_read(received(
+                r#"{"_index": "i", "_id": "1", "_version": 2, "_seq_no": 7, "_primary_term": 1, "found": true, "_source": {"a": 1.50}}"#,
+            ))
+            .unwrap();
+        assert_eq!(r.text.trim(), "{\n  \"a\": 1.50\n}", "number text kept");
+        let pre = r.validator.unwrap().precondition();
+        let w = d.on_write(r#"{"a": 2}"#, &pre).unwrap();
+        assert_eq!(w.body, r#"{"a":2}"#);
+        assert_eq!(
+            d.write_url("http://h/i/_doc/1", &w.query).unwrap(),
+            "http://h/i/_doc/1?if_seq_no=7&if_primary_term=1"
+        );
+        assert!(d.is_conflict(409, b"{}"));
+        // Consul's KV answers a stale ?cas= with 200 `false` (a custom dialect: its values are
+        // base64 inside an array, no preset reads them).
+        let c = Dialect {
+            name: "custom".into(),
+            version: VersionIn::Query {
+                params: vec![("cas".into(), "/ModifyIndex".into())],
+                false_is_conflict: true,
+                create: Some(("cas".into(), "0".into())),
+            },
+            conflict_statuses: vec![],
+            ..Dialect::default()
+        };
+        assert!(c.is_conflict(200, b"false\n"));
+        assert!(!c.is_conflict(200, b"true"));
+    }
+
+    #[test]
+    fn plus_one_advances_the_number_read() {
+        let d = Dialect {
+            name: "custom".into(),
+            version: VersionIn::Body {
+                pointer: "/version/number".into(),
+                plus_one: true,
+                create_refused_if_exists: false,
+                delete_param: None,
+            },
+            conflict_statuses: vec![409],
+            server_owned: vec!["/version".into()],
+            ..Dialect::default()
+        };
+        let r = d
+            .on_read(received(
+                r#"{"title": "T", "version": {"number": 5, "by": "x"}}"#,
+            ))
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&r.text).unwrap(),
+            json!({"title": "T"})
+        );
+        let w = d
+            .on_write(r#"{"title": "U"}"#, &r.validator.unwrap().precondition())
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&w.body).unwrap(),
+            json!({"title": "U", "version": {"number": 6}})
+        );
+    }
+
+    #[test]
+    fn a_missing_version_is_said_not_guessed() {
+        let d = Dialect::preset("kubernetes").unwrap();
+        let e = d
+            .on_read(received(r#"{"metadata": {"name": "x"}}"#))
+            .unwrap_err();
+        assert!(e.contains("/metadata/resourceVersion"), "{e}");
+        assert!(d.is_conflict(409, br#"{"kind": "Status", "reason": "Conflict"}"#));
+        assert!(!d.is_conflict(409, br#"{"kind": "Status", "reason": "AlreadyExists"}"#));
+        // A create cannot be made conditional here: it reads first.
+        let w = d
+            .on_write(
+                r#"{"metadata": {"name": "x"}}"#,
+                &Precondition::IfNoneMatchAny,
+            )
+            .unwrap();
+        assert!(w.read_first);
+        // Elasticsearch's create is a parameter.
+        let es = Dialect::preset("elasticsearch").unwrap();
+        let w = es.on_write("{}", &Precondition::IfNoneMatchAny).unwrap();
+        assert_eq!(
+            (w.read_first, w.query),
+            (false, vec![("op_type".into(), "create".into())])
+        );
+    }
+}
