@@ -5,6 +5,7 @@
 use crate::settings::{Settings, StoredConnection};
 use crate::view::{AuthInput, ConnectionView, Problem, RoundView};
 use ifmatch_demo::{DemoConfig, DemoServer};
+use ifmatch_engine::dialect::{Dialect, PRESETS};
 use ifmatch_engine::round::Decision;
 use ifmatch_engine::session::{ConflictInfo, Version, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Secret};
@@ -57,6 +58,9 @@ pub struct Endpoint {
     pub auto_resubmit: bool,
     /// Whether the server check runs before the first write.
     pub check_server: bool,
+    /// How the server spells its version ("generic": plain RFC 9110, where the server check's
+    /// If-Match probes apply).
+    pub dialect: String,
 }
 
 /// One open tab: where its resource is, the version it loaded, the round in progress.
@@ -109,12 +113,24 @@ pub struct AppState {
     pub default_connection: String,
 }
 
-pub fn client_for(auth: &Auth, pem: Option<&str>) -> Result<Client, String> {
+pub fn client_for(auth: &Auth, pem: Option<&str>, dialect: &str) -> Result<Client, String> {
     let cfg = ClientConfig {
         extra_root_pem: pem.map(|p| p.as_bytes().to_vec()),
+        dialect: dialect_of(dialect)?,
         ..ClientConfig::default()
     };
     Client::new(cfg, auth.clone()).map_err(|e| e.to_string())
+}
+
+/// A dialect preset by name, or the sentence naming the ones there are.
+pub fn dialect_of(name: &str) -> Result<Dialect, String> {
+    Dialect::preset(name).ok_or_else(|| {
+        let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+        format!(
+            "{name:?} is not a dialect ifmatch knows; choose one of {}.",
+            names.join(", ")
+        )
+    })
 }
 
 pub fn auth_of(a: &AuthInput) -> Auth {
@@ -169,8 +185,11 @@ pub fn connection_of(c: &StoredConnection, secret: Option<String>) -> Connection
     let missing = c.auth_kind != "none" && secret.is_none();
     let input = c.to_input(secret);
     let auth = auth_of(&input);
-    let client = client_for(&auth, c.trusted_cert_pem.as_deref())
-        .or_else(|_| client_for(&auth, None))
+    // A stored dialect this build does not know (a newer version's): the client is plain, but
+    // `endpoint` refuses the connection, so nothing is sent the wrong way.
+    let client = client_for(&auth, c.trusted_cert_pem.as_deref(), &c.dialect)
+        .or_else(|_| client_for(&auth, None, &c.dialect))
+        .or_else(|_| client_for(&auth, None, "generic"))
         .expect("a default client");
     Connection {
         view: ConnectionView {
@@ -187,6 +206,7 @@ pub fn connection_of(c: &StoredConnection, secret: Option<String>) -> Connection
             is_demo: false,
             trusts_custom_cert: c.trusted_cert_pem.is_some(),
             check_server: c.check_server,
+            dialect: c.dialect.clone(),
         },
         auth,
         client: Arc::new(client),
@@ -216,8 +236,9 @@ impl AppState {
                     is_demo: true,
                     trusts_custom_cert: false,
                     check_server: true,
+                    dialect: "generic".into(),
                 },
-                client: Arc::new(client_for(&demo_auth, None).expect("default client")),
+                client: Arc::new(client_for(&demo_auth, None, "generic").expect("default client")),
                 auth: demo_auth,
             },
         );
@@ -232,6 +253,10 @@ impl AppState {
                 Ok(a) => (a, false),
                 Err(_) => (Auth::None, true),
             };
+            let dialect = std::env::var("IFMATCH_DIALECT")
+                .ok()
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or_else(|| "generic".into());
             let method = std::env::var("IFMATCH_WRITE_METHOD")
                 .ok()
                 .and_then(|m| WriteMethod::from_name(&m))
@@ -258,8 +283,13 @@ impl AppState {
                         is_demo: false,
                         trusts_custom_cert: false,
                         check_server: true,
+                        dialect: dialect.clone(),
                     },
-                    client: Arc::new(client_for(&auth, None).expect("default client")),
+                    client: Arc::new(
+                        client_for(&auth, None, &dialect)
+                            .or_else(|_| client_for(&auth, None, "generic"))
+                            .expect("default client"),
+                    ),
                     auth,
                 },
             );
@@ -326,12 +356,19 @@ impl AppState {
             let c = conns
                 .get(connection_id)
                 .ok_or_else(|| format!("There is no connection {connection_id:?}."))?;
+            dialect_of(&c.view.dialect).map_err(|e| {
+                format!(
+                    "The connection “{}” cannot be used: {e} (Edit… the connection.)",
+                    c.view.name
+                )
+            })?;
             let endpoint = Endpoint {
                 base_url: c.view.base_url.clone(),
                 client: c.client.clone(),
                 method: c.view.method,
                 auto_resubmit: c.view.auto_resubmit,
                 check_server: c.view.check_server,
+                dialect: c.view.dialect.clone(),
             };
             (endpoint, c.view.is_demo)
         };

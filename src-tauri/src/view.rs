@@ -598,6 +598,8 @@ pub struct Connections {
     pub secret_storage_words: String,
     /// Recently opened resources, newest first.
     pub recent: Vec<String>,
+    /// The dialects a connection can speak: (name, what it means).
+    pub dialects: Vec<(String, String)>,
 }
 
 /// What a test of a connection found.
@@ -621,6 +623,8 @@ pub struct ConnectionInput {
     pub trusted_cert_pem: Option<String>,
     /// Check the server (does it refuse stale writes?) before the first write.
     pub check_server: bool,
+    /// How the server spells its version: one of `Connections::dialects`.
+    pub dialect: String,
 }
 
 /// What the window sees of a connection: never a secret.
@@ -645,12 +649,15 @@ pub struct ConnectionView {
     pub trusts_custom_cert: bool,
     /// The server check runs before the first write (see `ConnectionInput`).
     pub check_server: bool,
+    /// How the server spells its version ("generic": the ETag header).
+    pub dialect: String,
 }
 
 /// What is known about whether a tab's server refuses stale writes (`ifmatch check`).
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SafetyView {
-    /// "unchecked", "protected", "caveats", "unprotected" or "unknown".
+    /// "unchecked", "protected", "caveats", "unprotected", "unknown", or "dialect" (the
+    /// connection speaks an API's own version dialect; see `dialect_view`).
     pub verdict: String,
     /// The verdict in words, for the tab's toolbar.
     pub words: String,

@@ -21,13 +21,16 @@ export function connectionWords(x: ConnectionView): string {
     : x.auth_kind === "bearer" ? "bearer token"
     : x.auth_kind === "basic" ? `user ${x.basic_user ?? ""}`
     : `header ${x.header_name ?? ""}`;
-  return `${x.name} — ${auth}, ${METHOD_WORDS[x.method]}`;
+  const dialect = x.dialect === "generic" ? "" : `, ${x.dialect} dialect`;
+  return `${x.name} — ${auth}, ${METHOD_WORDS[x.method]}${dialect}`;
 }
 
 export async function loadConnections(selectId?: string) {
   const c = await api.listConnections();
   store.connections = c.connections;
   store.demoUrl = c.demo_url;
+  // The dialects Rust knows, for the connection dialog's "Version" choice.
+  $<HTMLSelectElement>("c-dialect").replaceChildren(...c.dialects.map(([name, what]) => new Option(name === "generic" ? "ETag header (RFC 9110)" : what, name)));
   $("secret-storage").textContent = c.secret_storage_words;
   $("weak-opt-in-row").hidden = c.secret_storage !== "memory_only" && c.secret_storage !== "file";
   $<HTMLInputElement>("weak-opt-in").checked = c.secret_storage === "file";
@@ -81,6 +84,7 @@ export function setupConnectionDialog() {
     field("c-user").value = "";
     field("c-secret").value = "";
     $<HTMLSelectElement>("c-method").value = "put";
+    $<HTMLSelectElement>("c-dialect").value = "generic";
     field("c-auto").checked = false;
     field("c-check").checked = true;
     $<HTMLTextAreaElement>("c-pem").value = "";
@@ -100,6 +104,7 @@ export function setupConnectionDialog() {
       method: writeMethodOf($<HTMLSelectElement>("c-method").value),
       auto_resubmit: field("c-auto").checked,
       check_server: field("c-check").checked,
+      dialect: $<HTMLSelectElement>("c-dialect").value || "generic",
       trusted_cert_pem: $<HTMLTextAreaElement>("c-pem").value.trim() || null,
     };
   };
@@ -128,6 +133,7 @@ export function setupConnectionDialog() {
       $<HTMLSelectElement>("c-method").value = conn.method;
       field("c-auto").checked = conn.auto_resubmit;
       field("c-check").checked = conn.check_server;
+      $<HTMLSelectElement>("c-dialect").value = conn.dialect;
     }
     $("c-error").hidden = true;
     $("c-test-result").hidden = true;
@@ -136,6 +142,10 @@ export function setupConnectionDialog() {
     dlg.showModal();
   };
   auth.addEventListener("change", syncAuth);
+  // An API's own version travels with the whole document: such a dialect writes with PUT.
+  $<HTMLSelectElement>("c-dialect").addEventListener("change", (e) => {
+    if ((e.target as HTMLSelectElement).value !== "generic") $<HTMLSelectElement>("c-method").value = "put";
+  });
   dlg.addEventListener("input", () => {
     tested = null;
     $("c-save").textContent = "Save";

@@ -33,10 +33,18 @@ pub struct StoredConnection {
     /// user turned it off; connections stored before it existed have it on).
     #[serde(default = "yes")]
     pub check_server: bool,
+    /// How the server spells its version: a preset of `ifmatch_engine::dialect` ("generic",
+    /// "couchdb", …); connections stored before it existed are plain RFC 9110.
+    #[serde(default = "generic")]
+    pub dialect: String,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn generic() -> String {
+    "generic".into()
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -80,6 +88,7 @@ impl StoredConnection {
                 auto_resubmit: auto,
                 trusted_cert_pem: pem,
                 check_server: true,
+                dialect: generic(),
             },
             secret,
         )

@@ -3,7 +3,9 @@
 //! are written through `persist`, which the command passes in.
 
 use crate::settings::{Settings, StoredConnection};
-use crate::state::{auth_of, client_for, connection_of, credentials_words, refusal_words};
+use crate::state::{
+    auth_of, client_for, connection_of, credentials_words, dialect_of, refusal_words,
+};
 use crate::state::{AppState, DEMO_ID};
 use crate::view::{
     AuthInput, ConnectionInput, ConnectionTest, ConnectionView, Connections, Problem,
@@ -26,6 +28,22 @@ fn base_url_of(input: &ConnectionInput) -> Result<String, Problem> {
         return Err("The base URL must start with http:// or https://.".into());
     }
     Ok(url)
+}
+
+/// The input's dialect, known and compatible with its write method (a body or query version
+/// travels with a whole document: PUT only).
+fn dialect_checked(input: &ConnectionInput) -> Result<String, Problem> {
+    let name = input.dialect.trim();
+    let name = if name.is_empty() { "generic" } else { name };
+    let d = dialect_of(name)?;
+    if !d.is_plain() && input.method != ifmatch_engine::session::WriteMethod::Put {
+        return Err(format!(
+            "The {name} dialect writes whole documents: choose “PUT” under “Write with”, or the \
+             generic dialect for PATCH."
+        )
+        .into());
+    }
+    Ok(name.to_string())
 }
 
 fn secret_key(id: &str) -> String {
@@ -54,6 +72,10 @@ impl AppState {
             secret_storage: backend,
             secret_storage_words: backend.words().to_string(),
             recent,
+            dialects: ifmatch_engine::dialect::PRESETS
+                .iter()
+                .map(|(n, w)| (n.to_string(), w.to_string()))
+                .collect(),
         })
     }
 
@@ -91,8 +113,9 @@ impl AppState {
             pem,
         );
         stored.check_server = input.check_server;
+        stored.dialect = dialect_checked(&input)?;
         if let Some(pem) = &stored.trusted_cert_pem {
-            client_for(&Auth::None, Some(pem))?;
+            client_for(&Auth::None, Some(pem), "generic")?;
         }
         if let Some(secret) = &secret {
             self.secrets()
@@ -191,7 +214,7 @@ impl AppState {
     pub async fn test_connection(&self, input: ConnectionInput) -> Result<ConnectionTest, Problem> {
         let url = base_url_of(&input)?;
         let auth = auth_of(&self.with_kept_secret(&input).await);
-        let client = client_for(&auth, input.trusted_cert_pem.as_deref())?;
+        let client = client_for(&auth, input.trusted_cert_pem.as_deref(), "generic")?;
         let outcome = client.get_fresh(&url).await;
         Ok(describe_test(&url, &outcome, &auth))
     }
@@ -253,5 +276,41 @@ fn describe_test(url: &str, outcome: &Outcome, auth: &Auth) -> ConnectionTest {
             ok: false,
             message: format!("{} ({url})", other.message()),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ifmatch_engine::session::WriteMethod;
+
+    fn input(dialect: &str, method: WriteMethod) -> ConnectionInput {
+        ConnectionInput {
+            id: None,
+            name: "x".into(),
+            base_url: "http://127.0.0.1:1".into(),
+            auth: AuthInput::None,
+            method,
+            auto_resubmit: false,
+            trusted_cert_pem: None,
+            check_server: true,
+            dialect: dialect.into(),
+        }
+    }
+
+    #[test]
+    fn a_dialect_is_known_and_writes_whole_documents() {
+        assert_eq!(
+            dialect_checked(&input("", WriteMethod::MergePatch)).unwrap(),
+            "generic"
+        );
+        assert_eq!(
+            dialect_checked(&input("couchdb", WriteMethod::Put)).unwrap(),
+            "couchdb"
+        );
+        let e = dialect_checked(&input("couchdb", WriteMethod::JsonPatch)).unwrap_err();
+        assert!(e.message.contains("PUT"), "{}", e.message);
+        let e = dialect_checked(&input("consul?", WriteMethod::Put)).unwrap_err();
+        assert!(e.message.contains("kubernetes"), "{}", e.message);
     }
 }

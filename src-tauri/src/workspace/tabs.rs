@@ -313,6 +313,9 @@ impl AppState {
             (t.connection_id.clone(), t.url.clone())
         };
         let endpoint = self.endpoint(&conn).await?;
+        if endpoint.dialect != "generic" {
+            return Ok(dialect_view(&endpoint.dialect, true));
+        }
         let report = check::check(&endpoint.client, &url).await;
         let profile = self.remember_profile(&url, &report);
         Ok(safety_view(Some(&profile), Some(report.text())))
@@ -320,11 +323,21 @@ impl AppState {
 
     /// What is known about the tab's server.
     pub async fn server_safety(&self, tab_id: &str) -> Result<SafetyView, Problem> {
-        let url = {
+        let (conn, url) = {
             let tabs = self.tabs.lock().await;
-            tabs.get(tab_id).ok_or_else(closed)?.url.clone()
+            let t = tabs.get(tab_id).ok_or_else(closed)?;
+            (t.connection_id.clone(), t.url.clone())
         };
-        Ok(safety_view(self.profile(&url).as_ref(), None))
+        let dialect = self
+            .connections
+            .lock()
+            .await
+            .get(&conn)
+            .map(|c| c.view.dialect.clone());
+        match dialect {
+            Some(d) if d != "generic" => Ok(dialect_view(&d, false)),
+            _ => Ok(safety_view(self.profile(&url).as_ref(), None)),
+        }
     }
 
     /// Forgets the tab and its draft.
@@ -377,7 +390,10 @@ impl AppState {
             }
         };
         // Before the first write to a server not checked yet: does it refuse stale writes?
+        // A dialect connection's writes carry the version the API's way; the check's If-Match
+        // probes do not apply to it, and its writes are compared before and after (untrusted).
         let (profile, checked_now) = match self.profile(&url) {
+            _ if endpoint.dialect != "generic" => (None, None),
             Some(p) => (Some(p), None),
             None if endpoint.check_server => {
                 let report = check::check(&endpoint.client, &url).await;
@@ -648,11 +664,15 @@ impl AppState {
         let endpoint = self.endpoint(&conn).await?;
         let plan = session::plan_write(endpoint.method, &base, text)
             .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))?;
+        let r = endpoint
+            .client
+            .request_for(&plan, &url)
+            .map_err(|e| Problem::other(format!("This write cannot be made: {e}.")))?;
         Ok(RequestPreview {
-            method: plan.http_method().into(),
-            headers: plan.headers(endpoint.client.auth()),
-            url,
-            body: plan.body,
+            method: r.method,
+            headers: r.headers,
+            url: r.url,
+            body: r.body,
         })
     }
 
@@ -888,6 +908,27 @@ impl session::Conditional for Watched<'_> {
 }
 
 /// The window's view of a server profile.
+/// A dialect connection's safety: its writes carry the version where the API documents it, and
+/// ifmatch reads before and after each write instead of probing with If-Match.
+fn dialect_view(name: &str, asked: bool) -> SafetyView {
+    let words =
+        format!("{name} dialect: version sent the API's way; writes compared before and after");
+    SafetyView {
+        verdict: "dialect".into(),
+        report: asked.then(|| {
+            format!(
+                "This connection speaks the {name} dialect: every write carries the version it \
+                 read where that API expects it, and the API refuses a stale one. The server \
+                 check probes plain HTTP If-Match, which this API does not use, so it is not run; \
+                 instead every write is compared with the server just before it is sent and \
+                 read back just after (a change since your version goes to the merge, and a \
+                 write the server does not hold is said)."
+            )
+        }),
+        words,
+    }
+}
+
 fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> SafetyView {
     let Some(p) = profile else {
         return SafetyView {

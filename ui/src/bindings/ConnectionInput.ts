@@ -10,4 +10,8 @@ trusted_cert_pem: string | null,
 /**
  * Check the server (does it refuse stale writes?) before the first write.
  */
-check_server: boolean, };
+check_server: boolean, 
+/**
+ * How the server spells its version: one of `Connections::dialects`.
+ */
+dialect: string, };

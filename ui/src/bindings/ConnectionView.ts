@@ -28,4 +28,8 @@ header_name: string | null, method: WriteMethod, auto_resubmit: boolean, is_demo
 /**
  * The server check runs before the first write (see `ConnectionInput`).
  */
-check_server: boolean, };
+check_server: boolean, 
+/**
+ * How the server spells its version ("generic": the ETag header).
+ */
+dialect: string, };

@@ -18,4 +18,8 @@ secret_storage: Backend, secret_storage_words: string,
 /**
  * Recently opened resources, newest first.
  */
-recent: Array<string>, };
+recent: Array<string>, 
+/**
+ * The dialects a connection can speak: (name, what it means).
+ */
+dialects: Array<[string, string]>, };

@@ -5,7 +5,8 @@
  */
 export type SafetyView = { 
 /**
- * "unchecked", "protected", "caveats", "unprotected" or "unknown".
+ * "unchecked", "protected", "caveats", "unprotected", "unknown", or "dialect" (the
+ * connection speaks an API's own version dialect; see `dialect_view`).
  */
 verdict: string, 
 /**

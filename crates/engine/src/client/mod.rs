@@ -98,6 +98,19 @@ pub struct Exchange {
     pub body: String,
 }
 
+/// A write as it will be sent (`Client::request_for`), credentials masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRequest {
+    /// The HTTP method (the dialect's, e.g. Grafana's POST).
+    pub method: String,
+    /// Where it goes, with the dialect's query (the version for Elasticsearch).
+    pub url: String,
+    /// Its headers, credentials masked.
+    pub headers: Vec<(String, String)>,
+    /// Its body (under a dialect: the API's envelope with the version put back).
+    pub body: String,
+}
+
 /// The conditional HTTP client of one connection.
 pub struct Client {
     http: reqwest::Client,
@@ -111,6 +124,43 @@ impl Client {
     /// How this client authenticates (to show a request with the secret masked).
     pub fn auth(&self) -> &Auth {
         &self.auth
+    }
+
+    /// The request a write of `plan` to `url` sends on this connection, as the window shows it
+    /// before it goes (credentials masked). Under a dialect that is the dialect's own request
+    /// (its method and path, the version in the body or the query).
+    pub fn request_for(
+        &self,
+        plan: &crate::session::WritePlan,
+        url: &str,
+    ) -> Result<PlannedRequest, String> {
+        let d = &self.cfg.dialect;
+        if d.is_plain() {
+            return Ok(PlannedRequest {
+                method: plan.http_method().into(),
+                url: url.into(),
+                headers: plan.headers(&self.auth),
+                body: plan.body.clone(),
+            });
+        }
+        if plan.http_method() != "PUT" {
+            return Err(format!(
+                "the {} dialect writes whole documents (PUT), not patches",
+                d.name
+            ));
+        }
+        let pre = plan.precondition.clone().unwrap_or(Precondition::None);
+        let w = d.on_write(&plan.body, &pre)?;
+        let wurl = d.write_url(url, &w.query)?;
+        let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        headers.extend(w.pre.headers().into_iter().map(|(k, v)| (k.to_string(), v)));
+        headers.extend(self.auth.masked_header());
+        Ok(PlannedRequest {
+            method: d.write_method.clone().unwrap_or_else(|| "PUT".into()),
+            url: wurl,
+            headers,
+            body: w.body,
+        })
     }
 
     /// A client for one connection.
