@@ -11,6 +11,7 @@
 use fantoccini::{Client, ClientBuilder, Locator};
 use ifmatch_tests::apache::Apache;
 use ifmatch_tests::nginx::Nginx;
+use ifmatch_tests::pouchdb::PouchDb;
 use ifmatch_tests::DemoProcess;
 use serde_json::{json, Value};
 use std::net::TcpListener;
@@ -3701,4 +3702,121 @@ async fn e2e_a_dialect_connection_edits_a_kubernetes_configmap() {
         "the server's own fields kept"
     );
     c.close().await.unwrap();
+}
+
+/// The server check proposes the dialect the document is shaped for, and the app takes it:
+/// pouchdb-server (CouchDB's API) is recognised by `_id` / `_rev`, "Use this dialect…" opens the
+/// connection with Version couchdb, and from then on its documents open without `_rev`, a
+/// concurrent change is merged, and the save carries the revision in the body as CouchDB wants.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_check_proposes_a_dialect_and_couchdb_saves_through_rev() {
+    let _one_at_a_time = serial().await;
+    // The support crate's plain HTTP blocks on its own runtime: off this one.
+    let db = std::thread::spawn(|| {
+        let db = PouchDb::start("admin");
+        for (path, body) in [
+            ("/admin/settings", r#"{"theme": "light", "pageSize": 50}"#),
+            ("/admin/flags", r#"{"beta": false, "limit": 10}"#),
+        ] {
+            let (s, b) = db.http("PUT", path, Some(body));
+            assert_eq!(s, 201, "{b}");
+        }
+        db
+    })
+    .join()
+    .unwrap();
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    add_connection(&c, "Couch", &db.url, "none", "", "").await;
+    open(&c, "/admin/settings").await;
+    let plain = editor_text(&c, "editor").await;
+    assert!(
+        plain.contains("_rev"),
+        "plain HTTP shows the body as is: {plain}"
+    );
+    click(&c, &tid("check-server")).await;
+    let proposal = wait_for("the check's proposal", || async {
+        visible(&c, "check-dialog").await.then_some(())?;
+        let t = text_of(&c, "check-dialect").await;
+        (!t.is_empty()).then_some(t)
+    })
+    .await;
+    assert!(proposal.contains("couchdb"), "{proposal}");
+    assert!(
+        text_of(&c, "check-report")
+            .await
+            .contains("shaped like the couchdb API"),
+        "the finding is in the report"
+    );
+    click(&c, &tid("use-dialect")).await;
+    wait_for("the connection dialog", || async {
+        visible(&c, "connection-dialog").await.then_some(())
+    })
+    .await;
+    assert_eq!(value_of(&c, "c-dialect").await, "couchdb");
+    assert_eq!(value_of(&c, "c-name").await, "Couch", "the same connection");
+    click(&c, "#c-save").await;
+    wait_for("the dialog to close", || async {
+        (!visible(&c, "connection-dialog").await).then_some(())
+    })
+    .await;
+    let all = connection_names(&c).await;
+    assert!(
+        all.contains(&"Couch — no credentials, PUT, couchdb dialect".to_string()),
+        "{all:?}"
+    );
+    open(&c, "/admin/flags").await;
+    let loaded = wait_for("the flags", || async {
+        let t = editor_text(&c, "editor").await;
+        t.contains("beta").then_some(t)
+    })
+    .await;
+    assert!(
+        !loaded.contains("_rev") && !loaded.contains("_id"),
+        "CouchDB's own fields are not edited: {loaded}"
+    );
+    set_editor(&c, "editor", &edit(&loaded, "/beta", json!(true))).await;
+    // Another client changes the limit meanwhile, the CouchDB way (its _rev in the body).
+    let url = format!("{}/admin/flags", db.url);
+    let mut theirs = read_demo(&url).await;
+    theirs["limit"] = json!(20);
+    let r = reqwest::Client::new()
+        .put(&url)
+        .header("Content-Type", "application/json")
+        .body(theirs.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "the other writer");
+    click(&c, &tid("save")).await;
+    wait_for("the merge", || async {
+        (tab_status(&c, 2).await == "merged").then_some(())
+    })
+    .await;
+    assert_eq!(read_demo(&url).await["beta"], false, "nothing written yet");
+    click(&c, &tid("resubmit")).await;
+    wait_for("saved", || async {
+        text_of(&c, "merge-summary")
+            .await
+            .starts_with("Saved")
+            .then_some(())
+    })
+    .await;
+    let now = read_demo(&url).await;
+    assert_eq!(
+        (now["beta"].clone(), now["limit"].clone()),
+        (json!(true), json!(20)),
+        "both changes: {now}"
+    );
+    assert!(
+        now["_rev"].as_str().is_some_and(|r| r.starts_with("3-")),
+        "a third revision: {now}"
+    );
+    c.close().await.unwrap();
+    drop(d);
+    std::thread::spawn(move || drop(db)).join().unwrap();
 }

@@ -91,6 +91,7 @@ fn the_check_finds_kinto_protected() {
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
     let r: Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(r["verdict"], "protected", "{r}");
+    assert_eq!(r["proposed_dialect"], "kinto", "{r}");
     let good: Vec<&str> = r["findings"]
         .as_array()
         .unwrap()

@@ -67,6 +67,7 @@ fn the_check_finds_nginx_unprotected_with_its_evidence() {
     assert_eq!(o.status.code(), Some(8), "{}", err(&o));
     let r: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(r["verdict"], "unprotected");
+    assert!(r["proposed_dialect"].is_null(), "a plain file server: {r}");
     let finding = |topic: &str| {
         r["findings"]
             .as_array()

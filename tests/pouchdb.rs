@@ -89,6 +89,7 @@ fn the_check_finds_the_stale_delete_and_the_409() {
     let r: Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(r["verdict"], "unprotected", "{r}");
     assert_eq!(r["stale_write_status"], 409, "{r}");
+    assert_eq!(r["proposed_dialect"], "couchdb", "{r}");
     let marks: Vec<(String, String)> = r["findings"]
         .as_array()
         .unwrap()

@@ -663,6 +663,8 @@ pub struct SafetyView {
     pub words: String,
     /// The whole report with its evidence, when the check just ran.
     pub report: Option<String>,
+    /// The dialect the check found the document shaped for (the connection may use it).
+    pub proposed_dialect: Option<String>,
 }
 
 #[cfg(test)]

@@ -57,6 +57,9 @@ export function showConnection() {
   $("secret-missing").hidden = !conn.secret_missing;
 }
 
+/** Opens the connection dialog on `conn` with the Version set to `dialect` (set up below). */
+export let editConnection: (conn: ConnectionView, dialect: string) => void = () => {};
+
 export function setupConnectionDialog() {
   const dlg = $<HTMLDialogElement>("connection-dialog");
   const auth = $<HTMLSelectElement>("c-auth");
@@ -140,6 +143,11 @@ export function setupConnectionDialog() {
     $("c-save").textContent = "Save";
     syncAuth();
     dlg.showModal();
+  };
+  editConnection = (conn, dialect) => {
+    open(conn);
+    $<HTMLSelectElement>("c-dialect").value = dialect;
+    $<HTMLSelectElement>("c-dialect").dispatchEvent(new Event("change"));
   };
   auth.addEventListener("change", syncAuth);
   // An API's own version travels with the whole document: such a dialect writes with PUT.

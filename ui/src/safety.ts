@@ -1,7 +1,8 @@
 // Whether the active tab's server refuses stale writes: a badge in the toolbar, and "Check
 // server", which runs the server check in Rust and shows its report with the evidence.
 import { api, words } from "./api";
-import { $, active } from "./store";
+import { $, active, store } from "./store";
+import { editConnection } from "./connections";
 import type { SafetyView } from "./api";
 
 function show(s: SafetyView) {
@@ -33,6 +34,22 @@ export async function checkServer() {
     const s = await api.checkServer(t.id);
     show(s);
     $("check-report").textContent = s.report ?? s.words;
+    // The check found the document shaped like an API with a dialect: offer it, through the
+    // connection dialog (the user sees and saves the change); built-in connections say how.
+    const d = s.proposed_dialect;
+    const conn = store.connections.find((x) => x.id === t.connectionId);
+    const editable = !!conn && !conn.is_demo && conn.id !== "env";
+    $("check-dialect").hidden = !d;
+    $("check-dialect").textContent = !d ? ""
+      : editable ? `This looks like the ${d} API: its connection can use the ${d} dialect (Version, in the connection). Tabs opened before the change keep what they loaded; reopen them.`
+      : `This looks like the ${d} API: start the app with IFMATCH_DIALECT=${d} (or add a connection with Version ${d}).`;
+    const use = $<HTMLButtonElement>("use-dialect");
+    use.hidden = !d || !editable;
+    use.textContent = `Use the ${d} dialect…`;
+    use.onclick = () => {
+      $<HTMLDialogElement>("check-dialog").close();
+      if (conn && d) editConnection(conn, d);
+    };
     $<HTMLDialogElement>("check-dialog").showModal();
   } catch (e) {
     $("server-safety").textContent = `The check failed: ${words(e)}`;

@@ -91,6 +91,9 @@ pub struct Report {
     pub stale_write_status: Option<u16>,
     /// Whether the server's ETag was seen to stay the same while the content changed.
     pub etag_not_content_derived: bool,
+    /// The dialect preset the document's shape points to (`--dialect NAME`), if any.
+    #[serde(default)]
+    pub proposed_dialect: Option<String>,
 }
 
 impl Report {
@@ -320,6 +323,13 @@ fn body_tokens(doc: &serde_json::Value) -> Vec<String> {
 /// Runs the check on `url`. Read-only probes first; the write probes touch only a scratch
 /// resource beside it.
 pub async fn check(client: &Client, url: &str) -> Report {
+    let mut proposal = None;
+    let mut report = check_probes(client, url, &mut proposal).await;
+    report.proposed_dialect = proposal;
+    report
+}
+
+async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>) -> Report {
     let p = Probe { client };
     let mut findings = vec![];
     let mut wrote = vec![];
@@ -393,6 +403,19 @@ pub async fn check(client: &Client, url: &str) -> Report {
             tokens[0]
         )
     };
+    if let Some((name, shows)) = doc.as_ref().and_then(crate::dialect::propose) {
+        *proposal = Some(name.to_string());
+        add(
+            "dialect",
+            Mark::Info,
+            format!(
+                "It is shaped like the {name} API ({shows}): with `--dialect {name}` (in the app: \
+                 the connection's Version, {name}) ifmatch sends the version where that API \
+                 expects it and keeps its own fields out of your edits."
+            ),
+            vec![],
+        );
+    }
     if !tokens.is_empty() {
         add(
             "body_token",
@@ -775,6 +798,7 @@ fn finish_with(
         }
     };
     Report {
+        proposed_dialect: None,
         url: url.to_string(),
         scratch,
         verdict,

@@ -140,6 +140,41 @@ pub const PRESETS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The preset a read answer's shape points to, with the fields that show it (None: nothing
+/// recognisable — plain RFC 9110 or an API without a preset). Only shapes specific enough not to
+/// be an ordinary document that happens to have a `version` field.
+pub fn propose(doc: &Value) -> Option<(&'static str, &'static str)> {
+    let is = |p: &str, f: fn(&Value) -> bool| doc.pointer(p).is_some_and(f);
+    let text = |v: &Value| v.is_string();
+    let num = |v: &Value| v.is_u64();
+    let obj = |v: &Value| v.is_object();
+    // CouchDB revisions are "<generation>-<hash>".
+    let couch_rev = |v: &Value| {
+        v.as_str().is_some_and(|r| {
+            r.split_once('-').is_some_and(|(n, h)| {
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !h.is_empty()
+            })
+        })
+    };
+    if is("/_rev", couch_rev) && is("/_id", text) {
+        Some(("couchdb", "_id and _rev in the body"))
+    } else if is("/metadata/resourceVersion", text) && is("/apiVersion", text) && is("/kind", text)
+    {
+        Some((
+            "kubernetes",
+            "apiVersion, kind and metadata.resourceVersion",
+        ))
+    } else if is("/dashboard/version", num) && is("/meta", obj) {
+        Some(("grafana", "dashboard.version beside meta"))
+    } else if is("/_seq_no", num) && is("/_primary_term", num) && is("/_source", obj) {
+        Some(("elasticsearch", "_source with _seq_no and _primary_term"))
+    } else if is("/data/last_modified", num) && is("/data/id", text) {
+        Some(("kinto", "the record under data with id and last_modified"))
+    } else {
+        None
+    }
+}
+
 impl Dialect {
     /// A preset by name (see `PRESETS`).
     pub fn preset(name: &str) -> Option<Dialect> {
@@ -803,5 +838,40 @@ mod tests {
             (w.read_first, w.query),
             (false, vec![("op_type".into(), "create".into())])
         );
+    }
+
+    #[test]
+    fn a_read_answer_proposes_the_dialect_it_is_shaped_for() {
+        let shape = |t: &str| propose(&serde_json::from_str(t).unwrap()).map(|(n, _)| n);
+        assert_eq!(
+            shape(r#"{"_id": "a", "_rev": "3-9f2c", "x": 1}"#),
+            Some("couchdb")
+        );
+        assert_eq!(shape(r#"{"_id": "a", "_rev": "latest"}"#), None);
+        assert_eq!(
+            shape(
+                r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"resourceVersion": "7"}}"#
+            ),
+            Some("kubernetes")
+        );
+        assert_eq!(
+            shape(r#"{"dashboard": {"version": 3}, "meta": {"slug": "ops"}}"#),
+            Some("grafana")
+        );
+        assert_eq!(
+            shape(r#"{"_seq_no": 4, "_primary_term": 1, "_source": {}}"#),
+            Some("elasticsearch")
+        );
+        assert_eq!(
+            shape(r#"{"data": {"id": "x", "last_modified": 1700000000000}}"#),
+            Some("kinto")
+        );
+        // An ordinary document with a version field is not an API's dialect.
+        assert_eq!(shape(r#"{"version": 3, "name": "settings"}"#), None);
+        // Every proposal is a preset.
+        for t in [r#"{"_id": "a", "_rev": "1-a"}"#] {
+            let name = shape(t).unwrap();
+            assert!(Dialect::preset(name).is_some());
+        }
     }
 }

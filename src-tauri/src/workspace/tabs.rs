@@ -318,7 +318,10 @@ impl AppState {
         }
         let report = check::check(&endpoint.client, &url).await;
         let profile = self.remember_profile(&url, &report);
-        Ok(safety_view(Some(&profile), Some(report.text())))
+        Ok(SafetyView {
+            proposed_dialect: report.proposed_dialect.clone(),
+            ..safety_view(Some(&profile), Some(report.text()))
+        })
     }
 
     /// What is known about the tab's server.
@@ -926,6 +929,7 @@ fn dialect_view(name: &str, asked: bool) -> SafetyView {
             )
         }),
         words,
+        proposed_dialect: None,
     }
 }
 
@@ -935,6 +939,7 @@ fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> Safet
             verdict: "unchecked".into(),
             words: "Server not checked yet".into(),
             report,
+            proposed_dialect: None,
         };
     };
     let (verdict, words) = match p.verdict {
@@ -958,5 +963,6 @@ fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> Safet
         verdict: verdict.into(),
         words,
         report,
+        proposed_dialect: None,
     }
 }

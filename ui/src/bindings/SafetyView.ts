@@ -16,4 +16,8 @@ words: string,
 /**
  * The whole report with its evidence, when the check just ran.
  */
-report: string | null, };
+report: string | null, 
+/**
+ * The dialect the check found the document shaped for (the connection may use it).
+ */
+proposed_dialect: string | null, };
