@@ -869,9 +869,15 @@ mod tests {
         // An ordinary document with a version field is not an API's dialect.
         assert_eq!(shape(r#"{"version": 3, "name": "settings"}"#), None);
         // Every proposal is a preset.
-        for t in [r#"{"_id": "a", "_rev": "1-a"}"#] {
+        for t in [
+            r#"{"_id": "a", "_rev": "1-a"}"#,
+            r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"resourceVersion": "1"}}"#,
+            r#"{"dashboard": {"version": 1}, "meta": {}}"#,
+            r#"{"_seq_no": 0, "_primary_term": 1, "_source": {}}"#,
+            r#"{"data": {"id": "x", "last_modified": 1}}"#,
+        ] {
             let name = shape(t).unwrap();
-            assert!(Dialect::preset(name).is_some());
+            assert!(Dialect::preset(name).is_some(), "{name}");
         }
     }
 }
