@@ -96,6 +96,12 @@ impl Api {
                 raw["data"][key] = v;
                 ("PUT", self.path.to_string(), raw)
             }
+            "confluence" => {
+                raw[key] = v;
+                let n = raw["version"]["number"].as_u64().unwrap();
+                raw["version"] = json!({"number": n + 1});
+                ("PUT", self.path.to_string(), raw)
+            }
             "grafana" => {
                 raw["dashboard"][key] = v;
                 (
@@ -323,6 +329,39 @@ fn grafana_version_number_and_its_own_write_endpoint() {
 }
 
 #[test]
+fn confluence_version_number_plus_one() {
+    scenarios(
+        "confluence",
+        "/wiki/rest/api/content/42",
+        "",
+        "title",
+        "status",
+    );
+}
+
+/// Confluence answers 400 for a title another page has: an error said as such, not a conflict
+/// to merge; a write carries the version plus one, and a stale one is a conflict.
+#[test]
+fn confluence_title_clash_is_not_a_conflict() {
+    let api = Api::new("confluence", "/wiki/rest/api/content/42", "");
+    let (doc, tag) = api.read();
+    let clash = api.file("clash.json", &with(&doc, "", "title", json!("Postmortems")));
+    let o = api.cli(&["put", &api.url(), &clash, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(5), "{}{}", out(&o), err(&o));
+    assert!(err(&o).contains("400"), "{}", err(&o));
+    assert_eq!(api.raw()["title"], "Runbook", "unchanged");
+    let mut mine = doc.clone();
+    mine["body"]["storage"]["value"] = json!("<p>Restart it twice.</p>");
+    let f = api.file("mine.json", &mine);
+    let o = api.cli(&["put", &api.url(), &f, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert_eq!(api.raw()["version"]["number"], 2, "sent as 1 + 1");
+    // The same version again: 409 "Version must be incremented", a conflict.
+    let o = api.cli(&["put", &api.url(), &f, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+}
+
+#[test]
 fn elasticsearch_sequence_numbers_in_the_query() {
     scenarios("elasticsearch", "/settings/_doc/1", "", "theme", "pageSize");
 }
@@ -384,4 +423,58 @@ fn grafana_name_clash_is_not_a_conflict() {
         err(&o)
     );
     assert_eq!(api.now("title"), json!("Operations"));
+}
+
+/// `--dialect FILE`: an API described by hand (here Confluence's rules, as a user would write
+/// them for an API without a preset) works like a preset; a file that does not describe a
+/// dialect is refused before anything is sent.
+#[test]
+fn a_dialect_described_in_a_file() {
+    let api = Api::new("confluence", "/wiki/rest/api/content/42", "");
+    let file = api.state.join("wiki.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "wiki", "version": {"kind": "body", "pointer": "/version/number",
+            "plus_one": true, "create_refused_if_exists": false, "delete_param": null},
+            "conflict_statuses": [409], "server_owned": ["/version", "/_links"]}"#,
+    )
+    .unwrap();
+    let custom = |args: &[&str], stdin: Option<&str>| {
+        let mut all = vec!["--dialect", file.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run_cli(&api.state, &all, stdin)
+    };
+    let tag_file = api.state.join("tag");
+    let o = custom(
+        &["get", &api.url(), "--etag-file", tag_file.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let doc: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert!(
+        doc.get("version").is_none() && doc.get("_links").is_none(),
+        "{doc}"
+    );
+    let tag = std::fs::read_to_string(&tag_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let f = api.file("mine.json", &with(&doc, "", "status", json!("draft")));
+    let o = custom(&["put", &api.url(), &f, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert_eq!(api.raw()["version"]["number"], 2);
+    assert_eq!(api.raw()["status"], "draft");
+    let o = custom(&["put", &api.url(), &f, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(3), "stale: {}{}", out(&o), err(&o));
+    // Not a dialect: a usage error naming the file, nothing sent.
+    let bad = api.state.join("bad.json");
+    std::fs::write(&bad, r#"{"version": {"kind": "somewhere"}}"#).unwrap();
+    let o = run_cli(
+        &api.state,
+        &["--dialect", bad.to_str().unwrap(), "put", &api.url(), &f],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("bad.json"), "{}", err(&o));
+    assert_eq!(api.raw()["version"]["number"], 2, "nothing sent");
 }

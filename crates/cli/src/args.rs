@@ -40,8 +40,14 @@ pub struct Cli {
     #[arg(long = "conflict-status", global = true, value_name = "CODE")]
     pub conflict_status: Vec<u16>,
     /// How the server spells "version": generic (ETag / If-Match / 412), couchdb, kubernetes,
-    /// grafana, elasticsearch or kinto (`ifmatch --dialect list` names what each does).
-    #[arg(long, global = true, value_name = "NAME", default_value = "generic")]
+    /// grafana, elasticsearch, kinto, confluence, or a JSON file describing a dialect
+    /// (`ifmatch --dialect list` names what each does).
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME|FILE",
+        default_value = "generic"
+    )]
     pub dialect: String,
     #[command(subcommand)]
     pub cmd: Cmd,

@@ -67,17 +67,7 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
             cfg.conflict_statuses.push(status);
         }
     }
-    cfg.dialect = ifmatch_engine::dialect::Dialect::preset(&cli.dialect).ok_or_else(|| {
-        let names: Vec<String> = ifmatch_engine::dialect::PRESETS
-            .iter()
-            .map(|(n, what)| format!("  {n:<14} {what}"))
-            .collect();
-        CliError::usage(format!(
-            "--dialect {:?} is not one of these:\n{}",
-            cli.dialect,
-            names.join("\n")
-        ))
-    })?;
+    cfg.dialect = dialect_named(&cli.dialect)?;
     if let Some(p) = &cli.cacert {
         let pem = std::fs::read(p)
             .map_err(|e| CliError::local(format!("cannot read {}: {e}", p.display())))?;
@@ -88,6 +78,36 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
         Some(p) => CliError::local(format!("--cacert {}: {e}", p.display())),
         None => CliError::local(e.to_string()),
     })
+}
+
+/// `--dialect`: a preset's name, or a JSON file describing a dialect (`Dialect`'s fields).
+fn dialect_named(name: &str) -> Result<ifmatch_engine::dialect::Dialect, CliError> {
+    use ifmatch_engine::dialect::{Dialect, PRESETS};
+    if let Some(d) = Dialect::preset(name) {
+        return Ok(d);
+    }
+    let path = std::path::Path::new(name);
+    if name.ends_with(".json") || path.is_file() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::usage(format!("--dialect: cannot read {name}: {e}")))?;
+        let mut d: Dialect = serde_json::from_str(&text).map_err(|e| {
+            CliError::usage(format!(
+                "--dialect: {name} does not describe a dialect: {e}"
+            ))
+        })?;
+        if d.name.is_empty() || d.name == "generic" {
+            d.name = "custom".into();
+        }
+        return Ok(d);
+    }
+    let names: Vec<String> = PRESETS
+        .iter()
+        .map(|(n, what)| format!("  {n:<14} {what}"))
+        .collect();
+    Err(CliError::usage(format!(
+        "--dialect {name:?} is not one of these (or a JSON file describing one):\n{}",
+        names.join("\n")
+    )))
 }
 
 /// The resource a command talks to, if it talks to one.

@@ -46,6 +46,19 @@ pub(crate) fn seeded() -> Dialects {
                "panels": [{"id": 1, "title": "Errors"}, {"id": 2, "title": "Latency"}]}),
     );
     d.docs.insert(
+        "/wiki/rest/api/content/42".into(),
+        json!({"id": "42", "type": "page", "status": "current", "title": "Runbook",
+               "space": {"key": "OPS"},
+               "body": {"storage": {"value": "<p>Restart the service.</p>", "representation": "storage"}},
+               "version": {"number": 1, "when": "2026-01-01T00:00:00.000Z", "by": {"displayName": "Admin"}},
+               "_links": {"self": "/wiki/rest/api/content/42"}}),
+    );
+    d.docs.insert(
+        "/wiki/rest/api/content/43".into(),
+        json!({"id": "43", "type": "page", "status": "current", "title": "Postmortems",
+               "space": {"key": "OPS"}, "version": {"number": 4}}),
+    );
+    d.docs.insert(
         "/settings/_doc/1".into(),
         json!({"_seq_no": 0, "_primary_term": 1, "_version": 1,
                "_source": {"theme": "light", "pageSize": 50}}),
@@ -55,7 +68,10 @@ pub(crate) fn seeded() -> Dialects {
 
 /// Whether `path` is one of the dialect APIs' (then `answer` handles it).
 pub(crate) fn owns(path: &str) -> bool {
-    path.starts_with("/api/v1/") || path.starts_with("/api/dashboards/") || path.contains("/_doc/")
+    path.starts_with("/api/v1/")
+        || path.starts_with("/api/dashboards/")
+        || path.starts_with("/wiki/rest/api/content/")
+        || path.contains("/_doc/")
 }
 
 fn reply(status: u16, body: Value) -> Response {
@@ -88,6 +104,9 @@ pub(crate) fn answer(
     }
     if path.starts_with("/api/dashboards/") {
         return grafana(d, method, path, parsed());
+    }
+    if path.starts_with("/wiki/") {
+        return confluence(d, method, path, parsed());
     }
     elasticsearch(d, method, path, query, parsed())
 }
@@ -137,6 +156,50 @@ fn kubernetes(d: &mut Dialects, method: &Method, path: &str, body: Option<Value>
             reply(200, new)
         }
         _ => k8s_status(405, "MethodNotAllowed", "not supported here"),
+    }
+}
+
+/// Confluence's content API: a PUT must carry `version.number` one above the current one (409
+/// "Version must be incremented…" otherwise); a title another page has is 400.
+fn confluence(d: &mut Dialects, method: &Method, path: &str, body: Option<Value>) -> Response {
+    let message = |code: u16, m: String| reply(code, json!({"statusCode": code, "message": m}));
+    match *method {
+        Method::GET => match d.docs.get(path) {
+            Some(v) => reply(200, v.clone()),
+            None => message(404, "No content found with id".into()),
+        },
+        Method::PUT => {
+            let Some(mut new) = body.filter(Value::is_object) else {
+                return message(400, "Could not parse the request body".into());
+            };
+            let Some(current) = d.docs.get(path) else {
+                return message(404, "No content found with id".into());
+            };
+            let have = current["version"]["number"].as_u64().unwrap_or(0);
+            if new["version"]["number"].as_u64() != Some(have + 1) {
+                return message(
+                    409,
+                    format!("Version must be incremented on update. Current version is: {have}"),
+                );
+            }
+            let title = new["title"].clone();
+            if d.docs
+                .iter()
+                .any(|(k, v)| k.starts_with("/wiki/") && *k != path && v["title"] == title)
+            {
+                return message(
+                    400,
+                    "A page with this title already exists in this space".into(),
+                );
+            }
+            let current = current.clone();
+            new["version"] = json!({"number": have + 1, "when": "2026-01-01T00:00:01.000Z",
+                                    "by": {"displayName": "ifmatch"}});
+            new["_links"] = current["_links"].clone();
+            d.docs.insert(path.to_string(), new.clone());
+            reply(200, new)
+        }
+        _ => message(405, "Method not allowed".into()),
     }
 }
 

@@ -56,7 +56,8 @@ pub enum VersionIn {
 }
 
 /// The reason a conflict status must carry to be a conflict (Grafana answers 412 for a name
-/// clash too; Kubernetes' 409 `Status` says `reason: Conflict` for a stale write only).
+/// clash too; Kubernetes' 409 `Status` says `reason: Conflict` for a stale write only). The text
+/// at `pointer` must begin with one of `values` (Confluence's message goes on with the number).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reason {
@@ -66,9 +67,11 @@ pub struct Reason {
     pub values: Vec<String>,
 }
 
-/// A connection's dialect. `Dialect::default()` is plain RFC 9110 (the `generic` preset).
+/// A connection's dialect. `Dialect::default()` is plain RFC 9110 (the `generic` preset); a
+/// dialect read from JSON takes the default for every field it leaves out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
 pub struct Dialect {
     /// The preset it started from (`generic`, `couchdb`, …) or `custom`.
     pub name: String,
@@ -138,6 +141,10 @@ pub const PRESETS: &[(&str, &str)] = &[
         "kinto",
         "Kinto: the record under data, server stamps id / last_modified, If-Match, 412",
     ),
+    (
+        "confluence",
+        "Confluence pages: version.number, a write sends it plus one, 409",
+    ),
 ];
 
 /// The preset a read answer's shape points to, with the fields that show it (None: nothing
@@ -168,6 +175,8 @@ pub fn propose(doc: &Value) -> Option<(&'static str, &'static str)> {
         Some(("grafana", "dashboard.version beside meta"))
     } else if is("/_seq_no", num) && is("/_primary_term", num) && is("/_source", obj) {
         Some(("elasticsearch", "_source with _seq_no and _primary_term"))
+    } else if is("/version/number", num) && is("/type", text) && is("/space/key", text) {
+        Some(("confluence", "type, space.key and version.number"))
     } else if is("/data/last_modified", num) && is("/data/id", text) {
         Some(("kinto", "the record under data with id and last_modified"))
     } else {
@@ -241,6 +250,21 @@ impl Dialect {
                     create: Some(("op_type".into(), "create".into())),
                 },
                 conflict_statuses: vec![409],
+                ..base
+            },
+            "confluence" => Dialect {
+                version: VersionIn::Body {
+                    pointer: "/version/number".into(),
+                    plus_one: true,
+                    create_refused_if_exists: false,
+                    delete_param: None,
+                },
+                conflict_statuses: vec![409],
+                conflict_reason: Some(Reason {
+                    pointer: "/message".into(),
+                    values: vec!["Version must be incremented".into()],
+                }),
+                server_owned: owned(&["/version", "/history", "/_links", "/_expandable"]),
                 ..base
             },
             "kinto" => Dialect {
@@ -484,7 +508,7 @@ impl Dialect {
                         .and_then(Value::as_str)
                         .map(str::to_string)
                 })
-                .is_some_and(|s| r.values.contains(&s)),
+                .is_some_and(|s| r.values.iter().any(|v| s.starts_with(v.as_str()))),
         }
     }
 
@@ -875,6 +899,7 @@ mod tests {
             r#"{"dashboard": {"version": 1}, "meta": {}}"#,
             r#"{"_seq_no": 0, "_primary_term": 1, "_source": {}}"#,
             r#"{"data": {"id": "x", "last_modified": 1}}"#,
+            r#"{"type": "page", "space": {"key": "OPS"}, "version": {"number": 3}}"#,
         ] {
             let name = shape(t).unwrap();
             assert!(Dialect::preset(name).is_some(), "{name}");
