@@ -96,6 +96,12 @@ impl Api {
                 raw["data"][key] = v;
                 ("PUT", self.path.to_string(), raw)
             }
+            "consul" => {
+                // A Consul client that writes without ?cas (last write wins).
+                raw[key] = v;
+                let key_path = self.path.split('?').next().unwrap().to_string();
+                ("PUT", key_path, raw)
+            }
             "confluence" => {
                 raw[key] = v;
                 let n = raw["version"]["number"].as_u64().unwrap();
@@ -359,6 +365,28 @@ fn confluence_title_clash_is_not_a_conflict() {
     // The same version again: 409 "Version must be incremented", a conflict.
     let o = api.cli(&["put", &api.url(), &f, "--if-match", &tag], None);
     assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+}
+
+#[test]
+fn consul_check_and_set_index() {
+    scenarios("consul", "/v1/kv/settings?raw", "", "theme", "pageSize");
+}
+
+/// Consul answers a stale check-and-set with 200 `false`: a conflict, never "saved" or
+/// "deleted"; the current index deletes.
+#[test]
+fn consul_false_is_a_conflict_for_deletes_too() {
+    let api = Api::new("consul", "/v1/kv/settings?raw", "");
+    let (_, tag) = api.read();
+    api.other_writer("theme", json!("dark"));
+    let o = api.cli(&["delete", &api.url(), "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert_eq!(api.now("theme"), json!("dark"), "not deleted");
+    let (_, tag) = api.read();
+    let o = api.cli(&["delete", &api.url(), "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    let (s, _) = api.http("GET", "/v1/kv/settings?raw", None);
+    assert_eq!(s, 404, "deleted");
 }
 
 #[test]

@@ -11,6 +11,12 @@
 //! - Elasticsearch, `/INDEX/_doc/ID`: `_seq_no` / `_primary_term` beside `_source`; a write with
 //!   `?if_seq_no=&if_primary_term=` naming another version → 409
 //!   `version_conflict_engine_exception`; `?op_type=create` over an existing one → 409.
+//! - Confluence, `/wiki/rest/api/content/ID`: `version.number`; a PUT must carry it plus one
+//!   (409 "Version must be incremented…"); a title another page has → 400.
+//! - Consul KV, `/v1/kv/KEY`: `GET ?raw` answers the stored value with its `ModifyIndex` in
+//!   `X-Consul-Index` (the demo serves `?raw` only: real Consul's default answer carries the
+//!   value base64-encoded); `PUT ?cas=N` writes only while the index is N (`cas=0`: only if the
+//!   key is absent) and answers 200 `true` or `false`; `DELETE ?cas=N` likewise.
 //!
 //! Each write is one step under the lock (check and store together).
 
@@ -59,6 +65,11 @@ pub(crate) fn seeded() -> Dialects {
                "space": {"key": "OPS"}, "version": {"number": 4}}),
     );
     d.docs.insert(
+        "/v1/kv/settings".into(),
+        json!({"ModifyIndex": 5, "Value": {"theme": "light", "pageSize": 50}}),
+    );
+    d.seq = 5;
+    d.docs.insert(
         "/settings/_doc/1".into(),
         json!({"_seq_no": 0, "_primary_term": 1, "_version": 1,
                "_source": {"theme": "light", "pageSize": 50}}),
@@ -71,6 +82,7 @@ pub(crate) fn owns(path: &str) -> bool {
     path.starts_with("/api/v1/")
         || path.starts_with("/api/dashboards/")
         || path.starts_with("/wiki/rest/api/content/")
+        || path.starts_with("/v1/kv/")
         || path.contains("/_doc/")
 }
 
@@ -107,6 +119,9 @@ pub(crate) fn answer(
     }
     if path.starts_with("/wiki/") {
         return confluence(d, method, path, parsed());
+    }
+    if path.starts_with("/v1/kv/") {
+        return consul(d, method, path, query, parsed());
     }
     elasticsearch(d, method, path, query, parsed())
 }
@@ -156,6 +171,73 @@ fn kubernetes(d: &mut Dialects, method: &Method, path: &str, body: Option<Value>
             reply(200, new)
         }
         _ => k8s_status(405, "MethodNotAllowed", "not supported here"),
+    }
+}
+
+/// Consul's KV store: a check-and-set index in the query, `true` / `false` in the answer.
+fn consul(
+    d: &mut Dialects,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: Option<Value>,
+) -> Response {
+    let text = |code: u16, t: &str| {
+        Response::builder()
+            .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(Body::from(t.to_string()))
+            .expect("a valid response")
+    };
+    let index = d.docs.get(path).and_then(|v| v["ModifyIndex"].as_u64());
+    let cas = query_value(query, "cas").map(|c| c.parse::<u64>());
+    // Whether a cas-conditioned write may go ahead (no cas: always).
+    let allowed = match cas {
+        None => true,
+        Some(Ok(0)) => index.is_none(),
+        Some(Ok(n)) => index == Some(n),
+        Some(Err(_)) => return text(400, "Invalid CAS index"),
+    };
+    match *method {
+        Method::GET => {
+            if query_value(query, "raw").is_none() && !query.split('&').any(|k| k == "raw") {
+                return text(
+                    400,
+                    "this demo serves ?raw only (real Consul answers base64 without it)",
+                );
+            }
+            match (d.docs.get(path), index) {
+                (Some(v), Some(i)) => Response::builder()
+                    .status(StatusCode::OK)
+                    .header("content-type", "application/json")
+                    .header("X-Consul-Index", i.to_string())
+                    .body(Body::from(v["Value"].to_string()))
+                    .expect("a valid response"),
+                _ => text(404, ""),
+            }
+        }
+        Method::PUT => {
+            let Some(value) = body else {
+                return text(400, "the demo stores JSON values");
+            };
+            if !allowed {
+                return text(200, "false");
+            }
+            d.seq += 1;
+            d.docs.insert(
+                path.to_string(),
+                json!({"ModifyIndex": d.seq, "Value": value}),
+            );
+            text(200, "true")
+        }
+        Method::DELETE => {
+            if !allowed {
+                return text(200, "false");
+            }
+            d.docs.remove(path);
+            text(200, "true")
+        }
+        _ => text(405, "method not allowed"),
     }
 }
 

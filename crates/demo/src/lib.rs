@@ -6,10 +6,11 @@
 //! writes (switchable, RFC 6585 §3), PATCH with `application/merge-patch+json` (RFC 7396) or
 //! `application/json-patch+json` (RFC 6902; a failed `test` answers 409), 410 after a delete,
 //! and control endpoints under `/_demo/` so "another admin" can change a resource and tests can
-//! inject faults (status codes, delays, dropped connections, odd bodies). Three resources speak
+//! inject faults (status codes, delays, dropped connections, odd bodies). Some resources speak
 //! other APIs' dialects (`dialects.rs`): a Kubernetes ConfigMap (`metadata.resourceVersion`,
-//! 409 `Status`), a Grafana dashboard (`version` in the body, 412 `version-mismatch`) and an
-//! Elasticsearch document (`?if_seq_no=&if_primary_term=`, 409), for the client's dialects.
+//! 409 `Status`), a Grafana dashboard (`version` in the body, 412 `version-mismatch`), an
+//! Elasticsearch document (`?if_seq_no=&if_primary_term=`, 409), Confluence pages (the version
+//! plus one, 409) and a Consul key (`?cas=`, `false`), for the client's dialects.
 //!
 //! Must never: listen beyond the address it is given (127.0.0.1 by default), or skip the
 //! precondition check for a write.

@@ -43,9 +43,9 @@ pub enum VersionIn {
         delete_param: Option<String>,
     },
     /// Query parameters of the write, each from a field of the read answer
-    /// (`?if_seq_no=` from `/_seq_no`).
+    /// (`?if_seq_no=` from `/_seq_no`) or a header of it (`?cas=` from `header:X-Consul-Index`).
     Query {
-        /// (parameter, pointer in the read answer) pairs.
+        /// (parameter, pointer in the read answer or `header:` and a header name) pairs.
         params: Vec<(String, String)>,
         /// A stale write is answered 200 with the body `false` (Consul's `?cas=`).
         false_is_conflict: bool,
@@ -144,6 +144,10 @@ pub const PRESETS: &[(&str, &str)] = &[
     (
         "confluence",
         "Confluence pages: version.number, a write sends it plus one, 409",
+    ),
+    (
+        "consul",
+        "Consul KV (read with ?raw): X-Consul-Index sent as ?cas=, a stale write answers false",
     ),
 ];
 
@@ -252,6 +256,15 @@ impl Dialect {
                 conflict_statuses: vec![409],
                 ..base
             },
+            "consul" => Dialect {
+                version: VersionIn::Query {
+                    params: vec![("cas".into(), "header:X-Consul-Index".into())],
+                    false_is_conflict: true,
+                    create: Some(("cas".into(), "0".into())),
+                },
+                conflict_statuses: vec![],
+                ..base
+            },
             "confluence" => Dialect {
                 version: VersionIn::Body {
                     pointer: "/version/number".into(),
@@ -295,18 +308,38 @@ impl Dialect {
 
     /// What a read answer means in this dialect: the document (server-owned fields left out)
     /// and its validator (from the body or the query fields when the version lives there).
-    pub fn on_read(&self, mut doc: Received) -> Result<Received, String> {
+    pub fn on_read(&self, doc: Received) -> Result<Received, String> {
+        self.on_read_with(doc, &|_| None)
+    }
+
+    /// `on_read` for an answer whose headers `header` gives by name (a version may be in one).
+    pub fn on_read_with(
+        &self,
+        mut doc: Received,
+        header: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Received, String> {
         if self.is_plain() {
             return Ok(doc);
         }
         let whole: Value = serde_json::from_str(&doc.text).map_err(|e| e.to_string())?;
+        let source = |p: &str| match p.strip_prefix("header:") {
+            Some(name) => {
+                let v = header(name)
+                    .ok_or_else(|| format!("the answer has no {name} header with the version"))?;
+                Ok(v.trim()
+                    .parse::<u64>()
+                    .map(Value::from)
+                    .unwrap_or(Value::String(v)))
+            }
+            None => field(&whole, p),
+        };
         let version = match &self.version {
             VersionIn::Header => None,
             VersionIn::Body { pointer, .. } => Some(vec![field(&whole, pointer)?]),
             VersionIn::Query { params, .. } => Some(
                 params
                     .iter()
-                    .map(|(_, p)| field(&whole, p))
+                    .map(|(_, p)| source(p))
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };

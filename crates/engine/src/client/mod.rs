@@ -393,7 +393,13 @@ impl Client {
         match classify::received(&answer).and_then(|doc| {
             self.cfg
                 .dialect
-                .on_read(doc)
+                .on_read_with(doc, &|name| {
+                    answer
+                        .headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                })
                 .map_err(|detail| Outcome::InvalidResponse {
                     problem: AnswerProblem::Dialect,
                     detail,
