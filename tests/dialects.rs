@@ -506,3 +506,29 @@ fn a_dialect_described_in_a_file() {
     assert!(err(&o).contains("bad.json"), "{}", err(&o));
     assert_eq!(api.raw()["version"]["number"], 2, "nothing sent");
 }
+
+/// `--dialect none` (an API that keeps no version, last write wins): every write is compared
+/// before and read back after, and the risk that remains is said on stderr; a change made since
+/// the version read is caught before anything is sent.
+#[test]
+fn no_version_dialect_compares_and_says_the_risk() {
+    let api = Api::new("none", "/settings", "");
+    let (doc, tag) = api.read();
+    let f = api.file("mine.json", &with(&doc, "", "siteName", json!("Mine")));
+    let o = api.cli(&["put", &api.url(), &f, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(err(&o).contains("keeps no version"), "{}", err(&o));
+    assert_eq!(api.raw()["siteName"], "Mine");
+    // Another writer (no ifmatch) changes it; the stale put is refused before sending.
+    let (s, b) = api.http(
+        "POST",
+        "/_demo/another-admin/settings",
+        Some(r#"{"timezone": "UTC"}"#),
+    );
+    assert!((200..300).contains(&s), "{b}");
+    let stale = api.file("stale.json", &with(&doc, "", "siteName", json!("Stale")));
+    let o = api.cli(&["put", &api.url(), &stale, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert_eq!(api.raw()["siteName"], "Mine", "nothing overwritten");
+    assert_eq!(api.raw()["timezone"], "UTC");
+}

@@ -22,26 +22,31 @@ pub fn stale_write_status(url: &str) -> Option<u16> {
 
 pub struct Guard {
     profile: Option<ServerProfile>,
+    /// The connection's dialect says the API keeps no version (`--dialect none`).
+    no_version: bool,
 }
 
 impl Guard {
-    /// The guard for `url`, from the stored profiles.
-    pub fn for_url(url: &str) -> Guard {
+    /// The guard for `url`, from the stored profiles and the client's dialect.
+    pub fn for_url(url: &str, client: &Client) -> Guard {
         let profiles = ServerProfiles::open(servers::default_dir().as_deref());
         Guard {
             profile: profiles.lookup(url).cloned(),
+            no_version: client.dialect().name == "none",
         }
     }
 
     /// Whether the server's preconditions are not to be relied on alone.
     pub fn untrusted(&self) -> bool {
-        !self.profile.as_ref().is_some_and(|p| p.trusted())
+        self.no_version || !self.profile.as_ref().is_some_and(|p| p.trusted())
     }
 
     fn unprotected(&self) -> bool {
-        self.profile
-            .as_ref()
-            .is_some_and(|p| p.verdict == Verdict::Unprotected || p.etag_not_content_derived)
+        self.no_version
+            || self
+                .profile
+                .as_ref()
+                .is_some_and(|p| p.verdict == Verdict::Unprotected || p.etag_not_content_derived)
     }
 
     /// Before a write conditional on `tag`: on an untrusted server, the resource must still be
@@ -143,7 +148,13 @@ impl Guard {
 
     /// After a successful write: on a server the check found unprotected, the risk in words.
     pub fn warn(&self) {
-        if self.unprotected() {
+        if self.no_version {
+            eprintln!(
+                "ifmatch: warning: this API keeps no version (--dialect none): the resource was \
+                 compared just before writing and read back after, but a change another writer \
+                 made in that same moment could still have been overwritten."
+            );
+        } else if self.unprotected() {
             eprintln!(
                 "ifmatch: warning: this server does not refuse stale writes (found by `ifmatch \
                  check`): the resource was compared just before writing and read back after, \

@@ -146,6 +146,10 @@ pub const PRESETS: &[(&str, &str)] = &[
         "Confluence pages: version.number, a write sends it plus one, 409",
     ),
     (
+        "none",
+        "No version at all (last write wins): every write compared before and read back after",
+    ),
+    (
         "consul",
         "Consul KV (read with ?raw): X-Consul-Index sent as ?cas=, a stale write answers false",
     ),
@@ -204,7 +208,9 @@ impl Dialect {
             };
         let owned = |list: &[&str]| list.iter().map(|p| p.to_string()).collect();
         Some(match name {
-            "generic" => base,
+            // Nothing to translate; what differs is what the callers do around each write
+            // (compare before, read back after, say the risk) and that no check is run.
+            "generic" | "none" => base,
             "couchdb" => Dialect {
                 version: body("/_rev", true, Some("rev")),
                 conflict_statuses: vec![409],

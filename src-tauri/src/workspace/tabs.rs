@@ -466,7 +466,14 @@ impl AppState {
                     v.words()
                 ));
             }
-            if let Some(p) = profile.as_ref().filter(|p| !p.trusted()) {
+            if endpoint.dialect == "none" {
+                message.push_str(
+                    " This API keeps no version (the connection's Version is “none”): ifmatch \
+                     compared the resource just before writing and read it back after, but a \
+                     change another writer made in that same moment could still have been \
+                     overwritten.",
+                );
+            } else if let Some(p) = profile.as_ref().filter(|p| !p.trusted()) {
                 // Said as strongly as the check found it, no more.
                 message.push_str(if p.verdict == Verdict::Unprotected {
                     " This server does not refuse stale writes by itself: ifmatch compared its \
@@ -914,6 +921,21 @@ impl session::Conditional for Watched<'_> {
 /// A dialect connection's safety: its writes carry the version where the API documents it, and
 /// ifmatch reads before and after each write instead of probing with If-Match.
 fn dialect_view(name: &str, asked: bool) -> SafetyView {
+    if name == "none" {
+        return SafetyView {
+            verdict: "unprotected".into(),
+            words: "API keeps no version: writes compared before and after".into(),
+            report: asked.then(|| {
+                "This connection's Version is “none”: the API keeps no version, so it cannot \
+                 refuse a stale write and the server check has nothing to probe. Every write is \
+                 compared with the server just before it is sent (a change since your version \
+                 goes to the merge) and read back just after; a change another writer makes in \
+                 that same moment could still be overwritten."
+                    .to_string()
+            }),
+            proposed_dialect: None,
+        };
+    }
     let words =
         format!("{name} dialect: version sent the API's way; writes compared before and after");
     SafetyView {

@@ -39,7 +39,7 @@ pub async fn run(client: &Client, url: &str) -> Exit {
     let file = edit_file(url);
     let mut shown = base.text.clone();
     write_file(&file, &shown)?;
-    let guard = Guard::for_url(url);
+    let guard = Guard::for_url(url, client);
     let mut needs_change = false; // after a conflict or an error, an untouched file means "give up"
     loop {
         run_editor(&file)?;

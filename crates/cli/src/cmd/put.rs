@@ -33,7 +33,7 @@ pub async fn run(
     };
     // A server not known to refuse stale writes: compare first (the GET that supplied a
     // validator without --if-match was that comparison already).
-    let guard = Guard::for_url(url);
+    let guard = Guard::for_url(url, client);
     let before = match (&sent, if_match) {
         (Some(t), Some(_)) => match guard.still_at(client, url, t).await {
             Ok(b) => b,

@@ -40,7 +40,7 @@ pub async fn run(
     if !id_keys.is_empty() {
         opts.id_keys = id_keys.to_vec();
     }
-    let guard = crate::guard::Guard::for_url(url);
+    let guard = crate::guard::Guard::for_url(url, client);
     let policy = Policy {
         auto_resubmit: true,
         max_rounds: rounds.max(1),

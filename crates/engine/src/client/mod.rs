@@ -121,6 +121,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The connection's dialect (how the server spells "version").
+    pub fn dialect(&self) -> &Dialect {
+        &self.cfg.dialect
+    }
+
     /// How this client authenticates (to show a request with the secret masked).
     pub fn auth(&self) -> &Auth {
         &self.auth
