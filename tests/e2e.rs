@@ -207,14 +207,31 @@ async fn visible(c: &Client, id: &str) -> bool {
 /// (`body[data-working]`, docs/testids.md) and the element where it was two frames ago. A click
 /// aimed at a page that is still scrolling lands on whatever moved under it, for a person too.
 async fn click(c: &Client, css: &str) {
-    wait_for(css, || async {
-        let settled = c.execute_async(SETTLED, vec![json!(css)]).await.ok()?;
-        if settled != json!(true) {
-            return None;
-        }
-        c.find(Locator::Css(css)).await.ok()?.click().await.ok()
-    })
-    .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        // Why the last attempt did not click, for the message if none does.
+        let why = match c.execute_async(SETTLED, vec![json!(css)]).await {
+            Ok(Value::Bool(true)) => match c.find(Locator::Css(css)).await {
+                Ok(e) => match e.click().await {
+                    Ok(()) => return,
+                    Err(err) => format!(
+                        "the click failed ({err}); displayed: {:?}",
+                        e.is_displayed().await
+                    ),
+                },
+                Err(err) => format!("not found ({err})"),
+            },
+            Ok(_) => {
+                let working = c
+                    .execute("return document.body.dataset.working ?? '0'", vec![])
+                    .await;
+                format!("not settled (moving, missing, or the window working: {working:?})")
+            }
+            Err(err) => format!("the settle script failed ({err})"),
+        };
+        assert!(Instant::now() < deadline, "timed out clicking {css}: {why}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Waits until the window's own actions have finished (`body[data-working]` is 0). Not part of
@@ -935,8 +952,33 @@ async fn set_field(c: &Client, id: &str, value: &str) {
     .unwrap();
 }
 
+/// Opens the connection dialog with "New connection…". The button sits in a toolbar the window
+/// redraws, so a click can land on a button that is being replaced: clicked again until the
+/// dialog is open.
+async fn new_connection(c: &Client) {
+    wait_for("the connection dialog", || async {
+        if visible(c, "connection-dialog").await {
+            return Some(());
+        }
+        let settled = c
+            .execute_async(SETTLED, vec![json!(tid("new-connection"))])
+            .await
+            .ok()?;
+        if settled == json!(true) {
+            c.find(Locator::Css(&tid("new-connection")))
+                .await
+                .ok()?
+                .click()
+                .await
+                .ok()?;
+        }
+        None
+    })
+    .await;
+}
+
 async fn add_connection(c: &Client, name: &str, url: &str, auth: &str, secret: &str, extra: &str) {
-    click(c, &tid("new-connection")).await;
+    new_connection(c).await;
     set_field(c, "c-name", name).await;
     set_field(c, "c-url", url).await;
     set_field(c, "c-auth", auth).await;
@@ -1054,7 +1096,7 @@ async fn e2e_secrets_never_reach_files_or_messages() {
         click(&c, &tid("open-resource-submit")).await;
         messages.push(unauthorized_message(&c).await);
         // A connection from a pasted curl command: its token goes where a typed one goes.
-        click(&c, &tid("new-connection")).await;
+        new_connection(&c).await;
         click(&c, "#c-curl-row summary").await;
         set_field(
             &c,
@@ -1868,7 +1910,7 @@ async fn e2e_connection_dialog() {
         visible(&c, "tab").await.then_some(())
     })
     .await;
-    click(&c, &tid("new-connection")).await;
+    new_connection(&c).await;
     for (auth, want) in [
         ("none", [false, false, false]),
         ("bearer", [false, false, true]),
@@ -3611,7 +3653,7 @@ async fn e2e_a_dialect_connection_edits_a_kubernetes_configmap() {
         visible(&c, "tab").await.then_some(())
     })
     .await;
-    click(&c, &tid("new-connection")).await;
+    new_connection(&c).await;
     set_field(&c, "c-name", "Cluster").await;
     set_field(&c, "c-url", &demo.url).await;
     set_field(&c, "c-method", "merge_patch").await;

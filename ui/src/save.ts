@@ -3,7 +3,7 @@ import { api, codeOf, words, type SaveView } from "./api";
 import { setText } from "./editor";
 import * as model from "./model";
 import { $, store, active, type Tab } from "./store";
-import { persistDraft } from "./drafts";
+import { draftTimers, persistDraft } from "./drafts";
 import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
 import { openConflictView, showConflictView } from "./conflict";
@@ -39,6 +39,10 @@ export async function save(resubmit: boolean, reviewed = false) {
   }
   // What this resubmit will change on the server, before it is sent (unless turned off).
   if (resubmit && !reviewed && reviewBeforeResubmit() && !(await review(t, text, true))) return;
+  // Rust writes this text into the draft as the save starts; a draft write still waiting here
+  // would land after the save and keep a copy of text that is saved by then.
+  clearTimeout(draftTimers.get(t.id));
+  draftTimers.delete(t.id);
   t.saving = true;
   t.error = null;
   t.notice = null;

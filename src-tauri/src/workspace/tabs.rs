@@ -376,6 +376,17 @@ impl AppState {
         resubmit: bool,
     ) -> Result<SaveView, Problem> {
         let (conn, url, base) = self.write_target(tab_id, resubmit).await?;
+        // The text being saved is on disk before anything is sent (a crash during the save
+        // loses nothing), and the window drops its own pending draft write, which could land
+        // after the save and keep a copy of text saved by then.
+        {
+            let tabs = self.tabs.lock().await;
+            if let Some(t) = tabs.get(tab_id) {
+                // A disk that cannot take it does not stop the save: saving to the server is
+                // what keeps the text then.
+                let _ = self.write_draft(tab_id, t, &text);
+            }
+        }
         // Cancel (the window offers it when a save takes long) stops the loop where it is; what
         // that means depends on whether a write had gone out. A Cancel during the server check
         // (which only touches its scratch resource) takes effect before the save writes.
