@@ -7,53 +7,79 @@
 //! validate, it only re-spaces.
 
 /// Appends `src` (one valid JSON value) pretty-printed as if it stood at nesting `depth`.
+///
+/// Tokens print as themselves; only the whitespace between them changes. So the source is
+/// copied in runs: each gap is compared with what the layout wants there, and only a gap that
+/// differs breaks the run (a value already laid out this way — most of a merge's, which come
+/// from pretty-printed inputs at the same depth — is one copy).
 pub fn reformat(src: &str, depth: usize, out: &mut String) {
     let b = src.as_bytes();
-    let mut depth = depth;
-    let mut i = 0;
     let n = b.len();
+    let mut depth = depth;
+    let ws = |j: usize| super::tape::skip_ws(b, j);
+    // `src[run..i]` prints as itself and is not copied yet.
+    let mut run = 0;
+    // The gap `src[i..j]` must read `want` (a newline and `indent` levels, or a fixed text).
+    let mut gap = |i: usize, j: usize, want: Gap, out: &mut String| {
+        let same = match want {
+            Gap::Nothing => i == j,
+            Gap::Space => j == i + 1 && b[i] == b' ',
+            Gap::Newline(d) => {
+                j - i == 1 + 2 * d && b[i] == b'\n' && b[i + 1..j].iter().all(|&c| c == b' ')
+            }
+        };
+        if !same {
+            out.push_str(&src[run..i]);
+            match want {
+                Gap::Nothing => {}
+                Gap::Space => out.push(' '),
+                Gap::Newline(d) => newline(out, d),
+            }
+            run = j;
+        }
+    };
+    let mut i = ws(0);
+    gap(0, i, Gap::Nothing, out);
+    // What the last token was, for the gap after it.
+    #[derive(PartialEq)]
+    enum Prev {
+        Value,
+        Open,
+        Comma,
+        Colon,
+    }
     while i < n {
-        match b[i] {
-            b' ' | b'\n' | b'\r' | b'\t' => i += 1,
+        let prev = match b[i] {
             b'"' => {
-                let s = i;
                 i = string_end(b, i);
-                out.push_str(&src[s..i]);
+                Prev::Value
             }
             c @ (b'{' | b'[') => {
                 let close = if c == b'{' { b'}' } else { b']' };
-                let mut j = i + 1;
-                while j < n && matches!(b[j], b' ' | b'\n' | b'\r' | b'\t') {
-                    j += 1;
-                }
-                if j < n && b[j] == close {
-                    out.push(c as char);
-                    out.push(close as char);
-                    i = j + 1;
+                let k = ws(i + 1);
+                if k < n && b[k] == close {
+                    gap(i + 1, k, Gap::Nothing, out);
+                    i = k + 1;
+                    Prev::Value
                 } else {
-                    out.push(c as char);
                     depth += 1;
-                    newline(out, depth);
                     i += 1;
+                    Prev::Open
                 }
             }
-            c @ (b'}' | b']') => {
-                depth = depth.saturating_sub(1);
-                newline(out, depth);
-                out.push(c as char);
+            b'}' | b']' => {
                 i += 1;
+                Prev::Value
             }
             b',' => {
-                out.push(',');
-                newline(out, depth);
                 i += 1;
+                Prev::Comma
             }
             b':' => {
-                out.push_str(": ");
                 i += 1;
+                Prev::Colon
             }
             _ => {
-                let s = i;
                 while i < n
                     && !matches!(
                         b[i],
@@ -62,24 +88,51 @@ pub fn reformat(src: &str, depth: usize, out: &mut String) {
                 {
                     i += 1;
                 }
-                out.push_str(&src[s..i]);
+                Prev::Value
             }
-        }
+        };
+        let j = ws(i);
+        let want = match (prev, b.get(j)) {
+            (_, None) => Gap::Nothing,
+            (_, Some(b'}' | b']')) => {
+                depth = depth.saturating_sub(1);
+                Gap::Newline(depth)
+            }
+            (Prev::Open | Prev::Comma, _) => Gap::Newline(depth),
+            (Prev::Colon, _) => Gap::Space,
+            (Prev::Value, _) => Gap::Nothing,
+        };
+        gap(i, j, want, out);
+        i = j;
     }
+    out.push_str(&src[run..]);
+}
+
+/// What the layout puts between two tokens.
+#[derive(Clone, Copy)]
+enum Gap {
+    Nothing,
+    /// One space (after a member name's colon).
+    Space,
+    /// A newline and the indentation of this depth.
+    Newline(usize),
 }
 
 /// The index after the string literal that opens at `i` (escapes skipped).
 #[inline]
 fn string_end(b: &[u8], mut i: usize) -> usize {
     i += 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+    loop {
+        // Valid JSON holds no raw control character in a string: the next special byte is a
+        // quote or a backslash.
+        i = super::tape::next_special(b, i);
+        match b.get(i) {
+            Some(b'\\') => i += 2,
+            Some(b'"') => return i + 1,
+            Some(_) => i += 1,
+            None => return b.len(),
         }
     }
-    b.len()
 }
 
 /// A newline and the indentation of `depth`.
@@ -129,6 +182,96 @@ pub fn compact(src: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{newline, string_end};
+
+    /// The printer as it was before it copied runs: the oracle for `reformat`.
+    fn reformat_reference(src: &str, depth: usize, out: &mut String) {
+        let b = src.as_bytes();
+        let mut depth = depth;
+        let mut i = 0;
+        let n = b.len();
+        while i < n {
+            match b[i] {
+                b' ' | b'\n' | b'\r' | b'\t' => i += 1,
+                b'"' => {
+                    let s = i;
+                    i = string_end(b, i);
+                    out.push_str(&src[s..i]);
+                }
+                c @ (b'{' | b'[') => {
+                    let close = if c == b'{' { b'}' } else { b']' };
+                    let mut j = i + 1;
+                    while j < n && matches!(b[j], b' ' | b'\n' | b'\r' | b'\t') {
+                        j += 1;
+                    }
+                    if j < n && b[j] == close {
+                        out.push(c as char);
+                        out.push(close as char);
+                        i = j + 1;
+                    } else {
+                        out.push(c as char);
+                        depth += 1;
+                        newline(out, depth);
+                        i += 1;
+                    }
+                }
+                c @ (b'}' | b']') => {
+                    depth = depth.saturating_sub(1);
+                    newline(out, depth);
+                    out.push(c as char);
+                    i += 1;
+                }
+                b',' => {
+                    out.push(',');
+                    newline(out, depth);
+                    i += 1;
+                }
+                b':' => {
+                    out.push_str(": ");
+                    i += 1;
+                }
+                _ => {
+                    let s = i;
+                    while i < n
+                        && !matches!(
+                            b[i],
+                            b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t' | b':'
+                        )
+                    {
+                        i += 1;
+                    }
+                    out.push_str(&src[s..i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn copying_runs_prints_what_the_printer_printed() {
+        let inputs = [
+            r#"{"a":[1,2.50,{"b":null,"c":[]},{}],"s":"x\u00e9 \"q\" , : [ {","e":{ }}"#,
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}",
+            "{\n    \"a\": [ 1 , 2 ],\r\n\t\"b\" :{\"c\":true}\n}",
+            "[\n  [],\n  [ ],\n  {\n  },\n  \"x\"\n]",
+            "  \"lone\"  ",
+            "-1.5e+3",
+            "[\n    1,\n    2\n]",
+            "{\"k\":\n  1}",
+        ];
+        for src in inputs {
+            for depth in 0..4 {
+                let (mut got, mut want) = (String::new(), String::new());
+                super::reformat(src, depth, &mut got);
+                reformat_reference(src, depth, &mut want);
+                assert_eq!(got, want, "{src:?} at depth {depth}");
+                // Already laid out at this depth: printed as it is.
+                let mut again = String::new();
+                super::reformat(&want, depth, &mut again);
+                assert_eq!(again, want);
+            }
+        }
+    }
+
     #[test]
     fn a_byte_order_mark_is_not_part_of_the_value() {
         let src = "\u{feff}{\"a,b\": 1, \"c\": [1, 2]}";

@@ -246,13 +246,61 @@ pub fn unescape(s: &str) -> String {
     out
 }
 
+/// The index of the first byte at or after `i` that is not JSON whitespace. Spaces are counted
+/// eight at a time (a pretty-printed document's indentation is most of its whitespace).
+#[inline]
+pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    const SPACES: u64 = u64::from_le_bytes(*b"        ");
+    loop {
+        if let Some(chunk) = b.get(i..i + 8) {
+            let other = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ SPACES;
+            if other == 0 {
+                i += 8;
+                continue;
+            }
+            // Skip the spaces before the first other byte.
+            i += (other.trailing_zeros() / 8) as usize;
+        }
+        match b.get(i) {
+            Some(b' ' | b'\n' | b'\r' | b'\t') => i += 1,
+            _ => return i,
+        }
+    }
+}
+
+/// The index of the first byte at or after `i` that is `"`, `\\` or below 0x20, or `b.len()`:
+/// eight bytes at a time. Exact: in each zero-byte test below the lowest flagged byte is a real
+/// one (a false flag can only sit above a real one, where the borrow went), so the lowest flag
+/// of the three is the first such byte.
+#[inline]
+pub(crate) fn next_special(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        let quote = zero(w ^ (ONES * b'"' as u64));
+        let backslash = zero(w ^ (ONES * b'\\' as u64));
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let flags = quote | backslash | control;
+        if flags != 0 {
+            return i + (flags.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !(b[i] == b'"' || b[i] == b'\\' || b[i] < 0x20) {
+        i += 1;
+    }
+    i
+}
+
 struct Frame {
     node: usize,
     is_object: bool,
     /// The last child pushed (to chain `next`).
     last_child: Option<usize>,
-    /// Keys seen so far, for duplicate detection (raw spans; decoded when escaped).
-    keys: Vec<(u32, u32, bool)>,
+    /// Where this object's keys start in the parser's key stack.
+    keys_from: usize,
 }
 
 struct Parser<'a> {
@@ -260,6 +308,9 @@ struct Parser<'a> {
     b: &'a [u8],
     pos: usize,
     nodes: Vec<Node>,
+    /// The keys of the objects open now, innermost last, for duplicate detection (raw spans;
+    /// decoded when escaped). One stack for all: no allocation per object.
+    keys: Vec<(u32, u32, bool)>,
 }
 
 impl<'a> Parser<'a> {
@@ -270,6 +321,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             // A pretty-printed document has about one value per 25 bytes.
             nodes: Vec::with_capacity(text.len() / 24 + 4),
+            keys: Vec::new(),
         }
     }
 
@@ -291,13 +343,7 @@ impl<'a> Parser<'a> {
 
     #[inline]
     fn skip_ws(&mut self) {
-        while let Some(&c) = self.b.get(self.pos) {
-            if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
-                self.pos += 1;
-            } else {
-                break;
-            }
-        }
+        self.pos = skip_ws(self.b, self.pos);
     }
 
     fn run(mut self) -> Result<Doc<'a>, JsonError> {
@@ -350,7 +396,7 @@ impl<'a> Parser<'a> {
                         node: idx,
                         is_object: c == b'{',
                         last_child: None,
-                        keys: Vec::new(),
+                        keys_from: self.keys.len(),
                     });
                     self.skip_ws();
                     let close = if c == b'{' { b'}' } else { b']' };
@@ -358,7 +404,7 @@ impl<'a> Parser<'a> {
                         // Empty container: closed below.
                     } else {
                         if c == b'{' {
-                            pending_key = Some(self.member_key(&mut stack)?);
+                            pending_key = Some(self.member_key()?);
                         }
                         continue;
                     }
@@ -430,7 +476,7 @@ impl<'a> Parser<'a> {
                             );
                         }
                         if frame.is_object {
-                            pending_key = Some(self.member_key(&mut stack)?);
+                            pending_key = Some(self.member_key()?);
                         }
                         break;
                     }
@@ -441,8 +487,11 @@ impl<'a> Parser<'a> {
                         let n = &mut self.nodes[frame.node];
                         n.end = self.pos as u32;
                         n.next = next;
-                        if frame.is_object && frame.keys.len() > 1 {
-                            self.check_duplicates(&frame)?;
+                        if frame.is_object {
+                            if self.keys.len() - frame.keys_from > 1 {
+                                self.check_duplicates(&self.keys[frame.keys_from..])?;
+                            }
+                            self.keys.truncate(frame.keys_from);
                         }
                     }
                     Some(_) => {
@@ -475,7 +524,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses `"key" :` and records the key for duplicate detection.
-    fn member_key(&mut self, stack: &mut [Frame]) -> Result<(u32, u32, bool), JsonError> {
+    fn member_key(&mut self) -> Result<(u32, u32, bool), JsonError> {
         self.skip_ws();
         let ks = self.pos;
         if self.b.get(ks) != Some(&b'"') {
@@ -489,13 +538,11 @@ impl<'a> Parser<'a> {
         }
         self.pos += 1;
         let k = (ks as u32, ke as u32, esc);
-        if let Some(f) = stack.last_mut() {
-            f.keys.push(k);
-        }
+        self.keys.push(k);
         Ok(k)
     }
 
-    fn check_duplicates(&self, frame: &Frame) -> Result<(), JsonError> {
+    fn check_duplicates(&self, keys: &[(u32, u32, bool)]) -> Result<(), JsonError> {
         let text = |&(s, e, esc): &(u32, u32, bool)| -> Cow<'a, str> {
             let raw = &self.text[s as usize + 1..e as usize - 1];
             if esc {
@@ -504,31 +551,23 @@ impl<'a> Parser<'a> {
                 Cow::Borrowed(raw)
             }
         };
-        let dup = if frame.keys.len() <= 16 {
-            let mut found = None;
-            'outer: for i in 1..frame.keys.len() {
-                for j in 0..i {
-                    if text(&frame.keys[i]) == text(&frame.keys[j]) {
-                        found = Some(i);
-                        break 'outer;
-                    }
-                }
-            }
-            found
-        } else if frame
-            .keys
-            .windows(2)
-            .all(|w| !w[0].2 && !w[1].2 && text(&w[0]) < text(&w[1]))
-        {
-            // Strictly ascending names (generated documents): no duplicate, no set needed.
+        // The names' bytes, quotes off (equal bytes are equal names when neither has escapes).
+        let raw = |&(s, e, _): &(u32, u32, bool)| &self.b[s as usize + 1..e as usize - 1];
+        let escapes = keys.iter().any(|k| k.2);
+        let dup = if !escapes && keys.windows(2).all(|w| raw(&w[0]) < raw(&w[1])) {
+            // Strictly ascending names (sorted documents, most generated ones): no duplicate.
             None
+        } else if !escapes && keys.len() <= 16 {
+            (1..keys.len()).find(|&i| keys[..i].iter().any(|k| raw(k) == raw(&keys[i])))
+        } else if keys.len() <= 16 {
+            (1..keys.len()).find(|&i| keys[..i].iter().any(|k| text(k) == text(&keys[i])))
         } else {
             let mut seen: HashSet<Cow<str>, crate::json::FastHash> =
-                HashSet::with_capacity_and_hasher(frame.keys.len(), Default::default());
-            frame.keys.iter().position(|k| !seen.insert(text(k)))
+                HashSet::with_capacity_and_hasher(keys.len(), Default::default());
+            keys.iter().position(|k| !seen.insert(text(k)))
         };
         if let Some(i) = dup {
-            let k = &frame.keys[i];
+            let k = &keys[i];
             return Err(self.err(
                 k.0 as usize,
                 format!(
@@ -548,6 +587,7 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let mut escaped = false;
         loop {
+            self.pos = next_special(self.b, self.pos);
             let Some(&c) = self.b.get(self.pos) else {
                 return Err(self.err(start, "a string is not closed"));
             };
@@ -747,5 +787,61 @@ mod tests {
             unescape(r#"a\"b\\c\/d\n\u00e9\ud83d\ude00"#),
             "a\"b\\c/d\né😀"
         );
+    }
+
+    #[test]
+    fn eight_bytes_at_a_time_and_no_special_byte_missed() {
+        let first = |b: &[u8]| {
+            b.iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(b.len())
+        };
+        // Every byte value at every offset of a 19-byte run, after every start.
+        for v in 0..=255u8 {
+            for at in 0..19 {
+                let mut b = [b'a'; 19];
+                b[at] = v;
+                b[(at + 7) % 19] = if v == b'"' { b'\\' } else { b'\xff' };
+                for start in 0..19 {
+                    let want = start + first(&b[start..]);
+                    assert_eq!(next_special(&b, start), want, "{v} at {at} from {start}");
+                }
+            }
+        }
+        // Strings longer than eight bytes, with an escape or a raw control character anywhere.
+        for at in 0..20 {
+            let mut text = "\"".to_string() + &"x".repeat(20) + "\"";
+            text.replace_range(at + 1..at + 2, "\\n");
+            let d = Doc::parse(&text).unwrap();
+            assert_eq!(d.span(0), text);
+            assert!(d.node(0).value_escaped);
+            let bad = text.replace("\\n", "\n");
+            assert!(Doc::parse(&bad).is_err(), "control character at {at}");
+        }
+    }
+
+    #[test]
+    fn whitespace_skipped_eight_spaces_at_a_time_stops_where_it_should() {
+        let naive = |b: &[u8], mut i: usize| {
+            while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {
+                i += 1;
+            }
+            i
+        };
+        // Every mix of the four whitespace bytes and a stop byte, at lengths around 8 and 16.
+        let alphabet = [b' ', b'\n', b'\r', b'\t', b'x'];
+        for len in 0..20usize {
+            for seed in 0..200u32 {
+                let b: Vec<u8> = (0..len)
+                    .map(|k| {
+                        let h = (seed.wrapping_mul(2654435761) ^ (k as u32 * 40503)) >> 7;
+                        alphabet[(h % if seed % 3 == 0 { 2 } else { 5 }) as usize]
+                    })
+                    .collect();
+                for start in 0..=len {
+                    assert_eq!(skip_ws(&b, start), naive(&b, start), "{b:?} from {start}");
+                }
+            }
+        }
     }
 }
