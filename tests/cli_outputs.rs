@@ -249,3 +249,66 @@ async fn ambiguous_json_input_is_refused_before_sending() {
         assert_eq!(d.text("/settings"), before, "the server is untouched");
     }
 }
+
+/// Runs ifmatch with stderr going to /dev/full and stdout kept.
+fn stderr_to_dev_full(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    let mut cmd = Command::new(ifmatch_bin());
+    cmd.args(args)
+        .env_remove("IFMATCH_TOKEN")
+        .env_remove("IFMATCH_DIALECT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(full);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// A full stderr: a message that cannot be written makes a successful run fail with the code a
+/// full stdout gives (`merge`: 2; others: 1), an error keeps its own code, and nothing panics
+/// (exit 101).
+#[test]
+fn a_full_stderr_is_never_success_and_never_a_panic() {
+    let (b, m, t) = (
+        temp("fe-base.json", r#"{"a": 1}"#),
+        temp("fe-mine.json", r#"{"a": 2}"#),
+        temp("fe-theirs.json", r#"{"a": 3}"#),
+    );
+    let (b, m, t) = (
+        b.to_str().unwrap(),
+        m.to_str().unwrap(),
+        t.to_str().unwrap(),
+    );
+    // Resolved to mine: exit 0 with the conflicts listed on stderr, which is full.
+    let out = stderr_to_dev_full(&["merge", b, m, t, "--prefer", "mine"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"a\": 2"));
+    // Conflicts left: their own exit code.
+    let out = stderr_to_dev_full(&["merge", b, m, t], &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // A usage error (an unknown dialect, from the environment): exit 2.
+    let out = stderr_to_dev_full(
+        &["get", "http://127.0.0.1:9/x"],
+        &[("IFMATCH_DIALECT", "nonsense")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // Nothing to report: stderr untouched, exit 0.
+    let same = temp("fe-same.json", r#"{"a": 1}"#);
+    let s = same.to_str().unwrap();
+    let out = stderr_to_dev_full(&["merge", s, s, s], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // A command with a warning on success: `save --dialect none` says the risk on stderr.
+    let demo = DemoProcess::start(&[], &[]);
+    let url = format!("{}/settings", demo.url);
+    let doc = temp("fe-doc.json", "{\"siteName\": \"x\"}");
+    let out = stderr_to_dev_full(
+        &["--dialect", "none", "put", &url, doc.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}

@@ -357,10 +357,12 @@ impl AppState {
                 .get(connection_id)
                 .ok_or_else(|| format!("There is no connection {connection_id:?}."))?;
             dialect_of(&c.view.dialect).map_err(|e| {
-                format!(
-                    "The connection “{}” cannot be used: {e} (Edit… the connection.)",
-                    c.view.name
-                )
+                let fix = if c.view.id == "env" {
+                    "Set IFMATCH_DIALECT to one of them and start the app again."
+                } else {
+                    "Edit… the connection and choose its Version."
+                };
+                format!("The connection “{}” cannot be used: {e} {fix}", c.view.name)
             })?;
             let endpoint = Endpoint {
                 base_url: c.view.base_url.clone(),

@@ -40,13 +40,15 @@ pub struct Cli {
     #[arg(long = "conflict-status", global = true, value_name = "CODE")]
     pub conflict_status: Vec<u16>,
     /// How the server spells "version": generic (ETag / If-Match / 412), couchdb, kubernetes,
-    /// grafana, elasticsearch, kinto, confluence, or a JSON file describing a dialect
-    /// (`ifmatch --dialect list` names what each does).
+    /// grafana, elasticsearch, kinto, confluence, consul, none, or a JSON file describing a
+    /// dialect (`ifmatch --dialect list` names what each does). IFMATCH_DIALECT (the desktop
+    /// app's too) gives it from the environment.
     #[arg(
         long,
         global = true,
         value_name = "NAME|FILE",
-        default_value = "generic"
+        default_value = "generic",
+        env = "IFMATCH_DIALECT"
     )]
     pub dialect: String,
     #[command(subcommand)]

@@ -77,11 +77,11 @@ pub fn report(out: &Outcome) -> i32 {
     };
     if let Some(d) = doc {
         for w in &d.warnings {
-            eprintln!("ifmatch: warning: {w}");
+            say!("ifmatch: warning: {w}");
         }
     }
     if !out.is_success() {
-        eprintln!("ifmatch: {}", out.message());
+        say!("ifmatch: {}", out.message());
     }
     out.exit_code()
 }

@@ -66,13 +66,14 @@ impl Guard {
                 let now = doc.validator.as_ref().and_then(|v| v.etag());
                 match now {
                     Some(n) if !(n.raw == tag.raw || n.weak_eq(tag) && (n.weak || tag.weak)) => {
-                        eprintln!(
+                        say!(
                             "ifmatch: Conflict: the resource changed on the server since {} (it \
                              is now {}), so nothing was sent and nothing was overwritten. This \
                              server is not known to refuse stale writes itself, so ifmatch \
                              compared before writing. Read the current version and redo your \
                              change on it.",
-                            tag.raw, n.raw
+                            tag.raw,
+                            n.raw
                         );
                         Err(exit::CONFLICT)
                     }
@@ -80,7 +81,7 @@ impl Guard {
                 }
             }
             other => {
-                eprintln!(
+                say!(
                     "ifmatch: the resource could not be read just before writing ({}); nothing \
                      was sent.",
                     other.message().trim_end_matches('.')
@@ -97,7 +98,7 @@ impl Guard {
         }
         match client.get_fresh(url).await {
             Outcome::Fetched { doc, .. } => {
-                eprintln!(
+                say!(
                     "ifmatch: Conflict: a resource already exists at this URL ({}), so nothing \
                      was sent and nothing was overwritten. This server is not known to refuse a \
                      create over an existing resource itself, so ifmatch looked first.",
@@ -131,14 +132,14 @@ impl Guard {
             return None;
         }
         if before.is_some_and(|b| same_json(&doc.text, b)) {
-            eprintln!(
+            say!(
                 "ifmatch: the server acknowledged the write but did not apply it: it still holds \
                  the version from before. Nothing of yours is lost (your input is unchanged); \
                  write it with `ifmatch put` instead."
             );
             return Some(exit::HTTP_ERROR);
         }
-        eprintln!(
+        say!(
             "ifmatch: the server acknowledged the write, but reading it back shows something \
              else: another writer changed it in the same moment, or the server did not store \
              what was sent. Read it (ifmatch get) and check before writing again."
@@ -149,13 +150,13 @@ impl Guard {
     /// After a successful write: on a server the check found unprotected, the risk in words.
     pub fn warn(&self) {
         if self.no_version {
-            eprintln!(
+            say!(
                 "ifmatch: warning: this API keeps no version (--dialect none): the resource was \
                  compared just before writing and read back after, but a change another writer \
                  made in that same moment could still have been overwritten."
             );
         } else if self.unprotected() {
-            eprintln!(
+            say!(
                 "ifmatch: warning: this server does not refuse stale writes (found by `ifmatch \
                  check`): the resource was compared just before writing and read back after, \
                  but a change another writer made in that same moment could still have been \

@@ -7,6 +7,20 @@
 //! One exit point: commands (`cmd/`, one file each) return their exit code or a `CliError`;
 //! `main` prints the error, writes the request trail (`--trail`) whatever happened, and exits.
 
+/// Set when a line meant for stderr could not be written (a full disk, a closed pipe): the
+/// command then never exits 0, and never panics as `eprintln!` would.
+static STDERR_LOST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `eprintln!` that survives a stderr that cannot be written (see `STDERR_LOST`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stderr(), $($arg)*).is_err() {
+            $crate::STDERR_LOST.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }};
+}
+
 mod args;
 mod cmd;
 mod common;
@@ -40,6 +54,14 @@ fn main() -> ExitCode {
     });
     // The demo server's tasks end with the runtime; nothing else is left running.
     runtime.shutdown_timeout(Duration::from_millis(100));
+    // A message that could not be written makes the run a failure, never a success: the code a
+    // stdout that could not be written gives (`merge`: 2, its "bad input or output"; others: 1).
+    if STDERR_LOST.load(std::sync::atomic::Ordering::Relaxed) && code == ExitCode::SUCCESS {
+        return match cli.cmd {
+            Cmd::Merge { .. } => exit_code(cmd::merge::merge_exit::BAD_INPUT),
+            _ => exit_code(ifmatch_engine::outcome::exit::LOCAL_ERROR),
+        };
+    }
     code
 }
 
@@ -48,7 +70,7 @@ fn exit_code(code: i32) -> ExitCode {
 }
 
 fn fail(e: &CliError) -> ExitCode {
-    eprintln!("ifmatch: {}", e.message);
+    say!("ifmatch: {}", e.message);
     exit_code(e.code)
 }
 
@@ -129,9 +151,9 @@ fn write_trail(cli: &Cli, client: &Client) {
     if let Some(t) = &cli.trail {
         let json = client.trail().to_json();
         if t == "-" {
-            eprintln!("{json}");
+            say!("{json}");
         } else if let Err(e) = std::fs::write(t, json) {
-            eprintln!("ifmatch: cannot write the trail to {t}: {e}");
+            say!("ifmatch: cannot write the trail to {t}: {e}");
         }
     }
 }

@@ -25,7 +25,7 @@ pub async fn run(client: &Client, url: &str, json: bool) -> Exit {
     }
     let mut profiles = ServerProfiles::open(servers::default_dir().as_deref());
     if let Err(e) = profiles.remember(url, ServerProfile::from_report(&report)) {
-        eprintln!("ifmatch: the verdict could not be stored ({e}); later writes will not know it");
+        say!("ifmatch: the verdict could not be stored ({e}); later writes will not know it");
     }
     Ok(match report.verdict {
         Verdict::Protected | Verdict::Caveats => 0,

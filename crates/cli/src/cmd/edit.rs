@@ -32,7 +32,7 @@ pub async fn run(client: &Client, url: &str) -> Exit {
             ))
         }
         other => {
-            eprintln!("ifmatch: {}", other.message());
+            say!("ifmatch: {}", other.message());
             return Ok(other.exit_code());
         }
     };
@@ -47,14 +47,14 @@ pub async fn run(client: &Client, url: &str) -> Exit {
             .map_err(|e| CliError::local(format!("cannot read {}: {e}", file.display())))?;
         if raw == shown {
             if needs_change {
-                eprintln!(
+                say!(
                     "ifmatch: the file was closed unchanged: nothing was saved. Your text is kept \
                      in {}",
                     file.display()
                 );
                 return Ok(exit::CONFLICT);
             }
-            eprintln!("ifmatch: no changes: nothing was sent");
+            say!("ifmatch: no changes: nothing was sent");
             let _ = std::fs::remove_file(&file);
             return Ok(exit::OK);
         }
@@ -90,10 +90,10 @@ pub async fn run(client: &Client, url: &str) -> Exit {
                     write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
                 }
                 for note in &report.notes {
-                    eprintln!("ifmatch: {note}");
+                    say!("ifmatch: {note}");
                 }
                 if report.merged_from_theirs > 0 {
-                    eprintln!(
+                    say!(
                         "ifmatch: saved: {} concurrent change(s) on the server were merged in",
                         report.merged_from_theirs
                     );
@@ -126,7 +126,7 @@ pub async fn run(client: &Client, url: &str) -> Exit {
                 needs_change = true;
             }
             SaveResult::Merged { .. } => {
-                eprintln!(
+                say!(
                     "ifmatch: the server kept changing: still not saved after {} rounds; nothing \
                      was overwritten. Your text is kept in {}",
                     report.rounds,
@@ -135,7 +135,7 @@ pub async fn run(client: &Client, url: &str) -> Exit {
                 return Ok(exit::CONFLICT);
             }
             SaveResult::Failed { outcome, message } => {
-                eprintln!("ifmatch: {message} It is in {}", file.display());
+                say!("ifmatch: {message} It is in {}", file.display());
                 return Ok(outcome.exit_code());
             }
             SaveResult::Invalid { message } => {

@@ -99,7 +99,7 @@ pub fn run(
     }
     let s = &result.stats;
     if !result.is_clean() {
-        eprintln!(
+        say!(
             "ifmatch: {} conflict(s) ({} change(s) from mine and {} from theirs merged cleanly){}",
             s.conflicts,
             s.from_mine,
@@ -111,7 +111,7 @@ pub fn run(
             }
         );
         for c in &result.conflicts {
-            eprintln!(
+            say!(
                 "  {} {}",
                 c.kind.as_str(),
                 if c.pointer.is_empty() {
@@ -134,7 +134,7 @@ pub fn run(
                 id_keys.join(", ")
             )
         };
-        eprintln!(
+        say!(
             "ifmatch: warning: merged by position ({why}): {}",
             result.positional_arrays.join(", ")
         );

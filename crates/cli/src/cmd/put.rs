@@ -46,7 +46,7 @@ pub async fn run(
         match refused_unchanged(client, url, t).await {
             Unchanged::No => {}
             Unchanged::StrongNow(strong) => {
-                eprintln!(
+                say!(
                     "ifmatch: the server refused the weak validator {} (RFC 9110: If-Match needs a \
                      strong one); once it handed out the strong {} for the same version, the write \
                      was sent again with it.",
@@ -63,7 +63,7 @@ pub async fn run(
                      preconditions (--force writes unconditionally, at the risk of overwriting a \
                      concurrent change)."
                 };
-                eprintln!(
+                say!(
                     "ifmatch: refused ({status}) although the server still hands out {} for this \
                      resource: nothing changed since that version, and nothing was overwritten. \
                      {why}",

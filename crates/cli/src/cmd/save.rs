@@ -64,7 +64,7 @@ pub async fn run(
                         &doc.text,
                     );
                     if !lost.is_empty() {
-                        eprintln!(
+                        say!(
                             "ifmatch: saved, but {secs} s later the server no longer holds your \
                              change at {}: another client wrote over it. Run the same save again \
                              without --if-match: it merges your change into what the server \
@@ -76,19 +76,19 @@ pub async fn run(
                 }
             }
             for note in &report.notes {
-                eprintln!("ifmatch: {note}");
+                say!("ifmatch: {note}");
             }
             guard.warn();
             if !report.notes.is_empty() {
                 // Said by the notes.
             } else if used > 1 && report.merged_from_theirs > 0 {
-                eprintln!(
+                say!(
                     "ifmatch: saved after {used} rounds: {} concurrent change(s) on the server \
                      were merged in",
                     report.merged_from_theirs
                 );
             } else if used > 1 {
-                eprintln!(
+                say!(
                     "ifmatch: saved after {used} rounds: an earlier attempt did not land (nothing \
                      had changed on the server), so the same write was sent again"
                 );
@@ -111,23 +111,23 @@ pub async fn run(
                 "{}\n",
                 serde_json::to_string_pretty(&report).expect("serialises")
             ))?;
-            eprintln!(
+            say!(
                 "ifmatch: the resource changed on the server and {} change(s) collide with yours; nothing was overwritten. \
                  Resolve them in \"merged\" (it shows the base value at each conflict) and save again with \
                  --base set to \"current\" and --if-match set to \"current_validator\".",
                 conflicts.len()
             );
             for c in &conflicts {
-                eprintln!("  {} {}", c.kind, c.pointer);
+                say!("  {} {}", c.kind, c.pointer);
             }
             Ok(exit::CONFLICT)
         }
         SaveResult::Merged { .. } => {
-            eprintln!("ifmatch: the server kept changing: still not saved after {used} rounds; nothing was overwritten. Try again.");
+            say!("ifmatch: the server kept changing: still not saved after {used} rounds; nothing was overwritten. Try again.");
             Ok(exit::CONFLICT)
         }
         SaveResult::Failed { outcome, message } => {
-            eprintln!("ifmatch: {message}");
+            say!("ifmatch: {message}");
             Ok(outcome.exit_code())
         }
         SaveResult::Invalid { message } => Err(CliError::local(message)),

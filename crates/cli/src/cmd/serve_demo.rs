@@ -34,7 +34,7 @@ pub async fn run(
             .and_then(|_| so.flush())
             .map_err(CliError::output)?;
     }
-    eprintln!(
+    say!(
         "ifmatch demo server on {} — try: ifmatch get -i {}/settings ; \
          make another admin edit it: curl -X POST {}/_demo/another-admin/settings ; \
          Ctrl+C stops it",
