@@ -264,11 +264,7 @@ fn confluence(d: &mut Dialects, method: &Method, path: &str, body: Option<Value>
                     format!("Version must be incremented on update. Current version is: {have}"),
                 );
             }
-            let title = new["title"].clone();
-            if d.docs
-                .iter()
-                .any(|(k, v)| k.starts_with("/wiki/") && *k != path && v["title"] == title)
-            {
+            if title_taken(d, "/wiki/", path, &new["title"]) {
                 return message(
                     400,
                     "A page with this title already exists in this space".into(),
@@ -283,6 +279,14 @@ fn confluence(d: &mut Dialects, method: &Method, path: &str, body: Option<Value>
         }
         _ => message(405, "Method not allowed".into()),
     }
+}
+
+/// Whether another resource under `prefix` than `key` has this title (Grafana's and
+/// Confluence's name clash).
+fn title_taken(d: &Dialects, prefix: &str, key: &str, title: &Value) -> bool {
+    d.docs
+        .iter()
+        .any(|(k, v)| k.starts_with(prefix) && k != key && v["title"] == *title)
 }
 
 fn grafana(d: &mut Dialects, method: &Method, path: &str, body: Option<Value>) -> Response {
@@ -304,11 +308,7 @@ fn grafana(d: &mut Dialects, method: &Method, path: &str, body: Option<Value>) -
     };
     let uid = dash["uid"].as_str().unwrap_or("").to_string();
     let key = format!("/api/dashboards/uid/{uid}");
-    let title = dash["title"].clone();
-    if d.docs
-        .iter()
-        .any(|(k, v)| k.starts_with("/api/dashboards/uid/") && *k != key && v["title"] == title)
-    {
+    if title_taken(d, "/api/dashboards/uid/", &key, &dash["title"]) {
         return reply(
             412,
             json!({"status": "name-exists", "message": "A dashboard with the same name in the folder already exists"}),

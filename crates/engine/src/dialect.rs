@@ -847,18 +847,7 @@ mod tests {
 
     #[test]
     fn plus_one_advances_the_number_read() {
-        let d = Dialect {
-            name: "custom".into(),
-            version: VersionIn::Body {
-                pointer: "/version/number".into(),
-                plus_one: true,
-                create_refused_if_exists: false,
-                delete_param: None,
-            },
-            conflict_statuses: vec![409],
-            server_owned: vec!["/version".into()],
-            ..Dialect::default()
-        };
+        let d = Dialect::preset("confluence").unwrap();
         let r = d
             .on_read(received(
                 r#"{"title": "T", "version": {"number": 5, "by": "x"}}"#,
