@@ -928,7 +928,6 @@ impl session::Conditional for Watched<'_> {
     }
 }
 
-/// The window's view of a server profile.
 /// A dialect connection's safety: its writes carry the version where the API documents it, and
 /// ifmatch reads before and after each write instead of probing with If-Match.
 fn dialect_view(name: &str, asked: bool) -> SafetyView {
@@ -966,6 +965,7 @@ fn dialect_view(name: &str, asked: bool) -> SafetyView {
     }
 }
 
+/// The window's view of a server profile.
 fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> SafetyView {
     let Some(p) = profile else {
         return SafetyView {
