@@ -234,7 +234,19 @@ async fn click(c: &Client, css: &str) {
             }
             Err(err) => format!("the settle script failed ({err})"),
         };
-        assert!(Instant::now() < deadline, "timed out clicking {css}: {why}");
+        if Instant::now() >= deadline {
+            // What the window showed, for whoever reads the failure.
+            let shot =
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("output/e2e-click-failed.png");
+            let saved = match c.screenshot().await {
+                Ok(png) => std::fs::create_dir_all(shot.parent().unwrap())
+                    .and_then(|_| std::fs::write(&shot, png))
+                    .map(|_| format!("(screenshot: {})", shot.display()))
+                    .unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            panic!("timed out clicking {css}: {why} {saved}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -1930,6 +1942,19 @@ async fn e2e_connection_dialog() {
         ];
         assert_eq!(got, want, "fields shown for {auth}: header, user, secret");
     }
+    // The tallest form (basic: user and password): its buttons stay in view.
+    set_field(&c, "c-auth", "basic").await;
+    assert!(
+        c.execute(
+            "const r = document.getElementById('c-save').getBoundingClientRect(); return r.bottom <= window.innerHeight && r.top >= 0;",
+            vec![],
+        )
+        .await
+        .unwrap()
+            == json!(true),
+        "Save is in view"
+    );
+    screenshot(&c, "connection-dialog-basic").await;
     // A preset, then "—": everything it set is back to the defaults.
     set_field(&c, "c-preset", "gmail").await;
     assert_eq!(value_of(&c, "c-method").await, "merge_patch");
