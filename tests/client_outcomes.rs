@@ -662,3 +662,67 @@ async fn a_retry_after_beyond_the_time_limit_is_reported_not_slept_through() {
     );
     assert!(t0.elapsed() < Duration::from_secs(2), "--timeout 2 is kept");
 }
+
+/// The window's request preview under a dialect is what the write then sends: the same method,
+/// URL (the version in Elasticsearch's query, Grafana's other path) and preconditions.
+#[tokio::test]
+async fn a_dialects_preview_is_the_request_sent() {
+    use ifmatch_engine::dialect::Dialect;
+    use ifmatch_engine::session::{plan_write, Version, WriteMethod};
+    let d = demo().await;
+    for (name, path, field) in [
+        ("elasticsearch", "/settings/_doc/1", "siteName"),
+        ("grafana", "/api/dashboards/uid/ops", "title"),
+        (
+            "kubernetes",
+            "/api/v1/namespaces/default/configmaps/settings",
+            "kind",
+        ),
+    ] {
+        let cfg = ClientConfig {
+            dialect: Dialect::preset(name).unwrap(),
+            ..ClientConfig::default()
+        };
+        let c = client_with(cfg, Auth::None);
+        let url = format!("{}{path}", d.url());
+        let doc = fetched(c.get(&url).await);
+        let mut v: serde_json::Value = serde_json::from_str(&doc.text).unwrap();
+        if name == "kubernetes" {
+            v["data"]["note"] = "previewed".into();
+        } else {
+            v[field] = "Previewed".into();
+        }
+        let mine = serde_json::to_string_pretty(&v).unwrap();
+        let base = Version {
+            text: doc.text.clone(),
+            validator: doc.validator.clone(),
+        };
+        let plan = plan_write(WriteMethod::Put, &base, &mine).unwrap();
+        let shown = c.request_for(&plan, &url).unwrap();
+        let before = c.trail().entries().len();
+        let out = c
+            .put(&url, &plan.body, plan.precondition.clone().unwrap())
+            .await;
+        assert!(matches!(out, Outcome::Saved { .. }), "{name}: {out:?}");
+        let sent = c.trail().entries()[before].clone();
+        assert_eq!(sent.method, shown.method, "{name}");
+        assert_eq!(sent.url, shown.url, "{name}");
+        for p in &sent.preconditions {
+            assert!(
+                shown.headers.contains(p),
+                "{name}: {p:?} not in {:?}",
+                shown.headers
+            );
+        }
+        let shown_pre = shown
+            .headers
+            .iter()
+            .filter(|(k, _)| k.starts_with("If-"))
+            .count();
+        assert_eq!(shown_pre, sent.preconditions.len(), "{name}");
+        assert_ne!(
+            shown.body, plan.body,
+            "{name}: the preview shows the API's body"
+        );
+    }
+}

@@ -531,4 +531,28 @@ fn no_version_dialect_compares_and_says_the_risk() {
     assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
     assert_eq!(api.raw()["siteName"], "Mine", "nothing overwritten");
     assert_eq!(api.raw()["timezone"], "UTC");
+    // The same described in a file: `"versioned": false` is what `none` is, whatever its name.
+    let kv = api.state.join("kv.json");
+    std::fs::write(&kv, r#"{"name": "my-kv", "versioned": false}"#).unwrap();
+    let (doc, tag) = api.read();
+    let f = api.file(
+        "file.json",
+        &with(&doc, "", "siteName", json!("From a file")),
+    );
+    let o = run_cli(
+        &api.state,
+        &[
+            "--dialect",
+            kv.to_str().unwrap(),
+            "put",
+            &api.url(),
+            &f,
+            "--if-match",
+            &tag,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(err(&o).contains("keeps no version"), "{}", err(&o));
+    assert_eq!(api.raw()["siteName"], "From a file");
 }

@@ -58,9 +58,6 @@ pub struct Endpoint {
     pub auto_resubmit: bool,
     /// Whether the server check runs before the first write.
     pub check_server: bool,
-    /// How the server spells its version ("generic": plain RFC 9110, where the server check's
-    /// If-Match probes apply).
-    pub dialect: String,
 }
 
 /// One open tab: where its resource is, the version it loaded, the round in progress.
@@ -370,7 +367,6 @@ impl AppState {
                 method: c.view.method,
                 auto_resubmit: c.view.auto_resubmit,
                 check_server: c.view.check_server,
-                dialect: c.view.dialect.clone(),
             };
             (endpoint, c.view.is_demo)
         };

@@ -32,7 +32,7 @@ impl Guard {
         let profiles = ServerProfiles::open(servers::default_dir().as_deref());
         Guard {
             profile: profiles.lookup(url).cloned(),
-            no_version: client.dialect().name == "none",
+            no_version: !client.dialect().versioned,
         }
     }
 

@@ -99,6 +99,10 @@ pub struct Dialect {
     /// Writes go to this path on the same origin instead of the resource's URL (Grafana:
     /// `/api/dashboards/db`).
     pub write_path: Option<String>,
+    /// Whether the API keeps a version at all (false: `none`, last write wins). Without one no
+    /// write can be refused as stale: every write is compared with the server just before and
+    /// read back just after, and the window and the CLI say the risk that remains.
+    pub versioned: bool,
 }
 
 impl Default for Dialect {
@@ -114,6 +118,7 @@ impl Default for Dialect {
             server_owned: vec![],
             write_method: None,
             write_path: None,
+            versioned: true,
         }
     }
 }
@@ -210,7 +215,11 @@ impl Dialect {
         Some(match name {
             // Nothing to translate; what differs is what the callers do around each write
             // (compare before, read back after, say the risk) and that no check is run.
-            "generic" | "none" => base,
+            "generic" => base,
+            "none" => Dialect {
+                versioned: false,
+                ..base
+            },
             "couchdb" => Dialect {
                 version: body("/_rev", true, Some("rev")),
                 conflict_statuses: vec![409],
@@ -305,6 +314,12 @@ impl Dialect {
             && self.conflict_reason.is_none()
             && self.write_method.is_none()
             && self.write_path.is_none()
+    }
+
+    /// Whether the server check's If-Match probes apply: plain RFC 9110 with a version. Any
+    /// other dialect's writes are compared before and after instead of probed.
+    pub fn probed_by_check(&self) -> bool {
+        self.versioned && self.is_plain()
     }
 
     /// Whether the version travels in a header (so caching and `If-None-Match: *` apply).

@@ -9,6 +9,7 @@ use crate::view::{
     RoundView, SafetyView, SaveView, Sides, StaleCheck, TabView,
 };
 use ifmatch_engine::check::{self, Verdict};
+use ifmatch_engine::dialect::Dialect;
 use ifmatch_engine::edit;
 use ifmatch_engine::merge::Options;
 use ifmatch_engine::overwrite;
@@ -313,8 +314,8 @@ impl AppState {
             (t.connection_id.clone(), t.url.clone())
         };
         let endpoint = self.endpoint(&conn).await?;
-        if endpoint.dialect != "generic" {
-            return Ok(dialect_view(&endpoint.dialect, true));
+        if !endpoint.client.dialect().probed_by_check() {
+            return Ok(dialect_view(endpoint.client.dialect(), true));
         }
         let report = check::check(&endpoint.client, &url).await;
         let profile = self.remember_profile(&url, &report);
@@ -336,9 +337,9 @@ impl AppState {
             .lock()
             .await
             .get(&conn)
-            .map(|c| c.view.dialect.clone());
+            .and_then(|c| Dialect::preset(&c.view.dialect));
         match dialect {
-            Some(d) if d != "generic" => Ok(dialect_view(&d, false)),
+            Some(d) if !d.probed_by_check() => Ok(dialect_view(&d, false)),
             _ => Ok(safety_view(self.profile(&url).as_ref(), None)),
         }
     }
@@ -407,7 +408,7 @@ impl AppState {
         // A dialect connection's writes carry the version the API's way; the check's If-Match
         // probes do not apply to it, and its writes are compared before and after (untrusted).
         let (profile, checked_now) = match self.profile(&url) {
-            _ if endpoint.dialect != "generic" => (None, None),
+            _ if !endpoint.client.dialect().probed_by_check() => (None, None),
             Some(p) => (Some(p), None),
             None if endpoint.check_server => {
                 let report = check::check(&endpoint.client, &url).await;
@@ -477,7 +478,7 @@ impl AppState {
                     v.words()
                 ));
             }
-            if endpoint.dialect == "none" {
+            if !endpoint.client.dialect().versioned {
                 message.push_str(
                     " This API keeps no version (the connection's Version is “none”): ifmatch \
                      compared the resource just before writing and read it back after, but a \
@@ -930,8 +931,9 @@ impl session::Conditional for Watched<'_> {
 
 /// A dialect connection's safety: its writes carry the version where the API documents it, and
 /// ifmatch reads before and after each write instead of probing with If-Match.
-fn dialect_view(name: &str, asked: bool) -> SafetyView {
-    if name == "none" {
+fn dialect_view(dialect: &Dialect, asked: bool) -> SafetyView {
+    let name = &dialect.name;
+    if !dialect.versioned {
         return SafetyView {
             verdict: "unprotected".into(),
             words: "API keeps no version: writes compared before and after".into(),

@@ -148,21 +148,24 @@ impl Client {
                 body: plan.body.clone(),
             });
         }
-        if plan.http_method() != "PUT" {
-            return Err(format!(
-                "the {} dialect writes whole documents (PUT), not patches",
-                d.name
-            ));
-        }
         let pre = plan.precondition.clone().unwrap_or(Precondition::None);
-        let w = d.on_write(&plan.body, &pre)?;
-        let wurl = d.write_url(url, &w.query)?;
-        let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-        headers.extend(w.pre.headers().into_iter().map(|(k, v)| (k.to_string(), v)));
+        let w = dialect_put(
+            d,
+            url,
+            plan.http_method(),
+            plan.content_type,
+            &plan.body,
+            &pre,
+        )?;
+        let mut headers: Vec<(String, String)> = w
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         headers.extend(self.auth.masked_header());
         Ok(PlannedRequest {
-            method: d.write_method.clone().unwrap_or_else(|| "PUT".into()),
-            url: wurl,
+            method: w.method.to_string(),
+            url: w.url,
             headers,
             body: w.body,
         })
@@ -537,13 +540,7 @@ impl Client {
             let Some((doc, ct)) = body else {
                 return not_sent("a write without a body".into());
             };
-            if method != Method::PUT {
-                return not_sent(format!(
-                    "the {} dialect writes whole documents (PUT), not {ct} patches",
-                    d.name
-                ));
-            }
-            let w = match d.on_write(doc, &pre) {
+            let w = match dialect_put(d, url, method.as_str(), ct, doc, &pre) {
                 Ok(w) => w,
                 Err(e) => return not_sent(e),
             };
@@ -565,20 +562,7 @@ impl Client {
                     other => return other,
                 }
             }
-            let wurl = match d.write_url(url, &w.query) {
-                Ok(u) => u,
-                Err(e) => return not_sent(e),
-            };
-            let method = match &d.write_method {
-                Some(m) => match Method::from_bytes(m.as_bytes()) {
-                    Ok(m) => m,
-                    Err(_) => return not_sent(format!("{m:?} is not an HTTP method")),
-                },
-                None => Method::PUT,
-            };
-            let mut headers = w.pre.headers();
-            headers.push(("Content-Type", "application/json".to_string()));
-            (method, wurl, headers, Some(w.body), Some(d.strip(doc)))
+            (w.method, w.url, w.headers, Some(w.body), Some(d.strip(doc)))
         };
         self.cache.forget(url);
         let answer = match self
@@ -621,6 +605,52 @@ impl Client {
         let fetched = self.get_fresh(url).await;
         verify::from_read(status, document.as_deref(), fetched)
     }
+}
+
+/// A whole-document write as a dialect sends it: where, how, with which headers and body.
+/// The one place that builds it, for the write and for the window's preview alike.
+struct DialectPut {
+    method: Method,
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    /// A create the dialect cannot make conditional: read first, never overwrite.
+    read_first: bool,
+}
+
+/// The request that writes `doc` (asked for with `method` and content type `ct`) to `url` in
+/// dialect `d` under precondition `pre`; an error says why it cannot be sent.
+fn dialect_put(
+    d: &Dialect,
+    url: &str,
+    method: &str,
+    ct: &str,
+    doc: &str,
+    pre: &Precondition,
+) -> Result<DialectPut, String> {
+    if method != "PUT" {
+        return Err(format!(
+            "the {} dialect writes whole documents (PUT), not {ct} patches",
+            d.name
+        ));
+    }
+    let w = d.on_write(doc, pre)?;
+    let url = d.write_url(url, &w.query)?;
+    let method = match &d.write_method {
+        Some(m) => {
+            Method::from_bytes(m.as_bytes()).map_err(|_| format!("{m:?} is not an HTTP method"))?
+        }
+        None => Method::PUT,
+    };
+    let mut headers = vec![("Content-Type", "application/json".to_string())];
+    headers.extend(w.pre.headers());
+    Ok(DialectPut {
+        method,
+        url,
+        headers,
+        body: w.body,
+        read_first: w.read_first,
+    })
 }
 
 #[cfg(test)]
