@@ -5,6 +5,7 @@
 //! one, and each PATCH method. "Another writer" is plain HTTP speaking the API as its own
 //! clients do. What the server holds is checked after every step.
 
+use ifmatch_tests::proxy::{Fault, Proxy};
 use ifmatch_tests::{run_cli, DemoProcess};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -387,6 +388,47 @@ fn consul_false_is_a_conflict_for_deletes_too() {
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
     let (s, _) = api.http("GET", "/v1/kv/settings?raw", None);
     assert_eq!(s, 404, "deleted");
+}
+
+/// A change that lands between the read ifmatch compares with and its write: the compare finds
+/// nothing, so only Consul's own `false` to `?cas=` stands between the write and a lost update.
+/// `put` says conflict and overwrites nothing; `save` merges both changes in and saves.
+#[test]
+fn consul_false_after_the_compare_is_a_conflict_then_a_merge() {
+    let api = Api::new("consul", "/v1/kv/settings?raw", "");
+    let proxy = Proxy::start(&api.demo.url);
+    let url = format!("{}{}", proxy.url, api.path);
+    let theirs = |raw: &mut Value| {
+        raw["theme"] = json!("dark");
+        let text: &'static str = Box::leak(raw.to_string().into_boxed_str());
+        Fault::WriteFirst("PUT", "/v1/kv/settings", text)
+    };
+    let (doc, tag) = api.read();
+    let before = api.now("pageSize");
+    proxy.fault("PUT", theirs(&mut api.raw()));
+    let f = api.file("mine.json", &with(&doc, "", "pageSize", json!(77)));
+    let o = api.cli(&["put", &url, &f, "--if-match", &tag], None);
+    assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    assert!(err(&o).contains("answered `false`"), "{}", err(&o));
+    assert_eq!(api.now("theme"), json!("dark"), "theirs kept");
+    assert_eq!(api.now("pageSize"), before, "mine not written over theirs");
+    let log = proxy.log().join("\n");
+    assert!(log.contains("first: 200"), "{log}");
+    assert!(log.contains("&cas="), "{log}");
+
+    let (doc, tag) = api.read();
+    let base = api.file("base.json", &doc);
+    let mut raw = api.raw();
+    raw["theme"] = json!("light");
+    let light: &'static str = Box::leak(raw.to_string().into_boxed_str());
+    proxy.fault("PUT", Fault::WriteFirst("PUT", "/v1/kv/settings", light));
+    let o = api.cli(
+        &["save", &url, &f, "--base", &base, "--if-match", &tag],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert_eq!(api.now("theme"), json!("light"), "theirs merged in");
+    assert_eq!(api.now("pageSize"), json!(77), "mine saved");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! A fault-injecting HTTP proxy in front of a real server on loopback: it forwards each request
 //! to the upstream and then, for requests a scripted fault matches, loses the answer (closes the
 //! connection after the upstream committed the write), replaces it with a gateway error, or drops
-//! the request before it reaches the upstream. For the ambiguous outcomes a real network
+//! the request before it reaches the upstream, or lets another writer's request land first. For the ambiguous outcomes a real network
 //! produces: "the write landed, the answer did not".
 //!
 //! One request per connection (it answers `Connection: close`), HTTP/1.1 with Content-Length
@@ -24,6 +24,9 @@ pub enum Fault {
     StatusAfter(u16),
     /// Not forwarded; the connection is closed after the request was read.
     DropRequest,
+    /// Another writer's request (method, path, JSON body) reaches the upstream first, then this
+    /// one is forwarded: a change that lands between a client's read and its write.
+    WriteFirst(&'static str, &'static str, &'static str),
 }
 
 #[derive(Default)]
@@ -158,6 +161,15 @@ async fn read_request(conn: &mut TcpStream) -> std::io::Result<Option<(String, S
     Ok(Some((request_line, out, body)))
 }
 
+/// The status code of a raw HTTP answer, as text ("?" when there is none).
+fn status_of(answer: &[u8]) -> String {
+    String::from_utf8_lossy(answer)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("?")
+        .to_string()
+}
+
 async fn serve(mut conn: TcpStream, upstream: &str, script: &Mutex<Script>) -> std::io::Result<()> {
     let Some((request_line, head, body)) = read_request(&mut conn).await? else {
         return Ok(());
@@ -181,16 +193,24 @@ async fn serve(mut conn: TcpStream, upstream: &str, script: &Mutex<Script>) -> s
         note("dropped before the upstream".into());
         return Ok(());
     }
+    if let Some(Fault::WriteFirst(m, p, b)) = fault {
+        let mut other = TcpStream::connect(upstream).await?;
+        let req = format!(
+            "{m} {p} HTTP/1.1\r\nHost: {upstream}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+            b.len()
+        );
+        other.write_all(req.as_bytes()).await?;
+        let mut answer = Vec::new();
+        other.read_to_end(&mut answer).await?;
+        let status = status_of(&answer);
+        note(format!("another writer's {m} {p} first: {status}"));
+    }
     let mut up = TcpStream::connect(upstream).await?;
     up.write_all(head.as_bytes()).await?;
     up.write_all(&body).await?;
     let mut answer = Vec::new();
     up.read_to_end(&mut answer).await?;
-    let status = String::from_utf8_lossy(&answer)
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("?")
-        .to_string();
+    let status = status_of(&answer);
     match fault {
         Some(Fault::DropAnswer) => {
             note(format!("upstream {status}, answer dropped"));
