@@ -457,40 +457,107 @@ async fn scenario_a(c: &Client, server: Server<'_>, shot: &str) {
 /// Two tabs on one resource change the same two fields: the first saves, the second's save
 /// meets it and opens the conflict view (/siteName and /limits/maxUploadMb collide).
 async fn collide(c: &Client) {
-    activate(c, 0).await;
-    let t1 = editor_text(c, "editor").await;
-    set_editor(
+    collide_at(
         c,
-        "editor",
-        &edit(
-            &edit(&t1, "/siteName", json!("Acme Help")),
-            "/limits/maxUploadMb",
-            json!(50),
-        ),
+        (0, 1),
+        &[
+            ("/siteName", json!("Acme Help"), json!("Acme Care")),
+            ("/limits/maxUploadMb", json!(50), json!(100)),
+        ],
     )
     .await;
-    click(c, &tid("save")).await;
-    wait_for("tab 1 saved", || async {
-        (tab_status(c, 0).await == "clean").then_some(())
-    })
-    .await;
-    activate(c, 1).await;
-    let t2 = editor_text(c, "editor").await;
-    set_editor(
-        c,
-        "editor",
-        &edit(
-            &edit(&t2, "/siteName", json!("Acme Care")),
-            "/limits/maxUploadMb",
-            json!(100),
-        ),
-    )
-    .await;
-    click(c, &tid("save")).await;
+}
+
+/// Tabs `first` and `second` (the same resource) change each `(pointer, first's value,
+/// second's value)`; the first saves, the second's save ends in the conflict view.
+async fn collide_at(c: &Client, (first, second): (usize, usize), changes: &[(&str, Value, Value)]) {
+    for (n, tab) in [first, second].into_iter().enumerate() {
+        activate(c, tab).await;
+        let mut text = editor_text(c, "editor").await;
+        for (pointer, a, b) in changes {
+            text = edit(&text, pointer, if n == 0 { a.clone() } else { b.clone() });
+        }
+        set_editor(c, "editor", &text).await;
+        click(c, &tid("save")).await;
+        if n == 0 {
+            wait_for("the first tab saved", || async {
+                (tab_status(c, tab).await == "clean").then_some(())
+            })
+            .await;
+        }
+    }
     wait_for("the conflict view", || async {
         visible(c, "conflict-view").await.then_some(())
     })
     .await;
+}
+
+/// Two tabs in conflict at once: each shows its own Mine / Theirs / Base and conflict list
+/// (the panes showed the last round opened, whichever tab was shown, and their inline Accepts
+/// then acted on the wrong tab's conflicts), and Ctrl+Z after a tab switch never brings the
+/// other tab's text into this one (where Save would have written it).
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_each_tab_keeps_its_own_conflict_and_undo() {
+    use fantoccini::key::Key;
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    open(&c, "/posts/1").await;
+    open(&c, "/posts/1").await;
+    collide(&c).await;
+    collide_at(
+        &c,
+        (2, 3),
+        &[("/title", json!("First title"), json!("Second title"))],
+    )
+    .await;
+    let pointers = || async {
+        let v = c
+            .execute("return [...document.querySelectorAll('[data-testid=\"conflict-item\"]')].map(e => e.dataset.pointer);", vec![])
+            .await
+            .unwrap();
+        serde_json::from_value::<Vec<String>>(v).unwrap()
+    };
+    for (tab, theirs, list) in [
+        (3, "\"First title\"", vec!["/title"]),
+        (1, "\"Acme Help\"", vec!["/siteName", "/limits/maxUploadMb"]),
+        (3, "\"First title\"", vec!["/title"]),
+        (1, "\"Acme Help\"", vec!["/siteName", "/limits/maxUploadMb"]),
+    ] {
+        activate(&c, tab).await;
+        wait_for("the tab's conflict view", || async {
+            visible(&c, "conflict-view").await.then_some(())
+        })
+        .await;
+        assert_eq!(pointers().await, list, "tab {tab}'s conflicts");
+        let shown = editor_text(&c, "theirs-pane").await;
+        assert!(shown.contains(theirs), "tab {tab}'s Theirs: {shown}");
+        let on_screen = c
+            .execute(
+                "return document.querySelector('[data-testid=\"theirs-pane\"]').innerText;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            on_screen.as_str().unwrap_or_default().contains(theirs),
+            "tab {tab}'s Theirs on screen: {on_screen}"
+        );
+    }
+    // Tab 1 was just shown after tab 3: undo has nothing of tab 3 to bring back.
+    let before = editor_text(&c, "editor").await;
+    cursor_on(&c, "\"siteName\"").await;
+    type_into(&c, "editor", &chord(&[Key::Control], "z")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = editor_text(&c, "editor").await;
+    assert!(
+        !after.contains("First title"),
+        "tab 3's text came back: {after}"
+    );
+    assert_eq!(after, before, "nothing to undo in a tab just shown");
+    assert_eq!(tab_status(&c, 1).await, "conflict");
+    c.close().await.unwrap();
 }
 
 /// (b), and with `third_writer` (c).

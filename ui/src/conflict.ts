@@ -9,25 +9,54 @@ import { $, store, active, tracked, type Tab } from "./store";
 import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
 
+/** The panes' containers. Each tab in conflict has its own three pane editors; the active
+ * tab's are the ones mounted here (another tab's stay alive, unmounted, until it is shown). */
+const PANES = ["mine-pane", "theirs-pane", "base-pane"] as const;
+
+/** Ends the tab's conflict view: its pane editors are destroyed (their documents freed). */
+export function closeConflictView(t: Tab) {
+  const c = t.conflict;
+  if (!c) return;
+  t.conflict = null;
+  for (const v of [c.mine, c.theirs, c.base]) v.destroy();
+}
+
+/** Puts the tab's pane editors into the panes (a tab switch shows that tab's Mine / Theirs /
+ * Base, never the last opened round's). */
+function mountPanes(c: NonNullable<Tab["conflict"]>) {
+  [c.mine, c.theirs, c.base].forEach((v, i) => {
+    const pane = $(PANES[i]);
+    if (pane.firstChild === v.dom && pane.childNodes.length === 1) return;
+    pane.replaceChildren(v.dom);
+    (pane as any).ifmatchView = v;
+    v.requestMeasure();
+  });
+}
+
 export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[] | null) {
-  for (const id of ["mine-pane", "theirs-pane", "base-pane"]) $(id).replaceChildren();
+  closeConflictView(t);
+  t.roundStatuses = null;
+  const holder = document.createElement("div");
   const base = r.base_text ?? "";
   const start: ConflictStatus[] =
     statuses && statuses.length === r.conflicts.length
       ? statuses
       : r.conflicts.map((c) => ({ state: "unresolved", pointer: c.pointer, lines: null, range: null, value: c.base, neither_side: true }));
   const first = model.nextUnresolved(start, -1);
-  const baseView = makeEditor($("base-pane"), { doc: base, readOnly: true });
+  const baseView = makeEditor(holder, { doc: base, readOnly: true });
   const baseDoc = baseView.state.doc;
   t.conflict = {
     round: r,
     statuses: start,
     current: first === -1 ? 0 : first,
-    mine: makeEditor($("mine-pane"), { doc: r.mine_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.mine_hunks ?? [] } }),
-    theirs: makeEditor($("theirs-pane"), { doc: r.theirs_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.theirs_hunks ?? [] } }),
+    mine: makeEditor(holder, { doc: r.mine_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.mine_hunks ?? [] } }),
+    theirs: makeEditor(holder, { doc: r.theirs_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.theirs_hunks ?? [] } }),
     base: baseView,
   };
   syncScroll([t.conflict.mine, t.conflict.theirs, t.conflict.base]);
+  // The editors hold the texts now; the round keeps only what the list needs.
+  r.mine_text = r.base_text = null;
+  r.theirs_text = "";
   $("positional").hidden = r.positional_arrays.length === 0;
   $("positional").textContent = `Merged by position (no identity key such as "id"), check these: ${r.positional_arrays.join(", ")}`;
   showConflictView(t);
@@ -177,6 +206,7 @@ export function showConflictView(t: Tab | null) {
     if (store.editor) showConflictMarks(store.editor, []);
     return;
   }
+  mountPanes(c);
   showConflictMarks(c.mine, paneMarks(c, "mine"), "pane");
   showConflictMarks(c.theirs, paneMarks(c, "theirs"), "pane");
   // The list shows a window of LIST_WINDOW conflicts around the current one (a round with

@@ -328,7 +328,8 @@ const darkHighlight = HighlightStyle.define(
 );
 const prefersDark = () => typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
 
-export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
+/** An editor's extensions for a text of `length` characters (its language depends on it). */
+function extensionsFor(o: EditorOptions, length: number): Extension[] {
   const extensions: Extension[] = [
     Prec.highest(
       keymap.of([
@@ -339,7 +340,7 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
     basicSetup,
     // The desktop's dark variant: a dark editor (style.css) with colours that read on it.
     ...(prefersDark() ? [EditorView.darkTheme.of(true), syntaxHighlighting(darkHighlight)] : []),
-    language.of(languageFor(o.doc.length, !o.readOnly)),
+    language.of(languageFor(length, !o.readOnly)),
     EditorView.lineWrapping,
     keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }]),
     EditorView.updateListener.of((u) => {
@@ -354,10 +355,27 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
   // Conflicts are marked in the Result and in the Mine / Theirs panes alike.
   extensions.push(conflictGutter);
   if (o.changes) extensions.push(changeMarks(o.changes.base, o.changes.hunks));
-  const view = new EditorView({ parent, state: EditorState.create({ doc: o.doc, extensions }) });
+  return extensions;
+}
+
+/** Each editor's options, to make its state anew (`resetText`). */
+const optionsOf = new WeakMap<EditorView, EditorOptions>();
+
+export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
+  const view = new EditorView({ parent, state: EditorState.create({ doc: o.doc, extensions: extensionsFor(o, o.doc.length) }) });
+  optionsOf.set(view, o);
   // Automation hook (docs/testids.md): acceptance tests set and read the text through it.
   (parent as any).ifmatchView = view;
   return view;
+}
+
+/** Shows another document: the text with a history of its own. Undo never reaches into what
+ * the editor showed before (after a tab switch, Ctrl+Z brought the other tab's text back into
+ * this one, and Save would have written it here). */
+export function resetText(view: EditorView, text: string): void {
+  const o = optionsOf.get(view);
+  if (!o) return setText(view, text);
+  view.setState(EditorState.create({ doc: text, extensions: extensionsFor(o, text.length) }));
 }
 
 /** Replaces the whole text (the window's own change: a tab switch, a merge, an Accept). */

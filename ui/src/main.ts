@@ -11,7 +11,7 @@ import { renderMessages, tabProblem } from "./messages";
 import { loadConnections, showConnection, setupConnectionDialog } from "./connections";
 import { renderTabs, activate, openResource, reload } from "./tabs";
 import { save, applySave } from "./save";
-import { openConflictView, scheduleStatuses, acceptAll, navigate } from "./conflict";
+import { scheduleStatuses, acceptAll, navigate } from "./conflict";
 import { showTrail } from "./trail";
 import { preview } from "./preview";
 import { checkServer } from "./safety";
@@ -190,11 +190,12 @@ async function start() {
         id: v.id, url: v.url, savedText: r.saved_text, text: v.text, validator: v.validator, saving: false,
         round: r.round ? (r.round.conflicts.length ? "conflict" : "merged") : "none", error: null, stale: false,
         connectionId: v.connection_id, warnings: v.warnings, items: [], conflict: null, roundView: r.round, roundValidator: r.round?.validator,
+        roundStatuses: r.statuses,
         notice: r.round && !r.round.conflicts.length ? r.round.message : null,
       };
       store.tabs.push(t);
+      // A round in conflict opens its view (with the statuses stored with it).
       activate(t.id);
-      if (r.round?.conflicts.length) openConflictView(t, r.round, r.statuses);
     }
     if (restored.length) {
       store.windowNotice = `${restored.length} tab(s) restored from drafts, with your unsaved edits.`;

@@ -6,7 +6,7 @@ import { $, store, active, type Tab } from "./store";
 import { draftTimers, persistDraft } from "./drafts";
 import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
-import { openConflictView, showConflictView } from "./conflict";
+import { closeConflictView, openConflictView, showConflictView } from "./conflict";
 import { refreshSafety } from "./safety";
 import { review, reviewBeforeResubmit } from "./review";
 import { showHistory } from "./history";
@@ -94,7 +94,7 @@ export function applySave(t: Tab, r: SaveView) {
       t.validator = r.validator;
       t.stale = false;
       t.round = "none";
-      t.conflict = null;
+      closeConflictView(t);
       t.notice = r.message;
       break;
     case "merged":
@@ -104,7 +104,7 @@ export function applySave(t: Tab, r: SaveView) {
       t.text = round.text;
       t.roundValidator = round.validator;
       t.round = r.kind === "merged" ? "merged" : "conflict";
-      t.conflict = null;
+      closeConflictView(t);
       t.notice = round.message + (round.positional_arrays.length ? ` Arrays merged by position: ${round.positional_arrays.join(", ")}.` : "");
       break;
     }
@@ -122,6 +122,9 @@ export function applySave(t: Tab, r: SaveView) {
     store.settingText = false;
     if (r.kind === "conflicts") openConflictView(t, r.round, r.statuses.length ? r.statuses : null);
     else showConflictView(t);
+  } else if (r.kind === "conflicts") {
+    // Shown when the tab is (activate).
+    t.roundStatuses = r.statuses.length ? r.statuses : null;
   }
   if (r.kind !== "saved") void persistDraft(t, true);
   renderTabs();

@@ -13,6 +13,9 @@ export interface Tab extends model.TabState {
   roundValidator?: string | null;
   /** The round waiting for the user (merged, or in conflict). */
   roundView?: RoundView | null;
+  /** Where its conflicts stood when the round came (restored, or ended in the background),
+   * until the conflict view opens with them. */
+  roundStatuses?: ConflictStatus[] | null;
   connectionId: string;
   warnings: string[];
   items: string[];

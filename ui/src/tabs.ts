@@ -1,12 +1,12 @@
 // Tabs: the tab bar, opening, activating, closing and reloading a resource.
 import { api, type TabView } from "./api";
-import { setText } from "./editor";
+import { resetText } from "./editor";
 import * as model from "./model";
 import { $, store, active, syncText, type Tab } from "./store";
 import { draftTimers, persistDraft } from "./drafts";
 import { renderMessages, tabProblem } from "./messages";
 import { renderRecent, showConnection } from "./connections";
-import { showConflictView } from "./conflict";
+import { closeConflictView, openConflictView, showConflictView } from "./conflict";
 import { refreshSafety } from "./safety";
 import { renderWorkspace } from "./workspace";
 
@@ -102,9 +102,11 @@ export function activate(id: string) {
   showConnection();
   $("request-preview").hidden = true;
   store.settingText = true;
-  if (store.editor) setText(store.editor, t.text);
+  if (store.editor) resetText(store.editor, t.text);
   store.settingText = false;
-  showConflictView(t);
+  // A round that ended while the tab was in the background is shown now.
+  if (t.round === "conflict" && !t.conflict && t.roundView) openConflictView(t, t.roundView, t.roundStatuses ?? null);
+  else showConflictView(t);
   renderTabs();
   void refreshSafety();
 }
@@ -140,12 +142,13 @@ export async function closeTab(id: string) {
   }
   clearTimeout(draftTimers.get(id));
   await api.closeTab(id);
+  closeConflictView(t);
   store.tabs = store.tabs.filter((x) => x.id !== id);
   if (store.activeId === id) store.activeId = store.tabs.length ? store.tabs[store.tabs.length - 1].id : null;
   if (store.activeId) activate(store.activeId);
   else {
     store.settingText = true;
-    if (store.editor) setText(store.editor, "");
+    if (store.editor) resetText(store.editor, "");
     store.settingText = false;
     showConflictView(null);
     renderTabs();
