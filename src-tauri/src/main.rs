@@ -5,6 +5,7 @@
 
 mod bindings;
 mod commands;
+mod memory;
 mod settings;
 mod state;
 mod view;
@@ -17,6 +18,7 @@ fn main() {
         eprintln!("{msg}");
         std::process::exit(1);
     }
+    memory::configure();
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())
         .setup(|app| {
