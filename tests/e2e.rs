@@ -2318,6 +2318,15 @@ async fn bench_desktop_at_size() {
     let d = Driver::start(&[("IFMATCH_API_URL", &demo.url)]);
     let t = Instant::now();
     let c = d.session().await;
+    // Twenty timed keystrokes in a 10 MB document can take past WebDriver's 30 s script limit
+    // on a loaded machine: the figures are then slow, not missing.
+    c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+        Some(Duration::from_secs(600)),
+        None,
+        None,
+    ))
+    .await
+    .unwrap();
     wait_for("the window", || async {
         visible(&c, "open-resource-input").await.then_some(())
     })
