@@ -19,6 +19,11 @@ fn main() {
         std::process::exit(1);
     }
     memory::configure();
+    let runtime = memory::runtime().unwrap_or_else(|e| {
+        eprintln!("ifmatch: could not start the async runtime: {e}");
+        std::process::exit(1);
+    });
+    tauri::async_runtime::set(runtime.handle().clone());
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())
         .setup(|app| {

@@ -9,8 +9,10 @@
 //!   document-sized buffer goes back to the system the moment it is freed — glibc otherwise
 //!   raises the threshold to the largest block freed so far, and later 10 MB buffers then stay
 //!   on the heap;
-//! - a second after the last heavy command (`trim_soon`), `malloc_trim` returns the free pages
-//!   of every arena.
+//! - a second after the async runtime last ran out of work (`trim_soon`, called by every worker
+//!   thread as it parks: after every command, so none can forget it), `malloc_trim` returns the
+//!   free pages of every arena. A window left alone wakes the runtime only for its 30-second
+//!   staleness check, so it trims once per check.
 //!
 //! Elsewhere than glibc both are no-ops.
 
@@ -84,8 +86,12 @@ pub fn trim_soon() {
     imp::trim_soon();
 }
 
-/// `answer`, with a trim scheduled: what a command that worked on a whole document returns.
-pub fn after<T>(answer: T) -> T {
-    trim_soon();
-    answer
+/// The async runtime Tauri runs the commands on: Tauri's default (multi-threaded, with I/O and
+/// timers), whose worker threads schedule a trim whenever they run out of work. Set it with
+/// `tauri::async_runtime::set` before the app is built, and keep it for the process's life.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(trim_soon)
+        .build()
 }

@@ -18,7 +18,7 @@ pub async fn open_tab(
     connection_id: String,
     target: String,
 ) -> Answer<TabView> {
-    let tab = crate::memory::after(state.open_tab(connection_id, &target).await)?;
+    let tab = state.open_tab(connection_id, &target).await?;
     let persist = |s: &_| crate::settings::save(&app, s);
     state.remember_recent(target.trim(), &persist).await;
     Ok(tab)
@@ -27,19 +27,19 @@ pub async fn open_tab(
 /// Loads the server's version again (the window asks first when there are unsaved edits).
 #[tauri::command]
 pub async fn reload_tab(state: State<'_, AppState>, tab_id: String) -> Answer<TabView> {
-    crate::memory::after(state.reload_tab(tab_id).await)
+    state.reload_tab(tab_id).await
 }
 
 #[tauri::command]
 pub async fn check_stale(state: State<'_, AppState>, tab_id: String) -> Answer<StaleCheck> {
-    crate::memory::after(state.check_stale(&tab_id).await)
+    state.check_stale(&tab_id).await
 }
 
 /// The 1-based line range of `pointer` in `text` (for scrolling every pane to a conflict); off
 /// the main thread, like every command that reads a whole document.
 #[tauri::command(async)]
 pub fn locate_pointer(text: String, pointer: String) -> Option<(usize, usize)> {
-    crate::memory::after(ifmatch_engine::edit::locate(&text, &pointer))
+    ifmatch_engine::edit::locate(&text, &pointer)
 }
 
 /// Each value's elements as compact text (None where a value is absent or not an array): an
@@ -55,7 +55,6 @@ pub fn array_elements(texts: Vec<Option<String>>) -> Vec<Option<Vec<String>>> {
 #[tauri::command]
 pub async fn close_tab(state: State<'_, AppState>, tab_id: String) -> Answer<()> {
     state.close_tab(&tab_id).await;
-    crate::memory::trim_soon();
     Ok(())
 }
 
@@ -82,7 +81,7 @@ pub async fn history_text(
     tab_id: String,
     file: String,
 ) -> Answer<String> {
-    crate::memory::after(state.history_text(&tab_id, &file).await)
+    state.history_text(&tab_id, &file).await
 }
 
 /// A version from the history → the editor's text, by line.
@@ -93,7 +92,7 @@ pub async fn history_compare(
     file: String,
     text: String,
 ) -> Answer<crate::view::ReviewView> {
-    crate::memory::after(state.history_compare(&tab_id, &file, &text).await)
+    state.history_compare(&tab_id, &file, &text).await
 }
 
 /// What a save (or, `resubmit`, a resubmit) of `text` would change on the server, by line.
@@ -104,13 +103,13 @@ pub async fn review_write(
     text: String,
     resubmit: bool,
 ) -> Answer<crate::view::ReviewView> {
-    crate::memory::after(state.review_write(&tab_id, &text, resubmit).await)
+    state.review_write(&tab_id, &text, resubmit).await
 }
 
 /// Merges the saved change a later version wrote over back in, as a round to review.
 #[tauri::command]
 pub async fn reapply_saved(state: State<'_, AppState>, tab_id: String) -> Answer<SaveView> {
-    crate::memory::after(state.reapply_saved(&tab_id).await)
+    state.reapply_saved(&tab_id).await
 }
 
 /// Runs the server check on the tab's server now (does it refuse stale writes?).
@@ -132,7 +131,7 @@ pub async fn save_tab(
     text: String,
     resubmit: bool,
 ) -> Answer<SaveView> {
-    crate::memory::after(state.save_tab(&tab_id, text, resubmit).await)
+    state.save_tab(&tab_id, text, resubmit).await
 }
 
 #[tauri::command]
@@ -143,10 +142,9 @@ pub async fn resolve_conflict(
     index: usize,
     choice: Choice,
 ) -> Answer<Accepted> {
-    let answer = state
+    state
         .resolve_conflict(&tab_id, &result_text, index, choice)
-        .await;
-    crate::memory::after(answer)
+        .await
 }
 
 #[tauri::command]
@@ -156,7 +154,7 @@ pub async fn resolve_all(
     result_text: String,
     choice: Choice,
 ) -> Answer<Accepted> {
-    crate::memory::after(state.resolve_all(&tab_id, &result_text, choice).await)
+    state.resolve_all(&tab_id, &result_text, choice).await
 }
 
 #[tauri::command]
@@ -165,7 +163,7 @@ pub async fn conflict_status(
     tab_id: String,
     text: String,
 ) -> Answer<Vec<ConflictStatus>> {
-    crate::memory::after(state.conflict_status(&tab_id, &text).await)
+    state.conflict_status(&tab_id, &text).await
 }
 
 #[tauri::command]
@@ -175,24 +173,24 @@ pub async fn preview_request(
     text: String,
     resubmit: bool,
 ) -> Answer<RequestPreview> {
-    crate::memory::after(state.preview_request(&tab_id, &text, resubmit).await)
+    state.preview_request(&tab_id, &text, resubmit).await
 }
 
 /// `async`: a 10 MB document is parsed off the main thread, so the window keeps answering.
 #[tauri::command(async)]
 pub fn check_json(text: String) -> Option<JsonProblem> {
-    crate::memory::after(crate::workspace::tabs::check_json(&text))
+    crate::workspace::tabs::check_json(&text)
 }
 
 /// Called (debounced) on every edit, and at once before a close or a quit.
 #[tauri::command]
 pub async fn save_draft(state: State<'_, AppState>, tab_id: String, text: String) -> Answer<()> {
-    crate::memory::after(state.save_draft(&tab_id, &text).await)
+    state.save_draft(&tab_id, &text).await
 }
 
 #[tauri::command]
 pub async fn restore_drafts(state: State<'_, AppState>) -> Answer<Vec<RestoredTab>> {
-    crate::memory::after(Ok(state.restore_drafts().await))
+    Ok(state.restore_drafts().await)
 }
 
 #[tauri::command]
