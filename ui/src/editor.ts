@@ -374,7 +374,7 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
  * this one, and Save would have written it here). */
 export function resetText(view: EditorView, text: string): void {
   const o = optionsOf.get(view);
-  if (!o) return setText(view, text);
+  if (!o) throw new Error("resetText: an editor makeEditor did not make");
   view.setState(EditorState.create({ doc: text, extensions: extensionsFor(o, text.length) }));
 }
 
