@@ -468,6 +468,14 @@ async fn collide(c: &Client) {
     .await;
 }
 
+/// Waits until the conflict view is shown (`what` names the wait in a timeout's message).
+async fn wait_conflict_view(c: &Client, what: &str) {
+    wait_for(what, || async {
+        visible(c, "conflict-view").await.then_some(())
+    })
+    .await;
+}
+
 /// Tabs `first` and `second` (the same resource) change each `(pointer, first's value,
 /// second's value)`; the first saves, the second's save ends in the conflict view.
 async fn collide_at(c: &Client, (first, second): (usize, usize), changes: &[(&str, Value, Value)]) {
@@ -486,10 +494,7 @@ async fn collide_at(c: &Client, (first, second): (usize, usize), changes: &[(&st
             .await;
         }
     }
-    wait_for("the conflict view", || async {
-        visible(c, "conflict-view").await.then_some(())
-    })
-    .await;
+    wait_conflict_view(c, "the conflict view").await;
 }
 
 /// Two tabs in conflict at once: each shows its own Mine / Theirs / Base and conflict list
@@ -526,10 +531,7 @@ async fn e2e_each_tab_keeps_its_own_conflict_and_undo() {
         (1, "\"Acme Help\"", vec!["/siteName", "/limits/maxUploadMb"]),
     ] {
         activate(&c, tab).await;
-        wait_for("the tab's conflict view", || async {
-            visible(&c, "conflict-view").await.then_some(())
-        })
-        .await;
+        wait_conflict_view(&c, "the tab's conflict view").await;
         assert_eq!(pointers().await, list, "tab {tab}'s conflicts");
         let shown = editor_text(&c, "theirs-pane").await;
         assert!(shown.contains(theirs), "tab {tab}'s Theirs: {shown}");
@@ -991,10 +993,7 @@ async fn e2e_drafts_survive_kill_9() {
     {
         let d = Driver::start_in(&home, &env);
         let c = d.session().await;
-        wait_for("the restored conflict view", || async {
-            visible(&c, "conflict-view").await.then_some(())
-        })
-        .await;
+        wait_conflict_view(&c, "the restored conflict view").await;
         assert!(
             text_of(&c, "unresolved-count").await.starts_with("1 of 2"),
             "the resolution made before the crash is back"
@@ -3667,10 +3666,7 @@ async fn e2e_many_conflicts_list_a_window_around_the_current_one() {
     activate(&c, 2).await;
     set_editor(&c, "editor", &doc(2)).await;
     click(&c, &tid("save")).await;
-    wait_for("the conflict view", || async {
-        visible(&c, "conflict-view").await.then_some(())
-    })
-    .await;
+    wait_conflict_view(&c, "the conflict view").await;
     let listed = || async {
         c.execute(
             "const items = [...document.querySelectorAll('[data-testid=\"conflict-item\"]')]; \
