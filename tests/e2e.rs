@@ -406,11 +406,27 @@ async fn scenario_a(c: &Client, server: Server<'_>, shot: &str) {
     )
     .await;
     assert_eq!(tab_status(c, 0).await, "dirty");
+    // Typing paused: the lint has checked this text, and the save reuses that check instead of
+    // sending the whole document to Rust again to ask.
+    until(
+        c,
+        "the lint to check the text",
+        "return window.ifmatchIsChecked(document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc);",
+        vec![],
+    )
+    .await;
     click(c, &tid("save")).await;
     wait_for("tab 1 saved", || async {
         (tab_status(c, 0).await == "clean").then_some(())
     })
     .await;
+    assert_eq!(
+        c.execute("return window.ifmatchLastSave.checkCalls;", vec![])
+            .await
+            .unwrap(),
+        json!(0),
+        "the save reused the lint's check of the same text (no check_json call)"
+    );
     // Tab 2 learns (If-None-Match on focus) that the server has a newer version.
     c.execute("window.dispatchEvent(new Event('focus'));", vec![])
         .await
@@ -2473,9 +2489,10 @@ async fn bench_desktop_at_size() {
             .await
             .unwrap();
         println!(
-            "    (of which: the JSON check {:.0} ms; the save — HTTP, merge, the answer across the \
-             bridge — {:.0} ms; the window applying it {:.0} ms)",
+            "    (of which: the JSON check {:.0} ms, {} call(s) to Rust; the save — HTTP, merge, \
+             the answer across the bridge — {:.0} ms; the window applying it {:.0} ms)",
             parts["check"].as_f64().unwrap_or(0.0),
+            parts["checkCalls"],
             parts["save"].as_f64().unwrap_or(0.0),
             parts["apply"].as_f64().unwrap_or(0.0)
         );

@@ -1,7 +1,14 @@
 // The bridge to Rust. Every document crosses as text; all HTTP happens in Rust (reqwest).
 
 type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
-const invoke: Invoke = (cmd, args) => (window as any).__TAURI__.core.invoke(cmd, args);
+/** How many times the window has called each command: to see that a document does not cross
+ * the bridge more often than needed (`ifmatchLastSave.checkCalls`, read by the window tests). */
+const calls: Record<string, number> = {};
+export const callsOf = (cmd: string): number => calls[cmd] ?? 0;
+const invoke: Invoke = (cmd, args) => {
+  calls[cmd] = (calls[cmd] ?? 0) + 1;
+  return (window as any).__TAURI__.core.invoke(cmd, args);
+};
 
 // Generated from the Rust definitions (ts-rs); a test fails when they are stale.
 import type { Connections } from "./bindings/Connections";
