@@ -513,6 +513,65 @@ async fn collide_at(c: &Client, (first, second): (usize, usize), changes: &[(&st
     wait_conflict_view(c, "the conflict view").await;
 }
 
+/// The conflict panes share the texts the window already holds instead of splitting a 10 MB
+/// document into lines again: Mine is the very text object that was saved, Base the one the
+/// tab showed as loaded (issue 12's memory; fails when a pane makes its text anew).
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_conflict_panes_share_the_texts_the_window_holds() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    activate(&c, 0).await;
+    let text = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &edit(&text, "/siteName", json!("Acme Help"))).await;
+    click(&c, &tid("save")).await;
+    wait_for("the first tab saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    let keep = |name: &'static str| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "window[arguments[0]] = document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc;",
+                vec![json!(name)],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    activate(&c, 1).await;
+    keep("ifmatchLoaded").await;
+    set_editor(&c, "editor", &edit(&text, "/siteName", json!("Acme Care"))).await;
+    keep("ifmatchSent").await;
+    click(&c, &tid("save")).await;
+    wait_conflict_view(&c, "the conflict view").await;
+    let shared = c
+        .execute(
+            "const doc = id => document.querySelector(`[data-testid=\"${id}\"]`).ifmatchView.state.doc; \
+             return [doc('mine-pane') === window.ifmatchSent, doc('base-pane') === window.ifmatchLoaded];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shared,
+        json!([true, true]),
+        "Mine and Base share the window's texts"
+    );
+    let name = |t: String| serde_json::from_str::<Value>(&t).unwrap()["siteName"].clone();
+    assert_eq!(name(editor_text(&c, "mine-pane").await), json!("Acme Care"));
+    assert_eq!(
+        name(editor_text(&c, "theirs-pane").await),
+        json!("Acme Help")
+    );
+    assert_eq!(
+        name(editor_text(&c, "base-pane").await),
+        serde_json::from_str::<Value>(&text).unwrap()["siteName"]
+    );
+}
+
 /// Two tabs in conflict at once: each shows its own Mine / Theirs / Base and conflict list
 /// (the panes showed the last round opened, whichever tab was shown, and their inline Accepts
 /// then acted on the wrong tab's conflicts), and Ctrl+Z after a tab switch never brings the

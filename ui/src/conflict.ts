@@ -4,6 +4,7 @@ import { api, type Accepted, type Choice, type ConflictStatus, type RoundView } 
 import type { ConflictInfo } from "./bindings/ConflictInfo";
 import { makeEditor, selectRange, setConflictActionHandler, setRulerHandler, setText, showConflictMarks, showLines, type ConflictMark } from "./editor";
 import type { EditorView } from "@codemirror/view";
+import type { Text } from "@codemirror/state";
 import * as model from "./model";
 import { $, store, active, tracked, type Tab } from "./store";
 import { tabProblem } from "./messages";
@@ -33,7 +34,13 @@ function mountPanes(c: NonNullable<Tab["conflict"]>) {
   });
 }
 
-export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[] | null) {
+/** Text objects the window already holds for a round's Mine and Base: the panes share them. */
+export interface PaneDocs {
+  mine?: Text;
+  base?: Text;
+}
+
+export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[] | null, docs: PaneDocs = {}) {
   closeConflictView(t);
   t.roundStatuses = null;
   const holder = document.createElement("div");
@@ -43,13 +50,13 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
       ? statuses
       : r.conflicts.map((c) => ({ state: "unresolved", pointer: c.pointer, lines: null, range: null, value: c.base, neither_side: true }));
   const first = model.nextUnresolved(start, -1);
-  const baseView = makeEditor(holder, { doc: base, readOnly: true });
+  const baseView = makeEditor(holder, { doc: docs.base ?? base, readOnly: true });
   const baseDoc = baseView.state.doc;
   t.conflict = {
     round: r,
     statuses: start,
     current: first === -1 ? 0 : first,
-    mine: makeEditor(holder, { doc: r.mine_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.mine_hunks ?? [] } }),
+    mine: makeEditor(holder, { doc: docs.mine ?? r.mine_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.mine_hunks ?? [] } }),
     theirs: makeEditor(holder, { doc: r.theirs_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.theirs_hunks ?? [] } }),
     base: baseView,
   };

@@ -12,7 +12,9 @@ import type { LineHunk } from "./bindings/LineHunk";
 import type { JsonProblem } from "./bindings/JsonProblem";
 
 export interface EditorOptions {
-  doc: string;
+  /** The text, or a CodeMirror text another editor already holds (shared, not copied: lines
+   * that did not change are the same objects). */
+  doc: string | Text;
   readOnly?: boolean;
   /** Mark the changes against base (read-only panes of the conflict view): the line hunks Rust
    * computed (a diff of two 10 MB texts in the window would freeze it) and base's text. */
@@ -381,7 +383,8 @@ const optionsOf = new WeakMap<EditorView, EditorOptions>();
 
 export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
   const view = new EditorView({ parent, state: EditorState.create({ doc: o.doc, extensions: extensionsFor(o, o.doc.length) }) });
-  optionsOf.set(view, o);
+  // Without the first text: kept for the editor's life, it would hold a copy of the document.
+  optionsOf.set(view, { ...o, doc: "" });
   // Automation hook (docs/testids.md): acceptance tests set and read the text through it.
   (parent as any).ifmatchView = view;
   return view;

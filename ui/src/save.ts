@@ -2,11 +2,11 @@
 import { api, callsOf, codeOf, words, type SaveView } from "./api";
 import { checkDoc, isChecked, setText } from "./editor";
 import * as model from "./model";
-import { $, store, active, type Tab } from "./store";
+import { $, store, active, noteSavedDoc, type Tab } from "./store";
 import { draftTimers, persistDraft } from "./drafts";
 import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
-import { closeConflictView, openConflictView, showConflictView } from "./conflict";
+import { closeConflictView, openConflictView, showConflictView, type PaneDocs } from "./conflict";
 import { refreshSafety } from "./safety";
 import { review, reviewBeforeResubmit } from "./review";
 import { showHistory } from "./history";
@@ -51,6 +51,10 @@ export async function save(resubmit: boolean, reviewed = false) {
   t.notice = null;
   renderTabs();
   let r: SaveView;
+  // The text objects the conflict panes can share instead of splitting the texts again: the
+  // one sent (Mine) and the loaded version's (Base).
+  const loaded = t.savedDoc?.text === t.savedText ? t.savedDoc.doc : undefined;
+  let docs: PaneDocs = {};
   // Past 300 ms the window says it is working, for how long, and offers Cancel.
   const started = performance.now();
   const busy = setInterval(() => {
@@ -66,6 +70,7 @@ export async function save(resubmit: boolean, reviewed = false) {
     timing.save = performance.now() - t1;
     if (r.kind === "merged" || r.kind === "conflicts") {
       // Rust leaves out the texts the window already holds (10 MB each at size).
+      docs = { mine: r.round.mine_is_sent ? doc : undefined, base: r.round.base_is_loaded ? loaded : undefined };
       if (r.round.mine_is_sent) r.round.mine_text = text;
       if (r.round.base_is_loaded) r.round.base_text = t.savedText;
       r.round.mine_is_sent = r.round.base_is_loaded = false;
@@ -77,7 +82,7 @@ export async function save(resubmit: boolean, reviewed = false) {
   $("busy").hidden = true;
   t.saving = false;
   const t2 = performance.now();
-  applySave(t, r);
+  applySave(t, r, docs);
   timing.apply = performance.now() - t2;
 }
 
@@ -89,7 +94,8 @@ const timing = { check: 0, save: 0, apply: 0, checkCalls: 0 };
 (window as any).ifmatchLastSave = timing;
 (window as any).ifmatchIsChecked = isChecked;
 
-export function applySave(t: Tab, r: SaveView) {
+/** `docs`: text objects the window holds for the round's Mine and Base (shared by the panes). */
+export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}) {
   const isActive = t.id === store.activeId;
   switch (r.kind) {
     case "saved":
@@ -125,7 +131,8 @@ export function applySave(t: Tab, r: SaveView) {
     store.settingText = true;
     setText(store.editor, t.text);
     store.settingText = false;
-    if (r.kind === "conflicts") openConflictView(t, r.round, r.statuses.length ? r.statuses : null);
+    noteSavedDoc(t);
+    if (r.kind === "conflicts") openConflictView(t, r.round, r.statuses.length ? r.statuses : null, docs);
     else showConflictView(t);
   } else if (r.kind === "conflicts") {
     // Shown when the tab is (activate).

@@ -1,6 +1,7 @@
 // The window's state, in one typed store: connections, tabs and the active one, the editor,
 // and the messages that belong to no tab. Every component reads and writes it here; nothing
 // else holds state across calls.
+import type { Text } from "@codemirror/state";
 import type { EditorView } from "@codemirror/view";
 import type { ConflictStatus, ConnectionView, ProblemCode, RoundView } from "./api";
 import type * as model from "./model";
@@ -26,6 +27,10 @@ export interface Tab extends model.TabState {
   errorCode?: ProblemCode;
   /** The overwrite watch found the change last saved written over at these pointers. */
   overwritten?: string[] | null;
+  /** While the tab is shown: the editor's text object for `savedText` (`text` is that very
+   * string). A conflict's Base pane shares it instead of splitting 10 MB into lines again, and
+   * the Mine pane's text, edited from it, shares its unchanged lines. */
+  savedDoc?: { text: string; doc: Text };
 }
 
 export interface ConflictRound {
@@ -107,4 +112,9 @@ export async function tracked<T>(work: () => Promise<T>): Promise<T> {
       });
     document.body.dataset.working = String(--working);
   }
+}
+
+/** Notes the editor's text object while it shows the tab's saved version (`Tab.savedDoc`). */
+export function noteSavedDoc(t: Tab) {
+  if (store.editor && t.id === store.activeId && t.text === t.savedText) t.savedDoc = { text: t.savedText, doc: store.editor.state.doc };
 }

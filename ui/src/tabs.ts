@@ -2,7 +2,7 @@
 import { api, type TabView } from "./api";
 import { resetText } from "./editor";
 import * as model from "./model";
-import { $, store, active, syncText, type Tab } from "./store";
+import { $, store, active, noteSavedDoc, syncText, type Tab } from "./store";
 import { draftTimers, persistDraft } from "./drafts";
 import { renderMessages, tabProblem } from "./messages";
 import { renderRecent, showConnection } from "./connections";
@@ -93,6 +93,8 @@ export function activate(id: string) {
     syncText();
     void persistDraft(leaving);
   }
+  // A tab in the background keeps its texts as strings only.
+  if (leaving && leaving.id !== id) leaving.savedDoc = undefined;
   store.activeId = id;
   const t = active()!;
   store.windowError = null;
@@ -104,6 +106,7 @@ export function activate(id: string) {
   store.settingText = true;
   if (store.editor) resetText(store.editor, t.text);
   store.settingText = false;
+  noteSavedDoc(t);
   // A round that ended while the tab was in the background is shown now.
   if (t.round === "conflict" && !t.conflict && t.roundView) openConflictView(t, t.roundView, t.roundStatuses ?? null);
   else showConflictView(t);
