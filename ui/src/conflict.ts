@@ -339,7 +339,7 @@ export function parentOf(pointer: string): string {
 /** Rust's answer to an Accept: the Result it wrote into the editor, the statuses it read off it. */
 function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted) {
   store.settingText = true;
-  if (store.editor) setText(store.editor, r.text);
+  if (store.editor) setText(store.editor, r.text, true);
   store.settingText = false;
   t.text = r.text;
   c.statuses = r.statuses;

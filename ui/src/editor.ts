@@ -399,11 +399,14 @@ export function resetText(view: EditorView, text: string): void {
   view.setState(EditorState.create({ doc: text, extensions: extensionsFor(o, text.length) }));
 }
 
-/** Replaces the whole text (the window's own change: a tab switch, a merge, an Accept). */
-export function setText(view: EditorView, text: string): void {
+/** Replaces the whole text (the window's own change: a tab switch, a merge, an Accept).
+ * `fromRust`: a text Rust's merge or Accept printed (valid JSON by construction, having parsed
+ * what it came from), so the lint need not send it back to be checked; a save still parses it. */
+export function setText(view: EditorView, text: string, fromRust = false): void {
   const large = text.length > LARGE;
   const effects = large !== view.state.doc.length > LARGE ? language.reconfigure(languageFor(text.length)) : [];
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, effects });
+  if (fromRust) checked.set(view.state.doc, null);
 }
 
 /** Scrolls to and selects 1-based lines `from..to`. */

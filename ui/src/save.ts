@@ -93,6 +93,7 @@ export async function save(resubmit: boolean, reviewed = false) {
 const timing = { check: 0, save: 0, apply: 0, checkCalls: 0 };
 (window as any).ifmatchLastSave = timing;
 (window as any).ifmatchIsChecked = isChecked;
+(window as any).ifmatchCallsOf = callsOf;
 
 /** `docs`: text objects the window holds for the round's Mine and Base (shared by the panes). */
 export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}) {
@@ -129,7 +130,8 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}) {
   }
   if (isActive && store.editor) {
     store.settingText = true;
-    setText(store.editor, t.text);
+    // A round's Result is the merge's own print; a saved text is the server's.
+    setText(store.editor, t.text, r.kind === "merged" || r.kind === "conflicts");
     store.settingText = false;
     noteSavedDoc(t);
     if (r.kind === "conflicts") openConflictView(t, r.round, r.statuses.length ? r.statuses : null, docs);
