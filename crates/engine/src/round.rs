@@ -766,13 +766,18 @@ fn reorder(result: &str, tokens: &[String], key: &str, ids: &str) -> Result<Stri
 /// A conflict's place in words, naming array elements by identity where they have one:
 /// `labels › id=Label_7 › color`. `merged` is the round's starting Result.
 pub fn label(merged: &str, pointer: &str, hunk_len: Option<usize>) -> String {
+    label_in(Doc::parse(merged).ok().as_ref(), pointer, hunk_len)
+}
+
+/// `label` in a Result already parsed (`None`: not valid JSON, so the pointer's own words):
+/// a round labels every conflict in the same text, parsed once.
+pub fn label_in(doc: Option<&Doc>, pointer: &str, hunk_len: Option<usize>) -> String {
     let Some(tokens) = pointer_tokens(pointer) else {
         return pointer.to_string();
     };
     if tokens.is_empty() {
         return "(whole document)".into();
     }
-    let doc = Doc::parse(merged).ok();
     let mut parts = Vec::with_capacity(tokens.len());
     let mut at = doc.as_ref().map(|_| 0usize);
     let last = tokens.len() - 1;

@@ -720,6 +720,8 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
             current: current.clone(),
         };
     }
+    // Parsed once for every conflict's label (a parse per conflict cost 25 ms each at 10 MB).
+    let merged_doc = Doc::parse(&merged).ok();
     let conflicts = result
         .conflicts
         .iter()
@@ -746,9 +748,14 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
                 theirs: side(&c.theirs),
                 label: match c.kind {
                     merge::ConflictKind::Order => {
-                        format!("{} › order", crate::round::label(&merged, &c.pointer, None))
+                        let l = crate::round::label_in(merged_doc.as_ref(), &c.pointer, None);
+                        format!("{l} › order")
                     }
-                    _ => crate::round::label(&merged, &c.pointer, c.hunk.then_some(c.base.len())),
+                    _ => crate::round::label_in(
+                        merged_doc.as_ref(),
+                        &c.pointer,
+                        c.hunk.then_some(c.base.len()),
+                    ),
                 },
                 lines: SideLines {
                     base: node_lines(&b, c.nodes.base),
