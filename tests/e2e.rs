@@ -241,7 +241,7 @@ async fn click(c: &Client, css: &str) {
             // What the window showed, for whoever reads the failure.
             let shot =
                 PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("output/e2e-click-failed.png");
-            let saved = match c.screenshot().await {
+            let saved = match png_of(c).await {
                 Ok(png) => std::fs::create_dir_all(shot.parent().unwrap())
                     .and_then(|_| std::fs::write(&shot, png))
                     .map(|_| format!("(screenshot: {})", shot.display()))
@@ -299,9 +299,27 @@ async fn editor_text(c: &Client, id: &str) -> String {
     v.as_str().unwrap().to_string()
 }
 
+/// A picture of the window. WebKitWebDriver takes it after the page's next painted update, and
+/// a page that paints without OpenGL compositing (as the app does: main.rs) paints nothing while
+/// nothing changes, so a screenshot waited forever. A pixel that flickers invisibly for a few
+/// seconds gives it that update.
+async fn png_of(c: &Client) -> Result<Vec<u8>, fantoccini::error::CmdError> {
+    c.execute(
+        "const d = document.createElement('div'); \
+         d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0'; \
+         document.body.appendChild(d); const end = performance.now() + 5000; let n = 0; \
+         const tick = () => { d.style.opacity = (n++ % 2) ? '0' : '0.01'; \
+           if (performance.now() < end) requestAnimationFrame(tick); else d.remove(); }; \
+         requestAnimationFrame(tick);",
+        vec![],
+    )
+    .await?;
+    c.screenshot().await
+}
+
 async fn screenshot(c: &Client, name: &str) {
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let png = c.screenshot().await.unwrap();
+    let png = png_of(c).await.unwrap();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("output");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("e2e-{name}.png")), png).unwrap();
@@ -595,6 +613,26 @@ async fn e2e_the_conflict_panes_share_the_texts_the_window_holds() {
         name(editor_text(&c, "base-pane").await),
         serde_json::from_str::<Value>(&text).unwrap()["siteName"]
     );
+    // The Result and theirs crossed the bridge as changes to the text sent and the version
+    // loaded (a line or two each: the conflict's line, and the end of the text where the
+    // window's lacks the final newline of Rust's print), and the window built them right:
+    // theirs is what the server holds, the Result differs from it only at the conflict
+    // (base's value there).
+    let edits = c
+        .execute("return window.ifmatchLastSave.edits;", vec![])
+        .await
+        .unwrap();
+    let came = |i: usize| edits[i].as_i64().is_some_and(|n| (1..=2).contains(&n));
+    assert!(
+        came(0) && came(1),
+        "the Result and theirs came as changes: {edits}"
+    );
+    let server: Value = read_demo(&format!("{}/settings", demo_url(&c).await)).await;
+    let theirs: Value = serde_json::from_str(&editor_text(&c, "theirs-pane").await).unwrap();
+    assert_eq!(theirs, server);
+    let mut result: Value = serde_json::from_str(&editor_text(&c, "editor").await).unwrap();
+    result["siteName"] = server["siteName"].clone();
+    assert_eq!(result, server);
 }
 
 /// Two tabs in conflict at once: each shows its own Mine / Theirs / Base and conflict list

@@ -40,6 +40,7 @@ mod tests {
         check::<view::DiffLine>(&dir, write, &mut stale);
         check::<view::RoundView>(&dir, write, &mut stale);
         check::<view::LineHunk>(&dir, write, &mut stale);
+        check::<view::TextEdit>(&dir, write, &mut stale);
         check::<view::RequestPreview>(&dir, write, &mut stale);
         check::<view::JsonProblem>(&dir, write, &mut stale);
         check::<view::StaleCheck>(&dir, write, &mut stale);

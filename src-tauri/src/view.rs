@@ -73,6 +73,60 @@ pub struct RoundView {
     /// saved text). Never true in a stored round.
     #[serde(default)]
     pub base_is_loaded: bool,
+    /// `text` was left out: the window builds it from the text it sent with the save, with these
+    /// replacements. Never set in a stored round.
+    #[serde(default)]
+    pub text_edits: Option<Vec<TextEdit>>,
+    /// `theirs_text` was left out: the window builds it from the tab's loaded version, with
+    /// these replacements. Never set in a stored round.
+    #[serde(default)]
+    pub theirs_edits: Option<Vec<TextEdit>>,
+}
+
+/// One replacement in a text the window holds: its UTF-16 offsets `from..to` (a JavaScript
+/// string's and the editor's) become `insert`. Replacements come in order and do not overlap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TextEdit {
+    pub from: usize,
+    pub to: usize,
+    pub insert: String,
+}
+
+impl TextEdit {
+    /// `old` → `new` as replacements of whole lines, or None when they would not be much
+    /// smaller than `new` (over half its size), or when a text holds a carriage return (the
+    /// editor keeps lines without them, so its offsets would differ from the text's).
+    pub fn between(old: &str, new: &str) -> Option<Vec<TextEdit>> {
+        if old.contains('\r') || new.contains('\r') {
+            return None;
+        }
+        let found = ifmatch_engine::merge::display::line_replacements(old, new);
+        if found.iter().map(|r| r.2.len()).sum::<usize>() > new.len() / 2 {
+            return None;
+        }
+        // Byte offsets to UTF-16 ones, counted in one pass (ASCII: the same numbers).
+        let ascii = old.is_ascii();
+        let (mut byte, mut unit) = (0, 0);
+        let mut utf16 = |b: usize| {
+            if !ascii {
+                unit += old[byte..b].chars().map(char::len_utf16).sum::<usize>();
+                byte = b;
+                unit
+            } else {
+                b
+            }
+        };
+        Some(
+            found
+                .into_iter()
+                .map(|(from, to, insert)| TextEdit {
+                    from: utf16(from),
+                    to: utf16(to),
+                    insert: insert.to_string(),
+                })
+                .collect(),
+        )
+    }
 }
 
 impl RoundView {
@@ -86,6 +140,22 @@ impl RoundView {
         if self.base_text.as_deref() == Some(loaded) {
             self.base_text = None;
             self.base_is_loaded = true;
+        }
+        // The Result and theirs differ from what the window holds only where the round
+        // changed something: send those changes, not the two texts (10 MB each at size; the
+        // bridge took about 250 ms per 10 MB each way).
+        let (text, theirs) = std::thread::scope(|s| {
+            let t = s.spawn(|| TextEdit::between(loaded, &self.theirs_text));
+            let r = TextEdit::between(sent, &self.text);
+            (r, t.join().expect("the line diff does not panic"))
+        });
+        if let Some(e) = text {
+            self.text = String::new();
+            self.text_edits = Some(e);
+        }
+        if let Some(e) = theirs {
+            self.theirs_text = String::new();
+            self.theirs_edits = Some(e);
         }
     }
 
@@ -379,6 +449,8 @@ impl SaveView {
                 theirs_hunks: Vec::new(),
                 mine_is_sent: false,
                 base_is_loaded: false,
+                text_edits: None,
+                theirs_edits: None,
             }
             .with_hunks()
         };
@@ -712,6 +784,79 @@ mod tests {
         other.omit_known("{\"a\": 2}", "{\"a\": 9}");
         assert!(!other.mine_is_sent && other.mine_text.is_some());
         assert!(!other.base_is_loaded && other.base_text.is_some());
+    }
+
+    /// What `edits` make of `old`, applied on UTF-16 offsets as the window does.
+    fn applied(old: &str, edits: &[TextEdit]) -> String {
+        let mut units: Vec<u16> = old.encode_utf16().collect();
+        for e in edits.iter().rev() {
+            units.splice(e.from..e.to, e.insert.encode_utf16());
+        }
+        String::from_utf16(&units).unwrap()
+    }
+
+    /// The Result and theirs go as replacements in the texts the window holds when that is
+    /// much smaller, on UTF-16 offsets past non-ASCII text, and whole otherwise.
+    #[test]
+    fn the_answer_sends_the_result_and_theirs_as_changes_when_smaller() {
+        let lines = |n: usize, at: usize, v: &str| -> String {
+            let body: Vec<String> = (0..n)
+                .map(|i| {
+                    let v = if i == at {
+                        v.to_string()
+                    } else {
+                        format!("\"é{i}\"")
+                    };
+                    format!("  \"k{i}\": {v}")
+                })
+                .collect();
+            format!("{{\n{}\n}}\n", body.join(",\n"))
+        };
+        let base = lines(200, 999, "");
+        let mine = lines(200, 10, "\"mine 😀\"");
+        let theirs = lines(200, 150, "\"theirs\"");
+        let result = lines(200, 150, "\"theirs\"").replace("\"é10\"", "\"mine 😀\"");
+        let blank = RoundView {
+            message: String::new(),
+            text: String::new(),
+            validator: None,
+            base_text: None,
+            mine_text: None,
+            theirs_text: String::new(),
+            conflicts: vec![],
+            stats: Stats::default(),
+            positional_arrays: vec![],
+            mine_hunks: vec![],
+            theirs_hunks: vec![],
+            mine_is_sent: false,
+            base_is_loaded: false,
+            text_edits: None,
+            theirs_edits: None,
+        };
+        let mut r = RoundView {
+            text: result.clone(),
+            theirs_text: theirs.clone(),
+            ..blank.clone()
+        };
+        r.omit_known(&mine, &base);
+        assert_eq!(r.text, "");
+        assert_eq!(r.theirs_text, "");
+        let (te, he) = (r.text_edits.unwrap(), r.theirs_edits.unwrap());
+        assert_eq!((te.len(), he.len()), (1, 1), "one changed line each");
+        assert_eq!(applied(&mine, &te), result);
+        assert_eq!(applied(&base, &he), theirs);
+        // Everything changed: the text goes whole.
+        let mut whole = RoundView {
+            text: "[1]\n".into(),
+            theirs_text: "[2]\n".into(),
+            ..blank
+        };
+        whole.omit_known(&mine, &base);
+        assert_eq!(
+            (whole.text.as_str(), whole.theirs_text.as_str()),
+            ("[1]\n", "[2]\n")
+        );
+        assert!(whole.text_edits.is_none() && whole.theirs_edits.is_none());
     }
 
     /// A write that may have landed offers "reload" whichever way it ended ambiguously.

@@ -38,6 +38,10 @@ function mountPanes(c: NonNullable<Tab["conflict"]>) {
 export interface PaneDocs {
   mine?: Text;
   base?: Text;
+  /** Built from the loaded version with the changes Rust sent (RoundView.theirs_edits). */
+  theirs?: Text;
+  /** The Result, built from the text sent with the changes Rust sent (RoundView.text_edits). */
+  result?: Text;
 }
 
 export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[] | null, docs: PaneDocs = {}) {
@@ -57,7 +61,7 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
     statuses: start,
     current: first === -1 ? 0 : first,
     mine: makeEditor(holder, { doc: docs.mine ?? r.mine_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.mine_hunks ?? [] } }),
-    theirs: makeEditor(holder, { doc: r.theirs_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.theirs_hunks ?? [] } }),
+    theirs: makeEditor(holder, { doc: docs.theirs ?? r.theirs_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.theirs_hunks ?? [] } }),
     base: baseView,
   };
   syncScroll([t.conflict.mine, t.conflict.theirs, t.conflict.base]);

@@ -1,7 +1,7 @@
 // CodeMirror 6, bundled locally. JSON mode; the lint asks Rust (the same parser that guards every
 // save, so duplicate keys are caught too); Ctrl/Cmd+S saves.
 import { basicSetup } from "codemirror";
-import { Compartment, EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, type Extension, type Text } from "@codemirror/state";
+import { ChangeSet, Compartment, EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, Text, type Extension } from "@codemirror/state";
 import { Decoration, EditorView, GutterMarker, WidgetType, gutter, keymap, showPanel, type DecorationSet } from "@codemirror/view";
 import { json } from "@codemirror/lang-json";
 import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
@@ -9,6 +9,7 @@ import { tags } from "@lezer/highlight";
 import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
 import { api } from "./api";
 import type { LineHunk } from "./bindings/LineHunk";
+import type { TextEdit } from "./bindings/TextEdit";
 import type { JsonProblem } from "./bindings/JsonProblem";
 
 export interface EditorOptions {
@@ -402,11 +403,19 @@ export function resetText(view: EditorView, text: string): void {
 /** Replaces the whole text (the window's own change: a tab switch, a merge, an Accept).
  * `fromRust`: a text Rust's merge or Accept printed (valid JSON by construction, having parsed
  * what it came from), so the lint need not send it back to be checked; a save still parses it. */
-export function setText(view: EditorView, text: string, fromRust = false): void {
+export function setText(view: EditorView, text: string | Text, fromRust = false): void {
   const large = text.length > LARGE;
   const effects = large !== view.state.doc.length > LARGE ? language.reconfigure(languageFor(text.length)) : [];
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, effects });
   if (fromRust) checked.set(view.state.doc, null);
+}
+
+/** `src` with Rust's replacements applied (UTF-16 offsets in `src`, in order, not overlapping):
+ * how a round's answer sends a big text the window can build from one it holds. The result
+ * shares with `src` every part the replacements leave alone. */
+export function applyEdits(src: Text | string, edits: TextEdit[]): Text {
+  const doc = typeof src === "string" ? Text.of(src.split("\n")) : src;
+  return ChangeSet.of(edits, doc.length).apply(doc);
 }
 
 /** Scrolls to and selects 1-based lines `from..to`. */

@@ -1,6 +1,6 @@
 // Saving: one save (or resubmit) through Rust's save loop, and what its result does to the tab.
 import { api, callsOf, codeOf, words, type SaveView } from "./api";
-import { checkDoc, isChecked, setText } from "./editor";
+import { applyEdits, checkDoc, isChecked, setText } from "./editor";
 import * as model from "./model";
 import { $, store, active, noteSavedDoc, type Tab } from "./store";
 import { draftTimers, persistDraft } from "./drafts";
@@ -74,6 +74,19 @@ export async function save(resubmit: boolean, reviewed = false) {
       if (r.round.mine_is_sent) r.round.mine_text = text;
       if (r.round.base_is_loaded) r.round.base_text = t.savedText;
       r.round.mine_is_sent = r.round.base_is_loaded = false;
+      // The Result and theirs come as changes to the text sent and the loaded version when
+      // that is much smaller; the editors share the rest of those texts' lines.
+      timing.edits = [r.round.text_edits?.length ?? -1, r.round.theirs_edits?.length ?? -1];
+      if (r.round.text_edits) {
+        docs.result = applyEdits(doc, r.round.text_edits);
+        r.round.text = docs.result.toString();
+        r.round.text_edits = null;
+      }
+      if (r.round.theirs_edits) {
+        docs.theirs = applyEdits(loaded ?? t.savedText, r.round.theirs_edits);
+        r.round.theirs_text = docs.theirs.toString();
+        r.round.theirs_edits = null;
+      }
     }
   } catch (e) {
     r = { kind: "failed", message: words(e), code: codeOf(e) };
@@ -89,8 +102,9 @@ export async function save(resubmit: boolean, reviewed = false) {
 /** Where the last save's time went, in ms (read by scripts/bench-desktop): the JSON check (the
  * text to Rust and back, or nothing when the lint had checked this very text: `checkCalls` 0),
  * the save (HTTP, merge, the answer across the bridge), the window applying it (the Result into
- * the editor, the conflict view built). */
-const timing = { check: 0, save: 0, apply: 0, checkCalls: 0 };
+ * the editor, the conflict view built). `edits`: how many changes the round's Result and theirs
+ * came as (-1: sent whole). */
+const timing = { check: 0, save: 0, apply: 0, checkCalls: 0, edits: [-1, -1] };
 (window as any).ifmatchLastSave = timing;
 (window as any).ifmatchIsChecked = isChecked;
 (window as any).ifmatchCallsOf = callsOf;
@@ -131,7 +145,7 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}) {
   if (isActive && store.editor) {
     store.settingText = true;
     // A round's Result is the merge's own print; a saved text is the server's.
-    setText(store.editor, t.text, r.kind === "merged" || r.kind === "conflicts");
+    setText(store.editor, docs.result ?? t.text, r.kind === "merged" || r.kind === "conflicts");
     store.settingText = false;
     noteSavedDoc(t);
     if (r.kind === "conflicts") openConflictView(t, r.round, r.statuses.length ? r.statuses : null, docs);

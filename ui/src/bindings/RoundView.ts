@@ -2,6 +2,7 @@
 import type { ConflictInfo } from "./ConflictInfo";
 import type { LineHunk } from "./LineHunk";
 import type { Stats } from "./Stats";
+import type { TextEdit } from "./TextEdit";
 
 /**
  * A merge round waiting for the user: what the window shows, and (in Rust) what a resubmit and
@@ -51,4 +52,14 @@ mine_is_sent: boolean,
  * `base_text` was left out because it is exactly the tab's loaded version (the window's
  * saved text). Never true in a stored round.
  */
-base_is_loaded: boolean, };
+base_is_loaded: boolean, 
+/**
+ * `text` was left out: the window builds it from the text it sent with the save, with these
+ * replacements. Never set in a stored round.
+ */
+text_edits: Array<TextEdit> | null, 
+/**
+ * `theirs_text` was left out: the window builds it from the tab's loaded version, with
+ * these replacements. Never set in a stored round.
+ */
+theirs_edits: Array<TextEdit> | null, };

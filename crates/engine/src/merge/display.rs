@@ -293,6 +293,23 @@ pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
     ops
 }
 
+/// `old` → `new` as replacements of whole lines: (byte offsets `from..to` in `old`, the text of
+/// `new` that takes their place), in order and disjoint; applied to `old` they give `new`.
+pub fn line_replacements<'n>(old: &str, new: &'n str) -> Vec<(usize, usize, &'n str)> {
+    let (ol, nl) = (Lines::new(old), Lines::new(new));
+    line_diff(old, new)
+        .into_iter()
+        .filter(|op| op.tag != "equal")
+        .map(|op| {
+            (
+                ol.starts[op.old_start],
+                ol.starts[op.old_start + op.old_len],
+                nl.block(op.new_start, op.new_start + op.new_len),
+            )
+        })
+        .collect()
+}
+
 /// A text's lines as offsets: line k is `text[starts[k]..starts[k + 1]]` (newline included).
 struct Lines<'t> {
     text: &'t str,
@@ -401,6 +418,25 @@ mod tests {
         }
     }
 
+    /// `old` with `line_replacements(old, new)` applied (checking they are in order, disjoint
+    /// and on line starts).
+    fn replaced(old: &str, new: &str) -> String {
+        let mut out = String::new();
+        let mut at = 0;
+        for (from, to, text) in line_replacements(old, new) {
+            assert!(at <= from && from <= to, "in order and disjoint");
+            assert!(
+                from == 0 || old.as_bytes()[from - 1] == b'\n',
+                "on a line start"
+            );
+            out.push_str(&old[at..from]);
+            out.push_str(text);
+            at = to;
+        }
+        out.push_str(&old[at..]);
+        out
+    }
+
     #[test]
     fn ops_are_a_valid_edit_script() {
         // A small deterministic generator: texts of repetitive JSON-like lines (like cloned
@@ -440,6 +476,7 @@ mod tests {
             let ops = line_diff(&o, &w);
             let rebuilt = apply(&split(&o), &split(&w), &ops);
             assert_eq!(rebuilt.concat(), w, "case {case}");
+            assert_eq!(replaced(&o, &w), w, "case {case}: the replacements");
         }
         // Edges: empty texts, no final newline, identical texts.
         for (a, b) in [
@@ -455,6 +492,7 @@ mod tests {
                 b,
                 "{a:?} → {b:?}"
             );
+            assert_eq!(replaced(a, b), b, "{a:?} → {b:?}: the replacements");
         }
     }
 }
