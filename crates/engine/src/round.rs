@@ -764,13 +764,8 @@ fn reorder(result: &str, tokens: &[String], key: &str, ids: &str) -> Result<Stri
 }
 
 /// A conflict's place in words, naming array elements by identity where they have one:
-/// `labels › id=Label_7 › color`. `merged` is the round's starting Result.
-pub fn label(merged: &str, pointer: &str, hunk_len: Option<usize>) -> String {
-    label_in(Doc::parse(merged).ok().as_ref(), pointer, hunk_len)
-}
-
-/// `label` in a Result already parsed (`None`: not valid JSON, so the pointer's own words):
-/// a round labels every conflict in the same text, parsed once.
+/// `labels › id=Label_7 › color`. `doc` is the round's Result, parsed once for all its labels
+/// (`None`: not valid JSON, so the pointer's own words).
 pub fn label_in(doc: Option<&Doc>, pointer: &str, hunk_len: Option<usize>) -> String {
     let Some(tokens) = pointer_tokens(pointer) else {
         return pointer.to_string();
@@ -1155,14 +1150,16 @@ mod tests {
 
     #[test]
     fn labels_name_elements_by_identity() {
-        let doc = r#"{"labels": [{"id": "Label_7", "color": "red"}], "tags": ["a", "b", "c"]}"#;
+        let text = r#"{"labels": [{"id": "Label_7", "color": "red"}], "tags": ["a", "b", "c"]}"#;
+        let parsed = Doc::parse(text).unwrap();
+        let label = |pointer: &str, hunk| label_in(Some(&parsed), pointer, hunk);
         assert_eq!(
-            label(doc, "/labels/0/color", None),
+            label("/labels/0/color", None),
             "labels › id=Label_7 › color"
         );
-        assert_eq!(label(doc, "/tags/1", Some(2)), "tags › [1…2]");
-        assert_eq!(label(doc, "/tags/1", Some(0)), "tags › insertion at [1]");
-        assert_eq!(label(doc, "/tags/1", None), "tags › [1]");
-        assert_eq!(label(doc, "", None), "(whole document)");
+        assert_eq!(label("/tags/1", Some(2)), "tags › [1…2]");
+        assert_eq!(label("/tags/1", Some(0)), "tags › insertion at [1]");
+        assert_eq!(label("/tags/1", None), "tags › [1]");
+        assert_eq!(label("", None), "(whole document)");
     }
 }

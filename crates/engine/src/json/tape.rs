@@ -173,17 +173,18 @@ impl<'a> Doc<'a> {
 
     /// The 0-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        let starts = self.line_starts.get_or_init(|| {
-            self.text
-                .bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1)
-                .collect()
-        });
+        let starts = self
+            .line_starts
+            .get_or_init(|| later_line_starts(self.text).collect());
         // The newlines before `offset`: those whose following line starts at or before it.
         starts.partition_point(|&s| s <= offset.min(self.text.len()))
     }
+}
+
+/// Where each line after a text's first starts: the byte after each `\n`. Every line index of
+/// the engine (a Doc's `line_of`, the line diff's lines) is built from this one pass.
+pub fn later_line_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1)
 }
 
 /// The children of an array or object node, in order.

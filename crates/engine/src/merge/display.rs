@@ -4,6 +4,7 @@
 
 use super::{Fill, Merge, Side};
 use crate::json::print::pretty;
+use crate::json::tape::later_line_starts;
 use crate::json::{pointer_tokens, Doc, Kind};
 use serde::Serialize;
 
@@ -138,7 +139,6 @@ fn side_lines(doc: &Doc, printed: &str, merge: &Merge, side: Side) -> Vec<Option
         reparsed = Doc::parse(printed).expect("the printed form of a valid document parses");
         &reparsed
     };
-    let index = LineIndex::new(d.text);
     merge
         .conflicts
         .iter()
@@ -147,8 +147,8 @@ fn side_lines(doc: &Doc, printed: &str, merge: &Merge, side: Side) -> Vec<Option
                 let n = d.node(first);
                 let start = if n.key_end > 0 { n.key_start } else { n.start };
                 (
-                    index.line(start as usize),
-                    index.line(d.node(last).end as usize - 1),
+                    d.line_of(start as usize),
+                    d.line_of(d.node(last).end as usize - 1),
                 )
             })
         })
@@ -167,19 +167,7 @@ fn pointer_lines(d: &Doc, pointer: &str) -> Option<(usize, usize)> {
     }
     let n = d.node(i);
     let start = if n.key_end > 0 { n.key_start } else { n.start };
-    let index = LineIndex::new(d.text);
-    Some((index.line(start as usize), index.line(n.end as usize - 1)))
-}
-
-struct LineIndex(Vec<usize>);
-
-impl LineIndex {
-    fn new(text: &str) -> Self {
-        LineIndex(memchr::memchr_iter(b'\n', text.as_bytes()).collect())
-    }
-    fn line(&self, offset: usize) -> usize {
-        self.0.partition_point(|&nl| nl < offset)
-    }
+    Some((d.line_of(start as usize), d.line_of(n.end as usize - 1)))
 }
 
 /// A line diff of two mostly identical texts. Equal runs are skipped by comparing bytes; `similar`
@@ -189,8 +177,11 @@ impl LineIndex {
 /// `seqdiff` (anchors in order; a wholesale reorder is one replace). The ops always form a valid
 /// edit script of the whole texts.
 pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
-    let ol = Lines::new(old);
-    let nl = Lines::new(new);
+    diff_lines(&Lines::new(old), &Lines::new(new))
+}
+
+/// `line_diff` of texts already split into lines.
+fn diff_lines(ol: &Lines, nl: &Lines) -> Vec<LineOp> {
     let (on, nn) = (ol.len(), nl.len());
     let mut ops: Vec<LineOp> = vec![];
     let mut push = |tag: &'static str, os: usize, olen: usize, ns: usize, nlen: usize| {
@@ -218,7 +209,7 @@ pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
     let (mut i, mut j) = (0, 0);
     while i < on || j < nn {
         // Fast-forward over equal lines.
-        let eq = equal_lines(&ol, i, &nl, j);
+        let eq = equal_lines(ol, i, nl, j);
         push("equal", i, eq, j, eq);
         i += eq;
         j += eq;
@@ -297,7 +288,7 @@ pub fn line_diff(old: &str, new: &str) -> Vec<LineOp> {
 /// `new` that takes their place), in order and disjoint; applied to `old` they give `new`.
 pub fn line_replacements<'n>(old: &str, new: &'n str) -> Vec<(usize, usize, &'n str)> {
     let (ol, nl) = (Lines::new(old), Lines::new(new));
-    line_diff(old, new)
+    diff_lines(&ol, &nl)
         .into_iter()
         .filter(|op| op.tag != "equal")
         .map(|op| {
@@ -320,7 +311,7 @@ impl<'t> Lines<'t> {
     fn new(text: &'t str) -> Self {
         let mut starts = Vec::with_capacity(text.len() / 24 + 2);
         starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        starts.extend(later_line_starts(text));
         if *starts.last().expect("never empty") != text.len() {
             starts.push(text.len());
         }
