@@ -79,6 +79,7 @@ fn main() {
             commands::tabs::check_json,
             commands::demo::demo_another_admin,
             commands::tabs::save_draft,
+            commands::tabs::save_round_draft,
             commands::tabs::restore_drafts,
             commands::tabs::tab_trail,
             commands::tabs::export_trail,

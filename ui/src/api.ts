@@ -64,6 +64,8 @@ export const api = {
   setWeakSecretStorage: (optIn: boolean) => invoke<Backend>("set_weak_secret_storage", { optIn }),
   quitApp: () => invoke<void>("quit_app"),
   saveDraft: (tabId: string, text: string) => invoke<void>("save_draft", { tabId, text }),
+  /** The draft of a round just shown, its text being the Result Rust gave (nothing sent). */
+  saveRoundDraft: (tabId: string) => invoke<void>("save_round_draft", { tabId }),
   restoreDrafts: () => invoke<RestoredTab[]>("restore_drafts"),
   tabTrail: (tabId: string) => invoke<TrailEntry[]>("tab_trail", { tabId }),
   exportTrail: (tabId: string) => invoke<string>("export_trail", { tabId }),

@@ -418,6 +418,17 @@ export function applyEdits(src: Text | string, edits: TextEdit[]): Text {
   return ChangeSet.of(edits, doc.length).apply(doc);
 }
 
+/** Shows `next`, which is `from` with Rust's replacements `edits` applied: as those changes when
+ * the editor still holds `from` (the editor keeps its measured lines and its parse outside
+ * them: at size that is most of the work a whole replacement costs), else as a whole text. */
+export function setTextByEdits(view: EditorView, from: Text, edits: TextEdit[], next: Text): void {
+  if (view.state.doc !== from) return setText(view, next, true);
+  const large = next.length > LARGE;
+  const effects = large !== from.length > LARGE ? language.reconfigure(languageFor(next.length)) : [];
+  view.dispatch({ changes: edits, effects });
+  checked.set(view.state.doc, null);
+}
+
 /** Scrolls to and selects 1-based lines `from..to`. */
 export function showLines(view: EditorView, from: number, to: number): void {
   const doc = view.state.doc;

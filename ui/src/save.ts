@@ -1,9 +1,11 @@
 // Saving: one save (or resubmit) through Rust's save loop, and what its result does to the tab.
 import { api, callsOf, codeOf, words, type SaveView } from "./api";
-import { applyEdits, checkDoc, isChecked, setText } from "./editor";
+import type { Text } from "@codemirror/state";
+import type { TextEdit } from "./bindings/TextEdit";
+import { applyEdits, checkDoc, isChecked, setText, setTextByEdits } from "./editor";
 import * as model from "./model";
 import { $, store, active, noteSavedDoc, type Tab } from "./store";
-import { draftTimers, persistDraft } from "./drafts";
+import { draftTimers, persistDraft, persistRoundDraft } from "./drafts";
 import { tabProblem } from "./messages";
 import { renderTabs } from "./tabs";
 import { closeConflictView, openConflictView, showConflictView, type PaneDocs } from "./conflict";
@@ -16,6 +18,7 @@ export async function save(resubmit: boolean, reviewed = false) {
   const t = active();
   if (!t || t.saving || !store.editor) return;
   const t0 = performance.now();
+  timing.shown = 0;
   const doc = store.editor.state.doc;
   const text = doc.toString();
   const asked = callsOf("check_json");
@@ -55,6 +58,7 @@ export async function save(resubmit: boolean, reviewed = false) {
   // one sent (Mine) and the loaded version's (Base).
   const loaded = t.savedDoc?.text === t.savedText ? t.savedDoc.doc : undefined;
   let docs: PaneDocs = {};
+  let resultEdits: ResultEdits | undefined;
   // Past 300 ms the window says it is working, for how long, and offers Cancel.
   const started = performance.now();
   const busy = setInterval(() => {
@@ -79,6 +83,7 @@ export async function save(resubmit: boolean, reviewed = false) {
       timing.edits = [r.round.text_edits?.length ?? -1, r.round.theirs_edits?.length ?? -1];
       if (r.round.text_edits) {
         docs.result = applyEdits(doc, r.round.text_edits);
+        resultEdits = { from: doc, edits: r.round.text_edits };
         r.round.text = docs.result.toString();
         r.round.text_edits = null;
       }
@@ -95,22 +100,33 @@ export async function save(resubmit: boolean, reviewed = false) {
   $("busy").hidden = true;
   t.saving = false;
   const t2 = performance.now();
-  applySave(t, r, docs);
+  applySave(t, r, docs, resultEdits);
   timing.apply = performance.now() - t2;
+  // The user's wait: from Save to the frame that shows the outcome (the second frame callback
+  // runs after the first one's paint).
+  requestAnimationFrame(() => requestAnimationFrame(() => (timing.shown = performance.now() - t0)));
 }
 
-/** Where the last save's time went, in ms (read by scripts/bench-desktop): the JSON check (the
+/** Where the last save's time went, in ms (read by scripts/bench-desktop): `shown`, from the
+ * Save handler's start to the painted outcome (0 until then); the JSON check (the
  * text to Rust and back, or nothing when the lint had checked this very text: `checkCalls` 0),
  * the save (HTTP, merge, the answer across the bridge), the window applying it (the Result into
  * the editor, the conflict view built). `edits`: how many changes the round's Result and theirs
  * came as (-1: sent whole). */
-const timing = { check: 0, save: 0, apply: 0, checkCalls: 0, edits: [-1, -1] };
+const timing = { shown: 0, check: 0, save: 0, apply: 0, checkCalls: 0, edits: [-1, -1] };
 (window as any).ifmatchLastSave = timing;
 (window as any).ifmatchIsChecked = isChecked;
 (window as any).ifmatchCallsOf = callsOf;
 
-/** `docs`: text objects the window holds for the round's Mine and Base (shared by the panes). */
-export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}) {
+/** How the round's Result came: as replacements of the text sent. */
+interface ResultEdits {
+  from: Text;
+  edits: TextEdit[];
+}
+
+/** `docs`: text objects the window holds for the round's Mine and Base (shared by the panes);
+ * `resultEdits`: the Result as changes to the text sent (the editor then changes only there). */
+export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?: ResultEdits) {
   const isActive = t.id === store.activeId;
   switch (r.kind) {
     case "saved":
@@ -145,7 +161,8 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}) {
   if (isActive && store.editor) {
     store.settingText = true;
     // A round's Result is the merge's own print; a saved text is the server's.
-    setText(store.editor, docs.result ?? t.text, r.kind === "merged" || r.kind === "conflicts");
+    if (resultEdits && docs.result) setTextByEdits(store.editor, resultEdits.from, resultEdits.edits, docs.result);
+    else setText(store.editor, docs.result ?? t.text, r.kind === "merged" || r.kind === "conflicts");
     store.settingText = false;
     noteSavedDoc(t);
     if (r.kind === "conflicts") openConflictView(t, r.round, r.statuses.length ? r.statuses : null, docs);
@@ -154,10 +171,26 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}) {
     // Shown when the tab is (activate).
     t.roundStatuses = r.statuses.length ? r.statuses : null;
   }
-  if (r.kind !== "saved") void persistDraft(t, true);
+  if (r.kind === "merged" || r.kind === "conflicts") {
+    // Written once the round is on screen (the user's wait ends first); Rust keeps the Result
+    // it sent as the draft's text while the editor still shows it unchanged.
+    const shown = isActive ? store.editor?.state.doc : undefined;
+    afterPaint(() => void persistRoundDraft(t, shown));
+  } else if (r.kind !== "saved") void persistDraft(t, true);
   renderTabs();
   // The save may have run the server check first (before a connection's first write).
   if (isActive) void refreshSafety();
   // An open history shows the version just saved or met.
   if (isActive && !$("history").hidden) void showHistory(true);
+}
+
+/** Runs `fn` once the next frame is painted, or after 200 ms at the latest: a hidden or
+ * minimised window paints no frames, and what waits here must still happen. */
+function afterPaint(fn: () => void) {
+  let done = false;
+  const once = () => {
+    if (!done) (done = true), fn();
+  };
+  requestAnimationFrame(() => setTimeout(once));
+  setTimeout(once, 200);
 }

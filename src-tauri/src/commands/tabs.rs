@@ -188,6 +188,12 @@ pub async fn save_draft(state: State<'_, AppState>, tab_id: String, text: String
     state.save_draft(&tab_id, &text).await
 }
 
+/// After a round's answer is shown: its Result is the draft's text, without sending it back.
+#[tauri::command]
+pub async fn save_round_draft(state: State<'_, AppState>, tab_id: String) -> Answer<()> {
+    state.save_round_draft(&tab_id).await
+}
+
 #[tauri::command]
 pub async fn restore_drafts(state: State<'_, AppState>) -> Answer<Vec<RestoredTab>> {
     Ok(state.restore_drafts().await)

@@ -743,6 +743,23 @@ impl AppState {
         }
     }
 
+    /// Persists the draft of a round the window has just shown and not changed since: its text
+    /// is the round's Result as this side made it, so the window need not send it back (it is
+    /// the document's size). Without a round in progress there is nothing of this kind to keep.
+    pub async fn save_round_draft(&self, tab_id: &str) -> Result<(), Problem> {
+        let tabs = self.tabs.lock().await;
+        match tabs.get(tab_id) {
+            // An Accept since then wrote its own draft, with its text.
+            Some(t) => match &t.pending {
+                Some(p) if p.decisions.iter().all(Option::is_none) => {
+                    self.write_draft(tab_id, t, &p.round.text)
+                }
+                _ => Ok(()),
+            },
+            None => Ok(()),
+        }
+    }
+
     /// Brings back every tab that had a draft (after a crash, a kill, or closing with unsaved
     /// work); drafts of connections that are gone stay on disk.
     pub async fn restore_drafts(&self) -> Vec<RestoredTab> {
