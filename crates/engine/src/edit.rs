@@ -120,6 +120,64 @@ pub fn collection_items(text: &str, url: &str) -> Vec<String> {
 /// Applies `put` at `pointer` in `text`; returns the canonical pretty text.
 pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditError> {
     let doc = Doc::parse(text).map_err(|e| EditError::Invalid(e.to_string()))?;
+    match splice_of(&doc, pointer, put)? {
+        Splice::Whole(t) => Ok(t),
+        Splice::None => Ok(pretty(text)),
+        Splice::Range(start, end, insert) => reprint(&[(start, end, insert)], text),
+    }
+}
+
+/// Applies every `(pointer, put)` to `text` at once, each pointer naming a place in `text` as it
+/// is, and returns the canonical pretty text: what `put_at` one after another gives (with each
+/// pointer read in the text as the earlier puts left it), for one parse and one print instead of
+/// one per put. `None` when the puts touch overlapping or adjoining places (or the whole
+/// document), where their order would matter: then apply them one by one.
+pub fn put_many(text: &str, puts: Vec<(String, Put<'_>)>) -> Result<Option<String>, EditError> {
+    let doc = Doc::parse(text).map_err(|e| EditError::Invalid(e.to_string()))?;
+    let mut splices = Vec::with_capacity(puts.len());
+    for (pointer, put) in puts {
+        match splice_of(&doc, &pointer, put)? {
+            Splice::Whole(_) => return Ok(None),
+            Splice::None => {}
+            Splice::Range(start, end, insert) => splices.push((start, end, insert)),
+        }
+    }
+    splices.sort_by_key(|&(start, end, _)| (start, end));
+    let apart = splices
+        .windows(2)
+        .all(|w| w[0].1 < w[1].0 || (w[0].1 == w[1].0 && w[0].0 < w[0].1 && w[1].0 < w[1].1));
+    if !apart {
+        return Ok(None);
+    }
+    reprint(&splices, text).map(Some)
+}
+
+/// `text` with the byte ranges replaced (in order, apart), parsed and printed canonically.
+fn reprint(splices: &[(usize, usize, String)], text: &str) -> Result<String, EditError> {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, insert) in splices {
+        out.push_str(&text[at..*start]);
+        out.push_str(insert);
+        at = *end;
+    }
+    out.push_str(&text[at..]);
+    let d = Doc::parse(&out).map_err(|e| EditError::Invalid(e.to_string()))?;
+    Ok(pretty(d.text))
+}
+
+/// What a put does to a parsed text.
+enum Splice {
+    /// The whole document becomes this (already printed).
+    Whole(String),
+    /// Nothing changes (a removal of what is not there).
+    None,
+    /// The bytes `start..end` become this.
+    Range(usize, usize, String),
+}
+
+/// Where and how `put` at `pointer` changes `doc`'s text.
+fn splice_of(doc: &Doc, pointer: &str, put: Put<'_>) -> Result<Splice, EditError> {
     let check_value = |v: &str| {
         Doc::parse(v).map(|_| ()).map_err(|e| EditError::BadValue {
             pointer: pointer.to_string(),
@@ -136,7 +194,7 @@ pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditErr
     let Some((last, parents)) = tokens.split_last() else {
         // The whole document.
         return match put {
-            Put::Value(v) => Ok(pretty(v)),
+            Put::Value(v) => Ok(Splice::Whole(pretty(v))),
             _ => Err(nowhere()),
         };
     };
@@ -188,7 +246,7 @@ pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditErr
                     let (s, e) = remove_run(i, i + 1);
                     (s, e, String::new())
                 }
-                (Put::Remove, None) => return Ok(pretty(text)),
+                (Put::Remove, None) => return Ok(Splice::None),
                 (Put::Run { .. }, _) => return Err(nowhere()),
             }
         }
@@ -213,7 +271,7 @@ pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditErr
                 let (s, e) = remove_run(idx, idx + count);
                 (s, e, String::new())
             } else if elements.is_empty() {
-                return Ok(pretty(text));
+                return Ok(Splice::None);
             } else if idx < children.len() {
                 let s = span(children[idx]).0;
                 (s, s, format!("{joined},"))
@@ -225,9 +283,7 @@ pub fn put_at(text: &str, pointer: &str, put: Put<'_>) -> Result<String, EditErr
         }
         _ => return Err(nowhere()),
     };
-    let spliced = format!("{}{}{}", &text[..start], insert, &text[end..]);
-    let d = Doc::parse(&spliced).map_err(|e| EditError::Invalid(e.to_string()))?;
-    Ok(pretty(d.text))
+    Ok(Splice::Range(start, end, insert))
 }
 
 #[cfg(test)]

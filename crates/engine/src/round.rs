@@ -571,9 +571,89 @@ fn state_of(
 
 /// Every conflict still open in `result` accepted to `choice`, in order, each as a single
 /// Accept would (an Accept that decides a later conflict too leaves that one alone); the
-/// decisions are recorded in `decisions`. One Accept's cost per open conflict: no full status
-/// read between them.
+/// decisions are recorded in `decisions`. Values put in places apart from each other (the common
+/// case) are put in one pass: one parse and one print of the Result for them all, where one
+/// Accept after another parsed the two texts six times and printed the Result once per
+/// conflict (3.3 s for eight conflicts at 10 MB).
 pub fn accept_all(
+    start: &str,
+    result: &str,
+    conflicts: &[ConflictInfo],
+    decisions: &mut [Option<Decision>],
+    choice: Choice,
+) -> Result<String, AcceptError> {
+    if let Some(text) = accept_all_at_once(start, result, conflicts, decisions, choice)? {
+        return Ok(text);
+    }
+    accept_one_by_one(start, result, conflicts, decisions, choice)
+}
+
+/// `accept_all` in one pass, when every open conflict is a value (no array run, no order) and
+/// their places are apart; None otherwise (nothing recorded then).
+fn accept_all_at_once(
+    start: &str,
+    result: &str,
+    conflicts: &[ConflictInfo],
+    decisions: &mut [Option<Decision>],
+    choice: Choice,
+) -> Result<Option<String>, AcceptError> {
+    if choice == Choice::Both {
+        return Ok(None);
+    }
+    let located =
+        locate(start, result, conflicts).map_err(|e| AcceptError::Invalid(e.to_string()))?;
+    let mut puts = vec![];
+    let mut accepted = vec![];
+    for (i, c) in conflicts.iter().enumerate() {
+        let (then, here) = &located.spots[i];
+        if state_of(&located, i, then, here.as_ref(), decisions)
+            .0
+            .is_resolved()
+        {
+            continue;
+        }
+        let Some(here) = here
+            .as_ref()
+            .filter(|h| h.run.is_none() && h.order_by.is_none())
+        else {
+            return Ok(None);
+        };
+        let value = match choice {
+            Choice::Mine => &c.mine,
+            Choice::Theirs => &c.theirs,
+            Choice::Base | Choice::Both => &c.base,
+        };
+        puts.push((
+            pointer_of(&here.tokens),
+            match value {
+                Some(v) => Put::Value(v),
+                None => Put::Remove,
+            },
+        ));
+        accepted.push(i);
+    }
+    if accepted.is_empty() {
+        return Ok(Some(result.to_string()));
+    }
+    let Some(text) = edit::put_many(result, puts)? else {
+        return Ok(None);
+    };
+    // What is there now is what each decision holds (read back, as a single Accept does).
+    let after = locate(start, &text, conflicts).map_err(|e| AcceptError::Invalid(e.to_string()))?;
+    for i in accepted {
+        let value = after.spots[i]
+            .1
+            .as_ref()
+            .and_then(|s| value_at(&after.now, s));
+        if let Some(d) = decisions.get_mut(i) {
+            *d = Some(Decision { choice, value });
+        }
+    }
+    Ok(Some(text))
+}
+
+/// `accept_all` as one Accept after another, each on the text the last one left.
+fn accept_one_by_one(
     start: &str,
     result: &str,
     conflicts: &[ConflictInfo],
@@ -885,6 +965,106 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&all).unwrap();
         assert_eq!(v["siteName"], "Theirs");
         assert_eq!(v["limits"]["max"], 100);
+    }
+
+    /// Accept all in one pass gives what one Accept after another gives (text and decisions),
+    /// on rounds whose conflicts are edits against edits, edits against removals, in objects
+    /// and in arrays of objects with ids, some decided by hand first; and it takes that pass
+    /// whenever no conflict is an array run or an order.
+    #[test]
+    fn accept_all_at_once_is_one_accept_after_another() {
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for case in 0..40 {
+            let n = 3 + next(12) as usize;
+            let (mut b, mut m, mut t) = (vec![], vec![], vec![]);
+            for k in 0..n {
+                let base =
+                    format!(r#"{{"id": "e{k}", "x": {k}, "y": [1, 2], "z": {{"q": "s{k}"}}}}"#);
+                let (mut mine, mut theirs) = (base.clone(), base.clone());
+                match if k == 0 { 0 } else { next(6) } {
+                    0 => {
+                        (mine, theirs) = (
+                            base.replace(r#""x": "#, r#""x": 1"#),
+                            base.replace(r#""x": "#, r#""x": 2"#),
+                        )
+                    }
+                    1 => {
+                        (mine, theirs) = (
+                            base.replace(r#""s"#, r#""m"#),
+                            base.replace(r#""s"#, r#""t"#),
+                        )
+                    }
+                    2 => {
+                        (mine, theirs) = (
+                            base.replace(r#", "y": [1, 2]"#, ""),
+                            base.replace("[1, 2]", "[1, 2, 3]"),
+                        )
+                    }
+                    3 => theirs = base.replace(r#""x": "#, r#""x": 9"#),
+                    _ => {}
+                }
+                b.push(base);
+                m.push(mine);
+                t.push(theirs);
+            }
+            let doc = |v: &[String]| format!(r#"{{"list": [{}], "top": {case}}}"#, v.join(", "));
+            let (merged, conflicts) = round(&doc(&b), &doc(&m), &doc(&t));
+            let mut first = vec![None; conflicts.len()];
+            let mut result = merged.clone();
+            if next(2) == 0 {
+                let (r, d) = accept(&merged, &merged, &conflicts, 0, Choice::Theirs).unwrap();
+                (result, first[0]) = (r, Some(d));
+            }
+            for choice in [Choice::Mine, Choice::Theirs, Choice::Base] {
+                let (mut one, mut all) = (first.clone(), first.clone());
+                let slow =
+                    accept_one_by_one(&merged, &result, &conflicts, &mut one, choice).unwrap();
+                let fast = accept_all_at_once(&merged, &result, &conflicts, &mut all, choice)
+                    .unwrap()
+                    .expect("values apart from each other are put in one pass");
+                assert_eq!(fast, slow, "case {case}, {choice:?}");
+                assert_eq!(all, one, "case {case}, {choice:?}");
+                assert!(states(&merged, &fast, &conflicts, &all)
+                    .iter()
+                    .all(|s| s.is_resolved()));
+            }
+        }
+    }
+
+    #[test]
+    fn puts_whose_places_touch_are_left_to_one_by_one() {
+        let t = "{\"a\": [1, 2, 3], \"b\": {}}";
+        let many = |p: &[(&str, Put)]| {
+            edit::put_many(
+                t,
+                p.iter().map(|(a, b)| (a.to_string(), b.clone())).collect(),
+            )
+            .unwrap()
+        };
+        // The last two elements removed: each removal takes a comma beside the other.
+        assert_eq!(many(&[("/a/1", Put::Remove), ("/a/2", Put::Remove)]), None);
+        // Two members added to one object: both at its end, in an order that matters.
+        assert_eq!(
+            many(&[("/b/x", Put::Value("1")), ("/b/y", Put::Value("2"))]),
+            None
+        );
+        assert_eq!(many(&[("", Put::Value("1"))]), None);
+        let apart = many(&[("/a/0", Put::Value("7")), ("/b/x", Put::Value("1"))]).unwrap();
+        assert_eq!(
+            apart,
+            edit::put_at(
+                &edit::put_at(t, "/a/0", Put::Value("7")).unwrap(),
+                "/b/x",
+                Put::Value("1")
+            )
+            .unwrap()
+        );
     }
 
     const B: &str = r#"{"siteName": "Acme", "limits": {"max": 25}, "other": 1}"#;
