@@ -1955,6 +1955,17 @@ async fn e2e_accept_all_and_the_panes_marks() {
     let result: Value = serde_json::from_str(&editor_text(&c, "editor").await).unwrap();
     assert_eq!(result["siteName"], json!("Acme Help"));
     assert_eq!(result["limits"]["maxUploadMb"], json!(50));
+    assert_eq!(
+        result["notifications"]["email"],
+        json!(true),
+        "the rest is as it was"
+    );
+    // The Accept's answer came as the changed lines, not the whole Result.
+    let edits = c
+        .execute("return window.ifmatchLastAccept.edits;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(edits, 1, "one changed line: {edits}");
     // The layout: side by side by default, stacked on demand, a taller height, hidden.
     let geometry = || async {
         c.execute(

@@ -627,8 +627,30 @@ pub struct StaleCheck {
 /// the decision is on disk before this returns.
 #[derive(Serialize, ts_rs::TS)]
 pub struct Accepted {
+    /// The new Result; empty when it comes as `text_edits`.
     pub text: String,
+    /// The new Result as replacements of the text the window sent, when that is much smaller
+    /// (an Accept changes a few lines of a text that is 10 MB at size).
+    pub text_edits: Option<Vec<TextEdit>>,
     pub statuses: Vec<ConflictStatus>,
+}
+
+impl Accepted {
+    /// The answer to an Accept made on `sent`, whose Result is now `text`.
+    pub fn new(sent: &str, text: String, statuses: Vec<ConflictStatus>) -> Accepted {
+        match TextEdit::between(sent, &text) {
+            Some(edits) => Accepted {
+                text: String::new(),
+                text_edits: Some(edits),
+                statuses,
+            },
+            None => Accepted {
+                text,
+                text_edits: None,
+                statuses,
+            },
+        }
+    }
 }
 
 #[derive(Serialize, ts_rs::TS)]
@@ -857,6 +879,15 @@ mod tests {
             ("[1]\n", "[2]\n")
         );
         assert!(whole.text_edits.is_none() && whole.theirs_edits.is_none());
+        // An Accept's answer: the new Result as changes to the text the window sent.
+        let accepted = Accepted::new(&result, mine.clone(), vec![]);
+        assert_eq!(accepted.text, "");
+        assert_eq!(applied(&result, &accepted.text_edits.unwrap()), mine);
+        let accepted = Accepted::new(&result, "[1]\n".into(), vec![]);
+        assert_eq!(
+            (accepted.text.as_str(), accepted.text_edits),
+            ("[1]\n", None)
+        );
     }
 
     /// A write that may have landed offers "reload" whichever way it ended ambiguously.

@@ -2,7 +2,7 @@
 // reads it off the Result's text, Accepts, navigation.
 import { api, type Accepted, type Choice, type ConflictStatus, type RoundView } from "./api";
 import type { ConflictInfo } from "./bindings/ConflictInfo";
-import { makeEditor, selectRange, setConflictActionHandler, setRulerHandler, setText, showConflictMarks, showLines, type ConflictMark } from "./editor";
+import { applyEdits, makeEditor, selectRange, setTextByEdits, setConflictActionHandler, setRulerHandler, setText, showConflictMarks, showLines, type ConflictMark } from "./editor";
 import type { EditorView } from "@codemirror/view";
 import type { Text } from "@codemirror/state";
 import * as model from "./model";
@@ -340,12 +340,25 @@ export function parentOf(pointer: string): string {
   return pointer.slice(0, Math.max(0, pointer.lastIndexOf("/")));
 }
 
-/** Rust's answer to an Accept: the Result it wrote into the editor, the statuses it read off it. */
-function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted) {
+/** How the last Accept's Result came (read by the window tests): as this many changes to the
+ * text sent, -1 whole. */
+const lastAccept = { edits: -1 };
+(window as any).ifmatchLastAccept = lastAccept;
+
+/** Rust's answer to an Accept made on `sent`: the Result it wrote into the editor (as changes
+ * to `sent` when it came so), the statuses it read off it. */
+function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted, sent: Text) {
   store.settingText = true;
-  if (store.editor) setText(store.editor, r.text, true);
+  lastAccept.edits = r.text_edits?.length ?? -1;
+  if (r.text_edits) {
+    const next = applyEdits(sent, r.text_edits);
+    if (store.editor) setTextByEdits(store.editor, sent, r.text_edits, next);
+    t.text = next.toString();
+  } else {
+    if (store.editor) setText(store.editor, r.text, true);
+    t.text = r.text;
+  }
   store.settingText = false;
-  t.text = r.text;
   c.statuses = r.statuses;
   t.error = null;
 }
@@ -357,8 +370,9 @@ export function accept(i: number, choice: Choice): Promise<void> {
     if (!t || !c || !store.editor) return;
     try {
       // Rust applies it, remembers the decision and writes the draft before answering.
-      const r = await api.resolveConflict(t.id, store.editor.state.doc.toString(), i, choice);
-      applyAccepted(t, c, r);
+      const sent = store.editor.state.doc;
+      const r = await api.resolveConflict(t.id, sent.toString(), i, choice);
+      applyAccepted(t, c, r, sent);
       const next = model.nextUnresolved(c.statuses, i);
       await goTo(next === -1 ? i : next);
       renderTabs();
@@ -389,9 +403,10 @@ export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
     const c = t?.conflict;
     if (!t || !c || !store.editor) return;
     try {
-      const r = await api.resolveAll(t.id, store.editor.state.doc.toString(), choice);
+      const sent = store.editor.state.doc;
+      const r = await api.resolveAll(t.id, sent.toString(), choice);
       if (t.conflict !== c) return;
-      applyAccepted(t, c, r);
+      applyAccepted(t, c, r, sent);
       await goTo(c.current);
       renderTabs();
     } catch (e) {

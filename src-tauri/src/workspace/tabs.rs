@@ -619,7 +619,9 @@ impl AppState {
         let statuses = round::statuses(p.start(), &text, p.conflicts(), &p.decisions)
             .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))?;
         self.write_draft(tab_id, t, &text)?;
-        Ok(Accepted { text, statuses })
+        // The answer's line diff needs no lock.
+        drop(tabs);
+        Ok(Accepted::new(result_text, text, statuses))
     }
 
     /// Resolves every conflict still unresolved in `result_text` to `choice`, in order, as
@@ -655,7 +657,9 @@ impl AppState {
         let statuses =
             round::statuses(p.start(), &text, p.conflicts(), &p.decisions).map_err(invalid)?;
         self.write_draft(tab_id, t, &text)?;
-        Ok(Accepted { text, statuses })
+        // The answer's line diff needs no lock.
+        drop(tabs);
+        Ok(Accepted::new(result_text, text, statuses))
     }
 
     /// Where every conflict of the tab's round stands in `text` (the Result as the user has
