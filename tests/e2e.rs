@@ -565,6 +565,12 @@ async fn e2e_the_conflict_panes_share_the_texts_the_window_holds() {
     };
     activate(&c, 1).await;
     keep("ifmatchLoaded").await;
+    let checks = || async {
+        c.execute("return window.ifmatchCallsOf('check_json');", vec![])
+            .await
+            .unwrap()
+    };
+    let typed = checks().await;
     set_editor(&c, "editor", &edit(&text, "/siteName", json!("Acme Care"))).await;
     keep("ifmatchSent").await;
     until(
@@ -574,12 +580,11 @@ async fn e2e_the_conflict_panes_share_the_texts_the_window_holds() {
         vec![],
     )
     .await;
-    let checks = || async {
-        c.execute("return window.ifmatchCallsOf('check_json');", vec![])
-            .await
-            .unwrap()
-    };
     let before = checks().await;
+    assert_eq!(
+        before, typed,
+        "the lint's check came with the draft's answer (no check_json call)"
+    );
     click(&c, &tid("save")).await;
     wait_conflict_view(&c, "the conflict view").await;
     let shared = c
@@ -2066,6 +2071,40 @@ async fn e2e_a_large_document_is_plain_text_and_says_so() {
     let text = editor_text(&c, "editor").await;
     let held: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(held["items"].as_array().unwrap().len(), 12_000);
+    // A pause in typing sends the big text across the bridge once: the draft's answer carries
+    // the JSON check the lint shows.
+    let calls = || async {
+        c.execute(
+            "return [window.ifmatchCallsOf('check_json'), window.ifmatchCallsOf('save_draft')];",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let before = calls().await;
+    set_editor(
+        &c,
+        "editor",
+        &text.replacen("Item number 7", "Item number seven", 1),
+    )
+    .await;
+    until(
+        &c,
+        "the lint to check the text",
+        "return window.ifmatchIsChecked(document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc);",
+        vec![],
+    )
+    .await;
+    let after = calls().await;
+    assert_eq!(
+        after[0], before[0],
+        "no check_json call of its own: {before} → {after}"
+    );
+    assert_eq!(
+        after[1].as_u64().unwrap(),
+        before[1].as_u64().unwrap() + 1,
+        "one draft write: {before} → {after}"
+    );
     // The page paints without OpenGL compositing (llvmpipe on a machine without a GPU made a
     // keystroke in a 10 MB document take 250 ms): the web process was started with it off.
     let web: Vec<u32> = tree_pids(newest_pid(&app_binary()))

@@ -63,7 +63,8 @@ export const api = {
   deleteConnection: (id: string) => invoke<void>("delete_connection", { id }),
   setWeakSecretStorage: (optIn: boolean) => invoke<Backend>("set_weak_secret_storage", { optIn }),
   quitApp: () => invoke<void>("quit_app"),
-  saveDraft: (tabId: string, text: string) => invoke<void>("save_draft", { tabId, text }),
+  /** Writes the tab's draft; answers Rust's JSON check of the same text. */
+  saveDraft: (tabId: string, text: string) => invoke<JsonProblem | null>("save_draft", { tabId, text }),
   /** The draft of a round just shown, its text being the Result Rust gave (nothing sent). */
   saveRoundDraft: (tabId: string) => invoke<void>("save_round_draft", { tabId }),
   restoreDrafts: () => invoke<RestoredTab[]>("restore_drafts"),

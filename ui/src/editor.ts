@@ -292,9 +292,26 @@ function changeMarks(base: Text, hunks: LineHunk[]): Extension {
  * answer instead of sending the whole document across the bridge again (0.2 s at 10 MB). */
 const checked = new WeakMap<Text, JsonProblem | null>();
 
+/** Checks of texts on their way to Rust with a draft write, which answers the check too (a
+ * typing pause then sends the text once, not once for the draft and once for the lint); they
+ * settle to undefined when the write fails. */
+const checking = new WeakMap<Text, Promise<JsonProblem | null | undefined>>();
+
+/** Notes that `answer` (a draft write's) will say what Rust's JSON check said of `doc`. */
+export function checkedBy(doc: Text, answer: Promise<JsonProblem | null>): void {
+  if (checked.has(doc)) return;
+  checking.set(
+    doc,
+    answer.then(
+      (p) => (checked.set(doc, p), p),
+      () => undefined,
+    ),
+  );
+}
+
 /** Rust's JSON check of `doc` (`text` is its string when the caller already has it). */
 export async function checkDoc(doc: Text, text?: string): Promise<JsonProblem | null> {
-  const known = checked.get(doc);
+  const known = checked.has(doc) ? checked.get(doc) : await checking.get(doc);
   if (known !== undefined) return known;
   const p = await api.checkJson(text ?? doc.toString());
   checked.set(doc, p);

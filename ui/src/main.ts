@@ -33,14 +33,17 @@ async function start() {
       store.pending = true;
       // A big document is read into the tab once typing pauses, not on every keystroke.
       clearTimeout(flushTimer);
-      // (Switching tabs meanwhile already read it in: then this only writes t's draft.)
+      const big = (store.editor?.state.doc.length ?? 0) > BIG;
+      // (Switching tabs meanwhile already read it in: then this only writes t's draft.) A big
+      // document's draft is written at that pause, before the lint's check (300 ms after the
+      // last change) asks: the draft's answer carries the check, and the text crosses once.
       const flush = () => {
         syncText();
         if (t.conflict) scheduleStatuses(t);
-        void persistDraft(t);
+        void persistDraft(t, big);
         renderTabs();
       };
-      if ((store.editor?.state.doc.length ?? 0) > BIG) flushTimer = setTimeout(flush, 150);
+      if (big) flushTimer = setTimeout(flush, 150);
       else flush();
     },
     onSave: () => void save(active()?.round !== "none"),

@@ -182,10 +182,20 @@ pub fn check_json(text: String) -> Option<JsonProblem> {
     crate::workspace::tabs::check_json(&text)
 }
 
-/// Called (debounced) on every edit, and at once before a close or a quit.
+/// Called (debounced) on every edit, and at once before a close or a quit. Answers with the
+/// JSON check of the same text, which the window's lint would otherwise send again (the text
+/// crosses the bridge once per pause in typing, not twice).
 #[tauri::command]
-pub async fn save_draft(state: State<'_, AppState>, tab_id: String, text: String) -> Answer<()> {
-    state.save_draft(&tab_id, &text).await
+pub async fn save_draft(
+    state: State<'_, AppState>,
+    tab_id: String,
+    text: String,
+) -> Answer<Option<JsonProblem>> {
+    state.save_draft(&tab_id, &text).await?;
+    // A 10 MB text parses in tens of ms: the runtime moves its other work off this thread.
+    Ok(tokio::task::block_in_place(|| {
+        crate::workspace::tabs::check_json(&text)
+    }))
 }
 
 /// After a round's answer is shown: its Result is the draft's text, without sending it back.
