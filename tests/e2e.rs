@@ -570,6 +570,14 @@ async fn e2e_the_conflict_panes_share_the_texts_the_window_holds() {
             .await
             .unwrap()
     };
+    // The shown text's own lint check first (300 ms after the switch; later under load).
+    until(
+        &c,
+        "the lint to check the shown text",
+        "return window.ifmatchIsChecked(window.ifmatchLoaded);",
+        vec![],
+    )
+    .await;
     let typed = checks().await;
     set_editor(&c, "editor", &edit(&text, "/siteName", json!("Acme Care"))).await;
     keep("ifmatchSent").await;
@@ -2081,6 +2089,14 @@ async fn e2e_a_large_document_is_plain_text_and_says_so() {
         .await
         .unwrap()
     };
+    // The opened text's own lint check first (300 ms after it was shown; later under load).
+    until(
+        &c,
+        "the lint to check the opened text",
+        "return window.ifmatchIsChecked(document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc);",
+        vec![],
+    )
+    .await;
     let before = calls().await;
     set_editor(
         &c,
