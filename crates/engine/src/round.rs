@@ -271,7 +271,9 @@ fn id_key(doc: &Doc, array: usize) -> Option<String> {
                     && doc
                         .member(e, key)
                         .filter(|&v| matches!(doc.kind(v), Kind::String | Kind::Number))
-                        .is_some_and(|_| element_id(doc, e, key).is_some_and(|id| ids.insert(id)))
+                        .is_some_and(|v| {
+                            ids.insert(crate::json::scalar_identity(doc.kind(v), doc.span(v)))
+                        })
             })
             .then(|| key.to_string())
     })
@@ -348,6 +350,10 @@ fn locate<'s, 'r>(
     let mut seen = std::collections::HashSet::new();
     for s in &start_spots {
         for d in 0..s.tokens.len() {
+            // Only a prefix followed by an index can be an array.
+            if s.tokens[d].parse::<usize>().is_err() {
+                continue;
+            }
             let parent = pointer_of(&s.tokens[..d]);
             if ordered.contains_key(&parent) || !seen.insert(parent.clone()) {
                 continue;
