@@ -417,12 +417,16 @@ export function resetText(view: EditorView, text: string): void {
   view.setState(EditorState.create({ doc: text, extensions: extensionsFor(o, text.length) }));
 }
 
+/** The effect that switches the language when a text crosses the large-document line. */
+function languageSwitch(view: EditorView, nextLength: number) {
+  return nextLength > LARGE !== view.state.doc.length > LARGE ? language.reconfigure(languageFor(nextLength)) : [];
+}
+
 /** Replaces the whole text (the window's own change: a tab switch, a merge, an Accept).
  * `fromRust`: a text Rust's merge or Accept printed (valid JSON by construction, having parsed
  * what it came from), so the lint need not send it back to be checked; a save still parses it. */
 export function setText(view: EditorView, text: string | Text, fromRust = false): void {
-  const large = text.length > LARGE;
-  const effects = large !== view.state.doc.length > LARGE ? language.reconfigure(languageFor(text.length)) : [];
+  const effects = languageSwitch(view, text.length);
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, effects });
   if (fromRust) checked.set(view.state.doc, null);
 }
@@ -440,9 +444,7 @@ export function applyEdits(src: Text | string, edits: TextEdit[]): Text {
  * them: at size that is most of the work a whole replacement costs), else as a whole text. */
 export function setTextByEdits(view: EditorView, from: Text, edits: TextEdit[], next: Text): void {
   if (view.state.doc !== from) return setText(view, next, true);
-  const large = next.length > LARGE;
-  const effects = large !== from.length > LARGE ? language.reconfigure(languageFor(next.length)) : [];
-  view.dispatch({ changes: edits, effects });
+  view.dispatch({ changes: edits, effects: languageSwitch(view, next.length) });
   checked.set(view.state.doc, null);
 }
 
