@@ -429,13 +429,7 @@ async fn scenario_a(c: &Client, server: Server<'_>, shot: &str) {
     assert_eq!(tab_status(c, 0).await, "dirty");
     // Typing paused: the lint has checked this text, and the save reuses that check instead of
     // sending the whole document to Rust again to ask.
-    until(
-        c,
-        "the lint to check the text",
-        "return window.ifmatchIsChecked(document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc);",
-        vec![],
-    )
-    .await;
+    until_checked(c, "the lint to check the text", SHOWN_DOC).await;
     click(c, &tid("save")).await;
     wait_for("tab 1 saved", || async {
         (tab_status(c, 0).await == "clean").then_some(())
@@ -571,23 +565,16 @@ async fn e2e_the_conflict_panes_share_the_texts_the_window_holds() {
             .unwrap()
     };
     // The shown text's own lint check first (300 ms after the switch; later under load).
-    until(
+    until_checked(
         &c,
         "the lint to check the shown text",
-        "return window.ifmatchIsChecked(window.ifmatchLoaded);",
-        vec![],
+        "window.ifmatchLoaded",
     )
     .await;
     let typed = checks().await;
     set_editor(&c, "editor", &edit(&text, "/siteName", json!("Acme Care"))).await;
     keep("ifmatchSent").await;
-    until(
-        &c,
-        "the lint to check the text",
-        "return window.ifmatchIsChecked(window.ifmatchSent);",
-        vec![],
-    )
-    .await;
+    until_checked(&c, "the lint to check the text", "window.ifmatchSent").await;
     let before = checks().await;
     assert_eq!(
         before, typed,
@@ -2090,13 +2077,7 @@ async fn e2e_a_large_document_is_plain_text_and_says_so() {
         .unwrap()
     };
     // The opened text's own lint check first (300 ms after it was shown; later under load).
-    until(
-        &c,
-        "the lint to check the opened text",
-        "return window.ifmatchIsChecked(document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc);",
-        vec![],
-    )
-    .await;
+    until_checked(&c, "the lint to check the opened text", SHOWN_DOC).await;
     let before = calls().await;
     set_editor(
         &c,
@@ -2104,13 +2085,7 @@ async fn e2e_a_large_document_is_plain_text_and_says_so() {
         &text.replacen("Item number 7", "Item number seven", 1),
     )
     .await;
-    until(
-        &c,
-        "the lint to check the text",
-        "return window.ifmatchIsChecked(document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc);",
-        vec![],
-    )
-    .await;
+    until_checked(&c, "the lint to check the text", SHOWN_DOC).await;
     let after = calls().await;
     assert_eq!(
         after[0], before[0],
@@ -2454,6 +2429,20 @@ fn minibrowser_pss(composited: bool) -> Option<u64> {
 /// Milliseconds since `t`.
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The document the main editor shows, as a JavaScript expression.
+const SHOWN_DOC: &str = "document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc";
+
+/// Waits until the lint has checked the document `doc` (a JavaScript expression) evaluates to.
+async fn until_checked(c: &Client, what: &str, doc: &str) {
+    until(
+        c,
+        what,
+        &format!("return window.ifmatchIsChecked({doc});"),
+        vec![],
+    )
+    .await;
 }
 
 /// Polls a script until it returns true, every 10 ms (finer than `wait_for`: this is timed).
