@@ -2286,11 +2286,13 @@ async fn e2e_connection_dialog() {
         (!visible(&c, "connection-dialog").await).then_some(())
     })
     .await;
-    let all = connection_names(&c).await;
-    assert!(
-        all.contains(&"Local — bearer token, PUT".to_string()),
-        "{all:?}"
-    );
+    // The list is filled again once Rust has stored the connection (the dialog closes first).
+    wait_for("the new connection in the list", || async {
+        let all = connection_names(&c).await;
+        all.contains(&"Local — bearer token, PUT".to_string())
+            .then_some(())
+    })
+    .await;
     // Edit it: renamed, the secret left empty stays the one in the keyring (it still works).
     click(&c, &tid("edit-connection")).await;
     assert_eq!(value_of(&c, "c-name").await, "Local");
@@ -2300,11 +2302,12 @@ async fn e2e_connection_dialog() {
         (!visible(&c, "connection-dialog").await).then_some(())
     })
     .await;
-    let all = connection_names(&c).await;
-    assert!(
-        all.contains(&"Local API — bearer token, PUT".to_string()),
-        "{all:?}"
-    );
+    let all = wait_for("the renamed connection in the list", || async {
+        let all = connection_names(&c).await;
+        all.contains(&"Local API — bearer token, PUT".to_string())
+            .then_some(all)
+    })
+    .await;
     assert!(
         !all.iter().any(|n| n.starts_with("Local —")),
         "edited, not added: {all:?}"
@@ -2429,6 +2432,12 @@ fn minibrowser_pss(composited: bool) -> Option<u64> {
 /// Milliseconds since `t`.
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The middle reading (the upper middle of an even count).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// The document the main editor shows, as a JavaScript expression.
@@ -2653,9 +2662,10 @@ async fn bench_desktop_at_size() {
             .get(format!("{}{path}", demo.url))
             .send()
             .await
+            .unwrap()
+            .text()
+            .await
             .unwrap();
-        let etag = served.headers()["etag"].to_str().unwrap().to_string();
-        let served = served.text().await.unwrap();
         let units = served.encode_utf16().count();
 
         let t = Instant::now();
@@ -2697,153 +2707,221 @@ async fn bench_desktop_at_size() {
             Some(150.0),
         );
 
-        // Mine: the benchmark's local edits, as if typed; theirs: another writer, conditionally.
-        set_editor(&c, "editor", &local).await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        put(&path, remote.clone(), Some(etag)).await;
-        let t = Instant::now();
-        click(&c, &tid("save")).await;
-        until(
-            &c,
-            "the conflict view with its items",
-            "const v = document.querySelector('[data-testid=\"conflict-view\"]'); \
-             return !!v && !v.hidden && document.querySelectorAll('[data-testid=\"conflict-item\"]').length > 0 \
-               && document.querySelector('[data-testid=\"theirs-pane\"]').ifmatchView?.state.doc.length > 0;",
-            vec![],
-        )
-        .await;
-        c.execute_async(AFTER_PAINT, vec![]).await.unwrap();
-        let driven = ms(t);
-        // What the user waits: the window's own clock from the Save handler to the painted view.
-        // The driver's figure adds its click (which first waits for settled frames), its polling
-        // and a round trip, none of which a person clicking sees.
-        until(
-            &c,
-            "the window's own figure",
-            "return window.ifmatchLastSave.shown > 0;",
-            vec![],
-        )
-        .await;
-        let parts = c
-            .execute("return window.ifmatchLastSave;", vec![])
-            .await
-            .unwrap();
-        fig(
-            &format!("{size}: Save → 412 → merge → conflict view painted (the window's clock)"),
-            parts["shown"].as_f64().unwrap(),
-            "ms",
-            view_target,
-        );
-        fig(
-            &format!("{size}: the same through WebDriver (click → view found → painted)"),
-            driven,
-            "ms",
-            None,
-        );
-        println!(
-            "    (of which: the JSON check {:.0} ms, {} call(s) to Rust; the save — HTTP, merge, \
-             the answer across the bridge — {:.0} ms; the window applying it {:.0} ms)",
-            parts["check"].as_f64().unwrap_or(0.0),
-            parts["checkCalls"],
-            parts["save"].as_f64().unwrap_or(0.0),
-            parts["apply"].as_f64().unwrap_or(0.0)
-        );
-        // What the open view holds, not a moment of it: one reading swings by 200 MB with when
-        // the JavaScript collector last ran, so the median of 15, one every half second from
-        // the first to the eighth second (the highest is printed beside it).
-        let mut samples = Vec::new();
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        for _ in 0..15 {
-            samples.push(tree_memory(newest_pid(&app)).0);
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        samples.sort_unstable();
-        let rss = samples[samples.len() / 2];
-        fig(
-            &format!(
-                "{size}: process tree with the conflict view open (RSS, median of 15 over 7 s)"
-            ),
-            rss as f64 / 1024.0,
-            "MB",
-            (size == "10m").then_some(900.0),
-        );
-        println!(
-            "    (lowest {} MB, highest {} MB)",
-            samples[0] / 1024,
-            samples[samples.len() - 1] / 1024
-        );
-        let scroll = c
-            .execute_async(
-                "const done = arguments[arguments.length - 1]; \
-                 const v = document.querySelector('[data-testid=\"editor\"]').ifmatchView; const times = []; let i = 0; \
-                 const next = () => { if (i++ === 20) { times.sort((a, b) => a - b); return done(times[10]); } \
-                   const t0 = performance.now(); v.scrollDOM.scrollTop += 2000; \
-                   requestAnimationFrame(() => { times.push(performance.now() - t0); setTimeout(next, 20); }); }; \
-                 next();",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let scroll = scroll.as_f64().unwrap();
-        fig(
-            &format!("{size}: Result scrolled a screenful → painted (median of 20)"),
-            scroll,
-            "ms",
-            None,
-        );
-        fig(
-            &format!("{size}: scroll ÷ the small document's keystroke (×100)"),
-            100.0 * scroll / small_key,
-            "%",
-            Some(150.0),
-        );
-        if size == "10m" {
-            for (name, kb) in tree_by_name(newest_pid(&app)) {
-                println!("    {name}: {} MB RSS", kb / 1024);
+        // The conflict round, several times (one reading swings by a third with the machine's
+        // other work): each time the server and the tab start from base, mine is the
+        // benchmark's local edits as if typed, theirs another writer's, written conditionally;
+        // Save meets the 412 and opens the conflict view; every conflict to mine, Resubmit, and
+        // the server holds the merge. The figures are the medians (each reading printed too).
+        let rounds = if size == "1m" { 5 } else { 3 };
+        let (mut shown, mut driven, mut accepted, mut resubmitted) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut first = 0.0;
+        for round in 0..rounds {
+            if round > 0 {
+                // The server back to base (it holds the last round's merge), the tab reloaded.
+                let held = http
+                    .get(format!("{}{path}", demo.url))
+                    .send()
+                    .await
+                    .unwrap();
+                let e = held.headers()["etag"].to_str().unwrap().to_string();
+                put(&path, base.clone(), Some(e)).await;
+                click(&c, &tid("reload")).await;
+                until(
+                    &c,
+                    "the tab to hold base again",
+                    "const t = document.querySelector('[data-testid=\"tab\"].active'); \
+                     return !!t && t.dataset.status === 'clean' \
+                       && document.querySelector('[data-testid=\"editor\"]').ifmatchView.state.doc.length === arguments[0];",
+                    vec![json!(units)],
+                )
+                .await;
             }
-        }
-
-        // Resolve: every conflict to mine, resubmit; the server then holds expected_ours.
-        let t = Instant::now();
-        click(&c, &tid("accept-all-mine")).await;
-        until(
-            &c,
-            "every conflict decided",
-            "return !document.querySelector('[data-testid=\"conflict-item\"][data-resolution=\"unresolved\"]');",
-            vec![],
-        )
-        .await;
-        fig(
-            &format!("{size}: Accept all mine → all decided"),
-            ms(t),
-            "ms",
-            None,
-        );
-        let t = Instant::now();
-        click(&c, &tid("resubmit")).await;
-        until(
-            &c,
-            "the resubmit",
-            "const t = document.querySelector('[data-testid=\"tab\"].active'); return !!t && t.dataset.status === 'clean';",
-            vec![],
-        )
-        .await;
-        fig(&format!("{size}: Resubmit → saved"), ms(t), "ms", None);
-        let held: Value = serde_json::from_str(
-            &http
+            let loaded = http
                 .get(format!("{}{path}", demo.url))
                 .send()
                 .await
-                .unwrap()
-                .text()
+                .unwrap();
+            let etag = loaded.headers()["etag"].to_str().unwrap().to_string();
+            set_editor(&c, "editor", &local).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            put(&path, remote.clone(), Some(etag)).await;
+            let t = Instant::now();
+            click(&c, &tid("save")).await;
+            until(
+                &c,
+                "the conflict view with its items",
+                "const v = document.querySelector('[data-testid=\"conflict-view\"]'); \
+                 return !!v && !v.hidden && document.querySelectorAll('[data-testid=\"conflict-item\"]').length > 0 \
+                   && document.querySelector('[data-testid=\"theirs-pane\"]').ifmatchView?.state.doc.length > 0;",
+                vec![],
+            )
+            .await;
+            c.execute_async(AFTER_PAINT, vec![]).await.unwrap();
+            driven.push(ms(t));
+            // What the user waits: the window's own clock from the Save handler to the painted
+            // view. The driver's figure adds its click (which first waits for settled frames),
+            // its polling and a round trip, none of which a person clicking sees.
+            until(
+                &c,
+                "the window's own figure",
+                "return window.ifmatchLastSave.shown > 0;",
+                vec![],
+            )
+            .await;
+            let parts = c
+                .execute("return window.ifmatchLastSave;", vec![])
                 .await
-                .unwrap(),
-        )
-        .unwrap();
-        let want: Value = serde_json::from_str(&read("expected_ours.json")).unwrap();
-        assert!(
-            held == want,
-            "{size}: the server holds the merge with every conflict resolved to mine"
+                .unwrap();
+            shown.push(parts["shown"].as_f64().unwrap());
+            if round == 0 {
+                first = shown[0];
+            }
+            println!(
+                "    round {}: the view painted {:.0} ms after Save (the JSON check {:.0} ms, {} \
+                 call(s) to Rust; the save — HTTP, merge, the answer across the bridge — {:.0} ms; \
+                 the window applying it {:.0} ms)",
+                round + 1,
+                parts["shown"].as_f64().unwrap(),
+                parts["check"].as_f64().unwrap_or(0.0),
+                parts["checkCalls"],
+                parts["save"].as_f64().unwrap_or(0.0),
+                parts["apply"].as_f64().unwrap_or(0.0)
+            );
+            if round == 0 {
+                // What the open view holds, not a moment of it: one reading swings by 200 MB
+                // with when the JavaScript collector last ran, so the median of 15, one every
+                // half second from the first to the eighth second (the highest printed beside).
+                let mut samples = Vec::new();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                for _ in 0..15 {
+                    samples.push(tree_memory(newest_pid(&app)).0);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                samples.sort_unstable();
+                let rss = samples[samples.len() / 2];
+                fig(
+                    &format!(
+                        "{size}: process tree with the conflict view open (RSS, median of 15 over 7 s)"
+                    ),
+                    rss as f64 / 1024.0,
+                    "MB",
+                    (size == "10m").then_some(900.0),
+                );
+                println!(
+                    "    (lowest {} MB, highest {} MB)",
+                    samples[0] / 1024,
+                    samples[samples.len() - 1] / 1024
+                );
+                let scroll = c
+                    .execute_async(
+                        "const done = arguments[arguments.length - 1]; \
+                         const v = document.querySelector('[data-testid=\"editor\"]').ifmatchView; const times = []; let i = 0; \
+                         const next = () => { if (i++ === 20) { times.sort((a, b) => a - b); return done(times[10]); } \
+                           const t0 = performance.now(); v.scrollDOM.scrollTop += 2000; \
+                           requestAnimationFrame(() => { times.push(performance.now() - t0); setTimeout(next, 20); }); }; \
+                         next();",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                let scroll = scroll.as_f64().unwrap();
+                fig(
+                    &format!("{size}: Result scrolled a screenful → painted (median of 20)"),
+                    scroll,
+                    "ms",
+                    None,
+                );
+                fig(
+                    &format!("{size}: scroll ÷ the small document's keystroke (×100)"),
+                    100.0 * scroll / small_key,
+                    "%",
+                    Some(150.0),
+                );
+                if size == "10m" {
+                    for (name, kb) in tree_by_name(newest_pid(&app)) {
+                        println!("    {name}: {} MB RSS", kb / 1024);
+                    }
+                }
+            }
+
+            // Resolve: every conflict to mine, resubmit; the server then holds expected_ours.
+            let t = Instant::now();
+            click(&c, &tid("accept-all-mine")).await;
+            until(
+                &c,
+                "every conflict decided",
+                "return !document.querySelector('[data-testid=\"conflict-item\"][data-resolution=\"unresolved\"]');",
+                vec![],
+            )
+            .await;
+            accepted.push(ms(t));
+            let t = Instant::now();
+            click(&c, &tid("resubmit")).await;
+            until(
+                &c,
+                "the resubmit",
+                "const t = document.querySelector('[data-testid=\"tab\"].active'); return !!t && t.dataset.status === 'clean';",
+                vec![],
+            )
+            .await;
+            resubmitted.push(ms(t));
+            let held: Value = serde_json::from_str(
+                &http
+                    .get(format!("{}{path}", demo.url))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            let want: Value = serde_json::from_str(&read("expected_ours.json")).unwrap();
+            assert!(
+                held == want,
+                "{size}, round {}: the server holds the merge with every conflict resolved to mine",
+                round + 1
+            );
+        }
+        fig(
+            &format!(
+                "{size}: Save → 412 → merge → conflict view painted (the window's clock, median of {rounds})"
+            ),
+            median(&mut shown),
+            "ms",
+            view_target,
+        );
+        // A size's first round is slower than its later ones (the window's first view of that
+        // size; the run's very first also has the server check before the connection's first
+        // write): shown apart.
+        fig(
+            &format!(
+                "{size}: the same, its first round alone (cold; the run's first round also checks the server)"
+            ),
+            first,
+            "ms",
+            None,
+        );
+        fig(
+            &format!(
+                "{size}: the same through WebDriver (click → view found → painted, median of {rounds})"
+            ),
+            median(&mut driven),
+            "ms",
+            None,
+        );
+        fig(
+            &format!("{size}: Accept all mine → all decided (median of {rounds})"),
+            median(&mut accepted),
+            "ms",
+            None,
+        );
+        fig(
+            &format!("{size}: Resubmit → saved (median of {rounds})"),
+            median(&mut resubmitted),
+            "ms",
+            None,
         );
         // Close the tab (saved: no question) so the next size starts from one small tab.
         let close = c.find_all(Locator::Css(&tid("tab-close"))).await.unwrap();

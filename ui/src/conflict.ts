@@ -47,24 +47,32 @@ export interface PaneDocs {
 export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[] | null, docs: PaneDocs = {}) {
   closeConflictView(t);
   t.roundStatuses = null;
-  const holder = document.createElement("div");
-  const base = r.base_text ?? "";
   const start: ConflictStatus[] =
     statuses && statuses.length === r.conflicts.length
       ? statuses
       : r.conflicts.map((c) => ({ state: "unresolved", pointer: c.pointer, lines: null, range: null, value: c.base, neither_side: true }));
-  const first = model.nextUnresolved(start, -1);
-  const baseView = makeEditor(holder, { doc: docs.base ?? base, readOnly: true });
+  const first = Math.max(0, model.nextUnresolved(start, -1));
+  // Each pane is made in its place and at the first conflict's lines when Rust gave them (the
+  // others are found after): laid out and measured once, where the user looks.
+  const at = r.conflicts[first]?.lines ?? { mine: null, theirs: null, base: null };
+  const pane = (i: number) => {
+    const p = $(PANES[i]);
+    p.replaceChildren();
+    return p;
+  };
+  const baseView = makeEditor(pane(2), { doc: docs.base ?? r.base_text ?? "", readOnly: true, show: at.base ?? undefined });
   const baseDoc = baseView.state.doc;
-  t.conflict = {
+  const side = (i: number, doc: string | Text, hunks: RoundView["mine_hunks"], lines: [number, number] | null) =>
+    makeEditor(pane(i), { doc, readOnly: true, changes: { base: baseDoc, hunks: hunks ?? [] }, show: lines ?? undefined });
+  const c = (t.conflict = {
     round: r,
     statuses: start,
-    current: first === -1 ? 0 : first,
-    mine: makeEditor(holder, { doc: docs.mine ?? r.mine_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.mine_hunks ?? [] } }),
-    theirs: makeEditor(holder, { doc: docs.theirs ?? r.theirs_text ?? "", readOnly: true, changes: { base: baseDoc, hunks: r.theirs_hunks ?? [] } }),
+    current: first,
+    mine: side(0, docs.mine ?? r.mine_text ?? "", r.mine_hunks, at.mine),
+    theirs: side(1, docs.theirs ?? r.theirs_text ?? "", r.theirs_hunks, at.theirs),
     base: baseView,
-  };
-  syncScroll([t.conflict.mine, t.conflict.theirs, t.conflict.base]);
+  });
+  syncScroll([c.mine, c.theirs, c.base]);
   // The editors hold the texts now; the round keeps only what the list needs.
   r.mine_text = r.base_text = null;
   r.theirs_text = "";
@@ -72,7 +80,8 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
   $("positional").textContent = `Merged by position (no identity key such as "id"), check these: ${r.positional_arrays.join(", ")}`;
   showConflictView(t);
   // Statuses Rust gave with the round are of this very text: no need to send it back to ask.
-  if (statuses && statuses.length === r.conflicts.length) void goTo(t.conflict.current);
+  const placed = { mine: !!at.mine, theirs: !!at.theirs, base: !!at.base };
+  if (statuses && statuses.length === r.conflicts.length) void tracked(() => scrollToConflict(c, first, placed));
   else void refreshStatuses(t).then(() => goTo(t.conflict?.current ?? 0));
 }
 
@@ -325,15 +334,23 @@ export function goTo(i: number): Promise<void> {
     if (!t || !c || i < 0 || i >= c.round.conflicts.length || !store.editor) return;
     c.current = i;
     showConflictView(t);
-    const k = c.round.conflicts[i];
-    const panes: [EditorView, [number, number] | null][] = [[c.mine, k.lines.mine], [c.theirs, k.lines.theirs], [c.base, k.lines.base]];
-    for (const [view, lines] of panes) {
-      const at = lines ?? (await api.locatePointer(view.state.doc.toString(), parentOf(k.pointer)));
-      if (at) showLines(view, at[0], at[1]);
-    }
-    const s = c.statuses[i];
-    if (s?.lines) showLines(store.editor, s.lines[0], s.lines[1]);
+    await scrollToConflict(c, i);
   });
+}
+
+/** Scrolls the panes (but those `placed` there already) and the Result to conflict `i`. A side
+ * without lines for it (its value absent there) shows the nearest container Rust finds. */
+async function scrollToConflict(c: NonNullable<Tab["conflict"]>, i: number, placed = { mine: false, theirs: false, base: false }) {
+  const k = c.round.conflicts[i];
+  if (!k) return;
+  for (const side of ["mine", "theirs", "base"] as const) {
+    if (placed[side]) continue;
+    const view = c[side];
+    const at = k.lines[side] ?? (await api.locatePointer(view.state.doc.toString(), parentOf(k.pointer)));
+    if (at) showLines(view, at[0], at[1]);
+  }
+  const s = c.statuses[i];
+  if (s?.lines && store.editor && active()?.conflict === c) showLines(store.editor, s.lines[0], s.lines[1]);
 }
 
 export function parentOf(pointer: string): string {

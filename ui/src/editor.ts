@@ -26,6 +26,9 @@ export interface EditorOptions {
   /** Alt+↓ / Alt+↑: go to the next / previous conflict. Returns true when it did (the conflict
    * view is open); the editor's own "move line" never runs on these keys then. */
   onNavigate?: (dir: 1 | -1) => boolean;
+  /** 1-based lines to open on: selected and scrolled to the middle from the first frame (a
+   * pane made at its conflict lays out and measures once, not at the top and then there). */
+  show?: [number, number];
 }
 
 /** One conflict's lines in the Result, marked in the gutter and inline. */
@@ -335,20 +338,23 @@ const rustLint = linter(
 
 /** Above this many characters an editor is plain text: the JSON syntax tree (highlighting,
  * folding) is re-parsed in the background after every change in slices of up to 100 ms, which
- * made each keystroke in a 1 MB or 10 MB document wait ~70 ms; the Rust lint still checks it. */
+ * made each keystroke in a 1 MB or 10 MB document wait ~70 ms; the Rust lint still checks it.
+ * Its lines are not wrapped either: every line is one line high, so CodeMirror lays out and
+ * measures far less when it shows new lines (a conflict view at 1 MB painted ~50 ms sooner, a
+ * screenful of scrolling took 6 ms instead of 10). */
 export const LARGE = 512 * 1024;
 const language = new Compartment();
 
-/** JSON up to `LARGE`; above, plain text, with a note when `note` (the editable editor only:
- * the read-only panes are short). */
+/** JSON with wrapped lines up to `LARGE`; above, plain text, unwrapped, with a note when `note`
+ * (the editable editor only: the read-only panes show the same text beside it). */
 function languageFor(length: number, note = true): Extension {
-  if (length <= LARGE) return json();
+  if (length <= LARGE) return [json(), EditorView.lineWrapping];
   if (!note) return [];
   return showPanel.of(() => {
     const dom = document.createElement("div");
     dom.className = "cm-large-note";
     dom.dataset.testid = "large-document-note";
-    dom.textContent = "Large document: shown as plain text (no syntax colours or folding) so that typing and scrolling stay quick. It is still checked as JSON.";
+    dom.textContent = "Large document: shown as plain text (no syntax colours, folding or line wrapping) so that typing and scrolling stay quick. It is still checked as JSON.";
     return { dom, top: true };
   });
 }
@@ -379,7 +385,6 @@ function extensionsFor(o: EditorOptions, length: number): Extension[] {
     // The desktop's dark variant: a dark editor (style.css) with colours that read on it.
     ...(prefersDark() ? [EditorView.darkTheme.of(true), syntaxHighlighting(darkHighlight)] : []),
     language.of(languageFor(length, !o.readOnly)),
-    EditorView.lineWrapping,
     keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }]),
     EditorView.updateListener.of((u) => {
       if (u.docChanged) o.onChange?.();
@@ -400,9 +405,16 @@ function extensionsFor(o: EditorOptions, length: number): Extension[] {
 const optionsOf = new WeakMap<EditorView, EditorOptions>();
 
 export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
-  const view = new EditorView({ parent, state: EditorState.create({ doc: o.doc, extensions: extensionsFor(o, o.doc.length) }) });
+  let state = EditorState.create({ doc: o.doc, extensions: extensionsFor(o, o.doc.length) });
+  let scrollTo: StateEffect<unknown> | undefined;
+  if (o.show) {
+    const [a, b] = linesAt(state.doc, o.show[0], o.show[1]);
+    state = state.update({ selection: { anchor: a.from, head: b.to } }).state;
+    scrollTo = EditorView.scrollIntoView(a.from, { y: "center" });
+  }
+  const view = new EditorView({ parent, state, scrollTo });
   // Without the first text: kept for the editor's life, it would hold a copy of the document.
-  optionsOf.set(view, { ...o, doc: "" });
+  optionsOf.set(view, { ...o, doc: "", show: undefined });
   // Automation hook (docs/testids.md): acceptance tests set and read the text through it.
   (parent as any).ifmatchView = view;
   return view;
@@ -448,10 +460,11 @@ export function setTextByEdits(view: EditorView, from: Text, edits: TextEdit[], 
   checked.set(view.state.doc, null);
 }
 
+/** Lines `from` and `to` (1-based, clamped to the text). */
+const linesAt = (doc: Text, from: number, to: number) => [doc.line(Math.min(Math.max(from, 1), doc.lines)), doc.line(Math.min(Math.max(to, 1), doc.lines))] as const;
+
 /** Scrolls to and selects 1-based lines `from..to`. */
 export function showLines(view: EditorView, from: number, to: number): void {
-  const doc = view.state.doc;
-  const a = doc.line(Math.min(Math.max(from, 1), doc.lines));
-  const b = doc.line(Math.min(Math.max(to, 1), doc.lines));
+  const [a, b] = linesAt(view.state.doc, from, to);
   view.dispatch({ selection: { anchor: a.from, head: b.to }, effects: EditorView.scrollIntoView(a.from, { y: "center" }) });
 }

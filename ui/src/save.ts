@@ -88,8 +88,9 @@ export async function save(resubmit: boolean, reviewed = false) {
         r.round.text_edits = null;
       }
       if (r.round.theirs_edits) {
+        // Joined into a string only if the tab is not shown when the answer comes (the pane
+        // is then made later, from the round).
         docs.theirs = applyEdits(loaded ?? t.savedText, r.round.theirs_edits);
-        r.round.theirs_text = docs.theirs.toString();
         r.round.theirs_edits = null;
       }
     }
@@ -170,6 +171,7 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
   } else if (r.kind === "conflicts") {
     // Shown when the tab is (activate).
     t.roundStatuses = r.statuses.length ? r.statuses : null;
+    if (docs.theirs) r.round.theirs_text = docs.theirs.toString();
   }
   if (r.kind === "merged" || r.kind === "conflicts") {
     // Written once the round is on screen (the user's wait ends first); Rust keeps the Result
