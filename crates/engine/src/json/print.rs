@@ -13,6 +13,13 @@
 /// differs breaks the run (a value already laid out this way — most of a merge's, which come
 /// from pretty-printed inputs at the same depth — is one copy).
 pub fn reformat(src: &str, depth: usize, out: &mut String) {
+    let run = reformat_runs(src, depth, out);
+    out.push_str(&src[run..]);
+}
+
+/// `reformat` but for its last run: appends the pretty form of `src` up to the returned byte,
+/// from which `src` prints as itself. 0 with nothing appended: `src` is laid out already.
+fn reformat_runs(src: &str, depth: usize, out: &mut String) -> usize {
     let b = src.as_bytes();
     let n = b.len();
     let mut depth = depth;
@@ -105,7 +112,7 @@ pub fn reformat(src: &str, depth: usize, out: &mut String) {
         gap(i, j, want, out);
         i = j;
     }
-    out.push_str(&src[run..]);
+    run
 }
 
 /// What the layout puts between two tokens.
@@ -157,6 +164,22 @@ pub fn pretty(src: &str) -> String {
     reformat(src, 0, &mut out);
     out.push('\n');
     out
+}
+
+/// `pretty`, borrowing `src` when it is laid out that way already (a pretty-printed input: no
+/// copy of a document that may be hundreds of megabytes).
+pub fn pretty_cow(src: &str) -> std::borrow::Cow<'_, str> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let body = src.strip_suffix('\n').unwrap_or(src);
+    let mut out = String::new();
+    let run = reformat_runs(body, 0, &mut out);
+    if run == 0 && out.is_empty() && body.len() < src.len() {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    out.reserve(body.len() - run + 1);
+    out.push_str(&body[run..]);
+    out.push('\n');
+    std::borrow::Cow::Owned(out)
 }
 
 /// The value without insignificant whitespace (for comparing values written differently).
@@ -269,6 +292,31 @@ mod tests {
                 super::reformat(&want, depth, &mut again);
                 assert_eq!(again, want);
             }
+        }
+    }
+
+    #[test]
+    fn pretty_cow_is_pretty_and_borrows_what_is_laid_out() {
+        let inputs = [
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}\n",
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}",
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}\n\n",
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n} \n",
+            "\u{feff}[\n  1\n]\n",
+            "[1,2]\n",
+            "  \"lone\"\n",
+            "-1.5e+3\n",
+            "{\n    \"a\": 1\n}\n",
+        ];
+        for src in inputs {
+            let got = super::pretty_cow(src);
+            assert_eq!(got, super::pretty(src), "{src:?}");
+            let laid_out = super::pretty(src) == src.trim_start_matches('\u{feff}');
+            assert_eq!(
+                matches!(got, std::borrow::Cow::Borrowed(_)),
+                laid_out,
+                "{src:?}"
+            );
         }
     }
 

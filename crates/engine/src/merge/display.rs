@@ -3,10 +3,11 @@
 //! its line range in each text.
 
 use super::{Fill, Merge, Side};
-use crate::json::print::pretty;
+use crate::json::print::pretty_cow;
 use crate::json::tape::later_line_starts;
 use crate::json::{pointer_tokens, Doc, Kind};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// One run of a line diff (0-based line numbers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,16 +42,16 @@ pub struct ConflictLines {
 #[derive(Debug, Clone, Serialize)]
 /// What the conflict view shows: the three inputs pretty-printed, the Result, the line diffs
 /// against base, and each conflict's lines in each text.
-pub struct DisplayData {
+pub struct DisplayData<'a> {
     #[serde(skip)]
-    /// Base, pretty-printed.
-    pub base: String,
+    /// Base, pretty-printed (borrowed when it was already).
+    pub base: Cow<'a, str>,
     #[serde(skip)]
     /// Mine, pretty-printed.
-    pub mine: String,
+    pub mine: Cow<'a, str>,
     #[serde(skip)]
     /// Theirs, pretty-printed.
-    pub theirs: String,
+    pub theirs: Cow<'a, str>,
     /// The merge with every conflict showing its base value.
     #[serde(skip)]
     pub result: String,
@@ -65,14 +66,19 @@ pub struct DisplayData {
 }
 
 /// Builds the display data of `merge` (made from the three documents).
-pub fn display(base: &Doc, mine: &Doc, theirs: &Doc, merge: &Merge) -> DisplayData {
+pub fn display<'a>(
+    base: &Doc<'a>,
+    mine: &Doc<'a>,
+    theirs: &Doc<'a>,
+    merge: &Merge,
+) -> DisplayData<'a> {
     let (texts, lines) = std::thread::scope(|s| {
         let jobs: Vec<_> = [base, mine, theirs]
             .into_iter()
             .zip(Side::ALL)
             .map(|(doc, side)| {
                 s.spawn(move || {
-                    let text = pretty(doc.text);
+                    let text = pretty_cow(doc.text);
                     let lines = side_lines(doc, &text, merge, side);
                     (text, lines)
                 })
@@ -90,7 +96,7 @@ pub fn display(base: &Doc, mine: &Doc, theirs: &Doc, merge: &Merge) -> DisplayDa
     let result = merge
         .render(Fill::Base)
         .expect("a base fill always renders");
-    let [b, m, t]: [String; 3] = texts.try_into().expect("three texts");
+    let [b, m, t]: [Cow<'a, str>; 3] = texts.try_into().expect("three texts");
     let [base_lines, mine_lines, theirs_lines]: [Vec<_>; 3] =
         lines.try_into().expect("three line lists");
     let (mine_diff, theirs_diff, result_diff) = std::thread::scope(|s| {
@@ -133,7 +139,9 @@ fn side_lines(doc: &Doc, printed: &str, merge: &Merge, side: Side) -> Vec<Option
         return vec![];
     }
     let reparsed;
-    let d = if printed.trim_end() == doc.text.trim_end() {
+    // The same bytes (borrowed: a pretty-printed input) need no comparison.
+    let same = std::ptr::eq(printed, doc.text) || printed.trim_end() == doc.text.trim_end();
+    let d = if same {
         doc
     } else {
         reparsed = Doc::parse(printed).expect("the printed form of a valid document parses");
