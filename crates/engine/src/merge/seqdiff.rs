@@ -109,23 +109,33 @@ fn exact<T: Eq + Hash + Ord>(
 /// Elements unique on both sides, in the same order on both: (index in a, index in b), or None
 /// when they are only a sliver of the unique elements shared (a wholesale reorder).
 fn anchors<T: Eq + Hash + Ord>(a: &[T], b: &[T]) -> Option<Vec<(usize, usize)>> {
-    // Per element: (count in a, index in a, count in b, index in b).
-    let mut seen: std::collections::HashMap<&T, (u32, usize, u32, usize), crate::json::FastHash> =
+    // Per distinct element of a: (count in a, index in a, count in b, index in b); the table
+    // maps an element to its entry, and each element of a remembers its entry, so the last pass
+    // reads the counts without hashing a third time.
+    let mut seen: std::collections::HashMap<&T, u32, crate::json::FastHash> =
         std::collections::HashMap::with_capacity_and_hasher(a.len(), Default::default());
+    let mut entries: Vec<(u32, usize, u32, usize)> = Vec::with_capacity(a.len());
+    let mut entry_of: Vec<u32> = Vec::with_capacity(a.len());
     for (i, x) in a.iter().enumerate() {
-        let e = seen.entry(x).or_insert((0, i, 0, 0));
-        e.0 += 1;
+        let e = *seen.entry(x).or_insert_with(|| {
+            entries.push((0, i, 0, 0));
+            (entries.len() - 1) as u32
+        });
+        entries[e as usize].0 += 1;
+        entry_of.push(e);
     }
     for (j, x) in b.iter().enumerate() {
-        if let Some(e) = seen.get_mut(x) {
+        if let Some(&e) = seen.get(x) {
+            let e = &mut entries[e as usize];
             e.2 += 1;
             e.3 = j;
         }
     }
+    drop(seen);
     // Shared unique elements in a's order; their positions in b.
-    let pairs: Vec<(usize, usize)> = a
+    let pairs: Vec<(usize, usize)> = entry_of
         .iter()
-        .filter_map(|x| match seen[x] {
+        .filter_map(|&e| match entries[e as usize] {
             (1, i, 1, j) => Some((i, j)),
             _ => None,
         })
