@@ -182,18 +182,26 @@ pub enum Node<'a> {
     Array(Vec<Node<'a>>),
     /// An index into `Merge::conflicts`.
     Conflict(usize),
-    /// A keyed array whose order is in conflict: its merged elements (in base's arranged order)
-    /// and, per side, the order of `elems` that side asks for.
-    Ordered {
-        /// The order conflict's index into `Merge::conflicts`.
-        conflict: usize,
-        /// The merged elements, in base's arranged order.
-        elems: Vec<Node<'a>>,
-        /// Each element's identity text (as `json::scalar_identity` gives it), for typed orders.
-        ids: Vec<String>,
-        /// Indices into `elems` in mine's order and theirs'.
-        orders: Sides<Vec<usize>>,
-    },
+    /// A keyed array whose order is in conflict (boxed: rare, and five times the size of the
+    /// other variants, which every member and element of a merged tree would carry).
+    Ordered(Box<Ordered<'a>>),
+}
+
+// Every member and element of a merged tree is one: kept small.
+const _: () = assert!(std::mem::size_of::<Node>() <= 32);
+
+/// A keyed array whose order is in conflict: its merged elements (in base's arranged order)
+/// and, per side, the order of `elems` that side asks for.
+#[derive(Debug, Clone)]
+pub struct Ordered<'a> {
+    /// The order conflict's index into `Merge::conflicts`.
+    pub conflict: usize,
+    /// The merged elements, in base's arranged order.
+    pub elems: Vec<Node<'a>>,
+    /// Each element's identity text (as `json::scalar_identity` gives it), for typed orders.
+    pub ids: Vec<String>,
+    /// Indices into `elems` in mine's order and theirs'.
+    pub orders: Sides<Vec<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -535,16 +543,15 @@ impl<'a> Merger<'_, 'a> {
     }
 
     fn object<'d>(&mut self, b: Option<V<'d, 'a>>, m: V<'d, 'a>, t: V<'d, 'a>) -> Node<'a> {
-        let list = |v: Option<V<'d, 'a>>| -> Vec<(Cow<'a, str>, V<'d, 'a>)> {
-            v.map(|v| v.children().map(|c| (c.key(), c)).collect())
-                .unwrap_or_default()
+        let list = |v: Option<V<'d, 'a>>| -> Vec<V<'d, 'a>> {
+            v.map(|v| v.children().collect()).unwrap_or_default()
         };
         let (bl, ml, tl) = (list(b), list(Some(m)), list(Some(t)));
         // Members at the same place with the same key (as written) in all three need no lookup:
         // usually all but a few (one wide object costs a pass, not three hash maps).
         let aligned = |i: usize, j: usize, k: usize| {
-            let raw = bl[i].1.raw_key();
-            raw == ml[j].1.raw_key() && raw == tl[k].1.raw_key()
+            let raw = bl[i].raw_key();
+            raw == ml[j].raw_key() && raw == tl[k].raw_key()
         };
         let n = bl.len().min(ml.len()).min(tl.len());
         let mut pre = 0;
@@ -557,19 +564,28 @@ impl<'a> Merger<'_, 'a> {
         }
         let mut out = Vec::with_capacity(tl.len().max(ml.len()));
         let lockstep = |me: &mut Self, i: usize, j: usize, k: usize, out: &mut Vec<_>| {
-            let saved = me.push_key(&tl[k].0);
-            let raw = tl[k].1.raw_key();
-            let merged = me.val(Some(raw), Some(bl[i].1), Some(ml[j].1), Some(tl[k].1));
+            let saved = me.push_key(&tl[k].key());
+            let raw = tl[k].raw_key();
+            let merged = me.val(Some(raw), Some(bl[i]), Some(ml[j]), Some(tl[k]));
             me.ptr.truncate(saved);
             out.extend(merged.map(|n| (raw, n)));
         };
         for i in 0..pre {
             lockstep(self, i, i, i, &mut out);
         }
+        // Only the members between are looked up by name (their keys decoded once here).
+        let named = |l: &[V<'d, 'a>]| -> Vec<(Cow<'a, str>, V<'d, 'a>)> {
+            l.iter().map(|&c| (c.key(), c)).collect()
+        };
+        let (bm, mm, tm) = (
+            named(&bl[pre..bl.len() - suf]),
+            named(&ml[pre..ml.len() - suf]),
+            named(&tl[pre..tl.len() - suf]),
+        );
         self.members(
-            &Members::of(&bl[pre..bl.len() - suf]),
-            &Members::of(&ml[pre..ml.len() - suf]),
-            &Members::of(&tl[pre..tl.len() - suf]),
+            &Members::of(&bm),
+            &Members::of(&mm),
+            &Members::of(&tm),
             &mut out,
         );
         for s in (0..suf).rev() {
@@ -577,7 +593,7 @@ impl<'a> Merger<'_, 'a> {
             lockstep(self, i, j, k, &mut out);
         }
         // Documents whose keys are sorted stay sorted (the common case for generated config).
-        let sorted = |l: &[(Cow<'a, str>, V<'d, 'a>)]| l.windows(2).all(|w| w[0].0 <= w[1].0);
+        let sorted = |l: &[V<'d, 'a>]| l.windows(2).all(|w| w[0].key() <= w[1].key());
         if sorted(&bl) && sorted(&ml) && sorted(&tl) {
             out.sort_by(|x, y| key_text(x.0).cmp(&key_text(y.0)));
         }
@@ -765,7 +781,7 @@ impl<'a> Merger<'_, 'a> {
         c.base = (0..kept.len()).map(|i| id_text(i, 0)).collect();
         c.mine = mine.iter().map(|&i| id_text(i, 1)).collect();
         c.theirs = theirs.iter().map(|&i| id_text(i, 2)).collect();
-        Node::Ordered {
+        Node::Ordered(Box::new(Ordered {
             conflict: ci,
             elems: out,
             ids: kept
@@ -777,7 +793,7 @@ impl<'a> Merger<'_, 'a> {
                 mine,
                 theirs,
             },
-        }
+        }))
     }
 
     /// diff3 over elements: regions unchanged on both sides anchor the hunks between them.

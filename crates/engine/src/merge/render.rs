@@ -244,12 +244,13 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 self.container('[', ']', items, depth, out)?;
             }
-            Node::Ordered {
-                conflict,
-                elems,
-                ids,
-                orders,
-            } => {
+            Node::Ordered(o) => {
+                let super::Ordered {
+                    conflict,
+                    elems,
+                    ids,
+                    orders,
+                } = &**o;
                 let c = &self.merge.conflicts[*conflict];
                 let order = self.order(*conflict, ids, orders)?;
                 let mut items = Vec::with_capacity(elems.len() + 1);
