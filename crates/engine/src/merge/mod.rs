@@ -391,20 +391,24 @@ impl<'d, 'a> Interned<'d, 'a> {
         let mut slots: Vec<[Option<V<'d, 'a>>; 3]> = Vec::with_capacity(most);
         let mut seqs: [Vec<u32>; 3] = Default::default();
         // Base's ids are its positions (its elements are interned first, each a new id unless
-        // repeated, which ends the interning). Mine and theirs mostly keep base's order: an
-        // element whose id is the one after the last base id seen is found by comparing with
-        // it, without a probe of the table (a cache miss per element on big arrays).
+        // repeated, which ends the interning). Mine and theirs mostly keep base's order, or run
+        // it backwards: an element whose id is next to the last base id seen (after it, or
+        // before it) is found by comparing with that one, without a probe of the table (a
+        // cache miss per element on big arrays).
         let base_len = lists[0].len();
         for (side, list) in lists.iter().enumerate() {
             seqs[side].reserve(list.len());
-            let mut next_base = 0;
+            // The last base id seen on this side, plus one (0: none yet).
+            let mut after = 0;
             for v in list.iter() {
                 let name = v
                     .member(key)
                     .map(|x| scalar_identity(x.kind(), x.span()))
                     .unwrap_or_default();
-                let id = if side > 0 && next_base < base_len && names[next_base] == name {
-                    next_base as u32
+                let id = if side > 0 && after < base_len && names[after] == name {
+                    after as u32
+                } else if side > 0 && after >= 2 && names[after - 2] == name {
+                    (after - 2) as u32
                 } else {
                     *intern.entry(name).or_insert_with_key(|name| {
                         names.push(name.clone());
@@ -413,7 +417,7 @@ impl<'d, 'a> Interned<'d, 'a> {
                     })
                 };
                 if (id as usize) < base_len {
-                    next_base = id as usize + 1;
+                    after = id as usize + 1;
                 }
                 let slot = &mut slots[id as usize][side];
                 if slot.is_some() {
@@ -927,5 +931,42 @@ fn key_text(raw: &str) -> Cow<'_, str> {
         Cow::Owned(crate::json::tape::unescape(inner))
     } else {
         Cow::Borrowed(inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merged(b: &str, m: &str, t: &str) -> (String, Vec<String>) {
+        let (b, m, t) = (
+            Doc::parse(b).unwrap(),
+            Doc::parse(m).unwrap(),
+            Doc::parse(t).unwrap(),
+        );
+        let r = three_way(&b, &m, &t, &Options::default());
+        let text = r.render(Fill::Base).unwrap();
+        (compact(&text), r.positional_arrays)
+    }
+
+    /// Ids found by their neighbour in base (forwards or backwards) still count as repeats: a
+    /// side that names an id twice is merged by position.
+    #[test]
+    fn ids_found_by_base_order_are_still_checked_for_repeats() {
+        let base = r#"[{"id":1},{"id":2},{"id":3},{"id":4}]"#;
+        let theirs = r#"[{"id":1,"x":0},{"id":2},{"id":3},{"id":4}]"#;
+        // Backwards, then 3 again: found as the id before 4, then after 2.
+        for mine in [
+            r#"[{"id":4},{"id":3},{"id":2},{"id":3}]"#,
+            r#"[{"id":1},{"id":2},{"id":1},{"id":2}]"#,
+            r#"[{"id":4},{"id":3},{"id":4},{"id":1}]"#,
+        ] {
+            let (_, positional) = merged(base, mine, theirs);
+            assert_eq!(positional, vec![String::new()], "{mine}");
+        }
+        // Backwards without a repeat: merged by id, mine's order kept, theirs' edit in it.
+        let (text, positional) = merged(base, r#"[{"id":4},{"id":3},{"id":2},{"id":1}]"#, theirs);
+        assert!(positional.is_empty());
+        assert_eq!(text, r#"[{"id":4},{"id":3},{"id":2},{"id":1,"x":0}]"#);
     }
 }
