@@ -1,8 +1,11 @@
 //! The request trail: one redacted record per HTTP exchange, for the user's eyes and for a
 //! support ticket.
 //!
-//! Must never hold: Authorization, cookies, tokens, passwords, or credentials in URLs. Records are
-//! built from already-redacted parts (`redact_url`) and never from raw header maps.
+//! Must never hold: Authorization, cookies, tokens, passwords, or credentials in URLs, in any
+//! spelling. Records are built from already-redacted parts (`redact_url`) and never from raw
+//! header maps, and every text of a record passes through the connection's redaction
+//! (`TrailEntry::redacted`) before it is kept: a secret the server put into a redirect's
+//! `Location`, an ETag or a request id does not reach the trail either.
 
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -35,6 +38,40 @@ pub struct TrailEntry {
     pub duration_ms: u64,
     /// What went wrong or what was special (retry, redirect, network failure), in words.
     pub note: Option<String>,
+}
+
+impl TrailEntry {
+    /// This record with `redact` applied to every text it holds (the URL, the method, the
+    /// request id, each precondition's name and value, the validator, the note): what the trail
+    /// keeps. Every field is named here, so a new one cannot be added without deciding how it
+    /// is redacted.
+    pub fn redacted(self, redact: impl Fn(&str) -> String) -> TrailEntry {
+        let TrailEntry {
+            at,
+            method,
+            url,
+            request_id,
+            preconditions,
+            status,
+            validator,
+            duration_ms,
+            note,
+        } = self;
+        TrailEntry {
+            at,
+            method: redact(&method),
+            url: redact(&url),
+            request_id: request_id.map(|r| redact(&r)),
+            preconditions: preconditions
+                .into_iter()
+                .map(|(k, v)| (redact(&k), redact(&v)))
+                .collect(),
+            status,
+            validator: validator.map(|v| redact(&v)),
+            duration_ms,
+            note: note.map(|n| redact(&n)),
+        }
+    }
 }
 
 /// A shared, bounded list of records.
@@ -77,11 +114,13 @@ const SECRET_QUERY_WORDS: &[&str] = &[
     "code",
 ];
 
-/// Removes user info and secret-looking query values from a URL.
+/// Removes user info, the fragment (where OAuth redirects put an `access_token`; it is never
+/// sent to a server anyway) and secret-looking query values from a URL.
 pub fn redact_url(url: &reqwest::Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);
+    u.set_fragment(None);
     if u.query().is_some() {
         let pairs: Vec<(String, String)> = u
             .query_pairs()
@@ -147,6 +186,33 @@ mod tests {
         assert!(!r.contains("hunter2") && !r.contains("alice"), "{r}");
         assert!(!r.contains("abc") && !r.contains("k1"), "{r}");
         assert!(r.contains("page=2"), "{r}");
+        // An OAuth-style redirect target carries the token in the fragment.
+        let u: reqwest::Url = "https://api.example.test/cb?state=ok#access_token=tok-987&x=1"
+            .parse()
+            .unwrap();
+        let r = redact_url(&u);
+        assert!(!r.contains("tok-987") && !r.contains('#'), "{r}");
+        assert!(r.contains("state=ok"), "{r}");
+    }
+
+    #[test]
+    fn every_text_of_a_record_is_redacted() {
+        let e = TrailEntry {
+            at: "2026-01-01T00:00:00.000Z".into(),
+            method: "GET S".into(),
+            url: "http://h/S?next=S".into(),
+            request_id: Some("rid-S".into()),
+            preconditions: vec![("If-Match".into(), "\"S\"".into())],
+            status: Some(302),
+            validator: Some("\"S\"".into()),
+            duration_ms: 3,
+            note: Some("not sent: S".into()),
+        };
+        let r = e.redacted(|t| t.replace('S', "•"));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(!json.contains('S'), "{json}");
+        assert_eq!(r.status, Some(302));
+        assert_eq!(r.at, "2026-01-01T00:00:00.000Z");
     }
 
     #[test]

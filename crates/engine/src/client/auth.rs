@@ -141,35 +141,329 @@ pub(super) fn authorize(req: reqwest::RequestBuilder, auth: &Auth) -> reqwest::R
     }
 }
 
+/// The mark that stands where a secret was, in every text the tool prints or keeps.
+pub const REDACTED: &str = "••••••";
+
+/// The shortest run of a secret's characters that is blanked out on its own when only part of the
+/// secret was echoed (a server that cut it, a text that ends inside it): 8 characters, or the
+/// whole secret when it is shorter. Eight characters of a token are enough to recognise it (or to
+/// find it in another log) and far more than the four that consoles show on purpose; a shorter
+/// run is left, so that ordinary words are not blanked out by coincidence.
+pub const FRAGMENT_CHARS: usize = 8;
+
 impl Auth {
-    /// Every form in which this connection's secret could come back in a server's words: the
-    /// value itself and, for basic auth, the encoded `user:password` of the header.
+    /// Every value of this connection that is secret, decoded: the secret itself and the base64
+    /// texts that carry it (the basic header's `user:password`, and the bare value, which some
+    /// servers echo base64-encoded). Each is looked for in every spelling (`redact`).
     fn secret_forms(&self) -> Vec<String> {
+        let one = |s: &str| vec![s.to_string(), base64(s.as_bytes()), base64url(s.as_bytes())];
         let forms = match self {
             Auth::None => vec![],
-            Auth::Bearer(t) => vec![t.expose().to_string()],
-            Auth::Basic { user, password } => vec![
-                password.expose().to_string(),
-                base64(format!("{user}:{}", password.expose()).as_bytes()),
-            ],
-            Auth::Header { value, .. } => vec![value.expose().to_string()],
+            Auth::Bearer(t) => one(t.expose()),
+            Auth::Basic { user, password } => {
+                let mut v = one(password.expose());
+                let pair = format!("{user}:{}", password.expose());
+                v.push(base64(pair.as_bytes()));
+                v.push(base64url(pair.as_bytes()));
+                v
+            }
+            Auth::Header { value, .. } => one(value.expose()),
         };
         // A one- or two-character secret would blank out ordinary words; such a secret is not
         // protected by redaction anyway.
-        forms.into_iter().filter(|f| f.len() >= 3).collect()
+        let mut forms: Vec<String> = forms
+            .into_iter()
+            .filter(|f| f.chars().count() >= 3)
+            .collect();
+        forms.sort();
+        forms.dedup();
+        forms
     }
 
-    /// `text` (words a server sent: an error body, a challenge) with this connection's secret
-    /// replaced by `••••••` wherever the server echoed it.
+    /// `text` (words a server sent: an error body, a challenge, a `Location`; or a record of
+    /// ours: a URL, a trail entry) with this connection's secret replaced by [`REDACTED`]
+    /// wherever it occurs, in any spelling and any mix of spellings: as is, JSON-escaped
+    /// (`\/`, `\"`, `\\`, `\u0074`, surrogate pairs, doubly escaped), Rust- or Python-escaped
+    /// (`\u{74}`, `\x74`), percent-encoded (either case of hex, `+` for a space, `%252F` encoded
+    /// twice), HTML-escaped (`&amp;`, `&#x2F;`, `&#47;`), or base64 (see `secret_forms`). A run
+    /// of at least [`FRAGMENT_CHARS`] of the secret's characters is blanked out too, so a secret
+    /// the server cut short does not show its first half.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for form in self.secret_forms() {
-            if out.contains(&form) {
-                out = out.replace(&form, "••••••");
-            }
+        let forms = self.secret_forms();
+        if forms.is_empty() {
+            return text.to_string();
         }
+        let mut spans: Vec<(usize, usize)> = vec![];
+        for f in &forms {
+            let chars: Vec<char> = f.chars().collect();
+            find_spelled(text.as_bytes(), &chars, &mut spans);
+        }
+        if spans.is_empty() {
+            return text.to_string();
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut i = 0;
+        while i < spans.len() {
+            let (start, mut end) = spans[i];
+            i += 1;
+            // Overlapping or touching spans become one mark.
+            while i < spans.len() && spans[i].0 <= end {
+                end = end.max(spans[i].1);
+                i += 1;
+            }
+            if start < at {
+                // Inside the previous mark already (cannot happen once merged; kept safe).
+                at = at.max(end);
+                continue;
+            }
+            out.push_str(&text[at..start]);
+            out.push_str(REDACTED);
+            at = end;
+        }
+        out.push_str(&text[at..]);
         out
     }
+
+    /// At most `max_chars` characters of `text` (plus the rest of a mark the limit would cut),
+    /// redacted first and cut after: a secret that straddles the limit is blanked out whole,
+    /// never shown in part, and the cut never lands inside the mark. The one way server words
+    /// are shortened for an error or a record.
+    pub fn excerpt(&self, text: &str, max_chars: usize) -> String {
+        cut(&self.redact(text), max_chars)
+    }
+}
+
+/// `text` cut after `max_chars` characters, never inside a [`REDACTED`] mark (a mark the limit
+/// falls into is kept whole).
+pub fn cut(text: &str, max_chars: usize) -> String {
+    let Some((at, _)) = text.char_indices().nth(max_chars) else {
+        return text.to_string();
+    };
+    let mut end = at;
+    for (p, m) in text.match_indices(REDACTED) {
+        if p >= at {
+            break;
+        }
+        if p + m.len() > at {
+            end = p + m.len();
+            break;
+        }
+    }
+    text[..end].to_string()
+}
+
+/// Adds to `spans` the byte ranges of `t` that spell a run of `secret`'s characters long enough
+/// to blank out: the whole secret, or at least `FRAGMENT_CHARS` consecutive characters of it.
+/// Every start is tried (not only after the previous match), so a match that began early in
+/// surrounding text cannot hide the one that covers the secret.
+fn find_spelled(t: &[u8], secret: &[char], spans: &mut Vec<(usize, usize)>) {
+    let len = secret.len();
+    let need = len.min(FRAGMENT_CHARS);
+    // The secret's characters by their first UTF-8 byte: where a raw spelling can start.
+    let mut by_first: Vec<Vec<usize>> = vec![vec![]; 256];
+    for (k, c) in secret.iter().enumerate().take(len - need + 1) {
+        let mut buf = [0u8; 4];
+        by_first[c.encode_utf8(&mut buf).as_bytes()[0] as usize].push(k);
+    }
+    let escapes: Vec<usize> = (0..=len - need).collect();
+    let mut states: Vec<usize> = Vec::new();
+    let mut next: Vec<usize> = Vec::new();
+    for i in 0..t.len() {
+        let b = t[i];
+        let starts: &[usize] = match b {
+            b'\\' | b'%' | b'&' | b'+' => &escapes,
+            _ => &by_first[b as usize],
+        };
+        for &k0 in starts {
+            states.clear();
+            states.push(i);
+            let mut k = k0;
+            let mut end = i;
+            while k < len {
+                next.clear();
+                for &p in &states {
+                    spelled_ends(t, p, secret[k], 0, &mut next);
+                }
+                if next.is_empty() {
+                    break;
+                }
+                next.sort_unstable();
+                next.dedup();
+                std::mem::swap(&mut states, &mut next);
+                end = *states.last().unwrap_or(&end);
+                k += 1;
+            }
+            if k - k0 >= need && end > i {
+                spans.push((i, end));
+            }
+        }
+    }
+}
+
+/// Every byte offset of `t` at which the character `c` ends, when one of its spellings starts at
+/// byte `i`.
+fn spelled_ends(t: &[u8], i: usize, c: char, depth: u8, out: &mut Vec<usize>) {
+    let rest = &t[i.min(t.len())..];
+    let mut buf = [0u8; 4];
+    let raw = c.encode_utf8(&mut buf).as_bytes();
+    if rest.starts_with(raw) {
+        out.push(i + raw.len());
+    }
+    let Some(&first) = rest.first() else {
+        return;
+    };
+    match first {
+        b'+' if c == ' ' => out.push(i + 1),
+        b'%' => {
+            // Percent-encoded, byte by byte (`%25` before the hex: encoded twice or more).
+            let mut at = vec![i];
+            for &byte in raw {
+                let mut next = vec![];
+                for &p in &at {
+                    percent_bytes(t, p, &mut |v, q| {
+                        if v == byte {
+                            next.push(q)
+                        }
+                    });
+                }
+                next.sort_unstable();
+                next.dedup();
+                at = next;
+                if at.is_empty() {
+                    break;
+                }
+            }
+            out.extend(at);
+        }
+        b'\\' => {
+            if let Some(&e) = rest.get(1) {
+                let simple = match e {
+                    b'/' | b'"' | b'\\' | b'\'' => Some(char::from(e)),
+                    _ => None,
+                };
+                if simple == Some(c) {
+                    out.push(i + 2);
+                }
+                if e == b'u' {
+                    if let Some((v, q)) = json_unicode(t, i) {
+                        if v == c {
+                            out.push(q);
+                        }
+                    }
+                    if rest.get(2) == Some(&b'{') {
+                        if let Some(close) = rest.iter().take(12).position(|&x| x == b'}') {
+                            if let Some(v) = hex_value(rest.get(3..close).unwrap_or_default())
+                                .and_then(char::from_u32)
+                            {
+                                if v == c {
+                                    out.push(i + close + 1);
+                                }
+                            }
+                        }
+                    }
+                }
+                if e == b'x' && rest.len() >= 4 {
+                    if let Some(v) = hex_value(&rest[2..4]).and_then(char::from_u32) {
+                        if v == c {
+                            out.push(i + 4);
+                        }
+                    }
+                }
+                // Escaped more than once (JSON inside JSON): skip one backslash.
+                if e == b'\\' && depth < 4 {
+                    spelled_ends(t, i + 1, c, depth + 1, out);
+                }
+            }
+        }
+        b'&' => {
+            if let Some(semi) = rest.iter().take(12).position(|&x| x == b';') {
+                let name = &rest[1..semi];
+                let v = match name {
+                    b"amp" => Some('&'),
+                    b"lt" => Some('<'),
+                    b"gt" => Some('>'),
+                    b"quot" => Some('"'),
+                    b"apos" => Some('\''),
+                    b"sol" => Some('/'),
+                    b"nbsp" => Some('\u{a0}'),
+                    [b'#', b'x' | b'X', hex @ ..] => hex_value(hex).and_then(char::from_u32),
+                    [b'#', dec @ ..] if !dec.is_empty() && dec.iter().all(u8::is_ascii_digit) => {
+                        std::str::from_utf8(dec)
+                            .ok()
+                            .and_then(|d| d.parse::<u32>().ok())
+                            .and_then(char::from_u32)
+                    }
+                    _ => None,
+                };
+                if v == Some(c) {
+                    out.push(i + semi + 1);
+                }
+                // `&amp;#x2F;`: escaped for HTML twice.
+                if name == b"amp" && depth < 4 {
+                    let mut inner = Vec::with_capacity(13);
+                    inner.push(b'&');
+                    inner.extend_from_slice(&t[i + semi + 1..(i + semi + 13).min(t.len())]);
+                    let mut ends = vec![];
+                    spelled_ends(&inner, 0, c, depth + 1, &mut ends);
+                    for e in ends.into_iter().filter(|&e| e > 1) {
+                        out.push(i + semi + e);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every byte a `%XX` at `p` can stand for, with where it ends: `%XX` itself, and for `%25XX`
+/// (`%2525XX`, …) also the byte `XX` of an encoding that was encoded again.
+fn percent_bytes(t: &[u8], p: usize, found: &mut impl FnMut(u8, usize)) {
+    if t.get(p) != Some(&b'%') {
+        return;
+    }
+    let mut q = p + 1;
+    while let Some(v) = t.get(q..q + 2).and_then(hex_value) {
+        found(v as u8, q + 2);
+        if v != 0x25 {
+            return;
+        }
+        q += 2;
+    }
+}
+
+/// A `\uXXXX` escape at `i` (with its low surrogate when it is a high one): the character and
+/// where it ends.
+fn json_unicode(t: &[u8], i: usize) -> Option<(char, usize)> {
+    let unit = |p: usize| -> Option<u32> {
+        if t.get(p) != Some(&b'\\') || !matches!(t.get(p + 1), Some(b'u' | b'U')) {
+            return None;
+        }
+        hex_value(t.get(p + 2..p + 6)?)
+    };
+    let hi = unit(i)?;
+    if (0xD800..0xDC00).contains(&hi) {
+        let lo = unit(i + 6)?;
+        if !(0xDC00..0xE000).contains(&lo) {
+            return None;
+        }
+        let v = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+        return char::from_u32(v).map(|c| (c, i + 12));
+    }
+    char::from_u32(hi).map(|c| (c, i + 6))
+}
+
+/// The value of 1 to 8 hex digits (either case).
+fn hex_value(h: &[u8]) -> Option<u32> {
+    if h.is_empty() || h.len() > 8 {
+        return None;
+    }
+    let mut v = 0u32;
+    for &d in h {
+        v = v * 16 + char::from(d).to_digit(16)?;
+    }
+    Some(v)
 }
 
 /// Standard base64 with padding (RFC 4648 §4), as the basic-auth header carries it.
@@ -192,6 +486,19 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Base64 with the URL-safe alphabet and no padding (RFC 4648 §5), as tokens travel in URLs.
+fn base64url(bytes: &[u8]) -> String {
+    base64(bytes)
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -219,5 +526,108 @@ mod tests {
             "token •••••• expired"
         );
         assert_eq!(Auth::None.redact("nothing to hide"), "nothing to hide");
+    }
+
+    fn bearer(t: &str) -> Auth {
+        Auth::Bearer(Secret::new(t))
+    }
+
+    /// Every spelling a server was seen to echo, alone and mixed, is blanked out and the words
+    /// around it are kept.
+    #[test]
+    fn echoed_spellings_are_redacted() {
+        let a = bearer("tok/abc\"def+g h&i");
+        for echoed in [
+            r#"tok/abc"def+g h&i"#,
+            r#"tok\/abc\"def+g h&i"#,
+            r#"\u0074ok\/abc\u0022def\u002bg\u0020h\u0026i"#,
+            r#"\u0074\u006F\u006b/abc\"def+g h&i"#,
+            r#"tok\\\/abc\\\"def+g h&i"#,
+            "tok%2Fabc%22def%2Bg+h%26i",
+            "tok%2fabc%22def%2bg%20h%26i",
+            "tok%252Fabc%2522def%252Bg%2520h%2526i",
+            "tok&#x2F;abc&quot;def+g h&amp;i",
+            "tok&#47;abc&#34;def&#X2b;g h&amp;i",
+            "tok&amp;#x2F;abc&amp;quot;def+g h&amp;amp;i",
+            r#"tok\u{2f}abc\x22def+g h&i"#,
+        ] {
+            let text = format!("before {echoed} after");
+            assert_eq!(a.redact(&text), "before •••••• after", "{echoed}");
+        }
+        // Base64 of the bare token (and URL-safe base64 without padding).
+        let t = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+        let b = bearer(t);
+        for echoed in [base64(t.as_bytes()), base64url(t.as_bytes())] {
+            assert_eq!(b.redact(&format!("x {echoed} y")), "x •••••• y", "{echoed}");
+        }
+        // The basic password in any spelling, and the header's base64.
+        let basic = Auth::Basic {
+            user: "alice".into(),
+            password: Secret::new("pa/ss\"wörd"),
+        };
+        for echoed in [
+            r#"pa\/ss\"w\u00f6rd"#.to_string(),
+            "pa%2Fss%22w%C3%B6rd".to_string(),
+            base64(b"alice:pa/ss\"w\xc3\xb6rd"),
+            base64("alice:pa/ss\"wörd".as_bytes()),
+        ] {
+            let r = basic.redact(&format!("[{echoed}]"));
+            assert_eq!(r, "[••••••]", "{echoed}");
+        }
+        // A custom header's value, the same way.
+        let h = Auth::Header {
+            name: "X-Api-Key".into(),
+            value: Secret::new("key/123 456"),
+        };
+        for echoed in [
+            "key/123 456",
+            r#"key\/123 456"#,
+            "key%2F123+456",
+            "key&#x2f;123&#32;456",
+        ] {
+            assert_eq!(h.redact(&format!("<{echoed}>")), "<••••••>", "{echoed}");
+        }
+        // Unrelated words stay, and no redaction without credentials.
+        assert_eq!(a.redact("tokens expire; abc"), "tokens expire; abc");
+    }
+
+    /// A token echoed after padding is redacted before the excerpt cuts, so no part of it shows
+    /// wherever the limit falls, and the cut never lands inside the mark.
+    #[test]
+    fn excerpts_redact_first_and_never_cut_a_mark() {
+        let token = "s3cr3t-T0ken-0123456789";
+        let a = bearer(token);
+        for pad in 150..220 {
+            let text = format!("{}{token} trailing words", "x".repeat(pad));
+            let e = a.excerpt(&text, 200);
+            assert!(!e.contains("s3cr3t"), "pad {pad}: {e}");
+            assert!(e.starts_with(&"x".repeat(pad.min(200))), "pad {pad}: {e}");
+            let rest = &e[pad.min(200)..];
+            assert!(
+                rest.is_empty() || rest.starts_with(REDACTED),
+                "pad {pad}: the mark is whole: {e}"
+            );
+        }
+        assert_eq!(cut("ab••••••cd", 4), "ab••••••");
+        assert_eq!(cut("ab••••••cd", 2), "ab");
+        assert_eq!(cut("ab••••••cd", 9), "ab••••••c");
+        assert_eq!(cut("short", 200), "short");
+    }
+
+    /// A secret the server itself cut short: a run of 8 of its characters is blanked out, a
+    /// shorter one (a console's last four) is not.
+    #[test]
+    fn fragments_of_eight_characters_are_redacted() {
+        let a = bearer("abcdefghijklmnopqrstuvwxyz0123456789");
+        assert_eq!(
+            a.redact("token abcdefghij... invalid"),
+            "token ••••••... invalid"
+        );
+        assert_eq!(a.redact("token …6789 invalid"), "token …6789 invalid");
+        assert_eq!(a.redact("see klmnopqr"), "see ••••••");
+        assert_eq!(a.redact("see klmnopq"), "see klmnopq");
+        // A secret shorter than 8 characters only whole.
+        let s = bearer("t0k3n!");
+        assert_eq!(s.redact("t0k3n and t0k3n!"), "t0k3n and ••••••");
     }
 }

@@ -1,7 +1,12 @@
 //! Classification of an answer into an outcome, as pure functions of the answer: the failure
 //! statuses, the validator an answer carries and what the user should know about it, the body
 //! as a received document, and a readable detail from an error body.
+//!
+//! Must never: put the server's words into an outcome unredacted, or cut them before redacting
+//! (`Auth::excerpt`): a secret the server echoed, in any spelling, never reaches a detail, a
+//! challenge or a redirect target in whole or in part.
 
+use super::auth::Auth;
 use super::transport::Answer;
 use crate::etag::{EntityTag, EtagError};
 use crate::outcome::{AnswerProblem, Outcome, Received};
@@ -14,6 +19,7 @@ pub(super) fn failure(
     a: &Answer,
     pre: Option<&Precondition>,
     conflict_statuses: &[u16],
+    auth: &Auth,
 ) -> Outcome {
     let status = a.status.as_u16();
     if conflict_statuses.contains(&status) {
@@ -38,7 +44,7 @@ pub(super) fn failure(
                 .headers
                 .get("www-authenticate")
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+                .map(|c| auth.redact(c)),
         },
         403 => Outcome::Forbidden,
         404 => Outcome::NotFound,
@@ -54,23 +60,24 @@ pub(super) fn failure(
         },
         300..=399 => Outcome::HttpError {
             status,
-            detail: match a.headers.get("location").and_then(|v| v.to_str().ok()) {
+            detail: match a.headers.get("location") {
                 Some(loc) => format!(
-                    "the server redirected the request to {loc}, which ifmatch does not \
+                    "the server redirected the request to {}, which ifmatch does not \
                      follow for a write (it would change the method or drop the \
-                     precondition); point the connection at that URL instead"
+                     precondition); point the connection at that URL instead",
+                    redact_location(&super::transport::latin1_text(loc.as_bytes()), auth)
                 ),
                 None => "a redirect without a Location".into(),
             },
         },
         500..=599 => Outcome::ServerError {
             status,
-            detail: error_detail(&a.body),
+            detail: error_detail(&a.body, auth),
             may_have_landed: false,
         },
         _ => Outcome::HttpError {
             status,
-            detail: error_detail(&a.body),
+            detail: error_detail(&a.body, auth),
         },
     }
 }
@@ -148,8 +155,9 @@ pub(super) fn validator_warnings(v: Option<&Validator>, h: &HeaderMap) -> Vec<St
     w
 }
 
-/// A success answer's body as a received document (with its validator), or why it cannot be used.
-pub(super) fn received(a: &Answer) -> Result<Received, Outcome> {
+/// A success answer's body as a received document (with its validator), or why it cannot be used
+/// (quoting the start of a body that is no JSON, redacted first).
+pub(super) fn received(a: &Answer, auth: &Auth) -> Result<Received, Outcome> {
     let text = match std::str::from_utf8(&a.body) {
         Ok(t) => t,
         Err(e) => {
@@ -168,9 +176,10 @@ pub(super) fn received(a: &Answer) -> Result<Received, Outcome> {
         return Err(Outcome::InvalidResponse {
             problem: AnswerProblem::NotJson,
             detail: format!(
-                "{ct}, {} bytes, starting {:?}; JSON error: {e}",
+                "{}, {} bytes, starting {:?}; JSON error: {e}",
+                auth.excerpt(ct, 100),
                 a.body.len(),
-                text.chars().take(60).collect::<String>()
+                auth.excerpt(text, 60)
             ),
         });
     }
@@ -187,9 +196,26 @@ pub(super) fn is_json(t: &str) -> bool {
     !t.trim().is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
 }
 
+/// A redirect's `Location` as an error names it: user info, fragment and secret-looking query
+/// values removed (`redact_url`, relative targets too), then the connection's secret.
+fn redact_location(loc: &str, auth: &Auth) -> String {
+    const BASE: &str = "http://relative.invalid";
+    let shown = match reqwest::Url::parse(loc) {
+        Ok(u) => crate::trail::redact_url(&u),
+        Err(_) => match reqwest::Url::parse(BASE).and_then(|b| b.join(loc)) {
+            Ok(u) => {
+                let r = crate::trail::redact_url(&u);
+                r.strip_prefix(BASE).map(str::to_string).unwrap_or(r)
+            }
+            Err(_) => loc.to_string(),
+        },
+    };
+    auth.excerpt(&shown, 300)
+}
+
 /// A short, readable detail from an error body: a JSON error message if there is one, else the
-/// start of the text.
-pub(super) fn error_detail(body: &[u8]) -> String {
+/// start of the text; the connection's secret redacted before it is cut (`Auth::excerpt`).
+pub(super) fn error_detail(body: &[u8], auth: &Auth) -> String {
     let text = String::from_utf8_lossy(body);
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
         let msg = v
@@ -199,14 +225,14 @@ pub(super) fn error_detail(body: &[u8]) -> String {
             .or_else(|| v.pointer("/detail"))
             .or_else(|| v.pointer("/reason"));
         if let Some(serde_json::Value::String(s)) = msg {
-            return s.chars().take(300).collect();
+            return auth.excerpt(s, 300);
         }
     }
     let t = text.trim();
     if t.starts_with('<') {
         return String::new(); // an HTML error page says nothing useful in a sentence
     }
-    t.chars().take(200).collect()
+    auth.excerpt(t, 200)
 }
 
 #[cfg(test)]
@@ -238,11 +264,11 @@ mod tests {
     #[test]
     fn error_details() {
         assert_eq!(
-            error_detail(br#"{"error":{"message":"bad label"}}"#),
+            error_detail(br#"{"error":{"message":"bad label"}}"#, &Auth::None),
             "bad label"
         );
-        assert_eq!(error_detail(b"<html>oops</html>"), "");
-        assert_eq!(error_detail(b"plain words"), "plain words");
+        assert_eq!(error_detail(b"<html>oops</html>", &Auth::None), "");
+        assert_eq!(error_detail(b"plain words", &Auth::None), "plain words");
     }
 
     fn answer(status: u16, headers: &[(&'static str, &'static str)], body: &[u8]) -> Answer {
@@ -262,7 +288,7 @@ mod tests {
     #[test]
     fn failures_by_status_and_dialect() {
         let weak = Precondition::IfMatch(EntityTag::parse("W/\"1\"").unwrap());
-        match failure(&answer(412, &[], b""), Some(&weak), &[412]) {
+        match failure(&answer(412, &[], b""), Some(&weak), &[412], &Auth::None) {
             Outcome::Conflict { status: 412, hint } => {
                 assert!(hint.unwrap().contains("weak ETag"))
             }
@@ -270,23 +296,28 @@ mod tests {
         }
         // 409 is a conflict only where the dialect says so.
         assert!(matches!(
-            failure(&answer(409, &[], b""), None, &[412, 409]),
+            failure(&answer(409, &[], b""), None, &[412, 409], &Auth::None),
             Outcome::Conflict { status: 409, .. }
         ));
         assert!(matches!(
-            failure(&answer(409, &[], b"{\"message\":\"no\"}"), None, &[412]),
+            failure(&answer(409, &[], b"{\"message\":\"no\"}"), None, &[412], &Auth::None),
             Outcome::HttpError { status: 409, ref detail } if detail == "no"
         ));
         assert!(matches!(
-            failure(&answer(412, &[], b""), Some(&Precondition::IfNoneMatchAny), &[412]),
+            failure(&answer(412, &[], b""), Some(&Precondition::IfNoneMatchAny), &[412], &Auth::None),
             Outcome::Conflict { hint: Some(ref h), .. } if h.contains("already exists")
         ));
         assert_eq!(
-            failure(&answer(428, &[], b""), None, &[412]),
+            failure(&answer(428, &[], b""), None, &[412], &Auth::None),
             Outcome::PreconditionRequired
         );
         assert_eq!(
-            failure(&answer(503, &[("retry-after", "9")], b""), None, &[412]),
+            failure(
+                &answer(503, &[("retry-after", "9")], b""),
+                None,
+                &[412],
+                &Auth::None
+            ),
             Outcome::Unavailable {
                 retry_after_secs: Some(9),
                 attempts: 1
@@ -296,6 +327,7 @@ mod tests {
             &answer(302, &[("location", "/elsewhere")], b""),
             None,
             &[412],
+            &Auth::None,
         ) {
             Outcome::HttpError {
                 status: 302,
@@ -305,10 +337,68 @@ mod tests {
         }
     }
 
+    /// A secret echoed after ~150 characters, or in a redirect's target, a challenge or a body
+    /// that is no JSON, reaches no outcome in whole or in part (it was cut before redaction).
+    #[test]
+    fn echoed_secrets_reach_no_outcome() {
+        let auth = Auth::Bearer(super::super::auth::Secret::new("tok/abc-0123456789"));
+        let pad = "p".repeat(150);
+        let leaks = |text: &str| {
+            ["tok/", "tok%", "tok\\", "abc-", "0123", "6789"]
+                .iter()
+                .any(|f| text.contains(f))
+        };
+        for pad_len in [150usize, 185, 190, 195, 199] {
+            let body = format!("{}tok/abc-0123456789 is not valid", &"p".repeat(pad_len));
+            let d = error_detail(body.as_bytes(), &auth);
+            assert!(!leaks(&d), "{pad_len}: {d}");
+            let json = format!(
+                r#"{{"message":"{}tok\/abc-0123456789"}}"#,
+                "p".repeat(pad_len + 100)
+            );
+            let d = error_detail(json.as_bytes(), &auth);
+            assert!(!leaks(&d), "{pad_len}: {d}");
+        }
+        let loc = format!("/login?next=%2Fdoc%3Ftoken%3Dtok%252Fabc-0123456789&x={pad}");
+        match failure(&answer(302, &[], b""), None, &[412], &auth) {
+            Outcome::HttpError { .. } => {}
+            other => panic!("{other:?}"),
+        }
+        let mut a = answer(302, &[], b"");
+        a.headers.insert(
+            "location",
+            reqwest::header::HeaderValue::from_str(&loc).unwrap(),
+        );
+        match failure(&a, None, &[412], &auth) {
+            Outcome::HttpError { detail, .. } => {
+                assert!(!leaks(&detail) && detail.contains("/login"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut a = answer(401, &[], b"");
+        a.headers.insert(
+            "www-authenticate",
+            reqwest::header::HeaderValue::from_static(
+                r#"Bearer error="invalid_token", token="tok\/abc-0123456789""#,
+            ),
+        );
+        match failure(&a, None, &[412], &auth) {
+            Outcome::Unauthorized { challenge: Some(c) } => {
+                assert!(!leaks(&c) && c.contains("invalid_token"), "{c}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let body = format!("{}tok%2Fabc-0123456789", "<".repeat(50));
+        match received(&answer(200, &[], body.as_bytes()), &auth) {
+            Err(Outcome::InvalidResponse { detail, .. }) => assert!(!leaks(&detail), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn bodies_that_are_not_documents() {
         let html = answer(200, &[("content-type", "text/html")], b"<html>login</html>");
-        match received(&html) {
+        match received(&html, &Auth::None) {
             Err(Outcome::InvalidResponse { problem, detail }) => {
                 assert_eq!(problem, AnswerProblem::NotJson);
                 assert!(detail.contains("text/html"), "{detail}");
@@ -316,7 +406,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let ok = answer(200, &[("etag", "\"7\"")], b"{\"a\": 1}");
-        let doc = received(&ok).unwrap();
+        let doc = received(&ok, &Auth::None).unwrap();
         assert_eq!(doc.text, "{\"a\": 1}");
         assert_eq!(doc.validator.unwrap().text(), "\"7\"");
     }

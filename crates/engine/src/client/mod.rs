@@ -396,9 +396,9 @@ impl Client {
             };
         }
         if !answer.status.is_success() {
-            return classify::failure(&answer, None, &self.cfg.conflict_statuses);
+            return classify::failure(&answer, None, &self.cfg.conflict_statuses, &self.auth);
         }
-        match classify::received(&answer).and_then(|doc| {
+        match classify::received(&answer, &self.auth).and_then(|doc| {
             self.cfg
                 .dialect
                 .on_read_with(doc, &|name| {
@@ -450,7 +450,12 @@ impl Client {
             Err(out) => return out,
         };
         if !answer.status.is_success() {
-            let failure = classify::failure(&answer, Some(&pre), &self.cfg.conflict_statuses);
+            let failure = classify::failure(
+                &answer,
+                Some(&pre),
+                &self.cfg.conflict_statuses,
+                &self.auth,
+            );
             // A 5xx may come from a gateway after the upstream committed the write, and a
             // conflict after a retried 503 may be our own first attempt: settle it by a read.
             let may_have_landed = match &failure {
@@ -586,7 +591,7 @@ impl Client {
             return Outcome::Conflict { status, hint };
         }
         if !answer.status.is_success() {
-            let failure = classify::failure(&answer, Some(&pre), &[]);
+            let failure = classify::failure(&answer, Some(&pre), &[], &self.auth);
             let may_have_landed = matches!(
                 failure,
                 Outcome::ServerError { .. } | Outcome::Unavailable { .. }

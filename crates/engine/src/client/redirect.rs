@@ -1,5 +1,6 @@
 //! Redirects, followed by hand: credentials only for the original origin, a write never turned
-//! into a GET, a bounded number of hops.
+//! into a GET, a bounded number of hops. A `Location` is server words: each hop's URL is recorded
+//! (by `send_once`) and named in errors only redacted (`redact_url`, then `Auth::redact`).
 
 use super::transport::{Answer, SendError};
 use super::Client;
@@ -62,7 +63,7 @@ impl Client {
                          pointed at {}), so ifmatch stopped following; every answer was a \
                          redirect, none a result. Point the connection at the resource's real URL",
                         self.cfg.max_redirects,
-                        redact_url(&next)
+                        self.auth.redact(&redact_url(&next))
                     ),
                 });
             }

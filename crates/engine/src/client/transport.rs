@@ -1,5 +1,9 @@
 //! One request on the wire: headers, credentials (own origin only), the body limit, and one
 //! redacted trail record per request sent.
+//!
+//! Must never: keep or return a text with the connection's secret in it. Every trail record
+//! passes through `Auth::redact` (and its URL through `redact_url`) as it is pushed, and every
+//! error text a request produces is redacted before it leaves `send_once`.
 
 use super::auth::{authorize, Auth};
 use super::Client;
@@ -29,6 +33,22 @@ pub(super) enum SendError {
         status: u16,
         detail: String,
     },
+}
+
+impl SendError {
+    /// The same error with the connection's secret blanked out of its words (a network
+    /// library's message may quote what it was given).
+    fn redacted(self, auth: &Auth) -> SendError {
+        match self {
+            SendError::Before(d) => SendError::Before(auth.redact(&d)),
+            SendError::After(d) => SendError::After(auth.redact(&d)),
+            SendError::TooLarge(d) => SendError::TooLarge(auth.redact(&d)),
+            SendError::TooManyRedirects { status, detail } => SendError::TooManyRedirects {
+                status,
+                detail: auth.redact(&detail),
+            },
+        }
+    }
 }
 
 const REQUEST_ID_HEADERS: &[&str] = &[
@@ -118,11 +138,12 @@ impl Client {
         match &result {
             Ok(a) => {
                 entry.status = Some(a.status.as_u16());
+                // Redacted before it is cut, so a secret across the limit is not kept in part.
                 entry.request_id = REQUEST_ID_HEADERS.iter().find_map(|h| {
                     a.headers
                         .get(*h)
                         .and_then(|v| v.to_str().ok())
-                        .map(|s| s.chars().take(200).collect())
+                        .map(|s| self.auth.excerpt(s, 200))
                 });
                 entry.validator = a
                     .headers
@@ -139,8 +160,8 @@ impl Client {
             Err(SendError::TooLarge(d)) => entry.note = Some(format!("answer too large: {d}")),
             Err(SendError::TooManyRedirects { .. }) => {}
         }
-        self.trail.push(entry);
-        result
+        self.trail.push(entry.redacted(|t| self.auth.redact(t)));
+        result.map_err(|e| e.redacted(&self.auth))
     }
 }
 
