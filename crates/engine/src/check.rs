@@ -57,6 +57,103 @@ pub enum Mark {
     Info,
 }
 
+/// A kind of write, probed on its own: servers enforce preconditions per method (one may
+/// refuse a stale PUT and apply a stale PATCH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum WriteKind {
+    /// `PUT` with `If-None-Match: *`: a create that must not replace an existing resource.
+    Create,
+    /// `PUT` with `If-Match`.
+    Put,
+    /// `PATCH` with `application/merge-patch+json` and `If-Match`.
+    MergePatch,
+    /// `PATCH` with `application/json-patch+json` and `If-Match`.
+    JsonPatch,
+    /// `DELETE` with `If-Match`.
+    Delete,
+}
+
+impl WriteKind {
+    /// Every kind, in the order the check probes them.
+    pub const ALL: [WriteKind; 5] = [
+        WriteKind::Create,
+        WriteKind::Put,
+        WriteKind::MergePatch,
+        WriteKind::JsonPatch,
+        WriteKind::Delete,
+    ];
+
+    /// The method as people say it.
+    pub fn words(self) -> &'static str {
+        match self {
+            WriteKind::Create => "create (PUT, If-None-Match: *)",
+            WriteKind::Put => "PUT",
+            WriteKind::MergePatch => "PATCH (merge-patch)",
+            WriteKind::JsonPatch => "PATCH (json-patch)",
+            WriteKind::Delete => "DELETE",
+        }
+    }
+
+    fn is_patch(self) -> bool {
+        matches!(self, WriteKind::MergePatch | WriteKind::JsonPatch)
+    }
+}
+
+impl From<crate::session::WriteMethod> for WriteKind {
+    fn from(m: crate::session::WriteMethod) -> WriteKind {
+        match m {
+            crate::session::WriteMethod::Put => WriteKind::Put,
+            crate::session::WriteMethod::MergePatch => WriteKind::MergePatch,
+            crate::session::WriteMethod::JsonPatch => WriteKind::JsonPatch,
+        }
+    }
+}
+
+/// What the check found for one kind of write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum MethodVerdict {
+    /// It refuses such a write whose precondition is false, and applies one whose precondition
+    /// holds.
+    Protected,
+    /// It applies such a write whose precondition is false: a stale write overwrites.
+    Unprotected,
+    /// It acknowledges such writes (2xx) without applying them: "done" is not stored.
+    NotApplied,
+    /// It does not offer this method (405 or 501; 415 for a patch type): nothing to protect.
+    NotOffered,
+    /// The check could not tell.
+    Unknown,
+}
+
+impl MethodVerdict {
+    /// The verdict in a few words.
+    pub fn words(self) -> &'static str {
+        match self {
+            MethodVerdict::Protected => "refuses stale writes",
+            MethodVerdict::Unprotected => "UNPROTECTED: a stale write overwrites",
+            MethodVerdict::NotApplied => "acknowledged but NOT APPLIED",
+            MethodVerdict::NotOffered => "not offered",
+            MethodVerdict::Unknown => "could not be checked",
+        }
+    }
+}
+
+/// The check's verdict for one kind of write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MethodCheck {
+    /// The kind of write.
+    pub method: WriteKind,
+    /// What the check found for it.
+    pub verdict: MethodVerdict,
+    /// The status of the probe whose precondition was false (None: no answer).
+    pub stale_status: Option<u16>,
+}
+
 /// One finding, with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -94,12 +191,39 @@ pub struct Report {
     /// The dialect preset the document's shape points to (`--dialect NAME`), if any.
     #[serde(default)]
     pub proposed_dialect: Option<String>,
+    /// The verdict for each kind of write probed (empty when the write probes could not run).
+    #[serde(default)]
+    pub methods: Vec<MethodCheck>,
 }
 
 impl Report {
-    /// The report as text for a terminal: the verdict, then each finding with its evidence.
+    /// The verdict for one kind of write (None: not probed).
+    pub fn method(&self, kind: WriteKind) -> Option<MethodVerdict> {
+        self.methods
+            .iter()
+            .find(|m| m.method == kind)
+            .map(|m| m.verdict)
+    }
+
+    /// Whether the check reached a verdict (one that may replace what was known before).
+    pub fn conclusive(&self) -> bool {
+        self.verdict != Verdict::Unknown
+    }
+
+    /// The report as text for a terminal: the verdict, each kind of write's verdict, then each
+    /// finding with its evidence.
     pub fn text(&self) -> String {
         let mut s = format!("{}\n{}\n", self.url, self.summary);
+        if !self.methods.is_empty() {
+            s.push_str("\nPer method:\n");
+            for m in &self.methods {
+                s.push_str(&format!(
+                    "  {:<32}{}\n",
+                    m.method.words(),
+                    m.verdict.words()
+                ));
+            }
+        }
         for f in &self.findings {
             let mark = match f.mark {
                 Mark::Good => "ok     ",
@@ -224,6 +348,33 @@ impl Probe<'_> {
             pre.into_iter().map(|(n, v)| (n, v.to_string())).collect();
         self.ask("PUT", url, &headers, Some((body, "application/json")))
             .await
+    }
+
+    /// A read of the scratch resource and the `n` it shows: None when the read could not tell,
+    /// 0 when the resource is not there (so no `n` written is held).
+    async fn n_of(&self, url: &str) -> (Seen, Option<u64>) {
+        let seen = self.get(url).await;
+        let n = match seen.status() {
+            Some(404 | 410) => Some(0),
+            _ if seen.ok() => seen
+                .answer
+                .as_ref()
+                .and_then(|a| scratch_n(&a.body))
+                .or(Some(0)),
+            _ => None,
+        };
+        (seen, n)
+    }
+
+    /// A read of the scratch resource and whether it is gone (None: the read could not tell).
+    async fn gone(&self, url: &str) -> (Seen, Option<bool>) {
+        let seen = self.get(url).await;
+        let gone = match seen.status() {
+            Some(404 | 410) => Some(true),
+            _ if seen.ok() => Some(false),
+            _ => None,
+        };
+        (seen, gone)
     }
 
     /// `If-Match` with the resource's current (strong, once the server gives one) ETag; none
@@ -471,100 +622,42 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
         return finish(url, None, findings, wrote, None, false);
     }
     wrote.push(format!("created {scratch} (a scratch resource)"));
+    let mut methods: Vec<(WriteKind, MethodVerdict, Effect, Vec<String>)> = vec![];
+    let mut stale_status = None;
+    let mut refused = |s: Option<u16>| {
+        if let Some(s @ (409 | 412)) = s {
+            stale_status.get_or_insert(s);
+        }
+    };
 
-    // If-None-Match: * over the existing scratch resource.
+    // Create: If-None-Match: * over the scratch resource just made.
+    let (made_read, made_n) = p.n_of(&scratch).await;
+    let made_effect = Effect::of(&made, made_n.map(|n| n == 1));
     let again = p
         .put(&scratch, Some(("If-None-Match", "*")), &body(2))
         .await;
-    let mut stale_status = None;
-    match again.status() {
-        Some(s) if (200..300).contains(&s) => add(
-            "if_none_match",
-            Mark::Bad,
-            "It replaces an existing resource on a create (If-None-Match: *): \"create\" can \
-             overwrite."
-                .into(),
-            vec![made.line.clone(), again.line],
-        ),
-        Some(s @ (409 | 412)) => {
-            stale_status = Some(s);
-            add(
-                "if_none_match",
-                Mark::Good,
-                format!("It refuses a create over an existing resource ({s})."),
-                vec![made.line.clone(), again.line],
-            )
-        }
-        _ => add(
-            "if_none_match",
-            Mark::Info,
-            "Its answer to a create over an existing resource is neither a refusal nor a \
-             success."
-                .into(),
-            vec![again.line],
-        ),
-    }
+    let (again_read, again_n) = p.n_of(&scratch).await;
+    let again_effect = Effect::of(&again, again_n.map(|n| n == 2));
+    refused(again.status());
+    methods.push((
+        WriteKind::Create,
+        method_verdict(WriteKind::Create, again_effect, Some(made_effect)),
+        again_effect,
+        vec![
+            made.line.clone(),
+            made_read.line,
+            again.line,
+            again_read.line,
+        ],
+    ));
 
-    // If-Match that can never match.
+    // PUT with an If-Match that can never match, then with the current one.
     let (current, waited) = p.strong_etag(&scratch).await;
     let stale = p.put(&scratch, Some(("If-Match", never)), &body(3)).await;
-    let mut unprotected = false;
-    let if_match_known;
-    match stale.status() {
-        Some(s) if (200..300).contains(&s) => {
-            unprotected = true;
-            if_match_known = true;
-            add(
-                "if_match",
-                Mark::Bad,
-                format!(
-                    "It accepts a write whose If-Match cannot match ({s}): it ignores If-Match, so \
-                     a stale write overwrites whatever another writer saved."
-                ),
-                vec![stale.line],
-            )
-        }
-        Some(s @ (409 | 412)) => {
-            if_match_known = true;
-            stale_status = Some(s);
-            let how = if s == 409 {
-                " — with 409, not 412 (ifmatch treats 409 as a conflict on this server)"
-            } else {
-                ""
-            };
-            // A 409 from a server with a version in the body is CouchDB's way: the body's
-            // token, not the header, is what it checks.
-            let in_body = if s == 409 { in_body.as_str() } else { "" };
-            add(
-                "if_match",
-                Mark::Good,
-                format!("It refuses a write whose If-Match cannot match ({s}){how}{in_body}."),
-                vec![stale.line],
-            )
-        }
-        Some(s) => {
-            if_match_known = false;
-            add(
-                "if_match",
-                Mark::Info,
-                format!("A write whose If-Match cannot match is answered {s}: neither refused as stale nor done."),
-                vec![stale.line],
-            )
-        }
-        None => {
-            if_match_known = false;
-            add(
-                "if_match",
-                Mark::Info,
-                "The write with an If-Match that cannot match failed.".into(),
-                vec![stale.line],
-            )
-        }
-    }
-
-    // A write with the current validator, then one more of the same size: does the ETag follow
-    // the content, and does the write's answer carry it?
-    let (current, waited) = if unprotected {
+    let (stale_read, stale_n) = p.n_of(&scratch).await;
+    let stale_effect = Effect::of(&stale, stale_n.map(|n| n == 3));
+    refused(stale.status());
+    let (current, waited) = if stale.ok() {
         p.strong_etag(&scratch).await
     } else {
         (current, waited)
@@ -580,32 +673,43 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
             vec![current.line.clone()],
         );
     }
+    // A write with the current validator, then one more of the same size: does the ETag follow
+    // the content, and does the write's answer carry it?
     let mut not_content_derived = false;
-    if let Some(tag) = current.etag().map(str::to_string) {
-        let w1 = p.put(&scratch, Some(("If-Match", &tag)), &body(4)).await;
-        let r1 = p.get(&scratch).await;
+    let mut put_lines = vec![stale.line.clone(), stale_read.line];
+    // Without a validator the write is unconditional: the scratch resource is ours alone, and
+    // what counts here is whether the server applies it.
+    let tag = current.etag().map(str::to_string);
+    let w1 = p
+        .put(&scratch, tag.as_deref().map(|t| ("If-Match", t)), &body(4))
+        .await;
+    let (r1, r1_n) = p.n_of(&scratch).await;
+    let put_current = Some(Effect::of(&w1, r1_n.map(|n| n == 4)));
+    put_lines.extend([w1.line.clone(), r1.line.clone()]);
+    let applied = r1_n == Some(4);
+    if w1.ok() && applied {
+        match w1.etag() {
+            Some(_) => add(
+                "write_answer",
+                Mark::Good,
+                "A write's answer carries the new ETag.".into(),
+                vec![w1.line.clone()],
+            ),
+            None => add(
+                "write_answer",
+                Mark::Info,
+                "A write's answer carries no ETag: ifmatch reads the resource after each \
+                 write to learn it (and to see the server holds what was written)."
+                    .into(),
+                vec![w1.line.clone()],
+            ),
+        }
+    }
+    if let Some(tag) = tag {
         let w2 = p.put(&scratch, Some(("If-Match", &tag)), &body(5)).await;
         let r2 = p.get(&scratch).await;
-        if w1.ok() {
-            match w1.etag() {
-                Some(_) => add(
-                    "write_answer",
-                    Mark::Good,
-                    "A write's answer carries the new ETag.".into(),
-                    vec![w1.line.clone()],
-                ),
-                None => add(
-                    "write_answer",
-                    Mark::Info,
-                    "A write's answer carries no ETag: ifmatch reads the resource after each \
-                     write to learn it (and to see the server holds what was written)."
-                        .into(),
-                    vec![w1.line.clone()],
-                ),
-            }
-        }
         let same_tag = r1.etag().is_some() && r1.etag() == current.etag();
-        if w1.ok() && same_tag {
+        if w1.ok() && applied && same_tag {
             not_content_derived = true;
             add(
                 "etag",
@@ -615,7 +719,7 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
                     .into(),
                 vec![current.line.clone(), w1.line.clone(), r1.line.clone()],
             );
-        } else if w1.ok() && w2.ok() && !unprotected {
+        } else if w1.ok() && applied && w2.ok() && !stale.ok() {
             // The second write reused the first one's (now stale) tag and was accepted.
             not_content_derived = true;
             add(
@@ -626,7 +730,7 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
                     .into(),
                 vec![w1.line.clone(), w2.line.clone(), r2.line.clone()],
             );
-        } else if w1.ok() {
+        } else if w1.ok() && applied {
             add(
                 "etag",
                 Mark::Good,
@@ -635,94 +739,87 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
             );
         }
     }
+    methods.push((
+        WriteKind::Put,
+        method_verdict(WriteKind::Put, stale_effect, put_current),
+        stale_effect,
+        put_lines,
+    ));
 
-    // PATCH: which media types does it apply (the effect, not the status)?
-    for (ct, n, patch) in [
+    // PATCH, each media type: one whose If-Match cannot match, then one with the current
+    // validator (the effect read back, not the status).
+    for (kind, ct, stale_n, current_n) in [
         (
+            WriteKind::MergePatch,
             "application/merge-patch+json",
             6u8,
-            if envelope {
-                "{\"data\": {\"n\": 6}}".to_string()
-            } else {
-                "{\"n\": 6}".to_string()
-            },
+            7u8,
         ),
         (
+            WriteKind::JsonPatch,
             "application/json-patch+json",
-            7u8,
-            format!(
-                "[{{\"op\": \"replace\", \"path\": \"{}/n\", \"value\": 7}}]",
-                if envelope { "/data" } else { "" }
-            ),
+            8u8,
+            9u8,
         ),
     ] {
-        let headers = p.current_if_match(&scratch).await;
-        let sent = p.ask("PATCH", &scratch, &headers, Some((&patch, ct))).await;
-        let after = p.get(&scratch).await;
-        let applied = after.answer.as_ref().and_then(|a| scratch_n(&a.body)) == Some(u64::from(n));
-        let (mark, says) = match (sent.ok(), applied) {
-            (true, true) => (Mark::Good, format!("It applies PATCH with {ct}.")),
-            (true, false) => (
-                Mark::Caveat,
-                format!(
-                    "It acknowledges PATCH with {ct} but does not apply it: ifmatch writes with \
-                     PUT here."
-                ),
-            ),
-            (false, _) => (
-                Mark::Info,
-                format!(
-                    "It does not take PATCH with {ct} ({}).",
-                    sent.status()
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "failed".into())
-                ),
+        let patch = |n: u8| match kind {
+            WriteKind::MergePatch if envelope => format!("{{\"data\": {{\"n\": {n}}}}}"),
+            WriteKind::MergePatch => format!("{{\"n\": {n}}}"),
+            _ => format!(
+                "[{{\"op\": \"replace\", \"path\": \"{}/n\", \"value\": {n}}}]",
+                if envelope { "/data" } else { "" }
             ),
         };
-        add("patch", mark, says, vec![sent.line, after.line]);
+        let sent = p
+            .ask(
+                "PATCH",
+                &scratch,
+                &[("If-Match", never.to_string())],
+                Some((&patch(stale_n), ct)),
+            )
+            .await;
+        let (after, n) = p.n_of(&scratch).await;
+        let stale = Effect::of(&sent, n.map(|n| n == u64::from(stale_n)));
+        let mut lines = vec![sent.line, after.line];
+        let current = if matches!(stale.status, Some(405 | 415 | 501)) {
+            None
+        } else {
+            let headers = p.current_if_match(&scratch).await;
+            let sent = p
+                .ask("PATCH", &scratch, &headers, Some((&patch(current_n), ct)))
+                .await;
+            let (after, n) = p.n_of(&scratch).await;
+            lines.extend([sent.line.clone(), after.line]);
+            Some(Effect::of(&sent, n.map(|n| n == u64::from(current_n))))
+        };
+        methods.push((kind, method_verdict(kind, stale, current), stale, lines));
     }
 
-    // DELETE with an If-Match that cannot match, then the clean-up.
+    // DELETE with an If-Match that cannot match, then with the current one: the clean-up.
     let stale_delete = p
         .ask("DELETE", &scratch, &[("If-Match", never.to_string())], None)
         .await;
-    let mut gone = false;
-    match stale_delete.status() {
-        Some(s) if (200..300).contains(&s) => {
-            unprotected = true;
-            gone = true;
-            add(
-                "delete",
-                Mark::Bad,
-                "It deletes although the If-Match cannot match: a stale delete removes a newer \
-                 version."
-                    .into(),
-                vec![stale_delete.line],
-            )
-        }
-        Some(s @ (409 | 412)) => add(
-            "delete",
-            Mark::Good,
-            format!("It refuses a delete whose If-Match cannot match ({s})."),
-            vec![stale_delete.line],
-        ),
-        _ => add(
-            "delete",
-            Mark::Info,
-            "Its answer to a delete whose If-Match cannot match is neither a refusal nor a \
-             success."
-                .into(),
-            vec![stale_delete.line],
-        ),
-    }
-    if !gone {
+    let (after_stale, gone_stale) = p.gone(&scratch).await;
+    let stale = Effect::of(&stale_delete, gone_stale);
+    let mut lines = vec![stale_delete.line, after_stale.line];
+    let mut current = None;
+    if gone_stale != Some(true) {
         let headers = p.current_if_match(&scratch).await;
         let del = p.ask("DELETE", &scratch, &headers, None).await;
-        if !del.ok() {
+        let (after, gone) = p.gone(&scratch).await;
+        lines.extend([del.line.clone(), after.line]);
+        current = Some(Effect::of(&del, gone));
+        if gone != Some(true) {
             // Ours alone (nobody else knows the name): unconditionally, then.
             p.ask("DELETE", &scratch, &[], None).await;
         }
     }
+    methods.push((
+        WriteKind::Delete,
+        method_verdict(WriteKind::Delete, stale, current),
+        stale,
+        lines,
+    ));
     let after = p.get(&scratch).await;
     if matches!(after.status(), Some(404 | 410)) {
         wrote.push(format!("deleted {scratch} again"));
@@ -732,82 +829,257 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
             after.line
         ));
     }
-    finish_with(
+
+    let mut checks = vec![];
+    for (kind, verdict, stale, lines) in methods {
+        let (topic, mark, says) = method_finding(kind, verdict, stale, &in_body);
+        add(topic, mark, says, lines);
+        checks.push(MethodCheck {
+            method: kind,
+            verdict,
+            stale_status: stale.status,
+        });
+    }
+    let mut report = finish(
         url,
         Some(scratch),
         findings,
         wrote,
         stale_status,
         not_content_derived,
-        (unprotected, if_match_known),
-    )
+    );
+    report.methods = checks;
+    judge(&mut report);
+    report
 }
 
+/// What one write did: its status (None: no answer) and whether a read after it showed its
+/// effect (None: the read could not tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Effect {
+    status: Option<u16>,
+    applied: Option<bool>,
+}
+
+impl Effect {
+    fn of(seen: &Seen, applied: Option<bool>) -> Effect {
+        Effect {
+            status: seen.status(),
+            applied,
+        }
+    }
+}
+
+/// The verdict for one kind of write from its two probes: `stale`, whose precondition was
+/// false, and `current`, whose precondition held (None: not made, for want of a validator).
+/// A refusal counts only when the server is not refusing every write; an acknowledgement
+/// counts as applied only when a read showed it.
+fn method_verdict(kind: WriteKind, stale: Effect, current: Option<Effect>) -> MethodVerdict {
+    let ok = |s: Option<u16>| s.is_some_and(|s| (200..300).contains(&s));
+    let not_offered =
+        |s: Option<u16>| matches!(s, Some(405 | 501)) || (kind.is_patch() && s == Some(415));
+    if not_offered(stale.status) {
+        return MethodVerdict::NotOffered;
+    }
+    if ok(stale.status) {
+        return match (stale.applied, current) {
+            // It said yes to the stale write without doing it, and the current one neither.
+            (Some(false), Some(c)) if ok(c.status) && c.applied == Some(false) => {
+                MethodVerdict::NotApplied
+            }
+            // A stale write answered with success and not applied, current one applied: the
+            // refusal is hidden behind a success; a client believes it saved.
+            (Some(false), _) => MethodVerdict::NotApplied,
+            _ => MethodVerdict::Unprotected,
+        };
+    }
+    if !matches!(stale.status, Some(409 | 412)) {
+        return MethodVerdict::Unknown;
+    }
+    match current {
+        None => MethodVerdict::Protected,
+        Some(c) if ok(c.status) && c.applied == Some(false) => MethodVerdict::NotApplied,
+        Some(c) if ok(c.status) => MethodVerdict::Protected,
+        Some(_) => MethodVerdict::Unknown,
+    }
+}
+
+/// The finding that says one kind of write's verdict: topic, mark, sentence.
+fn method_finding(
+    kind: WriteKind,
+    verdict: MethodVerdict,
+    stale: Effect,
+    in_body: &str,
+) -> (&'static str, Mark, String) {
+    let topic = match kind {
+        WriteKind::Create => "if_none_match",
+        WriteKind::Put => "if_match",
+        WriteKind::MergePatch | WriteKind::JsonPatch => "patch",
+        WriteKind::Delete => "delete",
+    };
+    let m = kind.words();
+    let s = stale
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "no answer".into());
+    let (mark, says) = match (verdict, kind) {
+        (MethodVerdict::Protected, WriteKind::Create) => (
+            Mark::Good,
+            format!("It refuses a create over an existing resource ({s})."),
+        ),
+        (MethodVerdict::Protected, _) => {
+            let how = if stale.status == Some(409) && kind == WriteKind::Put {
+                format!(
+                    " — with 409, not 412 (ifmatch treats 409 as a conflict on this \
+                     server){in_body}"
+                )
+            } else {
+                String::new()
+            };
+            (
+                Mark::Good,
+                format!(
+                    "It refuses a {m} whose If-Match cannot match ({s}){how}, and applies one \
+                     with the current validator."
+                ),
+            )
+        }
+        (MethodVerdict::Unprotected, WriteKind::Create) => (
+            Mark::Bad,
+            "It replaces an existing resource on a create (If-None-Match: *): \"create\" can \
+             overwrite."
+                .into(),
+        ),
+        (MethodVerdict::Unprotected, WriteKind::Delete) => (
+            Mark::Bad,
+            format!(
+                "It deletes although the If-Match cannot match ({s}): a stale delete removes a \
+                 newer version."
+            ),
+        ),
+        (MethodVerdict::Unprotected, _) => (
+            Mark::Bad,
+            format!(
+                "It applies a {m} whose If-Match cannot match ({s}): it ignores If-Match on \
+                 {m}, so a stale {m} overwrites whatever another writer saved."
+            ),
+        ),
+        (MethodVerdict::NotApplied, _) => (
+            Mark::Caveat,
+            format!(
+                "It acknowledges a {m} but does not apply it (read back after the write): a \
+                 {m} it answers with success is not necessarily stored{}.",
+                if kind.is_patch() {
+                    "; ifmatch writes with PUT here"
+                } else {
+                    "; ifmatch reads back after each such write"
+                }
+            ),
+        ),
+        (MethodVerdict::NotOffered, _) => (
+            Mark::Info,
+            format!(
+                "It does not offer {m} ({s}){}.",
+                if kind.is_patch() {
+                    ": ifmatch writes with PUT here"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (MethodVerdict::Unknown, _) => (
+            Mark::Info,
+            if matches!(stale.status, Some(409 | 412)) {
+                format!(
+                    "It refuses a {m} whose If-Match cannot match ({s}), but refuses one with \
+                     the current validator too: the check cannot tell whether it enforces \
+                     If-Match on {m}."
+                )
+            } else {
+                format!(
+                    "A {m} whose If-Match cannot match is answered {s}: neither refused as \
+                     stale nor done, so the check cannot tell whether it enforces If-Match on \
+                     {m}."
+                )
+            },
+        ),
+    };
+    (topic, mark, says)
+}
+
+/// A report without per-method verdicts (the write probes could not run): verdict unknown.
 fn finish(
-    url: &str,
-    scratch: Option<String>,
-    findings: Vec<Finding>,
-    wrote: Vec<String>,
-    stale: Option<u16>,
-    not_content_derived: bool,
-) -> Report {
-    finish_with(
-        url,
-        scratch,
-        findings,
-        wrote,
-        stale,
-        not_content_derived,
-        (false, false),
-    )
-}
-
-fn finish_with(
     url: &str,
     scratch: Option<String>,
     findings: Vec<Finding>,
     wrote: Vec<String>,
     stale_write_status: Option<u16>,
     etag_not_content_derived: bool,
-    (unprotected, if_match_known): (bool, bool),
 ) -> Report {
-    let bad = unprotected || findings.iter().any(|f| f.mark == Mark::Bad);
-    let verdict = if bad {
-        Verdict::Unprotected
-    } else if !if_match_known {
-        Verdict::Unknown
-    } else if findings.iter().any(|f| f.mark == Mark::Caveat) {
-        Verdict::Caveats
-    } else {
-        Verdict::Protected
-    };
-    let summary = match verdict {
-        Verdict::Protected => "Protected: the server refuses stale writes, as RFC 9110 asks.",
-        Verdict::Caveats => {
-            "Protected, with caveats: the server refuses stale writes; see the caveats below."
-        }
-        Verdict::Unprotected => {
-            "UNPROTECTED: the server accepts writes whose precondition is false, so a stale \
-             write overwrites another writer's change. ifmatch compares the document just \
-             before and just after each write to it, which catches every change made before \
-             the write, but not one made in the same moment."
-        }
-        Verdict::Unknown => {
-            "Unknown: whether the server refuses stale writes could not be checked. ifmatch \
-             compares the document just before each write to it."
-        }
-    };
-    Report {
+    let mut report = Report {
         proposed_dialect: None,
         url: url.to_string(),
         scratch,
-        verdict,
-        summary: summary.to_string(),
+        verdict: Verdict::Unknown,
+        summary: String::new(),
         findings,
         wrote,
         stale_write_status,
         etag_not_content_derived,
-    }
+        methods: vec![],
+    };
+    judge(&mut report);
+    report
+}
+
+/// The overall verdict and summary from the per-method verdicts and the findings: unprotected
+/// when any kind of write (or any finding) is; unknown when PUT's could not be told; with
+/// caveats when a finding has one.
+fn judge(report: &mut Report) {
+    let unprotected: Vec<&str> = report
+        .methods
+        .iter()
+        .filter(|m| m.verdict == MethodVerdict::Unprotected)
+        .map(|m| m.method.words())
+        .collect();
+    let put_known = matches!(
+        report.method(WriteKind::Put),
+        Some(MethodVerdict::Protected | MethodVerdict::Unprotected | MethodVerdict::NotApplied)
+    );
+    let bad = !unprotected.is_empty() || report.findings.iter().any(|f| f.mark == Mark::Bad);
+    report.verdict = if bad {
+        Verdict::Unprotected
+    } else if !put_known {
+        Verdict::Unknown
+    } else if report.findings.iter().any(|f| f.mark == Mark::Caveat) {
+        Verdict::Caveats
+    } else {
+        Verdict::Protected
+    };
+    let which = if unprotected.is_empty() {
+        String::new()
+    } else {
+        format!(" for {}", unprotected.join(", "))
+    };
+    report.summary = match report.verdict {
+        Verdict::Protected => {
+            "Protected: the server refuses stale writes, as RFC 9110 asks.".to_string()
+        }
+        Verdict::Caveats => {
+            "Protected, with caveats: the server refuses stale writes; see the caveats below."
+                .to_string()
+        }
+        Verdict::Unprotected => format!(
+            "UNPROTECTED{which}: the server accepts writes whose precondition is false, so a \
+             stale write overwrites another writer's change. ifmatch compares the document \
+             just before and just after each such write, which catches every change made \
+             before the write, but not one made in the same moment."
+        ),
+        Verdict::Unknown => "Unknown: whether the server refuses stale writes could not be \
+                             checked. ifmatch compares the document just before each write to \
+                             it."
+        .to_string(),
+    };
 }
 
 #[cfg(test)]
@@ -861,5 +1133,334 @@ mod tests {
                 "/metadata/resourceVersion = \"7\"".to_string()
             ]
         );
+    }
+
+    fn effect(status: u16, applied: Option<bool>) -> Effect {
+        Effect {
+            status: Some(status),
+            applied,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_write_is_judged_by_what_its_own_probes_did() {
+        use MethodVerdict::*;
+        let v = method_verdict;
+        let k = WriteKind::MergePatch;
+        // Refused stale, applied current.
+        assert_eq!(
+            v(k, effect(412, Some(false)), Some(effect(204, Some(true)))),
+            Protected
+        );
+        // A stale write applied: unprotected, whatever the status.
+        assert_eq!(
+            v(k, effect(200, Some(true)), Some(effect(200, Some(true)))),
+            Unprotected
+        );
+        // A stale write answered 2xx, the read failing: not proven refused.
+        assert_eq!(v(k, effect(204, None), None), Unprotected);
+        // 405 / 501 (and 415 for a patch type): not offered, not "unprotected".
+        for s in [405, 501, 415] {
+            assert_eq!(v(k, effect(s, Some(false)), None), NotOffered, "{s}");
+        }
+        assert_eq!(
+            v(WriteKind::Put, effect(415, Some(false)), None),
+            Unknown,
+            "415 to a PUT is not 'PUT not offered'"
+        );
+        // Acknowledged, never applied.
+        assert_eq!(
+            v(k, effect(200, Some(false)), Some(effect(200, Some(false)))),
+            NotApplied
+        );
+        assert_eq!(
+            v(k, effect(412, Some(false)), Some(effect(200, Some(false)))),
+            NotApplied
+        );
+        // Refusing the current write too proves nothing.
+        assert_eq!(
+            v(
+                WriteKind::Put,
+                effect(409, Some(false)),
+                Some(effect(409, Some(false)))
+            ),
+            Unknown
+        );
+        assert_eq!(v(k, effect(404, Some(false)), None), Unknown);
+    }
+
+    /// A small stateful HTTP server on 127.0.0.1 whose If-Match enforcement and storing are
+    /// chosen per method: what real servers do (nginx ignores If-Match on PUT, many frameworks
+    /// check it on PUT and DELETE but not on PATCH).
+    mod server {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        #[derive(Default, Clone)]
+        pub struct Knobs {
+            /// Methods whose If-Match (and If-None-Match) are ignored.
+            pub ignore: Vec<&'static str>,
+            /// Methods answered 200 without storing anything.
+            pub not_applied: Vec<&'static str>,
+            /// Methods answered 405.
+            pub not_allowed: Vec<&'static str>,
+            /// Every GET of this path answers 500.
+            pub broken_read: Option<&'static str>,
+        }
+
+        type Store = Arc<Mutex<HashMap<String, (serde_json::Value, u64)>>>;
+
+        pub async fn start(knobs: Knobs, docs: &[(&str, &str)]) -> (String, Store) {
+            let store: Store = Arc::new(Mutex::new(
+                docs.iter()
+                    .map(|(p, d)| (p.to_string(), (serde_json::from_str(d).unwrap(), 1)))
+                    .collect(),
+            ));
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", l.local_addr().unwrap());
+            let st = store.clone();
+            tokio::spawn(async move {
+                let mut counter = 100;
+                while let Ok((mut sock, _)) = l.accept().await {
+                    counter += 1;
+                    let mut buf = vec![];
+                    let mut chunk = [0u8; 4096];
+                    let head_end = loop {
+                        let n = sock.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            break None;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break Some(i + 4);
+                        }
+                    };
+                    let Some(head_end) = head_end else { continue };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let mut lines = head.split("\r\n");
+                    let first: Vec<&str> = lines.next().unwrap().split(' ').collect();
+                    let (method, path) = (first[0].to_string(), first[1].to_string());
+                    let headers: HashMap<String, String> = lines
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                        .collect();
+                    let len: usize = headers
+                        .get("content-length")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        let n = sock.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
+                    let (status, etag, text) =
+                        answer(&knobs, &st, &method, &path, &headers, &body, counter);
+                    let etag = etag
+                        .map(|e| format!("ETag: \"v{e}\"\r\n"))
+                        .unwrap_or_default();
+                    let out = format!(
+                        "HTTP/1.1 {status} X\r\n{etag}Content-Type: application/json\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    );
+                    let _ = sock.write_all(out.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                }
+            });
+            (url, store)
+        }
+
+        fn answer(
+            k: &Knobs,
+            st: &Store,
+            method: &str,
+            path: &str,
+            h: &HashMap<String, String>,
+            body: &str,
+            next: u64,
+        ) -> (u16, Option<u64>, String) {
+            let mut st = st.lock().unwrap();
+            if method == "GET" {
+                if k.broken_read == Some(path) {
+                    return (500, None, "{}".into());
+                }
+                return match st.get(path) {
+                    Some((d, v)) => (200, Some(*v), d.to_string()),
+                    None => (404, None, "{}".into()),
+                };
+            }
+            if k.not_allowed.contains(&method) {
+                return (405, None, "{}".into());
+            }
+            let now = st.get(path).map(|(_, v)| *v);
+            if !k.ignore.contains(&method) {
+                if let Some(m) = h.get("if-match") {
+                    if now.map(|v| format!("\"v{v}\"")).as_deref() != Some(m.as_str()) {
+                        return (412, None, "{}".into());
+                    }
+                }
+                if h.get("if-none-match").is_some_and(|v| v == "*") && now.is_some() {
+                    return (412, None, "{}".into());
+                }
+            }
+            if k.not_applied.contains(&method) {
+                return (200, now, "{}".into());
+            }
+            match method {
+                "PUT" => {
+                    st.insert(path.into(), (serde_json::from_str(body).unwrap(), next));
+                    (
+                        if now.is_some() { 200 } else { 201 },
+                        Some(next),
+                        "{}".into(),
+                    )
+                }
+                "PATCH" => {
+                    let Some((d, _)) = st.get(path).cloned() else {
+                        return (404, None, "{}".into());
+                    };
+                    let mut d = d;
+                    let p: serde_json::Value = serde_json::from_str(body).unwrap();
+                    match p {
+                        serde_json::Value::Array(ops) => {
+                            for op in ops {
+                                d["n"] = op["value"].clone();
+                            }
+                        }
+                        serde_json::Value::Object(m) => {
+                            for (key, val) in m {
+                                d[key] = val;
+                            }
+                        }
+                        _ => return (400, None, "{}".into()),
+                    }
+                    st.insert(path.into(), (d, next));
+                    (200, Some(next), "{}".into())
+                }
+                "DELETE" => match st.remove(path) {
+                    Some(_) => (204, None, String::new()),
+                    None => (404, None, "{}".into()),
+                },
+                _ => (405, None, "{}".into()),
+            }
+        }
+    }
+
+    fn client() -> Client {
+        Client::new(crate::ClientConfig::default(), crate::Auth::None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_server_that_ignores_if_match_on_patch_only_is_unprotected_for_patch_only() {
+        let knobs = server::Knobs {
+            ignore: vec!["PATCH"],
+            ..Default::default()
+        };
+        let (base, store) = server::start(knobs, &[("/a/settings.json", r#"{"x": 1}"#)]).await;
+        let r = check(&client(), &format!("{base}/a/settings.json")).await;
+        assert_eq!(r.verdict, Verdict::Unprotected, "{}", r.text());
+        assert_eq!(r.method(WriteKind::Put), Some(MethodVerdict::Protected));
+        assert_eq!(r.method(WriteKind::Create), Some(MethodVerdict::Protected));
+        assert_eq!(r.method(WriteKind::Delete), Some(MethodVerdict::Protected));
+        assert_eq!(
+            r.method(WriteKind::MergePatch),
+            Some(MethodVerdict::Unprotected)
+        );
+        assert_eq!(
+            r.method(WriteKind::JsonPatch),
+            Some(MethodVerdict::Unprotected)
+        );
+        assert!(r.summary.contains("PATCH (merge-patch)"), "{}", r.summary);
+        let text = r.text();
+        assert!(text.contains("Per method:"), "{text}");
+        // The JSON says it per method too.
+        let json = serde_json::to_value(&r).unwrap();
+        assert!(
+            json["methods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["method"] == "merge_patch" && m["verdict"] == "unprotected"),
+            "{json}"
+        );
+        // The real document untouched, the scratch gone.
+        let st = store.lock().unwrap();
+        assert_eq!(st.len(), 1, "{:?}", st.keys());
+        assert_eq!(st["/a/settings.json"].0, serde_json::json!({"x": 1}));
+    }
+
+    #[tokio::test]
+    async fn patch_not_offered_is_not_unprotected() {
+        let knobs = server::Knobs {
+            not_allowed: vec!["PATCH"],
+            ..Default::default()
+        };
+        let (base, _store) = server::start(knobs, &[("/settings.json", r#"{"x": 1}"#)]).await;
+        let r = check(&client(), &format!("{base}/settings.json")).await;
+        assert_eq!(r.verdict, Verdict::Protected, "{}", r.text());
+        assert_eq!(
+            r.method(WriteKind::MergePatch),
+            Some(MethodVerdict::NotOffered)
+        );
+        assert_eq!(
+            r.method(WriteKind::JsonPatch),
+            Some(MethodVerdict::NotOffered)
+        );
+        assert_eq!(r.method(WriteKind::Put), Some(MethodVerdict::Protected));
+    }
+
+    #[tokio::test]
+    async fn writes_acknowledged_but_not_applied_are_said_per_method() {
+        let knobs = server::Knobs {
+            not_applied: vec!["PATCH"],
+            ..Default::default()
+        };
+        let (base, _s) = server::start(knobs, &[("/settings.json", r#"{"x": 1}"#)]).await;
+        let r = check(&client(), &format!("{base}/settings.json")).await;
+        assert_eq!(
+            r.method(WriteKind::MergePatch),
+            Some(MethodVerdict::NotApplied)
+        );
+        assert_eq!(
+            r.method(WriteKind::JsonPatch),
+            Some(MethodVerdict::NotApplied)
+        );
+        assert_eq!(r.method(WriteKind::Put), Some(MethodVerdict::Protected));
+        assert_eq!(r.verdict, Verdict::Caveats, "{}", r.text());
+        // A server that stores nothing it acknowledges, PUT included: never "protected", and
+        // its create is not taken for an overwrite.
+        let knobs = server::Knobs {
+            not_applied: vec!["PUT", "PATCH", "DELETE"],
+            ..Default::default()
+        };
+        let (base, _s) = server::start(knobs, &[("/settings.json", r#"{"x": 1}"#)]).await;
+        let r = check(&client(), &format!("{base}/settings.json")).await;
+        assert_eq!(r.method(WriteKind::Create), Some(MethodVerdict::NotApplied));
+        assert_eq!(r.method(WriteKind::Put), Some(MethodVerdict::NotApplied));
+        assert_ne!(r.verdict, Verdict::Protected, "{}", r.text());
+        assert!(
+            r.text().contains("acknowledged but NOT APPLIED"),
+            "{}",
+            r.text()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_check_that_cannot_read_its_resource_is_not_conclusive() {
+        let knobs = server::Knobs {
+            broken_read: Some("/settings.json"),
+            ..Default::default()
+        };
+        let (base, _s) = server::start(knobs, &[("/settings.json", r#"{"x": 1}"#)]).await;
+        let r = check(&client(), &format!("{base}/settings.json")).await;
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(!r.conclusive());
+        assert!(r.methods.is_empty());
+        let r = check(&client(), &format!("{base}/missing.json")).await;
+        assert!(!r.conclusive(), "a 404: {}", r.text());
     }
 }

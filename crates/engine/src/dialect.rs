@@ -34,12 +34,15 @@ pub enum VersionIn {
         /// Where the version is, e.g. `/_rev`, `/metadata/resourceVersion`.
         pointer: String,
         /// The write carries the number read plus one (Confluence) instead of the same value.
+        #[serde(default)]
         plus_one: bool,
         /// A write without the version is refused where the resource exists (CouchDB's 409),
         /// so a create can send none; otherwise a create reads first and stops if it exists.
+        #[serde(default)]
         create_refused_if_exists: bool,
         /// The query parameter a delete carries the version in (CouchDB's `?rev=`); None: a
         /// delete cannot be made conditional in this dialect.
+        #[serde(default)]
         delete_param: Option<String>,
     },
     /// Query parameters of the write, each from a field of the read answer
@@ -48,9 +51,11 @@ pub enum VersionIn {
         /// (parameter, pointer in the read answer or `header:` and a header name) pairs.
         params: Vec<(String, String)>,
         /// A stale write is answered 200 with the body `false` (Consul's `?cas=`).
+        #[serde(default)]
         false_is_conflict: bool,
         /// The parameter that makes a write a create refused where the resource exists
         /// (`op_type=create`, `cas=0`); None: a create reads first.
+        #[serde(default)]
         create: Option<(String, String)>,
     },
 }
@@ -60,6 +65,7 @@ pub enum VersionIn {
 /// at `pointer` must begin with one of `values` (Confluence's message goes on with the number).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
 pub struct Reason {
     /// Where in the error body the reason is.
     pub pointer: String,
@@ -67,11 +73,34 @@ pub struct Reason {
     pub values: Vec<String>,
 }
 
-/// A connection's dialect. `Dialect::default()` is plain RFC 9110 (the `generic` preset); a
-/// dialect read from JSON takes the default for every field it leaves out.
+/// A read answer that is the API's description of the document instead of the document itself
+/// (Consul's KV read without `?raw` answers `[{"Key", "Value" (base64), "ModifyIndex", …}]`;
+/// a Kubernetes list URL answers `{"items": […]}`). Written back, it would be stored as the
+/// document, one level deeper on every save: such an answer is refused before anything is
+/// written, with the way to the document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(default)]
+#[serde(deny_unknown_fields)]
+pub struct NotDocument {
+    /// JSON pointers that are all present in such an answer (`/0/Key`, `/0/ModifyIndex`, …).
+    pub marks: Vec<String>,
+    /// What the answer is, and how to read the document itself instead.
+    pub instead: String,
+}
+
+impl NotDocument {
+    /// Whether `v` has every mark.
+    fn matches(&self, v: &Value) -> bool {
+        !self.marks.is_empty() && self.marks.iter().all(|m| v.pointer(m).is_some())
+    }
+}
+
+/// A connection's dialect. `Dialect::default()` is plain RFC 9110 (the `generic` preset); a
+/// dialect read from JSON (`Dialect::from_json`) takes the default for every field it leaves
+/// out, and refuses fields it does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default, deny_unknown_fields)]
 pub struct Dialect {
     /// The preset it started from (`generic`, `couchdb`, …) or `custom`.
     pub name: String,
@@ -103,6 +132,8 @@ pub struct Dialect {
     /// write can be refused as stale: every write is compared with the server just before and
     /// read back just after, and the window and the CLI say the risk that remains.
     pub versioned: bool,
+    /// A read answer shape that is not the document (None: every answer is taken as one).
+    pub not_document: Option<NotDocument>,
 }
 
 impl Default for Dialect {
@@ -119,6 +150,7 @@ impl Default for Dialect {
             write_method: None,
             write_path: None,
             versioned: true,
+            not_document: None,
         }
     }
 }
@@ -228,6 +260,12 @@ impl Dialect {
             },
             "kubernetes" => Dialect {
                 version: body("/metadata/resourceVersion", false, None),
+                not_document: Some(NotDocument {
+                    marks: vec!["/items".into(), "/metadata/resourceVersion".into()],
+                    instead: "a list of objects (`items`), not one object: read the object's \
+                              own URL (…/NAME)"
+                        .into(),
+                }),
                 conflict_statuses: vec![409],
                 conflict_reason: Some(Reason {
                     pointer: "/reason".into(),
@@ -278,6 +316,7 @@ impl Dialect {
                     create: Some(("cas".into(), "0".into())),
                 },
                 conflict_statuses: vec![],
+                not_document: Some(consul_metadata()),
                 ..base
             },
             "confluence" => Dialect {
@@ -302,6 +341,20 @@ impl Dialect {
             },
             _ => return None,
         })
+    }
+
+    /// An error when `v` has the shape of an answer that is not the document.
+    fn refuse_not_document(&self, nd: &NotDocument, v: &Value, what: &str) -> Result<(), String> {
+        if nd.matches(v) {
+            return Err(format!(
+                "{what} is not the document: it has the shape the {} dialect knows as {} \
+                 ({}). Nothing was written from it.",
+                self.name,
+                nd.instead,
+                nd.marks.join(", ")
+            ));
+        }
+        Ok(())
     }
 
     /// Whether this is plain RFC 9110 (nothing to translate).
@@ -339,6 +392,11 @@ impl Dialect {
         mut doc: Received,
         header: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Received, String> {
+        if let Some(nd) = &self.not_document {
+            if let Ok(whole) = serde_json::from_str::<Value>(&doc.text) {
+                self.refuse_not_document(nd, &whole, "The answer")?;
+            }
+        }
         if self.is_plain() {
             return Ok(doc);
         }
@@ -386,6 +444,11 @@ impl Dialect {
     /// envelope, the version put in its field), the query to append, and the precondition
     /// headers that still apply (none when the version went into the body or the query).
     pub fn on_write(&self, document: &str, pre: &Precondition) -> Result<Write, String> {
+        if let Some(nd) = &self.not_document {
+            if let Ok(v) = serde_json::from_str::<Value>(document) {
+                self.refuse_not_document(nd, &v, "The document to write")?;
+            }
+        }
         if self.is_plain() {
             return Ok(Write {
                 body: document.to_string(),
@@ -583,6 +646,358 @@ impl Dialect {
     }
 }
 
+/// Consul's KV read without `?raw`: an array of entries with the value base64-encoded.
+fn consul_metadata() -> NotDocument {
+    NotDocument {
+        marks: vec![
+            "/0/Key".into(),
+            "/0/Value".into(),
+            "/0/ModifyIndex".into(),
+            "/0/CreateIndex".into(),
+        ],
+        instead: "Consul's metadata about the key (the value base64-encoded inside an array), \
+                  not its value: read the value itself by adding ?raw to the URL \
+                  (/v1/kv/KEY?raw)"
+            .into(),
+    }
+}
+
+/// The fields a dialect file may have, and those of its nested objects.
+const FIELDS: &[&str] = &[
+    "name",
+    "document",
+    "write_at",
+    "write_template",
+    "version",
+    "conflict_statuses",
+    "conflict_reason",
+    "server_owned",
+    "write_method",
+    "write_path",
+    "versioned",
+    "not_document",
+];
+const HEADER_FIELDS: &[&str] = &["kind"];
+const BODY_FIELDS: &[&str] = &[
+    "kind",
+    "pointer",
+    "plus_one",
+    "create_refused_if_exists",
+    "delete_param",
+];
+const QUERY_FIELDS: &[&str] = &["kind", "params", "false_is_conflict", "create"];
+const REASON_FIELDS: &[&str] = &["pointer", "values"];
+const NOT_DOCUMENT_FIELDS: &[&str] = &["marks", "instead"];
+
+/// The number of single-character edits between `a` and `b`.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            prev = here;
+        }
+    }
+    row[b.len()]
+}
+
+/// The known name `unknown` most likely misspells: the nearest by edits, or one its beginning
+/// misspells (`verison_pointer` → `version`).
+fn nearest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+    let lower = unknown.to_ascii_lowercase();
+    let whole = known
+        .iter()
+        .map(|k| (distance(&lower, k), *k))
+        .min()
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2));
+    whole.map(|(_, k)| k).or_else(|| {
+        known
+            .iter()
+            .filter(|k| k.len() >= 4)
+            .filter_map(|k| {
+                let head: String = lower.chars().take(k.chars().count()).collect();
+                let d = distance(&head, k);
+                (d <= 2 && lower.len() > k.len()).then_some((d, *k))
+            })
+            .min()
+            .map(|(_, k)| k)
+    })
+}
+
+/// An error naming the first member of `obj` not in `known` (with the nearest known name).
+fn known_only(
+    obj: &serde_json::Map<String, Value>,
+    known: &[&str],
+    at: &str,
+) -> Result<(), String> {
+    for k in obj.keys() {
+        if !known.contains(&k.as_str()) {
+            let hint = nearest(k, known)
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "unknown field `{at}{k}`{hint}; the fields {} are: {}",
+                if at.is_empty() {
+                    "of a dialect".to_string()
+                } else {
+                    format!("of `{}`", at.trim_end_matches('.'))
+                },
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `v` as a `T`, or an error naming the field.
+fn typed<T: serde::de::DeserializeOwned>(v: &Value, at: &str) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("`{at}`: {e}"))
+}
+
+/// What kind of JSON value `v` is, in a word.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// An error unless `p` is a JSON pointer ("" only where `empty_ok`).
+fn pointer_ok(p: &str, at: &str, empty_ok: bool) -> Result<(), String> {
+    if p.is_empty() && empty_ok || p.starts_with('/') {
+        return Ok(());
+    }
+    if p.is_empty() {
+        return Err(format!(
+            "`{at}` is empty: it must point into the answer (a JSON pointer such as \"/version\")"
+        ));
+    }
+    Err(format!(
+        "`{at}` is {p:?}, which is not a JSON pointer: a pointer starts with / (write \"/{}\")",
+        p.trim_start_matches(['.', '$']).replace('.', "/")
+    ))
+}
+
+impl Dialect {
+    /// A dialect described in JSON (`--dialect FILE`): fields left out take their defaults;
+    /// an empty text, one that is not JSON, a field it does not know (with the nearest known
+    /// name), a value of the wrong type or a pointer without its leading `/` is an error that
+    /// says which.
+    pub fn from_json(text: &str) -> Result<Dialect, String> {
+        if text.trim().is_empty() {
+            return Err(
+                "it is empty; a dialect is a JSON object such as {\"version\": {\"kind\": \
+                 \"body\", \"pointer\": \"/version\"}, \"conflict_statuses\": [409]}"
+                    .into(),
+            );
+        }
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("it is not JSON: {e}"))?;
+        let Value::Object(m) = &v else {
+            return Err(format!(
+                "it is {}; a dialect is a JSON object of fields ({})",
+                kind(&v),
+                FIELDS.join(", ")
+            ));
+        };
+        known_only(m, FIELDS, "")?;
+        let object = |name: &str| match m.get(name) {
+            Some(Value::Object(o)) => Ok(Some(o)),
+            None | Some(Value::Null) => Ok(None),
+            Some(other) => Err(format!("`{name}` is {}, not an object", kind(other))),
+        };
+        if let Some(ver) = object("version")? {
+            let fields = match ver.get("kind").and_then(Value::as_str) {
+                Some("header") => HEADER_FIELDS,
+                Some("body") => BODY_FIELDS,
+                Some("query") => QUERY_FIELDS,
+                Some(other) => {
+                    return Err(format!(
+                        "`version.kind` is {other:?}; it is one of \"header\", \"body\", \"query\""
+                    ))
+                }
+                None => {
+                    return Err(
+                        "`version` needs a `kind`: \"header\", \"body\" (with `pointer`) or \
+                         \"query\" (with `params`)"
+                            .into(),
+                    )
+                }
+            };
+            known_only(ver, fields, "version.")?;
+            for (k, x) in ver {
+                let at = format!("version.{k}");
+                match k.as_str() {
+                    "pointer" => {
+                        typed::<String>(x, &at)?;
+                    }
+                    "plus_one" | "create_refused_if_exists" | "false_is_conflict" => {
+                        typed::<bool>(x, &at)?;
+                    }
+                    "delete_param" => {
+                        typed::<Option<String>>(x, &at)?;
+                    }
+                    "params" => {
+                        typed::<Vec<(String, String)>>(x, &at)?;
+                    }
+                    "create" => {
+                        typed::<Option<(String, String)>>(x, &at)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(r) = object("conflict_reason")? {
+            known_only(r, REASON_FIELDS, "conflict_reason.")?;
+        }
+        if let Some(r) = object("not_document")? {
+            known_only(r, NOT_DOCUMENT_FIELDS, "not_document.")?;
+        }
+        for (k, x) in m {
+            match k.as_str() {
+                "name" | "document" => {
+                    typed::<String>(x, k)?;
+                }
+                "write_at" | "write_template" | "write_method" | "write_path" => {
+                    typed::<Option<String>>(x, k)?;
+                }
+                "conflict_statuses" => {
+                    typed::<Vec<u16>>(x, k)?;
+                }
+                "server_owned" => {
+                    typed::<Vec<String>>(x, k)?;
+                }
+                "versioned" => {
+                    typed::<bool>(x, k)?;
+                }
+                "conflict_reason" => {
+                    typed::<Option<Reason>>(x, k)?;
+                }
+                "not_document" => {
+                    typed::<Option<NotDocument>>(x, k)?;
+                }
+                "version" => {
+                    typed::<VersionIn>(x, k)?;
+                }
+                _ => {}
+            }
+        }
+        let d: Dialect = typed(&v, "the dialect")?;
+        d.validate()?;
+        Ok(d)
+    }
+
+    /// An error naming the first field whose value cannot work: a pointer without its leading
+    /// `/`, a write template that is not JSON, a status that is not one, a method that is not a
+    /// method, a write path that is not a path.
+    pub fn validate(&self) -> Result<(), String> {
+        pointer_ok(&self.document, "document", true)?;
+        if let Some(w) = &self.write_at {
+            pointer_ok(w, "write_at", true)?;
+        }
+        for (i, p) in self.server_owned.iter().enumerate() {
+            pointer_ok(p, &format!("server_owned[{i}]"), false)?;
+        }
+        match &self.version {
+            VersionIn::Header => {}
+            VersionIn::Body {
+                pointer,
+                delete_param,
+                ..
+            } => {
+                pointer_ok(pointer, "version.pointer", false)?;
+                if delete_param.as_deref() == Some("") {
+                    return Err(
+                        "`version.delete_param` is empty: name the query parameter, \
+                                or leave it out"
+                            .into(),
+                    );
+                }
+            }
+            VersionIn::Query { params, create, .. } => {
+                if params.is_empty() {
+                    return Err(
+                        "`version.params` is empty: a query version needs at least one \
+                                [parameter, pointer] pair"
+                            .into(),
+                    );
+                }
+                for (i, (name, from)) in params.iter().enumerate() {
+                    if name.is_empty() {
+                        return Err(format!("`version.params[{i}]` has an empty parameter name"));
+                    }
+                    match from.strip_prefix("header:") {
+                        Some(h) if h.trim().is_empty() => {
+                            return Err(format!(
+                                "`version.params[{i}]`: \"header:\" needs a header name"
+                            ))
+                        }
+                        Some(_) => {}
+                        None => pointer_ok(from, &format!("version.params[{i}]"), false)?,
+                    }
+                }
+                if create.as_ref().is_some_and(|(k, _)| k.is_empty()) {
+                    return Err("`version.create` has an empty parameter name".into());
+                }
+            }
+        }
+        for s in &self.conflict_statuses {
+            if !(100..=599).contains(s) {
+                return Err(format!(
+                    "`conflict_statuses` holds {s}, which is not an HTTP status (100–599)"
+                ));
+            }
+        }
+        if let Some(r) = &self.conflict_reason {
+            pointer_ok(&r.pointer, "conflict_reason.pointer", true)?;
+            if r.values.is_empty() {
+                return Err(
+                    "`conflict_reason.values` is empty: no answer would be a conflict".into(),
+                );
+            }
+        }
+        if let Some(t) = &self.write_template {
+            serde_json::from_str::<Value>(t)
+                .map_err(|e| format!("`write_template` is not JSON: {e}"))?;
+        }
+        if let Some(m) = &self.write_method {
+            let token = !m.is_empty()
+                && m.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !token {
+                return Err(format!(
+                    "`write_method` is {m:?}, which is not an HTTP method"
+                ));
+            }
+        }
+        if let Some(p) = &self.write_path {
+            if !p.starts_with('/') {
+                return Err(format!(
+                    "`write_path` is {p:?}: a path on the resource's server starts with /"
+                ));
+            }
+        }
+        if let Some(nd) = &self.not_document {
+            for (i, p) in nd.marks.iter().enumerate() {
+                pointer_ok(p, &format!("not_document.marks[{i}]"), false)?;
+            }
+            if nd.marks.is_empty() {
+                return Err("`not_document.marks` is empty: every answer would match".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A write as the dialect sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
@@ -660,15 +1075,40 @@ fn put(v: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
 }
 
 fn plus(v: &Value) -> Result<Value, String> {
-    let n: u64 = match v {
-        Value::Number(n) => n.to_string().parse().ok(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        other => return Err(format!("the version {other} is not a number to advance")),
+    };
+    let refuse = |why: &str| {
+        Err(format!(
+            "the version {v} {why}, so it cannot be advanced by one; nothing was sent"
+        ))
+    };
+    if text.trim() != text || text.is_empty() {
+        return refuse("is not a whole number");
     }
-    .ok_or_else(|| format!("the version {v} is not a whole number to advance"))?;
+    if text.starts_with('-') {
+        return refuse("is negative");
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return refuse("is not a whole number (it has a fraction, an exponent or other signs)");
+    }
+    let Ok(n) = text.parse::<u64>() else {
+        return refuse(&format!(
+            "has more digits than ifmatch advances (at most {})",
+            u64::MAX
+        ));
+    };
+    let Some(next) = n.checked_add(1) else {
+        return refuse(&format!(
+            "is the largest whole number ifmatch advances ({}); one more would wrap to 0",
+            u64::MAX
+        ));
+    };
     Ok(match v {
-        Value::String(_) => Value::String((n + 1).to_string()),
-        _ => Value::from(n + 1),
+        Value::String(_) => Value::String(next.to_string()),
+        _ => Value::from(next),
     })
 }
 
@@ -947,5 +1387,154 @@ mod tests {
             let name = shape(t).unwrap();
             assert!(Dialect::preset(name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn plus_one_never_wraps_and_refuses_what_is_no_whole_number() {
+        let d = Dialect::preset("confluence").unwrap();
+        let write_after = |version: &str| {
+            let r = d.on_read(received(&format!(
+                r#"{{"title": "T", "version": {{"number": {version}}}}}"#
+            )))?;
+            d.on_write(r#"{"title": "U"}"#, &r.validator.unwrap().precondition())
+        };
+        let max = u64::MAX.to_string();
+        let e = write_after(&max).unwrap_err();
+        assert!(e.contains("wrap") && e.contains("nothing was sent"), "{e}");
+        let below = (u64::MAX - 1).to_string();
+        let w = write_after(&below).unwrap();
+        assert!(w.body.contains(&max), "{}", w.body);
+        for (version, why) in [
+            ("-3", "negative"),
+            ("4.5", "not a whole number"),
+            ("5.0", "not a whole number"),
+            ("1e3", "not a whole number"),
+            ("184467440737095516150", "more digits"),
+            ("\"99999999999999999999999\"", "more digits"),
+            ("\"-1\"", "negative"),
+            ("\"+5\"", "not a whole number"),
+            ("\" 5\"", "not a whole number"),
+        ] {
+            let e = write_after(version).unwrap_err();
+            assert!(
+                e.contains(why) && e.contains("nothing was sent"),
+                "{version}: {e}"
+            );
+        }
+        // A string version stays a string.
+        let w = write_after("\"41\"").unwrap();
+        assert!(w.body.contains(r#""number":"42""#), "{}", w.body);
+    }
+
+    #[test]
+    fn a_dialect_file_with_a_field_it_does_not_know_is_refused_with_the_nearest_name() {
+        let e = Dialect::from_json(r#"{"name": "wiki", "verison_pointer": "/version/number"}"#)
+            .unwrap_err();
+        assert!(e.contains("`verison_pointer`"), "{e}");
+        assert!(e.contains("did you mean `version`"), "{e}");
+        assert!(
+            e.contains("conflict_statuses"),
+            "names the known fields: {e}"
+        );
+        let e = Dialect::from_json(r#"{"conflict_status": [409]}"#).unwrap_err();
+        assert!(e.contains("did you mean `conflict_statuses`"), "{e}");
+        let e = Dialect::from_json(
+            r#"{"version": {"kind": "body", "pointer": "/v", "plus_on": true}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("`version.plus_on`") && e.contains("did you mean `plus_one`"),
+            "{e}"
+        );
+        let e = Dialect::from_json(r#"{"conflict_reason": {"pointer": "/r", "value": ["x"]}}"#)
+            .unwrap_err();
+        assert!(e.contains("did you mean `values`"), "{e}");
+        // The plain struct refuses them too (serde), whatever reads it.
+        assert!(serde_json::from_str::<Dialect>(r#"{"verison": 1}"#).is_err());
+    }
+
+    #[test]
+    fn a_dialect_file_that_is_empty_not_json_mistyped_or_has_a_bare_pointer_says_which() {
+        for (text, says) in [
+            ("", "empty"),
+            ("  \n", "empty"),
+            ("name: wiki", "not JSON"),
+            ("[1, 2]", "an array"),
+            (r#"{"versioned": "no"}"#, "`versioned`"),
+            (r#"{"conflict_statuses": 409}"#, "`conflict_statuses`"),
+            (r#"{"conflict_statuses": [99]}"#, "99"),
+            (
+                r#"{"version": {"kind": "body", "pointer": "/v", "plus_one": "yes"}}"#,
+                "`version.plus_one`",
+            ),
+            (
+                r#"{"version": {"kind": "body", "pointer": "version/number"}}"#,
+                "\"/version/number\"",
+            ),
+            (r#"{"version": {"kind": "somewhere"}}"#, "`version.kind`"),
+            (r#"{"version": {"pointer": "/v"}}"#, "needs a `kind`"),
+            (r#"{"document": "data"}"#, "`document`"),
+            (r#"{"server_owned": ["id"]}"#, "`server_owned[0]`"),
+            (
+                r#"{"version": {"kind": "query", "params": [["cas", "ModifyIndex"]]}}"#,
+                "`version.params[0]`",
+            ),
+            (r#"{"write_template": "{not json"}"#, "`write_template`"),
+            (r#"{"write_path": "api/db"}"#, "`write_path`"),
+            (r#"{"write_method": "PO ST"}"#, "`write_method`"),
+        ] {
+            let e = Dialect::from_json(text).unwrap_err();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
+        // What a user writes by hand works, defaults filled in.
+        let d = Dialect::from_json(
+            r#"{"name": "wiki", "version": {"kind": "body", "pointer": "/version/number",
+                "plus_one": true}, "conflict_statuses": [409]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            d.version,
+            VersionIn::Body {
+                pointer: "/version/number".into(),
+                plus_one: true,
+                create_refused_if_exists: false,
+                delete_param: None
+            }
+        );
+        // Every preset, written out, reads back as itself.
+        for (name, _) in PRESETS {
+            let p = Dialect::preset(name).unwrap();
+            let back = Dialect::from_json(&serde_json::to_string(&p).unwrap());
+            assert_eq!(back.as_ref(), Ok(&p), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_read_that_is_not_the_document_is_refused_with_the_way_to_it() {
+        let d = Dialect::preset("consul").unwrap();
+        // Consul's KV read without ?raw.
+        let meta = r#"[{"LockIndex":0,"Key":"settings","Flags":0,"Value":"eyJ0aGVtZSI6ImRhcmsifQ==","CreateIndex":5,"ModifyIndex":9}]"#;
+        let header = |n: &str| (n == "X-Consul-Index").then(|| "9".to_string());
+        let e = d.on_read_with(received(meta), &header).unwrap_err();
+        assert!(e.contains("?raw") && e.contains("not the document"), "{e}");
+        // Nor is it written, should it come from elsewhere (a base file saved from such a read).
+        let v = Validator::Etag {
+            tag: EntityTag::strong(&encode(&[json!(9)])),
+        };
+        let e = d.on_write(meta, &v.precondition()).unwrap_err();
+        assert!(e.contains("?raw"), "{e}");
+        // The value itself reads (even an array of objects).
+        let r = d
+            .on_read_with(received(r#"[{"Key": "not consul's"}]"#), &header)
+            .unwrap();
+        assert_eq!(r.validator.unwrap().text(), "\"#9\"");
+        // A Kubernetes list is not an object.
+        let k = Dialect::preset("kubernetes").unwrap();
+        let e = k
+            .on_read(received(
+                r#"{"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": "7"}, "items": []}"#,
+            ))
+            .unwrap_err();
+        assert!(e.contains("items"), "{e}");
     }
 }

@@ -4,10 +4,16 @@
 //! A profile belongs to an origin and a folder (`http://host:port/dir/`): resources in one
 //! folder are served by the same software; a lookup walks up to the origin.
 //!
+//! A profile keeps the check's verdict for each kind of write (servers enforce preconditions
+//! per method: one may refuse a stale PUT and apply a stale PATCH); a write consults the verdict
+//! of its own method (`trusted_for`).
+//!
 //! Must never: fail a command because the file is missing, unreadable or garbled (an absent
-//! profile only means "not known to be protected").
+//! profile only means "not known to be protected"); replace a stored verdict with a check that
+//! reached none (its resource unreadable, no scratch resource, the server down), or store such
+//! a check as a verdict.
 
-use ifmatch_engine::check::{Report, Verdict};
+use ifmatch_engine::check::{MethodVerdict, Report, Verdict, WriteKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +31,10 @@ pub struct ServerProfile {
     pub stale_write_status: Option<u16>,
     /// Its ETag was seen to stay the same while the content changed.
     pub etag_not_content_derived: bool,
+    /// The verdict for each kind of write the check probed (empty in profiles stored before
+    /// the check probed each method: those probed PUT, create and DELETE only).
+    #[serde(default)]
+    pub methods: BTreeMap<WriteKind, MethodVerdict>,
 }
 
 impl ServerProfile {
@@ -44,7 +54,52 @@ impl ServerProfile {
                 .unwrap_or_default(),
             stale_write_status: report.stale_write_status,
             etag_not_content_derived: report.etag_not_content_derived,
+            methods: report
+                .methods
+                .iter()
+                .map(|m| (m.method, m.verdict))
+                .collect(),
         }
+    }
+
+    /// Whether this profile is a verdict at all (a check that could not reach one is not).
+    pub fn conclusive(&self) -> bool {
+        self.verdict != Verdict::Unknown
+    }
+
+    /// Whether a write of this kind can rely on the server's own preconditions: the check saw
+    /// it refuse such a write when stale and apply it when current, and the ETag follows the
+    /// content. A profile from before per-method verdicts speaks for PUT, create and DELETE
+    /// only (what that check probed); never for PATCH.
+    pub fn trusted_for(&self, kind: WriteKind) -> bool {
+        if self.etag_not_content_derived {
+            return false;
+        }
+        match self.methods.get(&kind) {
+            Some(v) => *v == MethodVerdict::Protected,
+            None if self.methods.is_empty() => {
+                matches!(kind, WriteKind::Put | WriteKind::Create | WriteKind::Delete)
+                    && self.trusted()
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the check found that a write of this kind overwrites when stale (a profile from
+    /// before per-method verdicts: its overall verdict).
+    pub fn unprotected_for(&self, kind: WriteKind) -> bool {
+        match self.methods.get(&kind) {
+            Some(v) => *v == MethodVerdict::Unprotected,
+            None => self.verdict == Verdict::Unprotected,
+        }
+    }
+
+    /// The verdict of each kind of write in words (`PUT: refuses stale writes; …`).
+    pub fn method_words(&self) -> Vec<String> {
+        self.methods
+            .iter()
+            .map(|(k, v)| format!("{}: {}", k.words(), v.words()))
+            .collect()
     }
 
     /// Whether the server's own preconditions can be relied on (it refuses stale writes and its
@@ -113,17 +168,22 @@ impl ServerProfiles {
         }
     }
 
-    /// Records `profile` for `url`'s folder and writes the file (atomically).
-    pub fn remember(&mut self, url: &str, profile: ServerProfile) -> std::io::Result<()> {
+    /// Records `profile` for `url`'s folder and writes the file (atomically). A profile without
+    /// a verdict (the check could not reach one) is not stored, and leaves what was stored as
+    /// it was: returns whether it was stored.
+    pub fn remember(&mut self, url: &str, profile: ServerProfile) -> std::io::Result<bool> {
+        if !profile.conclusive() {
+            return Ok(false);
+        }
         let Some(key) = folder_key(url) else {
-            return Ok(());
+            return Ok(false);
         };
         self.map.insert(key, profile);
         let Some(path) = &self.path else {
-            return Ok(());
+            return Ok(true);
         };
         let json = serde_json::to_string_pretty(&self.map).expect("profiles serialise");
-        crate::files::write_atomic(path, json.as_bytes())
+        crate::files::write_atomic(path, json.as_bytes()).map(|()| true)
     }
 }
 
@@ -138,6 +198,7 @@ mod tests {
             checked_url: "http://h/a/x.json".into(),
             stale_write_status: Some(412),
             etag_not_content_derived: false,
+            methods: BTreeMap::new(),
         }
     }
 
@@ -180,5 +241,104 @@ mod tests {
         let mut p = profile(Verdict::Caveats);
         p.etag_not_content_derived = true;
         assert!(!p.trusted());
+    }
+
+    fn per_method(verdict: Verdict, methods: &[(WriteKind, MethodVerdict)]) -> ServerProfile {
+        ServerProfile {
+            methods: methods.iter().copied().collect(),
+            ..profile(verdict)
+        }
+    }
+
+    #[test]
+    fn a_write_consults_the_verdict_of_its_own_method() {
+        use MethodVerdict::*;
+        let p = per_method(
+            Verdict::Unprotected,
+            &[
+                (WriteKind::Create, Protected),
+                (WriteKind::Put, Protected),
+                (WriteKind::MergePatch, Unprotected),
+                (WriteKind::JsonPatch, NotOffered),
+                (WriteKind::Delete, Protected),
+            ],
+        );
+        assert!(p.trusted_for(WriteKind::Put));
+        assert!(p.trusted_for(WriteKind::Delete));
+        assert!(!p.trusted_for(WriteKind::MergePatch));
+        assert!(p.unprotected_for(WriteKind::MergePatch));
+        assert!(!p.unprotected_for(WriteKind::Put));
+        assert!(
+            !p.trusted_for(WriteKind::JsonPatch),
+            "not offered is not trusted"
+        );
+        let p = per_method(Verdict::Caveats, &[(WriteKind::Put, NotApplied)]);
+        assert!(!p.trusted_for(WriteKind::Put), "acknowledged, not applied");
+        // A profile stored before per-method verdicts never speaks for PATCH.
+        let old = profile(Verdict::Protected);
+        assert!(old.trusted_for(WriteKind::Put));
+        assert!(!old.trusted_for(WriteKind::MergePatch));
+        assert!(!old.trusted_for(WriteKind::JsonPatch));
+        // Such a file still reads.
+        let text = r#"{"http://h/a/": {"verdict": "protected", "checked_at": 1,
+            "checked_url": "http://h/a/x", "stale_write_status": 412,
+            "etag_not_content_derived": false}}"#;
+        let map: BTreeMap<String, ServerProfile> = serde_json::from_str(text).unwrap();
+        assert!(map["http://h/a/"].methods.is_empty());
+        // The per-method verdicts survive the file.
+        let dir = std::env::temp_dir().join(format!("ifmatch-servers-pm-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut store = ServerProfiles::open(Some(&dir));
+        store
+            .remember(
+                "http://h/a/x.json",
+                per_method(
+                    Verdict::Unprotected,
+                    &[(WriteKind::MergePatch, Unprotected)],
+                ),
+            )
+            .unwrap();
+        let back = ServerProfiles::open(Some(&dir));
+        let got = back.lookup("http://h/a/x.json").unwrap();
+        assert_eq!(got.methods.get(&WriteKind::MergePatch), Some(&Unprotected));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_check_without_a_verdict_neither_replaces_nor_becomes_one() {
+        let dir = std::env::temp_dir().join(format!("ifmatch-servers-inc-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut p = ServerProfiles::open(Some(&dir));
+        // Nothing stored: an inconclusive check is not stored as a verdict.
+        assert!(!p
+            .remember("http://h/a/x.json", profile(Verdict::Unknown))
+            .unwrap());
+        assert!(ServerProfiles::open(Some(&dir))
+            .lookup("http://h/a/x.json")
+            .is_none());
+        // A stored "unprotected" survives a later check that could not read its resource.
+        assert!(p
+            .remember("http://h/a/x.json", profile(Verdict::Unprotected))
+            .unwrap());
+        assert!(!p
+            .remember("http://h/a/x.json", profile(Verdict::Unknown))
+            .unwrap());
+        for store in [&p, &ServerProfiles::open(Some(&dir))] {
+            assert_eq!(
+                store.lookup("http://h/a/x.json").map(|x| x.verdict),
+                Some(Verdict::Unprotected)
+            );
+        }
+        // A conclusive check replaces it.
+        assert!(p
+            .remember("http://h/a/x.json", profile(Verdict::Protected))
+            .unwrap());
+        assert_eq!(
+            ServerProfiles::open(Some(&dir))
+                .lookup("http://h/a/x.json")
+                .map(|x| x.verdict),
+            Some(Verdict::Protected)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
