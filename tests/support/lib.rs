@@ -1,8 +1,9 @@
 //! Shared test helpers: the demo server in-process, scripted raw HTTP servers for quirks no
-//! well-behaved server shows, an Apache httpd harness, and the path of the built `ifmatch` CLI.
+//! well-behaved server shows, the hostile-input kit's stateful misbehaving server (`hostile`), an Apache httpd harness, and the path of the built `ifmatch` CLI.
 //! Every server listens on 127.0.0.1 with an ephemeral port and stops when dropped.
 
 pub mod apache;
+pub mod hostile;
 pub mod kinto;
 pub mod nginx;
 pub mod pouchdb;

@@ -106,7 +106,8 @@ impl Drop for RawServer {
     }
 }
 
-async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Seen> {
+/// Reads one HTTP/1.1 request (head and a Content-Length body) from `sock`.
+pub async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Seen> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {

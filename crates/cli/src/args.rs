@@ -17,7 +17,9 @@ Exit codes:
   5 other HTTP error (401, 403, 404, 410, 429, 5xx, not JSON, too large, ...)
   6 network error before the request was sent
   7 network error after the request was sent: a write may or may not have landed
-  8 (check) the server does not refuse stale writes   9 (check) it could not be told";
+  8 (check) the server does not refuse stale writes   9 (check) it could not be told
+  10 the server acknowledged the write, but ifmatch could not confirm it holds it (the read
+     after the write, or --watch's read, failed): written, not confirmed";
 
 #[derive(Parser)]
 #[command(

@@ -125,8 +125,16 @@ impl Guard {
         if !self.untrusted() {
             return None;
         }
-        let Outcome::Fetched { doc, .. } = client.get_fresh(url).await else {
-            return None;
+        let doc = match client.get_fresh(url).await {
+            Outcome::Fetched { doc, .. } => doc,
+            failed => {
+                say!(
+                    "ifmatch: the server acknowledged the write, but reading it back failed ({}): \
+                     written, not confirmed. Read it (ifmatch get) before writing again.",
+                    failed.summary()
+                );
+                return Some(exit::UNCONFIRMED);
+            }
         };
         if same_json(&doc.text, expected) {
             return None;
@@ -134,8 +142,10 @@ impl Guard {
         if before.is_some_and(|b| same_json(&doc.text, b)) {
             say!(
                 "ifmatch: the server acknowledged the write but did not apply it: it still holds \
-                 the version from before. Nothing of yours is lost (your input is unchanged); \
-                 write it with `ifmatch put` instead."
+                 the version from before. Nothing of yours is lost (your input is unchanged), \
+                 and writing it the same way again would be answered the same way: a PATCH can \
+                 be sent as the whole document with `ifmatch put`; a PUT the server does not \
+                 apply is for the API's owners."
             );
             return Some(exit::HTTP_ERROR);
         }

@@ -53,6 +53,21 @@ pub enum Outcome {
         /// Where its validator came from.
         validator_from: ValidatorSource,
     },
+    /// The server acknowledged a write, and the read that would confirm it holds it failed:
+    /// written, not confirmed (never "saved": nothing proved the server kept it).
+    Unconfirmed {
+        /// The write's status.
+        status: u16,
+        /// Why the read failed, in words.
+        detail: String,
+    },
+    /// The server acknowledged a write and a read right after shows it still holds the version
+    /// the write was made from: it was not applied (a server that answers 2xx and stores
+    /// nothing, or a compare-and-set that answers `true` without setting).
+    NotApplied {
+        /// The write's status.
+        status: u16,
+    },
     /// A delete was accepted.
     Deleted {
         /// The answer's status.
@@ -174,6 +189,9 @@ pub mod exit {
     pub const NETWORK: i32 = 6;
     /// The request went out and no answer came: a write may have landed.
     pub const NETWORK_AMBIGUOUS: i32 = 7;
+    /// The server acknowledged the write, but ifmatch could not confirm that it holds it (the
+    /// read after the write, or the overwrite watch's read, failed).
+    pub const UNCONFIRMED: i32 = 10;
 }
 
 impl Outcome {
@@ -182,6 +200,8 @@ impl Outcome {
         match self {
             Outcome::Fetched { .. } => "fetched",
             Outcome::Saved { .. } => "saved",
+            Outcome::Unconfirmed { .. } => "unconfirmed",
+            Outcome::NotApplied { .. } => "not_applied",
             Outcome::Deleted { .. } => "deleted",
             Outcome::SavedThenChanged { .. } => "saved_then_changed",
             Outcome::Conflict { .. } => "conflict",
@@ -218,7 +238,33 @@ impl Outcome {
             Outcome::NetworkBeforeSend { .. } => exit::NETWORK,
             Outcome::NotSent { .. } => exit::USAGE,
             Outcome::NetworkAfterSend { .. } => exit::NETWORK_AMBIGUOUS,
+            Outcome::Unconfirmed { .. } => exit::UNCONFIRMED,
             _ => exit::HTTP_ERROR,
+        }
+    }
+
+    /// What happened, in a few words and without advice: for a sentence that says what else
+    /// happened around it (a read after a write that failed).
+    pub fn summary(&self) -> String {
+        match self {
+            Outcome::NetworkBeforeSend { detail } => {
+                format!("the server could not be reached: {detail}")
+            }
+            Outcome::NetworkAfterSend { detail } => format!("no complete answer came: {detail}"),
+            Outcome::ServerError { status, .. } | Outcome::HttpError { status, .. } => {
+                format!("the server answered {status}")
+            }
+            Outcome::NotFound => "the server answered 404: no resource at this URL".into(),
+            Outcome::Gone => "the server answered 410: the resource is gone".into(),
+            Outcome::Unauthorized { .. } => "the server answered 401".into(),
+            Outcome::Forbidden => "the server answered 403".into(),
+            Outcome::RateLimited { .. } => "the server answered 429".into(),
+            Outcome::Unavailable { .. } => "the server answered 503".into(),
+            Outcome::InvalidResponse { detail, .. } => {
+                format!("the answer could not be used: {detail}")
+            }
+            Outcome::NotSent { detail } => format!("the read was not made: {detail}"),
+            other => other.kind().replace('_', " "),
         }
     }
 
@@ -235,6 +281,17 @@ impl Outcome {
                     .into()
             }
             Outcome::Saved { .. } => "Saved.".into(),
+            Outcome::Unconfirmed { status, detail } => format!(
+                "The server acknowledged the write ({status}), but the read that would confirm it \
+                 holds it failed ({detail}). Written, not confirmed: reload to see the server's \
+                 version before saving again."
+            ),
+            Outcome::NotApplied { status } => format!(
+                "The server acknowledged the write ({status}) but did not apply it: a read right \
+                 after shows it still holds the version the write was made from. Nothing of this \
+                 write is on the server; writing it again would be answered the same way. Check \
+                 the API's write method (its documentation, or `ifmatch check`)."
+            ),
             Outcome::Deleted { .. } => "Deleted.".into(),
             Outcome::SavedThenChanged { .. } => {
                 "The server acknowledged the write, but what it holds now differs from what was \

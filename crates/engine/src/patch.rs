@@ -120,7 +120,8 @@ pub fn apply_json_patch(target: &mut Value, patch: &Value) -> Result<(), JsonPat
             }
             "test" => {
                 let want = value()?;
-                let ok = get_mut(&mut doc, &tokens).is_some_and(|have| json_equal(have, &want));
+                let ok = get_mut(&mut doc, &tokens)
+                    .is_some_and(|have| crate::json::same_value(have, &want));
                 if !ok {
                     return Err(JsonPatchError::TestFailed {
                         index,
@@ -133,25 +134,6 @@ pub fn apply_json_patch(target: &mut Value, patch: &Value) -> Result<(), JsonPat
     }
     *target = doc;
     Ok(())
-}
-
-/// JSON equality as RFC 6902 §4.6 defines it: numbers by value, objects regardless of order.
-pub fn json_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x.to_string() == y.to_string()
-                || matches!((x.to_string().parse::<f64>(), y.to_string().parse::<f64>()), (Ok(p), Ok(q)) if p == q)
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_equal(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 fn array_index(token: &str, len: usize, allow_end: bool) -> Result<usize, String> {

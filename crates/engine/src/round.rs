@@ -124,7 +124,7 @@ fn canon(v: &str) -> String {
 fn same(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(x), Some(y)) => canon(x) == canon(y) || crate::client::same_json(x, y),
+        (Some(x), Some(y)) => canon(x) == canon(y) || crate::json::same_text(x, y),
         _ => false,
     }
 }

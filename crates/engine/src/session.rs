@@ -422,6 +422,18 @@ async fn round_inner(
         return after_checked_write(client, url, base, mine, method, opts, out).await;
     }
     Ok(match out {
+        Outcome::HttpError { status: 409, .. } if method == WriteMethod::JsonPatch => {
+            // A JSON Patch one of whose `test`s failed (RFC 5789 §2.2 answers 409): the resource
+            // changed under it — unless a read shows it did not, and the 409 meant something else.
+            match refetch_and_merge(client, url, base, mine, opts, None).await {
+                SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. }
+                    if crate::client::same_json(&current.text, &base.text) =>
+                {
+                    failed(out)
+                }
+                merged => merged,
+            }
+        }
         Outcome::Saved { ref doc, .. } => {
             let new_base = match doc {
                 Some(d) => base_of(d.clone()),
@@ -434,6 +446,14 @@ async fn round_inner(
                 base: new_base,
                 outcome: out,
             }
+        }
+        Outcome::SavedThenChanged { status, current }
+            if crate::client::same_json(&current.text, &base.text)
+                && !crate::client::same_json(mine, &base.text) =>
+        {
+            // Acknowledged, and the server still holds the version the write was made from:
+            // merging would send the same write again, to the same answer, round after round.
+            not_applied(status)
         }
         Outcome::SavedThenChanged { current, .. } => merge_with(base, mine, base_of(current), opts),
         Outcome::Conflict { status, .. } => {
@@ -476,18 +496,13 @@ async fn after_checked_write(
     };
     let current = match client.get_fresh(url).await {
         Outcome::Fetched { doc, .. } => base_of(doc),
-        // The write was acknowledged; the read failed: saved as far as can be told.
-        _ => {
-            return Ok(match out {
-                Outcome::Saved { ref doc, .. } => SaveResult::Saved {
-                    base: doc.clone().map(base_of).unwrap_or(Version {
-                        text: mine.to_string(),
-                        validator: None,
-                    }),
-                    outcome: out,
-                },
-                other => failed(other),
-            })
+        // The write was acknowledged and the read that would confirm it failed: on a server
+        // not known to refuse stale writes, that is written, not saved.
+        failed_read => {
+            return Ok(failed(Outcome::Unconfirmed {
+                status,
+                detail: failed_read.summary(),
+            }))
         }
     };
     let same = crate::client::same_json;
@@ -497,8 +512,14 @@ async fn after_checked_write(
             outcome: out,
         });
     }
-    if method != WriteMethod::Put && same(&current.text, &base.text) {
-        return Err(status);
+    if same(&current.text, &base.text) {
+        // Acknowledged and not applied: a patch is tried again as a whole document; a whole
+        // document is said once (sending it again would be answered the same way).
+        return if method == WriteMethod::Put {
+            Ok(not_applied(status))
+        } else {
+            Err(status)
+        };
     }
     // Everything of mine is in what the server holds (it added stamps of its own): saved.
     match merge_with(base, mine, current.clone(), opts) {
@@ -509,6 +530,14 @@ async fn after_checked_write(
             })
         }
         other => Ok(other),
+    }
+}
+
+fn not_applied(status: u16) -> SaveResult {
+    let outcome = Outcome::NotApplied { status };
+    SaveResult::Failed {
+        message: format!("{} Your text is kept.", outcome.message()),
+        outcome,
     }
 }
 
@@ -551,7 +580,7 @@ async fn refetch_and_merge(
                     "The write was sent but no complete answer came back, and the read to check \
                      whether it landed failed too ({}). It may have landed: reload to see the \
                      server's version before saving again. Your text is kept.",
-                    read.message().trim_end_matches('.')
+                    read.summary()
                 ),
                 outcome: amb.clone(),
             }

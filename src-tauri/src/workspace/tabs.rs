@@ -160,8 +160,12 @@ impl AppState {
                     let mut tabs = self.tabs.lock().await;
                     if let Some(t) = tabs.get_mut(tab_id) {
                         if let Some(w) = t.watch.take() {
-                            overwritten =
-                                overwrite::overwritten(&w.before.text, &w.saved, &doc.text);
+                            overwritten = overwrite::overwritten(
+                                &w.before.text,
+                                &w.saved,
+                                &doc.text,
+                                &Options::default(),
+                            );
                             if !overwritten.is_empty() {
                                 self.remember_version(&url, "server", &version_of(&doc));
                                 t.overwritten = Some(Overwritten {

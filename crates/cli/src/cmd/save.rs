@@ -7,7 +7,7 @@ use crate::common::{parse_tag, print, read_json_input, saved_but_unprinted, writ
 use crate::error::{CliError, Exit};
 use ifmatch_engine::outcome::exit;
 use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
-use ifmatch_engine::{Client, Validator};
+use ifmatch_engine::{Client, Outcome, Validator};
 use std::path::PathBuf;
 
 #[allow(clippy::too_many_arguments)]
@@ -57,21 +57,53 @@ pub async fn run(
                 // The overwrite watch, once: does the version a moment later still hold it?
                 tokio::time::sleep(std::time::Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
                     .await;
-                if let ifmatch_engine::Outcome::Fetched { doc, .. } = client.get_fresh(url).await {
-                    let lost = ifmatch_engine::overwrite::overwritten(
-                        &report.base.text,
-                        &base.text,
-                        &doc.text,
-                    );
-                    if !lost.is_empty() {
+                // Compared with what this save wrote (not the write's answer, which may be a
+                // status object), the way the merge compares.
+                match client.get_fresh(url).await {
+                    Outcome::Fetched { doc, .. } => {
+                        let lost = ifmatch_engine::overwrite::overwritten(
+                            &report.base.text,
+                            &report.mine,
+                            &doc.text,
+                            &opts,
+                        );
+                        if !lost.is_empty() {
+                            let at: Vec<&str> = lost
+                                .iter()
+                                .map(|p| {
+                                    if p.is_empty() {
+                                        "the whole document"
+                                    } else {
+                                        p
+                                    }
+                                })
+                                .collect();
+                            say!(
+                                "ifmatch: saved, but {secs} s later the server no longer holds \
+                                 your change at {}: another client wrote over it. Run the same \
+                                 save again without --if-match: it merges your change into what \
+                                 the server holds now.",
+                                at.join(", ")
+                            );
+                            return Ok(exit::CONFLICT);
+                        }
+                    }
+                    Outcome::NotFound | Outcome::Gone => {
                         say!(
-                            "ifmatch: saved, but {secs} s later the server no longer holds your \
-                             change at {}: another client wrote over it. Run the same save again \
-                             without --if-match: it merges your change into what the server \
-                             holds now.",
-                            lost.join(", ")
+                            "ifmatch: saved, but {secs} s later the resource is gone: another \
+                             client deleted it, and your change with it. Your input is unchanged; \
+                             create the resource again if it should exist."
                         );
                         return Ok(exit::CONFLICT);
+                    }
+                    failed => {
+                        say!(
+                            "ifmatch: written, but the watch could not read the resource {secs} s \
+                             later ({}): whether the server still holds your change is not \
+                             confirmed. Read it (ifmatch get) to see.",
+                            failed.summary()
+                        );
+                        return Ok(exit::UNCONFIRMED);
                     }
                 }
             }

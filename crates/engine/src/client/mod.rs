@@ -18,7 +18,8 @@ mod transport;
 mod verify;
 
 pub use auth::{Auth, CredentialsError, Secret};
-pub use verify::same_json;
+/// Whether two JSON texts mean the same: `json::same_text`, the engine's one equality.
+pub use crate::json::same_text as same_json;
 
 use crate::dialect::Dialect;
 use crate::outcome::{AnswerProblem, Outcome, Received};

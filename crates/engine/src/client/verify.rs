@@ -3,19 +3,24 @@
 
 use super::classify::{is_json, validator_of, validator_warnings};
 use super::transport::Answer;
+use crate::json::same_text as same_json;
 use crate::outcome::{Outcome, Received, ValidatorSource};
 use crate::precondition::Validator;
 
 /// The outcome of a successful write whose answer carries an ETag: saved, with the server's
-/// version (the answer's body when it is JSON, else `expected`, the document written). None when
-/// the answer has no ETag (the version must then be read: `from_read`).
+/// version (the answer's body when it is the document, else `expected`, the document written).
+/// None when the answer has no ETag, or its body is JSON that is not the document — a status
+/// object such as `{"ok": true}` — (the version must then be read: `from_read`).
 pub(super) fn from_answer(answer: &Answer, expected: Option<&str>) -> Option<Outcome> {
     let (validator, _) = validator_of(&answer.headers);
     let Some(Validator::Etag { .. }) = &validator else {
         return None;
     };
     let text = match std::str::from_utf8(&answer.body) {
-        Ok(t) if is_json(t) => Some(t.to_string()),
+        Ok(t) if is_json(t) => match expected {
+            Some(exp) if !is_the_document(t, exp) => return None,
+            _ => Some(t.to_string()),
+        },
         _ => expected.map(str::to_string),
     };
     let doc = text.map(|text| Received {
@@ -30,10 +35,30 @@ pub(super) fn from_answer(answer: &Answer, expected: Option<&str>) -> Option<Out
     })
 }
 
+/// Whether a write's JSON answer `body` is the document written (`expected`), perhaps with the
+/// server's own stamps added or values normalised, rather than a status object about the write
+/// (`{"ok": true, "id": …}`): the same by meaning, or, for an object, an object holding every
+/// member name the document has.
+fn is_the_document(body: &str, expected: &str) -> bool {
+    if same_json(body, expected) {
+        return true;
+    }
+    let (Ok(b), Ok(e)) = (
+        crate::json::Doc::parse(body),
+        crate::json::Doc::parse(expected),
+    ) else {
+        return false;
+    };
+    use crate::json::Kind;
+    b.kind(0) == Kind::Object
+        && e.kind(0) == Kind::Object
+        && e.children(0).all(|c| b.member(0, &e.key(c)).is_some())
+}
+
 /// The outcome of a successful write (answered `status` without an ETag) from the read that
 /// followed it: saved with the version read when it is `expected` (or nothing was expected),
-/// saved-then-changed when the server holds something else, saved without a version when the
-/// read failed (the write itself was acknowledged).
+/// saved-then-changed when the server holds something else, written-not-confirmed when the read
+/// failed (the write itself was acknowledged, and nothing shows the server kept it).
 pub(super) fn from_read(status: u16, expected: Option<&str>, fetched: Outcome) -> Outcome {
     match fetched {
         Outcome::Fetched { doc, .. } => {
@@ -47,10 +72,9 @@ pub(super) fn from_read(status: u16, expected: Option<&str>, fetched: Outcome) -
             }
             saved_as_read(status, doc)
         }
-        _ => Outcome::Saved {
+        failed => Outcome::Unconfirmed {
             status,
-            doc: None,
-            validator_from: ValidatorSource::None,
+            detail: failed.summary(),
         },
     }
 }
@@ -124,42 +148,6 @@ fn evidence(detail: &str, what: &str) -> String {
     } else {
         format!("{detail}; {what}")
     }
-}
-
-/// Semantic JSON equality (key order ignored); byte equality first.
-pub fn same_json(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    match (
-        serde_json::from_str::<serde_json::Value>(a),
-        serde_json::from_str::<serde_json::Value>(b),
-    ) {
-        (Ok(x), Ok(y)) => json_eq_unordered(&x, &y),
-        _ => false,
-    }
-}
-
-fn json_eq_unordered(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value::*;
-    match (a, b) {
-        (Object(x), Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq_unordered(v, w)))
-        }
-        (Array(x), Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq_unordered(v, w))
-        }
-        (Number(x), Number(y)) => same_number(&x.to_string(), &y.to_string()),
-        _ => a == b,
-    }
-}
-
-/// Whether two JSON number texts name the same value (`1.50` = `1.5`, `1e2` = `100.0`, `-0` =
-/// `0`), compared exactly as decimals (no rounding through floating point).
-fn same_number(a: &str, b: &str) -> bool {
-    a == b || crate::json::decimal(a) == crate::json::decimal(b)
 }
 
 #[cfg(test)]
@@ -269,14 +257,25 @@ mod tests {
                 ..
             }
         ));
-        // The read failed: the write was still acknowledged.
+        // The read failed: acknowledged, and nothing confirms the server kept it.
         assert!(matches!(
             from_read(200, Some("{}"), Outcome::NotFound),
-            Outcome::Saved {
-                doc: None,
-                validator_from: ValidatorSource::None,
-                ..
-            }
+            Outcome::Unconfirmed { status: 200, .. }
         ));
+    }
+
+    #[test]
+    fn a_status_object_is_not_taken_for_the_document() {
+        let a = |body: &[u8]| answer(&[("etag", "\"2\"")], body);
+        let doc = r#"{"name": "x", "n": 2}"#;
+        // A status object: the version must be read.
+        assert!(from_answer(&a(br#"{"ok": true, "id": "x"}"#), Some(doc)).is_none());
+        assert!(from_answer(&a(b"true"), Some(doc)).is_none());
+        // The document with the server's stamps added, or normalised: it is the document.
+        let stamped = br#"{"name": "x", "n": 2.0, "updated": "2026-12-06"}"#;
+        match from_answer(&a(stamped), Some(doc)) {
+            Some(Outcome::Saved { doc: Some(d), .. }) => assert!(d.text.contains("updated")),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! JSON as text: a validating tape over borrowed text (`tape`), the canonical pretty printer
 //! (`print`), and value comparison that never loses a number's or a string's spelling.
 
+pub mod eq;
 pub mod print;
 pub mod tape;
 
@@ -10,6 +11,7 @@ use std::borrow::Cow;
 /// per process. SipHash (std's default) was a third of a wide object's merge; a per-process seed
 /// still keeps a server from crafting names that collide.
 pub type FastHash = foldhash::fast::RandomState;
+pub use eq::{same_nodes, same_number, same_text, same_value};
 pub use tape::{Doc, JsonError, Kind};
 
 /// A JSON number as (negative, significant digits without leading or trailing zeros, exponent of

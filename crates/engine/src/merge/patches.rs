@@ -118,12 +118,37 @@ fn mp_value(r: &Doc, ri: usize, ptr: &str, root: bool) -> Result<String, PatchEr
 }
 
 /// RFC 6902 patch from `base` to `result`, with `test` operations on every value it removes or
-/// replaces. Returns the pretty-printed array of operations (`[]` when nothing changed).
+/// replaces, and on the identity of every array element it changes inside or inserts after (the
+/// element's id member — `id`, `_id`, `key`, `name`, `uid` — or else the whole element): array
+/// elements are addressed by index, and an element another client inserted or removed in the
+/// meantime shifts every index after it. Without the pin, a server that ignores If-Match on
+/// PATCH would apply the change to the neighbour; with it, the patch fails its test instead.
+/// Returns the pretty-printed array of operations (`[]` when nothing changed).
 pub fn json_patch(base: &Doc, result: &Doc) -> String {
     let mut ops: Vec<String> = vec![];
     let mut ptr = String::new();
     jp_diff(base, 0, result, 0, &mut ptr, &mut ops);
     pretty(&format!("[{}]", ops.join(",")))
+}
+
+/// A `test` that the array element at `ptr` is still base's element `i`: its id member when it
+/// has one (a scalar under one of the default identity keys), else the whole element.
+fn pin(b: &Doc, i: usize, ptr: &mut String, ops: &mut Vec<String>) {
+    if b.kind(i) == Kind::Object {
+        for key in crate::merge::DEFAULT_ID_KEYS {
+            if let Some(c) = b.member(i, key) {
+                if !matches!(b.kind(c), Kind::Object | Kind::Array) {
+                    let saved = ptr.len();
+                    ptr.push('/');
+                    pointer_token(key, ptr);
+                    ops.push(op("test", ptr, Some(Cow::Owned(compact(b.span(c))))));
+                    ptr.truncate(saved);
+                    return;
+                }
+            }
+        }
+    }
+    ops.push(op("test", ptr, Some(Cow::Owned(compact(b.span(i))))));
 }
 
 fn op(kind: &str, path: &str, value: Option<Cow<str>>) -> String {
@@ -191,10 +216,22 @@ fn jp_diff(b: &Doc, bi: usize, r: &Doc, ri: usize, ptr: &mut String, ops: &mut V
             if bm.len() == rm.len() {
                 for (k, (x, y)) in bm.iter().zip(rm).enumerate() {
                     let saved = at(ptr, prefix + k);
+                    if matches!(b.kind(*x), Kind::Object | Kind::Array)
+                        && b.kind(*x) == r.kind(*y)
+                        && !equal(b, *x, r, *y)
+                    {
+                        pin(b, *x, ptr, ops);
+                    }
                     jp_diff(b, *x, r, *y, ptr, ops);
                     ptr.truncate(saved);
                 }
             } else {
+                if prefix > 0 {
+                    // Insertions and removals go after this element: it must still be there.
+                    let saved = at(ptr, prefix - 1);
+                    pin(b, be[prefix - 1], ptr, ops);
+                    ptr.truncate(saved);
+                }
                 // Remove base's middle from the end (indexes stay valid), then add the result's.
                 for (k, x) in bm.iter().enumerate().rev() {
                     let saved = at(ptr, prefix + k);
@@ -213,5 +250,59 @@ fn jp_diff(b: &Doc, bi: usize, r: &Doc, ri: usize, ptr: &mut String, ops: &mut V
             ops.push(op("test", ptr, v(b, bi)));
             ops.push(op("replace", ptr, v(r, ri)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::apply_json_patch;
+    use serde_json::Value;
+
+    fn patch(base: &str, result: &str) -> Value {
+        let (b, r) = (Doc::parse(base).unwrap(), Doc::parse(result).unwrap());
+        serde_json::from_str(&json_patch(&b, &r)).unwrap()
+    }
+
+    fn apply(doc: &str, p: &Value) -> Result<Value, crate::patch::JsonPatchError> {
+        let mut v: Value = serde_json::from_str(doc).unwrap();
+        apply_json_patch(&mut v, p).map(|()| v)
+    }
+
+    #[test]
+    fn array_elements_are_pinned_by_identity() {
+        let base = r#"{"flags": [{"id": "a", "on": false}, {"id": "b", "on": false}]}"#;
+        let mine = r#"{"flags": [{"id": "a", "on": false}, {"id": "b", "on": true}]}"#;
+        let p = patch(base, mine);
+        // On the version it was made from, it makes exactly mine.
+        let v = apply(base, &p).unwrap();
+        assert!(crate::json::same_value(
+            &v,
+            &serde_json::from_str(mine).unwrap()
+        ));
+        // Another client inserted an element in front: index 1 is now "a", whose "on" is false
+        // too. The patch must not switch "a" on; its identity test fails instead.
+        let shifted = r#"{"flags": [{"id": "z", "on": false}, {"id": "a", "on": false}, {"id": "b", "on": false}]}"#;
+        assert!(apply(shifted, &p).is_err(), "{p}");
+        // Elements without an id are pinned whole.
+        let p = patch(r#"[[1, 2], [3, 4]]"#, r#"[[1, 2], [3, 5]]"#);
+        assert!(apply(r#"[[0], [1, 2], [3, 4]]"#, &p).is_err(), "{p}");
+        assert_eq!(
+            apply(r#"[[1, 2], [3, 4]]"#, &p).unwrap(),
+            serde_json::json!([[1, 2], [3, 5]])
+        );
+    }
+
+    #[test]
+    fn insertions_are_pinned_after_their_neighbour() {
+        let base = r#"[{"id": 1}, {"id": 2}]"#;
+        let mine = r#"[{"id": 1}, {"id": 9}, {"id": 2}]"#;
+        let p = patch(base, mine);
+        assert_eq!(
+            apply(base, &p).unwrap(),
+            serde_json::from_str::<Value>(mine).unwrap()
+        );
+        // Element 1 removed by someone else: "after element 0" no longer means after id 1.
+        assert!(apply(r#"[{"id": 2}]"#, &p).is_err(), "{p}");
     }
 }

@@ -1,0 +1,385 @@
+//! The save loop and its checks against servers that lie, through the real CLI and the real
+//! client: each test is a server behaviour seen in the wild (tests/support/hostile.rs), and each
+//! asserts what the user is told and what the server holds afterwards.
+
+use ifmatch_engine::merge::Options;
+use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
+use ifmatch_engine::{Auth, Client, ClientConfig, EntityTag, Validator};
+use ifmatch_tests::hostile::{Hostile, Knobs, WriteAnswer};
+use ifmatch_tests::ifmatch_bin;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh folder for one test's files and state (no server profiles: every server untrusted).
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "ifmatch-hostile-save-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `ifmatch save URL mine --base base --if-match TAG EXTRA…` with its own state folder.
+fn save(
+    dir: &Path,
+    url: &str,
+    base: &str,
+    tag: Option<&str>,
+    mine: &str,
+    extra: &[&str],
+) -> Output {
+    std::fs::write(dir.join("base.json"), base).unwrap();
+    std::fs::write(dir.join("mine.json"), mine).unwrap();
+    let mut args: Vec<String> = vec![
+        "save".into(),
+        url.into(),
+        dir.join("mine.json").display().to_string(),
+        "--base".into(),
+        dir.join("base.json").display().to_string(),
+    ];
+    if let Some(t) = tag {
+        args.push("--if-match".into());
+        args.push(t.into());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Command::new(ifmatch_bin())
+        .args(&args)
+        .env("IFMATCH_STATE_DIR", dir.join("state"))
+        .env_remove("IFMATCH_TOKEN")
+        .env_remove("IFMATCH_DIALECT")
+        .output()
+        .unwrap()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn value(t: &str) -> Value {
+    serde_json::from_str(t).unwrap()
+}
+
+const FLAGS: &str = r#"{"flags": [{"id": "a", "on": false}, {"id": "b", "on": false}]}"#;
+const FLAGS_B_ON: &str = r#"{"flags": [{"id": "a", "on": false}, {"id": "b", "on": true}]}"#;
+
+fn insert_z_in_front(t: &str) -> String {
+    let mut v = value(t);
+    v["flags"]
+        .as_array_mut()
+        .unwrap()
+        .insert(0, json!({"id": "z", "on": false}));
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+/// A server that honours If-Match on PUT but ignores it on PATCH, and another client that
+/// inserts an element in front between our read and our JSON Patch: the patch's `test`s pin the
+/// element by its id, so the neighbour is never switched on; the change is merged into the new
+/// version and written there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_patch_never_lands_on_the_neighbour_after_an_insert_in_front() {
+    let s = Hostile::start(
+        Knobs {
+            ignore_if_match: vec!["PATCH"],
+            ..Knobs::default()
+        },
+        &[("/cfg", FLAGS)],
+    )
+    .await;
+    s.before("PATCH", 1, insert_z_in_front);
+    let d = scratch("json-patch-shift");
+    let tag = s.etag_of(FLAGS).unwrap();
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        FLAGS,
+        Some(&tag),
+        FLAGS_B_ON,
+        &["--method", "json-patch"],
+    );
+    let held = value(&s.text("/cfg").unwrap());
+    let by_id = |id: &str| {
+        held["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing from {held}"))
+    };
+    assert_eq!(
+        by_id("a")["on"],
+        json!(false),
+        "the neighbour was switched on: {held}\n{}",
+        err(&o)
+    );
+    assert_eq!(by_id("z")["on"], json!(false), "{held}");
+    assert_eq!(
+        by_id("b")["on"],
+        json!(true),
+        "my change is not there: {held}\n{}",
+        err(&o)
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+}
+
+/// A server that answers 2xx to a PUT and stores nothing: said once, as "not applied", with a
+/// non-zero exit — not five identical writes and "the server kept changing".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_acknowledged_and_not_applied_is_said_once() {
+    let s = Hostile::start(
+        Knobs {
+            ack_without_store: true,
+            write_answer: WriteAnswer::Empty,
+            ..Knobs::default()
+        },
+        &[("/cfg", r#"{"n": 1}"#)],
+    )
+    .await;
+    let d = scratch("ack-no-store");
+    let tag = s.etag_of(r#"{"n": 1}"#).unwrap();
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        r#"{"n": 1}"#,
+        Some(&tag),
+        r#"{"n": 2}"#,
+        &[],
+    );
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(5), "{e}");
+    assert!(e.contains("did not apply"), "{e}");
+    assert!(!e.contains("kept changing"), "{e}");
+    assert_eq!(s.seen_method("PUT").len(), 1, "{e}");
+    assert_eq!(s.text("/cfg").unwrap(), r#"{"n": 1}"#);
+}
+
+/// The read after a write fails: acknowledged, not confirmed — never "saved", never exit 0. With
+/// the default dialect on an untrusted server, and with `--dialect none`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_read_back_is_written_not_confirmed() {
+    for dialect in [None, Some("none")] {
+        let s = Hostile::start(
+            Knobs {
+                reads_fail_after_write: 5,
+                write_answer: WriteAnswer::Empty,
+                etag: ifmatch_tests::hostile::Etag::None,
+                ..Knobs::default()
+            },
+            &[("/cfg", r#"{"n": 1}"#)],
+        )
+        .await;
+        let d = scratch(&format!("read-back-{}", dialect.unwrap_or("generic")));
+        let extra: Vec<&str> = match dialect {
+            Some(n) => vec!["--dialect", n],
+            None => vec![],
+        };
+        let o = save(
+            &d,
+            &s.at("/cfg"),
+            r#"{"n": 1}"#,
+            None,
+            r#"{"n": 2}"#,
+            &extra,
+        );
+        let e = err(&o);
+        assert_eq!(o.status.code(), Some(10), "{dialect:?}: {e}");
+        assert!(e.contains("not confirmed"), "{dialect:?}: {e}");
+        assert!(
+            !e.contains("Nothing was sent") && !e.contains("nothing was sent"),
+            "{e}"
+        );
+        assert_eq!(s.seen_method("PUT").len(), 1, "{e}");
+    }
+}
+
+/// `save --watch` while another client deletes the resource: said, exit 3. And a watch whose own
+/// read fails: not confirmed, exit 10.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watch_says_a_delete_and_a_failed_read() {
+    let s = Hostile::start(Knobs::default(), &[("/cfg", r#"{"n": 1}"#)]).await;
+    // Untrusted server: GET before the write (1), the read-back (2), the watch's read (3).
+    s.delete_before("GET", 3);
+    let d = scratch("watch-delete");
+    let tag = s.etag_of(r#"{"n": 1}"#).unwrap();
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        r#"{"n": 1}"#,
+        Some(&tag),
+        r#"{"n": 2}"#,
+        &["--watch", "0.05"],
+    );
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert!(e.contains("deleted"), "{e}");
+
+    let s = Hostile::start(Knobs::default(), &[("/cfg", r#"{"n": 1}"#)]).await;
+    s.fail("GET", 3, 500);
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        r#"{"n": 1}"#,
+        Some(&tag),
+        r#"{"n": 2}"#,
+        &["--watch", "0.05"],
+    );
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(10), "{e}");
+    assert!(e.contains("not confirmed"), "{e}");
+}
+
+/// The watch compares the way the merge does: another client inserting an element in front of
+/// the one just changed, or appending one, wrote over nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watch_finds_a_change_by_its_id_not_its_index() {
+    for later in [insert_z_in_front as fn(&str) -> String, |t: &str| {
+        let mut v = value(t);
+        v["flags"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": "c", "on": true}));
+        v.to_string()
+    }] {
+        let s = Hostile::start(Knobs::default(), &[("/cfg", FLAGS)]).await;
+        s.before("GET", 3, later);
+        let d = scratch("watch-ids");
+        let tag = s.etag_of(FLAGS).unwrap();
+        let o = save(
+            &d,
+            &s.at("/cfg"),
+            FLAGS,
+            Some(&tag),
+            FLAGS_B_ON,
+            &["--watch", "0.05"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        assert!(!err(&o).contains("wrote over"), "{}", err(&o));
+    }
+    // And a real overwrite is still found, at the element's place.
+    let s = Hostile::start(Knobs::default(), &[("/cfg", FLAGS)]).await;
+    s.before("GET", 3, |t| insert_z_in_front(&t.replace("true", "false")));
+    let d = scratch("watch-ids-lost");
+    let tag = s.etag_of(FLAGS).unwrap();
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        FLAGS,
+        Some(&tag),
+        FLAGS_B_ON,
+        &["--watch", "0.05"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(err(&o).contains("/flags/2/on"), "{}", err(&o));
+}
+
+fn client() -> Client {
+    Client::new(ClientConfig::default(), Auth::None).unwrap()
+}
+
+fn version(text: &str, tag: &str) -> Version {
+    Version {
+        text: text.into(),
+        validator: Some(Validator::Etag {
+            tag: EntityTag::parse(tag).unwrap(),
+        }),
+    }
+}
+
+const TRUSTED: Policy = Policy {
+    auto_resubmit: true,
+    max_rounds: 5,
+    check_around_writes: false,
+};
+
+/// A PUT answered with a status object (`{"ok": true}`) and an ETag: the status object is not the
+/// saved document; the version is read.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_status_object_answer_is_not_taken_for_the_saved_document() {
+    let s = Hostile::start(
+        Knobs {
+            write_answer: WriteAnswer::Status(r#"{"ok": true, "id": "cfg"}"#.into()),
+            ..Knobs::default()
+        },
+        &[("/cfg", r#"{"n": 1, "name": "x"}"#)],
+    )
+    .await;
+    let base = version(
+        r#"{"n": 1, "name": "x"}"#,
+        &s.etag_of(r#"{"n": 1, "name": "x"}"#).unwrap(),
+    );
+    let mine = r#"{"n": 2, "name": "x"}"#;
+    let r = session::save(
+        &client(),
+        &s.at("/cfg"),
+        base,
+        mine.into(),
+        WriteMethod::Put,
+        &Options::default(),
+        TRUSTED,
+    )
+    .await;
+    match r.result {
+        SaveResult::Saved { base, .. } => {
+            assert!(
+                ifmatch_engine::json::same_text(&base.text, mine),
+                "{}",
+                base.text
+            );
+            assert_eq!(
+                base.validator.map(|v| v.text()),
+                s.etag_of(mine),
+                "the validator is the stored document's"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A server that prints numbers its own way (`1.50` stored as `1.5`) changed nothing: another
+/// client's change of another member merges with mine without a collision.
+#[tokio::test(flavor = "multi_thread")]
+async fn numbers_reprinted_by_the_server_do_not_collide() {
+    let base_text = r#"{"price": 1.50, "qty": 1, "big": 12345678901234567890}"#;
+    let theirs = r#"{"price": 1.5, "qty": 2, "big": 1.2345678901234567890e19}"#;
+    let s = Hostile::start(Knobs::default(), &[("/cfg", theirs)]).await;
+    let base = version(base_text, "\"stale\"");
+    let mine = r#"{"price": 1.75, "qty": 1, "big": 12345678901234567890}"#;
+    let r = session::save(
+        &client(),
+        &s.at("/cfg"),
+        base,
+        mine.into(),
+        WriteMethod::Put,
+        &Options::default(),
+        TRUSTED,
+    )
+    .await;
+    assert!(
+        matches!(r.result, SaveResult::Saved { .. }),
+        "{:?}",
+        r.result
+    );
+    let held = value(&s.text("/cfg").unwrap());
+    assert_eq!(held["price"].to_string(), "1.75");
+    assert_eq!(held["qty"].to_string(), "2");
+}
+
+/// A document deeper than serde_json's recursion limit (128): saved in one write, with no
+/// "another change" and no extra round.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deep_document_saves_in_one_round() {
+    let deep = |leaf: &str| format!("{}{leaf}{}", "{\"a\": ".repeat(300), "}".repeat(300));
+    let (before, after) = (deep("1"), deep("2"));
+    let s = Hostile::start(Knobs::default(), &[("/cfg", &before)]).await;
+    let d = scratch("deep");
+    let tag = s.etag_of(&before).unwrap();
+    let o = save(&d, &s.at("/cfg"), &before, Some(&tag), &after, &[]);
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(0), "{e}");
+    assert_eq!(s.seen_method("PUT").len(), 1, "{e}");
+    assert!(!e.contains("round"), "{e}");
+    assert_eq!(s.text("/cfg").unwrap(), after);
+}
