@@ -383,3 +383,31 @@ async fn a_deep_document_saves_in_one_round() {
     assert!(!e.contains("round"), "{e}");
     assert_eq!(s.text("/cfg").unwrap(), after);
 }
+
+/// Another writer changes the resource right after each of our writes: the save gives up after
+/// its rounds, and since one of its writes was acknowledged it never says "nothing was
+/// overwritten".
+#[tokio::test(flavor = "multi_thread")]
+async fn after_an_acknowledged_write_nothing_is_called_not_overwritten() {
+    let base = r#"{"mine": 0, "other": 0}"#;
+    let s = Hostile::start(Knobs::default(), &[("/cfg", base)]).await;
+    // Untrusted server: GET before the write (1), PUT, the read-back (2); next round GET (3).
+    // Before the read-back, a client without If-Match writes its stale copy over ours.
+    s.before("GET", 2, |_| r#"{"mine": 0, "other": 1}"#.to_string());
+    s.before("GET", 3, |_| r#"{"mine": 0, "other": 2}"#.to_string());
+    let d = scratch("acked-then-replaced");
+    let tag = s.etag_of(base).unwrap();
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        base,
+        Some(&tag),
+        r#"{"mine": 1, "other": 0}"#,
+        &["--rounds", "2"],
+    );
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert_eq!(s.seen_method("PUT").len(), 1, "{e}");
+    assert!(!e.to_lowercase().contains("nothing was overwritten"), "{e}");
+    assert!(e.contains("acknowledged"), "{e}");
+}

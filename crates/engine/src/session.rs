@@ -97,6 +97,58 @@ pub struct SaveReport {
     /// What the loop did on the way that the user should be told, in words (e.g. it waited for
     /// the server to hand out a strong validator and wrote again).
     pub notes: Vec<String>,
+    /// How many of this save's writes the server acknowledged (2xx). When the save did not end
+    /// saved and this is not 0, one of its writes landed and was then replaced or merged over:
+    /// "nothing was overwritten" would be false.
+    pub acknowledged: usize,
+}
+
+/// A connection that counts the writes the server acknowledged, for `SaveReport::acknowledged`.
+struct Counting<'c, C> {
+    inner: &'c C,
+    acknowledged: std::sync::atomic::AtomicUsize,
+}
+
+impl<C: Conditional + Sync> Counting<'_, C> {
+    fn count(&self, out: Outcome) -> Outcome {
+        if matches!(
+            out,
+            Outcome::Saved { .. }
+                | Outcome::SavedThenChanged { .. }
+                | Outcome::Unconfirmed { .. }
+                | Outcome::NotApplied { .. }
+        ) {
+            self.acknowledged
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        out
+    }
+}
+
+impl<C: Conditional + Sync> Conditional for Counting<'_, C> {
+    fn get_fresh(&self, url: &str) -> impl Future<Output = Outcome> + Send {
+        self.inner.get_fresh(url)
+    }
+    fn put(
+        &self,
+        url: &str,
+        body: &str,
+        pre: Precondition,
+    ) -> impl Future<Output = Outcome> + Send {
+        let fut = self.inner.put(url, body, pre);
+        async move { self.count(fut.await) }
+    }
+    fn patch(
+        &self,
+        url: &str,
+        body: &str,
+        content_type: &str,
+        pre: Precondition,
+        expected: Option<&str>,
+    ) -> impl Future<Output = Outcome> + Send {
+        let fut = self.inner.patch(url, body, content_type, pre, expected);
+        async move { self.count(fut.await) }
+    }
 }
 
 /// How a connection writes a resource.
@@ -629,8 +681,10 @@ fn refused_own_validator(status: u16, base: &Version, merged: SaveResult) -> Sav
             t.raw
         ),
         _ => format!(
-            " It handed out {} and refuses it in {}: its precondition check is broken, so \
-             ifmatch cannot write it safely.",
+            " It handed out {} and refused it in {} while still holding that version (also \
+             after a second try): its precondition check races other writers' writes (seen \
+             with several writers at once on Apache mod_dav), or it is broken. Try again; if \
+             it persists with no other writer at work, the server cannot be written safely.",
             v.display(),
             match v {
                 Validator::Etag { .. } => "If-Match",
@@ -807,7 +861,7 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
 /// the save is done, needs the user, or fails. A clean merge is resubmitted only when the policy
 /// says so, and at most `max_rounds` rounds are written.
 pub async fn save(
-    client: &impl Conditional,
+    client: &(impl Conditional + Sync),
     url: &str,
     mut base: Version,
     mut mine: String,
@@ -815,10 +869,15 @@ pub async fn save(
     opts: &Options,
     policy: Policy,
 ) -> SaveReport {
+    let client = &Counting {
+        inner: client,
+        acknowledged: Default::default(),
+    };
     let mut rounds = 0;
     let mut merged_from_theirs = 0;
     let mut notes = vec![];
     let mut waited = false;
+    let mut retried_refusal = false;
     loop {
         rounds += 1;
         let result = match checked_round(
@@ -847,6 +906,23 @@ pub async fn save(
                 continue;
             }
         };
+        if !retried_refusal
+            && !weak_refused(&base, &result)
+            && matches!(
+                result,
+                SaveResult::Failed {
+                    outcome: Outcome::Conflict { .. },
+                    ..
+                }
+            )
+        {
+            // Refused with the strong validator the server still hands out: with other writers
+            // at work, a server whose check races their writes answers so for a moment. Once
+            // more, after a short pause, before saying so.
+            retried_refusal = true;
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            continue;
+        }
         if !waited && weak_refused(&base, &result) {
             // Refused with the weak tag the server handed out, nothing changed: servers like
             // Apache (default FileETag) make it strong about a second after a write. Wait for
@@ -890,6 +966,9 @@ pub async fn save(
                     mine,
                     merged_from_theirs,
                     notes,
+                    acknowledged: client
+                        .acknowledged
+                        .load(std::sync::atomic::Ordering::Relaxed),
                 }
             }
         }
@@ -1069,22 +1148,40 @@ mod tests {
 
     #[tokio::test]
     async fn a_server_refusing_its_own_validator_is_told_not_merged_forever() {
-        // 412 while the server still holds the loaded version with the same tag.
-        let s = Scripted::new(vec![conflict(), fetched(BASE, "\"v1\"")]);
+        // 412 while the server still holds the loaded version with the same tag: tried once
+        // more (a server whose check races other writers answers so for a moment), then said —
+        // as a race or a broken check, not as "broken" alone.
+        let s = Scripted::new(vec![
+            conflict(),
+            fetched(BASE, "\"v1\""),
+            conflict(),
+            fetched(BASE, "\"v1\""),
+        ]);
         let r = run(&s, AUTO).await;
         match &r.result {
             SaveResult::Failed { message, outcome } => {
                 assert!(message.contains("has not changed"), "{message}");
-                assert!(message.contains("refuses it"), "{message}");
+                assert!(message.contains("refused it"), "{message}");
+                assert!(message.contains("races other writers"), "{message}");
                 assert_eq!(outcome.exit_code(), crate::outcome::exit::CONFLICT);
             }
             other => panic!("{other:?}"),
         }
         assert_eq!(
             s.requests().len(),
-            2,
-            "one write, one read, no resubmit loop"
+            4,
+            "one write and one read, once more, and no resubmit loop"
         );
+        // The second try goes through: saved.
+        let s = Scripted::new(vec![
+            conflict(),
+            fetched(BASE, "\"v1\""),
+            saved(MINE, "\"v2\""),
+        ]);
+        assert!(matches!(
+            run(&s, AUTO).await.result,
+            SaveResult::Saved { .. }
+        ));
         // The same tag but another document is a real change (a broken ETag): merged as usual.
         let s = Scripted::new(vec![conflict(), fetched(THEIRS, "\"v1\"")]);
         assert!(matches!(

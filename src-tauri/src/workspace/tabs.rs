@@ -208,6 +208,8 @@ impl AppState {
             mine: o.watch.saved.clone(),
             merged_from_theirs: 0,
             notes: vec![],
+            // The change being reapplied was written (and then written over).
+            acknowledged: 1,
         };
         let mut view = SaveView::of(&report);
         match (&report.result, &mut view) {
@@ -426,7 +428,10 @@ impl AppState {
             auto_resubmit: endpoint.auto_resubmit,
             max_rounds: MAX_ROUNDS,
             // A server not known to refuse stale writes: compare before, read back after.
-            check_around_writes: !profile.as_ref().is_some_and(|p| p.trusted()),
+            // Trust is per kind of write: the verdict the check found for this save's method.
+            check_around_writes: !profile
+                .as_ref()
+                .is_some_and(|p| p.trusted_for(endpoint.method.into())),
         };
         // Kept to tell whether the round's mine is what the window sent (it then needs no copy).
         let sent = text.clone();
@@ -1007,18 +1012,23 @@ fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> Safet
         Verdict::Caveats => ("caveats", "Server refuses stale writes (with caveats)"),
         Verdict::Unprotected => (
             "unprotected",
-            "Server IGNORES If-Match: writes are compared before and after",
+            "Server IGNORES If-Match on some writes: those are compared before and after",
         ),
         Verdict::Unknown => (
             "unknown",
             "Server could not be checked: writes are compared before and after",
         ),
     };
-    let words = if p.etag_not_content_derived && p.verdict != Verdict::Unprotected {
+    let mut words = if p.etag_not_content_derived && p.verdict != Verdict::Unprotected {
         format!("{words}; its ETag does not follow the content")
     } else {
         words.to_string()
     };
+    // Servers enforce preconditions per method: each kind of write's verdict, in words.
+    let per_method = p.method_words();
+    if !per_method.is_empty() {
+        words = format!("{words} ({})", per_method.join("; "));
+    }
     SafetyView {
         verdict: verdict.into(),
         words,

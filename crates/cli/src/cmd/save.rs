@@ -40,7 +40,7 @@ pub async fn run(
     if !id_keys.is_empty() {
         opts.id_keys = id_keys.to_vec();
     }
-    let guard = crate::guard::Guard::for_url(url, client);
+    let guard = crate::guard::Guard::for_write(url, client, method.into());
     let policy = Policy {
         auto_resubmit: true,
         max_rounds: rounds.max(1),
@@ -48,6 +48,16 @@ pub async fn run(
     };
     let report = session::save(client, url, base, mine, method, &opts, policy).await;
     let used = report.rounds;
+    // Once a write of this save was acknowledged, "nothing was overwritten" is not known: that
+    // write landed, and may have replaced another writer's change before it was replaced itself.
+    let landed = report.acknowledged > 0;
+    let nothing_overwritten = if landed {
+        "an earlier write of this save was acknowledged by the server and then replaced, so it \
+         may have replaced another writer's change in between: read the resource before saving \
+         again"
+    } else {
+        "nothing was overwritten"
+    };
     match report.result {
         SaveResult::Saved { base, .. } => {
             if let Some(v) = &base.validator {
@@ -144,7 +154,7 @@ pub async fn run(
                 serde_json::to_string_pretty(&report).expect("serialises")
             ))?;
             say!(
-                "ifmatch: the resource changed on the server and {} change(s) collide with yours; nothing was overwritten. \
+                "ifmatch: the resource changed on the server and {} change(s) collide with yours; {nothing_overwritten}. \
                  Resolve them in \"merged\" (it shows the base value at each conflict) and save again with \
                  --base set to \"current\" and --if-match set to \"current_validator\".",
                 conflicts.len()
@@ -155,10 +165,25 @@ pub async fn run(
             Ok(exit::CONFLICT)
         }
         SaveResult::Merged { .. } => {
-            say!("ifmatch: the server kept changing: still not saved after {used} rounds; nothing was overwritten. Try again.");
+            if landed {
+                say!(
+                    "ifmatch: the server kept changing: not saved after {used} rounds. {} of this \
+                     save's writes were acknowledged and then replaced by other writers' changes, \
+                     so your change was written and then replaced, and may have replaced someone \
+                     else's in between. Read the resource (ifmatch get) before saving again.",
+                    report.acknowledged
+                );
+            } else {
+                say!("ifmatch: the server kept changing: still not saved after {used} rounds; nothing was overwritten. Try again.");
+            }
             Ok(exit::CONFLICT)
         }
         SaveResult::Failed { outcome, message } => {
+            let message = if landed && !outcome.is_success() {
+                message.replace("Nothing was overwritten", "An earlier write of this save was acknowledged and then replaced (it may have replaced another writer's change)")
+            } else {
+                message
+            };
             say!("ifmatch: {message}");
             Ok(outcome.exit_code())
         }
