@@ -55,6 +55,22 @@ pub struct Settings {
     pub weak_secret_file: bool,
 }
 
+impl Settings {
+    /// Puts `target` first in the recent resources (at most 30), unless it carries a credential
+    /// (user info, a credential-looking query value such as `api_key`): `settings.json` never
+    /// holds a secret. Entries of that kind kept by older versions go too. Whether it was kept.
+    pub fn remember_recent(&mut self, target: &str) -> bool {
+        self.recent
+            .retain(|r| r != target && crate::curl::credential_in_target(r).is_none());
+        if crate::curl::credential_in_target(target).is_some() {
+            return false;
+        }
+        self.recent.insert(0, target.to_string());
+        self.recent.truncate(30);
+        true
+    }
+}
+
 impl StoredConnection {
     /// The stored shape of an input, and the secret to keep elsewhere.
     pub fn from_input(

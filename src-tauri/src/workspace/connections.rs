@@ -160,12 +160,10 @@ impl AppState {
         Ok(persist(&settings)?)
     }
 
-    /// Puts `target` first in the recent resources (at most 30).
+    /// Puts `target` first in the recent resources (at most 30; never one with a credential).
     pub async fn remember_recent(&self, target: &str, persist: Persist<'_>) {
         let mut settings = self.settings.lock().await;
-        settings.recent.retain(|r| r != target);
-        settings.recent.insert(0, target.to_string());
-        settings.recent.truncate(30);
+        settings.remember_recent(target);
         let _ = persist(&settings);
     }
 
