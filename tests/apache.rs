@@ -293,3 +293,111 @@ fn the_check_finds_apache_protected_in_both_file_etag_modes() {
         assert_eq!(left, 1, "{mode}: the scratch resource is gone");
     }
 }
+
+async fn read_version(c: &Client, url: &str) -> ifmatch_engine::session::Version {
+    match c.get_fresh(url).await {
+        Outcome::Fetched { doc, .. } => ifmatch_engine::session::Version {
+            text: doc.text,
+            validator: doc.validator,
+        },
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The server's own write lock (WebDAV class 2): a save takes it around read → compare → write,
+/// a writer without the token is held off (423) meanwhile, it is released after the save, and a
+/// lock left by a save that was killed expires by itself so the next save goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_save_under_the_servers_lock() {
+    use ifmatch_engine::client::lock::{LockTaken, LOCK_SECONDS};
+    use ifmatch_engine::merge::Options;
+    use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
+    let apache = Apache::start(&[("cfg.json", "{\"n\": 0}")]);
+    let url = format!("{}/cfg.json", apache.url);
+    let policy = Policy {
+        auto_resubmit: true,
+        max_rounds: 5,
+        check_around_writes: false,
+    };
+    // While one client holds the lock, a write without its token is refused with 423.
+    let holder = client();
+    holder.use_server_lock(true);
+    assert_eq!(
+        holder.lock(&url, std::time::Duration::from_secs(1)).await,
+        LockTaken::Held
+    );
+    let other = client();
+    let v = read_version(&other, &url).await;
+    let out = other
+        .put(
+            &url,
+            "{\"n\": 9}",
+            v.validator.as_ref().unwrap().precondition(),
+        )
+        .await;
+    assert!(
+        matches!(out, Outcome::HttpError { status: 423, .. }),
+        "{out:?}"
+    );
+    assert!(holder.unlock(&url).await, "released");
+
+    // A save under the lock: said, and the lock is gone afterwards (an unlocked write works).
+    let saver = client();
+    saver.use_server_lock(true);
+    let base = read_version(&saver, &url).await;
+    let r = session::save(
+        &saver,
+        &url,
+        base,
+        "{\"n\": 1}".into(),
+        WriteMethod::Put,
+        &Options::default(),
+        policy,
+    )
+    .await;
+    assert!(
+        matches!(r.result, SaveResult::Saved { .. }),
+        "{:?}",
+        r.result
+    );
+    assert!(r.under_lock, "{r:?}");
+    assert_eq!(apache.file("cfg.json").unwrap(), "{\"n\": 1}");
+    let v = read_version(&other, &url).await;
+    let out = other
+        .put(
+            &url,
+            "{\"n\": 2}",
+            v.validator.as_ref().unwrap().precondition(),
+        )
+        .await;
+    assert!(out.is_success(), "the save released its lock: {out:?}");
+
+    // A save killed while holding the lock: the next save waits for it to expire, then saves.
+    let killed = client();
+    killed.use_server_lock(true);
+    assert_eq!(
+        killed.lock(&url, std::time::Duration::from_secs(1)).await,
+        LockTaken::Held
+    );
+    drop(killed);
+    let started = std::time::Instant::now();
+    let base = read_version(&saver, &url).await;
+    let r = session::save(
+        &saver,
+        &url,
+        base,
+        "{\"n\": 3}".into(),
+        WriteMethod::Put,
+        &Options::default(),
+        policy,
+    )
+    .await;
+    assert!(
+        matches!(r.result, SaveResult::Saved { .. }),
+        "{:?}",
+        r.result
+    );
+    assert!(r.under_lock, "{r:?}");
+    assert!(started.elapsed() <= std::time::Duration::from_secs(LOCK_SECONDS + 2));
+    assert_eq!(apache.file("cfg.json").unwrap(), "{\"n\": 3}");
+}

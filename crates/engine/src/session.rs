@@ -12,6 +12,7 @@
 //! resubmitted only when the caller asks for it), or lose the user's text (every outcome carries
 //! it, or it was saved).
 
+use crate::client::lock::{lock_note, LockTaken};
 use crate::client::Client;
 use crate::json::Doc;
 use crate::merge::{self, patches, ConflictKind, Fill, Options};
@@ -39,9 +40,30 @@ pub trait Conditional {
         pre: Precondition,
         expected: Option<&str>,
     ) -> impl Future<Output = Outcome> + Send;
+    /// Takes the server's write lock on `url` for the writes that follow (none by default).
+    fn lock(&self, _url: &str) -> impl Future<Output = LockTaken> + Send {
+        async { LockTaken::NotWanted }
+    }
+    /// Releases it (nothing by default).
+    fn unlock(&self, _url: &str) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 impl Conditional for Client {
+    fn lock(&self, url: &str) -> impl Future<Output = LockTaken> + Send {
+        // A lock left by a killed save expires after LOCK_SECONDS: wait that out.
+        Client::lock(
+            self,
+            url,
+            std::time::Duration::from_secs(crate::client::lock::LOCK_SECONDS + 1),
+        )
+    }
+    fn unlock(&self, url: &str) -> impl Future<Output = ()> + Send {
+        async move {
+            Client::unlock(self, url).await;
+        }
+    }
     fn get_fresh(&self, url: &str) -> impl Future<Output = Outcome> + Send {
         Client::get_fresh(self, url)
     }
@@ -101,6 +123,9 @@ pub struct SaveReport {
     /// saved and this is not 0, one of its writes landed and was then replaced or merged over:
     /// "nothing was overwritten" would be false.
     pub acknowledged: usize,
+    /// The last round's write was made under the server's own write lock (read, compare and
+    /// write while every writer that honours the server's locks was held off).
+    pub under_lock: bool,
 }
 
 /// A connection that counts the writes the server acknowledged, for `SaveReport::acknowledged`.
@@ -128,6 +153,12 @@ impl<C: Conditional + Sync> Counting<'_, C> {
 impl<C: Conditional + Sync> Conditional for Counting<'_, C> {
     fn get_fresh(&self, url: &str) -> impl Future<Output = Outcome> + Send {
         self.inner.get_fresh(url)
+    }
+    fn lock(&self, url: &str) -> impl Future<Output = LockTaken> + Send {
+        self.inner.lock(url)
+    }
+    fn unlock(&self, url: &str) -> impl Future<Output = ()> + Send {
+        self.inner.unlock(url)
     }
     fn put(
         &self,
@@ -878,19 +909,32 @@ pub async fn save(
     let mut notes = vec![];
     let mut waited = false;
     let mut retried_refusal = false;
+    let mut under_lock;
+    let mut lock_said = false;
     loop {
         rounds += 1;
-        let result = match checked_round(
+        // The server's own lock, where it has one, around this round's read → compare → write:
+        // every writer that honours it is held off, so the compare holds when the write lands.
+        let taken = client.lock(url).await;
+        under_lock = taken == LockTaken::Held;
+        if let (Some(note), false) = (lock_note(&taken), lock_said) {
+            notes.push(note);
+            lock_said = true;
+        }
+        let round = checked_round(
             client,
             url,
             &base,
             &mine,
             method,
             opts,
-            policy.check_around_writes,
+            policy.check_around_writes || under_lock,
         )
-        .await
-        {
+        .await;
+        if under_lock {
+            client.unlock(url).await;
+        }
+        let result = match round {
             Round::Done(r) => r,
             Round::PatchIgnored { status } => {
                 notes.push(format!(
@@ -969,6 +1013,7 @@ pub async fn save(
                     acknowledged: client
                         .acknowledged
                         .load(std::sync::atomic::Ordering::Relaxed),
+                    under_lock,
                 }
             }
         }

@@ -210,6 +210,7 @@ impl AppState {
             notes: vec![],
             // The change being reapplied was written (and then written over).
             acknowledged: 1,
+            under_lock: false,
         };
         let mut view = SaveView::of(&report);
         match (&report.result, &mut view) {

@@ -12,6 +12,7 @@
 mod auth;
 mod cache;
 mod classify;
+pub mod lock;
 mod redirect;
 mod retry;
 mod transport;
@@ -119,6 +120,10 @@ pub struct Client {
     auth: Auth,
     cache: Cache,
     trail: Trail,
+    /// The server write locks this client holds (URL → token), see `lock`.
+    locks: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Saves take the server's write lock (`use_server_lock`).
+    lock_wanted: std::sync::atomic::AtomicBool,
 }
 
 impl Client {
@@ -202,6 +207,8 @@ impl Client {
             auth,
             cache: Cache::default(),
             trail: Trail::default(),
+            locks: Default::default(),
+            lock_wanted: Default::default(),
         })
     }
 
@@ -439,6 +446,7 @@ impl Client {
             return self.write_in_dialect(method, url, body, pre).await;
         }
         let mut headers = pre.headers();
+        headers.extend(self.lock_header(url));
         let body_bytes = body.map(|(b, ct)| {
             headers.push(("Content-Type", ct.to_string()));
             b.as_bytes().to_vec()
