@@ -37,7 +37,8 @@ const PROBES: usize = 16;
 const SALT: &str = "salt";
 const LOCK: &str = ".lock";
 const INDEX: &str = "index.json";
-/// The kind of a version found on disk without an index entry (after a garbled index).
+/// The kind of a version found on disk without an index entry (after a garbled index): the
+/// window shows it as it is.
 const RECOVERED: &str = "recovered";
 
 /// One version in the history.
@@ -46,8 +47,7 @@ const RECOVERED: &str = "recovered";
 pub struct HistoryEntry {
     /// When it was recorded (RFC 3339, UTC).
     pub at: String,
-    /// "loaded", "server" (met during a save: someone else's version), "saved", or
-    /// "recovered" (found on disk when the index was damaged).
+    /// "loaded", "server" (met during a save: someone else's version) or "saved".
     pub kind: String,
     /// Its validator as the window shows it.
     pub validator: Option<String>,
@@ -303,15 +303,82 @@ impl History {
         }
     }
 
+    /// Where a version before the salted names kept `url`'s history (a folder named by an
+    /// unsalted hash of the URL without credentials), with its index; Some only when that name
+    /// stands for this URL alone (nothing was taken out of it), so no other resource's versions
+    /// are ever served from it.
+    fn legacy(&self, url: &str) -> Option<(PathBuf, Index)> {
+        #[derive(Deserialize)]
+        struct Legacy {
+            url: String,
+            entries: Vec<HistoryEntry>,
+            next: u64,
+        }
+        let parsed: ifmatch_engine::Url = url.parse().ok()?;
+        let shown = ifmatch_engine::trail::redact_url(&parsed);
+        if shown != parsed.as_str() || shown.contains("REDACTED") {
+            return None;
+        }
+        let folder = self.dir.join(legacy_key(&shown));
+        let text = std::fs::read_to_string(folder.join(INDEX)).ok()?;
+        let old: Legacy = serde_json::from_str(&text).ok()?;
+        if old.url != shown {
+            return None;
+        }
+        let entries = old
+            .entries
+            .into_iter()
+            .filter(|e| version_number(&e.file).is_some())
+            .collect();
+        Some((
+            folder,
+            Index {
+                url: shown,
+                resource: String::new(),
+                entries,
+                next: old.next,
+            },
+        ))
+    }
+
+    /// Moves the history an older version kept of `url` (see `legacy`) into its folder now.
+    fn adopt_legacy(&self, url: &str, digest: &str) {
+        let Some(first) = self.candidates(digest).next() else {
+            return;
+        };
+        if first.exists() {
+            return;
+        }
+        let Some((old, mut index)) = self.legacy(url) else {
+            return;
+        };
+        index.resource = digest.to_string();
+        let json = serde_json::to_string_pretty(&index).expect("the index serialises");
+        if crate::files::write_private(&old.join(INDEX), json.as_bytes()).is_ok() {
+            // Another process may have moved it first or made the new folder: then it stays.
+            let _ = std::fs::rename(&old, &first);
+        }
+    }
+
     /// `url`'s history as it is on disk (None: nothing recorded yet), for reading.
     fn find(&self, url: &str) -> io::Result<Option<Found>> {
+        let from_legacy = |resource: &str| {
+            self.legacy(url).map(|(folder, mut index)| {
+                index.resource = resource.to_string();
+                Found {
+                    folder,
+                    index,
+                    garbled: false,
+                }
+            })
+        };
         let Some(salt) = self.salt(false)? else {
-            return Ok(None);
+            return Ok(from_legacy(""));
         };
         let digest = digest(&salt, url);
-        for folder in self.candidates(&digest) {
+        for (n, folder) in self.candidates(&digest).enumerate() {
             if !folder.exists() {
-                return Ok(None);
+                return Ok(if n == 0 { from_legacy(&digest) } else { None });
             }
             if let Some(found) = Self::read_folder(&folder, &digest, url)? {
                 return Ok(Some(found));
@@ -330,6 +397,7 @@ impl History {
     ) -> io::Result<()> {
         let salt = self.salt(true)?.expect("a salt is made when asked");
         let digest = digest(&salt, url);
+        self.adopt_legacy(url, &digest);
         let mut mine = None;
         for folder in self.candidates(&digest) {
             make_dir(&folder)?;
@@ -458,6 +526,16 @@ impl History {
             _ => context(e, "that version's file could not be read"),
         })
     }
+}
+
+/// The folder name an older version gave a URL without credentials (FNV-1a, 64 bit).
+fn legacy_key(shown: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in shown.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 /// The salted digest of a full URL (hex SHA-256): the first 32 digits name its folder.
@@ -627,6 +705,41 @@ mod tests {
         for d in [d1, d2] {
             let _ = std::fs::remove_dir_all(&d);
         }
+    }
+
+    #[test]
+    fn a_history_an_older_version_kept_is_found_only_for_its_own_url() {
+        let d = dir("legacy");
+        let h = History::new(&d);
+        // As the version before salted names wrote them.
+        let write_legacy = |shown: &str, text: &str| {
+            let f = d.join(legacy_key(shown));
+            std::fs::create_dir_all(&f).unwrap();
+            std::fs::write(f.join("v000000.json"), text).unwrap();
+            let index = serde_json::json!({
+                "url": shown,
+                "entries": [{"at": "2026-01-01T00:00:00.000Z", "kind": "saved",
+                             "validator": "\"1\"", "bytes": text.len(), "file": "v000000.json"}],
+                "next": 1,
+            });
+            std::fs::write(f.join(INDEX), index.to_string()).unwrap();
+            f
+        };
+        let plain = "http://h/settings";
+        let old = write_legacy(plain, "{\"old\": true}");
+        // Filed under a redacted URL: it may be any of the URLs that redact alike.
+        write_legacy("http://h/prefs?key=REDACTED", "{\"whose\": \"?\"}");
+        let l = h.list(plain);
+        assert_eq!(l.len(), 1);
+        assert_eq!(h.text(plain, &l[0].file).unwrap(), "{\"old\": true}");
+        assert!(h.list("http://h/prefs?key=eq.theme").is_empty());
+        h.record(plain, "loaded", None, "{\"new\": true}").unwrap();
+        let l = h.list(plain);
+        assert_eq!(l.len(), 2, "{l:?}");
+        assert_eq!(l[1].kind, "saved");
+        assert_eq!(h.text(plain, &l[1].file).unwrap(), "{\"old\": true}");
+        assert!(!old.exists(), "moved into the salted folder");
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
