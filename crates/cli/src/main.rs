@@ -91,14 +91,25 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
     }
     cfg.dialect = dialect_named(&cli.dialect)?;
     if let Some(p) = &cli.cacert {
-        let pem = std::fs::read(p)
-            .map_err(|e| CliError::local(format!("cannot read {}: {e}", p.display())))?;
+        let pem = std::fs::read(p).map_err(|e| {
+            let why = if p.is_dir() {
+                "is a directory, not a PEM certificate file".to_string()
+            } else if e.kind() == std::io::ErrorKind::NotFound {
+                "does not exist".to_string()
+            } else {
+                format!("cannot be read ({e})")
+            };
+            CliError::local(format!("--cacert {} {why}; nothing was sent", p.display()))
+        })?;
         cfg.extra_root_pem = Some(pem);
     }
     let auth = ifmatch_engine::Auth::from_env().map_err(|e| CliError::usage(e.to_string()))?;
-    Client::new(cfg, auth).map_err(|e| match &cli.cacert {
-        Some(p) => CliError::local(format!("--cacert {}: {e}", p.display())),
-        None => CliError::local(e.to_string()),
+    Client::new(cfg, auth).map_err(|e| match (&cli.cacert, e) {
+        (Some(p), ifmatch_engine::client::ClientError::Certificate(why)) => {
+            CliError::local(format!("--cacert {} {why}; nothing was sent", p.display()))
+        }
+        (Some(p), e) => CliError::local(format!("--cacert {}: {e}", p.display())),
+        (None, e) => CliError::local(e.to_string()),
     })
 }
 

@@ -16,6 +16,7 @@ pub mod lock;
 mod redirect;
 mod retry;
 mod transport;
+mod trust;
 mod verify;
 
 pub use auth::{Auth, CredentialsError, Secret};
@@ -81,6 +82,10 @@ pub enum ClientError {
     /// reqwest refused the configuration (an invalid certificate, a TLS back end missing).
     #[error("the HTTP client could not be set up: {0}")]
     Setup(String),
+    /// The trusted certificate file is unusable: what is wrong with it, in words that follow its
+    /// name ("holds no PEM certificate (it is empty)").
+    #[error("the trusted certificate file {0}")]
+    Certificate(String),
 }
 
 /// What one request got back, as the server said it (`Client::exchange`).
@@ -186,19 +191,10 @@ impl Client {
             .connect_timeout(cfg.connect_timeout)
             .user_agent(concat!("ifmatch/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &cfg.extra_root_pem {
-            // reqwest accepts a PEM file with no certificate in it (a private key, an empty
-            // file) and then trusts nothing more: say so instead.
-            if !String::from_utf8_lossy(pem).contains("-----BEGIN CERTIFICATE-----") {
-                return Err(ClientError::Setup(
-                    "the trusted certificate file holds no certificate (no \"-----BEGIN \
-                     CERTIFICATE-----\" block; a private key or a DER file will not do)"
-                        .into(),
-                ));
-            }
-            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
-                ClientError::Setup(format!("the trusted certificate is not valid PEM: {e}"))
-            })?;
-            b = b.add_root_certificate(cert);
+            // The certificate is added to the built-in roots, and trusted as the server's own
+            // even when it is marked as a CA, as curl does (`trust`).
+            let certs = trust::certificates(pem)?;
+            b = b.use_preconfigured_tls(trust::tls_config(certs)?);
         }
         let http = b.build().map_err(|e| ClientError::Setup(e.to_string()))?;
         Ok(Client {

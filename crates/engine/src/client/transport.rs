@@ -199,27 +199,37 @@ fn classify_reqwest(e: reqwest::Error) -> SendError {
 }
 
 /// What a TLS certificate refusal means and what to do, for the refusals users meet with
-/// self-signed servers (rustls names them; the names alone say little).
+/// self-signed servers. rustls names some by their variant (`UnknownIssuer`) and others in words
+/// ("certificate expired: …", "certificate not valid for name …"), so both are looked for.
 fn tls_words(detail: &str) -> Option<&'static str> {
-    if detail.contains("CaUsedAsEndEntity") {
+    let d = detail.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| d.contains(w));
+    if has(&["causedasendentity"]) {
         Some(
             "The server presents a CA certificate (basicConstraints CA:TRUE, what `openssl req \
-             -x509` makes by default) as its own, which TLS clients refuse. Give the server a \
-             certificate signed by that CA, or a self-signed one made with \
-             `-addext basicConstraints=critical,CA:FALSE`, and trust it with --cacert",
+             -x509` makes by default) as its own, and it is not one you trust. If it is your \
+             server's own self-signed certificate, trust exactly that certificate with --cacert \
+             FILE (the certificate file the server uses)",
         )
-    } else if detail.contains("UnknownIssuer") {
+    } else if has(&["unknownissuer", "unknown issuer"]) {
         Some(
             "The server's certificate is not signed by an authority this machine trusts. If it \
              is your own server, trust its certificate (or its CA's) with --cacert",
         )
-    } else if detail.contains("NotValidForName") {
+    } else if has(&["notvalidforname", "not valid for name"]) {
         Some(
             "The server's certificate is not made out for this host name or address (its \
              subjectAltName must list it)",
         )
-    } else if detail.contains("Expired") {
+    } else if has(&["expired"]) {
         Some("The server's certificate has expired")
+    } else if has(&["notvalidyet", "not valid yet", "not valid before"]) {
+        Some("The server's certificate is not valid yet (check this machine's clock)")
+    } else if has(&["invalidpurpose", "extended key usage"]) {
+        Some(
+            "The server's certificate is not made for TLS servers (its extendedKeyUsage does not \
+             list serverAuth)",
+        )
     } else {
         None
     }
