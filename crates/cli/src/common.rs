@@ -114,3 +114,87 @@ pub fn write_stdout(text: &str) -> std::io::Result<()> {
 pub fn print(text: &str) -> Result<(), CliError> {
     write_stdout(text).map_err(CliError::output)
 }
+
+/// A JSON pointer (or a member name) as it appears in a message: as it is when it is plain
+/// (letters, digits, `/_-.~@$:+`), else as a JSON string, with every control, line-breaking and
+/// invisible formatting character escaped, so that a message stays one line, a list of them stays
+/// unambiguous, and the name can be copied back into JSON. The empty pointer is `root` ("the
+/// top-level array", "the whole document").
+pub fn pointer_words(pointer: &str, root: &str) -> String {
+    if pointer.is_empty() {
+        return root.to_string();
+    }
+    let plain = |c: char| c.is_alphanumeric() && !hidden(c) || "/_-.~@$:+".contains(c);
+    if pointer.chars().all(plain) {
+        return pointer.to_string();
+    }
+    let mut out = String::with_capacity(pointer.len() + 2);
+    out.push('"');
+    for c in pointer.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hidden(c) => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Characters that do not show as themselves: controls (C0, DEL, C1), line and paragraph
+/// separators, zero-width and direction marks, the byte order mark.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pointer_words;
+
+    #[test]
+    fn pointers_in_messages_stay_one_unambiguous_line() {
+        assert_eq!(
+            pointer_words("", "the top-level array"),
+            "the top-level array"
+        );
+        assert_eq!(pointer_words("/items/0/tags", "-"), "/items/0/tags");
+        assert_eq!(pointer_words("/café/日本", "-"), "/café/日本");
+        assert_eq!(pointer_words("/a\nb", "-"), "\"/a\\nb\"");
+        assert_eq!(pointer_words("/a, /b", "-"), "\"/a, /b\"");
+        assert_eq!(
+            pointer_words("/say \"hi\"\\", "-"),
+            "\"/say \\\"hi\\\"\\\\\""
+        );
+        assert_eq!(
+            pointer_words("/x\u{2028}y\u{202e}z\u{7}", "-"),
+            "\"/x\\u2028y\\u202ez\\u0007\""
+        );
+        assert_eq!(pointer_words("/#", "-"), "\"/#\"");
+        // Every quoted form is a JSON string naming the pointer.
+        for p in ["/a\nb", "/\u{0}\u{85}\u{feff}", "/\"", "/ // ifmatch: x"] {
+            let q = pointer_words(p, "-");
+            assert!(!q.contains('\n') && !q.contains('\u{85}'));
+            assert_eq!(serde_json::from_str::<String>(&q).unwrap(), p);
+        }
+    }
+}

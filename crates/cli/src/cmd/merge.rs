@@ -2,7 +2,7 @@
 //! Exit codes follow git merge-file: 0 clean, 1 conflicts remain, 2 bad input.
 
 use crate::args::PreferSide;
-use crate::common::print;
+use crate::common::{pointer_words, print};
 use crate::error::{CliError, Exit};
 use ifmatch_engine::json::Doc;
 use ifmatch_engine::merge::{self, Fill};
@@ -114,11 +114,7 @@ pub fn run(
             say!(
                 "  {} {}",
                 c.kind.as_str(),
-                if c.pointer.is_empty() {
-                    "(whole document)"
-                } else {
-                    &c.pointer
-                }
+                pointer_words(&c.pointer, "(whole document)")
             );
         }
     }
@@ -128,15 +124,22 @@ pub fn run(
         } else {
             // The key may be there and still be unusable: missing in one element, or the same
             // id twice in one version.
+            let keys: Vec<String> = id_keys.iter().map(|k| pointer_words(k, "\"\"")).collect();
             format!(
                 "--id-key {} is not present with a unique string or number in every element of \
                  all three versions",
-                id_keys.join(", ")
+                keys.join(", ")
             )
         };
+        // Each array by its pointer, readable and unambiguous in a list ("" is the top level).
+        let arrays: Vec<String> = result
+            .positional_arrays
+            .iter()
+            .map(|p| pointer_words(p, "the top-level array"))
+            .collect();
         say!(
             "ifmatch: warning: merged by position ({why}): {}",
-            result.positional_arrays.join(", ")
+            arrays.join(", ")
         );
     }
     Ok(if result.is_clean() || prefer.is_some() {
