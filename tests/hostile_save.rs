@@ -411,3 +411,48 @@ async fn after_an_acknowledged_write_nothing_is_called_not_overwritten() {
     assert!(!e.to_lowercase().contains("nothing was overwritten"), "{e}");
     assert!(e.contains("acknowledged"), "{e}");
 }
+
+/// On a server not known to be atomic (no profile: never checked) the watch runs by default: a
+/// stale write another client gets through right after ours is said (exit 3) without `--watch`.
+/// `--no-watch` turns it off; a watch time that is not a number of seconds is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watch_runs_by_default_where_the_server_is_not_known_atomic() {
+    let base = r#"{"a": 0, "b": 0}"#;
+    let clobber = |_: &str| r#"{"a": 0, "b": 1}"#.to_string();
+    let s = Hostile::start(Knobs::default(), &[("/cfg", base)]).await;
+    // GET before the write (1), the read-back (2), the default watch's read (3).
+    s.before("GET", 3, clobber);
+    let d = scratch("default-watch");
+    let tag = s.etag_of(base).unwrap();
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        base,
+        Some(&tag),
+        r#"{"a": 1, "b": 0}"#,
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(err(&o).contains("wrote over it"), "{}", err(&o));
+    assert!(err(&o).contains("/a"), "{}", err(&o));
+
+    let s = Hostile::start(Knobs::default(), &[("/cfg", base)]).await;
+    s.before("GET", 3, clobber);
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        base,
+        Some(&tag),
+        r#"{"a": 1, "b": 0}"#,
+        &["--no-watch"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(s.seen_method("GET").len(), 2, "no watch read");
+
+    for bad in ["nan", "-1", "inf", "1e9"] {
+        let flag = format!("--watch={bad}");
+        let o = save(&d, &s.at("/cfg"), base, Some(&tag), base, &[&flag]);
+        assert_eq!(o.status.code(), Some(2), "--watch {bad}: {}", err(&o));
+        assert!(err(&o).contains("--watch"), "{}", err(&o));
+    }
+}

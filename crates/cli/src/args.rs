@@ -94,8 +94,10 @@ pub enum Cmd {
         id_key: Vec<String>,
         /// After saving, wait this many seconds, read the resource once more and check it still
         /// holds your change (exit 3, naming where, when another client wrote over it).
-        #[arg(long, value_name = "SECS")]
+        #[arg(long, value_name = "SECS", conflicts_with = "no_watch")]
         watch: Option<f64>,
+        #[arg(long = "no-watch")]
+        no_watch: bool,
     },
     /// Edit a resource in $VISUAL / $EDITOR and save it conditionally when the editor closes
     /// (kubectl edit for any JSON API): a concurrent change is merged in; colliding changes

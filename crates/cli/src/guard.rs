@@ -36,6 +36,17 @@ impl Guard {
         }
     }
 
+    /// Whether a write the server acknowledged is watched by default (read again a moment later):
+    /// on a server not known to refuse stale writes of this kind, or whose validators do not
+    /// follow the content, a concurrent writer's stale write can still replace it.
+    pub fn confirm_by_default(&self) -> bool {
+        self.untrusted()
+            || self
+                .profile
+                .as_ref()
+                .is_some_and(|p| p.etag_not_content_derived)
+    }
+
     /// Whether the server's preconditions are not to be relied on alone.
     pub fn untrusted(&self) -> bool {
         self.no_version || !self.profile.as_ref().is_some_and(|p| p.trusted())

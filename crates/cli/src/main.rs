@@ -7,16 +7,17 @@
 //! One exit point: commands (`cmd/`, one file each) return their exit code or a `CliError`;
 //! `main` prints the error, writes the request trail (`--trail`) whatever happened, and exits.
 
-/// `eprintln!` that survives a stderr that cannot be written (a full disk, a closed pipe) instead
-/// of panicking. Stderr carries notes, warnings and errors about the result, never the result
-/// itself: a note that cannot be written does not change the exit code (a command whose result
-/// reached stdout, or the server, succeeded; one that failed has its own code already). What a
-/// command delivers goes to stdout (`common::print`), where a failed write is the command's
-/// failure. The one exception, `--trail -`, is checked where it is written.
+/// Set when a line meant for stderr could not be written (a full disk, a closed pipe): the
+/// command then never exits 0, and never panics as `eprintln!` would.
+static STDERR_LOST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `eprintln!` that survives a stderr that cannot be written (see `STDERR_LOST`).
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        if writeln!(std::io::stderr(), $($arg)*).is_err() {
+            $crate::STDERR_LOST.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }};
 }
 
@@ -25,6 +26,7 @@ mod cmd;
 mod common;
 mod error;
 mod guard;
+mod watch;
 
 use args::{Cli, Cmd};
 use clap::Parser;
@@ -48,15 +50,19 @@ fn main() -> ExitCode {
             Ok(code) => exit_code(code),
             Err(e) => fail(&e),
         };
-        // A trail asked for on stderr is output, not a note: when it cannot be written, a
-        // successful run fails as it would with a full stdout.
-        if !write_trail(&cli, &client) && code == ExitCode::SUCCESS {
-            return exit_code(ifmatch_engine::outcome::exit::LOCAL_ERROR);
-        }
+        write_trail(&cli, &client);
         code
     });
     // The demo server's tasks end with the runtime; nothing else is left running.
     runtime.shutdown_timeout(Duration::from_millis(100));
+    // A message that could not be written makes the run a failure, never a success: the code a
+    // stdout that could not be written gives (`merge`: 2, its "bad input or output"; others: 1).
+    if STDERR_LOST.load(std::sync::atomic::Ordering::Relaxed) && code == ExitCode::SUCCESS {
+        return match cli.cmd {
+            Cmd::Merge { .. } => exit_code(cmd::merge::merge_exit::BAD_INPUT),
+            _ => exit_code(ifmatch_engine::outcome::exit::LOCAL_ERROR),
+        };
+    }
     code
 }
 
@@ -152,22 +158,16 @@ fn target_url(cmd: &Cmd) -> Option<&str> {
     }
 }
 
-/// The redacted request trail, as JSON, to the file `--trail` names ("-": stderr); false when
-/// stderr, where it was asked for, could not take it (a file that cannot be written is said).
-fn write_trail(cli: &Cli, client: &Client) -> bool {
-    use std::io::Write as _;
-    let Some(t) = &cli.trail else {
-        return true;
-    };
-    let json = client.trail().to_json();
-    if t == "-" {
-        let mut se = std::io::stderr().lock();
-        return writeln!(se, "{json}").and_then(|_| se.flush()).is_ok();
+/// The redacted request trail, as JSON, to the file `--trail` names ("-": stderr).
+fn write_trail(cli: &Cli, client: &Client) {
+    if let Some(t) = &cli.trail {
+        let json = client.trail().to_json();
+        if t == "-" {
+            say!("{json}");
+        } else if let Err(e) = std::fs::write(t, json) {
+            say!("ifmatch: cannot write the trail to {t}: {e}");
+        }
     }
-    if let Err(e) = std::fs::write(t, json) {
-        say!("ifmatch: cannot write the trail to {t}: {e}");
-    }
-    true
 }
 
 async fn run(cli: &Cli, client: &Client) -> Exit {
@@ -207,6 +207,7 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
             rounds,
             id_key,
             watch,
+            no_watch,
         } => {
             cmd::save::run(
                 client,
@@ -215,7 +216,7 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
                 base,
                 if_match.as_deref(),
                 *method,
-                (*rounds, *watch),
+                (*rounds, cmd::save::Watch::from_flags(*watch, *no_watch)?),
                 id_key,
             )
             .await

@@ -78,6 +78,23 @@ pub async fn run(
         if let Some(code) = guard.read_back(client, url, &body, before.as_deref()).await {
             return Ok(code);
         }
+        // The watch, where the server is not known to be atomic and the version before the
+        // write is known (read just before it): a concurrent stale write let through is found.
+        if let (true, Some(before)) = (guard.confirm_by_default(), before.as_deref()) {
+            let opts = ifmatch_engine::merge::Options::default();
+            if let Err(code) = crate::watch::confirm(
+                client,
+                url,
+                before,
+                &body,
+                crate::watch::DEFAULT_SECS,
+                &opts,
+            )
+            .await
+            {
+                return Ok(code);
+            }
+        }
         guard.warn();
     }
     print_saved(&out)?;

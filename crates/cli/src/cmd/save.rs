@@ -7,8 +7,30 @@ use crate::common::{parse_tag, print, read_json_input, saved_but_unprinted, writ
 use crate::error::{CliError, Exit};
 use ifmatch_engine::outcome::exit;
 use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
-use ifmatch_engine::{Client, Outcome, Validator};
+use ifmatch_engine::{Client, Validator};
 use std::path::PathBuf;
+
+/// What `--watch SECS` / `--no-watch` asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Watch {
+    /// Neither: watch where the server is not known to be atomic (`Guard::confirm_by_default`).
+    Default,
+    /// `--watch SECS`.
+    Secs(f64),
+    /// `--no-watch`.
+    Off,
+}
+
+impl Watch {
+    /// From the two flags (clap keeps them apart).
+    pub fn from_flags(secs: Option<f64>, off: bool) -> Result<Watch, CliError> {
+        Ok(match (secs, off) {
+            (_, true) => Watch::Off,
+            (Some(s), false) => Watch::Secs(crate::watch::checked_secs(s)?),
+            (None, false) => Watch::Default,
+        })
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -18,7 +40,7 @@ pub async fn run(
     base_path: &PathBuf,
     if_match: Option<&str>,
     method: MethodArg,
-    (rounds, watch): (usize, Option<f64>),
+    (rounds, watch): (usize, Watch),
     id_keys: &[String],
 ) -> Exit {
     let mine = read_json_input(file)?;
@@ -63,59 +85,27 @@ pub async fn run(
             if let Some(v) = &base.validator {
                 write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
             }
+            // The watch: asked for, or by default where the server is not known to make its
+            // check atomic with its write (and the write was not made under its lock).
+            let watch = match watch {
+                Watch::Secs(s) => Some(s),
+                Watch::Off => None,
+                Watch::Default => (guard.confirm_by_default() && !report.under_lock)
+                    .then_some(crate::watch::DEFAULT_SECS),
+            };
             if let Some(secs) = watch {
-                // The overwrite watch, once: does the version a moment later still hold it?
-                tokio::time::sleep(std::time::Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
-                    .await;
-                // Compared with what this save wrote (not the write's answer, which may be a
-                // status object), the way the merge compares.
-                match client.get_fresh(url).await {
-                    Outcome::Fetched { doc, .. } => {
-                        let lost = ifmatch_engine::overwrite::overwritten(
-                            &report.base.text,
-                            &report.mine,
-                            &doc.text,
-                            &opts,
-                        );
-                        if !lost.is_empty() {
-                            let at: Vec<&str> = lost
-                                .iter()
-                                .map(|p| {
-                                    if p.is_empty() {
-                                        "the whole document"
-                                    } else {
-                                        p
-                                    }
-                                })
-                                .collect();
-                            say!(
-                                "ifmatch: saved, but {secs} s later the server no longer holds \
-                                 your change at {}: another client wrote over it. Run the same \
-                                 save again without --if-match: it merges your change into what \
-                                 the server holds now.",
-                                at.join(", ")
-                            );
-                            return Ok(exit::CONFLICT);
-                        }
-                    }
-                    Outcome::NotFound | Outcome::Gone => {
-                        say!(
-                            "ifmatch: saved, but {secs} s later the resource is gone: another \
-                             client deleted it, and your change with it. Your input is unchanged; \
-                             create the resource again if it should exist."
-                        );
-                        return Ok(exit::CONFLICT);
-                    }
-                    failed => {
-                        say!(
-                            "ifmatch: written, but the watch could not read the resource {secs} s \
-                             later ({}): whether the server still holds your change is not \
-                             confirmed. Read it (ifmatch get) to see.",
-                            failed.summary()
-                        );
-                        return Ok(exit::UNCONFIRMED);
-                    }
+                if let Err(code) =
+                    crate::watch::confirm(client, url, &report.base.text, &report.mine, secs, &opts)
+                        .await
+                {
+                    return Ok(code);
                 }
+            }
+            if report.under_lock {
+                say!(
+                    "ifmatch: written under the server's write lock: read, compared and written \
+                     while every writer that honours the server's locks was held off"
+                );
             }
             for note in &report.notes {
                 say!("ifmatch: {note}");
