@@ -603,6 +603,7 @@ pub fn is_credential_param(name: &str, value: &str) -> bool {
             "passphrase",
             "signature",
             "sig",
+            "hmac",
             "credential",
             "credentials",
             "jwt",
@@ -633,6 +634,20 @@ pub fn is_credential_param(name: &str, value: &str) -> bool {
     (secret_word || secret_key) && !(paging && joined.ends_with("token"))
 }
 
+/// A query parameter's name as the words may show it: a plain name (`api_key`, `X-Amz-Signature`)
+/// followed by `=`; a bare word or an odd name may be the credential itself and is not shown.
+fn param_name(name: &str, has_value: bool) -> String {
+    let plain = name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c));
+    if has_value && plain {
+        format!("the query parameter {name}")
+    } else {
+        "a query parameter that looks like a credential (its name is not shown)".into()
+    }
+}
+
 /// What in a resource's address carries a credential (user info, a credential-looking query
 /// parameter), named in words without its value; None when nothing does. `target` is what the
 /// Open box takes: a path (`/v1/x?api_key=…`) or a full URL.
@@ -650,7 +665,7 @@ pub fn credential_in_target(target: &str) -> Option<String> {
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
         .find(|(n, v)| is_credential_param(&percent_decode(n, true), &percent_decode(v, true)))
-        .map(|(n, _)| format!("the query parameter {}", percent_decode(n, true)))
+        .map(|(n, v)| param_name(&percent_decode(n, true), !v.is_empty()))
 }
 
 /// Adds `w` to what was not taken (once).
@@ -708,7 +723,15 @@ struct Credential {
 pub fn parse(command: &str) -> Result<CurlImport, String> {
     let words = shell_words(command.trim())?;
     let mut it = words.iter();
-    let first = words.first().map(String::as_str).unwrap_or_default();
+    // A shell prompt copied with the command.
+    if words.first().is_some_and(|w| w == "$" || w == ">") {
+        it.next();
+    }
+    let first = it
+        .as_slice()
+        .first()
+        .map(String::as_str)
+        .unwrap_or_default();
     let program = first
         .rsplit(['/', '\\'])
         .next()
@@ -791,6 +814,10 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
                         return Err(format!("a {shown} header has no \"Name: value\" form"));
                     };
                     let (name, v) = (name.trim().to_string(), v.trim().to_string());
+                    if v.is_empty() {
+                        // `-H 'Name:'` only keeps curl from sending a header of its own.
+                        continue;
+                    }
                     let lower = name.to_ascii_lowercase();
                     if lower == "authorization" {
                         let (scheme, cred) = v.split_once(' ').unwrap_or((v.as_str(), ""));
@@ -1061,9 +1088,10 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
                 say(
                     &mut ignored,
                     format!(
-                        "the query parameter {n} (it holds a credential: left out of the path so \
-                         that no file keeps it; if the API needs it, give it as a header \
-                         credential if the API takes one)"
+                        "{} (it holds a credential: left out of the path so that no file keeps \
+                         it; if the API needs it, give it as a header credential if the API \
+                         takes one)",
+                        param_name(&n, piece.contains('='))
                     ),
                 );
             }
@@ -1301,6 +1329,7 @@ mod tests {
             ("curl.exe -X PATCH `\n  -H \"Authorization: Bearer t\" `\r\n  https://h/x", "https://h", "/x", bearer("t"), M, &[]),
             ("/usr/bin/curl -X PATCH \\\n  https://h/x", "https://h", "/x", N, M, &[]),
             ("-X PATCH https://h/x", "https://h", "/x", N, M, &[]),
+            ("$ curl -X PATCH https://h/x", "https://h", "/x", N, M, &[]),
             ("curl --url https://h/x", "https://h", "/x", N, P, &[]),
             ("curl --url=https://h/x", "https://h", "/x", N, P, &[]),
             // Bodies, cookies, certificates: their values taken, never the URL.
@@ -1453,6 +1482,7 @@ mod tests {
             "curl 'https://h/x?X-Amz-Signature=SECRET'",
             "curl 'https://h/x?key=SECRET'",
             "curl 'https://h/x?client_secret=SECRET'",
+            "curl 'https://h/x?SECRETtoken'",
             "curl 'https://h:SECRET/x'",
             "curl 'ftp://u:SECRET@h/x'",
             "curl 'https://h/x?token=SECRET' 'https://h/y?token=SECRET'",
