@@ -907,6 +907,22 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
     }
 
+    #[test]
+    fn a_damaged_salt_is_said_and_left_as_it_is() {
+        let d = dir("salt-damaged");
+        let h = History::new(&d);
+        h.record("http://h/x", "saved", None, "{}").unwrap();
+        std::fs::write(d.join(SALT), "short").unwrap();
+        let e = h
+            .record("http://h/x", "saved", None, "{\"v\": 2}")
+            .unwrap_err();
+        assert!(e.to_string().contains("damaged"), "{e}");
+        assert!(h.list("http://h/x").is_empty());
+        assert_eq!(std::fs::read_to_string(d.join(SALT)).unwrap(), "short");
+        assert_eq!(folders(&d).len(), 1, "the history stays where it is");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
     #[cfg(unix)]
     #[test]
     fn an_unwritable_folder_gives_an_error_and_keeps_every_version() {
