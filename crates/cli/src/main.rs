@@ -7,17 +7,16 @@
 //! One exit point: commands (`cmd/`, one file each) return their exit code or a `CliError`;
 //! `main` prints the error, writes the request trail (`--trail`) whatever happened, and exits.
 
-/// Set when a line meant for stderr could not be written (a full disk, a closed pipe): the
-/// command then never exits 0, and never panics as `eprintln!` would.
-static STDERR_LOST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// `eprintln!` that survives a stderr that cannot be written (see `STDERR_LOST`).
+/// `eprintln!` that survives a stderr that cannot be written (a full disk, a closed pipe) instead
+/// of panicking. Stderr carries notes, warnings and errors about the result, never the result
+/// itself: a note that cannot be written does not change the exit code (a command whose result
+/// reached stdout, or the server, succeeded; one that failed has its own code already). What a
+/// command delivers goes to stdout (`common::print`), where a failed write is the command's
+/// failure. The one exception, `--trail -`, is checked where it is written.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if writeln!(std::io::stderr(), $($arg)*).is_err() {
-            $crate::STDERR_LOST.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
+        let _ = writeln!(std::io::stderr(), $($arg)*);
     }};
 }
 
@@ -55,14 +54,6 @@ fn main() -> ExitCode {
     });
     // The demo server's tasks end with the runtime; nothing else is left running.
     runtime.shutdown_timeout(Duration::from_millis(100));
-    // A message that could not be written makes the run a failure, never a success: the code a
-    // stdout that could not be written gives (`merge`: 2, its "bad input or output"; others: 1).
-    if STDERR_LOST.load(std::sync::atomic::Ordering::Relaxed) && code == ExitCode::SUCCESS {
-        return match cli.cmd {
-            Cmd::Merge { .. } => exit_code(cmd::merge::merge_exit::BAD_INPUT),
-            _ => exit_code(ifmatch_engine::outcome::exit::LOCAL_ERROR),
-        };
-    }
     code
 }
 
