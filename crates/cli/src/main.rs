@@ -49,7 +49,11 @@ fn main() -> ExitCode {
             Ok(code) => exit_code(code),
             Err(e) => fail(&e),
         };
-        write_trail(&cli, &client);
+        // A trail asked for on stderr is output, not a note: when it cannot be written, a
+        // successful run fails as it would with a full stdout.
+        if !write_trail(&cli, &client) && code == ExitCode::SUCCESS {
+            return exit_code(ifmatch_engine::outcome::exit::LOCAL_ERROR);
+        }
         code
     });
     // The demo server's tasks end with the runtime; nothing else is left running.
@@ -149,16 +153,22 @@ fn target_url(cmd: &Cmd) -> Option<&str> {
     }
 }
 
-/// The redacted request trail, as JSON, to the file `--trail` names ("-": stderr).
-fn write_trail(cli: &Cli, client: &Client) {
-    if let Some(t) = &cli.trail {
-        let json = client.trail().to_json();
-        if t == "-" {
-            say!("{json}");
-        } else if let Err(e) = std::fs::write(t, json) {
-            say!("ifmatch: cannot write the trail to {t}: {e}");
-        }
+/// The redacted request trail, as JSON, to the file `--trail` names ("-": stderr); false when
+/// stderr, where it was asked for, could not take it (a file that cannot be written is said).
+fn write_trail(cli: &Cli, client: &Client) -> bool {
+    use std::io::Write as _;
+    let Some(t) = &cli.trail else {
+        return true;
+    };
+    let json = client.trail().to_json();
+    if t == "-" {
+        let mut se = std::io::stderr().lock();
+        return writeln!(se, "{json}").and_then(|_| se.flush()).is_ok();
     }
+    if let Err(e) = std::fs::write(t, json) {
+        say!("ifmatch: cannot write the trail to {t}: {e}");
+    }
+    true
 }
 
 async fn run(cli: &Cli, client: &Client) -> Exit {
