@@ -4,8 +4,10 @@
 //! writing, read it back just after, and say the risk that remains.
 //!
 //! On a server the check found protected, none of this runs: the server's own 412 is the check.
+//! "Protected" is per kind of write: a PATCH consults the verdict the check found for PATCH, not
+//! the one for PUT (servers enforce preconditions per method).
 
-use ifmatch_engine::check::Verdict;
+use ifmatch_engine::check::WriteKind;
 use ifmatch_engine::client::same_json;
 use ifmatch_engine::outcome::exit;
 use ifmatch_engine::{Client, EntityTag, Outcome};
@@ -22,16 +24,24 @@ pub fn stale_write_status(url: &str) -> Option<u16> {
 
 pub struct Guard {
     profile: Option<ServerProfile>,
+    /// The kind of write this guard is for: its verdict is the one consulted.
+    kind: WriteKind,
     /// The connection's dialect says the API keeps no version (`--dialect none`).
     no_version: bool,
 }
 
 impl Guard {
-    /// The guard for `url`, from the stored profiles and the client's dialect.
+    /// The guard for a PUT to `url`, from the stored profiles and the client's dialect.
     pub fn for_url(url: &str, client: &Client) -> Guard {
+        Guard::for_write(url, client, WriteKind::Put)
+    }
+
+    /// The guard for a write of `kind` to `url`.
+    pub fn for_write(url: &str, client: &Client, kind: WriteKind) -> Guard {
         let profiles = ServerProfiles::open(servers::default_dir().as_deref());
         Guard {
             profile: profiles.lookup(url).cloned(),
+            kind,
             no_version: !client.dialect().versioned,
         }
     }
@@ -47,9 +57,13 @@ impl Guard {
                 .is_some_and(|p| p.etag_not_content_derived)
     }
 
-    /// Whether the server's preconditions are not to be relied on alone.
+    /// Whether the server's preconditions for this kind of write are not to be relied on alone.
     pub fn untrusted(&self) -> bool {
-        self.no_version || !self.profile.as_ref().is_some_and(|p| p.trusted())
+        self.no_version
+            || !self
+                .profile
+                .as_ref()
+                .is_some_and(|p| p.trusted_for(self.kind))
     }
 
     fn unprotected(&self) -> bool {
@@ -57,7 +71,7 @@ impl Guard {
             || self
                 .profile
                 .as_ref()
-                .is_some_and(|p| p.verdict == Verdict::Unprotected || p.etag_not_content_derived)
+                .is_some_and(|p| p.unprotected_for(self.kind) || p.etag_not_content_derived)
     }
 
     /// Before a write conditional on `tag`: on an untrusted server, the resource must still be
@@ -147,7 +161,7 @@ impl Guard {
                 return Some(exit::UNCONFIRMED);
             }
         };
-        if same_json(&doc.text, expected) {
+        if holds(&doc.text, expected, before) {
             return None;
         }
         if before.is_some_and(|b| same_json(&doc.text, b)) {
@@ -178,11 +192,29 @@ impl Guard {
             );
         } else if self.unprotected() {
             say!(
-                "ifmatch: warning: this server does not refuse stale writes (found by `ifmatch \
-                 check`): the resource was compared just before writing and read back after, \
+                "ifmatch: warning: this server does not refuse stale writes of this kind ({}, \
+                 found by `ifmatch check`): the resource was compared just before writing and read back after, \
                  but a change another writer made in that same moment could still have been \
-                 overwritten."
+                 overwritten.",
+                self.kind.words()
             );
         }
     }
+}
+
+/// Whether `current` holds the write of `expected` made over `before`: the same document, or,
+/// when the version before the write is known, every change of the write with the server's own
+/// bookkeeping around it (a new `_rev`, a stamp) — compared the way the merge compares.
+pub fn holds(current: &str, expected: &str, before: Option<&str>) -> bool {
+    same_json(current, expected)
+        || before.is_some_and(|b| {
+            !same_json(current, b)
+                && ifmatch_engine::overwrite::overwritten(
+                    b,
+                    expected,
+                    current,
+                    &ifmatch_engine::merge::Options::default(),
+                )
+                .is_empty()
+        })
 }

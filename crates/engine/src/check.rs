@@ -795,7 +795,10 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
         methods.push((kind, method_verdict(kind, stale, current), stale, lines));
     }
 
-    // DELETE with an If-Match that cannot match, then with the current one: the clean-up.
+    // DELETE with an If-Match that cannot match, then with the current one: the clean-up. A
+    // scratch resource that is not there (its writes acknowledged, never stored) shows nothing
+    // about a delete.
+    let (before_delete, absent) = p.gone(&scratch).await;
     let stale_delete = p
         .ask("DELETE", &scratch, &[("If-Match", never.to_string())], None)
         .await;
@@ -814,12 +817,13 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
             p.ask("DELETE", &scratch, &[], None).await;
         }
     }
-    methods.push((
-        WriteKind::Delete,
-        method_verdict(WriteKind::Delete, stale, current),
-        stale,
-        lines,
-    ));
+    let verdict = if absent == Some(true) {
+        lines.insert(0, before_delete.line);
+        MethodVerdict::Unknown
+    } else {
+        method_verdict(WriteKind::Delete, stale, current)
+    };
+    methods.push((WriteKind::Delete, verdict, stale, lines));
     let after = p.get(&scratch).await;
     if matches!(after.status(), Some(404 | 410)) {
         wrote.push(format!("deleted {scratch} again"));
@@ -1066,8 +1070,24 @@ fn judge(report: &mut Report) {
             "Protected: the server refuses stale writes, as RFC 9110 asks.".to_string()
         }
         Verdict::Caveats => {
-            "Protected, with caveats: the server refuses stale writes; see the caveats below."
-                .to_string()
+            let not_applied: Vec<&str> = report
+                .methods
+                .iter()
+                .filter(|m| m.verdict == MethodVerdict::NotApplied)
+                .map(|m| m.method.words())
+                .collect();
+            if not_applied.is_empty() {
+                "Protected, with caveats: the server refuses stale writes; see the caveats below."
+                    .to_string()
+            } else {
+                format!(
+                    "Protected, with caveats: the server refuses stale writes, but it \
+                     acknowledges {} without applying them: a success answer there does not \
+                     mean it stored anything (ifmatch reads back after such writes). See the \
+                     caveats below.",
+                    not_applied.join(", ")
+                )
+            }
         }
         Verdict::Unprotected => format!(
             "UNPROTECTED{which}: the server accepts writes whose precondition is false, so a \

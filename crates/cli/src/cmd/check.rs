@@ -1,6 +1,9 @@
 //! `ifmatch check`: does this server really refuse stale writes? Probes it (read-only first,
 //! then on a scratch resource beside URL), prints each finding with its evidence, and remembers
-//! the verdict for the write commands (`servers.json` in the state folder).
+//! the verdict for the write commands (`servers.json` in the state folder), with the verdict of
+//! each kind of write (PUT, each PATCH type, DELETE, create), which is what a write of that kind
+//! consults. A check that reached no verdict (its resource unreadable, no scratch resource) is
+//! not stored, and leaves the verdict stored before as it was.
 
 use crate::common::print;
 use crate::error::Exit;
@@ -24,7 +27,19 @@ pub async fn run(client: &Client, url: &str, json: bool) -> Exit {
         print(&report.text())?;
     }
     let mut profiles = ServerProfiles::open(servers::default_dir().as_deref());
-    if let Err(e) = profiles.remember(url, ServerProfile::from_report(&report)) {
+    if !report.conclusive() {
+        let kept = profiles
+            .lookup(url)
+            .map(|p| {
+                format!(
+                    "the verdict stored before ({}, from {}) stays",
+                    p.verdict.words(),
+                    p.checked_url
+                )
+            })
+            .unwrap_or_else(|| "writes here stay \"not checked\"".into());
+        say!("ifmatch: the check reached no verdict, so none was stored: {kept}");
+    } else if let Err(e) = profiles.remember(url, ServerProfile::from_report(&report)) {
         say!("ifmatch: the verdict could not be stored ({e}); later writes will not know it");
     }
     Ok(match report.verdict {

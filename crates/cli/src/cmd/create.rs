@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 pub async fn run(client: &Client, url: &str, file: &Option<PathBuf>) -> Exit {
     let body = read_json_input(file)?;
-    let guard = Guard::for_url(url, client);
+    let guard = Guard::for_write(url, client, ifmatch_engine::check::WriteKind::Create);
     if let Err(code) = guard.absent(client, url).await {
         return Ok(code);
     }

@@ -10,7 +10,7 @@ pub async fn run(client: &Client, url: &str, if_match: &Option<String>, force: b
         Ok(p) => p,
         Err(out) => return Ok(report(&out)),
     };
-    let guard = Guard::for_url(url, client);
+    let guard = Guard::for_write(url, client, ifmatch_engine::check::WriteKind::Delete);
     if let (Precondition::IfMatch(t), Some(_)) = (&pre, if_match) {
         if let Err(code) = guard.still_at(client, url, t).await {
             return Ok(code);

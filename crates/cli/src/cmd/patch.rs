@@ -16,7 +16,7 @@ pub async fn run(
     force: bool,
 ) -> Exit {
     let body = read_json_input(file)?;
-    let guard = Guard::for_url(url, client);
+    let guard = Guard::for_write(url, client, ifmatch_engine::check::WriteKind::MergePatch);
     let pre = match precondition_for(client, url, if_match, force).await? {
         Ok(p) => p,
         Err(out) => return Ok(report(&out)),
