@@ -119,7 +119,7 @@ fn dialect_named(name: &str) -> Result<ifmatch_engine::dialect::Dialect, CliErro
     if name.ends_with(".json") || path.is_file() {
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::usage(format!("--dialect: cannot read {name}: {e}")))?;
-        let mut d: Dialect = serde_json::from_str(&text).map_err(|e| {
+        let mut d = Dialect::from_json(&text).map_err(|e| {
             CliError::usage(format!(
                 "--dialect: {name} does not describe a dialect: {e}"
             ))
