@@ -205,3 +205,30 @@ fn an_invalid_edit_reopens_with_the_error_and_closing_unchanged_gives_up() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(err(&o).contains("nothing was sent"), "{}", err(&o));
 }
+
+/// An editor that only adds a final newline (vim does when the document has none) changes
+/// nothing: no write is sent, the resource keeps its validator, exit 0.
+#[test]
+fn a_final_newline_alone_is_no_change_and_nothing_is_sent() {
+    let demo = DemoProcess::start(&[], &[]);
+    let url = format!("{}/settings", demo.url);
+    let e = Editor::new("final-newline");
+    let etag = |dir: &Path| {
+        let o = run_cli_with(&dir.join("state"), &[], &["get", "--etag", &url], None);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let before = etag(&e.dir);
+    e.pass(1, "printf '\\n\\n' >> \"$1\"\n");
+    let o = e.edit(&url);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(
+        err(&o).contains("no change") && err(&o).contains("nothing was sent"),
+        "{}",
+        err(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).trim().is_empty(),
+        "no new validator"
+    );
+    assert_eq!(etag(&e.dir), before, "the resource was not written");
+}
