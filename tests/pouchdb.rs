@@ -277,3 +277,19 @@ fn the_couchdb_dialect_carries_rev_for_every_write() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(s.now().is_none());
 }
+
+/// A fresh `put` with the validator `get` printed, without a dialect: the server's own metadata
+/// (`_rev`) changes with the write, and that is no "other writer": the put exits 0 (it said
+/// "another writer changed it" and exited 3 while the server held exactly the write).
+#[test]
+fn a_fresh_put_is_not_taken_for_another_writer() {
+    let s = Setup::new(false);
+    let (body, tag) = s.read();
+    let o = s.cli(
+        &["put", &s.url, "--if-match", &tag],
+        Some(&with(&body, "theme", json!("dark"))),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert_eq!(s.now().unwrap()["theme"], "dark");
+    assert!(!err(&o).contains("another"), "{}", err(&o));
+}

@@ -538,7 +538,31 @@ async fn round_inner(
             // merging would send the same write again, to the same answer, round after round.
             not_applied(status)
         }
-        Outcome::SavedThenChanged { current, .. } => merge_with(base, mine, base_of(current), opts),
+        Outcome::SavedThenChanged { status, current } => {
+            // Everything of mine is in what the server holds, with its own bookkeeping around
+            // it (CouchDB's new `_rev`, a stamp): saved, as that version. Else someone wrote in
+            // the same moment: merged like a conflict.
+            let current = base_of(current);
+            match merge_with(base, mine, current.clone(), opts) {
+                SaveResult::Merged { merged, .. }
+                    if crate::client::same_json(&merged, &current.text) =>
+                {
+                    SaveResult::Saved {
+                        outcome: Outcome::Saved {
+                            status,
+                            doc: Some(Received {
+                                text: current.text.clone(),
+                                validator: current.validator.clone(),
+                                warnings: vec![],
+                            }),
+                            validator_from: crate::outcome::ValidatorSource::Refetch,
+                        },
+                        base: current,
+                    }
+                }
+                other => other,
+            }
+        }
         Outcome::Conflict { status, .. } => {
             let merged = refetch_and_merge(client, url, base, mine, opts, None).await;
             refused_own_validator(status, base, merged)
