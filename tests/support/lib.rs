@@ -9,6 +9,7 @@ pub mod nginx;
 pub mod pouchdb;
 pub mod proxy;
 pub mod raw;
+pub mod torture;
 
 use std::io::BufRead;
 use std::path::PathBuf;
