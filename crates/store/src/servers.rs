@@ -115,6 +115,10 @@ impl ServerProfile {
 pub struct ServerProfiles {
     path: Option<PathBuf>,
     map: BTreeMap<String, ServerProfile>,
+    /// Checks that reached no verdict, for folders with none stored: kept for this process only
+    /// (the app does not re-run the check before every save), never written, and never in
+    /// front of a stored verdict.
+    unsettled: BTreeMap<String, ServerProfile>,
 }
 
 /// Where the profiles live: `$IFMATCH_STATE_DIR`, else `$XDG_STATE_HOME/ifmatch`, else
@@ -147,43 +151,55 @@ impl ServerProfiles {
             .and_then(|p| std::fs::read_to_string(p).ok())
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
-        ServerProfiles { path, map }
+        ServerProfiles {
+            path,
+            map,
+            unsettled: BTreeMap::new(),
+        }
     }
 
     /// The profile for `url`: its folder's, else the nearest parent folder's.
     pub fn lookup(&self, url: &str) -> Option<&ServerProfile> {
-        let mut key = folder_key(url)?;
-        loop {
-            if let Some(p) = self.map.get(&key) {
-                return Some(p);
-            }
-            // Up one folder: drop the last segment of "…/a/b/".
-            let trimmed = key.trim_end_matches('/');
-            let cut = trimmed.rfind('/')?;
-            if trimmed[..cut].ends_with('/') {
-                // "scheme://host" reached
-                return None;
-            }
-            key = format!("{}/", &trimmed[..cut]);
-        }
+        let key = folder_key(url)?;
+        walk_up(&self.map, &key).or_else(|| walk_up(&self.unsettled, &key))
     }
 
     /// Records `profile` for `url`'s folder and writes the file (atomically). A profile without
     /// a verdict (the check could not reach one) is not stored, and leaves what was stored as
     /// it was: returns whether it was stored.
     pub fn remember(&mut self, url: &str, profile: ServerProfile) -> std::io::Result<bool> {
-        if !profile.conclusive() {
-            return Ok(false);
-        }
         let Some(key) = folder_key(url) else {
             return Ok(false);
         };
+        if !profile.conclusive() {
+            self.unsettled.insert(key, profile);
+            return Ok(false);
+        }
+        self.unsettled.remove(&key);
         self.map.insert(key, profile);
         let Some(path) = &self.path else {
             return Ok(true);
         };
         let json = serde_json::to_string_pretty(&self.map).expect("profiles serialise");
         crate::files::write_atomic(path, json.as_bytes()).map(|()| true)
+    }
+}
+
+/// The profile in `map` for the folder `key` or the nearest folder above it.
+fn walk_up<'a>(map: &'a BTreeMap<String, ServerProfile>, key: &str) -> Option<&'a ServerProfile> {
+    let mut key = key.to_string();
+    loop {
+        if let Some(p) = map.get(&key) {
+            return Some(p);
+        }
+        // Up one folder: drop the last segment of "…/a/b/".
+        let trimmed = key.trim_end_matches('/');
+        let cut = trimmed.rfind('/')?;
+        if trimmed[..cut].ends_with('/') {
+            // "scheme://host" reached
+            return None;
+        }
+        key = format!("{}/", &trimmed[..cut]);
     }
 }
 
@@ -316,6 +332,21 @@ mod tests {
         assert!(ServerProfiles::open(Some(&dir))
             .lookup("http://h/a/x.json")
             .is_none());
+        // This process remembers it was tried (no check before every save), the file does not.
+        assert_eq!(
+            p.lookup("http://h/a/x.json").map(|x| x.verdict),
+            Some(Verdict::Unknown)
+        );
+        // Never in front of a verdict stored for a folder above.
+        let mut q = ServerProfiles::open(None);
+        q.remember("http://h/top.json", profile(Verdict::Unprotected))
+            .unwrap();
+        q.remember("http://h/a/b/x.json", profile(Verdict::Unknown))
+            .unwrap();
+        assert_eq!(
+            q.lookup("http://h/a/b/x.json").map(|x| x.verdict),
+            Some(Verdict::Unprotected)
+        );
         // A stored "unprotected" survives a later check that could not read its resource.
         assert!(p
             .remember("http://h/a/x.json", profile(Verdict::Unprotected))

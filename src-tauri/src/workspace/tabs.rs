@@ -326,6 +326,8 @@ impl AppState {
         }
         let report = check::check(&endpoint.client, &url).await;
         let profile = self.remember_profile(&url, &report);
+        // A check that reached no verdict leaves the stored one: the badge shows what is known.
+        let profile = self.profile(&url).unwrap_or(profile);
         Ok(SafetyView {
             proposed_dialect: report.proposed_dialect.clone(),
             ..safety_view(Some(&profile), Some(report.text()))
