@@ -18,14 +18,16 @@ use std::time::{Duration, Instant};
 /// How long one CLI run may take before it is taken to be looping.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// Runs `cmd` to its end, or kills it at the deadline and says so (the test then fails).
+/// Runs `cmd` to its end (stdout and stderr piped), or kills it at the deadline and says so (the
+/// test then fails).
 fn finish(mut cmd: Command) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ifmatch runs");
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    finish_as_set(cmd)
+}
+
+/// `finish` with stdout and stderr where `cmd` already sends them.
+fn finish_as_set(mut cmd: Command) -> Output {
+    let mut child = cmd.stdin(Stdio::null()).spawn().expect("ifmatch runs");
     let started = Instant::now();
     loop {
         if child.try_wait().expect("waitable").is_some() {
@@ -102,6 +104,11 @@ impl ScriptedEditor {
 
     /// `ifmatch edit URL` with this editor.
     fn edit(&self, url: &str) -> Output {
+        self.edit_to(url, Stdio::piped(), Stdio::piped())
+    }
+
+    /// `edit` with stdout and stderr going there.
+    fn edit_to(&self, url: &str, stdout: Stdio, stderr: Stdio) -> Output {
         let mut cmd = Command::new(ifmatch_bin());
         cmd.args(["edit", url])
             .env(
@@ -113,8 +120,10 @@ impl ScriptedEditor {
             .env("TMPDIR", self.dir.join("tmp"))
             .env("IFMATCH_STATE_DIR", self.dir.join("state"))
             .env_remove("IFMATCH_TOKEN")
-            .env_remove("IFMATCH_DIALECT");
-        finish(cmd)
+            .env_remove("IFMATCH_DIALECT")
+            .stdout(stdout)
+            .stderr(stderr);
+        finish_as_set(cmd)
     }
 
     /// The files `ifmatch edit` left in its temporary folder.
@@ -346,16 +355,18 @@ async fn an_editor_that_misbehaves_loses_nothing_and_sends_nothing() {
     assert_eq!(server.text("/doc").unwrap(), doc);
 }
 
-/// `ifmatch ARGS` with stdout and stderr going where `out` and `err` say (`None`: piped).
+/// /dev/full: every write fails with ENOSPC.
+fn full() -> Stdio {
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full exists on Linux"),
+    )
+}
+
+/// `ifmatch ARGS` with stdout and stderr on /dev/full or piped.
 fn run_to(args: &[&str], stdout_full: bool, stderr_full: bool, state: &Path) -> Output {
-    let full = || {
-        Stdio::from(
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open("/dev/full")
-                .expect("/dev/full exists on Linux"),
-        )
-    };
     let mut cmd = Command::new(ifmatch_bin());
     cmd.args(args)
         .env("IFMATCH_STATE_DIR", state)
@@ -432,6 +443,20 @@ async fn a_failing_stderr_leaves_the_result_and_a_failing_stdout_is_a_failure() 
     );
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert_eq!(server.text("/doc").unwrap(), "{\"a\": 5}");
+
+    // edit: saved with stderr full, exit 0; saved with stdout full (the new validator lost),
+    // exit 1 saying it was saved, and the file of a saved text is not left behind.
+    let e = ScriptedEditor::new("outputs-edit");
+    e.pass(1, "sed -i 's/5/6/' \"$1\"\n");
+    let o = e.edit_to(&url, Stdio::piped(), full());
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(server.text("/doc").unwrap(), "{\"a\": 6}");
+    e.pass(2, "sed -i 's/6/7/' \"$1\"\n");
+    let o = e.edit_to(&url, full(), Stdio::piped());
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(err(&o).contains("saved on the server"), "{}", err(&o));
+    assert_eq!(server.text("/doc").unwrap(), "{\"a\": 7}");
+    assert!(e.kept().is_empty(), "{:?}", e.kept());
 
     // A trail asked for on stderr is output: when stderr cannot take it, the run fails.
     let o = run_to(&["--trail", "-", "get", &url], false, true, &state);

@@ -164,6 +164,8 @@ pub async fn run(client: &Client, url: &str) -> Exit {
         wrote = wrote || sent_a_write(client);
         match report.result {
             SaveResult::Saved { base: saved, .. } => {
+                // Saved: the file's text is on the server, whatever happens to the output.
+                let _ = std::fs::remove_file(&file);
                 if let Some(v) = &saved.validator {
                     write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
                 }
@@ -177,7 +179,6 @@ pub async fn run(client: &Client, url: &str) -> Exit {
                     );
                 }
                 guard.warn();
-                let _ = std::fs::remove_file(&file);
                 return Ok(exit::OK);
             }
             SaveResult::Conflicts {
