@@ -261,22 +261,32 @@ pub fn cut(text: &str, max_chars: usize) -> String {
 fn find_spelled(t: &[u8], secret: &[char], spans: &mut Vec<(usize, usize)>) {
     let len = secret.len();
     let need = len.min(FRAGMENT_CHARS);
+    let last_start = len - need;
     // The secret's characters by their first UTF-8 byte: where a raw spelling can start.
     let mut by_first: Vec<Vec<usize>> = vec![vec![]; 256];
-    for (k, c) in secret.iter().enumerate().take(len - need + 1) {
+    for (k, c) in secret.iter().enumerate().take(last_start + 1) {
         let mut buf = [0u8; 4];
         by_first[c.encode_utf8(&mut buf).as_bytes()[0] as usize].push(k);
     }
-    let escapes: Vec<usize> = (0..=len - need).collect();
+    let mut starts: Vec<usize> = Vec::new();
+    let mut units: Vec<(char, usize)> = Vec::new();
     let mut states: Vec<usize> = Vec::new();
     let mut next: Vec<usize> = Vec::new();
     for i in 0..t.len() {
         let b = t[i];
-        let starts: &[usize] = match b {
-            b'\\' | b'%' | b'&' | b'+' => &escapes,
-            _ => &by_first[b as usize],
-        };
-        for &k0 in starts {
+        starts.clear();
+        if is_escape_start(b) {
+            units.clear();
+            decode_at(t, i, 0, &mut units);
+            for k0 in 0..=last_start {
+                if units.iter().any(|(c, _)| *c == secret[k0]) {
+                    starts.push(k0);
+                }
+            }
+        } else {
+            starts.extend_from_slice(&by_first[b as usize]);
+        }
+        for &k0 in &starts {
             states.clear();
             states.push(i);
             let mut k = k0;
@@ -284,7 +294,14 @@ fn find_spelled(t: &[u8], secret: &[char], spans: &mut Vec<(usize, usize)>) {
             while k < len {
                 next.clear();
                 for &p in &states {
-                    spelled_ends(t, p, secret[k], 0, &mut next);
+                    units.clear();
+                    decode_at(t, p, 0, &mut units);
+                    next.extend(
+                        units
+                            .iter()
+                            .filter(|(c, _)| *c == secret[k])
+                            .map(|(_, e)| *e),
+                    );
                 }
                 if next.is_empty() {
                     break;
@@ -302,118 +319,155 @@ fn find_spelled(t: &[u8], secret: &[char], spans: &mut Vec<(usize, usize)>) {
     }
 }
 
-/// Every byte offset of `t` at which the character `c` ends, when one of its spellings starts at
-/// byte `i`.
-fn spelled_ends(t: &[u8], i: usize, c: char, depth: u8, out: &mut Vec<usize>) {
-    let rest = &t[i.min(t.len())..];
-    let mut buf = [0u8; 4];
-    let raw = c.encode_utf8(&mut buf).as_bytes();
-    if rest.starts_with(raw) {
-        out.push(i + raw.len());
-    }
-    let Some(&first) = rest.first() else {
+/// Whether a spelling other than the character itself can start with byte `b`.
+fn is_escape_start(b: u8) -> bool {
+    matches!(b, b'\\' | b'%' | b'&' | b'+')
+}
+
+/// Every character that a spelling starting at byte `i` of `t` can stand for, with the byte
+/// offset where that spelling ends: the character itself, `+` (a space), `%XX` (one UTF-8
+/// character's bytes, each possibly encoded again as `%25XX`), `\/` `\"` `\\` `\'` `\uXXXX`
+/// (surrogate pairs too) `\u{X…}` `\xXX` (and any of them behind more backslashes), and the
+/// HTML entities (`&amp;`, `&#x2F;`, `&#47;`, …, escaped twice too).
+fn decode_at(t: &[u8], i: usize, depth: u8, out: &mut Vec<(char, usize)>) {
+    let Some(&first) = t.get(i) else {
         return;
     };
+    let width = match first {
+        0x00..=0x7f => 1,
+        0x80..=0xbf => 0,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    };
+    if width > 0 {
+        if let Some(c) = t
+            .get(i..i + width)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|s| s.chars().next())
+        {
+            out.push((c, i + width));
+        }
+    }
     match first {
-        b'+' if c == ' ' => out.push(i + 1),
-        b'%' => {
-            // Percent-encoded, byte by byte (`%25` before the hex: encoded twice or more).
-            let mut at = vec![i];
-            for &byte in raw {
-                let mut next = vec![];
-                for &p in &at {
-                    percent_bytes(t, p, &mut |v, q| {
-                        if v == byte {
-                            next.push(q)
-                        }
-                    });
+        b'+' => out.push((' ', i + 1)),
+        b'%' => percent_chars(t, i, out),
+        b'\\' => {
+            let Some(&e) = t.get(i + 1) else {
+                return;
+            };
+            if matches!(e, b'/' | b'"' | b'\\' | b'\'') {
+                out.push((char::from(e), i + 2));
+            }
+            if e == b'u' {
+                if let Some((v, q)) = json_unicode(t, i) {
+                    out.push((v, q));
                 }
-                next.sort_unstable();
-                next.dedup();
-                at = next;
-                if at.is_empty() {
-                    break;
+                if t.get(i + 2) == Some(&b'{') {
+                    let rest = &t[i..t.len().min(i + 14)];
+                    if let Some(close) = rest.iter().position(|&x| x == b'}') {
+                        if let Some(v) = rest
+                            .get(3..close)
+                            .and_then(hex_value)
+                            .and_then(char::from_u32)
+                        {
+                            out.push((v, i + close + 1));
+                        }
+                    }
                 }
             }
-            out.extend(at);
-        }
-        b'\\' => {
-            if let Some(&e) = rest.get(1) {
-                let simple = match e {
-                    b'/' | b'"' | b'\\' | b'\'' => Some(char::from(e)),
-                    _ => None,
-                };
-                if simple == Some(c) {
-                    out.push(i + 2);
+            if e == b'x' {
+                if let Some(v) = t
+                    .get(i + 2..i + 4)
+                    .and_then(hex_value)
+                    .and_then(char::from_u32)
+                {
+                    out.push((v, i + 4));
                 }
-                if e == b'u' {
-                    if let Some((v, q)) = json_unicode(t, i) {
-                        if v == c {
-                            out.push(q);
-                        }
-                    }
-                    if rest.get(2) == Some(&b'{') {
-                        if let Some(close) = rest.iter().take(12).position(|&x| x == b'}') {
-                            if let Some(v) = hex_value(rest.get(3..close).unwrap_or_default())
-                                .and_then(char::from_u32)
-                            {
-                                if v == c {
-                                    out.push(i + close + 1);
-                                }
-                            }
-                        }
-                    }
-                }
-                if e == b'x' && rest.len() >= 4 {
-                    if let Some(v) = hex_value(&rest[2..4]).and_then(char::from_u32) {
-                        if v == c {
-                            out.push(i + 4);
-                        }
-                    }
-                }
-                // Escaped more than once (JSON inside JSON): skip one backslash.
-                if e == b'\\' && depth < 4 {
-                    spelled_ends(t, i + 1, c, depth + 1, out);
-                }
+            }
+            // Escaped more than once (JSON inside JSON): skip one backslash.
+            if e == b'\\' && depth < 4 {
+                decode_at(t, i + 1, depth + 1, out);
             }
         }
         b'&' => {
-            if let Some(semi) = rest.iter().take(12).position(|&x| x == b';') {
-                let name = &rest[1..semi];
-                let v = match name {
-                    b"amp" => Some('&'),
-                    b"lt" => Some('<'),
-                    b"gt" => Some('>'),
-                    b"quot" => Some('"'),
-                    b"apos" => Some('\''),
-                    b"sol" => Some('/'),
-                    b"nbsp" => Some('\u{a0}'),
-                    [b'#', b'x' | b'X', hex @ ..] => hex_value(hex).and_then(char::from_u32),
-                    [b'#', dec @ ..] if !dec.is_empty() && dec.iter().all(u8::is_ascii_digit) => {
-                        std::str::from_utf8(dec)
-                            .ok()
-                            .and_then(|d| d.parse::<u32>().ok())
-                            .and_then(char::from_u32)
-                    }
-                    _ => None,
-                };
-                if v == Some(c) {
-                    out.push(i + semi + 1);
+            let rest = &t[i..t.len().min(i + 12)];
+            let Some(semi) = rest.iter().position(|&x| x == b';') else {
+                return;
+            };
+            let name = &rest[1..semi];
+            let v = match name {
+                b"amp" => Some('&'),
+                b"lt" => Some('<'),
+                b"gt" => Some('>'),
+                b"quot" => Some('"'),
+                b"apos" => Some('\''),
+                b"sol" => Some('/'),
+                b"nbsp" => Some('\u{a0}'),
+                [b'#', b'x' | b'X', hex @ ..] => hex_value(hex).and_then(char::from_u32),
+                [b'#', dec @ ..] if !dec.is_empty() && dec.iter().all(u8::is_ascii_digit) => {
+                    std::str::from_utf8(dec)
+                        .ok()
+                        .and_then(|d| d.parse::<u32>().ok())
+                        .and_then(char::from_u32)
                 }
-                // `&amp;#x2F;`: escaped for HTML twice.
-                if name == b"amp" && depth < 4 {
-                    let mut inner = Vec::with_capacity(13);
-                    inner.push(b'&');
-                    inner.extend_from_slice(&t[i + semi + 1..(i + semi + 13).min(t.len())]);
-                    let mut ends = vec![];
-                    spelled_ends(&inner, 0, c, depth + 1, &mut ends);
-                    for e in ends.into_iter().filter(|&e| e > 1) {
-                        out.push(i + semi + e);
+                _ => None,
+            };
+            if let Some(v) = v {
+                out.push((v, i + semi + 1));
+            }
+            // `&amp;#x2F;`: escaped for HTML twice (the `&` of an entity written as `&amp;`).
+            if name == b"amp" && depth < 4 {
+                let after = i + semi + 1;
+                let mut inner = Vec::with_capacity(13);
+                inner.push(b'&');
+                inner.extend_from_slice(&t[after..t.len().min(after + 12)]);
+                let mut found = vec![];
+                decode_at(&inner, 0, depth + 1, &mut found);
+                for (c, e) in found {
+                    if e > 1 {
+                        out.push((c, after + e - 1));
                     }
                 }
             }
         }
         _ => {}
+    }
+}
+
+/// The characters a run of `%XX` at `i` can stand for (one UTF-8 character, each byte possibly
+/// encoded more than once), with where each ends.
+fn percent_chars(t: &[u8], i: usize, out: &mut Vec<(char, usize)>) {
+    let mut seqs: Vec<(Vec<u8>, usize)> = vec![];
+    percent_bytes(t, i, &mut |v, q| seqs.push((vec![v], q)));
+    for (bytes, q) in seqs {
+        let lead = bytes[0];
+        let width = match lead {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => continue,
+        };
+        let mut partial = vec![(bytes, q)];
+        for _ in 1..width {
+            let mut longer = vec![];
+            for (b, p) in &partial {
+                percent_bytes(t, *p, &mut |v, r| {
+                    if v & 0xc0 == 0x80 {
+                        let mut b = b.clone();
+                        b.push(v);
+                        longer.push((b, r));
+                    }
+                });
+            }
+            partial = longer;
+        }
+        for (b, p) in partial {
+            if let Some(c) = std::str::from_utf8(&b).ok().and_then(|s| s.chars().next()) {
+                out.push((c, p));
+            }
+        }
     }
 }
 
