@@ -456,3 +456,50 @@ async fn the_watch_runs_by_default_where_the_server_is_not_known_atomic() {
         assert!(err(&o).contains("--watch"), "{}", err(&o));
     }
 }
+
+/// A PATCH answered 404 on a resource a read finds: the server does not support PATCH there —
+/// not "there is no resource at this URL".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patch_answered_404_on_a_resource_that_exists() {
+    let s = Hostile::start(Knobs::default(), &[("/cfg", r#"{"n": 1}"#)]).await;
+    s.fail("PATCH", 1, 404);
+    let d = scratch("patch-404");
+    std::fs::write(d.join("patch.json"), r#"{"n": 2}"#).unwrap();
+    let tag = s.etag_of(r#"{"n": 1}"#).unwrap();
+    let o = Command::new(ifmatch_bin())
+        .args([
+            "patch",
+            &s.at("/cfg"),
+            d.join("patch.json").to_str().unwrap(),
+            "--if-match",
+            &tag,
+        ])
+        .env("IFMATCH_STATE_DIR", d.join("state"))
+        .output()
+        .unwrap();
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(5), "{e}");
+    assert!(e.contains("does not support PATCH"), "{e}");
+    assert!(!e.contains("no resource at this URL"), "{e}");
+    assert_eq!(s.text("/cfg").unwrap(), r#"{"n": 1}"#);
+}
+
+/// A server that gives no validator at all: the write goes without a precondition, and the user
+/// is told so (it said only "saved").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_without_any_precondition_says_so() {
+    let s = Hostile::start(
+        Knobs {
+            etag: ifmatch_tests::hostile::Etag::None,
+            ..Knobs::default()
+        },
+        &[("/cfg", r#"{"n": 1}"#)],
+    )
+    .await;
+    let d = scratch("no-precondition");
+    let o = save(&d, &s.at("/cfg"), r#"{"n": 1}"#, None, r#"{"n": 2}"#, &[]);
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(0), "{e}");
+    assert!(e.contains("without a precondition"), "{e}");
+    assert!(s.seen_method("PUT")[0].header("if-match").is_none());
+}

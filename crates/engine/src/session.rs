@@ -132,9 +132,18 @@ pub struct SaveReport {
 struct Counting<'c, C> {
     inner: &'c C,
     acknowledged: std::sync::atomic::AtomicUsize,
+    /// Writes sent without any precondition (the server gave no validator at all).
+    unconditional: std::sync::atomic::AtomicUsize,
 }
 
 impl<C: Conditional + Sync> Counting<'_, C> {
+    fn note_precondition(&self, pre: &Precondition) {
+        if *pre == Precondition::None {
+            self.unconditional
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     fn count(&self, out: Outcome) -> Outcome {
         if matches!(
             out,
@@ -166,6 +175,7 @@ impl<C: Conditional + Sync> Conditional for Counting<'_, C> {
         body: &str,
         pre: Precondition,
     ) -> impl Future<Output = Outcome> + Send {
+        self.note_precondition(&pre);
         let fut = self.inner.put(url, body, pre);
         async move { self.count(fut.await) }
     }
@@ -177,6 +187,7 @@ impl<C: Conditional + Sync> Conditional for Counting<'_, C> {
         pre: Precondition,
         expected: Option<&str>,
     ) -> impl Future<Output = Outcome> + Send {
+        self.note_precondition(&pre);
         let fut = self.inner.patch(url, body, content_type, pre, expected);
         async move { self.count(fut.await) }
     }
@@ -927,6 +938,7 @@ pub async fn save(
     let client = &Counting {
         inner: client,
         acknowledged: Default::default(),
+        unconditional: Default::default(),
     };
     let mut rounds = 0;
     let mut merged_from_theirs = 0;
@@ -1027,6 +1039,19 @@ pub async fn save(
                 mine = merged;
             }
             result => {
+                if client
+                    .unconditional
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    > 0
+                {
+                    notes.push(
+                        "The server gives this resource no validator (no ETag, no Last-Modified), \
+                         so the write was sent without a precondition: ifmatch compared the \
+                         resource just before writing, but a change another writer made in that \
+                         same moment could still have been overwritten."
+                            .into(),
+                    );
+                }
                 return SaveReport {
                     result,
                     rounds,
@@ -1038,7 +1063,7 @@ pub async fn save(
                         .acknowledged
                         .load(std::sync::atomic::Ordering::Relaxed),
                     under_lock,
-                }
+                };
             }
         }
     }

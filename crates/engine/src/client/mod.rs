@@ -454,6 +454,20 @@ impl Client {
             Ok(a) => a,
             Err(out) => return out,
         };
+        if method == Method::PATCH && answer.status == StatusCode::NOT_FOUND {
+            // Some servers (pouchdb-server) answer a PATCH they do not route with 404 although
+            // the resource is there: "no resource at this URL" would be false. Nothing was
+            // applied either way.
+            if let Outcome::Fetched { .. } = self.get_fresh(url).await {
+                return Outcome::HttpError {
+                    status: 404,
+                    detail: "the resource is there (a read finds it), but this server answers \
+                             PATCH with 404 here: it does not support PATCH for this resource. \
+                             Nothing was changed; write the whole document with PUT instead"
+                        .into(),
+                };
+            }
+        }
         if !answer.status.is_success() {
             let failure = classify::failure(
                 &answer,
