@@ -278,8 +278,8 @@ fn find_spelled(t: &[u8], secret: &[char], spans: &mut Vec<(usize, usize)>) {
         if is_escape_start(b) {
             units.clear();
             decode_at(t, i, 0, &mut units);
-            for k0 in 0..=last_start {
-                if units.iter().any(|(c, _)| *c == secret[k0]) {
+            for (k0, s) in secret.iter().enumerate().take(last_start + 1) {
+                if units.iter().any(|(c, _)| c == s) {
                     starts.push(k0);
                 }
             }
