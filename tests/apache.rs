@@ -311,7 +311,7 @@ async fn read_version(c: &Client, url: &str) -> ifmatch_engine::session::Version
 async fn a_save_under_the_servers_lock() {
     use ifmatch_engine::client::lock::{LockTaken, LOCK_SECONDS};
     use ifmatch_engine::merge::Options;
-    use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
+    use ifmatch_engine::session::{self, Policy, SaveResult, WriteMethod};
     let apache = Apache::start(&[("cfg.json", "{\"n\": 0}")]);
     let url = format!("{}/cfg.json", apache.url);
     let policy = Policy {

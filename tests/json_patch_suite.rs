@@ -2,7 +2,8 @@
 //! tests/fixtures/json-patch/) and the RFC 7396 Appendix A examples, against
 //! `ifmatch_engine::patch` — which the demo server uses for PATCH.
 
-use ifmatch_engine::patch::{apply_json_patch, apply_merge_patch, json_equal};
+use ifmatch_engine::json::same_value as json_equal;
+use ifmatch_engine::patch::{apply_json_patch, apply_merge_patch};
 use serde_json::{json, Value};
 
 fn run_suite(file: &str) -> (usize, Vec<String>) {

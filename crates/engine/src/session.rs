@@ -44,9 +44,9 @@ pub trait Conditional {
     fn lock(&self, _url: &str) -> impl Future<Output = LockTaken> + Send {
         async { LockTaken::NotWanted }
     }
-    /// Releases it (nothing by default).
-    fn unlock(&self, _url: &str) -> impl Future<Output = ()> + Send {
-        async {}
+    /// Releases it (nothing by default); false when the server did not confirm the release.
+    fn unlock(&self, _url: &str) -> impl Future<Output = bool> + Send {
+        async { true }
     }
 }
 
@@ -59,10 +59,8 @@ impl Conditional for Client {
             std::time::Duration::from_secs(crate::client::lock::LOCK_SECONDS + 1),
         )
     }
-    fn unlock(&self, url: &str) -> impl Future<Output = ()> + Send {
-        async move {
-            Client::unlock(self, url).await;
-        }
+    fn unlock(&self, url: &str) -> impl Future<Output = bool> + Send {
+        Client::unlock(self, url)
     }
     fn get_fresh(&self, url: &str) -> impl Future<Output = Outcome> + Send {
         Client::get_fresh(self, url)
@@ -166,7 +164,7 @@ impl<C: Conditional + Sync> Conditional for Counting<'_, C> {
     fn lock(&self, url: &str) -> impl Future<Output = LockTaken> + Send {
         self.inner.lock(url)
     }
-    fn unlock(&self, url: &str) -> impl Future<Output = ()> + Send {
+    fn unlock(&self, url: &str) -> impl Future<Output = bool> + Send {
         self.inner.unlock(url)
     }
     fn put(

@@ -216,6 +216,9 @@ pub struct Merge<'a> {
     pub stats: Stats,
     /// Pointers of arrays that had no usable identity key and were merged by position.
     pub positional_arrays: Vec<String>,
+    /// The layout `render` prints in: theirs' (the server's), so that what is sent back differs
+    /// from the server's text only where values changed.
+    pub style: crate::json::print::Style,
 }
 
 impl Merge<'_> {
@@ -253,6 +256,7 @@ pub fn three_way<'a>(
         conflicts: m.conflicts,
         stats: m.stats,
         positional_arrays: m.positional,
+        style: crate::json::print::Style::of(theirs.text),
     }
 }
 
@@ -310,9 +314,6 @@ fn same(x: Option<V>, y: Option<V>) -> bool {
                         && crate::json::tape::unescape(&sa[1..sa.len() - 1])
                             == crate::json::tape::unescape(&sb[1..sb.len() - 1])
                 }
-                // A server that prints numbers its own way (`1.50` stored, `1.5` served) has
-                // not changed them.
-                Kind::Number => crate::json::same_number(sa, sb),
                 _ => false,
             }
         }
@@ -328,6 +329,12 @@ fn deep_eq(x: Option<V>, y: Option<V>) -> bool {
     let (Some(a), Some(b)) = (x, y) else {
         return false;
     };
+    if a.kind() == Kind::Number && b.kind() == Kind::Number {
+        // A server that prints numbers its own way (`1.50` stored, `1.5` served) has not
+        // changed them. Decided here, after the byte checks, so a respelling one side made is
+        // still taken as that side's text when the other side kept base's bytes.
+        return crate::json::same_number(a.span(), b.span());
+    }
     if a.kind() != b.kind() || !is_container(a.kind()) {
         return false;
     }
