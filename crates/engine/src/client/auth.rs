@@ -156,7 +156,19 @@ impl Auth {
     /// texts that carry it (the basic header's `user:password`, and the bare value, which some
     /// servers echo base64-encoded). Each is looked for in every spelling (`redact`).
     fn secret_forms(&self) -> Vec<String> {
-        let one = |s: &str| vec![s.to_string(), base64(s.as_bytes()), base64url(s.as_bytes())];
+        // The value itself; its base64 as the start of an encoded text (padded, and URL-safe);
+        // and the characters that encode only the value when it sits 1 or 2 bytes past a
+        // 3-byte boundary of a longer encoded text (a request dump, a JSON document).
+        let one = |s: &str| {
+            let b = s.as_bytes();
+            vec![
+                s.to_string(),
+                base64(b),
+                base64url(b),
+                base64_inside(b, 1),
+                base64_inside(b, 2),
+            ]
+        };
         let forms = match self {
             Auth::None => vec![],
             Auth::Bearer(t) => one(t.expose()),
@@ -542,6 +554,22 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// The base64 characters that depend on `bytes` alone when they are encoded `offset` bytes past
+/// a 3-byte boundary inside a longer text: the characters that also carry bits of the bytes
+/// before or after are left out.
+fn base64_inside(bytes: &[u8], offset: usize) -> String {
+    let mut padded = vec![0u8; offset];
+    padded.extend_from_slice(bytes);
+    let full = base64(&padded);
+    let full = full.trim_end_matches('=');
+    // Characters carrying a bit of the bytes before: 2 after one such byte, 3 after two.
+    let skip = [0, 2, 3][offset % 3];
+    // The last character carries bits of what follows unless the text ends on a boundary.
+    let drop = usize::from(!(offset + bytes.len()).is_multiple_of(3));
+    let end = full.len().saturating_sub(drop);
+    full.get(skip..end).unwrap_or_default().to_string()
+}
+
 /// Base64 with the URL-safe alphabet and no padding (RFC 4648 §5), as tokens travel in URLs.
 fn base64url(bytes: &[u8]) -> String {
     base64(bytes)
@@ -613,6 +641,19 @@ mod tests {
         let b = bearer(t);
         for echoed in [base64(t.as_bytes()), base64url(t.as_bytes())] {
             assert_eq!(b.redact(&format!("x {echoed} y")), "x •••••• y", "{echoed}");
+        }
+        // The token's base64 inside a longer encoded text, at each alignment.
+        for before in ["", "x", "xy", "{\"t\":\""] {
+            let blob = base64(format!("{before}{t}\"}}").as_bytes());
+            let r = b.redact(&format!("dump {blob} end"));
+            assert!(r.contains(REDACTED), "{before:?}: {r}");
+            // Around the mark only what encodes the bytes before and after (and one character
+            // shared with the token at each end) is left.
+            let (left, right) = r.split_once(REDACTED).unwrap();
+            let left = left.trim_start_matches("dump ");
+            let right = right.trim_end_matches(" end");
+            assert!(left.len() <= before.len() * 4 / 3 + 2, "{before:?}: {r}");
+            assert!(right.len() <= 8, "{before:?}: {r}");
         }
         // The basic password in any spelling, and the header's base64.
         let basic = Auth::Basic {
