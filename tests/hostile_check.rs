@@ -340,6 +340,27 @@ async fn a_consul_read_without_raw_is_refused_before_any_write() {
     assert_eq!(h.text("/v1/kv/settings").as_deref(), Some(meta));
 }
 
+/// Under a dialect whose version is not a header (Consul's `?cas=`) or that keeps none, the
+/// check's If-Match probes say nothing: `check` says so, writes no scratch resource and stores
+/// no verdict. Before, it ran them, and the scratch reads (without `?raw`) made up findings.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_check_is_not_run_under_a_dialect_its_probes_do_not_speak() {
+    let h = Hostile::start(Knobs::default(), &[("/v1/kv/settings", DOC)]).await;
+    for dialect in ["consul", "couchdb", "none"] {
+        let st = state(dialect);
+        let o = cli(
+            &st,
+            &["--dialect", dialect, "check", &h.at("/v1/kv/settings?raw")],
+            None,
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(9), "{dialect}: {}", err(&o));
+        assert!(err(&o).contains("not run"), "{dialect}: {}", err(&o));
+        assert!(!st.join("servers.json").exists(), "{dialect}");
+    }
+    assert!(h.seen().is_empty(), "nothing sent: {:?}", h.seen().len());
+}
+
 /// A Confluence-style version at u64::MAX: "send it plus one" would wrap to 0. The put is
 /// refused with the reason and nothing is sent.
 #[tokio::test(flavor = "multi_thread")]

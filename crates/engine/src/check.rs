@@ -350,17 +350,14 @@ impl Probe<'_> {
             .await
     }
 
-    /// A read of the scratch resource and the `n` it shows: None when the read could not tell,
-    /// 0 when the resource is not there (so no `n` written is held).
+    /// A read of the scratch resource and the `n` it shows: None when the read could not tell
+    /// (it failed, or answered something other than the scratch document), 0 when the resource
+    /// is not there (so no `n` written is held).
     async fn n_of(&self, url: &str) -> (Seen, Option<u64>) {
         let seen = self.get(url).await;
         let n = match seen.status() {
             Some(404 | 410) => Some(0),
-            _ if seen.ok() => seen
-                .answer
-                .as_ref()
-                .and_then(|a| scratch_n(&a.body))
-                .or(Some(0)),
+            _ if seen.ok() => seen.answer.as_ref().and_then(|a| scratch_n(&a.body)),
             _ => None,
         };
         (seen, n)
@@ -442,12 +439,17 @@ fn scratch_body(token: &str, n: u8, envelope: bool) -> String {
     }
 }
 
-/// The `n` a read of the scratch resource shows.
+/// The `n` a read of the scratch resource shows; None when the answer is not the scratch
+/// document at all (a server's metadata about it, a page), which says nothing about whether a
+/// write was applied.
 fn scratch_n(body: &str) -> Option<u64> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    v.get("n")
-        .or_else(|| v.get("data").and_then(|d| d.get("n")))
-        .and_then(|n| n.as_u64())
+    let doc = if v.get("ifmatch_check").is_some() {
+        &v
+    } else {
+        v.get("data").filter(|d| d.get("ifmatch_check").is_some())?
+    };
+    doc.get("n").and_then(|n| n.as_u64())
 }
 
 /// Where the document says its version, if it does: fields real APIs use as a body token.
@@ -565,6 +567,17 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
                  expects it and keeps its own fields out of your edits."
             ),
             vec![],
+        );
+    }
+    if let Some((name, what)) = doc.as_ref().and_then(crate::dialect::not_a_document) {
+        add(
+            "not_document",
+            Mark::Caveat,
+            format!(
+                "The answer is not a document to edit: it has the shape the {name} dialect \
+                 knows as {what}. Saved back, it would be stored as the value."
+            ),
+            vec![read.line.clone()],
         );
     }
     if !tokens.is_empty() {
@@ -1139,6 +1152,13 @@ mod tests {
         );
         assert_eq!(scratch_n(&scratch_body("t", 4, true)), Some(4));
         assert_eq!(scratch_n(&scratch_body("t", 5, false)), Some(5));
+        // Not the scratch document (Consul's metadata array, another API's wrapper): no `n`,
+        // so a write is neither shown applied nor shown not applied.
+        assert_eq!(
+            scratch_n(r#"[{"Key": "k", "Value": "eyJuIjogNH0="}]"#),
+            None
+        );
+        assert_eq!(scratch_n(r#"{"n": 4}"#), None);
     }
 
     #[test]
@@ -1227,6 +1247,8 @@ mod tests {
             pub not_allowed: Vec<&'static str>,
             /// Every GET of this path answers 500.
             pub broken_read: Option<&'static str>,
+            /// A GET without `?raw` answers Consul's metadata array about the value.
+            pub consul_reads: bool,
         }
 
         type Store = Arc<Mutex<HashMap<String, (serde_json::Value, u64)>>>;
@@ -1304,11 +1326,19 @@ mod tests {
             next: u64,
         ) -> (u16, Option<u64>, String) {
             let mut st = st.lock().unwrap();
+            let (path, query) = path.split_once('?').unwrap_or((path, ""));
             if method == "GET" {
                 if k.broken_read == Some(path) {
                     return (500, None, "{}".into());
                 }
                 return match st.get(path) {
+                    Some((_, v)) if k.consul_reads && query != "raw" => (
+                        200,
+                        Some(*v),
+                        format!(
+                            r#"[{{"LockIndex":0,"Key":"{path}","Flags":0,"Value":"e30=","CreateIndex":1,"ModifyIndex":{v}}}]"#
+                        ),
+                    ),
                     Some((d, v)) => (200, Some(*v), d.to_string()),
                     None => (404, None, "{}".into()),
                 };
@@ -1482,5 +1512,32 @@ mod tests {
         assert!(r.methods.is_empty());
         let r = check(&client(), &format!("{base}/missing.json")).await;
         assert!(!r.conclusive(), "a 404: {}", r.text());
+    }
+
+    /// A Consul-like server: reads without `?raw` answer metadata, every precondition ignored.
+    /// The scratch reads are not the scratch document, so nothing is shown "not applied": the
+    /// writes it accepts stale are unprotected. The real resource read without `?raw` is said.
+    #[tokio::test]
+    async fn a_scratch_read_that_is_not_the_document_proves_nothing_applied_or_not() {
+        let knobs = server::Knobs {
+            ignore: vec!["PUT", "PATCH", "DELETE"],
+            consul_reads: true,
+            ..Default::default()
+        };
+        let (base, _s) = server::start(knobs, &[("/v1/kv/settings", r#"{"x": 1}"#)]).await;
+        let r = check(&client(), &format!("{base}/v1/kv/settings?raw")).await;
+        assert_eq!(r.verdict, Verdict::Unprotected, "{}", r.text());
+        for k in [WriteKind::Create, WriteKind::Put, WriteKind::Delete] {
+            assert_eq!(r.method(k), Some(MethodVerdict::Unprotected), "{k:?}");
+        }
+        assert!(!r.text().contains("NOT APPLIED"), "{}", r.text());
+        let r = check(&client(), &format!("{base}/v1/kv/settings")).await;
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.topic == "not_document" && f.says.contains("?raw")),
+            "{}",
+            r.text()
+        );
     }
 }

@@ -229,6 +229,15 @@ pub fn propose(doc: &Value) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The preset whose API answers a read with this shape instead of the document (Consul's KV
+/// metadata without `?raw`, a Kubernetes list), with what it is and the way to the document.
+pub fn not_a_document(doc: &Value) -> Option<(&'static str, String)> {
+    PRESETS.iter().find_map(|(name, _)| {
+        let nd = Dialect::preset(name)?.not_document?;
+        nd.matches(doc).then_some((*name, nd.instead))
+    })
+}
+
 impl Dialect {
     /// A preset by name (see `PRESETS`).
     pub fn preset(name: &str) -> Option<Dialect> {
