@@ -594,3 +594,48 @@ async fn redirect_targets_named_in_errors_are_redacted() {
         assert_no_leak(&r, cred, "too many redirects");
     }
 }
+
+/// An ETag that echoes the credential (weak, unquoted, or no entity tag at all) is quoted in the
+/// warnings a read carries (the app shows them, the CLI prints them): redacted there too.
+#[tokio::test(flavor = "multi_thread")]
+async fn validator_warnings_quoting_an_echoed_etag_are_redacted() {
+    use ifmatch_engine::{Client, ClientConfig, Outcome};
+    let pct = spell(SECRET, "x", Spelling::Percent);
+    let b64 = spell(SECRET, "x", Spelling::Base64);
+    for etag in [
+        format!("ETag: W/\"{pct}\""),
+        format!("ETag: {b64}"),
+        format!("ETag: \"{pct} {b64}\""),
+    ] {
+        let s = RawServer::start(vec![
+            Reply::json(&[etag.as_str()], "{\"a\": 1}"),
+            Reply::json(&[etag.as_str()], "{\"a\": 1}"),
+        ])
+        .await;
+        let c = Client::new(ClientConfig::default(), Auth::Bearer(Secret::new(SECRET))).unwrap();
+        let out = c.get(&format!("{}/doc", s.url)).await;
+        let Outcome::Fetched { doc, .. } = &out else {
+            panic!("{etag}: {out:?}");
+        };
+        let warnings = doc.warnings.join("\n");
+        assert!(
+            warnings.contains("ETag"),
+            "{etag}: a warning names the ETag: {warnings}"
+        );
+        if let Some(why) = leak(&warnings, SECRET, "") {
+            panic!("{etag}: {why} in the warnings: {warnings}");
+        }
+        let trail = c.trail().to_json();
+        if let Some(why) = leak(&trail, SECRET, "") {
+            panic!("{etag}: {why} in the trail: {trail}");
+        }
+        let r = run(
+            Cred::Bearer,
+            vec!["get".into(), format!("{}/doc", s.url)],
+            "etag-warning",
+        )
+        .await;
+        assert!(r.stderr.contains("ETag"), "{etag}: the CLI warns: {}", r.stderr);
+        assert_no_leak(&r, Cred::Bearer, &etag);
+    }
+}
