@@ -497,17 +497,22 @@ impl AppState {
                      change another writer made in that same moment could still have been \
                      overwritten.",
                 );
-            } else if let Some(p) = profile.as_ref().filter(|p| !p.trusted()) {
-                // Said as strongly as the check found it, no more.
-                message.push_str(if p.verdict == Verdict::Unprotected {
-                    " This server does not refuse stale writes by itself: ifmatch compared its \
-                     version just before writing and read it back after, but a change another \
-                     writer made in that same moment could still have been overwritten."
+            } else if let Some(p) = profile
+                .as_ref()
+                .filter(|p| !p.trusted_for(endpoint.method.into()))
+            {
+                // Said as strongly as the check found it for this save's method, no more.
+                message.push_str(if p.unprotected_for(endpoint.method.into()) {
+                    " This server does not refuse stale writes of this kind by itself: ifmatch \
+                     compared its version just before writing and read it back after, but a \
+                     change another writer made in that same moment could still have been \
+                     overwritten."
                 } else {
-                    " This server is not known to refuse stale writes by itself (the check could \
-                     not tell, or its ETag does not follow the content): ifmatch compared its \
-                     version just before writing and read it back after, but a change another \
-                     writer made in that same moment could still have been overwritten."
+                    " This server is not known to refuse stale writes of this kind by itself \
+                     (the check could not tell, or its ETag does not follow the content): \
+                     ifmatch compared its version just before writing and read it back after, \
+                     but a change another writer made in that same moment could still have been \
+                     overwritten."
                 });
             }
         }
