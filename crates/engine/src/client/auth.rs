@@ -159,15 +159,17 @@ impl Auth {
         // The value itself; its base64 as the start of an encoded text (padded, and URL-safe);
         // and the characters that encode only the value when it sits 1 or 2 bytes past a
         // 3-byte boundary of a longer encoded text (a request dump, a JSON document).
+        // (Those last are kept only from 8 characters on: a shorter run of base64 letters
+        // would turn up in ordinary words.)
         let one = |s: &str| {
             let b = s.as_bytes();
-            vec![
-                s.to_string(),
-                base64(b),
-                base64url(b),
-                base64_inside(b, 1),
-                base64_inside(b, 2),
-            ]
+            let mut v = vec![s.to_string(), base64(b), base64url(b)];
+            v.extend(
+                [base64_inside(b, 1), base64_inside(b, 2)]
+                    .into_iter()
+                    .filter(|f| f.len() >= FRAGMENT_CHARS),
+            );
+            v
         };
         let forms = match self {
             Auth::None => vec![],
@@ -684,6 +686,9 @@ mod tests {
         }
         // Unrelated words stay, and no redaction without credentials.
         assert_eq!(a.redact("tokens expire; abc"), "tokens expire; abc");
+        // A short secret's base64 at an offset is a few letters: not looked for.
+        let short = bearer("abcd");
+        assert_eq!(short.redact("FiY2 and hYmNk"), "FiY2 and hYmNk");
     }
 
     /// A token echoed after padding is redacted before the excerpt cuts, so no part of it shows
