@@ -1,5 +1,9 @@
 //! How requests authenticate: the secret type that never prints, the credentials of a
-//! connection, and the one function that reads them from the environment.
+//! connection, the one function that reads them from the environment, and the one redaction of
+//! a connection's secret from any text (`Auth::redact`, `Auth::excerpt`).
+//!
+//! Must never: let a text that server words or request data reach (an error, a warning, a
+//! challenge, a trail record) keep the secret in any spelling, or cut a text before redacting it.
 
 use std::fmt;
 
