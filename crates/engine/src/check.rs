@@ -3,11 +3,15 @@
 //! show it.
 //!
 //! Owns: the probe sequence, read-only parts first, then the write parts on a scratch resource
-//! made beside the real one (`If-None-Match: *`, a random name, deleted afterwards), and the
-//! verdict: protected / protected with caveats / unprotected / unknown.
+//! made beside the real one (`If-None-Match: *`, a random name, deleted afterwards), the verdict
+//! of each kind of write (create, PUT, PATCH as merge-patch and as json-patch, DELETE: each from
+//! a write whose precondition is false and one whose precondition holds, the effect read back),
+//! and the overall verdict: protected / protected with caveats / unprotected / unknown.
 //!
 //! Must never: write the real resource (every write goes to the scratch resource, whose name
-//! nobody else knows), or leave the scratch resource behind without saying so.
+//! nobody else knows), or leave the scratch resource behind without saying so; call a method
+//! protected from a status alone, or "not applied" from a read that did not show the scratch
+//! document; call a check that reached no verdict anything but unknown.
 
 use crate::client::{Client, Exchange};
 use serde::{Deserialize, Serialize};

@@ -12,8 +12,14 @@
 //! sequence number and primary term), so the save loop, drafts and scripts carry it like any
 //! ETag; a write turns it back into the field or the parameters and sends no `If-Match`.
 //!
+//! Also owns reading a dialect described in JSON (`Dialect::from_json`: unknown fields, wrong
+//! types and bare pointers are errors that name them) and refusing a read answer that is the
+//! API's metadata rather than the document (`not_document`: Consul's KV without `?raw`).
+//!
 //! Must never: send a write whose version could not be placed (that would be unconditional),
-//! or call an answer a conflict that the dialect's reason says is something else.
+//! send a version advanced past what it can hold (plus one at u64::MAX would wrap to 0), take an
+//! answer of the API's "not the document" shape for the document, or call an answer a conflict
+//! that the dialect's reason says is something else.
 
 use crate::etag::EntityTag;
 use crate::outcome::Received;
