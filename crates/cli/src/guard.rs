@@ -218,3 +218,30 @@ pub fn holds(current: &str, expected: &str, before: Option<&str>) -> bool {
                 .is_empty()
         })
 }
+
+/// A write's outcome judged against the version before it, when that is known: the server's
+/// version differs from what was sent only by its own bookkeeping (a new `_rev`, a stamp) →
+/// saved as that version; it is still exactly the version before → acknowledged, not applied.
+/// Anything else stays as the client said.
+pub fn judged(out: Outcome, expected: &str, before: Option<&str>) -> Outcome {
+    match out {
+        Outcome::SavedThenChanged { status, current } => {
+            if before.is_some_and(|b| same_json(&current.text, b) && !same_json(expected, b)) {
+                Outcome::NotApplied { status }
+            } else if holds(&current.text, expected, before) {
+                Outcome::Saved {
+                    status,
+                    validator_from: if current.validator.is_some() {
+                        ifmatch_engine::outcome::ValidatorSource::Refetch
+                    } else {
+                        ifmatch_engine::outcome::ValidatorSource::None
+                    },
+                    doc: Some(current),
+                }
+            } else {
+                Outcome::SavedThenChanged { status, current }
+            }
+        }
+        other => other,
+    }
+}

@@ -44,6 +44,10 @@ pub async fn run(
             expected.as_deref(),
         )
         .await;
+    let out = match &expected {
+        Some(exp) => crate::guard::judged(out, exp, before.as_deref()),
+        None => out,
+    };
     if out.is_success() && !force {
         if let Some(exp) = &expected {
             if let Some(code) = guard.read_back(client, url, exp, before.as_deref()).await {

@@ -74,25 +74,10 @@ pub async fn run(
         }
     }
     let out = strong_after_write(client, url, &body, out).await;
-    // The server's version differs from what was sent: its own bookkeeping (CouchDB's new
-    // `_rev`, a stamp) is not another writer's change. Where the version before the write is
-    // known, the server holds the write when every change of it is there.
-    let out = match out {
-        Outcome::SavedThenChanged { status, current }
-            if crate::guard::holds(&current.text, &body, before.as_deref()) =>
-        {
-            Outcome::Saved {
-                status,
-                validator_from: if current.validator.is_some() {
-                    ValidatorSource::Refetch
-                } else {
-                    ValidatorSource::None
-                },
-                doc: Some(current),
-            }
-        }
-        other => other,
-    };
+    // Judged against the version before the write, when it was read: the server's own
+    // bookkeeping (CouchDB's new `_rev`, a stamp) is not another writer, and the version before
+    // unchanged is a write acknowledged and not applied.
+    let out = crate::guard::judged(out, &body, before.as_deref());
     if out.is_success() && !force {
         if let Some(code) = guard.read_back(client, url, &body, before.as_deref()).await {
             return Ok(code);
