@@ -635,7 +635,54 @@ async fn validator_warnings_quoting_an_echoed_etag_are_redacted() {
             "etag-warning",
         )
         .await;
-        assert!(r.stderr.contains("ETag"), "{etag}: the CLI warns: {}", r.stderr);
+        assert!(
+            r.stderr.contains("ETag"),
+            "{etag}: the CLI warns: {}",
+            r.stderr
+        );
         assert_no_leak(&r, Cred::Bearer, &etag);
     }
+}
+
+/// A strong ETag built from the request's credential: `get -i`, `get --etag` and
+/// `get --etag-file` would print it or write it to a file. They refuse (exit 5) and say why;
+/// the body alone (`get`) is still delivered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_validator_holding_the_credential_is_never_printed_or_written() {
+    let pct = spell(SECRET, "x", Spelling::Percent);
+    let etag = format!("ETag: \"v1-{pct}\"");
+    let dir = std::env::temp_dir().join(format!("ifmatch-etag-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tag");
+    let _ = std::fs::remove_file(&file);
+    for args in [
+        vec!["get".to_string(), "-i".into()],
+        vec!["get".into(), "--etag".into()],
+        vec![
+            "get".into(),
+            "--etag-file".into(),
+            file.display().to_string(),
+        ],
+    ] {
+        let s = RawServer::start(vec![Reply::json(&[etag.as_str()], "{\"a\": 1}")]).await;
+        let mut a = args.clone();
+        a.push(format!("{}/doc", s.url));
+        let r = run(Cred::Bearer, a, "etag-echo").await;
+        assert!(
+            r.stderr.contains("holds your credential"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_no_leak(&r, Cred::Bearer, &format!("{args:?}"));
+        let written = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(leak(&written, SECRET, "").is_none(), "{args:?}: {written}");
+    }
+    let s = RawServer::start(vec![Reply::json(&[etag.as_str()], "{\"a\": 1}")]).await;
+    let r = run(
+        Cred::Bearer,
+        vec!["get".into(), format!("{}/doc", s.url)],
+        "etag-body",
+    )
+    .await;
+    assert_eq!(r.stdout, "{\"a\": 1}", "{}", r.stderr);
 }

@@ -327,7 +327,9 @@ impl Probe<'_> {
             Ok(a) => {
                 line.push_str(&format!(" → {}", a.status));
                 if let Some(e) = &a.etag {
-                    line.push_str(&format!(", ETag: {e}"));
+                    // The evidence is shown and stored: a validator that echoes the credential
+                    // is shown redacted (the raw one is still what the probes send back).
+                    line.push_str(&format!(", ETag: {}", self.client.auth().redact(e)));
                 } else if matches!(method, "GET" | "PUT" | "PATCH") {
                     line.push_str(", no ETag");
                 }

@@ -17,6 +17,20 @@ pub async fn run(
     let out = client.get_fresh(url).await;
     if let Outcome::Fetched { doc, .. } = &out {
         let validator = doc.validator.as_ref();
+        // A validator that holds the connection's credential (a server that builds its ETag
+        // from the request) is never printed or written to a file, in any spelling.
+        if let Some(v) = validator.filter(|_| include || etag || etag_file.is_some()) {
+            if client.auth().redact(&v.text()) != v.text() {
+                return Err(CliError::new(
+                    exit::HTTP_ERROR,
+                    "the server's validator for this resource holds your credential (it was \
+                     built from the request), so ifmatch will not print it or write it to a file. \
+                     Report it to the API's owners; `ifmatch save` and `put` without --if-match \
+                     still work, reading the validator themselves."
+                        .to_string(),
+                ));
+            }
+        }
         if let Some(f) = etag_file {
             let text = validator.map(|v| v.text()).unwrap_or_default();
             std::fs::write(f, text + "\n")
