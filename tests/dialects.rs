@@ -598,3 +598,40 @@ fn no_version_dialect_compares_and_says_the_risk() {
     assert!(err(&o).contains("keeps no version"), "{}", err(&o));
     assert_eq!(api.raw()["siteName"], "From a file");
 }
+
+/// `ifmatch check` under `--dialect consul` asks its questions through the dialect (a scratch
+/// key beside the real one, `?cas=` with the index just read and with one a write has replaced):
+/// the demo's Consul KV refuses both the stale write and the create over an existing key, and
+/// deletes only with the current index. Before, the check sent plain If-Match probes that Consul
+/// ignores, read the scratch key without `?raw`, and its verdict said nothing about `?cas=`.
+#[test]
+fn the_check_asks_consul_through_its_index() {
+    let api = Api::new("consul", "/v1/kv/settings?raw", "");
+    let before = api.raw();
+    let o = api.cli(&["check", &api.url(), "--json"], None);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    let r: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(r["verdict"], "protected", "{r}");
+    for m in ["create", "put", "delete"] {
+        assert!(
+            r["methods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["method"] == m && x["verdict"] == "protected"),
+            "{m}: {r}"
+        );
+    }
+    assert_eq!(api.raw(), before, "the real key is untouched");
+    let scratch = r["scratch"].as_str().unwrap();
+    let path = &scratch[scratch.find("/v1/").unwrap()..];
+    assert_eq!(
+        api.http("GET", path, None).0,
+        404,
+        "the scratch key is gone"
+    );
+    assert!(
+        r["wrote"][1].as_str().unwrap().starts_with("deleted"),
+        "{r}"
+    );
+}

@@ -340,13 +340,13 @@ async fn a_consul_read_without_raw_is_refused_before_any_write() {
     assert_eq!(h.text("/v1/kv/settings").as_deref(), Some(meta));
 }
 
-/// Under a dialect whose version is not a header (Consul's `?cas=`) or that keeps none, the
-/// check's If-Match probes say nothing: `check` says so, writes no scratch resource and stores
-/// no verdict. Before, it ran them, and the scratch reads (without `?raw`) made up findings.
+/// Under a dialect whose version is in the body (CouchDB's `_rev`) or that keeps none, the
+/// check's If-Match probes say nothing: `check` says so, sends nothing and stores no verdict.
+/// Before, it ran them as plain HTTP.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_check_is_not_run_under_a_dialect_its_probes_do_not_speak() {
     let h = Hostile::start(Knobs::default(), &[("/v1/kv/settings", DOC)]).await;
-    for dialect in ["consul", "couchdb", "none"] {
+    for dialect in ["couchdb", "none"] {
         let st = state(dialect);
         let o = cli(
             &st,

@@ -14,6 +14,8 @@
 //! document; call a check that reached no verdict anything but unknown.
 
 use crate::client::{Client, Exchange};
+use crate::outcome::Outcome;
+use crate::precondition::Precondition;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -855,7 +857,7 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
 
     let mut checks = vec![];
     for (kind, verdict, stale, lines) in methods {
-        let (topic, mark, says) = method_finding(kind, verdict, stale, &in_body);
+        let (topic, mark, says) = method_finding(kind, verdict, stale, &in_body, false);
         add(topic, mark, says, lines);
         checks.push(MethodCheck {
             method: kind,
@@ -874,6 +876,231 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
     report.methods = checks;
     judge(&mut report);
     report
+}
+
+/// The check under a dialect whose version travels in the query (Consul's `?cas=`,
+/// Elasticsearch's `?if_seq_no=&if_primary_term=`): the same questions as `check`, asked
+/// through the client's dialect on a scratch resource beside the real one (the real URL's query
+/// kept: Consul's reads need `?raw`). Create, PUT and DELETE each get a write with the version
+/// just read and one with a version that a write has since replaced, the effect read back:
+/// a compare-and-set acknowledged without setting (Consul answering `true`) is "not applied".
+pub async fn check_query_dialect(client: &Client, url: &str) -> Report {
+    let d = client.dialect();
+    let mut findings = vec![];
+    let mut wrote = vec![];
+    let mut add = |topic: &str, mark: Mark, says: String, evidence: Vec<String>| {
+        findings.push(Finding {
+            topic: topic.into(),
+            mark,
+            says,
+            evidence,
+        })
+    };
+    let line = |what: &str, target: &str, o: &Outcome| {
+        let path = target
+            .parse::<reqwest::Url>()
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| target.to_string());
+        // The outcome's kind and status, not its sentence (written for a user's own write).
+        let status = match o {
+            Outcome::Conflict { status, .. } => Some(*status),
+            _ => outcome_effect(o, None).status,
+        };
+        match status {
+            Some(st) => format!("{what} {path} → {} ({st})", o.kind()),
+            None => format!("{what} {path} → {}", o.kind()),
+        }
+    };
+    let real = client.get_fresh(url).await;
+    if !real.is_success() {
+        add(
+            "read",
+            Mark::Info,
+            format!(
+                "The resource could not be read through the {} dialect, so nothing else was \
+                 checked.",
+                d.name
+            ),
+            vec![line("read", url, &real)],
+        );
+        return finish(url, None, findings, wrote, None, false);
+    }
+    let tok = token();
+    let Some(scratch) = scratch_url(url, &tok).and_then(|s| {
+        let mut u: reqwest::Url = s.parse().ok()?;
+        u.set_query(url.parse::<reqwest::Url>().ok()?.query());
+        Some(u.to_string())
+    }) else {
+        return finish(url, None, findings, wrote, None, false);
+    };
+    let body = |n| scratch_body(&tok, n, false);
+    // A read of the scratch resource: its evidence line, validator and `n`.
+    let read = |target: String| async move {
+        let o = client.get_fresh(&target).await;
+        let (tag, n) = match &o {
+            Outcome::Fetched { doc, .. } => (
+                doc.validator.as_ref().and_then(|v| v.etag()).cloned(),
+                scratch_n(&doc.text),
+            ),
+            Outcome::NotFound | Outcome::Gone => (None, Some(0)),
+            _ => (None, None),
+        };
+        (line("read", &target, &o), tag, n)
+    };
+    let made = client.create(&scratch, &body(1)).await;
+    if !made.is_success() {
+        add(
+            "scratch",
+            Mark::Info,
+            "No scratch resource could be made beside this one, so whether the server refuses \
+             stale writes was not checked."
+                .into(),
+            vec![line("create", &scratch, &made)],
+        );
+        return finish(url, None, findings, wrote, None, false);
+    }
+    wrote.push(format!("created {scratch} (a scratch resource)"));
+    let mut methods = vec![];
+    let (r1, v1, n1) = read(scratch.clone()).await;
+    let made_effect = outcome_effect(&made, n1.map(|n| n == 1));
+    let again = client.create(&scratch, &body(2)).await;
+    let (r2, _, n2) = read(scratch.clone()).await;
+    let again_effect = outcome_effect(&again, n2.map(|n| n == 2));
+    methods.push((
+        WriteKind::Create,
+        method_verdict(WriteKind::Create, again_effect, Some(made_effect)),
+        again_effect,
+        vec![
+            line("create", &scratch, &made),
+            r1,
+            line("create again", &scratch, &again),
+            r2,
+        ],
+        None,
+    ));
+    match v1 {
+        Some(v1) => {
+            let pre = Precondition::IfMatch(v1.clone());
+            let cur = client.put(&scratch, &body(3), pre.clone()).await;
+            let (r3, _, n3) = read(scratch.clone()).await;
+            let current = outcome_effect(&cur, n3.map(|n| n == 3));
+            // The version read before that write: replaced by it when it was applied.
+            let stale = client.put(&scratch, &body(4), pre).await;
+            let (r4, _, n4) = read(scratch.clone()).await;
+            let stale_effect = outcome_effect(&stale, n4.map(|n| n == 4));
+            methods.push((
+                WriteKind::Put,
+                method_verdict(WriteKind::Put, stale_effect, Some(current)),
+                stale_effect,
+                vec![
+                    line("write with the version read", &scratch, &cur),
+                    r3,
+                    line("write with that version again", &scratch, &stale),
+                    r4,
+                ],
+                None,
+            ));
+            let stale_del = client
+                .delete(&scratch, Precondition::IfMatch(v1.clone()))
+                .await;
+            let (r5, now, n5) = read(scratch.clone()).await;
+            let stale_del_effect = outcome_effect(&stale_del, n5.map(|n| n == 0));
+            let mut lines = vec![line("delete with an old version", &scratch, &stale_del), r5];
+            let current_del = match now {
+                Some(now) if n5 != Some(0) => {
+                    let del = client.delete(&scratch, Precondition::IfMatch(now)).await;
+                    let (r6, _, n6) = read(scratch.clone()).await;
+                    lines.extend([line("delete with the version read", &scratch, &del), r6]);
+                    Some(outcome_effect(&del, n6.map(|n| n == 0)))
+                }
+                _ => None,
+            };
+            if v1_same_as_stale(&stale_effect) {
+                // The PUT with the current version was not applied, so the old one was still
+                // current: the delete with it shows nothing about stale deletes.
+                let note = "Whether it refuses a DELETE with a version that is no longer \
+                            current could not be checked: its PUTs were not applied, so no \
+                            version was ever replaced."
+                    .to_string();
+                methods.push((
+                    WriteKind::Delete,
+                    MethodVerdict::Unknown,
+                    stale_del_effect,
+                    lines,
+                    Some(note),
+                ));
+            } else {
+                let verdict = method_verdict(WriteKind::Delete, stale_del_effect, current_del);
+                methods.push((WriteKind::Delete, verdict, stale_del_effect, lines, None));
+            }
+        }
+        None => add(
+            "validator",
+            Mark::Info,
+            format!(
+                "The scratch resource's read carried no {} version, so writes with a version \
+                 were not checked.",
+                d.name
+            ),
+            vec![],
+        ),
+    }
+    // Ours alone: whatever is left goes unconditionally.
+    let (_, _, left) = read(scratch.clone()).await;
+    if left != Some(0) {
+        client.delete(&scratch, Precondition::None).await;
+    }
+    let (gone_line, _, left) = read(scratch.clone()).await;
+    if left == Some(0) {
+        wrote.push(format!("deleted {scratch} again"));
+    } else {
+        wrote.push(format!(
+            "could NOT delete {scratch} ({gone_line}): remove it by hand"
+        ));
+    }
+    let mut checks = vec![];
+    for (kind, verdict, stale, lines, note) in methods {
+        let (topic, mark, says) = match note {
+            Some(says) => ("delete", Mark::Info, says),
+            None => method_finding(kind, verdict, stale, "", true),
+        };
+        add(topic, mark, says, lines);
+        checks.push(MethodCheck {
+            method: kind,
+            verdict,
+            stale_status: stale.status,
+        });
+    }
+    let mut report = finish(url, Some(scratch), findings, wrote, None, false);
+    report.methods = checks;
+    judge(&mut report);
+    report
+}
+
+/// Whether the write with the replaced version was acknowledged without being applied (then
+/// the "replaced" version may still be current: the current PUT was not applied either).
+fn v1_same_as_stale(stale: &Effect) -> bool {
+    stale.status.is_some_and(|s| (200..300).contains(&s)) && stale.applied == Some(false)
+}
+
+/// An outcome as the status `method_verdict` reads: a refusal as stale is 412 whatever the
+/// dialect's spelling (Consul's 200 `false`), an acknowledged write its status.
+fn outcome_effect(o: &Outcome, applied: Option<bool>) -> Effect {
+    let status = match o {
+        Outcome::Conflict { .. } => Some(412),
+        Outcome::Saved { status, .. }
+        | Outcome::Deleted { status }
+        | Outcome::Unconfirmed { status, .. }
+        | Outcome::NotApplied { status }
+        | Outcome::SavedThenChanged { status, .. }
+        | Outcome::HttpError { status, .. }
+        | Outcome::ServerError { status, .. } => Some(*status),
+        Outcome::NotFound => Some(404),
+        Outcome::Gone => Some(410),
+        Outcome::PreconditionRequired => Some(428),
+        _ => None,
+    };
+    Effect { status, applied }
 }
 
 /// What one write did: its status (None: no answer) and whether a read after it showed its
@@ -933,7 +1160,15 @@ fn method_finding(
     verdict: MethodVerdict,
     stale: Effect,
     in_body: &str,
+    dialect: bool,
 ) -> (&'static str, Mark, String) {
+    // What makes the probe stale, and what the server must check: the header, or a dialect's
+    // version (in the body or the query).
+    let (stale_words, cond) = if dialect {
+        ("version is no longer current", "the version")
+    } else {
+        ("If-Match cannot match", "If-Match")
+    };
     let topic = match kind {
         WriteKind::Create => "if_none_match",
         WriteKind::Put => "if_match",
@@ -962,7 +1197,7 @@ fn method_finding(
             (
                 Mark::Good,
                 format!(
-                    "It refuses a {m} whose If-Match cannot match ({s}){how}, and applies one \
+                    "It refuses a {m} whose {stale_words} ({s}){how}, and applies one \
                      with the current validator."
                 ),
             )
@@ -976,14 +1211,14 @@ fn method_finding(
         (MethodVerdict::Unprotected, WriteKind::Delete) => (
             Mark::Bad,
             format!(
-                "It deletes although the If-Match cannot match ({s}): a stale delete removes a \
+                "It deletes although its {stale_words} ({s}): a stale delete removes a \
                  newer version."
             ),
         ),
         (MethodVerdict::Unprotected, _) => (
             Mark::Bad,
             format!(
-                "It applies a {m} whose If-Match cannot match ({s}): it ignores If-Match on \
+                "It applies a {m} whose {stale_words} ({s}): it ignores {cond} on \
                  {m}, so a stale {m} overwrites whatever another writer saved."
             ),
         ),
@@ -1014,14 +1249,14 @@ fn method_finding(
             Mark::Info,
             if matches!(stale.status, Some(409 | 412)) {
                 format!(
-                    "It refuses a {m} whose If-Match cannot match ({s}), but refuses one with \
+                    "It refuses a {m} whose {stale_words} ({s}), but refuses one with \
                      the current validator too: the check cannot tell whether it enforces \
-                     If-Match on {m}."
+                     {cond} on {m}."
                 )
             } else {
                 format!(
-                    "A {m} whose If-Match cannot match is answered {s}: neither refused as \
-                     stale nor done, so the check cannot tell whether it enforces If-Match on \
+                    "A {m} whose {stale_words} is answered {s}: neither refused as \
+                     stale nor done, so the check cannot tell whether it enforces {cond} on \
                      {m}."
                 )
             },
@@ -1255,6 +1490,11 @@ mod tests {
             pub broken_read: Option<&'static str>,
             /// A GET without `?raw` answers Consul's metadata array about the value.
             pub consul_reads: bool,
+            /// Consul's KV writes: `?cas=N` (0: create), answered `true` / `false`, the version
+            /// in `X-Consul-Index`.
+            pub consul_cas: bool,
+            /// With `consul_cas`: a write with `?cas=N` (N > 0) answers `true` and stores nothing.
+            pub cas_not_applied: bool,
         }
 
         type Store = Arc<Mutex<HashMap<String, (serde_json::Value, u64)>>>;
@@ -1308,7 +1548,10 @@ mod tests {
                     let (status, etag, text) =
                         answer(&knobs, &st, &method, &path, &headers, &body, counter);
                     let etag = etag
-                        .map(|e| format!("ETag: \"v{e}\"\r\n"))
+                        .map(|e| match knobs.consul_cas {
+                            true => format!("X-Consul-Index: {e}\r\n"),
+                            false => format!("ETag: \"v{e}\"\r\n"),
+                        })
                         .unwrap_or_default();
                     let out = format!(
                         "HTTP/1.1 {status} X\r\n{etag}Content-Type: application/json\r\n\
@@ -1353,6 +1596,33 @@ mod tests {
                 return (405, None, "{}".into());
             }
             let now = st.get(path).map(|(_, v)| *v);
+            if k.consul_cas {
+                let cas = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("cas="))
+                    .and_then(|n| n.parse::<u64>().ok());
+                let holds = match cas {
+                    None => true,
+                    Some(0) => now.is_none(),
+                    Some(n) => now == Some(n),
+                };
+                if !holds && !k.ignore.contains(&method) {
+                    return (200, None, "false".into());
+                }
+                if k.cas_not_applied && cas.is_some_and(|n| n > 0) {
+                    return (200, None, "true".into());
+                }
+                match method {
+                    "PUT" => {
+                        st.insert(path.into(), (serde_json::from_str(body).unwrap(), next));
+                    }
+                    "DELETE" => {
+                        st.remove(path);
+                    }
+                    _ => return (405, None, "{}".into()),
+                }
+                return (200, None, "true".into());
+            }
             if !k.ignore.contains(&method) {
                 if let Some(m) = h.get("if-match") {
                     if now.map(|v| format!("\"v{v}\"")).as_deref() != Some(m.as_str()) {
@@ -1545,5 +1815,70 @@ mod tests {
             "{}",
             r.text()
         );
+    }
+
+    fn consul_client() -> Client {
+        let cfg = crate::ClientConfig {
+            dialect: crate::dialect::Dialect::preset("consul").unwrap(),
+            ..Default::default()
+        };
+        Client::new(cfg, crate::Auth::None).unwrap()
+    }
+
+    /// Consul's `?cas=` checked through the dialect: an honest server is protected per method;
+    /// one whose compare-and-set answers `true` without setting is "acknowledged but not
+    /// applied" for PUT, never protected, and DELETE is not judged on a version that was never
+    /// replaced.
+    #[tokio::test]
+    async fn a_query_version_is_checked_through_the_dialect() {
+        let knobs = server::Knobs {
+            consul_cas: true,
+            ..Default::default()
+        };
+        let (base, store) = server::start(knobs, &[("/v1/kv/settings", r#"{"x": 1}"#)]).await;
+        let url = format!("{base}/v1/kv/settings?raw");
+        let r = check_query_dialect(&consul_client(), &url).await;
+        assert_eq!(r.verdict, Verdict::Protected, "{}", r.text());
+        for k in [WriteKind::Create, WriteKind::Put, WriteKind::Delete] {
+            assert_eq!(r.method(k), Some(MethodVerdict::Protected), "{k:?}");
+        }
+        {
+            let st = store.lock().unwrap();
+            assert_eq!(st.len(), 1, "the scratch key is gone: {:?}", st.keys());
+            assert_eq!(st["/v1/kv/settings"].0, serde_json::json!({"x": 1}));
+        }
+        assert!(
+            r.wrote.iter().any(|w| w.starts_with("deleted")),
+            "{:?}",
+            r.wrote
+        );
+
+        let knobs = server::Knobs {
+            consul_cas: true,
+            cas_not_applied: true,
+            ..Default::default()
+        };
+        let (base, _s) = server::start(knobs, &[("/v1/kv/settings", r#"{"x": 1}"#)]).await;
+        let r = check_query_dialect(&consul_client(), &format!("{base}/v1/kv/settings?raw")).await;
+        assert_eq!(
+            r.method(WriteKind::Put),
+            Some(MethodVerdict::NotApplied),
+            "{}",
+            r.text()
+        );
+        assert_eq!(r.method(WriteKind::Delete), Some(MethodVerdict::Unknown));
+        assert_ne!(r.verdict, Verdict::Protected);
+        assert!(r.summary.contains("without applying"), "{}", r.summary);
+
+        // A server that ignores the index: unprotected.
+        let knobs = server::Knobs {
+            consul_cas: true,
+            ignore: vec!["PUT", "DELETE"],
+            ..Default::default()
+        };
+        let (base, _s) = server::start(knobs, &[("/v1/kv/settings", r#"{"x": 1}"#)]).await;
+        let r = check_query_dialect(&consul_client(), &format!("{base}/v1/kv/settings?raw")).await;
+        assert_eq!(r.verdict, Verdict::Unprotected, "{}", r.text());
+        assert_eq!(r.method(WriteKind::Put), Some(MethodVerdict::Unprotected));
     }
 }

@@ -8,6 +8,7 @@
 use crate::common::print;
 use crate::error::Exit;
 use ifmatch_engine::check::{self, Verdict};
+use ifmatch_engine::dialect::VersionIn;
 use ifmatch_engine::Client;
 use ifmatch_store::servers::{self, ServerProfile, ServerProfiles};
 
@@ -17,14 +18,16 @@ pub const UNPROTECTED: i32 = 8;
 pub const UNKNOWN: i32 = 9;
 
 pub async fn run(client: &Client, url: &str, json: bool) -> Exit {
-    // The probes are plain HTTP preconditions on a scratch resource: they say nothing about an
-    // API whose version travels in the body or the query, or that keeps none.
+    // The probes are plain HTTP preconditions on a scratch resource, or for a version in the
+    // query the dialect's own writes: they say nothing about an API whose version travels in
+    // the body (a scratch document there is the API's own shape), or that keeps none.
     let d = client.dialect();
-    if !d.versioned || !d.header_version() {
+    let query_version = matches!(d.version, VersionIn::Query { .. });
+    if !d.versioned || !(d.header_version() || query_version) {
         let then = if d.versioned {
-            "its version travels in the body or the query: writes carry it where the API \
-             expects it, and where no verdict is stored for this folder each is also compared \
-             with the server just before it is sent and read back just after"
+            "its version travels in the body: writes carry it where the API expects it, and \
+             where no verdict is stored for this folder each is also compared with the server \
+             just before it is sent and read back just after"
         } else {
             "the API keeps no version: every write is compared with the server just before it \
              is sent and read back just after"
@@ -36,7 +39,12 @@ pub async fn run(client: &Client, url: &str, json: bool) -> Exit {
         );
         return Ok(UNKNOWN);
     }
-    let report = check::check(client, url).await;
+    let report = if query_version {
+        // Consul's ?cas=, Elasticsearch's ?if_seq_no=: asked through the dialect.
+        check::check_query_dialect(client, url).await
+    } else {
+        check::check(client, url).await
+    };
     if json {
         print(&format!(
             "{}\n",
