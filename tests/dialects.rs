@@ -606,7 +606,17 @@ fn no_version_dialect_compares_and_says_the_risk() {
 /// ignores, read the scratch key without `?raw`, and its verdict said nothing about `?cas=`.
 #[test]
 fn the_check_asks_consul_through_its_index() {
-    let api = Api::new("consul", "/v1/kv/settings?raw", "");
+    check_through_the_query("consul", "/v1/kv/settings?raw", "/v1/");
+}
+
+/// The same for Elasticsearch's `?if_seq_no=&if_primary_term=` and `op_type=create`.
+#[test]
+fn the_check_asks_elasticsearch_through_its_sequence_numbers() {
+    check_through_the_query("elasticsearch", "/settings/_doc/1", "/settings/");
+}
+
+fn check_through_the_query(dialect: &'static str, path: &'static str, root: &str) {
+    let api = Api::new(dialect, path, "");
     let before = api.raw();
     let o = api.cli(&["check", &api.url(), "--json"], None);
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
@@ -624,7 +634,7 @@ fn the_check_asks_consul_through_its_index() {
     }
     assert_eq!(api.raw(), before, "the real key is untouched");
     let scratch = r["scratch"].as_str().unwrap();
-    let path = &scratch[scratch.find("/v1/").unwrap()..];
+    let path = &scratch[scratch.find(root).unwrap()..];
     assert_eq!(
         api.http("GET", path, None).0,
         404,
