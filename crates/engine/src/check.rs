@@ -320,7 +320,8 @@ impl Probe<'_> {
             .unwrap_or_else(|_| url.to_string());
         let mut line = format!("{method} {path}");
         for (n, v) in headers {
-            line.push_str(&format!("  {n}: {v}"));
+            // An If-Match sends back the server's own tag, which may echo the credential.
+            line.push_str(&format!("  {n}: {}", self.client.auth().redact(v)));
         }
         if let Some((b, _)) = body {
             line.push_str(&format!("  body {}", short(b)));
@@ -521,7 +522,9 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
     let envelope = doc
         .as_ref()
         .is_some_and(|d| d.get("data").is_some_and(|x| x.is_object()));
-    match (&answer.etag, &answer.last_modified) {
+    // Said in findings that are shown and stored: a validator echoing the credential redacted.
+    let shown = |v: &Option<String>| v.as_deref().map(|x| client.auth().redact(x));
+    match (shown(&answer.etag), shown(&answer.last_modified)) {
         (Some(e), _) if e.starts_with("W/") => add(
             "validator",
             Mark::Caveat,
@@ -1495,6 +1498,9 @@ mod tests {
             pub consul_cas: bool,
             /// With `consul_cas`: a write with `?cas=N` (N > 0) answers `true` and stores nothing.
             pub cas_not_applied: bool,
+            /// Every ETag carries this text (a server that builds its tags from the request's
+            /// credential).
+            pub etag_suffix: &'static str,
         }
 
         type Store = Arc<Mutex<HashMap<String, (serde_json::Value, u64)>>>;
@@ -1550,7 +1556,7 @@ mod tests {
                     let etag = etag
                         .map(|e| match knobs.consul_cas {
                             true => format!("X-Consul-Index: {e}\r\n"),
-                            false => format!("ETag: \"v{e}\"\r\n"),
+                            false => format!("ETag: \"v{e}{}\"\r\n", knobs.etag_suffix),
                         })
                         .unwrap_or_default();
                     let out = format!(
@@ -1625,7 +1631,8 @@ mod tests {
             }
             if !k.ignore.contains(&method) {
                 if let Some(m) = h.get("if-match") {
-                    if now.map(|v| format!("\"v{v}\"")).as_deref() != Some(m.as_str()) {
+                    let tag = now.map(|v| format!("\"v{v}{}\"", k.etag_suffix));
+                    if tag.as_deref() != Some(m.as_str()) {
                         return (412, None, "{}".into());
                     }
                 }
@@ -1880,5 +1887,35 @@ mod tests {
         let r = check_query_dialect(&consul_client(), &format!("{base}/v1/kv/settings?raw")).await;
         assert_eq!(r.verdict, Verdict::Unprotected, "{}", r.text());
         assert_eq!(r.method(WriteKind::Put), Some(MethodVerdict::Unprotected));
+    }
+
+    /// A server whose ETags carry the request's credential: the check's evidence (the answers'
+    /// ETags and the If-Match sent back) never shows it, while the probes still work.
+    #[tokio::test]
+    async fn the_evidence_never_shows_a_credential_the_server_echoes_in_its_tags() {
+        const TOKEN: &str = "tok-9f8e7d6c5b4a";
+        let knobs = server::Knobs {
+            etag_suffix: "-tok-9f8e7d6c5b4a",
+            ..Default::default()
+        };
+        let (base, _s) = server::start(knobs, &[("/s.json", r#"{"x": 1}"#)]).await;
+        let client = Client::new(
+            crate::ClientConfig::default(),
+            crate::Auth::Bearer(crate::Secret::new(TOKEN)),
+        )
+        .unwrap();
+        let r = check(&client, &format!("{base}/s.json")).await;
+        assert_eq!(
+            r.method(WriteKind::Put),
+            Some(MethodVerdict::Protected),
+            "{}",
+            r.text()
+        );
+        let all = serde_json::to_string(&r).unwrap() + &r.text();
+        assert!(!all.contains(TOKEN), "{all}");
+        assert!(
+            all.contains("If-Match: \"v"),
+            "the If-Match lines are there: {all}"
+        );
     }
 }
