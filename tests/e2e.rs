@@ -4327,3 +4327,94 @@ async fn e2e_the_check_proposes_a_dialect_and_couchdb_saves_through_rev() {
     drop(d);
     std::thread::spawn(move || drop(db)).join().unwrap();
 }
+
+/// The lines of `new` that differ from `old` (the same number of lines expected).
+fn changed_lines(old: &str, new: &str) -> Vec<String> {
+    let (o, n): (Vec<&str>, Vec<&str>) = (old.split('\n').collect(), new.split('\n').collect());
+    assert_eq!(
+        o.len(),
+        n.len(),
+        "the same lines expected:\n{old}\n---\n{new}"
+    );
+    (0..o.len())
+        .filter(|&i| o[i] != n[i])
+        .map(|i| n[i].to_string())
+        .collect()
+}
+
+/// Issue 34, item 2: a server document indented with four spaces comes back with four — the
+/// conflict view's Result, the Result after an Accept, and the PUT body of the resubmit differ
+/// from the server's text only on the lines whose values changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_servers_layout_is_kept_through_a_conflict_round() {
+    use ifmatch_tests::hostile::{Hostile, Knobs};
+    let _one_at_a_time = serial().await;
+    let doc = "{\n    \"replicas\": 3,\n    \"image\": \"app:1\",\n    \"env\": {\n        \"A\": \"1\",\n        \"B\": \"2\"\n    },\n    \"tags\": [\n        \"x\",\n        \"y\"\n    ]\n}\n";
+    let server = Hostile::start(Knobs::default(), &[("/cfg.json", doc)]).await;
+    let d = Driver::start(&[("IFMATCH_API_URL", &server.url)]);
+    let c = d.session().await;
+    open(&c, "/cfg.json").await;
+    let loaded = wait_for("the document", || async {
+        let t = editor_text(&c, "editor").await;
+        t.contains("replicas").then_some(t)
+    })
+    .await;
+    assert_eq!(loaded, doc, "the editor shows the server's text");
+    // Mine: replicas 9, env.B 5. Another admin meanwhile: replicas 7, image app:2.
+    let mine = doc
+        .replace("\"replicas\": 3", "\"replicas\": 9")
+        .replace("\"B\": \"2\"", "\"B\": \"5\"");
+    set_editor(&c, "editor", &mine).await;
+    let theirs = doc
+        .replace("\"replicas\": 3", "\"replicas\": 7")
+        .replace("app:1", "app:2");
+    server.set("/cfg.json", &theirs);
+    click(&c, &tid("save")).await;
+    wait_conflict_view(&c, "the conflict view").await;
+    // The Result starts as the server's text with my clean change in and the conflict at its
+    // base value: two lines differ, in the server's indentation.
+    let result = editor_text(&c, "editor").await;
+    assert_eq!(
+        changed_lines(&theirs, &result),
+        vec!["    \"replicas\": 3,", "        \"B\": \"5\""],
+        "{result}"
+    );
+    screenshot(&c, "layout-kept-conflict").await;
+    click(
+        &c,
+        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
+    )
+    .await;
+    let result = wait_for("the Accept", || async {
+        let t = editor_text(&c, "editor").await;
+        t.contains("\"replicas\": 9").then_some(t)
+    })
+    .await;
+    assert_eq!(
+        changed_lines(&theirs, &result),
+        vec!["    \"replicas\": 9,", "        \"B\": \"5\""],
+        "an Accept keeps the layout: {result}"
+    );
+    click(&c, &tid("resubmit")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    let sent = server
+        .seen_method("PUT")
+        .last()
+        .map(|r| String::from_utf8(r.body.clone()).unwrap())
+        .unwrap();
+    assert_eq!(
+        changed_lines(&theirs, &sent),
+        vec!["    \"replicas\": 9,", "        \"B\": \"5\""],
+        "the PUT body differs from the server's text only on the changed lines: {sent}"
+    );
+    assert_eq!(
+        server.text("/cfg.json").unwrap(),
+        theirs
+            .replace("\"replicas\": 7", "\"replicas\": 9")
+            .replace("\"B\": \"2\"", "\"B\": \"5\"")
+    );
+    c.close().await.unwrap();
+}

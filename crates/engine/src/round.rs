@@ -22,7 +22,7 @@
 //! the one the round started with (unless the user explicitly accepted that value, e.g. base).
 
 use crate::edit::{self, EditError, Put};
-use crate::json::print::compact;
+use crate::json::print::{compact, pretty_cow_in, Style};
 use crate::json::{pointer_token, pointer_tokens, Doc, JsonError, Kind};
 use crate::merge::DEFAULT_ID_KEYS;
 use crate::session::ConflictInfo;
@@ -112,6 +112,20 @@ struct Spot {
     run: Option<usize>,
     /// For an order conflict: the member naming each element (the value is the ids' list).
     order_by: Option<String>,
+}
+
+/// `text`, which an edit printed in the canonical layout, in the layout of `like` (the Result
+/// before the edit, printed in the server's layout by the merge): an Accept changes the lines
+/// of its conflict, not the indentation of every other line.
+fn in_layout_of(like: &str, text: String) -> String {
+    let style = Style::of(like);
+    if style.is_canonical() {
+        return text;
+    }
+    match pretty_cow_in(&text, &style) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(t) => t,
+    }
 }
 
 /// Canonical text of a value for comparing by meaning: compact form (numbers keep their text).
@@ -686,6 +700,7 @@ fn accept_all_at_once(
     let Some(text) = edit::put_many(result, puts)? else {
         return Ok(None);
     };
+    let text = in_layout_of(result, text);
     // What is there now is what each decision holds (read back, as a single Accept does).
     let after = locate(start, &text, conflicts).map_err(|e| AcceptError::Invalid(e.to_string()))?;
     for i in accepted {
@@ -844,6 +859,7 @@ pub fn accept(
             }
         },
     };
+    let text = in_layout_of(result, text);
     // What is there now is what the decision holds (read back, so it compares exactly).
     let after = locate(start, &text, conflicts).map_err(|e| AcceptError::Invalid(e.to_string()))?;
     let value = after.spots[index]
@@ -1436,5 +1452,36 @@ mod tests {
         assert_eq!(label("/tags/1", Some(0)), "tags › insertion at [1]");
         assert_eq!(label("/tags/1", None), "tags › [1]");
         assert_eq!(label("", None), "(whole document)");
+    }
+
+    /// The lines of `a` and `b` that differ (same line count expected).
+    fn changed_lines(a: &str, b: &str) -> Vec<usize> {
+        let (la, lb): (Vec<_>, Vec<_>) = (a.split('\n').collect(), b.split('\n').collect());
+        assert_eq!(la.len(), lb.len(), "{a}\n---\n{b}");
+        (0..la.len()).filter(|&i| la[i] != lb[i]).collect()
+    }
+
+    #[test]
+    fn a_round_and_its_accepts_keep_the_servers_layout() {
+        // The server's document: four spaces, CRLF, no final newline; base and mine as the tab
+        // had them (two spaces).
+        let base = "{\n  \"replicas\": 3,\n  \"image\": \"app:1\",\n  \"env\": {\n    \"A\": \"1\"\n  },\n  \"tags\": [\n    \"x\"\n  ]\n}\n";
+        let mine = base
+            .replace("\"replicas\": 3", "\"replicas\": 9")
+            .replace("\"A\": \"1\"", "\"A\": \"2\"");
+        let theirs = "{\r\n    \"replicas\": 7,\r\n    \"image\": \"app:2\",\r\n    \"env\": {\r\n        \"A\": \"1\"\r\n    },\r\n    \"tags\": [\r\n        \"x\"\r\n    ]\r\n}";
+        let (merged, conflicts) = round(base, &mine, theirs);
+        assert_eq!(conflicts.len(), 1);
+        // The Result is the server's text but for mine's clean change (env.A) — the conflict
+        // shows base's value (3) until decided.
+        assert_eq!(changed_lines(theirs, &merged), vec![1, 4], "{merged}");
+        assert!(!merged.ends_with('\n') || merged.ends_with("\r\n"));
+        let (after, _) = accept(base, &merged, &conflicts, 0, Choice::Mine).unwrap();
+        assert_eq!(changed_lines(theirs, &after), vec![1, 4], "{after}");
+        assert!(after.contains("\r\n    \"replicas\": 9,\r\n"), "{after}");
+        assert!(!after.ends_with('\n'));
+        let mut decisions = vec![None];
+        let all = accept_all(base, &merged, &conflicts, &mut decisions, Choice::Theirs).unwrap();
+        assert_eq!(changed_lines(theirs, &all), vec![4], "{all}");
     }
 }

@@ -1,9 +1,9 @@
-//! What the conflict view shows: the four texts (base, mine, theirs, result) in canonical pretty
-//! form, the line diffs base→mine, base→theirs and base→result (`similar`), and for every conflict
+//! What the conflict view shows: the four texts (base, mine, theirs, result) pretty-printed in
+//! the merge's layout (theirs': `Merge::style`), the line diffs base→mine, base→theirs and base→result (`similar`), and for every conflict
 //! its line range in each text.
 
 use super::{Fill, Merge, Side};
-use crate::json::print::pretty_cow;
+use crate::json::print::pretty_cow_in;
 use crate::json::tape::later_line_starts;
 use crate::json::{pointer_tokens, Doc, Kind};
 use serde::Serialize;
@@ -78,7 +78,7 @@ pub fn display<'a>(
             .zip(Side::ALL)
             .map(|(doc, side)| {
                 s.spawn(move || {
-                    let text = pretty_cow(doc.text);
+                    let text = pretty_cow_in(doc.text, &merge.style);
                     let lines = side_lines(doc, &text, merge, side);
                     (text, lines)
                 })

@@ -1,9 +1,10 @@
-//! Printing a merge: the merged tree in canonical pretty form, with each conflict filled in one
-//! of several ways — the base value (the conflict view's starting Result), one side (`--prefer`),
+//! Printing a merge: the merged tree pretty-printed in the layout of theirs (the server's
+//! document: its indentation, line ends, final newline; `Merge::style`), so a merge sent back
+//! changes only the lines whose values changed, with each conflict filled in one of several ways — the base value (the conflict view's starting Result), one side (`--prefer`),
 //! git-style markers (the CLI's output when conflicts remain), or the user's resolutions.
 
 use super::{Conflict, Merge, Node};
-use crate::json::print::{newline, reformat};
+use crate::json::print::{reformat, reformat_in, Style};
 use crate::json::{Doc, Kind};
 use std::borrow::Cow;
 
@@ -96,8 +97,14 @@ pub enum ResolveError {
 }
 
 impl<'a> Merge<'a> {
-    /// The merged document in canonical pretty form (with a final newline).
+    /// The merged document, printed in `self.style` (theirs' layout; a final newline when
+    /// theirs has one).
     pub fn render(&self, fill: Fill<'_>) -> Result<String, ResolveError> {
+        self.render_in(fill, &self.style)
+    }
+
+    /// `render` in the layout `style` (`Style::default()`: the canonical pretty form).
+    pub fn render_in(&self, fill: Fill<'_>, style: &Style) -> Result<String, ResolveError> {
         if let Fill::Resolved(r) = fill {
             if r.len() != self.conflicts.len() {
                 return Err(ResolveError::WrongCount {
@@ -113,12 +120,15 @@ impl<'a> Merge<'a> {
             merge: self,
             fill,
             customs: &customs,
+            style,
         };
         match &self.root {
             Node::Conflict(i) => w.root_conflict(*i, &mut out)?,
             n => w.node(n, 0, &mut out)?,
         }
-        out.push('\n');
+        if style.final_newline {
+            out.push_str(style.eol());
+        }
         Ok(out)
     }
 
@@ -173,6 +183,7 @@ struct Writer<'m, 'a, 'r> {
     merge: &'m Merge<'a>,
     fill: Fill<'r>,
     customs: &'m [Option<Vec<String>>],
+    style: &'m Style,
 }
 
 /// What one child of a container prints as.
@@ -228,7 +239,7 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
 
     fn node(&self, n: &'m Node<'a>, depth: usize, out: &mut String) -> Result<(), ResolveError> {
         match n {
-            Node::Raw(s) => reformat(s, depth, out),
+            Node::Raw(s) => reformat_in(s, depth, self.style, out),
             Node::Conflict(_) => unreachable!("conflicts are printed by their container"),
             Node::Object(members) => {
                 let items = members
@@ -319,13 +330,15 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
         }
         let inner = depth + 1;
         let count = items.len();
+        let st = self.style;
+        let eol = st.eol();
         let entry = |key: Option<&str>, value: &str, comma: bool, out: &mut String| {
-            newline(out, inner);
+            st.newline(out, inner);
             if let Some(k) = key {
                 out.push_str(k);
-                out.push_str(": ");
+                out.push_str(st.colon());
             }
-            reformat(value, inner, out);
+            reformat_in(value, inner, st, out);
             if comma {
                 out.push(',');
             }
@@ -334,10 +347,10 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
             let last = idx + 1 == count;
             match it {
                 Item::Node(n) => {
-                    newline(out, inner);
+                    st.newline(out, inner);
                     if let Some(k) = key {
                         out.push_str(k);
-                        out.push_str(": ");
+                        out.push_str(st.colon());
                     }
                     self.node(n, inner, out)?;
                     if !last {
@@ -359,12 +372,13 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
                         ("||||||| base".to_string(), &c.base),
                         ("=======".to_string(), &c.theirs),
                     ] {
-                        out.push('\n');
+                        out.push_str(eol);
                         out.push_str(&label);
-                        newline(out, inner);
+                        st.newline(out, inner);
                         out.push_str(&side.join(", "));
                     }
-                    out.push_str("\n>>>>>>> theirs");
+                    out.push_str(eol);
+                    out.push_str(">>>>>>> theirs");
                 }
                 Item::Markers(c) => {
                     let key = c.key.or(*key);
@@ -373,17 +387,18 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
                         ("||||||| base", &c.base),
                         ("=======", &c.theirs),
                     ] {
-                        out.push('\n');
+                        out.push_str(eol);
                         out.push_str(label);
                         for (pj, p) in side.iter().enumerate() {
                             entry(key, p, !(last && pj + 1 == side.len()), out);
                         }
                     }
-                    out.push_str("\n>>>>>>> theirs");
+                    out.push_str(eol);
+                    out.push_str(">>>>>>> theirs");
                 }
             }
         }
-        newline(out, depth);
+        st.newline(out, depth);
         out.push(close);
         Ok(())
     }
@@ -391,7 +406,7 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
     fn root_conflict(&self, i: usize, out: &mut String) -> Result<(), ResolveError> {
         let c = &self.merge.conflicts[i];
         match self.pieces(i)? {
-            Some(p) if p.len() == 1 => reformat(&p[0], 0, out),
+            Some(p) if p.len() == 1 => reformat_in(&p[0], 0, self.style, out),
             Some(_) => {
                 return Err(ResolveError::BothNotPossible {
                     pointer: c.pointer.clone(),
@@ -404,10 +419,10 @@ impl<'m, 'a> Writer<'m, 'a, '_> {
                     ("=======", &c.theirs),
                 ] {
                     out.push_str(label);
-                    out.push('\n');
+                    out.push_str(self.style.eol());
                     for p in side {
-                        reformat(p, 0, out);
-                        out.push('\n');
+                        reformat_in(p, 0, self.style, out);
+                        out.push_str(self.style.eol());
                     }
                 }
                 out.push_str(">>>>>>> theirs");
