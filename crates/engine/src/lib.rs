@@ -20,6 +20,7 @@
 
 pub mod check;
 pub mod client;
+pub mod concurrency;
 pub mod dialect;
 pub mod edit;
 pub mod etag;

@@ -54,6 +54,12 @@ impl Client {
         if !self.lock_wanted.load(std::sync::atomic::Ordering::Relaxed) {
             return LockTaken::NotWanted;
         }
+        self.take_lock(url, wait).await
+    }
+
+    /// Takes the lock whether or not the connection uses it for saves (the server check's
+    /// probe); writes to `url` carry its token until `unlock`.
+    pub async fn take_lock(&self, url: &str, wait: Duration) -> LockTaken {
         let started = Instant::now();
         let mut pause = Duration::from_millis(20);
         let method = Method::from_bytes(b"LOCK").expect("LOCK is a method name");

@@ -101,6 +101,8 @@ pub struct Exchange {
     pub content_type: Option<String>,
     /// The Server header (which software answered).
     pub server: Option<String>,
+    /// The DAV header (the WebDAV classes the server offers: `1,2` has locks).
+    pub dav: Option<String>,
     /// The body as text (invalid UTF-8 replaced), with the connection's secret redacted.
     pub body: String,
 }
@@ -365,6 +367,7 @@ impl Client {
             last_modified: header("last-modified"),
             content_type: header("content-type"),
             server: header("server"),
+            dav: header("dav"),
             body: self.auth.redact(&String::from_utf8_lossy(&answer.body)),
         })
     }
