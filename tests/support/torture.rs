@@ -203,6 +203,8 @@ pub struct SaveRun {
     pub exit: Option<i32>,
     /// A write of this run was answered 2xx (from its trail).
     pub acknowledged: bool,
+    /// The server granted this run a WebDAV write lock (a LOCK answered 2xx in its trail).
+    pub locked: bool,
     /// stderr then stdout.
     pub output: String,
     pub elapsed: Duration,
@@ -216,6 +218,8 @@ pub struct Tally {
     /// Runs killed at the deadline.
     pub killed: usize,
     pub acknowledged: usize,
+    /// Runs the server granted a write lock.
+    pub locked: usize,
     pub acknowledged_kept: usize,
     pub lost_reported: usize,
     /// Exit 0 and the key is not in the final document. Must be 0.
@@ -268,12 +272,13 @@ impl Outcome {
     pub fn summary(&self) -> String {
         let t = &self.tally;
         format!(
-            "check: {}; saves {} (killed {}), acknowledged {}, kept {}, lost-and-reported {}, \
+            "check: {}; saves {} (killed {}, under a lock {}), acknowledged {}, kept {}, lost-and-reported {}, \
              lost-and-unreported {}, nothing-overwritten-after-ack {}, keys kept {}, median save \
              {} ms, exits {:?}, run {:.1} s",
             self.check,
             t.saves,
             t.killed,
+            t.locked,
             t.acknowledged,
             t.acknowledged_kept,
             t.lost_reported,
@@ -347,15 +352,20 @@ fn run_until(
 
 /// Whether a trail (the JSON `--trail` wrote) holds a write answered 2xx.
 pub fn trail_acknowledged(trail: &str) -> bool {
+    trail_has(trail, &["PUT", "PATCH", "POST"])
+}
+
+/// Whether a trail holds one of `methods` answered 2xx.
+fn trail_has(trail: &str, methods: &[&str]) -> bool {
     let Ok(serde_json::Value::Array(entries)) = serde_json::from_str(trail) else {
         return false;
     };
     entries.iter().any(|e| {
-        let write = matches!(e["method"].as_str(), Some("PUT" | "PATCH" | "POST"));
+        let method = e["method"].as_str().is_some_and(|m| methods.contains(&m));
         let ok = e["status"]
             .as_u64()
             .is_some_and(|s| (200..300).contains(&s));
-        write && ok
+        method && ok
     })
 }
 
@@ -450,6 +460,7 @@ impl Torture {
             t.saves += 1;
             times.push(r.elapsed);
             *t.exits.entry(code.to_string()).or_default() += 1;
+            t.locked += usize::from(r.locked);
             let kept = doc.get(&r.key).is_some();
             if code == 0 && !kept {
                 t.lost_unreported += 1;
@@ -530,13 +541,13 @@ impl Torture {
                     std::fs::read_to_string(&err).unwrap_or_default(),
                     std::fs::read_to_string(&out).unwrap_or_default()
                 );
+                let trail_text = std::fs::read_to_string(&trail).unwrap_or_default();
                 runs.push(SaveRun {
                     writer: i,
                     key: key.clone(),
                     exit: code,
-                    acknowledged: trail_acknowledged(
-                        &std::fs::read_to_string(&trail).unwrap_or_default(),
-                    ),
+                    acknowledged: trail_acknowledged(&trail_text),
+                    locked: trail_has(&trail_text, &["LOCK"]),
                     output,
                     elapsed,
                 });
@@ -563,5 +574,7 @@ mod tests {
         ));
         assert!(!trail_acknowledged(r#"[{"method":"PUT","status":null}]"#));
         assert!(!trail_acknowledged(""));
+        assert!(trail_has(r#"[{"method":"LOCK","status":200}]"#, &["LOCK"]));
+        assert!(!trail_has(r#"[{"method":"LOCK","status":423}]"#, &["LOCK"]));
     }
 }
