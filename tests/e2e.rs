@@ -3059,17 +3059,28 @@ async fn e2e_a_server_that_ignores_if_match_is_checked_and_nothing_is_lost() {
         c.execute("window.dispatchEvent(new Event('focus'))", vec![])
             .await
             .ok()?;
-        let e = text_of(&c, "error-message").await;
-        e.contains("no longer holds the change you saved")
-            .then_some(e)
+        let e = text_of(&c, "merge-summary").await;
+        e.contains("another client wrote over it").then_some(e)
     })
     .await;
     assert!(said.contains("/siteName"), "{said}");
+    // The save did land: the tab does not say "not saved".
+    assert!(!text_of(&c, "error-message").await.contains("wrote over"));
+    assert_ne!(tab_status(&c, 0).await, "error");
+    // Meanwhile the server moves on again: Reapply reads it first, so the round merges into
+    // the version the server holds now, not the one the watch saw.
+    let newer = edit(&stale_copy, "/session/timeoutMinutes", json!(120));
+    std::fs::write(nginx.dir.join("data/settings.json"), &newer).unwrap();
     click(&c, &tid("reapply-saved")).await;
     wait_for("the reapplied round", || async {
         (tab_status(&c, 0).await == "merged").then_some(())
     })
     .await;
+    let r = editor_text(&c, "editor").await;
+    assert!(
+        r.contains("\"timeoutMinutes\": 120") && r.contains("Acme Help"),
+        "the round stands on the server's version read now: {r}"
+    );
     click(&c, &tid("resubmit")).await;
     wait_for("saved again", || async {
         text_of(&c, "merge-summary")
@@ -3080,6 +3091,10 @@ async fn e2e_a_server_that_ignores_if_match_is_checked_and_nothing_is_lost() {
     .await;
     let now: Value = serde_json::from_str(&nginx.file("settings.json").unwrap()).unwrap();
     assert_eq!(now["siteName"], "Acme Help", "my change is back");
+    assert_eq!(
+        now["session"]["timeoutMinutes"], 120,
+        "the newest change stays"
+    );
     assert_eq!(
         now["notifications"]["digest"], "weekly",
         "the other client's own change stays"
@@ -4416,5 +4431,65 @@ async fn e2e_the_servers_layout_is_kept_through_a_conflict_round() {
             .replace("\"replicas\": 7", "\"replicas\": 9")
             .replace("\"B\": \"2\"", "\"B\": \"5\"")
     );
+    c.close().await.unwrap();
+}
+
+/// Issue 34, item 3: the overwrite watch knows what it saw. On the demo server (checked: it
+/// refuses stale writes), tab A saves timeoutMinutes 45; tab B, on the old version, gets the
+/// 412, accepts its own 60 and resubmits with If-Match. Tab A then says "changed after your
+/// save: 45 → 60, by a write that saw yours" — not "wrote over it", not "not saved", and no
+/// Reapply offered.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_later_write_that_saw_the_save_is_not_an_overwrite() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    collide_at(
+        &c,
+        (0, 1),
+        &[("/session/timeoutMinutes", json!(45), json!(60))],
+    )
+    .await;
+    click(
+        &c,
+        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
+    )
+    .await;
+    wait_for("the Accept", || async {
+        text_of(&c, "unresolved-count")
+            .await
+            .starts_with("All")
+            .then_some(())
+    })
+    .await;
+    click(&c, &tid("resubmit")).await;
+    wait_for("tab B saved", || async {
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    activate(&c, 0).await;
+    let said = wait_for("the watch's words", || async {
+        c.execute("window.dispatchEvent(new Event('focus'))", vec![])
+            .await
+            .ok()?;
+        let n = text_of(&c, "merge-summary").await;
+        n.contains("Changed after your save").then_some(n)
+    })
+    .await;
+    assert!(
+        said.contains("/session/timeoutMinutes: 45 → 60")
+            && said.contains("a write that saw yours"),
+        "{said}"
+    );
+    assert!(!said.contains("wrote over"), "{said}");
+    assert!(!visible(&c, "reapply-saved").await, "nothing to reapply");
+    assert!(!visible(&c, "error-message").await);
+    assert_ne!(
+        tab_status(&c, 0).await,
+        "error",
+        "the tab saved: never 'not saved'"
+    );
+    screenshot(&c, "changed-after-your-save").await;
     c.close().await.unwrap();
 }

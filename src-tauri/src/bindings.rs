@@ -44,6 +44,7 @@ mod tests {
         check::<view::RequestPreview>(&dir, write, &mut stale);
         check::<view::JsonProblem>(&dir, write, &mut stale);
         check::<view::StaleCheck>(&dir, write, &mut stale);
+        check::<view::LaterChangeView>(&dir, write, &mut stale);
         check::<view::RestoredTab>(&dir, write, &mut stale);
         check::<view::Accepted>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::ConflictStatus>(&dir, write, &mut stale);

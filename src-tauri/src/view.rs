@@ -619,8 +619,36 @@ pub struct StaleCheck {
     /// The server's current validator.
     pub validator: Option<String>,
     /// The overwrite watch: the first newer version after a save no longer holds the change
-    /// saved at these pointers (another client wrote over it). Empty otherwise.
+    /// saved at these pointers, and it was written over (a server not known to refuse stale
+    /// writes, or a version that puts back what was saved): "Reapply my change" is offered.
+    /// Empty otherwise.
     pub overwritten: Vec<String>,
+    /// What the newer version did at each saved place it changed (written over, or changed
+    /// after the save by a write that saw it): the value saved and the value now.
+    pub later: Vec<LaterChangeView>,
+    /// On a server that refuses stale writes, the newer version changed the saved places by a
+    /// write that saw the save (`later` says how): to be told, not alarmed about.
+    pub changed_after: bool,
+    /// What the watch saw, in words (None: nothing to say).
+    pub message: Option<String>,
+}
+
+/// One saved place a later version changed: `saved` → `now` (compact JSON; None: absent).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct LaterChangeView {
+    pub pointer: String,
+    pub saved: Option<String>,
+    pub now: Option<String>,
+}
+
+impl From<ifmatch_engine::overwrite::LaterChange> for LaterChangeView {
+    fn from(c: ifmatch_engine::overwrite::LaterChange) -> LaterChangeView {
+        LaterChangeView {
+            pointer: c.pointer,
+            saved: c.saved,
+            now: c.now,
+        }
+    }
 }
 
 /// What an Accept did: the new Result and where every conflict stands in it. The draft holding

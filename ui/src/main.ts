@@ -145,11 +145,12 @@ async function start() {
       if (t.saving || t.round !== "none") continue;
       try {
         const s = await api.checkStale(t.id);
-        if (s.overwritten.length) {
-          // The overwrite watch: the change just saved is no longer on the server.
-          t.overwritten = s.overwritten;
-          t.error = `The server's newer version no longer holds the change you saved at ${s.overwritten.join(", ")}: another client wrote over it (a server whose check is not atomic, or a client that sends no If-Match). Reapply my change merges it into the newer version for you to review.`;
-          t.errorCode = "other";
+        if (s.message) {
+          // The overwrite watch, in Rust's words: the saved change was written over (Reapply
+          // offered), or changed after the save by a write that saw it (told, nothing to do).
+          // Either way the save landed: the tab never says "not saved" for it.
+          t.overwritten = s.overwritten.length ? s.overwritten : null;
+          t.notice = s.message;
           t.stale = s.stale;
           renderTabs();
         } else if (s.stale !== t.stale) {
@@ -178,6 +179,7 @@ async function start() {
       const r = await api.reapplySaved(t.id);
       t.overwritten = null;
       t.error = null;
+      t.notice = null;
       applySave(t, r);
     } catch (e) {
       tabProblem(t, e);

@@ -10,7 +10,7 @@ export function renderMessages() {
   const code = (t?.error ? t.errorCode : store.windowErrorCode) ?? "other";
   $("fix-connection").hidden = !error || code !== "credentials";
   $("reload-now").hidden = !t || !t.error || code !== "may_have_landed";
-  $("reapply-saved").hidden = !t?.error || !t.overwritten?.length;
+  $("reapply-saved").hidden = !t?.overwritten?.length;
   $("draft-warning").textContent = store.draftWarning ?? "";
   $("draft-warning").hidden = !store.draftWarning;
   const notice = (t ? summary(t) : null) ?? store.windowNotice;
@@ -19,7 +19,10 @@ export function renderMessages() {
   $("notice").textContent = notice ?? "";
   $("notice").hidden = !notice;
   // Conflicts that still need the user are not good news: amber, not green.
-  $("notice").classList.toggle("needs-you", !!t?.conflict && model.unresolved(t.conflict.statuses) > 0);
+  $("notice").classList.toggle(
+    "needs-you",
+    (!!t?.conflict && model.unresolved(t.conflict.statuses) > 0) || (!t?.conflict && !!t?.overwritten?.length),
+  );
 }
 
 /** The tab's message; during a conflict round, counted from where the conflicts stand now. */

@@ -52,6 +52,7 @@ export async function save(resubmit: boolean, reviewed = false) {
   t.saving = true;
   t.error = null;
   t.notice = null;
+  t.overwritten = null;
   renderTabs();
   let r: SaveView;
   // The text objects the conflict panes can share instead of splitting the texts again: the

@@ -167,7 +167,7 @@ export async function reload() {
     const v = await api.reloadTab(t.id);
     Object.assign(t, {
       savedText: v.text, text: v.text, validator: v.validator, round: "none", error: null, stale: false, warnings: v.warnings,
-      items: v.collection_items, conflict: null, notice: null, roundView: null,
+      items: v.collection_items, conflict: null, notice: null, roundView: null, overwritten: null,
     });
     activate(t.id);
   } catch (e) {

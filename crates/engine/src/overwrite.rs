@@ -2,9 +2,22 @@
 //! resource still hold the change just saved? A server whose precondition check is not atomic,
 //! or another client that writes without If-Match, can overwrite it a moment later; this finds
 //! where, by JSON pointer, so the user can be told and offered the change again.
+//!
+//! Not every later change at a saved place is an overwrite: on a server that refuses stale
+//! writes, a later write that succeeded carried a validator at least as new as the save's, so
+//! its writer saw the saved version and changed it deliberately (`judge`: "changed after your
+//! save"). It is called written over only where that cannot be relied on — the check did not find
+//! the server refusing stale writes (unprotected, weak or not content-derived validators, not
+//! checked) — or where the later version does not descend from the saved one: every saved
+//! change is back to the value it had before the save, as a client that never saw the save
+//! (a stale copy written back without If-Match) would leave it.
+//!
+//! Must never: call a deliberate later change on a protected server an overwrite, or call an
+//! overwrite a change after the save where the server's protection is not known.
 
+use crate::json::print::compact;
 use crate::json::same_value as json_equal;
-use crate::json::{pointer_token, Doc};
+use crate::json::{pointer_token, pointer_tokens, Doc, Kind};
 use crate::merge::{self, Fill, Options};
 use serde_json::Value;
 
@@ -90,6 +103,88 @@ pub fn overwritten(before: &str, saved: &str, current: &str, opts: &Options) -> 
     out
 }
 
+/// A saved place a later version changed: the value the save wrote there and the value there
+/// now (compact JSON text, numbers as written; None where absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaterChange {
+    /// The place, as a JSON pointer ("" for the whole document).
+    pub pointer: String,
+    /// What the save wrote there.
+    pub saved: Option<String>,
+    /// What the later version holds there.
+    pub now: Option<String>,
+}
+
+/// What a later version did to a saved change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Later {
+    /// Every saved change is still there.
+    Held,
+    /// Changed after the save by a write that saw it (a server that refuses stale writes, and
+    /// a later version that descends from the saved one): to be told, not alarmed about.
+    ChangedAfter(Vec<LaterChange>),
+    /// Written over: the server is not known to refuse stale writes, or the later version puts
+    /// back what the save changed.
+    WroteOver(Vec<LaterChange>),
+}
+
+/// The value at `pointer` in `doc`, compact (None: absent).
+fn value_at(doc: &Doc, pointer: &str) -> Option<String> {
+    let mut i = 0;
+    for t in pointer_tokens(pointer)? {
+        i = match doc.kind(i) {
+            Kind::Object => doc.member(i, &t)?,
+            Kind::Array => doc.children(i).nth(t.parse().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(compact(doc.span(i)))
+}
+
+/// Judges a later version (`current`) against a save (`before` → `saved`): held, changed after
+/// the save by a write that saw it, or written over. `refuses_stale_writes`: the server check
+/// found this server refusing stale writes of the kind the tab makes, with a validator that
+/// follows the content (so any later write that succeeded carried a validator at least as new
+/// as the save's).
+pub fn judge(
+    before: &str,
+    saved: &str,
+    current: &str,
+    refuses_stale_writes: bool,
+    opts: &Options,
+) -> Later {
+    let places = overwritten(before, saved, current, opts);
+    if places.is_empty() {
+        return Later::Held;
+    }
+    let (b, s, c) = (Doc::parse(before), Doc::parse(saved), Doc::parse(current));
+    let at = |d: &Result<Doc, _>, p: &str| d.as_ref().ok().and_then(|d| value_at(d, p));
+    let changes: Vec<LaterChange> = places
+        .iter()
+        .map(|p| LaterChange {
+            pointer: p.clone(),
+            saved: at(&s, p),
+            now: at(&c, p),
+        })
+        .collect();
+    // Does the later version descend from the saved one? Not when every place is back to its
+    // value before the save (or the later version is not JSON, or the whole document changed).
+    let put_back = places.iter().all(|p| {
+        p.is_empty()
+            || c.is_err()
+            || match (at(&b, p), at(&c, p)) {
+                (Some(x), Some(y)) => crate::json::same_text(&x, &y),
+                (None, None) => true,
+                _ => false,
+            }
+    });
+    if refuses_stale_writes && !put_back {
+        Later::ChangedAfter(changes)
+    } else {
+        Later::WroteOver(changes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +253,52 @@ mod tests {
                 &o
             ),
             vec!["/n"]
+        );
+    }
+
+    #[test]
+    fn a_later_change_by_a_write_that_saw_the_save_is_not_an_overwrite() {
+        let o = Options::default();
+        let before = r#"{"replicas": 3, "image": "a"}"#;
+        let saved = r#"{"replicas": 7, "image": "a"}"#;
+        // Another admin, after a 412 and a merge, chose 9 and wrote it with If-Match.
+        let later = r#"{"replicas": 9, "image": "a"}"#;
+        let change = vec![LaterChange {
+            pointer: "/replicas".into(),
+            saved: Some("7".into()),
+            now: Some("9".into()),
+        }];
+        assert_eq!(
+            judge(before, saved, later, true, &o),
+            Later::ChangedAfter(change.clone())
+        );
+        // Where the server is not known to refuse stale writes: written over.
+        assert_eq!(
+            judge(before, saved, later, false, &o),
+            Later::WroteOver(change)
+        );
+        // A stale copy written back (every saved change back to its old value): written over
+        // even on a protected server (a client that sent no If-Match).
+        assert_eq!(
+            judge(before, saved, before, true, &o),
+            Later::WroteOver(vec![LaterChange {
+                pointer: "/replicas".into(),
+                saved: Some("7".into()),
+                now: Some("3".into()),
+            }])
+        );
+        // Held: nothing to say.
+        let kept = r#"{"replicas": 7, "image": "b"}"#;
+        assert_eq!(judge(before, saved, kept, true, &o), Later::Held);
+        // A removed member reads as absent.
+        let removed = r#"{"image": "a"}"#;
+        assert_eq!(
+            judge(before, saved, removed, true, &o),
+            Later::ChangedAfter(vec![LaterChange {
+                pointer: "/replicas".into(),
+                saved: Some("7".into()),
+                now: None,
+            }])
         );
     }
 }

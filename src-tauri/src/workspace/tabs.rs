@@ -5,8 +5,8 @@
 
 use crate::state::{AppState, Overwritten, Pending, Tab, Watch};
 use crate::view::{
-    Accepted, JsonProblem, Problem, ProblemCode, RequestPreview, RestoredTab, ReviewView,
-    RoundView, SafetyView, SaveView, Sides, StaleCheck, TabView,
+    Accepted, JsonProblem, LaterChangeView, Problem, ProblemCode, RequestPreview, RestoredTab,
+    ReviewView, RoundView, SafetyView, SaveView, Sides, StaleCheck, TabView,
 };
 use ifmatch_engine::check::{self, Verdict};
 use ifmatch_engine::dialect::Dialect;
@@ -147,6 +147,11 @@ impl AppState {
     pub async fn check_stale(&self, tab_id: &str) -> Result<StaleCheck, Problem> {
         let (conn, url, base) = self.write_target(tab_id, false).await?;
         let endpoint = self.endpoint(&conn).await?;
+        // Whether a later write that succeeded must have carried a validator at least as new
+        // as the save's: the check found this server refusing stale writes of the tab's kind.
+        let refuses_stale = self
+            .profile(&url)
+            .is_some_and(|p| p.trusted_for(endpoint.method.into()));
         match endpoint.client.get(&url).await {
             Outcome::Fetched { doc, .. } => {
                 let stale = match (&doc.validator, &base.validator) {
@@ -154,32 +159,49 @@ impl AppState {
                     _ => !ifmatch_engine::client::same_json(&doc.text, &base.text),
                 };
                 // The overwrite watch: the first newer version after a save must still hold
-                // what was saved.
+                // what was saved, or have changed it by a write that saw it.
                 let mut overwritten = vec![];
+                let mut later = vec![];
+                let mut changed_after = false;
                 if stale {
                     let mut tabs = self.tabs.lock().await;
                     if let Some(t) = tabs.get_mut(tab_id) {
                         if let Some(w) = t.watch.take() {
-                            overwritten = overwrite::overwritten(
+                            match overwrite::judge(
                                 &w.before.text,
                                 &w.saved,
                                 &doc.text,
+                                refuses_stale,
                                 &Options::default(),
-                            );
-                            if !overwritten.is_empty() {
-                                self.remember_version(&url, "server", &version_of(&doc));
-                                t.overwritten = Some(Overwritten {
-                                    watch: w,
-                                    current: version_of(&doc),
-                                });
+                            ) {
+                                overwrite::Later::Held => {}
+                                overwrite::Later::ChangedAfter(c) => {
+                                    self.remember_version(&url, "server", &version_of(&doc));
+                                    changed_after = true;
+                                    later = c.into_iter().map(Into::into).collect();
+                                }
+                                overwrite::Later::WroteOver(c) => {
+                                    self.remember_version(&url, "server", &version_of(&doc));
+                                    overwritten = c.iter().map(|x| x.pointer.clone()).collect();
+                                    later = c.into_iter().map(Into::into).collect();
+                                    t.overwritten = Some(Overwritten {
+                                        watch: w,
+                                        current: version_of(&doc),
+                                    });
+                                }
                             }
                         }
                     }
                 }
+                let message =
+                    (!later.is_empty()).then(|| watch_words(&later, changed_after, refuses_stale));
                 Ok(StaleCheck {
                     stale,
                     validator: doc.validator.as_ref().map(|v| v.display()),
                     overwritten,
+                    later,
+                    changed_after,
+                    message,
                 })
             }
             other => Err(self.outcome_problem(&conn, &other).await),
@@ -187,14 +209,23 @@ impl AppState {
     }
 
     /// Reapplies the saved change a later version wrote over: merges it (base: the version that
-    /// save started from; mine: what it wrote; theirs: the newer version) into a round the window
-    /// shows like any other — clean, for review and Resubmit, or with its conflicts.
+    /// save started from; mine: what it wrote; theirs: the server's version, read now — the one
+    /// the watch saw may have been replaced since) into a round the window shows like any other
+    /// — clean, for review and Resubmit, or with its conflicts.
     pub async fn reapply_saved(&self, tab_id: &str) -> Result<SaveView, Problem> {
+        let (conn, url) = self.tab_place(tab_id).await?;
+        let endpoint = self.endpoint(&conn).await?;
+        let current = match endpoint.client.get_fresh(&url).await {
+            Outcome::Fetched { doc, .. } => version_of(&doc),
+            other => return Err(self.outcome_problem(&conn, &other).await),
+        };
+        self.remember_version(&url, "server", &current);
         let mut tabs = self.tabs.lock().await;
         let t = tabs.get_mut(tab_id).ok_or_else(closed)?;
-        let o = t.overwritten.take().ok_or_else(|| {
+        let mut o = t.overwritten.take().ok_or_else(|| {
             Problem::other("There is no overwritten change to reapply on this tab.".to_string())
         })?;
+        o.current = current;
         let result = session::merge_with(
             &o.watch.before,
             &o.watch.saved,
@@ -436,6 +467,11 @@ impl AppState {
                 .as_ref()
                 .is_some_and(|p| p.trusted_for(endpoint.method.into())),
         };
+        // The server's own write lock, where the check found one it enforces: each round reads,
+        // compares and writes under it (a cancelled save's lock expires by itself in seconds).
+        endpoint
+            .client
+            .use_server_lock(profile.as_ref().is_some_and(|p| p.saves_under_lock()));
         // Kept to tell whether the round's mine is what the window sent (it then needs no copy).
         let sent = text.clone();
         let watched = Watched {
@@ -965,6 +1001,15 @@ impl session::Conditional for Watched<'_> {
             )
         }
     }
+    fn lock(
+        &self,
+        url: &str,
+    ) -> impl std::future::Future<Output = ifmatch_engine::client::lock::LockTaken> + Send {
+        <ifmatch_engine::Client as session::Conditional>::lock(self.inner, url)
+    }
+    fn unlock(&self, url: &str) -> impl std::future::Future<Output = bool> + Send {
+        <ifmatch_engine::Client as session::Conditional>::unlock(self.inner, url)
+    }
 }
 
 /// A dialect connection's safety: its writes carry the version where the API documents it, and
@@ -1002,6 +1047,55 @@ fn dialect_view(dialect: &Dialect, asked: bool) -> SafetyView {
         }),
         words,
         proposed_dialect: None,
+    }
+}
+
+/// What the overwrite watch saw, in words: each saved place with the value saved and the value
+/// now ("/replicas: 7 → 9"), and what that means on this server.
+fn watch_words(later: &[LaterChangeView], changed_after: bool, refuses_stale: bool) -> String {
+    let short = |v: &Option<String>| match v {
+        None => "(removed)".to_string(),
+        Some(v) if v.chars().count() > 40 => format!("{}…", v.chars().take(39).collect::<String>()),
+        Some(v) => v.clone(),
+    };
+    let places = later
+        .iter()
+        .take(5)
+        .map(|c| {
+            let at = if c.pointer.is_empty() {
+                "the whole document".to_string()
+            } else {
+                c.pointer.clone()
+            };
+            format!("{at}: {} → {}", short(&c.saved), short(&c.now))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let more = match later.len() {
+        n if n > 5 => format!(" (and {} more)", n - 5),
+        _ => String::new(),
+    };
+    if changed_after {
+        format!(
+            "Changed after your save: {places}{more}, by a write that saw yours (this server \
+             refuses stale writes, so that write carried a version at least as new as yours). \
+             Your save landed and nothing was written over; Reload to see the new version."
+        )
+    } else if refuses_stale {
+        format!(
+            "Your save landed, but the server's newer version puts back what you changed — \
+             {places}{more} — as a client that never saw your save would (one that sends no \
+             If-Match). Reapply my change merges your change into the server's version for you \
+             to review."
+        )
+    } else {
+        format!(
+            "Your save landed, but another client wrote over it: {places}{more}. This server is \
+             not known to refuse stale writes (the check found it unprotected, or with a check \
+             that is not atomic or a weak validator, or it was not checked), so a client writing \
+             without a current If-Match can replace a save. Reapply my change merges your change \
+             into the server's version for you to review."
+        )
     }
 }
 
