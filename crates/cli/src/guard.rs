@@ -50,11 +50,12 @@ impl Guard {
     /// on a server not known to refuse stale writes of this kind, or whose validators do not
     /// follow the content, a concurrent writer's stale write can still replace it.
     pub fn confirm_by_default(&self) -> bool {
-        self.untrusted()
-            || self
-                .profile
-                .as_ref()
-                .is_some_and(|p| p.etag_not_content_derived)
+        self.untrusted() || self.profile.as_ref().is_some_and(|p| p.needs_watch())
+    }
+
+    /// Whether saves take the server's write lock (the check found one it enforces).
+    pub fn saves_under_lock(&self) -> bool {
+        !self.no_version && self.profile.as_ref().is_some_and(|p| p.saves_under_lock())
     }
 
     /// Whether the server's preconditions for this kind of write are not to be relied on alone.

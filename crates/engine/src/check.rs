@@ -200,6 +200,14 @@ pub struct Report {
     /// The verdict for each kind of write probed (empty when the write probes could not run).
     #[serde(default)]
     pub methods: Vec<MethodCheck>,
+    /// Whether its precondition check held under bursts of writes carrying one If-Match (false:
+    /// more than one was acknowledged — not atomic with the write); None when not measured.
+    #[serde(default)]
+    pub atomic: Option<bool>,
+    /// Whether it offers an exclusive write lock it enforces (WebDAV class 2); None when not
+    /// measured.
+    #[serde(default)]
+    pub lock: Option<bool>,
 }
 
 impl Report {
@@ -819,6 +827,27 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
         methods.push((kind, method_verdict(kind, stale, current), stale, lines));
     }
 
+    // Under several writers (engine::concurrency): do the validators see a same-size change in
+    // the same second, is the check atomic with the write (only where PUT refuses stale writes:
+    // elsewhere there is no check to race), is there a write lock it enforces.
+    let put_protected = methods
+        .iter()
+        .any(|(k, v, ..)| *k == WriteKind::Put && *v == MethodVerdict::Protected);
+    let conc = crate::concurrency::probe(client, &scratch, put_protected).await;
+    for f in conc.findings {
+        add(&f.topic, f.mark, f.says, f.evidence);
+    }
+    let not_content_derived = not_content_derived || conc.validators_miss_changes == Some(true);
+    // The scratch document back, for the delete probes that read it.
+    let headers = p.current_if_match(&scratch).await;
+    p.ask(
+        "PUT",
+        &scratch,
+        &headers,
+        Some((&body(9), "application/json")),
+    )
+    .await;
+
     // DELETE with an If-Match that cannot match, then with the current one: the clean-up. A
     // scratch resource that is not there (its writes acknowledged, never stored) shows nothing
     // about a delete.
@@ -877,6 +906,8 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
         not_content_derived,
     );
     report.methods = checks;
+    report.atomic = conc.atomic;
+    report.lock = conc.lock;
     judge(&mut report);
     report
 }
@@ -1288,6 +1319,8 @@ fn finish(
         stale_write_status,
         etag_not_content_derived,
         methods: vec![],
+        atomic: None,
+        lock: None,
     };
     judge(&mut report);
     report

@@ -35,6 +35,13 @@ pub struct ServerProfile {
     /// the check probed each method: those probed PUT, create and DELETE only).
     #[serde(default)]
     pub methods: BTreeMap<WriteKind, MethodVerdict>,
+    /// Whether its If-Match check held under bursts of writes carrying one validator (false: a
+    /// race was seen); None when not measured (profiles from before that probe).
+    #[serde(default)]
+    pub atomic: Option<bool>,
+    /// Whether it offers an exclusive write lock it enforces (WebDAV class 2).
+    #[serde(default)]
+    pub lock: Option<bool>,
 }
 
 impl ServerProfile {
@@ -59,7 +66,22 @@ impl ServerProfile {
                 .iter()
                 .map(|m| (m.method, m.verdict))
                 .collect(),
+            atomic: report.atomic,
+            lock: report.lock,
         }
+    }
+
+    /// Whether saves take the server's write lock around read → compare → write (the check
+    /// found one it enforces).
+    pub fn saves_under_lock(&self) -> bool {
+        self.lock == Some(true)
+    }
+
+    /// Whether an acknowledged write is watched (read again a moment later) although the server
+    /// refuses stale writes: its validators miss changes, or its check was seen racing its own
+    /// writes and there is no lock to make the write atomic.
+    pub fn needs_watch(&self) -> bool {
+        self.etag_not_content_derived || (self.atomic == Some(false) && !self.saves_under_lock())
     }
 
     /// Whether this profile is a verdict at all (a check that could not reach one is not).
@@ -215,6 +237,8 @@ mod tests {
             stale_write_status: Some(412),
             etag_not_content_derived: false,
             methods: BTreeMap::new(),
+            atomic: None,
+            lock: None,
         }
     }
 
@@ -245,6 +269,32 @@ mod tests {
         assert!(ServerProfiles::open(Some(&dir))
             .lookup("http://h/a")
             .is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_race_without_a_lock_is_watched_a_lock_is_used() {
+        let mut p = profile(Verdict::Protected);
+        assert!(
+            !p.needs_watch() && !p.saves_under_lock(),
+            "not measured: nothing"
+        );
+        p.atomic = Some(false);
+        assert!(p.needs_watch(), "a race seen, no lock: watched");
+        p.lock = Some(true);
+        assert!(
+            p.saves_under_lock() && !p.needs_watch(),
+            "under the lock: atomic"
+        );
+        p.etag_not_content_derived = true;
+        assert!(p.needs_watch(), "validators that miss changes: watched");
+        // Stored and read back: the findings stay.
+        let dir = std::env::temp_dir().join(format!("ifmatch-servers-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut ps = ServerProfiles::open(Some(&dir));
+        ps.remember("http://h/a/x.json", p.clone()).unwrap();
+        let back = ServerProfiles::open(Some(&dir));
+        assert_eq!(back.lookup("http://h/a/y.json"), Some(&p));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -151,6 +151,7 @@ pub async fn run(client: &Client, url: &str) -> Exit {
             check_around_writes: guard.untrusted(),
         };
         let opts = merge::Options::default();
+        client.use_server_lock(guard.saves_under_lock());
         let report = session::save(
             client,
             url,

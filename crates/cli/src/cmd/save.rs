@@ -68,6 +68,8 @@ pub async fn run(
         max_rounds: rounds.max(1),
         check_around_writes: guard.untrusted(),
     };
+    // The server's own write lock, where the check found one it enforces.
+    client.use_server_lock(guard.saves_under_lock());
     let report = session::save(client, url, base, mine, method, &opts, policy).await;
     let used = report.rounds;
     // Once a write of this save was acknowledged, "nothing was overwritten" is not known: that
