@@ -569,7 +569,9 @@ impl ProblemCode {
         use ifmatch_engine::Outcome;
         match o {
             Outcome::Unauthorized { .. } | Outcome::Forbidden => ProblemCode::Credentials,
+            // Written, not confirmed: the same offer — read the server before writing again.
             Outcome::NetworkAfterSend { .. }
+            | Outcome::Unconfirmed { .. }
             | Outcome::ServerError {
                 may_have_landed: true,
                 ..
@@ -932,6 +934,14 @@ mod tests {
             ProblemCode::MayHaveLanded
         );
         assert_eq!(ProblemCode::of_outcome(&server(false)), ProblemCode::Other);
+        // Acknowledged and the confirming read failed: reload before anything else is written.
+        assert_eq!(
+            ProblemCode::of_outcome(&Outcome::Unconfirmed {
+                status: 204,
+                detail: "the server answered 500".into()
+            }),
+            ProblemCode::MayHaveLanded
+        );
     }
 }
 
