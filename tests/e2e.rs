@@ -4493,3 +4493,131 @@ async fn e2e_a_later_write_that_saw_the_save_is_not_an_overwrite() {
     screenshot(&c, "changed-after-your-save").await;
     c.close().await.unwrap();
 }
+
+/// Issue 34, item 4: a recent resource remembers its connection. /settings opened on the demo
+/// (the first tab), then another connection whose server has its own /settings is added and
+/// selected; the Recent entry still opens the demo's /settings.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_recent_resource_opens_on_its_own_connection() {
+    use ifmatch_tests::hostile::{Hostile, Knobs};
+    let _one_at_a_time = serial().await;
+    let other = Hostile::start(
+        Knobs::default(),
+        &[
+            ("/", "{}"),
+            ("/settings", "{\n  \"where\": \"the other server\"\n}\n"),
+        ],
+    )
+    .await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    add_connection(&c, "Other", &other.url, "none", "", "").await;
+    let selected = c
+        .execute(
+            "const s = document.getElementById('connection'); return s.options[s.selectedIndex].text;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        selected.as_str().unwrap_or_default().starts_with("Other"),
+        "the new connection is selected: {selected}"
+    );
+    click(&c, &tid("ws-toggle")).await;
+    let label = wait_for("the recent resource", || async {
+        let v = c
+            .execute(
+                "const li = document.querySelector('[data-testid=\"ws-recent-item\"]'); return li ? li.textContent : null;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        v.as_str().map(String::from)
+    })
+    .await;
+    assert!(
+        label.contains("/settings") && !label.contains("Other"),
+        "the entry names its own connection: {label}"
+    );
+    let before = c.find_all(Locator::Css(&tid("tab"))).await.unwrap().len();
+    c.execute(
+        "document.querySelector('[data-testid=\"ws-recent-item\"] a').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the new tab", || async {
+        (c.find_all(Locator::Css(&tid("tab"))).await.ok()?.len() > before).then_some(())
+    })
+    .await;
+    let text = wait_for("its text", || async {
+        let t = editor_text(&c, "editor").await;
+        (!t.is_empty()).then_some(t)
+    })
+    .await;
+    assert!(
+        text.contains("siteName") && !text.contains("the other server"),
+        "opened on the demo, where it was opened before: {text}"
+    );
+    assert!(
+        other
+            .seen_method("GET")
+            .iter()
+            .all(|r| r.path != "/settings"),
+        "nothing was read from the other server's /settings"
+    );
+    c.close().await.unwrap();
+}
+
+/// Issue 34, item 4: History lists the active tab's versions and follows the tab.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_history_follows_the_active_tab() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    let loaded = editor_text(&c, "editor").await;
+    set_editor(
+        &c,
+        "editor",
+        &edit(&loaded, "/siteName", json!("Acme Help")),
+    )
+    .await;
+    click(&c, &tid("save")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    open(&c, "/labels").await;
+    let kinds = || async {
+        c.execute(
+            "return [...document.querySelectorAll('[data-testid=\"history-row\"]')].map(r => r.dataset.kind);",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    click(&c, &tid("history-toggle")).await;
+    wait_for("the labels' one version", || async {
+        (kinds().await == json!(["loaded"])).then_some(())
+    })
+    .await;
+    activate(&c, 0).await;
+    wait_for("the settings' versions", || async {
+        (kinds().await == json!(["saved", "loaded"])).then_some(())
+    })
+    .await;
+    activate(&c, 1).await;
+    wait_for("back to the labels'", || async {
+        (kinds().await == json!(["loaded"])).then_some(())
+    })
+    .await;
+    c.close().await.unwrap();
+}

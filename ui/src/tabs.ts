@@ -8,7 +8,8 @@ import { renderMessages, tabProblem } from "./messages";
 import { renderRecent, showConnection } from "./connections";
 import { closeConflictView, openConflictView, showConflictView } from "./conflict";
 import { refreshSafety } from "./safety";
-import { renderWorkspace } from "./workspace";
+import { placeOf, rememberRecent, renderWorkspace } from "./workspace";
+import { showHistory } from "./history";
 
 export function renderTabs() {
   syncText();
@@ -112,6 +113,8 @@ export function activate(id: string) {
   else showConflictView(t);
   renderTabs();
   void refreshSafety();
+  // History lists the active tab's versions: it follows the tab (Compare and Restore act on it).
+  if (!$("history").hidden) void showHistory(true);
 }
 
 export async function openResource(target: string, connectionId?: string) {
@@ -124,6 +127,7 @@ export async function openResource(target: string, connectionId?: string) {
       error: null, stale: false, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, conflict: null, notice: null,
     };
     store.tabs.push(t);
+    rememberRecent(placeOf(v.connection_id, v.url));
     if (!store.recent.includes(target)) {
       store.recent.unshift(target);
       renderRecent();
@@ -154,6 +158,7 @@ export async function closeTab(id: string) {
     if (store.editor) resetText(store.editor, "");
     store.settingText = false;
     showConflictView(null);
+    $("history").hidden = true;
     renderTabs();
   }
 }

@@ -1,24 +1,80 @@
 // The workspace drawer: the resources one works with — open tabs with their state (and whether
 // their server refuses stale writes), the items of open collections, pinned resources, recent
-// ones — searchable; a click opens or activates one. Pins are kept in the window's localStorage (paths and URLs only).
+// ones — searchable; a click opens or activates one, on the connection it was opened on. Pins
+// and recent resources are kept in the window's localStorage (connection ids and paths or URLs
+// only).
 import { api } from "./api";
 import * as model from "./model";
 import { $, store } from "./store";
+import { renderMessages } from "./messages";
 import { activate, openResource } from "./tabs";
 
 const PINS = "ifmatch.pinned";
+const RECENT = "ifmatch.recent";
 
-function pins(): string[] {
+/** A resource remembered with the connection it was opened on: pinned and recent resources
+ * open there, never on whichever connection the header has selected. `target` is the path
+ * under the connection's base URL (so the built-in demo's entries follow its port from run to
+ * run), or the full URL when it lies elsewhere. An entry without a connection (pins kept before
+ * this) opens on the selected one. */
+export interface Place {
+  connectionId: string | null;
+  target: string;
+}
+
+function readPlaces(key: string): Place[] {
   try {
-    const v = JSON.parse(localStorage.getItem(PINS) ?? "[]");
-    return Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+    const v = JSON.parse(localStorage.getItem(key) ?? "[]");
+    if (!Array.isArray(v)) return [];
+    return v.flatMap((x): Place[] => {
+      if (typeof x === "string") return [{ connectionId: null, target: x }];
+      if (x && typeof x.target === "string") return [{ connectionId: typeof x.connectionId === "string" ? x.connectionId : null, target: x.target }];
+      return [];
+    });
   } catch {
     return [];
   }
 }
 
-function setPins(p: string[]) {
+const same = (a: Place, b: Place) => a.connectionId === b.connectionId && a.target === b.target;
+
+function pins(): Place[] {
+  return readPlaces(PINS);
+}
+
+function setPins(p: Place[]) {
   localStorage.setItem(PINS, JSON.stringify(p));
+}
+
+/** The place of a resource opened at `url` on `connectionId`. */
+export function placeOf(connectionId: string, url: string): Place {
+  const conn = store.connections.find((c) => c.id === connectionId);
+  // The built-in demo's view carries no base URL: it is wherever the demo runs now.
+  const base = (conn?.is_demo ? store.demoUrl : conn?.base_url)?.replace(/\/+$/, "");
+  const target = base && url.startsWith(`${base}/`) ? url.slice(base.length) : url;
+  return { connectionId, target };
+}
+
+/** Puts a resource first among the recent ones (at most 30). */
+export function rememberRecent(place: Place) {
+  const r = readPlaces(RECENT).filter((x) => !same(x, place));
+  localStorage.setItem(RECENT, JSON.stringify([place, ...r].slice(0, 30)));
+}
+
+/** The connection's name, for the label (none for an entry kept without one). */
+function connectionName(p: Place): string {
+  if (!p.connectionId) return "";
+  return store.connections.find((c) => c.id === p.connectionId)?.name ?? "a connection that was removed";
+}
+
+/** Opens a remembered resource on its own connection. */
+function openPlace(p: Place) {
+  if (p.connectionId && !store.connections.some((c) => c.id === p.connectionId)) {
+    store.windowError = `${p.target} was opened on a connection that no longer exists; choose a connection and open it from there.`;
+    renderMessages();
+    return;
+  }
+  void openResource(p.target, p.connectionId ?? undefined);
 }
 
 function matches(text: string): boolean {
@@ -35,8 +91,8 @@ function item(label: string, testid: string, onOpen: () => void, extra?: HTMLEle
   return li;
 }
 
-function pinButton(target: string): HTMLButtonElement {
-  const pinned = pins().includes(target);
+function pinButton(place: Place): HTMLButtonElement {
+  const pinned = pins().some((x) => same(x, place));
   const b = Object.assign(document.createElement("button"), {
     className: "quiet pin",
     textContent: pinned ? "Unpin" : "Pin",
@@ -45,10 +101,19 @@ function pinButton(target: string): HTMLButtonElement {
   b.dataset.testid = "ws-pin";
   b.addEventListener("click", () => {
     const p = pins();
-    setPins(pinned ? p.filter((x) => x !== target) : [target, ...p]);
+    setPins(pinned ? p.filter((x) => !same(x, place)) : [place, ...p]);
     void renderWorkspace();
   });
   return b;
+}
+
+/** A pinned or recent resource: its path, its connection beside it. */
+function placeItem(p: Place, testid: string): HTMLLIElement {
+  const conn = Object.assign(document.createElement("span"), { className: "conn", textContent: connectionName(p) });
+  conn.dataset.testid = "ws-connection";
+  const li = item(p.target, testid, () => openPlace(p), [conn, pinButton(p)]);
+  li.dataset.connection = p.connectionId ?? "";
+  return li;
 }
 
 export async function renderWorkspace() {
@@ -82,7 +147,9 @@ export async function renderWorkspace() {
       const url = `${t.url}/${encodeURIComponent(id)}`;
       if (seen.has(url) || !matches(`${model.title(t.url)} ${id} ${url}`)) return [];
       seen.add(url);
-      const li = item(`${model.title(t.url)} › ${id}`, "ws-item", () => void openResource(url, t.connectionId), [pinButton(url)]);
+      const li = item(`${model.title(t.url)} › ${id}`, "ws-item", () => void openResource(url, t.connectionId), [
+        pinButton(placeOf(t.connectionId, url)),
+      ]);
       li.title = url;
       return [li];
     }),
@@ -90,14 +157,13 @@ export async function renderWorkspace() {
   $("ws-items").replaceChildren(...items.slice(0, 200));
   $("ws-items-head").hidden = items.length === 0;
   const p = pins();
-  $("ws-pinned").replaceChildren(
-    ...p.filter(matches).map((r) => item(r, "ws-pinned-item", () => void openResource(r), [pinButton(r)])),
-  );
+  const found = (x: Place) => matches(`${x.target} ${connectionName(x)}`);
+  $("ws-pinned").replaceChildren(...p.filter(found).map((x) => placeItem(x, "ws-pinned-item")));
   $("ws-recent").replaceChildren(
-    ...store.recent
-      .filter((r) => !p.includes(r) && matches(r))
+    ...readPlaces(RECENT)
+      .filter((x) => !p.some((y) => same(x, y)) && found(x))
       .slice(0, 30)
-      .map((r) => item(r, "ws-recent-item", () => void openResource(r), [pinButton(r)])),
+      .map((x) => placeItem(x, "ws-recent-item")),
   );
 }
 
