@@ -4570,6 +4570,27 @@ async fn e2e_a_recent_resource_opens_on_its_own_connection() {
             .all(|r| r.path != "/settings"),
         "nothing was read from the other server's /settings"
     );
+    // /settings on the other connection too: tabs of the same name on different connections
+    // each say which connection they are on.
+    c.execute(
+        "const s = document.getElementById('connection'); s.value = [...s.options].find(o => o.text.startsWith('Other')).value; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    open(&c, "/settings").await;
+    let names = wait_for("the tabs' connections", || async {
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"tab\"]')].map(t => { const n = t.querySelector('[data-testid=\"tab-connection\"]'); return n ? n.textContent : ''; });",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (v.as_array()?.len() == 3).then_some(v)
+    })
+    .await;
+    assert_eq!(names, json!(["Demo server", "Demo server", "Other"]));
     c.close().await.unwrap();
 }
 
@@ -4617,6 +4638,87 @@ async fn e2e_history_follows_the_active_tab() {
     activate(&c, 1).await;
     wait_for("back to the labels'", || async {
         (kinds().await == json!(["loaded"])).then_some(())
+    })
+    .await;
+    c.close().await.unwrap();
+}
+
+/// The focused element's test id and, for a conflict's control, its conflict's index.
+async fn focused(c: &Client) -> String {
+    let v = c
+        .execute(
+            "const e = document.activeElement; const li = e && e.closest('[data-testid=\"conflict-item\"]'); \
+             return (e && e.dataset ? (e.dataset.testid || e.tagName) : '') + (li ? '@' + li.dataset.index : '');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// Issue 34, item 5: the keyboard always works. After an Accept focus moves to the next open
+/// conflict's Accept (Enter takes it), after the last to Resubmit, and Ctrl+S resubmits from
+/// there — focus is never left on the page body, where keys reach nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_ctrl_s_after_an_accept_resubmits() {
+    use fantoccini::key::Key;
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    collide(&c).await;
+    click(
+        &c,
+        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
+    )
+    .await;
+    wait_for("focus on the next conflict", || async {
+        (focused(&c).await == "accept-mine@1").then_some(())
+    })
+    .await;
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&String::from(char::from(Key::Enter)))
+        .await
+        .unwrap();
+    wait_for("both decided, focus on Resubmit", || async {
+        (text_of(&c, "unresolved-count").await.starts_with("All")
+            && focused(&c).await == "resubmit")
+            .then_some(())
+    })
+    .await;
+    // Ctrl+S wherever focus is: here on Resubmit, outside the editor.
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&chord(&[Key::Control], "s"))
+        .await
+        .unwrap();
+    wait_for("resubmitted", || async {
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    let s = Server::Demo.read(&c).await;
+    assert_eq!(s["siteName"], "Acme Care");
+    assert_eq!(s["limits"]["maxUploadMb"], 100);
+    // And from the page body, after the round: Ctrl+S saves an edit.
+    let now = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &edit(&now, "/siteName", json!("Acme Desk"))).await;
+    c.execute(
+        "document.activeElement && document.activeElement.blur()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys(&chord(&[Key::Control], "s"))
+        .await
+        .unwrap();
+    wait_for("saved from the body", || async {
+        (Server::Demo.read(&c).await["siteName"] == "Acme Desk").then_some(())
     })
     .await;
     c.close().await.unwrap();

@@ -393,10 +393,23 @@ export function accept(i: number, choice: Choice): Promise<void> {
       const next = model.nextUnresolved(c.statuses, i);
       await goTo(next === -1 ? i : next);
       renderTabs();
+      focusAfterAccept(next);
     } catch (e) {
       tabProblem(t, e);
     }
   });
+}
+
+/** After an Accept, focus goes where the keyboard continues: the next open conflict's first
+ * Accept in the list (the Result when the list is hidden), or Resubmit when none is open —
+ * never the page body, where keys would reach nothing. */
+function focusAfterAccept(next: number) {
+  const target =
+    next === -1
+      ? document.querySelector<HTMLElement>('[data-testid="resubmit"]')
+      : document.querySelector<HTMLElement>(`[data-testid="conflict-item"][data-index="${next}"] [data-testid="accept-mine"]`);
+  if (target && target.offsetParent !== null) target.focus();
+  else store.editor?.focus();
 }
 
 /** Puts the cursor on the conflict's value in the Result. Decides nothing: only a change of
@@ -426,6 +439,7 @@ export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
       applyAccepted(t, c, r, sent);
       await goTo(c.current);
       renderTabs();
+      focusAfterAccept(model.nextUnresolved(c.statuses, c.current));
     } catch (e) {
       tabProblem(t, e);
     }

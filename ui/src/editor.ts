@@ -385,7 +385,8 @@ function extensionsFor(o: EditorOptions, length: number): Extension[] {
     // The desktop's dark variant: a dark editor (style.css) with colours that read on it.
     ...(prefersDark() ? [EditorView.darkTheme.of(true), syntaxHighlighting(darkHighlight)] : []),
     language.of(languageFor(length, !o.readOnly)),
-    keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }]),
+    // Only the editor that saves takes Ctrl+S; elsewhere (a pane) the window's own binding does.
+    ...(o.onSave ? [keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }])] : []),
     EditorView.updateListener.of((u) => {
       if (u.docChanged) o.onChange?.();
     }),

@@ -65,6 +65,16 @@ async function start() {
     if (await review(t, store.editor.state.doc.toString(), resubmit)) await save(resubmit, true);
   };
   $("review").addEventListener("click", () => void reviewNow());
+  // Ctrl+S from anywhere in the window (after an Accept, a click on a card or a pane, a closed
+  // dialog: focus is then outside the editor): save, or resubmit a round. Inside the editor its
+  // own binding ran first. Not while a dialog is open: its own buttons decide there.
+  document.addEventListener("keydown", (e) => {
+    if (e.defaultPrevented || !(e.ctrlKey || e.metaKey) || e.shiftKey || e.altKey) return;
+    if (e.key !== "s" && e.key !== "S") return;
+    e.preventDefault();
+    if (document.querySelector("dialog[open]")) return;
+    void save(active()?.round !== "none");
+  });
   document.addEventListener("keydown", (e) => {
     if (e.altKey && (e.key === "r" || e.key === "R") && !e.defaultPrevented) {
       e.preventDefault();

@@ -30,7 +30,17 @@ export function renderTabs() {
       status.className = "st";
       status.dataset.testid = "tab-status";
       status.textContent = model.describe(t);
-      el.append(name, status);
+      el.append(name);
+      // Two tabs of the same name on different connections (staging and production): each
+      // says which connection it is on.
+      if (store.tabs.some((o) => o.id !== t.id && o.connectionId !== t.connectionId && model.title(o.url) === model.title(t.url))) {
+        const conn = document.createElement("span");
+        conn.className = "conn";
+        conn.dataset.testid = "tab-connection";
+        conn.textContent = store.connections.find((c) => c.id === t.connectionId)?.name ?? t.connectionId;
+        el.append(conn);
+      }
+      el.append(status);
       if (model.sameResource(store.tabs, t.id).length) {
         const dup = document.createElement("span");
         dup.className = "dup";
