@@ -503,3 +503,81 @@ async fn a_write_without_any_precondition_says_so() {
     assert!(e.contains("without a precondition"), "{e}");
     assert!(s.seen_method("PUT")[0].header("if-match").is_none());
 }
+
+/// A JSON Patch to an array without ids, with repeated values, on a server that ignores
+/// If-Match on PATCH, after another client shifted the array: the patch is refused by its test
+/// of the whole array (not applied to the wrong zero), and the save goes through the merge.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_patch_to_a_positional_array_never_lands_shifted() {
+    let base = r#"{"ports": [0, 0, 0, 5]}"#;
+    let s = Hostile::start(
+        Knobs {
+            ignore_if_match: vec!["PATCH"],
+            ..Knobs::default()
+        },
+        &[("/cfg", base)],
+    )
+    .await;
+    s.before("PATCH", 1, |_| r#"{"ports": [0, 0, 0, 0, 5]}"#.to_string());
+    let d = scratch("json-patch-positional");
+    let tag = s.etag_of(base).unwrap();
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        base,
+        Some(&tag),
+        r#"{"ports": [0, 0, 7, 5]}"#,
+        &["--method", "json-patch", "--no-watch"],
+    );
+    let held = value(&s.text("/cfg").unwrap());
+    assert_ne!(
+        held["ports"],
+        json!([0, 0, 7, 0, 5]),
+        "the 7 landed on a shifted zero: {}",
+        err(&o)
+    );
+    let first = &s.seen_method("PATCH")[0];
+    let ops: Value = serde_json::from_slice(&first.body).unwrap();
+    assert!(
+        ops.as_array()
+            .unwrap()
+            .iter()
+            .any(|op| op["op"] == "test" && op["path"] == "/ports"),
+        "the whole array is tested: {ops}"
+    );
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", err(&o));
+}
+
+/// `--trail` naming the command's own input (or `--base`): refused before anything is sent; the
+/// edit is not overwritten by the trail.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trail_over_the_commands_own_files_is_refused() {
+    let s = Hostile::start(Knobs::default(), &[("/cfg", r#"{"a": 1}"#)]).await;
+    let d = scratch("trail-over-input");
+    let tag = s.etag_of(r#"{"a": 1}"#).unwrap();
+    std::fs::write(d.join("base.json"), r#"{"a": 1}"#).unwrap();
+    std::fs::write(d.join("mine.json"), r#"{"a": 2}"#).unwrap();
+    for (trail, what) in [("mine.json", r#"{"a": 2}"#), ("base.json", r#"{"a": 1}"#)] {
+        // Spelled through another path to the same file.
+        let spelled = d.join(".").join(trail);
+        let o = Command::new(ifmatch_bin())
+            .args([
+                "--trail",
+                spelled.to_str().unwrap(),
+                "save",
+                &s.at("/cfg"),
+                d.join("mine.json").to_str().unwrap(),
+                "--base",
+                d.join("base.json").to_str().unwrap(),
+                "--if-match",
+                &tag,
+            ])
+            .env("IFMATCH_STATE_DIR", d.join("state"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+        assert!(err(&o).contains("--trail"), "{}", err(&o));
+        assert_eq!(std::fs::read_to_string(d.join(trail)).unwrap(), what);
+    }
+    assert!(s.seen().is_empty(), "nothing was sent");
+}

@@ -393,11 +393,14 @@ fn merge_patch_refuses_null_and_reports_replaced_arrays() {
     let v: Value = serde_json::from_str(&mp.text.unwrap()).unwrap();
     assert_eq!(v, json!({"a": 2, "list": [1, 2, 3]}));
     let jp: Value = serde_json::from_str(&json_patch(&b, &r)).unwrap();
+    // An array whose elements have no identity is pinned whole before it is changed by index
+    // (with repeated values, a test of one element cannot tell a shifted array).
     assert_eq!(
         jp,
         json!([
             {"op": "test", "path": "/a", "value": 1},
             {"op": "replace", "path": "/a", "value": 2},
+            {"op": "test", "path": "/list", "value": [1, 2]},
             {"op": "add", "path": "/list/2", "value": 3}
         ])
     );

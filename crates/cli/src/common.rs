@@ -45,15 +45,28 @@ pub async fn precondition_for(
     if_match: &Option<String>,
     force: bool,
 ) -> Result<Result<Precondition, Outcome>, CliError> {
+    Ok(precondition_and_version(client, url, if_match, force)
+        .await?
+        .map(|(p, _)| p))
+}
+
+/// `precondition_for`, with the document the fresh GET read when it read one (the version the
+/// write is made over: what a read after the write is judged against).
+pub async fn precondition_and_version(
+    client: &Client,
+    url: &str,
+    if_match: &Option<String>,
+    force: bool,
+) -> Result<Result<(Precondition, Option<String>), Outcome>, CliError> {
     if force {
-        return Ok(Ok(Precondition::None));
+        return Ok(Ok((Precondition::None, None)));
     }
     if let Some(t) = if_match {
-        return Ok(Ok(Precondition::IfMatch(parse_tag(t)?)));
+        return Ok(Ok((Precondition::IfMatch(parse_tag(t)?), None)));
     }
     match client.get_fresh(url).await {
         Outcome::Fetched { doc, .. } => match doc.validator {
-            Some(v) => Ok(Ok(v.precondition())),
+            Some(v) => Ok(Ok((v.precondition(), Some(doc.text)))),
             None => Err(CliError::new(
                 exit::HTTP_ERROR,
                 "the server gives this resource no validator (no ETag, no Last-Modified), so the \

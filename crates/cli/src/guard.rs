@@ -199,6 +199,13 @@ impl Guard {
                  overwritten.",
                 self.kind.words()
             );
+        } else if self.profile.is_none() {
+            say!(
+                "ifmatch: note: this server has not been checked (`ifmatch check URL`), so \
+                 whether it refuses stale writes is not known: the resource was compared just \
+                 before writing and read back after, but a change another writer made in that \
+                 same moment could still have been overwritten."
+            );
         }
     }
 }

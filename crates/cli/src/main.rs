@@ -36,6 +36,9 @@ use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = trail_is_not_a_file_of_the_command(&cli) {
+        return fail(&e);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return fail(&CliError::local(format!("cannot start: {e}"))),
@@ -245,5 +248,65 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
             careless,
             token_env,
         } => cmd::serve_demo::run(*port, *allow_unconditional, *careless, token_env).await,
+    }
+}
+
+/// The files a command reads or writes besides the trail (its input, `--base`, a merge's three
+/// sides, `--etag-file`, `-o`, `--display`).
+fn files_of(cmd: &Cmd) -> Vec<&std::path::Path> {
+    let mut out: Vec<&std::path::Path> = vec![];
+    match cmd {
+        Cmd::Get { etag_file, .. } => out.extend(etag_file.as_deref()),
+        Cmd::Put { file, .. } | Cmd::Patch { file, .. } | Cmd::Create { file, .. } => {
+            out.extend(file.as_deref())
+        }
+        Cmd::Save { file, base, .. } => {
+            out.extend(file.as_deref());
+            out.push(base);
+        }
+        Cmd::Merge {
+            base,
+            mine,
+            theirs,
+            output,
+            display,
+            ..
+        } => {
+            out.extend([base.as_path(), mine.as_path(), theirs.as_path()]);
+            out.extend(output.as_deref());
+            out.extend(display.as_deref());
+        }
+        Cmd::Delete { .. } | Cmd::Edit { .. } | Cmd::Check { .. } | Cmd::ServeDemo { .. } => {}
+    }
+    out
+}
+
+/// `--trail FILE` naming a file the command itself reads or writes would overwrite it when the
+/// trail is written (the user's edit gone, kept only in the answer's JSON): refused before
+/// anything is sent.
+fn trail_is_not_a_file_of_the_command(cli: &Cli) -> Result<(), CliError> {
+    let Some(t) = cli.trail.as_deref().filter(|t| *t != "-") else {
+        return Ok(());
+    };
+    let same = |a: &std::path::Path, b: &std::path::Path| -> bool {
+        // One file under two names (a link, `./x` and `x`): the same device and inode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+                return x.dev() == y.dev() && x.ino() == y.ino();
+            }
+        }
+        let abs = |p: &std::path::Path| std::path::absolute(p).ok();
+        abs(a).is_some() && abs(a) == abs(b)
+    };
+    let trail = std::path::Path::new(t);
+    match files_of(&cli.cmd).into_iter().find(|f| same(trail, f)) {
+        Some(f) => Err(CliError::usage(format!(
+            "--trail {t} is also a file this command uses ({}): writing the trail would \
+             overwrite it. Nothing was sent; give the trail another file.",
+            f.display()
+        ))),
+        None => Ok(()),
     }
 }

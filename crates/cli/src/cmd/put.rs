@@ -6,7 +6,7 @@
 //! waited out — the write goes again with the strong tag for the same version, and the
 //! validator printed after a write is a strong one a chained `put --if-match` can use.
 
-use crate::common::{precondition_for, print_saved, read_json_input, report};
+use crate::common::{precondition_and_version, print_saved, read_json_input, report};
 use crate::error::Exit;
 use crate::guard::Guard;
 use ifmatch_engine::outcome::exit;
@@ -23,7 +23,7 @@ pub async fn run(
     force: bool,
 ) -> Exit {
     let body = read_json_input(file)?;
-    let pre = match precondition_for(client, url, if_match, force).await? {
+    let (pre, read) = match precondition_and_version(client, url, if_match, force).await? {
         Ok(p) => p,
         Err(out) => return Ok(report(&out)),
     };
@@ -39,7 +39,8 @@ pub async fn run(
             Ok(b) => b,
             Err(code) => return Ok(code),
         },
-        _ => None,
+        // Without --if-match the GET that gave the validator read the version written over.
+        _ => read,
     };
     let mut out = client.put(url, &body, pre).await;
     if let (Outcome::Conflict { status, .. }, Some(t)) = (&out, &sent) {

@@ -134,21 +134,27 @@ pub fn json_patch(base: &Doc, result: &Doc) -> String {
 /// A `test` that the array element at `ptr` is still base's element `i`: its id member when it
 /// has one (a scalar under one of the default identity keys), else the whole element.
 fn pin(b: &Doc, i: usize, ptr: &mut String, ops: &mut Vec<String>) {
-    if b.kind(i) == Kind::Object {
-        for key in crate::merge::DEFAULT_ID_KEYS {
-            if let Some(c) = b.member(i, key) {
-                if !matches!(b.kind(c), Kind::Object | Kind::Array) {
-                    let saved = ptr.len();
-                    ptr.push('/');
-                    pointer_token(key, ptr);
-                    ops.push(op("test", ptr, Some(Cow::Owned(compact(b.span(c))))));
-                    ptr.truncate(saved);
-                    return;
-                }
-            }
-        }
+    if let Some((key, c)) = id_of(b, i) {
+        let saved = ptr.len();
+        ptr.push('/');
+        pointer_token(key, ptr);
+        ops.push(op("test", ptr, Some(Cow::Owned(compact(b.span(c))))));
+        ptr.truncate(saved);
+        return;
     }
     ops.push(op("test", ptr, Some(Cow::Owned(compact(b.span(i))))));
+}
+
+/// An element's identity: its first scalar member under one of the default identity keys.
+fn id_of(b: &Doc, i: usize) -> Option<(&'static str, usize)> {
+    if b.kind(i) != Kind::Object {
+        return None;
+    }
+    crate::merge::DEFAULT_ID_KEYS.iter().find_map(|key| {
+        b.member(i, key)
+            .filter(|&c| !matches!(b.kind(c), Kind::Object | Kind::Array))
+            .map(|c| (*key, c))
+    })
 }
 
 fn op(kind: &str, path: &str, value: Option<Cow<str>>) -> String {
@@ -192,6 +198,13 @@ fn jp_diff(b: &Doc, bi: usize, r: &Doc, ri: usize, ptr: &mut String, ops: &mut V
         (Kind::Array, Kind::Array) => {
             let be: Vec<usize> = b.children(bi).collect();
             let re: Vec<usize> = r.children(ri).collect();
+            let keyed = be.iter().all(|&e| id_of(b, e).is_some());
+            if !keyed {
+                // Elements without an identity are found by position alone: with repeated
+                // values (`[0, 0, 0, 5]`) no test of one element tells a shifted array from the
+                // one the patch was made on. The whole array must still be base's.
+                ops.push(op("test", ptr, v(b, bi)));
+            }
             let prefix = be
                 .iter()
                 .zip(&re)
@@ -216,7 +229,8 @@ fn jp_diff(b: &Doc, bi: usize, r: &Doc, ri: usize, ptr: &mut String, ops: &mut V
             if bm.len() == rm.len() {
                 for (k, (x, y)) in bm.iter().zip(rm).enumerate() {
                     let saved = at(ptr, prefix + k);
-                    if matches!(b.kind(*x), Kind::Object | Kind::Array)
+                    if keyed
+                        && matches!(b.kind(*x), Kind::Object | Kind::Array)
                         && b.kind(*x) == r.kind(*y)
                         && !equal(b, *x, r, *y)
                     {
@@ -226,7 +240,7 @@ fn jp_diff(b: &Doc, bi: usize, r: &Doc, ri: usize, ptr: &mut String, ops: &mut V
                     ptr.truncate(saved);
                 }
             } else {
-                if prefix > 0 {
+                if keyed && prefix > 0 {
                     // Insertions and removals go after this element: it must still be there.
                     let saved = at(ptr, prefix - 1);
                     pin(b, be[prefix - 1], ptr, ops);
@@ -291,6 +305,22 @@ mod tests {
             apply(r#"[[1, 2], [3, 4]]"#, &p).unwrap(),
             serde_json::json!([[1, 2], [3, 5]])
         );
+    }
+
+    #[test]
+    fn arrays_without_ids_are_pinned_whole() {
+        // Repeated values: a test of one element cannot tell a shifted array.
+        let p = patch(r#"{"ports": [0, 0, 0, 5]}"#, r#"{"ports": [0, 0, 7, 5]}"#);
+        assert!(apply(r#"{"ports": [0, 0, 0, 0, 5]}"#, &p).is_err(), "{p}");
+        assert_eq!(
+            apply(r#"{"ports": [0, 0, 0, 5]}"#, &p).unwrap(),
+            serde_json::json!({"ports": [0, 0, 7, 5]})
+        );
+        let p = patch(
+            r#"{"l": ["a", "b", "a", "b", "c"]}"#,
+            r#"{"l": ["a", "a", "b", "c"]}"#,
+        );
+        assert!(apply(r#"{"l": ["a", "b", "c"]}"#, &p).is_err(), "{p}");
     }
 
     #[test]
