@@ -4723,3 +4723,58 @@ async fn e2e_ctrl_s_after_an_accept_resubmits() {
     .await;
     c.close().await.unwrap();
 }
+
+/// Issue 34, item 4: a draft made on the built-in demo, restored after the app was killed,
+/// points at the demo running now (a new port each start): Save reaches it instead of failing
+/// with "Connection refused".
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_restored_demo_draft_saves_to_the_running_demo() {
+    let _one_at_a_time = serial().await;
+    let home = fresh_home("demo-draft");
+    let first_url;
+    {
+        let d = Driver::start_in(&home, &[]);
+        let c = d.session().await;
+        wait_for("the first tab", || async {
+            visible(&c, "tab").await.then_some(())
+        })
+        .await;
+        first_url = demo_url(&c).await;
+        let t = editor_text(&c, "editor").await;
+        set_editor(
+            &c,
+            "editor",
+            &edit(&t, "/siteName", json!("Kept across runs")),
+        )
+        .await;
+        wait_for_draft(&home, "Kept across runs").await;
+        kill_app();
+        let _ = c.close().await;
+    }
+    let d = Driver::start_in(&home, &[]);
+    let c = d.session().await;
+    wait_for("the restored tab", || async {
+        (tab_status(&c, 0).await == "dirty").then_some(())
+    })
+    .await;
+    let now_url = demo_url(&c).await;
+    assert_ne!(first_url, now_url, "the demo runs on another port now");
+    let tab_url = c
+        .execute(
+            "return document.querySelector('[data-testid=\"tab\"]').title;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(tab_url, json!(format!("{now_url}/settings")));
+    click(&c, &tid("save")).await;
+    wait_for("saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    assert_eq!(
+        read_demo(&format!("{now_url}/settings")).await["siteName"],
+        "Kept across runs"
+    );
+    c.close().await.unwrap();
+}

@@ -825,9 +825,16 @@ impl AppState {
         };
         let mut out = vec![];
         let known: Vec<String> = self.connections.lock().await.keys().cloned().collect();
-        for d in store.load_all::<RoundView>() {
+        for mut d in store.load_all::<RoundView>() {
             if !known.contains(&d.connection_id) {
                 continue;
+            }
+            // The built-in demo runs on a new port each start: a draft made on it points at the
+            // demo running now (its path kept), not at the port of the run that wrote it.
+            if d.connection_id == crate::state::DEMO_ID {
+                if let Ok(now) = self.demo_url().await {
+                    d.url = rebase(&d.url, &now);
+                }
             }
             let pending = d.round.as_ref().map(|r| {
                 let mut decisions = r.decisions.clone();
@@ -1050,6 +1057,26 @@ fn dialect_view(dialect: &Dialect, asked: bool) -> SafetyView {
     }
 }
 
+/// `url` with its scheme, host and port replaced by those of `base` (path and query kept); as it
+/// is when either does not parse.
+fn rebase(url: &str, base: &str) -> String {
+    match (
+        url.parse::<ifmatch_engine::Url>(),
+        base.parse::<ifmatch_engine::Url>(),
+    ) {
+        (Ok(u), Ok(b)) => {
+            let mut out = b.as_str().trim_end_matches('/').to_string();
+            out.push_str(u.path());
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            out
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// What the overwrite watch saw, in words: each saved place with the value saved and the value
 /// now ("/replicas: 7 → 9"), and what that means on this server.
 fn watch_words(later: &[LaterChangeView], changed_after: bool, refuses_stale: bool) -> String {
@@ -1136,5 +1163,24 @@ fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> Safet
         words,
         report,
         proposed_dialect: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_url_is_rebased_on_another_origin_keeping_path_and_query() {
+        assert_eq!(
+            super::rebase(
+                "http://127.0.0.1:40001/labels/Label_1?x=1",
+                "http://127.0.0.1:40777"
+            ),
+            "http://127.0.0.1:40777/labels/Label_1?x=1"
+        );
+        assert_eq!(
+            super::rebase("http://127.0.0.1:40001/settings", "http://127.0.0.1:5/"),
+            "http://127.0.0.1:5/settings"
+        );
+        assert_eq!(super::rebase("not a url", "http://h"), "not a url");
     }
 }
