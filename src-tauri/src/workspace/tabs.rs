@@ -447,15 +447,23 @@ impl AppState {
         // Before the first write to a server not checked yet: does it refuse stale writes?
         // A dialect connection's writes carry the version the API's way; the check's If-Match
         // probes do not apply to it, and its writes are compared before and after (untrusted).
-        let (profile, checked_now) = match self.profile(&url) {
-            _ if !endpoint.client.dialect().probed_by_check() => (None, None),
-            Some(p) => (Some(p), None),
-            None if endpoint.check_server => {
-                let report = check::check(&endpoint.client, &url).await;
-                let profile = self.remember_profile(&url, &report);
-                (Some(profile), Some(report.verdict))
-            }
-            None => (None, None),
+        // A check that reached no verdict (the server was down, …) is no verdict: it is tried
+        // again before a later save (at most every RECHECK_SECS), so a server that does refuse
+        // stale writes does not keep a "could not be checked" badge and a warning on every save.
+        let stored = self.profile(&url);
+        let (profile, checked_now) = if !endpoint.client.dialect().probed_by_check() {
+            (None, None)
+        } else if needs_check(stored.as_ref(), endpoint.check_server, now_secs()) {
+            let report = check::check(&endpoint.client, &url).await;
+            let profile = self.remember_profile(&url, &report);
+            // Still no verdict: what was known before stands (the badge shows it).
+            let profile = match stored {
+                Some(s) if !profile.conclusive() => s,
+                _ => profile,
+            };
+            (Some(profile), Some(report.verdict))
+        } else {
+            (stored, None)
         };
         // Automatic resubmission of clean merges is a per-connection choice (off by default).
         let policy = Policy {
@@ -1057,6 +1065,26 @@ fn dialect_view(dialect: &Dialect, asked: bool) -> SafetyView {
     }
 }
 
+/// How long a check that reached no verdict stands before a save checks again.
+const RECHECK_SECS: u64 = 30;
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Whether a save runs the server check first: the connection asks for it, and the folder has
+/// no profile, or only one that reached no verdict at least `RECHECK_SECS` ago.
+fn needs_check(stored: Option<&ServerProfile>, check_server: bool, now: u64) -> bool {
+    check_server
+        && match stored {
+            None => true,
+            Some(p) => !p.conclusive() && now.saturating_sub(p.checked_at) >= RECHECK_SECS,
+        }
+}
+
 /// `url` with its scheme, host and port replaced by those of `base` (path and query kept); as it
 /// is when either does not parse.
 fn rebase(url: &str, base: &str) -> String {
@@ -1182,5 +1210,35 @@ mod tests {
             "http://127.0.0.1:5/settings"
         );
         assert_eq!(super::rebase("not a url", "http://h"), "not a url");
+    }
+
+    #[test]
+    fn a_check_that_reached_no_verdict_is_tried_again() {
+        use ifmatch_engine::check::Verdict;
+        // Through the stored form, so fields added later take their defaults.
+        let profile = |verdict: Verdict, checked_at: u64| {
+            serde_json::from_value::<ifmatch_store::servers::ServerProfile>(serde_json::json!({
+                "verdict": verdict,
+                "checked_at": checked_at,
+                "checked_url": "",
+                "stale_write_status": null,
+                "etag_not_content_derived": false,
+            }))
+            .expect("a stored profile")
+        };
+        let now = 1_000_000;
+        assert!(super::needs_check(None, true, now));
+        assert!(
+            !super::needs_check(None, false, now),
+            "the connection turned it off"
+        );
+        // A verdict stands.
+        let p = profile(Verdict::Protected, now - 86_400);
+        assert!(!super::needs_check(Some(&p), true, now));
+        // No verdict (the server was down): checked again, but not on every save.
+        let u = profile(Verdict::Unknown, now - super::RECHECK_SECS);
+        assert!(super::needs_check(Some(&u), true, now));
+        let u = profile(Verdict::Unknown, now - 1);
+        assert!(!super::needs_check(Some(&u), true, now));
     }
 }
