@@ -581,3 +581,35 @@ async fn a_trail_over_the_commands_own_files_is_refused() {
     }
     assert!(s.seen().is_empty(), "nothing was sent");
 }
+
+/// Every write's connection breaks before an answer and nothing lands: one retry, then "sent
+/// and no answer, nothing changed" with the network-after-send code (7) — not five writes and
+/// "the server kept changing" (3).
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_whose_connection_breaks_are_not_a_server_that_kept_changing() {
+    let base = r#"{"a": 1}"#;
+    let s = Hostile::start(
+        Knobs {
+            drop_writes: true,
+            ..Knobs::default()
+        },
+        &[("/cfg", base)],
+    )
+    .await;
+    let d = scratch("dropped-writes");
+    let tag = s.etag_of(base).unwrap();
+    let o = save(
+        &d,
+        &s.at("/cfg"),
+        base,
+        Some(&tag),
+        r#"{"a": 2}"#,
+        &["--no-watch"],
+    );
+    let e = err(&o);
+    assert_eq!(o.status.code(), Some(7), "{e}");
+    assert!(!e.contains("kept changing"), "{e}");
+    assert!(e.contains("not landed"), "{e}");
+    assert_eq!(s.seen_method("PUT").len(), 2, "one retry: {e}");
+    assert_eq!(s.text("/cfg").unwrap(), base);
+}

@@ -126,6 +126,9 @@ pub struct Knobs {
     pub echo: Option<Spelling>,
     /// Answer status for a stale write (412 by default; 409 for servers that say conflict so).
     pub stale_status: Option<u16>,
+    /// Every write's connection is closed after its request is read, with no answer and
+    /// nothing stored (a write that may or may not have landed, and did not).
+    pub drop_writes: bool,
 }
 
 type Change = Box<dyn FnOnce(&str) -> String + Send>;
@@ -186,6 +189,15 @@ impl Hostile {
                     let delay = st.lock().unwrap().knobs.delay_ms;
                     if delay > 0 {
                         tokio::time::sleep(Duration::from_millis(delay)).await;
+                    }
+                    let dropped = {
+                        let s = st.lock().unwrap();
+                        s.knobs.drop_writes
+                            && matches!(req.method.as_str(), "PUT" | "PATCH" | "POST" | "DELETE")
+                    };
+                    if dropped {
+                        let _ = sock.shutdown().await;
+                        return;
                     }
                     let bytes = answer(&mut st.lock().unwrap(), &req);
                     let _ = sock.write_all(&bytes).await;

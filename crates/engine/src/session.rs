@@ -943,6 +943,7 @@ pub async fn save(
     let mut notes = vec![];
     let mut waited = false;
     let mut retried_refusal = false;
+    let mut resent = 0;
     let mut under_lock;
     let mut lock_said = false;
     loop {
@@ -1025,6 +1026,37 @@ pub async fn save(
                 continue;
             }
         }
+        // The same write again, to the same unchanged version: the last one did not land (its
+        // connection broke before an answer, and a read showed nothing changed). Once is a
+        // retry; twice more is not "the server kept changing" — it did not change at all.
+        let result = match result {
+            SaveResult::Merged {
+                ref current,
+                ref merged,
+                ..
+            } if current.validator.is_some()
+                && current.validator == base.validator
+                && crate::client::same_json(&current.text, &base.text)
+                && crate::client::same_json(merged, &mine) =>
+            {
+                resent += 1;
+                if resent < 2 {
+                    result
+                } else {
+                    SaveResult::Failed {
+                        message: "The write was sent again and again, and each time no \
+                                  complete answer came back; reads after each showed it had \
+                                  not landed and nothing had changed on the server. Nothing \
+                                  was overwritten; your text is kept. Try again later."
+                            .into(),
+                        outcome: Outcome::NetworkAfterSend {
+                            detail: "each write's connection broke before an answer".into(),
+                        },
+                    }
+                }
+            }
+            other => other,
+        };
         match result {
             SaveResult::Merged {
                 current,
