@@ -122,7 +122,7 @@ pub(super) fn settle(
                 detail: evidence(
                     &detail,
                     "a read right after shows the server does not hold this write: it was not \
-                     applied",
+                     applied, or another write replaced it at once",
                 ),
                 may_have_landed: false,
             }
