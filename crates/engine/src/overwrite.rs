@@ -81,11 +81,21 @@ pub fn overwritten(before: &str, saved: &str, current: &str, opts: &Options) -> 
         return vec![String::new()];
     };
     let result = merge::three_way(&b, &s, &c, opts);
-    let mut out: Vec<String> = result.conflicts.iter().map(|k| k.pointer.clone()).collect();
+    // A run of array elements both sides changed (elements without ids, merged as sequences)
+    // is still held when the later version has every element the save added and none more of
+    // those it removed: another client appending after the save's own append is not an
+    // overwrite.
+    let mut out: Vec<String> = result
+        .conflicts
+        .iter()
+        .filter(|k| !(k.hunk && hunk_held(&k.base, &k.mine, &k.theirs)))
+        .map(|k| k.pointer.clone())
+        .collect();
     if !out.is_empty() {
         return out;
     }
-    let Ok(merged) = result.render(Fill::Base) else {
+    let theirs = vec![merge::Resolution::Theirs; result.conflicts.len()];
+    let Ok(merged) = result.render(Fill::Resolved(&theirs)) else {
         return vec![String::new()];
     };
     if crate::json::same_text(&merged, current) {
@@ -185,6 +195,20 @@ pub fn judge(
     }
 }
 
+/// Whether `theirs` (a later version's run of elements) holds what `mine` changed in `base`'s
+/// run: each element mine added is there, and no element mine removed is there more often than
+/// in mine (elements compared by meaning).
+fn hunk_held(base: &[&str], mine: &[&str], theirs: &[&str]) -> bool {
+    let count = |run: &[&str], e: &str| run.iter().filter(|x| crate::json::same_text(x, e)).count();
+    mine.iter()
+        .filter(|e| count(mine, e) > count(base, e))
+        .all(|e| count(theirs, e) >= count(mine, e))
+        && base
+            .iter()
+            .filter(|e| count(mine, e) < count(base, e))
+            .all(|e| count(theirs, e) <= count(mine, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +268,22 @@ mod tests {
         // Set to another value by someone else: a collision at its place.
         let other = r#"{"labels": [{"id": "a", "on": "maybe"}, {"id": "b", "on": "never"}]}"#;
         assert!(!overwritten(before, saved, other, &o).is_empty());
+        // Another client appended after the save's own append (no ids): still held.
+        assert!(overwritten(
+            r#"{"s": ["x"]}"#,
+            r#"{"s": ["x", "y"]}"#,
+            r#"{"s": ["x", "y", "q"]}"#,
+            &o
+        )
+        .is_empty());
+        // The save's append replaced by another element: written over.
+        assert!(!overwritten(
+            r#"{"s": ["x"]}"#,
+            r#"{"s": ["x", "y"]}"#,
+            r#"{"s": ["x", "q"]}"#,
+            &o
+        )
+        .is_empty());
         // Numbers by exact value, not through floating point.
         assert_eq!(
             overwritten(
