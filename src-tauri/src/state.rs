@@ -170,11 +170,23 @@ pub fn refusal_words(outcome: &ifmatch_engine::Outcome, a: &Auth) -> String {
     let none = matches!(a, Auth::None);
     match (outcome, none) {
         (Outcome::Unauthorized { .. }, true) => "Unauthorized (401): the server wants credentials, and this connection sent none. Add a token or password to the connection (Edit…, or New connection…).".into(),
-        (Outcome::Forbidden, true) => "Forbidden (403): the server refuses this without credentials, and this connection sent none. Add a token or password to the connection (Edit…, or New connection…).".into(),
+        // A 403 does not say why: it is not proof that credentials are wanted.
+        (Outcome::Forbidden, true) => "Forbidden (403): the server does not allow this, and does not say why — a resource or folder nobody may read this way (e.g. a folder whose listing is turned off), or one that needs an account (this connection sends no credentials: if the API needs them, add a token or password to the connection with Edit…).".into(),
         (Outcome::Unauthorized { .. }, false) => format!("Unauthorized (401): the server did not accept the credentials. {} Check that it is current (Edit…).", credentials_words(a)),
-        (Outcome::Forbidden, false) => format!("Forbidden (403): the credentials were accepted but do not allow this. {} Ask for the permission or use another account.", credentials_words(a)),
-        (other, _) => other.message(),
+        (Outcome::Forbidden, false) => format!("Forbidden (403): the server does not allow this with these credentials. {} Ask for the permission or use another account.", credentials_words(a)),
+        (other, _) => plain_http_words(&other.message()).unwrap_or_else(|| other.message()),
     }
+}
+
+/// A TLS handshake that met a plain-HTTP server (rustls: "received corrupt message of type
+/// InvalidContentType"; OpenSSL: "wrong version number"), in words: what happened and the fix.
+pub fn plain_http_words(message: &str) -> Option<String> {
+    let m = message.to_ascii_lowercase();
+    (m.contains("invalidcontenttype") || m.contains("wrong version number")).then(|| {
+        "The server answered in plain HTTP, not HTTPS: use http:// instead of https:// in the \
+         base URL (nothing was sent over an encrypted connection)."
+            .to_string()
+    })
 }
 
 /// A connection from its stored shape and secret.

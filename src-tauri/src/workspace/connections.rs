@@ -266,13 +266,37 @@ fn describe_test(url: &str, outcome: &Outcome, auth: &Auth) -> ConnectionTest {
                 ),
             }
         }
-        Outcome::Unauthorized { .. } | Outcome::Forbidden => ConnectionTest {
+        // A 403 on the base URL is most often a folder whose listing is turned off: reached,
+        // and resources below it may well open. Said where it came from, with the fix in this
+        // dialog (never "open the connection dialog", which is where the user is).
+        Outcome::Forbidden => ConnectionTest {
+            ok: true,
+            message: format!(
+                "Reached {url}, which answered 403 Forbidden for this address itself — often a \
+                 folder whose listing is turned off; resources below it may still open (Open \
+                 one by path). {creds}{}",
+                if matches!(auth, Auth::None) {
+                    " If the API needs an account, choose its authentication above."
+                } else {
+                    " If the resources below refuse them too, check the account's permissions."
+                }
+            ),
+        },
+        Outcome::Unauthorized { .. } => ConnectionTest {
             ok: false,
-            message: format!("Reached {url}, but: {}", refusal_words(outcome, auth)),
+            message: format!(
+                "Reached {url}, but: {}",
+                refusal_words(outcome, auth)
+                    .replace(" (Edit…, or New connection…)", " (above)")
+                    .replace(" (Edit…)", "")
+            ),
         },
         other => ConnectionTest {
             ok: false,
-            message: format!("{} ({url})", other.message()),
+            message: match crate::state::plain_http_words(&other.message()) {
+                Some(w) => format!("{w} ({url})"),
+                None => format!("{} ({url})", other.message()),
+            },
         },
     }
 }
@@ -294,6 +318,48 @@ mod tests {
             check_server: true,
             dialect: dialect.into(),
         }
+    }
+
+    #[test]
+    fn a_403_on_the_base_url_says_what_it_may_mean_and_sends_no_one_elsewhere() {
+        let t = describe_test("http://h/dav/", &Outcome::Forbidden, &Auth::None);
+        assert!(t.ok, "reached: {}", t.message);
+        assert!(t.message.contains("listing"), "{}", t.message);
+        assert!(
+            !t.message.contains("refuses this without credentials")
+                && !t.message.contains("New connection"),
+            "{}",
+            t.message
+        );
+    }
+
+    /// https:// to a port that speaks plain HTTP: the handshake's error in words, with the fix.
+    #[tokio::test]
+    async fn https_to_a_plain_http_port_says_use_http() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        let url = format!("https://127.0.0.1:{port}/");
+        let client = client_for(&Auth::None, None, "generic").unwrap();
+        let outcome = client.get_fresh(&url).await;
+        let t = describe_test(&url, &outcome, &Auth::None);
+        server.abort();
+        assert!(!t.ok);
+        assert!(
+            t.message.contains("plain HTTP") && t.message.contains("http://"),
+            "{}",
+            t.message
+        );
+        assert!(!t.message.contains("InvalidContentType"), "{}", t.message);
     }
 
     #[test]
