@@ -4368,6 +4368,13 @@ async fn e2e_the_servers_layout_is_kept_through_a_conflict_round() {
     let server = Hostile::start(Knobs::default(), &[("/cfg.json", doc)]).await;
     let d = Driver::start(&[("IFMATCH_API_URL", &server.url)]);
     let c = d.session().await;
+    // With the review before the resubmit (off in the other tests).
+    c.execute(
+        "localStorage.removeItem('ifmatch.reviewBeforeResubmit')",
+        vec![],
+    )
+    .await
+    .unwrap();
     open(&c, "/cfg.json").await;
     let loaded = wait_for("the document", || async {
         let t = editor_text(&c, "editor").await;
@@ -4411,6 +4418,40 @@ async fn e2e_the_servers_layout_is_kept_through_a_conflict_round() {
         "an Accept keeps the layout: {result}"
     );
     click(&c, &tid("resubmit")).await;
+    // The review: only the changed lines, each told by where its value came from — the
+    // other admin's image kept ("theirs"), their replicas replaced, my two values.
+    let rows = wait_for("the review", || async {
+        visible(&c, "review-dialog").await.then_some(())?;
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"review-diff\"] > div')].map(r => [r.textContent, r.dataset.side ?? '']);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (!v.as_array()?.is_empty()).then_some(v)
+    })
+    .await;
+    let rows: Vec<(String, String)> = serde_json::from_value(rows).unwrap();
+    let side = |line: &str| {
+        rows.iter()
+            .find(|(t, _)| t == line)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| panic!("{line:?} not in the review: {rows:?}"))
+    };
+    assert_eq!(side("-     \"replicas\": 7,"), "theirs", "{rows:?}");
+    assert_eq!(side("+     \"replicas\": 9,"), "mine", "{rows:?}");
+    assert_eq!(side("      \"image\": \"app:2\","), "theirs", "{rows:?}");
+    assert_eq!(side("+         \"B\": \"5\""), "mine", "{rows:?}");
+    assert!(
+        text_of(&c, "review-summary")
+            .await
+            .contains("2 line(s) added, 2 removed"),
+        "{}",
+        text_of(&c, "review-summary").await
+    );
+    screenshot(&c, "review-layout-kept").await;
+    click(&c, &tid("review-send")).await;
     wait_for("saved", || async {
         (tab_status(&c, 0).await == "clean").then_some(())
     })

@@ -239,6 +239,21 @@ fn aligned(old: &str, new: &str) -> Vec<Option<usize>> {
     out
 }
 
+/// `text` with one trailing comma taken off each line (the same lines, for telling sides).
+fn without_commas(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for l in text.split_inclusive('\n') {
+        let (body, end) = match l.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (l, ""),
+        };
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        out.push_str(body.strip_suffix(',').unwrap_or(body));
+        out.push_str(end);
+    }
+    out
+}
+
 /// For each line of `side`, whether it is part of a change against `base`.
 fn changed(base: &str, side: &str) -> Vec<bool> {
     aligned(base, side).iter().map(Option::is_none).collect()
@@ -266,11 +281,20 @@ impl ReviewView {
     /// each line told by its side: a change of the user's, the server's change kept (or, on a
     /// removed line, replaced), the same change on both, base put back, or typed in the Result.
     pub fn of_resubmit(against: String, theirs: &str, sent: &str, sides: Sides) -> ReviewView {
-        let theirs_changed = changed(sides.base, theirs);
-        let from_base = aligned(sides.base, sent);
-        let mine = sides
-            .mine
-            .map(|m| (changed(sides.base, m), aligned(m, sent)));
+        // Sides are told on lines without their trailing comma: an element or member that moved
+        // next to another (elements taken with Both, a member added after it) is still the same
+        // value from the same side, not a line "typed" in the Result.
+        let (base_n, theirs_n, sent_n) = (
+            without_commas(sides.base),
+            without_commas(theirs),
+            without_commas(sent),
+        );
+        let theirs_changed = changed(&base_n, &theirs_n);
+        let from_base = aligned(&base_n, &sent_n);
+        let mine = sides.mine.map(|m| {
+            let m = without_commas(m);
+            (changed(&base_n, &m), aligned(&m, &sent_n))
+        });
         Self::build(against, theirs, sent, |kind, old, new| {
             let theirs_change = old.is_some_and(|t| theirs_changed.get(t) == Some(&true));
             if kind == "-" {
@@ -1081,6 +1105,28 @@ mod review_tests {
             },
         );
         assert_eq!(sides(&r)[2], row("+", "b", "base"));
+    }
+
+    #[test]
+    fn elements_taken_with_both_are_mine_and_theirs_not_typed() {
+        let base = "{\n  \"tags\": [\n    \"a\"\n  ]\n}\n";
+        let mine = "{\n  \"tags\": [\n    \"a\",\n    \"m\"\n  ]\n}\n";
+        let theirs = "{\n  \"tags\": [\n    \"a\",\n    \"t\"\n  ]\n}\n";
+        // Both: mine's run, then theirs' ("m" now carries a comma it did not have in mine).
+        let sent = "{\n  \"tags\": [\n    \"a\",\n    \"m\",\n    \"t\"\n  ]\n}\n";
+        let r = super::ReviewView::of_resubmit(
+            "x".into(),
+            theirs,
+            sent,
+            super::Sides {
+                base,
+                mine: Some(mine),
+            },
+        );
+        let got = sides(&r);
+        assert!(got.contains(&row("+", "    \"m\",", "mine")), "{got:?}");
+        assert!(got.contains(&row(" ", "    \"t\"", "theirs")), "{got:?}");
+        assert!(got.iter().all(|l| l.2 != "typed"), "{got:?}");
     }
 
     #[test]
