@@ -4819,3 +4819,71 @@ async fn e2e_a_restored_demo_draft_saves_to_the_running_demo() {
     );
     c.close().await.unwrap();
 }
+
+/// Issue 34, item 5: the current conflict's Accepts are in the palette with their keys, and
+/// Alt+1 (mine) / Alt+2 (theirs) take them from anywhere in the window.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_accept_keys_and_palette_entries() {
+    use fantoccini::key::Key;
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    collide(&c).await;
+    let resolutions = || async {
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"conflict-item\"]')].map(e => e.dataset.resolution);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value::<Vec<String>>(v).unwrap()
+    };
+    // The palette offers the current conflict's Accepts (no Both: a single value).
+    click(&c, &tid("palette-open")).await;
+    let offered = wait_for("the palette", || async {
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"palette-item\"]')].map(e => e.dataset.accept || '').filter(Boolean);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (!v.as_array()?.is_empty()).then_some(v)
+    })
+    .await;
+    assert_eq!(offered, json!(["mine", "theirs", "base"]));
+    c.execute("document.getElementById('palette').close()", vec![])
+        .await
+        .unwrap();
+    // Alt+2 from the page body: theirs for the current (first) conflict.
+    c.execute(
+        "document.activeElement && document.activeElement.blur()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys(&chord(&[Key::Alt], "2"))
+        .await
+        .unwrap();
+    wait_for("theirs taken", || async {
+        (resolutions().await == ["theirs", "unresolved"]).then_some(())
+    })
+    .await;
+    // Alt+1 wherever focus went (the next conflict's Accept): mine for the second.
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&chord(&[Key::Alt], "1"))
+        .await
+        .unwrap();
+    wait_for("mine taken", || async {
+        (resolutions().await == ["theirs", "mine"]).then_some(())
+    })
+    .await;
+    c.close().await.unwrap();
+}

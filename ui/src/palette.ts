@@ -1,13 +1,35 @@
 // The command palette (Ctrl+Shift+P, or F1): every action of the window with its shortcut,
 // filtered as you type; Enter runs the first one shown. It presses the same buttons the mouse
 // does, so an action that is not available now (hidden or disabled) is not offered.
-import { $ } from "./store";
+import { $, active } from "./store";
+import { accept } from "./conflict";
+import type { Choice } from "./api";
 
 interface Action {
   name: string;
   keys?: string;
   /** The button it presses. */
   button: string;
+}
+
+/** The current conflict's Accepts, by key (Alt+1 … Alt+4), in the panes' order. */
+const ACCEPTS: { choice: Choice; name: string; key: string }[] = [
+  { choice: "mine", name: "Accept mine (this conflict)", key: "1" },
+  { choice: "theirs", name: "Accept theirs (this conflict)", key: "2" },
+  { choice: "both", name: "Accept both (this conflict: mine's elements, then theirs')", key: "3" },
+  { choice: "base", name: "Accept base (this conflict)", key: "4" },
+];
+
+/** Whether `choice` can be taken for the current conflict now. */
+function acceptable(choice: Choice): boolean {
+  const c = active()?.conflict;
+  const k = c?.round.conflicts[c.current];
+  return !!k && (choice !== "both" || (k.array_hunk && k.kind !== "order"));
+}
+
+function acceptCurrent(choice: Choice) {
+  const c = active()?.conflict;
+  if (c && acceptable(choice)) void accept(c.current, choice);
 }
 
 const ACTIONS: Action[] = [
@@ -37,7 +59,17 @@ function available(id: string): boolean {
 function render(filter: string) {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   const shown = ACTIONS.filter((a) => available(a.button) && words.every((w) => a.name.toLowerCase().includes(w)));
+  const accepts = ACCEPTS.filter((a) => acceptable(a.choice) && words.every((w) => a.name.toLowerCase().includes(w)));
   $("palette-list").replaceChildren(
+    ...accepts.map((a) => {
+      const li = document.createElement("li");
+      li.dataset.testid = "palette-item";
+      li.dataset.accept = a.choice;
+      li.append(Object.assign(document.createElement("span"), { textContent: a.name }));
+      li.append(Object.assign(document.createElement("kbd"), { textContent: `Alt+${a.key}` }));
+      li.addEventListener("click", () => ($<HTMLDialogElement>("palette").close(), acceptCurrent(a.choice)));
+      return li;
+    }),
     ...shown.map((a) => {
       const li = document.createElement("li");
       li.dataset.testid = "palette-item";
@@ -71,7 +103,7 @@ export function setupPalette() {
     if (e.key === "Enter") {
       e.preventDefault();
       const first = document.querySelector<HTMLElement>('[data-testid="palette-item"]');
-      if (first?.dataset.button) run(first.dataset.button);
+      first?.click();
     }
   });
   document.addEventListener("keydown", (e) => {
@@ -79,6 +111,15 @@ export function setupPalette() {
       e.preventDefault();
       openPalette();
     }
+  });
+  // Alt+1 … Alt+4: the current conflict's Accepts, from anywhere in the window (not while a
+  // dialog is open).
+  document.addEventListener("keydown", (e) => {
+    if (e.defaultPrevented || !e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const a = ACCEPTS.find((x) => e.code === `Digit${x.key}` || e.key === x.key);
+    if (!a || !active()?.conflict || document.querySelector("dialog[open]")) return;
+    e.preventDefault();
+    acceptCurrent(a.choice);
   });
   $("palette-open").addEventListener("click", () => openPalette());
 }
