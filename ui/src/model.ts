@@ -110,11 +110,14 @@ const shorten = (v: string | null) => {
 };
 
 /** The question to ask before a resubmit, or null when every conflict is decided and holds one
- * side's value. Names each place that would get a value that is neither side's, and which. */
-export function finishQuestion(conflicts: ConflictInfo[], s: ConflictStatus[]): string | null {
+ * side's value. Names each place that would get a value that is neither side's, and which.
+ * `reviewed`: the review (which shows every line sent, typed ones marked) is shown or was
+ * seen, so a deliberate decision (Both, a typed value, base) is not asked about a second time —
+ * only conflicts nobody decided are. */
+export function finishQuestion(conflicts: ConflictInfo[], s: ConflictStatus[], reviewed = false): string | null {
   const places = conflicts
     .map((c, i) => ({ c, s: s[i] }))
-    .filter(({ s }) => s && (s.state === "unresolved" || s.neither_side));
+    .filter(({ s }) => s && (s.state === "unresolved" || (!reviewed && s.neither_side)));
   if (places.length === 0) return null;
   const open = unresolved(s);
   const lines = places.map(({ c, s }) => {

@@ -40,7 +40,9 @@ export async function save(resubmit: boolean, reviewed = false) {
       return;
     }
     showConflictView(t);
-    const q = model.finishQuestion(c.round.conflicts, c.statuses);
+    // With the review coming (or seen), only what nobody decided is asked here: a deliberate
+    // Both or typed value is shown in the review, not asked about twice.
+    const q = model.finishQuestion(c.round.conflicts, c.statuses, reviewed || reviewBeforeResubmit());
     if (q && !confirm(q)) return;
   }
   // What this resubmit will change on the server, before it is sent (unless turned off).

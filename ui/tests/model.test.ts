@@ -74,6 +74,11 @@ test("the resubmit question names every place that gets neither side's value", (
   assert.equal(finishQuestion(c, [st("mine", "1", false), st("theirs", "4", false), st("edited", "6", false)]), null);
   // Decided, but a value that is neither side's: still asked.
   assert.match(finishQuestion(c.slice(0, 1), [st("base", "0")])!, /^The resubmit would send/);
+  // With the review to come: deliberate decisions are shown there, not asked here; an open
+  // conflict still is.
+  assert.equal(finishQuestion(c.slice(0, 1), [st("base", "0")], true), null);
+  assert.equal(finishQuestion(c, [st("mine", "1", false), st("theirs", "4", false), st("edited", "75")], true), null);
+  assert.match(finishQuestion(c, [st("mine", "1", false), st("unresolved", "0"), st("edited", "75")], true)!, /^1 conflict is not resolved/);
 });
 
 test("titles", () => {
