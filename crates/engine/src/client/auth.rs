@@ -184,9 +184,12 @@ impl Auth {
                 v.push(base64(pair.as_bytes()));
                 v.push(base64url(pair.as_bytes()));
                 v.extend(
-                    [base64_inside(pair.as_bytes(), 1), base64_inside(pair.as_bytes(), 2)]
-                        .into_iter()
-                        .filter(|f| f.len() >= FRAGMENT_CHARS),
+                    [
+                        base64_inside(pair.as_bytes(), 1),
+                        base64_inside(pair.as_bytes(), 2),
+                    ]
+                    .into_iter()
+                    .filter(|f| f.len() >= FRAGMENT_CHARS),
                 );
                 // The whole header value encoded once more (a server that base64s the request
                 // headers it echoes): "Basic <base64 of user:password>" in base64.
@@ -258,7 +261,22 @@ impl Auth {
     /// never shown in part, and the cut never lands inside the mark. The one way server words
     /// are shortened for an error or a record.
     pub fn excerpt(&self, text: &str, max_chars: usize) -> String {
-        cut(&self.redact(text), max_chars)
+        // Only what can be shown is redacted (a 64 MB error body is not scanned whole): the
+        // first `max_chars` characters and enough after them to hold any spelling of the secret
+        // that starts before the limit (the longest form, each character spelled as up to 12
+        // bytes: a doubly escaped `\\u0074`, `%2525XX`).
+        let longest = self
+            .secret_forms()
+            .iter()
+            .map(|f| f.chars().count())
+            .max()
+            .unwrap_or(0);
+        let window = max_chars + 12 * longest + 16;
+        let end = text
+            .char_indices()
+            .nth(window)
+            .map_or(text.len(), |(i, _)| i);
+        cut(&self.redact(&text[..end]), max_chars)
     }
 }
 
@@ -299,8 +317,27 @@ fn find_spelled(t: &[u8], secret: &[char], spans: &mut Vec<(usize, usize)>) {
     let mut units: Vec<(char, usize)> = Vec::new();
     let mut states: Vec<usize> = Vec::new();
     let mut next: Vec<usize> = Vec::new();
-    for i in 0..t.len() {
+    // Where each character of the secret starts in its UTF-8, and where the next byte that can
+    // begin an escaped spelling is in `t`: a start whose first `need` characters lie in plain
+    // text can only be a raw spelling, checked by comparing bytes before any decoding.
+    let utf8: String = secret.iter().collect();
+    let mut offsets: Vec<usize> = utf8.char_indices().map(|(o, _)| o).collect();
+    offsets.push(utf8.len());
+    let mut next_escape = vec![t.len(); t.len() + 1];
+    for j in (0..t.len()).rev() {
+        next_escape[j] = if is_escape_start(t[j]) {
+            j
+        } else {
+            next_escape[j + 1]
+        };
+    }
+    let mut i = 0;
+    while i < t.len() {
         let b = t[i];
+        // Where the furthest match starting here ends: the next start is tried there (every
+        // byte up to it is blanked out already). A text that repeats the secret is then read
+        // once, not once per character of the secret at every byte.
+        let mut furthest = i;
         starts.clear();
         if is_escape_start(b) {
             units.clear();
@@ -314,6 +351,10 @@ fn find_spelled(t: &[u8], secret: &[char], spans: &mut Vec<(usize, usize)>) {
             starts.extend_from_slice(&by_first[b as usize]);
         }
         for &k0 in &starts {
+            let raw = &utf8.as_bytes()[offsets[k0]..offsets[k0 + need]];
+            if next_escape[i] >= i + raw.len() && !t[i..].starts_with(raw) {
+                continue;
+            }
             states.clear();
             states.push(i);
             let mut k = k0;
@@ -341,8 +382,15 @@ fn find_spelled(t: &[u8], secret: &[char], spans: &mut Vec<(usize, usize)>) {
             }
             if k - k0 >= need && end > i {
                 spans.push((i, end));
+                furthest = furthest.max(end);
+                if k0 == 0 && k == len {
+                    // The whole secret from its first character: no other start here reaches
+                    // further (starts are tried from the secret's first character on).
+                    break;
+                }
             }
         }
+        i = if furthest > i { furthest } else { i + 1 };
     }
 }
 
@@ -601,6 +649,19 @@ fn base64url(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_body_repeating_the_secret_is_read_once() {
+        // A server echoing the token a hundred thousand times: every copy blanked, as one mark,
+        // and the error excerpt reads only what it shows (this took minutes when every start of
+        // every copy was walked).
+        let tok = "a".repeat(64);
+        let a = Auth::Bearer(Secret::new(tok.clone()));
+        let body = format!("echo {} end", tok.repeat(16_000));
+        assert_eq!(a.redact(&body), format!("echo {REDACTED} end"));
+        let e = a.excerpt(&body, 300);
+        assert!(e.starts_with("echo ") && !e.contains("aaaaaaaa"), "{e}");
+    }
+
+    #[test]
     fn a_basic_header_encoded_once_more_is_redacted() {
         let basic = Auth::Basic {
             user: "alice".into(),
@@ -610,7 +671,10 @@ mod tests {
         for pad in ["", "x", "xy"] {
             let echoed = format!("headers: {}|", base64(format!("{pad}{header}").as_bytes()));
             let r = basic.redact(&echoed);
-            assert!(!r.contains(&base64(header.as_bytes())[4..16]), "{pad:?}: {r}");
+            assert!(
+                !r.contains(&base64(header.as_bytes())[4..16]),
+                "{pad:?}: {r}"
+            );
             assert!(!r.contains("YWxpY2U6aHVudGVyMnBhc3M"), "{r}");
         }
     }
