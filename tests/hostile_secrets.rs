@@ -686,3 +686,97 @@ async fn a_validator_holding_the_credential_is_never_printed_or_written() {
     .await;
     assert_eq!(r.stdout, "{\"a\": 1}", "{}", r.stderr);
 }
+
+/// A server whose ETag holds the token after a write: `put` and `save` do not print the new
+/// validator (stdout stays empty) and say why; `create` over an existing resource names no
+/// validator holding it. Every stderr line passes the connection's redaction.
+#[tokio::test(flavor = "multi_thread")]
+async fn validators_holding_the_credential_are_not_printed_by_writes() {
+    let pct = spell(SECRET, "x", Spelling::Percent);
+    let tagged = format!("ETag: \"{pct}-2\"");
+    let dir = std::env::temp_dir().join(format!("ifmatch-etag-writes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = dir.join("doc.json");
+    std::fs::write(&doc, "{\"a\": 2}").unwrap();
+    // put --if-match: the PUT is answered with the document and the echoing ETag.
+    let s = RawServer::start(vec![
+        Reply::json(&["ETag: \"v1\""], "{\"a\": 1}"),
+        Reply::json(&[tagged.as_str()], "{\"a\": 2}"),
+        Reply::json(&[tagged.as_str()], "{\"a\": 2}"),
+        Reply::json(&[tagged.as_str()], "{\"a\": 2}"),
+        Reply::json(&[tagged.as_str()], "{\"a\": 2}"),
+    ])
+    .await;
+    let r = run(
+        Cred::Bearer,
+        vec![
+            "put".into(),
+            format!("{}/doc", s.url),
+            doc.display().to_string(),
+            "--if-match".into(),
+            "\"v1\"".into(),
+        ],
+        "put-etag",
+    )
+    .await;
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("holds your credential"), "{}", r.stderr);
+    assert_no_leak(&r, Cred::Bearer, "put");
+    // create over an existing resource: the refusal names its validator, redacted.
+    let s = RawServer::start(vec![Reply::json(&[tagged.as_str()], "{\"a\": 1}")]).await;
+    let r = run(
+        Cred::Bearer,
+        vec![
+            "create".into(),
+            format!("{}/doc", s.url),
+            doc.display().to_string(),
+        ],
+        "create-etag",
+    )
+    .await;
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    assert_no_leak(&r, Cred::Bearer, "create");
+}
+
+/// `ifmatch edit` keeps the user's text in a file named after the resource: never after its query
+/// (`?api_key=…`), so no credential lands in a file name or in the message naming the file.
+#[test]
+fn edit_names_its_kept_file_without_the_query() {
+    let dir = std::env::temp_dir().join(format!("ifmatch-edit-name-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    let editor = dir.join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nprintf '{bad' > \"$1\"\n").unwrap();
+    let _ = Command::new("chmod").arg("+x").arg(&editor).status();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(RawServer::start(vec![Reply::json(
+        &["ETag: \"v1\""],
+        "{\"a\": 1}",
+    )]));
+    let url = format!("{}/settings?api_key=QUERYSECRETVALUE42", s.url);
+    let o = Command::new(ifmatch_bin())
+        .args(["edit", &url])
+        .env("EDITOR", &editor)
+        .env_remove("VISUAL")
+        .env("TMPDIR", dir.join("tmp"))
+        .env("IFMATCH_STATE_DIR", dir.join("state"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("QUERYSECRETVALUE42"), "{err}");
+    let names: Vec<String> = std::fs::read_dir(dir.join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("settings")),
+        "the text is kept: {names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("QUERYSECRET")),
+        "{names:?}"
+    );
+    drop(s);
+}

@@ -103,10 +103,25 @@ pub fn report(out: &Outcome) -> i32 {
 pub fn print_saved(out: &Outcome) -> Result<(), CliError> {
     if let Outcome::Saved { doc: Some(d), .. } = out {
         if let Some(v) = &d.validator {
-            write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
+            print_validator(&v.text())?;
         }
     }
     Ok(())
+}
+
+/// Prints a write's new validator on stdout, for the next `--if-match` — unless it holds the
+/// connection's credential (a server that builds its ETag from the request): then it is not
+/// printed, and stderr says why.
+pub fn print_validator(text: &str) -> Result<(), CliError> {
+    if crate::holds_secret(text) {
+        say!(
+            "ifmatch: the server's new validator holds your credential (it was built from the \
+             request), so it is not printed; `ifmatch save` and `put` without --if-match read \
+             the validator themselves."
+        );
+        return Ok(());
+    }
+    write_stdout(&format!("{text}\n")).map_err(saved_but_unprinted)
 }
 
 /// The write landed, but the new validator could not reach stdout: say both.

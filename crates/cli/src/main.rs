@@ -16,8 +16,27 @@
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let line = $crate::redacted(format!($($arg)*));
+        let _ = writeln!(std::io::stderr(), "{line}");
     }};
+}
+
+/// The connection's credentials, for the last redaction every line on stderr goes through
+/// (whatever a message quotes — a validator, a server's words — never shows the secret).
+static CREDENTIALS: std::sync::OnceLock<ifmatch_engine::Auth> = std::sync::OnceLock::new();
+
+/// `text` with the connection's secret blanked out, in every spelling.
+pub fn redacted(text: String) -> String {
+    match CREDENTIALS.get() {
+        Some(a) => a.redact(&text),
+        None => text,
+    }
+}
+
+/// Whether `text` (a validator about to be printed or stored for the user) holds the
+/// connection's secret in any spelling.
+pub fn holds_secret(text: &str) -> bool {
+    CREDENTIALS.get().is_some_and(|a| a.redact(text) != text)
 }
 
 mod args;
@@ -48,6 +67,7 @@ fn main() -> ExitCode {
             Ok(c) => c,
             Err(e) => return fail(&e),
         };
+        let _ = CREDENTIALS.set(client.auth().clone());
         let code = match run(&cli, &client).await {
             Ok(code) => exit_code(code),
             Err(e) => fail(&e),

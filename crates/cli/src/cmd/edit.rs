@@ -16,7 +16,7 @@
 //! lose the text it was given (an emptied or removed file gets it back, and stderr names it), nor
 //! loop forever on an editor that writes the same thing every time.
 
-use crate::common::{pointer_words, saved_but_unprinted, write_stdout};
+use crate::common::pointer_words;
 use crate::error::{CliError, Exit};
 use crate::guard::Guard;
 use ifmatch_engine::client::same_json;
@@ -168,7 +168,7 @@ pub async fn run(client: &Client, url: &str) -> Exit {
                 // Saved: the file's text is on the server, whatever happens to the output.
                 let _ = std::fs::remove_file(&file);
                 if let Some(v) = &saved.validator {
-                    write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
+                    crate::common::print_validator(&v.text())?;
                 }
                 for note in &report.notes {
                     say!("ifmatch: {note}");
@@ -317,12 +317,18 @@ fn strip_header(text: &str) -> String {
     rest.to_string()
 }
 
-/// Where the text being edited lives: the temporary folder, named after the resource (and kept
-/// when it does not land).
+/// Where the text being edited lives: the temporary folder, named after the resource's last
+/// path segment (and kept when it does not land). Never after its query, fragment or user
+/// info (`?api_key=…` would put a credential in a file name), nor a segment that holds the
+/// connection's credential.
 fn edit_file(url: &str) -> PathBuf {
-    let name: String = url
+    let path = url
+        .parse::<ifmatch_engine::Url>()
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let name: String = path
         .rsplit('/')
-        .find(|s| !s.is_empty())
+        .find(|s| !s.is_empty() && !crate::holds_secret(s))
         .unwrap_or("resource")
         .trim_end_matches(".json")
         .chars()

@@ -3,7 +3,7 @@
 //! rounds as `--rounds`); exit 3 with the conflicts as JSON when something does.
 
 use crate::args::MethodArg;
-use crate::common::{parse_tag, print, read_json_input, saved_but_unprinted, write_stdout};
+use crate::common::{parse_tag, print, read_json_input};
 use crate::error::{CliError, Exit};
 use ifmatch_engine::outcome::exit;
 use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
@@ -85,7 +85,7 @@ pub async fn run(
     match report.result {
         SaveResult::Saved { base, .. } => {
             if let Some(v) = &base.validator {
-                write_stdout(&format!("{}\n", v.text())).map_err(saved_but_unprinted)?;
+                crate::common::print_validator(&v.text())?;
             }
             // The watch: asked for, or by default where the server is not known to make its
             // check atomic with its write (and the write was not made under its lock).
@@ -136,7 +136,11 @@ pub async fn run(
             ..
         } => {
             let report = serde_json::json!({
-                "current_validator": current.validator.as_ref().map(|v| v.text()),
+                "current_validator": current
+                    .validator
+                    .as_ref()
+                    .map(|v| v.text())
+                    .filter(|t| !crate::holds_secret(t)),
                 "current": current.text,
                 "merged": merged,
                 "conflicts": conflicts,

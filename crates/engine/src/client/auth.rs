@@ -167,7 +167,18 @@ impl Auth {
         // would turn up in ordinary words.)
         let one = |s: &str| {
             let b = s.as_bytes();
-            let mut v = vec![s.to_string(), base64(b), base64url(b)];
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            // As is, in another case (host names and certificate names are lower-cased on the
+            // way, some servers shout), hex in either case, base64.
+            let mut v = vec![
+                s.to_string(),
+                s.to_lowercase(),
+                s.to_uppercase(),
+                hex.to_uppercase(),
+                hex,
+                base64(b),
+                base64url(b),
+            ];
             v.extend(
                 [base64_inside(b, 1), base64_inside(b, 2)]
                     .into_iter()
@@ -648,6 +659,24 @@ fn base64url(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hex_and_another_case_are_redacted() {
+        let a = Auth::Bearer(Secret::new("Zq8RfT2mWx9LkP4vNb7H"));
+        let hex: String = "Zq8RfT2mWx9LkP4vNb7H"
+            .bytes()
+            .map(|x| format!("{x:02x}"))
+            .collect();
+        for echoed in [
+            hex.clone(),
+            hex.to_uppercase(),
+            "zq8rft2mwx9lkp4vnb7h".to_string(),
+            "ZQ8RFT2MWX9LKP4VNB7H".to_string(),
+        ] {
+            let r = a.redact(&format!("error: {echoed}."));
+            assert_eq!(r, format!("error: {REDACTED}."), "{echoed}");
+        }
+    }
+
     #[test]
     fn a_body_repeating_the_secret_is_read_once() {
         // A server echoing the token a hundred thousand times: every copy blanked, as one mark,
