@@ -242,3 +242,41 @@ fn the_recent_list_never_keeps_a_credential() {
     assert!(settings.recent.contains(&"/v1/x?view=full".to_string()));
     assert!(settings.recent.contains(&"/f?sv=1".to_string()));
 }
+
+/// Repeated credentials: curl keeps the last `-u`, and so does the import.
+#[test]
+fn the_last_of_repeated_credentials_is_taken() {
+    let c = ifmatch_store::curl::parse("curl -u a:FIRST -u b:SECOND https://api.example.com/x")
+        .unwrap();
+    let shown = format!("{:?}", c.auth);
+    assert!(
+        shown.contains("SECOND") && !shown.contains("FIRST"),
+        "{shown}"
+    );
+}
+
+/// A version file replaced by a link (to a file outside the history) is not read back as a
+/// version: Restore would put it into an editor and Save would send it.
+#[test]
+fn a_version_file_replaced_by_a_link_is_not_read() {
+    use ifmatch_store::history::History;
+    let dir = std::env::temp_dir().join(format!("ifmatch-history-link-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let h = History::new(&dir);
+    let url = "http://h/settings";
+    h.record(url, "loaded", None, "{\"v\": 1}").unwrap();
+    h.record(url, "saved", None, "{\"v\": 2}").unwrap();
+    let older = h.list(url).last().unwrap().file.clone();
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, "not a version").unwrap();
+    let folder = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join(&older).exists())
+        .unwrap();
+    std::fs::remove_file(folder.join(&older)).unwrap();
+    std::os::unix::fs::symlink(&victim, folder.join(&older)).unwrap();
+    let r = h.text(url, &older);
+    assert!(r.is_err(), "{r:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

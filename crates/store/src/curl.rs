@@ -1052,7 +1052,8 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
         creds.retain(|c| !matches!(c.auth, AuthInput::Basic { .. }) || c.rank == 4);
     }
     // The strongest credential, the last of equal ones.
-    let chosen = (0..creds.len()).rev().max_by_key(|&i| creds[i].rank);
+    // (max_by_key keeps the last of equal maxima, as curl keeps the last -u or -H.)
+    let chosen = (0..creds.len()).max_by_key(|&i| creds[i].rank);
     let mut auth = AuthInput::None;
     if let Some(i) = chosen {
         let taken = creds.remove(i);

@@ -518,7 +518,19 @@ impl History {
         if !found.index.entries.iter().any(|e| e.file == file) {
             return Err(not_found());
         }
-        std::fs::read_to_string(found.folder.join(file)).map_err(|e| match e.kind() {
+        // Only a regular file of the history's own size is a version: a link (to /etc/passwd,
+        // say) or a giant file put there is not read, let alone restored into an editor.
+        let path = found.folder.join(file);
+        let meta = std::fs::symlink_metadata(&path)
+            .map_err(|e| context(e, "that version's file could not be read"))?;
+        if !meta.file_type().is_file() || meta.len() > MAX_BYTES as u64 {
+            return Err(io::Error::new(
+                ErrorKind::InvalidData,
+                "that version's file is not one the history wrote (a link, a folder or too \
+                 large): it is not read",
+            ));
+        }
+        std::fs::read_to_string(path).map_err(|e| match e.kind() {
             ErrorKind::InvalidData => io::Error::new(
                 ErrorKind::InvalidData,
                 "that version's file is damaged (it is not UTF-8 text)",
