@@ -4887,3 +4887,156 @@ async fn e2e_accept_keys_and_palette_entries() {
     .await;
     c.close().await.unwrap();
 }
+
+/// Whether the pane's rendered lines (CodeMirror draws those in view) hold `needle`, and its
+/// scroll offset.
+async fn pane_shows(c: &Client, pane: &str, needle: &str) -> (bool, f64) {
+    let v = c
+        .execute(
+            "const p = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); const s = p.querySelector('.cm-scroller'); \
+             const r = s.getBoundingClientRect(); \
+             const seen = [...p.querySelectorAll('.cm-line')].some(l => { const b = l.getBoundingClientRect(); return b.bottom > r.top && b.top < r.bottom && l.textContent.includes(arguments[1]); }); \
+             return [seen, s.scrollTop];",
+            vec![json!(pane), json!(needle)],
+        )
+        .await
+        .unwrap();
+    (
+        v[0].as_bool().unwrap_or(false),
+        v[1].as_f64().unwrap_or(0.0),
+    )
+}
+
+/// Issue 34, item 1: Mine / Theirs / Base follow the current conflict on Next, Previous and
+/// Accept, on a document whose two conflicts are ~280 lines apart.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_panes_follow_the_current_conflict() {
+    use ifmatch_tests::hostile::{Hostile, Knobs};
+    let _one_at_a_time = serial().await;
+    let mut doc = serde_json::Map::new();
+    for i in 0..300 {
+        doc.insert(format!("k{i:03}"), json!(i));
+    }
+    let text = serde_json::to_string_pretty(&Value::Object(doc)).unwrap() + "\n";
+    let server = Hostile::start(Knobs::default(), &[("/big.json", &text)]).await;
+    let d = Driver::start(&[("IFMATCH_API_URL", &server.url)]);
+    let c = d.session().await;
+    open(&c, "/big.json").await;
+    wait_for("the document", || async {
+        editor_text(&c, "editor")
+            .await
+            .contains("k299")
+            .then_some(())
+    })
+    .await;
+    let mine = text
+        .replace("\"k005\": 5,", "\"k005\": 1005,")
+        .replace("\"k285\": 285,", "\"k285\": 1285,");
+    set_editor(&c, "editor", &mine).await;
+    server.set(
+        "/big.json",
+        &text
+            .replace("\"k005\": 5,", "\"k005\": 2005,")
+            .replace("\"k285\": 285,", "\"k285\": 2285,"),
+    );
+    click(&c, &tid("save")).await;
+    wait_conflict_view(&c, "the conflict view").await;
+    for pane in ["mine-pane", "theirs-pane"] {
+        wait_for("the first conflict in the pane", || async {
+            pane_shows(&c, pane, "\"k005\"").await.0.then_some(())
+        })
+        .await;
+    }
+    click(&c, &tid("conflict-next")).await;
+    for (pane, needle) in [("mine-pane", "1285"), ("theirs-pane", "2285")] {
+        let (seen, top) = wait_for("the pane at the second conflict", || async {
+            let s = pane_shows(&c, pane, needle).await;
+            s.0.then_some(s)
+        })
+        .await;
+        assert!(seen && top > 1000.0, "{pane} scrolled to line ~287: {top}");
+    }
+    click(&c, &tid("conflict-prev")).await;
+    for pane in ["mine-pane", "theirs-pane"] {
+        wait_for("the panes back at the first conflict", || async {
+            pane_shows(&c, pane, "\"k005\"").await.0.then_some(())
+        })
+        .await;
+    }
+    // An Accept of the first moves on to the second: the panes follow.
+    click(
+        &c,
+        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
+    )
+    .await;
+    for (pane, needle) in [("mine-pane", "1285"), ("theirs-pane", "2285")] {
+        wait_for("the panes at the next open conflict", || async {
+            pane_shows(&c, pane, needle).await.0.then_some(())
+        })
+        .await;
+    }
+    screenshot(&c, "panes-follow").await;
+    c.close().await.unwrap();
+}
+
+/// Issue 34, item 1: at the default 1200×800 the merge view fits — Mine, Theirs and the Result
+/// all begin inside the window, the page does not scroll, and the header stays in view.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_merge_view_fits_1200_by_800() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    c.set_window_size(1200, 800).await.unwrap();
+    two_tabs(&c, &Server::Demo).await;
+    collide(&c).await;
+    settle(&c).await;
+    let g = c
+        .execute(
+            "const r = id => { const e = document.querySelector(`[data-testid=\"${id}\"]`); const b = e.getBoundingClientRect(); return [b.top, b.bottom, b.height]; }; \
+             return { vh: window.innerHeight, scroll: document.scrollingElement.scrollHeight - window.innerHeight, \
+                      mine: r('mine-pane'), theirs: r('theirs-pane'), result: r('editor'), tabs: r('tab') };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&c, "merge-view-1200x800").await;
+    let vh = g["vh"].as_f64().unwrap();
+    let at = |k: &str, i: usize| g[k][i].as_f64().unwrap();
+    assert!(
+        g["scroll"].as_f64().unwrap() <= 1.0,
+        "the page does not scroll: {g}"
+    );
+    assert!(at("tabs", 0) >= 0.0, "the header is in view: {g}");
+    for k in ["mine", "theirs", "result"] {
+        assert!(
+            at(k, 0) >= 0.0 && at(k, 0) + 100.0 <= vh && at(k, 2) >= 100.0,
+            "{k} starts inside the window with at least 100 px of it in view: {g}"
+        );
+    }
+    c.close().await.unwrap();
+}
+
+/// The WCAG contrast ratio of the current conflict's title against its background in the
+/// conflict list (computed colours; a transparent background is taken from the nearest
+/// ancestor that has one).
+const CONTRAST: &str = "const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; }; \
+    const bg = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor; const a = c.match(/[\\d.]+/g); if (a && (a.length < 4 || Number(a[3]) > 0.5)) return c; } return 'rgb(255, 255, 255)'; }; \
+    const t = document.querySelector('[data-testid=\"conflict-item\"].current .label'); \
+    const [x, y] = [lum(getComputedStyle(t).color), lum(bg(t))]; \
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);";
+
+/// Issue 34, item 7: the current conflict's title reads in both themes (WCAG AA: 4.5:1).
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_current_conflicts_title_has_contrast_in_both_themes() {
+    let _one_at_a_time = serial().await;
+    for env in [vec![("GTK_THEME", "Adwaita:dark")], vec![]] {
+        let d = Driver::start(&env);
+        let c = d.session().await;
+        two_tabs(&c, &Server::Demo).await;
+        collide(&c).await;
+        let ratio = c.execute(CONTRAST, vec![]).await.unwrap();
+        let ratio = ratio.as_f64().unwrap();
+        assert!(ratio >= 4.5, "{env:?}: contrast {ratio:.2}:1");
+        c.close().await.unwrap();
+    }
+}

@@ -123,7 +123,7 @@ async function start() {
     if (saved) {
       $<HTMLInputElement>("panes-stacked").checked = !!saved.stacked;
       $<HTMLInputElement>("panes-hidden").checked = !!saved.hidden;
-      $<HTMLInputElement>("pane-height").value = String(saved.h ?? 28);
+      $<HTMLInputElement>("pane-height").value = String(saved.h ?? 24);
     }
   } catch {
     /* a garbled preference: the defaults */

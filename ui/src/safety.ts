@@ -8,6 +8,8 @@ import type { SafetyView } from "./api";
 function show(s: SafetyView) {
   const badge = $("server-safety");
   badge.textContent = s.words;
+  // Cut short on the toolbar's line: the whole verdict on hover.
+  badge.title = s.words;
   badge.dataset.verdict = s.verdict;
 }
 

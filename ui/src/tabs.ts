@@ -66,6 +66,7 @@ export function renderTabs() {
   renderMessages();
   if (!t) return;
   $("tab-url").textContent = t.url;
+  $("tab-url").title = t.url;
   // Words for people in the header; the validators one click away.
   $("version-words").textContent =
     t.round !== "none"
