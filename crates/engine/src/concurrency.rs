@@ -69,6 +69,14 @@ pub async fn probe(client: &Client, scratch: &str, atomicity_too: bool) -> Concu
         atomicity(client, scratch, &mut c).await;
     }
     lock(client, scratch, &mut c).await;
+    // The evidence is shown and stored: validators that echo the credential appear redacted.
+    let auth = client.auth();
+    for f in &mut c.findings {
+        f.says = auth.redact(&f.says);
+        for e in &mut f.evidence {
+            *e = auth.redact(e);
+        }
+    }
     if c.lock == Some(true) {
         // Saves here are made under the server's lock: a race in its If-Match check does not
         // reach them (writers that ignore locks are refused by the server itself, 423).
