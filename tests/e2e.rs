@@ -4681,6 +4681,38 @@ async fn e2e_history_follows_the_active_tab() {
         (kinds().await == json!(["loaded"])).then_some(())
     })
     .await;
+    // A review of an edit shows its legend; a comparison afterwards does not carry it over.
+    activate(&c, 0).await;
+    let now = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &edit(&now, "/siteName", json!("Acme Desk"))).await;
+    click(&c, &tid("review")).await;
+    wait_for("the review's legend", || async {
+        (visible(&c, "review-dialog").await && !text_of(&c, "review-legend").await.is_empty())
+            .then_some(())
+    })
+    .await;
+    click(&c, &tid("review-cancel")).await;
+    wait_for("the settings' versions", || async {
+        (kinds().await == json!(["saved", "loaded"])).then_some(())
+    })
+    .await;
+    c.execute(
+        "document.querySelector('[data-testid=\"history-row\"] [data-testid=\"history-compare\"]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for("the comparison", || async {
+        (visible(&c, "review-dialog").await
+            && text_of(&c, "review-diff").await.contains("Acme Desk"))
+        .then_some(())
+    })
+    .await;
+    assert_eq!(
+        text_of(&c, "review-legend").await,
+        "",
+        "no sides in a comparison"
+    );
     c.close().await.unwrap();
 }
 

@@ -69,6 +69,9 @@ async function compareWith(e: HistoryEntry) {
     );
     $("review-always-row").hidden = true;
     $("review-send").hidden = true;
+    // A comparison tells no sides: the resubmit review's legend (left from the last review)
+    // does not belong here.
+    $("review-legend").textContent = "";
     const dlg = $<HTMLDialogElement>("review-dialog");
     dlg.addEventListener("close", () => ($("review-send").hidden = false), { once: true });
     dlg.showModal();
