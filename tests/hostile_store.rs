@@ -280,3 +280,23 @@ fn a_version_file_replaced_by_a_link_is_not_read() {
     assert!(r.is_err(), "{r:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A key given as the basic user name with an empty password (`-u sk_test_…:`, Stripe's way):
+/// never a user name in settings; the same bytes go out as a header credential (keyring).
+#[test]
+fn a_key_as_the_user_name_is_not_stored_as_one() {
+    use ifmatch_store::settings::AuthInput;
+    let c = ifmatch_store::curl::parse(
+        "curl https://api.stripe.com/v1/charges -u sk_test_4eC39HqLyjWDarjtT1zdp7dc:",
+    )
+    .unwrap();
+    match &c.auth {
+        AuthInput::Header { name, value } => {
+            assert_eq!(name, "Authorization");
+            assert!(value.starts_with("Basic "), "{value}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let words = c.ignored.join(" ");
+    assert!(!words.contains("sk_test"), "{words}");
+}

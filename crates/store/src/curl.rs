@@ -1068,6 +1068,29 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
         }
         auth = taken.auth;
     }
+    // A key given as the user name with no password (`-u sk_test_…:`, as Stripe and others
+    // document it): the user name is the secret, and a connection keeps its user name in
+    // settings. It becomes the same header as a custom credential, whose value goes to the
+    // keyring; the bytes sent are the ones curl sends.
+    if let AuthInput::Basic { user, password } = &auth {
+        if password.is_empty() && !user.is_empty() {
+            let value = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:"))
+            );
+            say(
+                &mut ignored,
+                "a key given as the user name with no password is kept as an Authorization \
+                 header (its value in the keyring, as every secret), not as a user name in the \
+                 settings"
+                    .to_string(),
+            );
+            auth = AuthInput::Header {
+                name: "Authorization".into(),
+                value,
+            };
+        }
+    }
     // Credentials in the query: never carried into the path (it goes to the Open box, the
     // recent list, the history's words).
     let mut kept: Vec<&str> = vec![];

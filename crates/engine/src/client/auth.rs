@@ -208,7 +208,21 @@ impl Auth {
                 v.extend(one(&header).into_iter().skip(1));
                 v
             }
-            Auth::Header { value, .. } => one(value.expose()),
+            Auth::Header { value, .. } => {
+                let mut v = one(value.expose());
+                // A Basic header given as a custom credential (a key as the user name with no
+                // password, `-u KEY:`): the user name and password inside are secrets too.
+                if let Some(pair) = value
+                    .expose()
+                    .strip_prefix("Basic ")
+                    .and_then(|b| unbase64(b.trim()))
+                {
+                    for part in pair.split(':').filter(|p| !p.is_empty()) {
+                        v.extend(one(part));
+                    }
+                }
+                v
+            }
         };
         // A one- or two-character secret would blank out ordinary words; such a secret is not
         // protected by redaction anyway.
@@ -606,6 +620,25 @@ fn hex_value(h: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+/// Standard base64 (padding optional) decoded to UTF-8 text; None when it is not that.
+fn unbase64(s: &str) -> Option<String> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = vec![];
+    for c in s.trim_end_matches('=').bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Standard base64 with padding (RFC 4648 §4), as the basic-auth header carries it.
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -659,6 +692,18 @@ fn base64url(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_key_inside_a_basic_header_credential_is_redacted() {
+        let key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+        let a = Auth::Header {
+            name: "Authorization".into(),
+            value: Secret::new(format!("Basic {}", base64(format!("{key}:").as_bytes()))),
+        };
+        assert_eq!(unbase64(&base64(b"alice:pw")).as_deref(), Some("alice:pw"));
+        let r = a.redact(&format!("invalid key {key} given"));
+        assert_eq!(r, format!("invalid key {REDACTED} given"));
+    }
+
     #[test]
     fn hex_and_another_case_are_redacted() {
         let a = Auth::Bearer(Secret::new("Zq8RfT2mWx9LkP4vNb7H"));
