@@ -19,9 +19,9 @@ mod transport;
 mod trust;
 mod verify;
 
-pub use auth::{Auth, CredentialsError, Secret};
 /// Whether two JSON texts mean the same: `json::same_text`, the engine's one equality.
 pub use crate::json::same_text as same_json;
+pub use auth::{Auth, CredentialsError, Secret};
 
 use crate::dialect::Dialect;
 use crate::outcome::{AnswerProblem, Outcome, Received};
@@ -472,12 +472,8 @@ impl Client {
             }
         }
         if !answer.status.is_success() {
-            let failure = classify::failure(
-                &answer,
-                Some(&pre),
-                &self.cfg.conflict_statuses,
-                &self.auth,
-            );
+            let failure =
+                classify::failure(&answer, Some(&pre), &self.cfg.conflict_statuses, &self.auth);
             // A 5xx may come from a gateway after the upstream committed the write, and a
             // conflict after a retried 503 may be our own first attempt: settle it by a read.
             let may_have_landed = match &failure {
