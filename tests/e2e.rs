@@ -5072,3 +5072,30 @@ async fn e2e_the_current_conflicts_title_has_contrast_in_both_themes() {
         c.close().await.unwrap();
     }
 }
+
+/// A save refused as invalid JSON says "not saved" only while the text differs from the saved
+/// one: back to it (an undo), the tab is clean again and the message gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_back_to_the_saved_text_the_tab_no_longer_says_not_saved() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    let loaded = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &loaded.replacen('}', ",}", 1)).await;
+    click(&c, &tid("save")).await;
+    wait_for("not saved", || async {
+        (tab_status(&c, 0).await == "error").then_some(())
+    })
+    .await;
+    set_editor(&c, "editor", &loaded).await;
+    wait_for("clean again", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    assert!(!visible(&c, "error-message").await);
+    c.close().await.unwrap();
+}

@@ -39,6 +39,9 @@ async function start() {
       // last change) asks: the draft's answer carries the check, and the text crosses once.
       const flush = () => {
         syncText();
+        // A save refused because the text was not JSON is moot once the text is back to what
+        // was loaded or saved: the tab no longer says "not saved".
+        if (t.error && t.errorCode === "invalid_json" && t.round === "none" && t.text === t.savedText) t.error = null;
         if (t.conflict) scheduleStatuses(t);
         void persistDraft(t, big);
         renderTabs();

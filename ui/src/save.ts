@@ -27,6 +27,7 @@ export async function save(resubmit: boolean, reviewed = false) {
   const t1 = performance.now();
   if (bad) {
     t.error = `Not saved: the document is not valid JSON — ${bad.message} at line ${bad.line}, column ${bad.column}. Your text is unchanged; fix it and save again.`;
+    t.errorCode = "invalid_json";
     renderTabs();
     return;
   }
