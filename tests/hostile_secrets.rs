@@ -780,3 +780,25 @@ fn edit_names_its_kept_file_without_the_query() {
     );
     drop(s);
 }
+
+/// The client itself does not keep a validator built from the credential: the app's history and
+/// drafts, and every command, get none to store or show (the warning says why).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_keeps_no_validator_holding_the_credential() {
+    use ifmatch_engine::{Client, ClientConfig, Outcome};
+    let pct = spell(SECRET, "x", Spelling::Percent);
+    let etag = format!("ETag: \"v1-{pct}\"");
+    let s = RawServer::start(vec![Reply::json(&[etag.as_str()], "{\"a\": 1}")]).await;
+    let c = Client::new(ClientConfig::default(), Auth::Bearer(Secret::new(SECRET))).unwrap();
+    let Outcome::Fetched { doc, .. } = c.get_fresh(&format!("{}/doc", s.url)).await else {
+        panic!("read failed");
+    };
+    assert!(doc.validator.is_none(), "{:?}", doc.validator);
+    assert!(
+        doc.warnings
+            .iter()
+            .any(|w| w.contains("holds your credential")),
+        "{:?}",
+        doc.warnings
+    );
+}

@@ -239,6 +239,21 @@ impl Client {
         let r = |t: String| self.auth.redact(&t);
         let doc = |mut d: Received| {
             d.warnings = d.warnings.into_iter().map(r).collect();
+            // A validator built from the request (the credential in the ETag, in any spelling)
+            // is not kept: everything downstream shows or stores validators (the CLI's stdout,
+            // a tab's history, a draft). Writes here are compared before and read back after.
+            if d.validator
+                .as_ref()
+                .is_some_and(|v| self.auth.redact(&v.text()) != v.text())
+            {
+                d.validator = None;
+                d.warnings.push(
+                    "The server's validator holds your credential (it was built from the \
+                     request): ifmatch does not keep it or send it back, so writes to this \
+                     resource are compared just before and read back after instead."
+                        .into(),
+                );
+            }
             d
         };
         match out {
