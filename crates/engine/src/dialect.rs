@@ -363,7 +363,7 @@ impl Dialect {
         if nd.matches(v) {
             return Err(format!(
                 "{what} is not the document: it has the shape the {} dialect knows as {} \
-                 ({}). Nothing was written from it.",
+                 ({}); nothing was written from it",
                 self.name,
                 nd.instead,
                 nd.marks.join(", ")

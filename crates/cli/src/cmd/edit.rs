@@ -215,7 +215,7 @@ pub async fn run(client: &Client, url: &str) -> Exit {
             }
             SaveResult::Merged { .. } => {
                 say!(
-                    "ifmatch: the server kept changing: still not saved after {} rounds; nothing \
+                    "ifmatch: the server kept changing: still not saved after {} round(s); nothing \
                      was overwritten. Your text is kept in {}",
                     report.rounds,
                     file.display()

@@ -165,14 +165,14 @@ pub async fn run(
         SaveResult::Merged { .. } => {
             if landed {
                 say!(
-                    "ifmatch: the server kept changing: not saved after {used} rounds. {} of this \
+                    "ifmatch: the server kept changing: not saved after {used} round(s). {} of this \
                      save's writes were acknowledged and then replaced by other writers' changes, \
                      so your change was written and then replaced, and may have replaced someone \
                      else's in between. Read the resource (ifmatch get) before saving again.",
                     report.acknowledged
                 );
             } else {
-                say!("ifmatch: the server kept changing: still not saved after {used} rounds; nothing was overwritten. Try again.");
+                say!("ifmatch: the server kept changing: still not saved after {used} round(s); nothing was overwritten. Try again.");
             }
             Ok(exit::CONFLICT)
         }
