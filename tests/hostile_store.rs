@@ -300,3 +300,22 @@ fn a_key_as_the_user_name_is_not_stored_as_one() {
     let words = c.ignored.join(" ");
     assert!(!words.contains("sk_test"), "{words}");
 }
+
+/// `$'…'` quotes are read as bash reads them: \xHH (several making one UTF-8 character),
+/// \uHHHH, octal, \r — a credential written that way is not silently corrupted.
+#[test]
+fn ansi_c_quotes_are_read_as_bash_reads_them() {
+    let words =
+        ifmatch_store::curl::shell_words(r"$'A\x41B' $'\u20ac' $'\xe2\x82\xac' $'a\rb' $'\101'")
+            .unwrap();
+    assert_eq!(words, vec!["AAB", "€", "€", "a\rb", "A"]);
+    let c = ifmatch_store::curl::parse(
+        r"curl https://api.example.com/x -H $'Authorization: Bearer SECRET\x41NSI'",
+    )
+    .unwrap();
+    assert!(
+        format!("{:?}", c.auth).contains("SECRETANSI"),
+        "{:?}",
+        c.auth
+    );
+}

@@ -77,12 +77,85 @@ pub fn shell_words(s: &str) -> Result<Vec<String>, String> {
                 loop {
                     match it.next() {
                         Some('\'') => break,
-                        Some('\\') => match it.next() {
-                            Some('n') => cur.push('\n'),
-                            Some('t') => cur.push('\t'),
-                            Some(x) => cur.push(x),
-                            None => return Err("a $'…' quote is not closed".into()),
-                        },
+                        Some('\\') => {
+                            // Bash's ANSI-C escapes: \xHH (bytes, UTF-8 together), \uHHHH,
+                            // \UHHHHHHHH, octal \NNN, and the letters.
+                            let mut bytes: Vec<u8> = vec![];
+                            let hex = |it: &mut std::iter::Peekable<std::str::Chars>,
+                                       max: usize| {
+                                let mut v = 0u32;
+                                let mut n = 0;
+                                while n < max {
+                                    match it.peek().and_then(|c| c.to_digit(16)) {
+                                        Some(d) => {
+                                            v = v * 16 + d;
+                                            it.next();
+                                            n += 1;
+                                        }
+                                        None => break,
+                                    }
+                                }
+                                (n > 0).then_some(v)
+                            };
+                            match it.next() {
+                                Some('n') => cur.push('\n'),
+                                Some('t') => cur.push('\t'),
+                                Some('r') => cur.push('\r'),
+                                Some('a') => cur.push('\u{7}'),
+                                Some('b') => cur.push('\u{8}'),
+                                Some('e' | 'E') => cur.push('\u{1b}'),
+                                Some('f') => cur.push('\u{c}'),
+                                Some('v') => cur.push('\u{b}'),
+                                Some('x') => match hex(&mut it, 2) {
+                                    Some(b) => {
+                                        bytes.push(b as u8);
+                                        // Following \xHH bytes make one UTF-8 character.
+                                        while it.peek() == Some(&'\\') {
+                                            let mut look = it.clone();
+                                            look.next();
+                                            if look.next() != Some('x') {
+                                                break;
+                                            }
+                                            it.next();
+                                            it.next();
+                                            match hex(&mut it, 2) {
+                                                Some(b) => bytes.push(b as u8),
+                                                None => break,
+                                            }
+                                        }
+                                        cur.push_str(&String::from_utf8_lossy(&bytes));
+                                    }
+                                    None => cur.push_str("\\x"),
+                                },
+                                Some(u @ ('u' | 'U')) => {
+                                    let max = if u == 'u' { 4 } else { 8 };
+                                    match hex(&mut it, max).and_then(char::from_u32) {
+                                        Some(c) => cur.push(c),
+                                        None => {
+                                            return Err(format!(
+                                                "a $'…' quote holds a \\{u} escape that is not a \
+                                             Unicode character"
+                                            ))
+                                        }
+                                    }
+                                }
+                                Some(d @ '0'..='7') => {
+                                    let mut v = d.to_digit(8).unwrap_or(0);
+                                    for _ in 0..2 {
+                                        match it.peek().and_then(|c| c.to_digit(8)) {
+                                            Some(x) => {
+                                                v = v * 8 + x;
+                                                it.next();
+                                            }
+                                            None => break,
+                                        }
+                                    }
+                                    cur.push_str(&String::from_utf8_lossy(&[v as u8]));
+                                }
+                                Some(x) => cur.push(x),
+                                None => return Err("a $'…' quote is not closed".into()),
+                            }
+                        }
                         Some(x) => cur.push(x),
                         None => return Err("a $'…' quote is not closed".into()),
                     }
