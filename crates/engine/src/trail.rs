@@ -112,6 +112,9 @@ const SECRET_QUERY_WORDS: &[&str] = &[
     "credential",
     "session",
     "code",
+    "sid",
+    "jwt",
+    "pwd",
 ];
 
 /// Removes user info, the fragment (where OAuth redirects put an `access_token`; it is never
@@ -178,6 +181,10 @@ mod tests {
 
     #[test]
     fn redacts_credentials_in_urls() {
+        let u: reqwest::Url = "https://h/x?sid=SIDSECRET&jwt=JWTSECRET&a=1".parse().unwrap();
+        let shown = redact_url(&u);
+        assert!(!shown.contains("SIDSECRET") && !shown.contains("JWTSECRET"), "{shown}");
+        assert!(shown.contains("a=1"), "{shown}");
         let u: reqwest::Url =
             "https://alice:hunter2@api.example.test/v1/x?access_token=abc&page=2&apiKey=k1"
                 .parse()
