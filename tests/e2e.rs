@@ -5026,7 +5026,7 @@ async fn e2e_the_merge_view_fits_1200_by_800() {
         .execute(
             "const r = id => { const e = document.querySelector(`[data-testid=\"${id}\"]`); const b = e.getBoundingClientRect(); return [b.top, b.bottom, b.height]; }; \
              return { vh: window.innerHeight, scroll: document.scrollingElement.scrollHeight - window.innerHeight, \
-                      mine: r('mine-pane'), theirs: r('theirs-pane'), result: r('editor'), tabs: r('tab') };",
+                      mine: r('mine-pane'), theirs: r('theirs-pane'), result: r('editor'), tabs: r('tab'), head: r('result-count') };",
             vec![],
         )
         .await
@@ -5039,6 +5039,10 @@ async fn e2e_the_merge_view_fits_1200_by_800() {
         "the page does not scroll: {g}"
     );
     assert!(at("tabs", 0) >= 0.0, "the header is in view: {g}");
+    assert!(
+        at("head", 0) >= at("theirs", 1) && at("head", 1) <= at("result", 0) + 1.0,
+        "the Result's header (its conflict count, Previous / Next) is not covered: {g}"
+    );
     for k in ["mine", "theirs", "result"] {
         assert!(
             at(k, 0) >= 0.0 && at(k, 0) + 100.0 <= vh && at(k, 2) >= 100.0,

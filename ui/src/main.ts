@@ -126,7 +126,7 @@ async function start() {
     if (saved) {
       $<HTMLInputElement>("panes-stacked").checked = !!saved.stacked;
       $<HTMLInputElement>("panes-hidden").checked = !!saved.hidden;
-      $<HTMLInputElement>("pane-height").value = String(saved.h ?? 24);
+      $<HTMLInputElement>("pane-height").value = String(saved.h ?? 20);
     }
   } catch {
     /* a garbled preference: the defaults */
