@@ -124,6 +124,9 @@ pub struct SaveReport {
     /// The last round's write was made under the server's own write lock (read, compare and
     /// write while every writer that honours the server's locks was held off).
     pub under_lock: bool,
+    /// How many times the same write was sent again because the one before did not land (its
+    /// connection broke before an answer, and a read showed nothing had changed).
+    pub resent: usize,
 }
 
 /// A connection that counts the writes the server acknowledged, for `SaveReport::acknowledged`.
@@ -1093,6 +1096,7 @@ pub async fn save(
                         .acknowledged
                         .load(std::sync::atomic::Ordering::Relaxed),
                     under_lock,
+                    resent,
                 };
             }
         }

@@ -242,6 +242,7 @@ impl AppState {
             // The change being reapplied was written (and then written over).
             acknowledged: 1,
             under_lock: false,
+            resent: 0,
         };
         let mut view = SaveView::of(&report);
         match (&report.result, &mut view) {

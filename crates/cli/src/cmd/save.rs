@@ -121,12 +121,16 @@ pub async fn run(
                      were merged in",
                     report.merged_from_theirs
                 );
+            } else if used > 1 && report.resent > 0 {
+                say!(
+                    "ifmatch: saved after {used} rounds: an earlier attempt did not land (nothing \
+                     had changed on the server), so the same write was sent again"
+                );
             } else if used > 1 {
                 say!(
-                    "ifmatch: saved after {used} rounds: the first write did not go through as \
-                     it was (refused, or not landed, or the server's version had moved on without \
-                     anything of it to merge into yours), so it was sent again with the server's \
-                     current validator"
+                    "ifmatch: saved after {used} rounds: the first write was refused or the \
+                     server's version had moved on, with nothing of it to merge into yours, so \
+                     it was sent again with the server's current validator"
                 );
             }
             Ok(exit::OK)
