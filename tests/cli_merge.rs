@@ -449,3 +449,28 @@ fn lone_surrogates_are_names_and_values_of_their_own() {
     );
     assert!(out.contains("\"v\": \"\\udbff\""), "theirs' change: {out}");
 }
+
+/// Line ends follow MINE (git's %A) whatever THEIRS uses; the rest of the layout is THEIRS'.
+#[test]
+fn line_ends_follow_mine_the_layout_theirs() {
+    let dir = std::env::temp_dir().join(format!("ifmatch-merge-ends-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = |n: &str, t: &str| {
+        let p = dir.join(n);
+        std::fs::write(&p, t).unwrap();
+        p
+    };
+    let b = w("b.json", "{\n  \"a\": 1\n}\n");
+    let m = w("m.json", "{\n  \"a\": 2\n}\n");
+    let t = w("t.json", "{\r\n    \"a\": 1,\r\n    \"b\": 2\r\n}\r\n");
+    let o = std::process::Command::new(ifmatch_tests::ifmatch_bin())
+        .arg("merge")
+        .args([&b, &m, &t])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "{\n    \"a\": 2,\n    \"b\": 2\n}\n"
+    );
+}

@@ -154,7 +154,7 @@ pub enum Cmd {
     },
     /// Three-way merge of JSON files: BASE (the common ancestor), MINE, THEIRS.
     ///
-    /// Writes the merged document (canonical pretty form). Exit 0 when clean, 1 when conflicts
+    /// Writes the merged document (in THEIRS' layout, with MINE's line ends). Exit 0 when clean, 1 when conflicts
     /// remain (the output then marks them with <<<<<<< mine / ||||||| base / ======= /
     /// >>>>>>> theirs and is deliberately not JSON), 2 on bad input.
     Merge {

@@ -82,11 +82,12 @@ pub fn run(
             )
         })?;
     }
-    // Line endings follow MINE (git's %A, the file being merged into): CRLF stays CRLF.
+    // Line endings follow MINE (git's %A, the file being merged into), whichever THEIRS uses
+    // (the rest of the layout is theirs': indentation, final newline).
     let text = if crlf(&texts[1]) {
         text.replace("\r\n", "\n").replace('\n', "\r\n")
     } else {
-        text
+        text.replace("\r\n", "\n")
     };
     match output {
         Some(p) => write_output(p, &text).map_err(|e| {
