@@ -181,9 +181,14 @@ mod tests {
 
     #[test]
     fn redacts_credentials_in_urls() {
-        let u: reqwest::Url = "https://h/x?sid=SIDSECRET&jwt=JWTSECRET&a=1".parse().unwrap();
+        let u: reqwest::Url = "https://h/x?sid=SIDSECRET&jwt=JWTSECRET&a=1"
+            .parse()
+            .unwrap();
         let shown = redact_url(&u);
-        assert!(!shown.contains("SIDSECRET") && !shown.contains("JWTSECRET"), "{shown}");
+        assert!(
+            !shown.contains("SIDSECRET") && !shown.contains("JWTSECRET"),
+            "{shown}"
+        );
         assert!(shown.contains("a=1"), "{shown}");
         let u: reqwest::Url =
             "https://alice:hunter2@api.example.test/v1/x?access_token=abc&page=2&apiKey=k1"
