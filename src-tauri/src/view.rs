@@ -3,6 +3,7 @@
 //! ui/src/bindings/, and `bindings.rs` fails the tests when a committed file is stale.
 
 use ifmatch_engine::merge::Stats;
+use ifmatch_engine::provenance;
 use ifmatch_engine::round::ConflictStatus;
 use ifmatch_engine::session::{ConflictInfo, SaveReport, SaveResult, Version, WriteMethod};
 use ifmatch_store::secrets::Backend;
@@ -281,6 +282,46 @@ impl ReviewView {
     /// each line told by its side: a change of the user's, the server's change kept (or, on a
     /// removed line, replaced), the same change on both, base put back, or typed in the Result.
     pub fn of_resubmit(against: String, theirs: &str, sent: &str, sides: Sides) -> ReviewView {
+        // By JSON path where every text is JSON and small enough (a lookup walks one path; the
+        // lines shown are at most MAX_LINES): each value is found in each version however its
+        // lines moved, so a kept change of theirs whose line only gained a comma is not
+        // "replaced". Otherwise, by lines.
+        const BY_PATH_LIMIT: usize = 4 << 20;
+        let small = [sides.base, theirs, sent]
+            .iter()
+            .chain(sides.mine.as_ref())
+            .all(|t| t.len() <= BY_PATH_LIMIT);
+        let parsed = small
+            .then(|| {
+                Some(provenance::Versions {
+                    base: provenance::Lines::of(sides.base)?,
+                    mine: match sides.mine {
+                        Some(m) => Some(provenance::Lines::of(m)?),
+                        None => None,
+                    },
+                    theirs: provenance::Lines::of(theirs)?,
+                    sent: provenance::Lines::of(sent)?,
+                })
+            })
+            .flatten();
+        if let Some(v) = parsed {
+            return Self::build(against, theirs, sent, |kind, old, new| {
+                let origin = match (kind, old, new) {
+                    ("-", Some(o), _) => v.of_theirs(o),
+                    (_, _, Some(n)) => v.of_sent(n),
+                    _ => provenance::Origin::Unchanged,
+                };
+                match origin {
+                    provenance::Origin::Unchanged => "",
+                    provenance::Origin::Mine => "mine",
+                    provenance::Origin::Theirs => "theirs",
+                    provenance::Origin::Both => "both",
+                    provenance::Origin::Base => "base",
+                    provenance::Origin::Typed => "typed",
+                }
+                .into()
+            });
+        }
         // Sides are told on lines without their trailing comma: an element or member that moved
         // next to another (elements taken with Both, a member added after it) is still the same
         // value from the same side, not a line "typed" in the Result.
@@ -447,6 +488,35 @@ fn merged_words(stats: &Stats) -> String {
     format!("Someone changed this on the server since you opened it — {merged}")
 }
 
+/// The words of a save that ended saved: what the loop did on the way, and (from the report's
+/// fact, as the CLI says it) whether the write was made under the server's own write lock.
+fn saved_words(report: &SaveReport) -> String {
+    let rounds = report.rounds;
+    let said = if !report.notes.is_empty() {
+        format!("Saved. {}", report.notes.join(" "))
+    } else if rounds > 1 && report.merged_from_theirs > 0 {
+        format!(
+            "Saved after merging {} of the server's concurrent changes ({rounds} rounds).",
+            report.merged_from_theirs
+        )
+    } else if rounds > 1 {
+        format!(
+            "Saved ({rounds} rounds): an earlier write did not land and nothing had changed on \
+             the server, so the same write was sent again."
+        )
+    } else {
+        "Saved.".into()
+    };
+    if report.under_lock {
+        format!(
+            "{said} Written under the server's write lock: read, compared and written while every \
+             writer that honours the server's locks was held off."
+        )
+    } else {
+        said
+    }
+}
+
 impl SaveView {
     /// The window's view of how a save ended (its last round started from `report.base` and
     /// tried to write `report.mine`).
@@ -480,22 +550,7 @@ impl SaveView {
         };
         match result {
             SaveResult::Saved { base: nb, .. } => SaveView::Saved {
-                message: if !report.notes.is_empty() {
-                    format!("Saved. {}", report.notes.join(" "))
-                } else if rounds > 1 && report.merged_from_theirs > 0 {
-                    format!(
-                        "Saved after merging {} of the server's concurrent changes ({rounds} \
-                         rounds).",
-                        report.merged_from_theirs
-                    )
-                } else if rounds > 1 {
-                    format!(
-                        "Saved ({rounds} rounds): an earlier write did not land and nothing had \
-                         changed on the server, so the same write was sent again."
-                    )
-                } else {
-                    "Saved.".into()
-                },
+                message: saved_words(report),
                 text: nb.text.clone(),
                 validator: nb.validator.as_ref().map(|x| x.display()),
                 rounds,
@@ -1154,6 +1209,28 @@ mod review_tests {
             .lines
             .iter()
             .all(|l| (l.kind == "+") == (l.side == "mine")));
+    }
+
+    #[test]
+    fn a_kept_change_of_theirs_is_not_called_replaced_when_its_line_gains_a_comma() {
+        let base = "{\n  \"a\": 1,\n  \"b\": 1\n}\n";
+        let theirs = "{\n  \"a\": 1,\n  \"b\": 2\n}\n";
+        let mine = "{\n  \"a\": 5,\n  \"b\": 1,\n  \"c\": 3\n}\n";
+        let sent = "{\n  \"a\": 5,\n  \"b\": 2,\n  \"c\": 3\n}\n";
+        let r = super::ReviewView::of_resubmit(
+            "x".into(),
+            theirs,
+            sent,
+            super::Sides {
+                base,
+                mine: Some(mine),
+            },
+        );
+        let got = sides(&r);
+        assert!(got.contains(&row("-", "  \"b\": 2", "")), "{got:?}");
+        assert!(got.contains(&row("+", "  \"b\": 2,", "theirs")), "{got:?}");
+        assert!(got.contains(&row("+", "  \"c\": 3", "mine")), "{got:?}");
+        assert!(got.contains(&row("+", "  \"a\": 5,", "mine")), "{got:?}");
     }
 
     #[test]

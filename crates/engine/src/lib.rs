@@ -9,6 +9,7 @@
 //! - `merge`: the three-way JSON merge, resolutions, patches from base to result, display diffs.
 //! - `overwrite`: the overwrite watch — does a later version still hold the change just saved?
 //! - `patch`: applying RFC 7396 merge patches and RFC 6902 JSON patches.
+//! - `provenance`: where a line's value came from, by JSON path (the review's sides).
 //! - `round`: a conflict round in the Result: which conflicts the user decided, where they are.
 //! - `session`: the save loop (write → conflict → merge → resubmit), GUI-free.
 //!
@@ -30,6 +31,7 @@ pub mod outcome;
 pub mod overwrite;
 pub mod patch;
 pub mod precondition;
+pub mod provenance;
 pub mod round;
 pub mod session;
 pub mod trail;
