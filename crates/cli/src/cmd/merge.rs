@@ -64,8 +64,16 @@ pub fn run(
         (None, false, false) => Fill::Markers,
         _ => Fill::Base,
     };
+    // Line endings follow MINE (git's %A, the file being merged into), whichever THEIRS uses
+    // (the rest of the layout is theirs': indentation, final newline). Printed that way in the
+    // first place: a replace pass over the merged text cost a tenth of a 10 MB merge.
+    let want_crlf = crlf(&texts[1]);
+    let style = ifmatch_engine::json::print::Style {
+        crlf: want_crlf,
+        ..result.style
+    };
     let merged = result
-        .render(fill)
+        .render_in(fill, &style)
         .expect("a fill without resolutions always renders");
     let text = if json {
         result.report_json(&merged)
@@ -82,13 +90,8 @@ pub fn run(
             )
         })?;
     }
-    // Line endings follow MINE (git's %A, the file being merged into), whichever THEIRS uses
-    // (the rest of the layout is theirs': indentation, final newline).
-    let text = if crlf(&texts[1]) {
-        text.replace("\r\n", "\n").replace('\n', "\r\n")
-    } else {
-        text.replace("\r\n", "\n")
-    };
+    // The JSON report and conflict markers may hold the other line end: only then a pass.
+    let text = line_ends(text, want_crlf);
     match output {
         Some(p) => write_output(p, &text).map_err(|e| {
             CliError::new(
@@ -152,6 +155,21 @@ pub fn run(
 
 /// Whether `text` uses CRLF line ends, judged by its first line break (as editors do; a scan of
 /// every line would cost a pass over a large file).
+/// `text` with every line ending `\r\n` (`crlf`) or `\n`; no copy when it is so already.
+fn line_ends(text: String, crlf: bool) -> String {
+    let b = text.as_bytes();
+    let mixed = if crlf {
+        memchr::memchr_iter(b'\n', b).any(|i| i == 0 || b[i - 1] != b'\r')
+    } else {
+        memchr::memchr(b'\r', b).is_some()
+    };
+    match (mixed, crlf) {
+        (false, _) => text,
+        (true, true) => text.replace("\r\n", "\n").replace('\n', "\r\n"),
+        (true, false) => text.replace("\r\n", "\n"),
+    }
+}
+
 fn crlf(text: &str) -> bool {
     text.find('\n')
         .is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r')
