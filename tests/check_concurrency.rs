@@ -142,4 +142,57 @@ fn a_checked_server_s_findings_decide_how_save_writes() {
             .await;
         assert!(out.is_success(), "{out:?}");
     });
+    // `--no-lock`: the same save without the server's lock (no LOCK in the trail), confirmed by
+    // the watch instead (a read after the write), and not said to be under a lock.
+    std::fs::write(dir.join("base.json"), "{\"n\": 2}").unwrap();
+    std::fs::write(dir.join("mine.json"), "{\"n\": 3}").unwrap();
+    let o = run(
+        &state,
+        &[
+            "--trail",
+            trail.to_str().unwrap(),
+            "save",
+            &url,
+            dir.join("mine.json").to_str().unwrap(),
+            "--base",
+            dir.join("base.json").to_str().unwrap(),
+            "--no-lock",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("under the server's write lock"), "{err}");
+    assert_eq!(apache.file("cfg.json").unwrap(), "{\"n\": 3}");
+    let t = std::fs::read_to_string(&trail).unwrap();
+    let methods: Vec<String> = serde_json::from_str::<serde_json::Value>(&t)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["method"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!methods.contains(&"LOCK".to_string()), "{methods:?}");
+    // The watch: a read at least its window (0.5 s) after the write started.
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&t).unwrap();
+    let ms = |e: &serde_json::Value| -> i64 {
+        let at = e["at"].as_str().expect("a start time");
+        let time = at
+            .split('T')
+            .nth(1)
+            .expect("RFC 3339")
+            .trim_end_matches('Z');
+        let mut f = time.split(':');
+        let (h, m, s): (i64, i64, f64) = (
+            f.next().unwrap().parse().unwrap(),
+            f.next().unwrap().parse().unwrap(),
+            f.next().unwrap().parse().unwrap(),
+        );
+        (h * 3600 + m * 60) * 1000 + (s * 1000.0) as i64
+    };
+    let put = entries.iter().rposition(|e| e["method"] == "PUT").unwrap();
+    let last_read = entries.iter().rposition(|e| e["method"] == "GET").unwrap();
+    assert!(
+        last_read > put && ms(&entries[last_read]) - ms(&entries[put]) >= 450,
+        "without the lock the write is watched (read again half a second later): {t}"
+    );
 }

@@ -1,6 +1,7 @@
 //! Truthful under concurrency: W writers run `ifmatch save` at once against one shared document
 //! on a real server (the demo server, Apache mod_dav with `FileETag Digest` and with its default
-//! `FileETag`, nginx dav), each adding its own keys, and every save is classified against the
+//! `FileETag`, nginx dav, pouchdb-server with the couchdb dialect, Kinto with its dialect), each
+//! adding its own keys, and every save is classified against the
 //! document the server holds at the end (see `ifmatch_tests::torture`). Asserted per server:
 //! - no save exited 0 ("saved") whose key is missing at the end (acknowledged, lost, unreported);
 //! - no save said "nothing was overwritten" after one of its writes was acknowledged;
@@ -35,6 +36,7 @@ fn torture(server: &Server, doc: &str, writers: usize, saves: usize, args: &[Str
         save_args: args.to_vec(),
         attempts: env_number("IFMATCH_TORTURE_ATTEMPTS", 6),
         deadline: Duration::from_secs(env_number("IFMATCH_TORTURE_DEADLINE_SECS", 30) as u64),
+        env: server.cli_env(),
     }
     .run()
 }
@@ -94,6 +96,16 @@ fn apache_default_fileetag_every_acknowledged_save_is_kept_or_reported() {
 #[test]
 fn nginx_dav_every_acknowledged_save_is_kept_or_reported() {
     truthful_under_concurrency(Kind::Nginx);
+}
+
+#[test]
+fn pouchdb_every_acknowledged_save_is_kept_or_reported() {
+    truthful_under_concurrency(Kind::PouchDb);
+}
+
+#[test]
+fn kinto_every_acknowledged_save_is_kept_or_reported() {
+    truthful_under_concurrency(Kind::Kinto);
 }
 
 /// The benchmark (scripts/bench-torture): for each server in `IFMATCH_TORTURE_SERVERS` (default

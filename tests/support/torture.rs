@@ -21,7 +21,9 @@
 //! the state folder (`IFMATCH_STATE_DIR`) all writers share.
 
 use crate::apache::Apache;
+use crate::kinto::Kinto;
 use crate::nginx::Nginx;
+use crate::pouchdb::PouchDb;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -41,14 +43,22 @@ pub enum Kind {
     ApacheDefault,
     /// nginx dav (accepts If-Match on writes and ignores it).
     Nginx,
+    /// pouchdb-server (the CouchDB API; `--dialect couchdb`: the version is the body's `_rev`, a
+    /// stale write is answered 409).
+    PouchDb,
+    /// Kinto (`--dialect kinto`: the record inside its envelope, If-Match on its
+    /// `last_modified` stamp, basic auth).
+    Kinto,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Demo,
         Kind::ApacheDigest,
         Kind::ApacheDefault,
         Kind::Nginx,
+        Kind::PouchDb,
+        Kind::Kinto,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +67,8 @@ impl Kind {
             Kind::ApacheDigest => "apache-digest",
             Kind::ApacheDefault => "apache-default",
             Kind::Nginx => "nginx",
+            Kind::PouchDb => "pouchdb",
+            Kind::Kinto => "kinto",
         }
     }
 
@@ -71,6 +83,8 @@ impl Kind {
             Kind::ApacheDigest => Server::Apache(Apache::start_with(&[], "Digest")),
             Kind::ApacheDefault => Server::Apache(Apache::start_with(&[], "MTime Size")),
             Kind::Nginx => Server::Nginx(Nginx::start(&[])),
+            Kind::PouchDb => Server::PouchDb(PouchDb::start("torture")),
+            Kind::Kinto => Server::Kinto(Kinto::start()),
         }
     }
 }
@@ -80,6 +94,8 @@ pub enum Server {
     Demo(Demo),
     Apache(Apache),
     Nginx(Nginx),
+    PouchDb(PouchDb),
+    Kinto(Kinto),
 }
 
 impl Server {
@@ -88,11 +104,50 @@ impl Server {
             Server::Demo(d) => &d.url,
             Server::Apache(a) => &a.url,
             Server::Nginx(n) => &n.url,
+            Server::PouchDb(p) => &p.url,
+            Server::Kinto(k) => &k.url,
         }
     }
 
-    /// Creates the document `name` (`{}`) with `ifmatch create` and returns its URL.
+    /// What every `ifmatch` run against this server has in its environment: the API's dialect
+    /// and credentials, as a script user would export them.
+    pub fn cli_env(&self) -> Vec<(String, String)> {
+        let pairs: &[(&str, &str)] = match self {
+            Server::PouchDb(_) => &[("IFMATCH_DIALECT", "couchdb")],
+            Server::Kinto(_) => &[
+                ("IFMATCH_DIALECT", "kinto"),
+                ("IFMATCH_USER", crate::kinto::USER),
+                ("IFMATCH_PASSWORD", crate::kinto::PASSWORD),
+            ],
+            _ => &[],
+        };
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Creates the document `name` (`{}`) with `ifmatch create` (on the APIs with a dialect, with
+    /// the API's own create request) and returns its URL.
     pub fn new_document(&self, bin: &Path, name: &str) -> String {
+        match self {
+            Server::PouchDb(p) => {
+                let path = format!("/torture/{name}");
+                let (status, body) = p.http("PUT", &path, Some("{}"));
+                assert_eq!(status, 201, "creating {path}: {body}");
+                return format!("{}{path}", p.url);
+            }
+            Server::Kinto(k) => {
+                let path = format!("/buckets/b/collections/c/records/{name}");
+                let (status, body) = k.http("PUT", &path, Some("{\"data\": {}}"));
+                assert!(
+                    status == 201 || status == 200,
+                    "creating {path}: {status} {body}"
+                );
+                return format!("{}{path}", k.url);
+            }
+            _ => {}
+        }
         let ext = if matches!(self, Server::Demo(_)) {
             ""
         } else {
@@ -192,6 +247,9 @@ pub struct Torture {
     pub attempts: usize,
     /// The whole run's hard deadline: children still running then are killed.
     pub deadline: Duration,
+    /// Environment of every `ifmatch` run (the server's dialect and credentials:
+    /// `Server::cli_env`).
+    pub env: Vec<(String, String)>,
 }
 
 /// One `ifmatch save` run.
@@ -370,6 +428,13 @@ fn trail_has(trail: &str, methods: &[&str]) -> bool {
 }
 
 impl Torture {
+    /// `ifmatch` with the shared state folder and this server's environment.
+    fn cli(&self, state: &Path) -> Command {
+        let mut c = cli(&self.bin, state);
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+
     /// Runs the writers and classifies every save.
     pub fn run(&self) -> Outcome {
         let started = Instant::now();
@@ -380,7 +445,7 @@ impl Torture {
         // As a careful user would: check the server once, so a profile exists.
         let (code, _) = run_until(
             {
-                let mut c = cli(&self.bin, &state);
+                let mut c = self.cli(&state);
                 c.args(["--timeout", "20", "check", &self.url]);
                 c
             },
@@ -420,7 +485,7 @@ impl Torture {
         // The document as the server holds it now.
         let (code, _) = run_until(
             {
-                let mut c = cli(&self.bin, &state);
+                let mut c = self.cli(&state);
                 c.args(["--timeout", "20", "get", &self.url]);
                 c
             },
@@ -503,7 +568,7 @@ impl Torture {
                 }
                 // Read: body into BASE, validator into TAG, from one request.
                 let _ = std::fs::remove_file(&tag);
-                let mut get = cli(&self.bin, state);
+                let mut get = self.cli(state);
                 get.args(["--timeout", "10", "get", &self.url, "--etag-file"])
                     .arg(&tag);
                 let (code, _) = run_until(get, &base, &err, deadline);
@@ -522,7 +587,7 @@ impl Torture {
                 )
                 .unwrap();
                 let _ = std::fs::remove_file(&trail);
-                let mut save = cli(&self.bin, state);
+                let mut save = self.cli(state);
                 save.args(["--timeout", "10", "--trail"])
                     .arg(&trail)
                     .args(["save", &self.url])

@@ -98,6 +98,11 @@ pub enum Cmd {
         watch: Option<f64>,
         #[arg(long = "no-watch")]
         no_watch: bool,
+        /// Do not take the server's write lock, even where `ifmatch check` found one it
+        /// enforces; the save is then confirmed by the watch, as on a server whose check is not
+        /// atomic with its write.
+        #[arg(long = "no-lock")]
+        no_lock: bool,
     },
     /// Edit a resource in $VISUAL / $EDITOR and save it conditionally when the editor closes
     /// (kubectl edit for any JSON API): a concurrent change is merged in; colliding changes

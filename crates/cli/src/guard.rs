@@ -46,6 +46,22 @@ impl Guard {
         }
     }
 
+    /// This guard with the server's write lock declined (`save --no-lock`): where the check
+    /// found a lock, writes go without it and are watched as on a server whose check is not
+    /// known to be atomic.
+    pub fn without_lock(mut self) -> Guard {
+        if let Some(p) = &mut self.profile {
+            if p.lock == Some(true) {
+                p.lock = Some(false);
+                // Atomicity the check did not measure is not assumed without the lock.
+                if p.atomic != Some(true) {
+                    p.atomic = Some(false);
+                }
+            }
+        }
+        self
+    }
+
     /// Whether a write the server acknowledged is watched by default (read again a moment later):
     /// on a server not known to refuse stale writes of this kind, or whose validators do not
     /// follow the content, a concurrent writer's stale write can still replace it.

@@ -232,6 +232,7 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
             id_key,
             watch,
             no_watch,
+            no_lock,
         } => {
             cmd::save::run(
                 client,
@@ -240,7 +241,11 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
                 base,
                 if_match.as_deref(),
                 *method,
-                (*rounds, cmd::save::Watch::from_flags(*watch, *no_watch)?),
+                (
+                    *rounds,
+                    cmd::save::Watch::from_flags(*watch, *no_watch)?,
+                    !*no_lock,
+                ),
                 id_key,
             )
             .await

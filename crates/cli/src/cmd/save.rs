@@ -40,7 +40,7 @@ pub async fn run(
     base_path: &PathBuf,
     if_match: Option<&str>,
     method: MethodArg,
-    (rounds, watch): (usize, Watch),
+    (rounds, watch, server_lock): (usize, Watch, bool),
     id_keys: &[String],
 ) -> Exit {
     let mine = read_json_input(file)?;
@@ -62,7 +62,10 @@ pub async fn run(
     if !id_keys.is_empty() {
         opts.id_keys = id_keys.to_vec();
     }
-    let guard = crate::guard::Guard::for_write(url, client, method.into());
+    let mut guard = crate::guard::Guard::for_write(url, client, method.into());
+    if !server_lock {
+        guard = guard.without_lock();
+    }
     let policy = Policy {
         auto_resubmit: true,
         max_rounds: rounds.max(1),
