@@ -507,6 +507,11 @@ async fn wait_conflict_view(c: &Client, what: &str) {
     .await;
 }
 
+/// CSS of conflict `index`'s accept of `choice` in the Result (its one set of accepts there).
+fn result_accept(index: usize, choice: &str) -> String {
+    format!("[data-testid=\"inline-actions\"][data-index=\"{index}\"] [data-testid=\"inline-accept-{choice}\"]")
+}
+
 /// Tabs `first` and `second` (the same resource) change each `(pointer, first's value,
 /// second's value)`; the first saves, the second's save ends in the conflict view.
 async fn collide_at(c: &Client, (first, second): (usize, usize), changes: &[(&str, Value, Value)]) {
@@ -721,11 +726,7 @@ async fn scenario_b(
         w(server.path().await.to_string());
     }
     // /siteName ← mine; /limits/maxUploadMb ← typed by hand in the Result.
-    click(
-        c,
-        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
-    )
-    .await;
+    click(c, &result_accept(0, "mine")).await;
     wait_for("the first resolution", || async {
         let t = editor_text(c, "editor").await;
         t.contains("\"Acme Care\"").then_some(())
@@ -1133,11 +1134,7 @@ async fn e2e_drafts_survive_kill_9() {
             "the round's draft is Rust's own copy"
         );
         assert_eq!(draft_decisions(&home), vec![None, None]);
-        click(
-            &c,
-            &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
-        )
-        .await;
+        click(&c, &result_accept(0, "mine")).await;
         // The window shows the Accept only once Rust has written it into the draft: from the
         // moment the list says "→ mine", a crash cannot lose it.
         wait_for("the Accept shown", || async {
@@ -1582,7 +1579,7 @@ async fn e2e_conflict_view_decides_nothing_by_itself() {
     // 2. Edit, and nothing typed: the cursor is on the value itself, nothing is decided.
     click(
         &c,
-        &format!("{} {}", tid("conflict-item"), tid("edit-conflict")),
+        "[data-testid=\"inline-actions\"][data-index=\"0\"] [data-testid=\"inline-edit\"]",
     )
     .await;
     settle(&c).await;
@@ -3786,14 +3783,9 @@ async fn e2e_the_merge_view_ruler_pane_accepts_and_value_cards() {
     })
     .await;
     assert_eq!(resolution(1).await, json!("unresolved"));
-    // (d) A click on the card's Theirs accepts theirs for the second.
-    c.execute(
-        "document.querySelectorAll('[data-testid=\"value-card\"]')[1].querySelector('[data-testid=\"card-theirs\"]').click()",
-        vec![],
-    )
-    .await
-    .unwrap();
-    wait_for("the card's accept", || async {
+    // (d) The Result's Accept theirs on the second; the card shows which side it holds.
+    click(&c, &result_accept(1, "theirs")).await;
+    wait_for("the Result's accept", || async {
         (resolution(1).await == json!("theirs")).then_some(())
     })
     .await;
@@ -3912,12 +3904,7 @@ async fn e2e_an_array_runs_conflict_shows_its_elements() {
             ["\"help.acme.example\""]
         ])
     );
-    c.execute(
-        "document.querySelector('[data-testid=\"elements-card\"] [data-testid=\"card-theirs\"]').click()",
-        vec![],
-    )
-    .await
-    .unwrap();
+    click(&c, &result_accept(0, "theirs")).await;
     wait_for("theirs accepted", || async {
         let r = c
             .execute(
@@ -4402,11 +4389,7 @@ async fn e2e_the_servers_layout_is_kept_through_a_conflict_round() {
         "{result}"
     );
     screenshot(&c, "layout-kept-conflict").await;
-    click(
-        &c,
-        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
-    )
-    .await;
+    click(&c, &result_accept(0, "mine")).await;
     let result = wait_for("the Accept", || async {
         let t = editor_text(&c, "editor").await;
         t.contains("\"replicas\": 9").then_some(t)
@@ -4492,11 +4475,7 @@ async fn e2e_a_later_write_that_saw_the_save_is_not_an_overwrite() {
         &[("/session/timeoutMinutes", json!(45), json!(60))],
     )
     .await;
-    click(
-        &c,
-        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
-    )
-    .await;
+    click(&c, &result_accept(0, "mine")).await;
     wait_for("the Accept", || async {
         text_of(&c, "unresolved-count")
             .await
@@ -4720,7 +4699,7 @@ async fn e2e_history_follows_the_active_tab() {
 async fn focused(c: &Client) -> String {
     let v = c
         .execute(
-            "const e = document.activeElement; const li = e && e.closest('[data-testid=\"conflict-item\"]'); \
+            "const e = document.activeElement; const li = e && e.closest('[data-index]'); \
              return (e && e.dataset ? (e.dataset.testid || e.tagName) : '') + (li ? '@' + li.dataset.index : '');",
             vec![],
         )
@@ -4740,13 +4719,9 @@ async fn e2e_ctrl_s_after_an_accept_resubmits() {
     let c = d.session().await;
     two_tabs(&c, &Server::Demo).await;
     collide(&c).await;
-    click(
-        &c,
-        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
-    )
-    .await;
+    click(&c, &result_accept(0, "mine")).await;
     wait_for("focus on the next conflict", || async {
-        (focused(&c).await == "accept-mine@1").then_some(())
+        (focused(&c).await == "inline-accept-mine@1").then_some(())
     })
     .await;
     c.active_element()
@@ -4996,11 +4971,7 @@ async fn e2e_the_panes_follow_the_current_conflict() {
         .await;
     }
     // An Accept of the first moves on to the second: the panes follow.
-    click(
-        &c,
-        &format!("{} {}", tid("conflict-item"), tid("accept-mine")),
-    )
-    .await;
+    click(&c, &result_accept(0, "mine")).await;
     for (pane, needle) in [("mine-pane", "1285"), ("theirs-pane", "2285")] {
         wait_for("the panes at the next open conflict", || async {
             pane_shows(&c, pane, needle).await.0.then_some(())
@@ -5052,27 +5023,97 @@ async fn e2e_the_merge_view_fits_1200_by_800() {
     c.close().await.unwrap();
 }
 
-/// The WCAG contrast ratio of the current conflict's title against its background in the
-/// conflict list (computed colours; a transparent background is taken from the nearest
-/// ancestor that has one).
+/// The WCAG contrast ratio of the text of the first element matching each selector against its
+/// background (computed colours; a transparent background is taken from the nearest ancestor
+/// that has one, a dialog's own before the page's): `{selector: ratio}`, null where none matches.
 const CONTRAST: &str = "const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; }; \
-    const bg = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor; const a = c.match(/[\\d.]+/g); if (a && (a.length < 4 || Number(a[3]) > 0.5)) return c; } return 'rgb(255, 255, 255)'; }; \
-    const t = document.querySelector('[data-testid=\"conflict-item\"].current .label'); \
-    const [x, y] = [lum(getComputedStyle(t).color), lum(bg(t))]; \
-    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);";
+    const bg = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor; const a = c.match(/[\\d.]+/g); if (a && (a.length < 4 || Number(a[3]) > 0.5)) return c; } return getComputedStyle(document.documentElement).colorScheme.includes('dark') ? 'rgb(0, 0, 0)' : 'rgb(255, 255, 255)'; }; \
+    const out = {}; for (const sel of arguments[0]) { const t = document.querySelector(sel); \
+      if (!t) { out[sel] = null; continue; } const [x, y] = [lum(getComputedStyle(t).color), lum(bg(t))]; \
+      out[sel] = (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); } return out;";
 
-/// Issue 34, item 7: the current conflict's title reads in both themes (WCAG AA: 4.5:1).
+/// Measures `selectors` and asserts each reads at WCAG AA for text (4.5:1).
+async fn assert_contrast(c: &Client, theme: &str, selectors: &[&str]) {
+    let v = c.execute(CONTRAST, vec![json!(selectors)]).await.unwrap();
+    for sel in selectors {
+        let ratio = v[*sel]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{theme}: nothing matches {sel}"));
+        assert!(ratio >= 4.5, "{theme}: {sel} has contrast {ratio:.2}:1");
+    }
+}
+
+/// Issue 34, item 7: text reads in both themes (WCAG AA, 4.5:1), measured on the computed
+/// colours: the current conflict's title and words, the Result's header, the main text, and the
+/// dialogs (the command palette, the review).
 #[tokio::test(flavor = "multi_thread")]
 async fn e2e_the_current_conflicts_title_has_contrast_in_both_themes() {
     let _one_at_a_time = serial().await;
-    for env in [vec![("GTK_THEME", "Adwaita:dark")], vec![]] {
+    for (theme, env) in [
+        ("dark", vec![("GTK_THEME", "Adwaita:dark")]),
+        ("light", vec![]),
+    ] {
         let d = Driver::start(&env);
         let c = d.session().await;
         two_tabs(&c, &Server::Demo).await;
         collide(&c).await;
-        let ratio = c.execute(CONTRAST, vec![]).await.unwrap();
-        let ratio = ratio.as_f64().unwrap();
-        assert!(ratio >= 4.5, "{env:?}: contrast {ratio:.2}:1");
+        settle(&c).await;
+        let dark = c
+            .execute(
+                "return matchMedia('(prefers-color-scheme: dark)').matches;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(dark, json!(theme == "dark"), "the {theme} theme is in use");
+        assert_contrast(
+            &c,
+            theme,
+            &[
+                "[data-testid=\"conflict-item\"].current .label",
+                "[data-testid=\"conflict-item\"].current [data-testid=\"conflict-words\"]",
+                "[data-testid=\"result-count\"]",
+                "[data-testid=\"unresolved-count\"]",
+                "[data-testid=\"editor\"] .cm-line",
+                "[data-testid=\"mine-pane\"] .cm-line",
+                "[data-testid=\"tab\"].active",
+            ],
+        )
+        .await;
+        click(&c, &tid("palette-open")).await;
+        wait_for("the palette", || async {
+            visible(&c, "palette").await.then_some(())
+        })
+        .await;
+        assert_contrast(
+            &c,
+            theme,
+            &[
+                "[data-testid=\"palette-input\"]",
+                "[data-testid=\"palette-item\"]",
+            ],
+        )
+        .await;
+        c.execute("document.getElementById('palette').close()", vec![])
+            .await
+            .unwrap();
+        click(&c, &tid("review")).await;
+        wait_for("the review", || async {
+            visible(&c, "review-dialog").await.then_some(())
+        })
+        .await;
+        assert_contrast(
+            &c,
+            theme,
+            &[
+                "[data-testid=\"review-summary\"]",
+                "[data-testid=\"review-diff\"] > div",
+                "[data-testid=\"review-cancel\"]",
+            ],
+        )
+        .await;
+        screenshot(&c, &format!("contrast-{theme}")).await;
+        click(&c, &tid("review-cancel")).await;
         c.close().await.unwrap();
     }
 }
@@ -5101,5 +5142,410 @@ async fn e2e_back_to_the_saved_text_the_tab_no_longer_says_not_saved() {
     })
     .await;
     assert!(!visible(&c, "error-message").await);
+    c.close().await.unwrap();
+}
+
+/// How many accept controls for `choice` each place offers per conflict: `[list, Result, Mine
+/// pane, Theirs pane]`, each an array of counts by conflict index (buttons only; the cards
+/// show values and accept nothing).
+const ACCEPTS_BY_PLACE: &str = "const n = arguments[0]; const count = (root, sel, key) => { const out = Array(n).fill(0); \
+     for (const b of document.querySelectorAll(root)) { const host = b.closest(key); if (host && b.matches(sel)) out[Number(host.dataset.index)]++; } return out; }; \
+     const sel = `button[data-testid$=\"accept-${arguments[1]}\"], button[title^=\"Accept ${arguments[1]}\"]`; \
+     return [count('[data-testid=\"conflict-list\"] button', sel, '[data-testid=\"conflict-item\"]'), \
+             count('[data-testid=\"editor\"] button', sel, '[data-testid=\"inline-actions\"]'), \
+             count('[data-testid=\"mine-pane\"] button', sel, '[data-testid=\"pane-actions\"]'), \
+             count('[data-testid=\"theirs-pane\"] button', sel, '[data-testid=\"pane-actions\"]')];";
+
+/// Issue 34, item 1: one accept control per conflict per place — the Result's set and each
+/// pane's own side, none in the conflict list (whose cards only show); the list is a rail that
+/// folds away (the panes take its width) and says what happened in words for people, the raw
+/// kind and pointer one click away.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_one_accept_per_conflict_per_place_and_a_folding_rail() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    collide(&c).await;
+    settle(&c).await;
+    let count = |choice: &'static str| {
+        let c = &c;
+        async move {
+            c.execute(ACCEPTS_BY_PLACE, vec![json!(2), json!(choice)])
+                .await
+                .unwrap()
+        }
+    };
+    // The Result draws a conflict's accepts where it is in view: scroll to each in turn.
+    let mut result = vec![];
+    for (i, nav) in [(0, None), (1, Some("conflict-next"))] {
+        if let Some(nav) = nav {
+            click(&c, &tid(nav)).await;
+            settle(&c).await;
+        }
+        let v = wait_for("the conflict's accepts drawn", || async {
+            let v = count("mine").await;
+            (v[1][i] == json!(1) && v[2][i] == json!(1)).then_some(v)
+        })
+        .await;
+        result.push(v[1][i].clone());
+        assert_eq!(v[0], json!([0, 0]), "no Accept mine in the list: {v}");
+        assert_eq!(v[3], json!([0, 0]), "no Accept mine in Theirs: {v}");
+        let t = count("theirs").await;
+        assert_eq!(
+            (t[0].clone(), t[2].clone()),
+            (json!([0, 0]), json!([0, 0])),
+            "Accept theirs only in the Result and Theirs: {t}"
+        );
+        assert_eq!(t[3][i], json!(1), "{t}");
+    }
+    assert_eq!(result, vec![json!(1), json!(1)]);
+    let card_buttons = c
+        .execute(
+            "return document.querySelectorAll('[data-testid=\"value-card\"] button').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(card_buttons, json!(0), "the cards only show");
+    // Words for people; the raw kind only inside the closed details.
+    let words = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"conflict-words\"]')].map(e => e.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(words, json!(["both changed it", "both changed it"]));
+    assert!(!text_of(&c, "conflict-view").await.contains("modify/modify"));
+    click(
+        &c,
+        &format!(
+            "{} {} summary",
+            tid("conflict-item"),
+            tid("conflict-details")
+        ),
+    )
+    .await;
+    wait_for("the raw details", || async {
+        text_of(&c, "conflict-view")
+            .await
+            .contains("kind: modify/modify")
+            .then_some(())
+    })
+    .await;
+    // The rail folds to its toggle; the panes take the room.
+    let width = || async {
+        c.execute(
+            "return document.querySelector('[data-testid=\"mine-pane\"]').getBoundingClientRect().width;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap()
+    };
+    let open_width = width().await;
+    assert!(visible(&c, "conflict-list").await);
+    click(&c, &tid("rail-toggle")).await;
+    wait_for("the rail folded", || async {
+        (!visible(&c, "conflict-list").await).then_some(())
+    })
+    .await;
+    assert!(
+        text_of(&c, "rail-toggle").await.contains("2 open"),
+        "the folded rail still counts what is open"
+    );
+    let folded_width = width().await;
+    assert!(
+        folded_width > open_width + 50.0,
+        "the panes are wider: {open_width} → {folded_width}"
+    );
+    screenshot(&c, "merge-view-rail-folded").await;
+    click(&c, &tid("rail-toggle")).await;
+    wait_for("the rail open again", || async {
+        visible(&c, "conflict-list").await.then_some(())
+    })
+    .await;
+    c.close().await.unwrap();
+}
+
+/// The 1-based line at the top of a pane and how far it is scrolled into it (pixels).
+async fn pane_top(c: &Client, pane: &str) -> (String, f64) {
+    let v = c
+        .execute(
+            "const v = document.querySelector(`[data-testid=\"${arguments[0]}\"]`).ifmatchView; const s = v.scrollDOM; \
+             const b = v.lineBlockAtHeight(s.scrollTop); return [v.state.doc.lineAt(b.from).text.trim(), s.scrollTop - b.top];",
+            vec![json!(pane)],
+        )
+        .await
+        .unwrap();
+    (
+        v[0].as_str().unwrap_or_default().to_string(),
+        v[1].as_f64().unwrap_or(0.0),
+    )
+}
+
+/// Issue 34, item 1: Mine / Theirs / Base stay line-aligned while the user scrolls any of them,
+/// also where one side inserted many lines above (the same line numbers would show different
+/// members side by side); a click in the conflict list brings all three back to its conflict.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_panes_stay_line_aligned_while_scrolling() {
+    use ifmatch_tests::hostile::{Hostile, Knobs};
+    let _one_at_a_time = serial().await;
+    let mut doc = serde_json::Map::new();
+    for i in 0..300 {
+        doc.insert(format!("k{i:03}"), json!(i));
+    }
+    let text = serde_json::to_string_pretty(&Value::Object(doc)).unwrap() + "\n";
+    let server = Hostile::start(Knobs::default(), &[("/big.json", &text)]).await;
+    let d = Driver::start(&[("IFMATCH_API_URL", &server.url)]);
+    let c = d.session().await;
+    open(&c, "/big.json").await;
+    wait_for("the document", || async {
+        editor_text(&c, "editor")
+            .await
+            .contains("k299")
+            .then_some(())
+    })
+    .await;
+    // Mine inserts 40 lines near the top; both change k250.
+    let inserted: String = (0..40)
+        .map(|i| format!("  \"new{i:02}\": {i},\n"))
+        .collect();
+    let mine = text
+        .replacen("  \"k002\"", &format!("{inserted}  \"k002\""), 1)
+        .replace("\"k250\": 250,", "\"k250\": 1250,");
+    set_editor(&c, "editor", &mine).await;
+    server.set(
+        "/big.json",
+        &text.replace("\"k250\": 250,", "\"k250\": 2250,"),
+    );
+    click(&c, &tid("save")).await;
+    wait_conflict_view(&c, "the conflict view").await;
+    click(&c, &tid("show-base")).await;
+    settle(&c).await;
+    // The user scrolls Mine to k120 (line 163 of Mine, 123 of Theirs and Base).
+    c.execute(
+        "const v = document.querySelector('[data-testid=\"mine-pane\"]').ifmatchView; \
+         const at = v.state.doc.toString().indexOf('\"k120\"'); v.scrollDOM.scrollTop = v.lineBlockAt(at).top + 3;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    // Level: the three show the same member at the top (Mine's k120 or a line or two on, as
+    // the panes settle), not the same line number (that would be k080 in Theirs and Base).
+    let key = |t: (String, f64)| t.0.split(':').next().unwrap_or_default().to_string();
+    let tops = wait_for("the other panes level with Mine", || async {
+        let m = key(pane_top(&c, "mine-pane").await);
+        let t = key(pane_top(&c, "theirs-pane").await);
+        let b = key(pane_top(&c, "base-pane").await);
+        (m == t && t == b).then_some(m)
+    })
+    .await;
+    let n: u32 = tops
+        .trim_matches('"')
+        .trim_start_matches('k')
+        .parse()
+        .unwrap();
+    assert!((120..=126).contains(&n), "at k120 or near it: {tops}");
+    // And the other way: Theirs scrolled to k200, Mine follows to its own k200.
+    c.execute(
+        "const v = document.querySelector('[data-testid=\"theirs-pane\"]').ifmatchView; \
+         const at = v.state.doc.toString().indexOf('\"k200\"'); v.scrollDOM.scrollTop = v.lineBlockAt(at).top;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let tops = wait_for("Mine level with Theirs", || async {
+        let m = key(pane_top(&c, "mine-pane").await);
+        (m == key(pane_top(&c, "theirs-pane").await) && m.starts_with("\"k2")).then_some(m)
+    })
+    .await;
+    let n: u32 = tops
+        .trim_matches('"')
+        .trim_start_matches('k')
+        .parse()
+        .unwrap();
+    assert!((200..=206).contains(&n), "at k200 or near it: {tops}");
+    screenshot(&c, "panes-aligned").await;
+    // A click on the conflict in the list: all three at k250 again.
+    click(&c, &tid("conflict-item")).await;
+    for (pane, needle) in [
+        ("mine-pane", "1250"),
+        ("theirs-pane", "2250"),
+        ("base-pane", "\"k250\""),
+    ] {
+        wait_for("the panes at the conflict", || async {
+            pane_shows(&c, pane, needle).await.0.then_some(())
+        })
+        .await;
+    }
+    c.close().await.unwrap();
+}
+
+/// The review's rows: `[text, side]`.
+async fn review_rows(c: &Client) -> Vec<(String, String)> {
+    let v = wait_for("the review", || async {
+        visible(c, "review-dialog").await.then_some(())?;
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"review-diff\"] > div')].map(r => [r.textContent, r.dataset.side ?? '']);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (!v.as_array()?.is_empty()).then_some(v)
+    })
+    .await;
+    serde_json::from_value(v).unwrap()
+}
+
+/// Issue 34, item 2: the review tells each line by where its value came from, by JSON path.
+/// Theirs changed the object's last member and mine added one after it: the server's value is
+/// kept although its line gained a comma — "theirs", never "the server's change, which this
+/// write replaces", and not "typed".
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_review_tells_a_kept_change_of_theirs_by_its_path() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    activate(&c, 0).await;
+    let t = editor_text(&c, "editor").await;
+    let theirs = edit(
+        &edit(&t, "/notifications/digest", json!("weekly")),
+        "/siteName",
+        json!("Acme Help"),
+    );
+    set_editor(&c, "editor", &theirs).await;
+    click(&c, &tid("save")).await;
+    wait_for("the first tab saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())
+    })
+    .await;
+    activate(&c, 1).await;
+    let t = editor_text(&c, "editor").await;
+    let mine = edit(&t, "/siteName", json!("Acme Care")).replace(
+        "\"digest\": \"daily\"\n",
+        "\"digest\": \"daily\",\n    \"sms\": true\n",
+    );
+    assert!(mine.contains("\"sms\""), "{mine}");
+    set_editor(&c, "editor", &mine).await;
+    click(&c, &tid("save")).await;
+    wait_conflict_view(&c, "the conflict view").await;
+    c.execute(
+        "localStorage.setItem('ifmatch.reviewBeforeResubmit', 'always')",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, &result_accept(0, "mine")).await;
+    click(&c, &tid("resubmit")).await;
+    let rows = review_rows(&c).await;
+    let side_of = |text: &str| {
+        rows.iter()
+            .filter(|r| r.0.trim_end() == text)
+            .map(|r| r.1.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        side_of("-     \"digest\": \"weekly\""),
+        vec![""],
+        "kept, not replaced: {rows:?}"
+    );
+    assert_eq!(
+        side_of("+     \"digest\": \"weekly\","),
+        vec!["theirs"],
+        "{rows:?}"
+    );
+    assert_eq!(side_of("+     \"sms\": true"), vec!["mine"], "{rows:?}");
+    assert_eq!(
+        side_of("+   \"siteName\": \"Acme Care\","),
+        vec!["mine"],
+        "{rows:?}"
+    );
+    assert_eq!(
+        side_of("-   \"siteName\": \"Acme Help\","),
+        vec!["theirs"],
+        "theirs' siteName is replaced: {rows:?}"
+    );
+    screenshot(&c, "review-by-path").await;
+    click(&c, &tid("review-send")).await;
+    wait_for("resubmitted", || async {
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    let s = Server::Demo.read(&c).await;
+    assert_eq!(
+        (
+            s["notifications"]["digest"].clone(),
+            s["notifications"]["sms"].clone()
+        ),
+        (json!("weekly"), json!(true))
+    );
+    c.close().await.unwrap();
+}
+
+/// Issue 33 / 34: a save made under the server's WebDAV lock (Apache mod_dav, found by the
+/// check) says so in the window, in the words the save's report carries.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_save_under_the_servers_lock_says_so() {
+    let _one_at_a_time = serial().await;
+    let apache = Apache::start(&[("settings.json", SETTINGS)]);
+    let d = Driver::start(&[("IFMATCH_API_URL", &apache.url)]);
+    let c = d.session().await;
+    open(&c, "/settings.json").await;
+    click(&c, &tid("check-server")).await;
+    wait_for("the check's report", || async {
+        (visible(&c, "check-dialog").await && !text_of(&c, "check-report").await.is_empty())
+            .then_some(())
+    })
+    .await;
+    click(&c, &tid("check-close")).await;
+    let t = editor_text(&c, "editor").await;
+    set_editor(&c, "editor", &edit(&t, "/siteName", json!("Locked in"))).await;
+    click(&c, &tid("save")).await;
+    let said = wait_for("saved", || async {
+        (tab_status(&c, 0).await == "clean").then_some(())?;
+        Some(text_of(&c, "merge-summary").await)
+    })
+    .await;
+    assert!(said.contains("under the server's write lock"), "{said}");
+    let now: Value = serde_json::from_str(&apache.file("settings.json").unwrap()).unwrap();
+    assert_eq!(now["siteName"], "Locked in");
+    c.close().await.unwrap();
+}
+
+/// Issue 34, item 5: the tab bar keeps the active tab in view however many tabs are open.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_tab_bar_shows_the_active_tab() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    c.set_window_size(1200, 800).await.unwrap();
+    wait_for("the first tab", || async {
+        visible(&c, "tab").await.then_some(())
+    })
+    .await;
+    let in_view = || async {
+        c.execute(
+            "const bar = document.querySelector('[data-testid=\"tab-bar\"]').getBoundingClientRect(); \
+             const t = document.querySelector('[data-testid=\"tab\"].active').getBoundingClientRect(); \
+             return [t.left >= bar.left - 1 && t.right <= bar.right + 1, document.querySelector('[data-testid=\"tab-bar\"]').scrollWidth > bar.width];",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    for n in 0..14 {
+        open(&c, if n % 2 == 0 { "/labels" } else { "/settings" }).await;
+    }
+    let v = wait_for("the newest tab in view", || async {
+        let v = in_view().await;
+        (v[0] == json!(true)).then_some(v)
+    })
+    .await;
+    assert_eq!(v[1], json!(true), "the bar overflows: {v}");
     c.close().await.unwrap();
 }

@@ -72,7 +72,11 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
     theirs: side(1, docs.theirs ?? r.theirs_text ?? "", r.theirs_hunks, at.theirs),
     base: baseView,
   });
-  syncScroll([c.mine, c.theirs, c.base]);
+  syncScroll([
+    { view: c.mine, hunks: r.mine_hunks ?? [] },
+    { view: c.theirs, hunks: r.theirs_hunks ?? [] },
+    { view: c.base, hunks: null },
+  ]);
   // The editors hold the texts now; the round keeps only what the list needs.
   r.mine_text = r.base_text = null;
   r.theirs_text = "";
@@ -85,18 +89,26 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
   else void refreshStatuses(t).then(() => goTo(t.conflict?.current ?? 0));
 }
 
-/** Scrolling one pane scrolls the others to the same line (the texts differ only locally). */
-export function syncScroll(views: EditorView[]) {
+/** Scrolling one pane scrolls the others so that the lines beside each other stay beside each
+ * other: a line is carried through its side's hunks to base's line and from there to each other
+ * side's (a side that inserted 40 lines above keeps its lines level with the others', not the
+ * same line numbers). The part of a line scrolled past is kept too. */
+export function syncScroll(panes: { view: EditorView; hunks: readonly model.Hunk[] | null }[]) {
   let busy = false;
-  for (const v of views) {
+  for (const p of panes) {
+    const v = p.view;
     v.scrollDOM.addEventListener("scroll", () => {
       if (busy) return;
       busy = true;
-      const line = v.state.doc.lineAt(v.lineBlockAtHeight(v.scrollDOM.scrollTop).from).number;
-      for (const o of views) {
-        if (o === v) continue;
-        const l = o.state.doc.line(Math.min(line, o.state.doc.lines));
-        o.scrollDOM.scrollTop = o.lineBlockAt(l.from).top;
+      const block = v.lineBlockAtHeight(v.scrollDOM.scrollTop);
+      const into = v.scrollDOM.scrollTop - block.top;
+      const line = v.state.doc.lineAt(block.from).number - 1;
+      const base = p.hunks ? model.alignLine(p.hunks, line) : line;
+      for (const o of panes) {
+        if (o === p) continue;
+        const at = o.hunks ? model.alignLine(o.hunks, base, true) : base;
+        const l = o.view.state.doc.line(Math.min(at + 1, o.view.state.doc.lines));
+        o.view.scrollDOM.scrollTop = o.view.lineBlockAt(l.from).top + into;
       }
       requestAnimationFrame(() => (busy = false));
     });
@@ -138,50 +150,42 @@ export const LIST_WINDOW = 200;
 const isScalar = (v: string | null) => v === null || !/^\s*[[{]/.test(v);
 
 /** Base / Mine / Theirs of a scalar conflict side by side, the side the Result holds now
- * marked; a click on Mine or Theirs accepts it (what "Accept mine / theirs" do). */
-function valueCard(k: ConflictInfo, s: ConflictStatus, i: number): HTMLElement {
+ * marked. It only shows: the conflict's accepts are in the panes and the Result (one each). */
+function valueCard(k: ConflictInfo, s: ConflictStatus): HTMLElement {
   const card = document.createElement("div");
   card.className = "value-card";
   card.dataset.testid = "value-card";
   for (const [side, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
-    const cell = document.createElement(side === "base" ? "div" : "button");
+    const cell = document.createElement("div");
     cell.className = `cell ${side}${s.state === side ? " chosen" : ""}${v !== k.base ? " changed" : ""}`;
     cell.dataset.testid = `card-${side}`;
-    const head = Object.assign(document.createElement("small"), { textContent: side === "mine" ? "Mine" : side === "theirs" ? "Theirs" : "Base" });
+    const head = Object.assign(document.createElement("small"), { textContent: SIDE_NAMES[side] });
     const val = Object.assign(document.createElement("code"), { textContent: v ?? "(absent)", title: v ?? "(absent)" });
     cell.append(head, val);
-    if (cell instanceof HTMLButtonElement) {
-      cell.type = "button";
-      cell.title = `Accept ${side === "mine" ? "mine" : "theirs"}: ${v ?? "(absent)"}`;
-      cell.addEventListener("click", (e) => (e.stopPropagation(), void accept(i, side)));
-    }
     card.append(cell);
   }
   return card;
 }
 
-/** An array run's three sides element by element (one line each, as Rust split them), Mine
- * and Theirs clickable to accept, the side the Result holds outlined. */
-function elementsCard(k: ConflictInfo, s: ConflictStatus, i: number, sides: (string[] | null)[]): HTMLElement {
+const SIDE_NAMES = { base: "Base", mine: "Mine", theirs: "Theirs" } as const;
+
+/** An array run's three sides element by element (one line each, as Rust split them), the side
+ * the Result holds outlined. It only shows, as the value card. */
+function elementsCard(k: ConflictInfo, s: ConflictStatus, sides: (string[] | null)[]): HTMLElement {
   const card = document.createElement("div");
   card.className = "value-card elements";
   card.dataset.testid = "elements-card";
   (["base", "mine", "theirs"] as const).forEach((side, n) => {
-    const cell = document.createElement(side === "base" ? "div" : "button");
+    const cell = document.createElement("div");
     cell.className = `cell ${side}${s.state === side ? " chosen" : ""}${k[side] !== k.base ? " changed" : ""}`;
     cell.dataset.testid = `card-${side}`;
-    const head = Object.assign(document.createElement("small"), { textContent: side === "mine" ? "Mine" : side === "theirs" ? "Theirs" : "Base" });
+    const head = Object.assign(document.createElement("small"), { textContent: SIDE_NAMES[side] });
     const list = document.createElement("ol");
     const els = sides[n] ?? [];
     for (const e of els.slice(0, 8)) list.append(Object.assign(document.createElement("li"), { textContent: e, title: e }));
     if (els.length > 8) list.append(Object.assign(document.createElement("li"), { textContent: `… ${els.length - 8} more`, className: "more" }));
     if (!els.length) list.append(Object.assign(document.createElement("li"), { textContent: k[side] === null ? "(absent)" : "(no elements)", className: "more" }));
     cell.append(head, list);
-    if (cell instanceof HTMLButtonElement) {
-      cell.type = "button";
-      cell.title = `Accept ${side}`;
-      cell.addEventListener("click", (e) => (e.stopPropagation(), void accept(i, side)));
-    }
     card.append(cell);
   });
   return card;
@@ -258,46 +262,46 @@ export function showConflictView(t: Tab | null) {
       li.className = `${i === c.current ? "current" : ""} ${s.state !== "unresolved" ? "done" : ""}`;
       const head = document.createElement("div");
       const part = (tag: string, text: string, cls = "") => Object.assign(document.createElement(tag), { textContent: text, className: cls });
-      head.append(
-        part("span", k.label || k.pointer || "(whole document)", "label"), " ",
-        part("code", k.pointer || "/"), " ",
-        part("em", k.kind), " ",
-        part("strong", model.stateWords(s)),
-      );
-      // Scalars whole, side by side in a card; objects and arrays abridged (the panes show them).
-      let vals: HTMLElement;
-      const elements = k.array_hunk && k.kind !== "order" ? elementsOf(t!, c, i) : null;
-      if (k.kind !== "order" && isScalar(k.base) && isScalar(k.mine) && isScalar(k.theirs)) {
-        vals = valueCard(k, s, i);
-      } else if (elements) {
-        vals = elementsCard(k, s, i, elements);
-      } else {
-        vals = document.createElement("div");
-        vals.className = "vals";
-        for (const [label, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
-          const e = document.createElement("span");
-          e.textContent = `${label}: ${v ?? "(absent)"}`;
-          e.title = v ?? "(absent)";
-          vals.append(e);
-        }
+      head.append(part("span", k.label || k.pointer || "(whole document)", "label"), " ", part("strong", model.stateWords(s)));
+      // What happened, in words; the raw facts (pointer, kind, values) one click away.
+      const people = part("span", model.conflictWords(k), "people");
+      people.dataset.testid = "conflict-words";
+      const details = document.createElement("details");
+      details.dataset.testid = "conflict-details";
+      details.addEventListener("click", (e) => e.stopPropagation());
+      // Kept open across the list's redraws (every status change draws it again).
+      c.openDetails ??= new Set();
+      details.open = c.openDetails.has(i);
+      details.addEventListener("toggle", () => (details.open ? c.openDetails!.add(i) : c.openDetails!.delete(i)));
+      const raw = document.createElement("div");
+      raw.className = "raw";
+      raw.append(part("span", `pointer: ${k.pointer || "/"}`), part("span", `kind: ${k.kind}`));
+      for (const [label, v] of [["base", k.base], ["mine", k.mine], ["theirs", k.theirs]] as const) {
+        const e = part("span", `${label}: ${v ?? "(absent)"}`);
+        e.title = v ?? "(absent)";
+        raw.append(e);
       }
-      const buttons = document.createElement("div");
-      const add = (label: string, testid: string, fn: () => void) => {
-        const b = document.createElement("button");
-        b.textContent = label;
-        b.dataset.testid = testid;
-        b.className = "quiet";
-        b.addEventListener("click", (e) => (e.stopPropagation(), fn()));
-        buttons.append(b);
-      };
-      // An order conflict is decided by an order (the elements keep their merged contents).
-      const what = k.kind === "order" ? " order" : "";
-      add(`Accept mine${what}`, "accept-mine", () => void accept(i, "mine"));
-      add(`Accept theirs${what}`, "accept-theirs", () => void accept(i, "theirs"));
-      if (k.array_hunk) add("Both", "accept-both", () => void accept(i, "both"));
-      add(`Accept base${what}`, "accept-base", () => void accept(i, "base"));
-      add("Edit", "edit-conflict", () => void editConflict(i));
-      li.append(head, vals, buttons);
+      details.append(part("summary", "Details"), raw);
+      // Scalars whole, side by side in a card; array runs element by element (the panes show
+      // the rest). Cards only show: the accepts are in the panes and the Result.
+      const elements = k.array_hunk && k.kind !== "order" ? elementsOf(t!, c, i) : null;
+      const parts: HTMLElement[] = [head, people];
+      if (k.kind !== "order" && isScalar(k.base) && isScalar(k.mine) && isScalar(k.theirs)) parts.push(valueCard(k, s));
+      else if (elements) parts.push(elementsCard(k, s, elements));
+      // An order conflict is decided here: its choices are orders, not values (the panes and
+      // the Result offer none for it).
+      if (k.kind === "order") {
+        const buttons = document.createElement("div");
+        for (const [choice, label] of [["mine", "Mine's order"], ["theirs", "Theirs' order"], ["base", "Base's order"]] as const) {
+          const b = part("button", label, "quiet") as HTMLButtonElement;
+          b.dataset.testid = `accept-${choice}`;
+          b.addEventListener("click", (e) => (e.stopPropagation(), void accept(i, choice)));
+          buttons.append(b);
+        }
+        parts.push(buttons);
+      }
+      parts.push(details);
+      li.append(...parts);
       li.addEventListener("click", () => void goTo(i));
       return li;
     }),
@@ -305,6 +309,7 @@ export function showConflictView(t: Tab | null) {
   );
   const left = model.unresolved(c.statuses);
   const n = c.statuses.length;
+  railToggleWords(left);
   $("unresolved").textContent = left ? `${left} of ${n} conflicts unresolved` : `All ${n} conflicts decided — review and resubmit`;
   $("unresolved").className = left ? "open" : "done";
   // The Result's own header: which conflict is current, and how many are left.
@@ -323,6 +328,12 @@ export function showConflictView(t: Tab | null) {
       }),
     );
   }
+}
+
+/** The rail's toggle: which way it folds, and how many conflicts are open (seen folded too). */
+export function railToggleWords(left = model.unresolved(active()?.conflict?.statuses ?? [])) {
+  const folded = $("conflict-rail").classList.contains("collapsed");
+  $("rail-toggle").textContent = `${folded ? "▸" : "◂"} Conflicts · ${left} open`;
 }
 
 /** Scrolls every pane to conflict `i`: the Result by where Rust found it now, each side by its
@@ -393,7 +404,7 @@ export function accept(i: number, choice: Choice): Promise<void> {
       const next = model.nextUnresolved(c.statuses, i);
       await goTo(next === -1 ? i : next);
       renderTabs();
-      focusAfterAccept(next);
+      await focusAfterAccept(next);
     } catch (e) {
       tabProblem(t, e);
     }
@@ -401,13 +412,13 @@ export function accept(i: number, choice: Choice): Promise<void> {
 }
 
 /** After an Accept, focus goes where the keyboard continues: the next open conflict's first
- * Accept in the list (the Result when the list is hidden), or Resubmit when none is open —
- * never the page body, where keys would reach nothing. */
-function focusAfterAccept(next: number) {
-  const target =
-    next === -1
-      ? document.querySelector<HTMLElement>('[data-testid="resubmit"]')
-      : document.querySelector<HTMLElement>(`[data-testid="conflict-item"][data-index="${next}"] [data-testid="accept-mine"]`);
+ * accept in the Result (its Mine pane when the Result has not drawn it), or Resubmit when none
+ * is open — never the page body, where keys would reach nothing. */
+async function focusAfterAccept(next: number) {
+  // The Result draws the conflict's accepts once it has scrolled there (the next frames).
+  for (let k = 0; k < 2; k++) await new Promise((done) => requestAnimationFrame(done));
+  const at = (place: string) => document.querySelector<HTMLElement>(`[data-testid="${place}-actions"][data-index="${next}"] button`);
+  const target = next === -1 ? document.querySelector<HTMLElement>('[data-testid="resubmit"]') : (at("inline") ?? at("pane") ?? document.querySelector<HTMLElement>(`[data-testid="conflict-item"][data-index="${next}"] button`));
   if (target && target.offsetParent !== null) target.focus();
   else store.editor?.focus();
 }
@@ -439,7 +450,7 @@ export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
       applyAccepted(t, c, r, sent);
       await goTo(c.current);
       renderTabs();
-      focusAfterAccept(model.nextUnresolved(c.statuses, c.current));
+      await focusAfterAccept(model.nextUnresolved(c.statuses, c.current));
     } catch (e) {
       tabProblem(t, e);
     }

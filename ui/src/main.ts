@@ -11,7 +11,7 @@ import { renderMessages, tabProblem } from "./messages";
 import { loadConnections, showConnection, setupConnectionDialog } from "./connections";
 import { renderTabs, activate, openResource, reload } from "./tabs";
 import { save, applySave } from "./save";
-import { scheduleStatuses, acceptAll, navigate } from "./conflict";
+import { scheduleStatuses, acceptAll, navigate, railToggleWords } from "./conflict";
 import { showTrail } from "./trail";
 import { preview } from "./preview";
 import { checkServer } from "./safety";
@@ -118,6 +118,7 @@ async function start() {
     const h = $<HTMLInputElement>("pane-height").value;
     $("panes").classList.toggle("stacked", stacked);
     $("panes").hidden = hidden;
+    $("merge-row").classList.toggle("no-panes", hidden);
     $("panes").style.setProperty("--pane-h", `${h}vh`);
     localStorage.setItem("ifmatch.panes", JSON.stringify({ stacked, hidden, h }));
   };
@@ -133,6 +134,15 @@ async function start() {
   }
   layout();
   for (const id of ["panes-stacked", "panes-hidden", "pane-height"]) $(id).addEventListener("input", layout);
+  // The conflict rail: open or folded to its toggle (kept, as the layout is).
+  const rail = (collapsed: boolean) => {
+    $("conflict-rail").classList.toggle("collapsed", collapsed);
+    $("rail-toggle").setAttribute("aria-expanded", String(!collapsed));
+    railToggleWords();
+    localStorage.setItem("ifmatch.rail", collapsed ? "collapsed" : "open");
+  };
+  rail(localStorage.getItem("ifmatch.rail") === "collapsed");
+  $("rail-toggle").addEventListener("click", () => rail(!$("conflict-rail").classList.contains("collapsed")));
   $<HTMLInputElement>("show-base").addEventListener("change", (e) => ($("base-col").hidden = !(e.target as HTMLInputElement).checked));
   $("another-admin").addEventListener("click", async () => {
     const t = active();

@@ -28,7 +28,9 @@ export function status(t: TabState): TabStatus {
   if (t.saving) return "saving";
   if (t.round === "conflict") return "conflict";
   if (t.round === "merged") return "merged";
-  if (t.error) return "error";
+  // "Not saved" only while there is something not saved: a message about anything else (a
+  // comparison that failed, a text undone back to the saved one) leaves the tab clean.
+  if (t.error && hasUnsavedWork(t)) return "error";
   if (t.stale) return "stale";
   return t.text === t.savedText ? "clean" : "dirty";
 }
@@ -39,7 +41,7 @@ export function flags(t: TabState): TabStatus[] {
   if (t.saving) out.push("saving");
   if (t.round === "conflict") out.push("conflict");
   if (t.round === "merged") out.push("merged");
-  if (t.error) out.push("error");
+  if (t.error && hasUnsavedWork(t)) out.push("error");
   if (t.round === "none" && t.text !== t.savedText) out.push("dirty");
   if (t.stale) out.push("stale");
   return out.length ? out : ["clean"];
@@ -102,6 +104,38 @@ export function stateWords(s: ConflictStatus): string {
     default:
       return `→ ${s.state}`;
   }
+}
+
+/** What a conflict is, in words for people (the raw kind and pointer are in its details). */
+export function conflictWords(k: Pick<ConflictInfo, "kind" | "mine" | "theirs" | "base" | "array_hunk">): string {
+  if (k.kind === "order") return "you and they reordered it differently";
+  if (k.mine === null && k.theirs !== null) return k.base === null ? "they added it, you did not" : "you removed it, they changed it";
+  if (k.theirs === null && k.mine !== null) return k.base === null ? "you added it, they did not" : "they removed it, you changed it";
+  if (k.kind === "add/add") return k.array_hunk ? "both added elements here, different ones" : "both added it, with different values";
+  if (k.kind === "type change") return "both changed it, to different kinds of value";
+  return k.array_hunk ? "both changed these elements" : "both changed it";
+}
+
+/** A changed run between base and a side, as Rust sends it (0-based lines). */
+export interface Hunk {
+  old_start: number;
+  old_len: number;
+  new_start: number;
+  new_len: number;
+}
+
+/** The 0-based line of base that line `line` of a side stands beside, through that side's
+ * hunks against base (`back`: the other way, base's line to the side's). Lines inside a
+ * changed run map into the run; lines after it are shifted by what it added or removed. */
+export function alignLine(hunks: readonly Hunk[], line: number, back = false): number {
+  let shift = 0;
+  for (const h of hunks) {
+    const [from, len, to, toLen] = back ? [h.old_start, h.old_len, h.new_start, h.new_len] : [h.new_start, h.new_len, h.old_start, h.old_len];
+    if (line < from) break;
+    if (line < from + len) return to + Math.min(line - from, Math.max(0, toLen - 1));
+    shift = to + toLen - (from + len);
+  }
+  return Math.max(0, line + shift);
 }
 
 const shorten = (v: string | null) => {

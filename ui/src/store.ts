@@ -44,6 +44,8 @@ export interface ConflictRound {
   /** An array run's base / mine / theirs as elements (compact texts, split by Rust), by
    * conflict index; fetched once when the list first shows it. */
   elements?: Map<number, (string[] | null)[] | "pending">;
+  /** Conflicts whose raw details the user opened in the list (kept across its redraws). */
+  openDetails?: Set<number>;
 }
 
 export interface Store {

@@ -59,6 +59,8 @@ export function renderTabs() {
       return el;
     }),
   );
+  // The active tab is always in view in the bar (however many tabs are open).
+  bar.querySelector<HTMLElement>(".tab.active")?.scrollIntoView({ block: "nearest", inline: "nearest" });
   const t = active();
   $("workspace").hidden = !t;
   $("empty").hidden = !!t;

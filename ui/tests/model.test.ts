@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { ConflictInfo } from "../src/bindings/ConflictInfo";
 import type { ConflictStatus } from "../src/bindings/ConflictStatus";
 import {
-  describe, finishQuestion, flags, hasUnsavedWork, nextUnresolved, sameResource, status, step, title, unresolved, type TabState,
+  alignLine, conflictWords, describe, finishQuestion, flags, hasUnsavedWork, nextUnresolved, sameResource, status, step, title, unresolved, type TabState,
 } from "../src/model";
 
 const tab = (over: Partial<TabState> = {}): TabState => ({
@@ -16,7 +16,8 @@ test("status follows text, saving and rounds", () => {
   assert.equal(status(tab({ saving: true, round: "conflict" })), "saving");
   assert.equal(status(tab({ round: "conflict", text: "x" })), "conflict");
   assert.equal(status(tab({ round: "merged" })), "merged");
-  assert.equal(status(tab({ error: "boom" })), "error");
+  assert.equal(status(tab({ error: "boom", text: "x" })), "error");
+  assert.equal(status(tab({ error: "boom" })), "clean", "nothing unsaved: not 'not saved'");
   assert.equal(status(tab({ stale: true, text: "x" })), "stale");
   assert.equal(status(tab({ stale: true, round: "merged" })), "merged");
 });
@@ -85,4 +86,28 @@ test("titles", () => {
   assert.equal(title("http://127.0.0.1:4000/labels/Label_1"), "Label_1");
   assert.equal(title("http://127.0.0.1:4000/"), "/");
   assert.equal(title("https://api.example.com/v1/settings/"), "settings");
+});
+
+test("conflicts in words for people, never the raw kind", () => {
+  const k = (kind: ConflictInfo["kind"], base: string | null, mine: string | null, theirs: string | null, array_hunk = false) => ({ kind, base, mine, theirs, array_hunk });
+  assert.equal(conflictWords(k("modify/modify", "1", "2", "3")), "both changed it");
+  assert.equal(conflictWords(k("delete/modify", "1", null, "3")), "you removed it, they changed it");
+  assert.equal(conflictWords(k("delete/modify", "1", "2", null)), "they removed it, you changed it");
+  assert.equal(conflictWords(k("add/add", null, "2", "3")), "both added it, with different values");
+  for (const kind of ["modify/modify", "delete/modify", "add/add", "type change", "order"] as const) {
+    assert.doesNotMatch(conflictWords(k(kind, "1", "2", "3")), /\//);
+  }
+});
+
+test("lines align through a side's hunks against base", () => {
+  // The side inserted 3 lines at base line 2, and changed base line 10 into 2 lines.
+  const hunks = [{ old_start: 2, old_len: 0, new_start: 2, new_len: 3 }, { old_start: 10, old_len: 1, new_start: 13, new_len: 2 }];
+  assert.equal(alignLine(hunks, 0), 0);
+  assert.equal(alignLine(hunks, 3), 2, "inside the insertion: beside base's next line");
+  assert.equal(alignLine(hunks, 8), 5);
+  assert.equal(alignLine(hunks, 14), 10);
+  assert.equal(alignLine(hunks, 20), 16);
+  assert.equal(alignLine(hunks, 5, true), 8);
+  assert.equal(alignLine(hunks, 16, true), 20);
+  assert.equal(alignLine([], 7), 7);
 });
