@@ -14,6 +14,7 @@
 //! document; call a check that reached no verdict anything but unknown.
 
 use crate::client::{Client, Exchange};
+pub use crate::finding::{Finding, Mark};
 use crate::outcome::Outcome;
 use crate::precondition::Precondition;
 use serde::{Deserialize, Serialize};
@@ -46,21 +47,6 @@ impl Verdict {
             Verdict::Unknown => "unknown",
         }
     }
-}
-
-/// What one finding says about the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum Mark {
-    /// As RFC 9110 asks.
-    Good,
-    /// Safe, with something to know.
-    Caveat,
-    /// A stale write is not refused.
-    Bad,
-    /// Neither good nor bad: how the server does things.
-    Info,
 }
 
 /// A kind of write, probed on its own: servers enforce preconditions per method (one may
@@ -158,20 +144,6 @@ pub struct MethodCheck {
     pub verdict: MethodVerdict,
     /// The status of the probe whose precondition was false (None: no answer).
     pub stale_status: Option<u16>,
-}
-
-/// One finding, with its evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Finding {
-    /// A short name for what was probed (`if_match`, `if_none_match`, `etag`, …).
-    pub topic: String,
-    /// Good, caveat, bad or information.
-    pub mark: Mark,
-    /// What was found, in a sentence.
-    pub says: String,
-    /// The requests and answers that show it, one line each.
-    pub evidence: Vec<String>,
 }
 
 /// The check's result for one resource.

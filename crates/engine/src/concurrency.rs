@@ -19,8 +19,8 @@
 //! released, and expires by itself in `LOCK_SECONDS` if the release fails), or take longer than a
 //! few seconds on loopback (bounded bursts).
 
-use crate::check::{Finding, Mark};
 use crate::client::{Client, Exchange};
+use crate::finding::{Finding, Mark};
 use std::time::{Duration, Instant};
 
 /// What the probes found.

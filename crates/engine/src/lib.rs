@@ -25,6 +25,7 @@ pub mod concurrency;
 pub mod dialect;
 pub mod edit;
 pub mod etag;
+pub mod finding;
 pub mod json;
 pub mod merge;
 pub mod outcome;

@@ -7,7 +7,7 @@
 //! failure into the same string.
 
 use crate::precondition::Validator;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A JSON document as received, with the validator that came with it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -398,4 +398,14 @@ fn detail_words(d: &str) -> String {
     } else {
         format!(": {d}")
     }
+}
+
+/// One version of the resource, text and validator: what a tab loaded (a save's base) or what the
+/// server holds now (a conflict's current version).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    /// The document text, exactly as received.
+    pub text: String,
+    /// Its validator (None: the server gave none).
+    pub validator: Option<Validator>,
 }

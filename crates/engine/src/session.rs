@@ -13,12 +13,15 @@
 //! it, or it was saved).
 
 use crate::client::lock::{lock_note, LockTaken};
+pub use crate::client::write::{plan_write, PlanError, WriteMethod, WritePlan};
 use crate::client::Client;
 use crate::json::Doc;
-use crate::merge::{self, patches, ConflictKind, Fill, Options};
+use crate::merge::{self, Fill, Options};
+pub use crate::outcome::Version;
 use crate::outcome::{AnswerProblem, Outcome, Received};
 use crate::precondition::{Precondition, Validator};
-use serde::{Deserialize, Serialize};
+pub use crate::round::{ConflictInfo, SideLines};
+use serde::Serialize;
 use std::future::Future;
 
 /// What the save loop needs from a connection to the server: these three requests and nothing
@@ -194,94 +197,6 @@ impl<C: Conditional + Sync> Conditional for Counting<'_, C> {
     }
 }
 
-/// How a connection writes a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum WriteMethod {
-    /// The whole document.
-    #[default]
-    Put,
-    /// `PATCH` with `application/merge-patch+json` (RFC 7396).
-    MergePatch,
-    /// `PATCH` with `application/json-patch+json` (RFC 6902), with `test` operations.
-    JsonPatch,
-}
-
-impl WriteMethod {
-    /// A write method by name, as the CLI (`merge-patch`) or the environment / settings
-    /// (`merge_patch`) spell it; None for anything else.
-    pub fn from_name(name: &str) -> Option<WriteMethod> {
-        match name.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "put" => Some(WriteMethod::Put),
-            "merge_patch" => Some(WriteMethod::MergePatch),
-            "json_patch" => Some(WriteMethod::JsonPatch),
-            _ => None,
-        }
-    }
-}
-
-/// One version of the resource, text and validator: what a tab loaded (a save's base) or what the
-/// server holds now (a conflict's current version).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Version {
-    /// The document text, exactly as received.
-    pub text: String,
-    /// Its validator (None: the server gave none).
-    pub validator: Option<Validator>,
-}
-
-/// One conflict as the UI and the CLI show it (values as JSON text; absent is None).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ConflictInfo {
-    /// RFC 6901 pointer into the Result.
-    pub pointer: String,
-    /// What kind of collision.
-    pub kind: ConflictKind,
-    /// Whether it is a run of array elements.
-    pub array_hunk: bool,
-    /// For an order conflict (`kind` order, at the array's pointer): the member naming each
-    /// element; the sides then hold the ids in each side's order, as a JSON array.
-    #[serde(default)]
-    pub order_by: Option<String>,
-    /// Base's value (JSON text; None: absent).
-    pub base: Option<String>,
-    /// Mine's value.
-    pub mine: Option<String>,
-    /// Theirs' value.
-    pub theirs: Option<String>,
-    /// The place in words, array elements named by identity where they have one
-    /// (`labels › id=Label_7 › color`).
-    #[serde(default)]
-    pub label: String,
-    /// 1-based first and last line of each side's value in that side's text (base, mine,
-    /// theirs), for scrolling the panes to it; None where that side has it absent.
-    #[serde(default)]
-    pub lines: SideLines,
-}
-
-/// Where one conflict is in each side's text (1-based first and last line).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct SideLines {
-    /// In base's text.
-    pub base: Option<(usize, usize)>,
-    /// In mine's text.
-    pub mine: Option<(usize, usize)>,
-    /// In theirs' text.
-    pub theirs: Option<(usize, usize)>,
-}
-
-/// The lines of tape nodes `first..=last` (a member's key line included).
-fn node_lines(doc: &Doc, nodes: Option<(usize, usize)>) -> Option<(usize, usize)> {
-    let (first, last) = nodes?;
-    let a = doc.node(first);
-    let from = if a.key_end > 0 { a.key_start } else { a.start } as usize;
-    let to = doc.node(last).end as usize;
-    Some((doc.line_of(from) + 1, doc.line_of(to.saturating_sub(1)) + 1))
-}
-
 /// What one save round ended in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -331,93 +246,6 @@ pub enum SaveResult {
         /// The parser's words (line and column).
         message: String,
     },
-}
-
-/// Why a write could not be planned: nothing was sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PlanError {
-    /// The version the edit started from does not parse (a patch is computed from it).
-    #[error("the base version is not valid JSON: {0}")]
-    BaseInvalid(String),
-    /// The document to send does not parse.
-    #[error("the document is not valid JSON: {0}")]
-    DocumentInvalid(String),
-    /// The change cannot be said as a JSON Merge Patch (e.g. a `null` value).
-    #[error("{0}")]
-    MergePatch(String),
-}
-
-/// A write as it will go out, planned once: the save loop sends it and the window's "Preview
-/// request" shows it, so the two can never differ.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WritePlan {
-    /// How the document is written.
-    pub method: WriteMethod,
-    /// The body: the whole document, or the patch from base to it.
-    pub body: String,
-    /// The body's media type.
-    pub content_type: &'static str,
-    /// The precondition; None when the base has no validator, so a fresh GET right before the
-    /// write supplies it.
-    pub precondition: Option<Precondition>,
-}
-
-impl WritePlan {
-    /// The HTTP method.
-    pub fn http_method(&self) -> &'static str {
-        match self.method {
-            WriteMethod::Put => "PUT",
-            WriteMethod::MergePatch | WriteMethod::JsonPatch => "PATCH",
-        }
-    }
-
-    /// The headers it is sent with, credentials masked (`auth` is the connection's).
-    pub fn headers(&self, auth: &crate::client::Auth) -> Vec<(String, String)> {
-        let mut out = vec![("Content-Type".to_string(), self.content_type.to_string())];
-        match &self.precondition {
-            Some(p) => out.extend(p.headers().into_iter().map(|(k, v)| (k.to_string(), v))),
-            None => out.push((
-                "If-Match".into(),
-                "(taken from a fresh GET right before the write)".into(),
-            )),
-        }
-        out.extend(auth.masked_header());
-        out
-    }
-}
-
-/// Plans the write of `mine` over `base`: body and content type for the method, and the
-/// precondition from base's validator.
-pub fn plan_write(method: WriteMethod, base: &Version, mine: &str) -> Result<WritePlan, PlanError> {
-    let (body, content_type) = match method {
-        WriteMethod::Put => {
-            crate::json::check_document(mine)
-                .map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
-            (mine.to_string(), "application/json")
-        }
-        WriteMethod::MergePatch | WriteMethod::JsonPatch => {
-            let b = Doc::parse(&base.text).map_err(|e| PlanError::BaseInvalid(e.to_string()))?;
-            let r = crate::json::check_document(mine)
-                .map_err(|e| PlanError::DocumentInvalid(e.to_string()))?;
-            if method == WriteMethod::JsonPatch {
-                (patches::json_patch(&b, &r), "application/json-patch+json")
-            } else {
-                let mp = patches::merge_patch(&b, &r)
-                    .map_err(|e| PlanError::MergePatch(e.to_string()))?;
-                (
-                    mp.text.unwrap_or_else(|| "{}\n".into()),
-                    "application/merge-patch+json",
-                )
-            }
-        }
-    };
-    Ok(WritePlan {
-        method,
-        body,
-        content_type,
-        precondition: base.validator.as_ref().map(|v| v.precondition()),
-    })
 }
 
 /// One save round: writes `mine` conditionally on `base`; on a conflict, fetches and merges.
@@ -494,7 +322,7 @@ async fn round_inner(
         _ => match client.get_fresh(url).await {
             Outcome::Fetched { doc, .. } => {
                 let current = base_of(doc);
-                if !crate::client::same_json(&current.text, &base.text) {
+                if !crate::json::same_text(&current.text, &base.text) {
                     return Ok(merge_with(base, mine, current, opts));
                 }
                 match (&current.validator, &base.validator) {
@@ -522,7 +350,7 @@ async fn round_inner(
             // changed under it — unless a read shows it did not, and the 409 meant something else.
             match refetch_and_merge(client, url, base, mine, opts, None).await {
                 SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. }
-                    if crate::client::same_json(&current.text, &base.text) =>
+                    if crate::json::same_text(&current.text, &base.text) =>
                 {
                     failed(out)
                 }
@@ -543,8 +371,8 @@ async fn round_inner(
             }
         }
         Outcome::SavedThenChanged { status, current }
-            if crate::client::same_json(&current.text, &base.text)
-                && !crate::client::same_json(mine, &base.text) =>
+            if crate::json::same_text(&current.text, &base.text)
+                && !crate::json::same_text(mine, &base.text) =>
         {
             // Acknowledged, and the server still holds the version the write was made from:
             // merging would send the same write again, to the same answer, round after round.
@@ -557,7 +385,7 @@ async fn round_inner(
             let current = base_of(current);
             match merge_with(base, mine, current.clone(), opts) {
                 SaveResult::Merged { merged, .. }
-                    if crate::client::same_json(&merged, &current.text) =>
+                    if crate::json::same_text(&merged, &current.text) =>
                 {
                     SaveResult::Saved {
                         outcome: Outcome::Saved {
@@ -624,7 +452,7 @@ async fn after_checked_write(
             }))
         }
     };
-    let same = crate::client::same_json;
+    let same = crate::json::same_text;
     if same(&current.text, mine) {
         return Ok(SaveResult::Saved {
             base: current,
@@ -707,7 +535,7 @@ async fn refetch_and_merge(
         (other, None) => return failed(other),
     };
     if let Some(amb) = ambiguous {
-        if crate::client::same_json(&current.text, mine) {
+        if crate::json::same_text(&current.text, mine) {
             return SaveResult::Saved {
                 base: current,
                 outcome: amb,
@@ -737,7 +565,7 @@ fn refused_own_validator(status: u16, base: &Version, merged: SaveResult) -> Sav
     else {
         return merged;
     };
-    if !crate::client::same_json(&current.text, &base.text) {
+    if !crate::json::same_text(&current.text, &base.text) {
         return merged;
     }
     let why = match v.etag() {
@@ -791,11 +619,9 @@ fn weak_refused(base: &Version, result: &SaveResult) -> bool {
 /// `base` (`strong_validator`). None when it does not (or the document changed: the caller's
 /// verdict stands, and the next save merges as usual).
 async fn wait_for_strong(client: &impl Conditional, url: &str, base: &Version) -> Option<Version> {
-    strong_validator(client, url, |d| {
-        crate::client::same_json(&d.text, &base.text)
-    })
-    .await
-    .map(base_of)
+    strong_validator(client, url, |d| crate::json::same_text(&d.text, &base.text))
+        .await
+        .map(base_of)
 }
 
 /// Waits out a weak-for-a-moment ETag (Apache's default `FileETag` is weak for about a second
@@ -870,51 +696,7 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
             current: current.clone(),
         };
     }
-    // Parsed once for every conflict's label (a parse per conflict cost 25 ms each at 10 MB).
-    let merged_doc = Doc::parse(&merged).ok();
-    let conflicts = result
-        .conflicts
-        .iter()
-        .map(|c| {
-            let side = |v: &Vec<&str>| -> Option<String> {
-                if c.hunk || c.id_key.is_some() {
-                    Some(
-                        crate::json::print::pretty(&format!("[{}]", v.join(",")))
-                            .trim_end()
-                            .to_string(),
-                    )
-                } else {
-                    v.first()
-                        .map(|s| crate::json::print::pretty(s).trim_end().to_string())
-                }
-            };
-            ConflictInfo {
-                pointer: c.pointer.clone(),
-                kind: c.kind,
-                array_hunk: c.hunk,
-                order_by: c.id_key.clone(),
-                base: side(&c.base),
-                mine: side(&c.mine),
-                theirs: side(&c.theirs),
-                label: match c.kind {
-                    merge::ConflictKind::Order => {
-                        let l = crate::round::label_in(merged_doc.as_ref(), &c.pointer, None);
-                        format!("{l} › order")
-                    }
-                    _ => crate::round::label_in(
-                        merged_doc.as_ref(),
-                        &c.pointer,
-                        c.hunk.then_some(c.base.len()),
-                    ),
-                },
-                lines: SideLines {
-                    base: node_lines(&b, c.nodes.base),
-                    mine: node_lines(&m, c.nodes.mine),
-                    theirs: node_lines(&t, c.nodes.theirs),
-                },
-            }
-        })
-        .collect();
+    let conflicts = crate::round::conflicts_of(&result, &merged, [&b, &m, &t]);
     SaveResult::Conflicts {
         current: current.clone(),
         merged,
@@ -1039,8 +821,8 @@ pub async fn save(
                 ..
             } if current.validator.is_some()
                 && current.validator == base.validator
-                && crate::client::same_json(&current.text, &base.text)
-                && crate::client::same_json(merged, &mine) =>
+                && crate::json::same_text(&current.text, &base.text)
+                && crate::json::same_text(merged, &mine) =>
             {
                 resent += 1;
                 if resent < 2 {

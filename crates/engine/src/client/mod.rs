@@ -18,6 +18,7 @@ mod retry;
 mod transport;
 mod trust;
 mod verify;
+pub mod write;
 
 /// Whether two JSON texts mean the same: `json::same_text`, the engine's one equality.
 pub use crate::json::same_text as same_json;
@@ -149,7 +150,7 @@ impl Client {
     /// (its method and path, the version in the body or the query).
     pub fn request_for(
         &self,
-        plan: &crate::session::WritePlan,
+        plan: &write::WritePlan,
         url: &str,
     ) -> Result<PlannedRequest, String> {
         let d = &self.cfg.dialect;

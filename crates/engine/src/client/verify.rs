@@ -3,7 +3,7 @@
 
 use super::classify::{is_json, validator_of, validator_warnings};
 use super::transport::Answer;
-use crate::json::same_text as same_json;
+use crate::json::same_text;
 use crate::outcome::{Outcome, Received, ValidatorSource};
 use crate::precondition::Validator;
 
@@ -40,7 +40,7 @@ pub(super) fn from_answer(answer: &Answer, expected: Option<&str>) -> Option<Out
 /// (`{"ok": true, "id": …}`): the same by meaning, or, for an object, an object holding every
 /// member name the document has.
 fn is_the_document(body: &str, expected: &str) -> bool {
-    if same_json(body, expected) {
+    if same_text(body, expected) {
         return true;
     }
     let (Ok(b), Ok(e)) = (
@@ -63,7 +63,7 @@ pub(super) fn from_read(status: u16, expected: Option<&str>, fetched: Outcome) -
     match fetched {
         Outcome::Fetched { doc, .. } => {
             if let Some(exp) = expected {
-                if !same_json(exp, &doc.text) {
+                if !same_text(exp, &doc.text) {
                     return Outcome::SavedThenChanged {
                         status,
                         current: doc,
@@ -106,7 +106,7 @@ pub(super) fn settle(
     read: Outcome,
 ) -> Outcome {
     match (read, failure) {
-        (Outcome::Fetched { mut doc, .. }, _) if same_json(expected, &doc.text) => {
+        (Outcome::Fetched { mut doc, .. }, _) if same_text(expected, &doc.text) => {
             doc.warnings.insert(
                 0,
                 format!(
@@ -156,12 +156,12 @@ mod tests {
 
     #[test]
     fn json_equality_ignores_key_order_only() {
-        assert!(same_json(
+        assert!(same_text(
             "{\"a\":1,\"b\":[1,2]}",
             "{ \"b\": [1, 2], \"a\": 1 }"
         ));
-        assert!(!same_json("{\"b\":[2,1]}", "{\"b\":[1,2]}"));
-        assert!(!same_json("{\"a\":1}", "not json"));
+        assert!(!same_text("{\"b\":[2,1]}", "{\"b\":[1,2]}"));
+        assert!(!same_text("{\"a\":1}", "not json"));
     }
 
     fn answer(headers: &[(&'static str, &'static str)], body: &[u8]) -> Answer {
@@ -193,19 +193,19 @@ mod tests {
 
     #[test]
     fn numbers_compare_by_value_not_spelling() {
-        assert!(same_json("{\"p\": 1.50}", "{\"p\": 1.5}"));
-        assert!(same_json("[1e2]", "[100.0]"));
-        assert!(same_json("[-0]", "[0.0]"));
-        assert!(same_json(
+        assert!(same_text("{\"p\": 1.50}", "{\"p\": 1.5}"));
+        assert!(same_text("[1e2]", "[100.0]"));
+        assert!(same_text("[-0]", "[0.0]"));
+        assert!(same_text(
             "[12345678901234567890]",
             "[1.234567890123456789e19]"
         ));
-        assert!(!same_json(
+        assert!(!same_text(
             "[12345678901234567890]",
             "[12345678901234567891]"
         ));
-        assert!(!same_json("[1.5]", "[-1.5]"));
-        assert!(!same_json("[0.1]", "[1]"));
+        assert!(!same_text("[1.5]", "[-1.5]"));
+        assert!(!same_text("[0.1]", "[1]"));
     }
 
     #[test]
