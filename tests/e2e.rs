@@ -5228,10 +5228,18 @@ async fn e2e_one_accept_per_conflict_per_place_and_a_folding_rail() {
     )
     .await;
     wait_for("the raw details", || async {
-        text_of(&c, "conflict-view")
+        let d = c
+            .find(Locator::Css(&format!(
+                "{} {}",
+                tid("conflict-item"),
+                tid("conflict-details")
+            )))
             .await
-            .contains("kind: modify/modify")
-            .then_some(())
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        d.contains("kind: modify/modify").then_some(())
     })
     .await;
     // The rail folds to its toggle; the panes take the room.

@@ -272,7 +272,12 @@ export function showConflictView(t: Tab | null) {
       // Kept open across the list's redraws (every status change draws it again).
       c.openDetails ??= new Set();
       details.open = c.openDetails.has(i);
-      details.addEventListener("toggle", () => (details.open ? c.openDetails!.add(i) : c.openDetails!.delete(i)));
+      details.addEventListener("toggle", () => {
+        if (!details.open) return void c.openDetails!.delete(i);
+        // Opened by the user (not drawn open again): its facts scrolled into the rail's view.
+        if (!c.openDetails!.has(i)) details.scrollIntoView({ block: "nearest" });
+        c.openDetails!.add(i);
+      });
       const raw = document.createElement("div");
       raw.className = "raw";
       raw.append(part("span", `pointer: ${k.pointer || "/"}`), part("span", `kind: ${k.kind}`));
