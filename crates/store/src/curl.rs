@@ -14,6 +14,8 @@
 //! never shown), or send a credential somewhere the command did not (a proxy, Basic for a
 //! `--digest` password, an unencrypted URL it guessed).
 
+pub use crate::credentials::{credential_in_target, is_credential_param};
+use crate::credentials::{param_name, percent_decode};
 use crate::settings::AuthInput;
 use base64::Engine;
 use ifmatch_engine::session::WriteMethod;
@@ -35,11 +37,57 @@ pub struct CurlImport {
     pub ignored: Vec<String>,
 }
 
+/// Why a pasted command could not be read: nothing was taken from it. Its words (`Display`) say
+/// what to change in the command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CurlError {
+    /// A quote is not closed (which kind, in words: "a double quote").
+    #[error("{0} is not closed")]
+    UnclosedQuote(&'static str),
+    /// A `$'…'` quote holds a `\u` / `\U` escape that is not a Unicode character.
+    #[error("a $'…' quote holds a \\{0} escape that is not a Unicode character")]
+    NotUnicode(char),
+    /// An option (as written) has no value after it.
+    #[error("{0} needs a value")]
+    NeedsValue(String),
+    /// A header option (as written) whose value has no `Name: value` form.
+    #[error("a {0} header has no \"Name: value\" form")]
+    HeaderWithoutName(String),
+    /// `-u user` without a password (ifmatch does not prompt).
+    #[error("{0} needs user:password (ifmatch does not prompt for it)")]
+    UserWithoutPassword(String),
+    /// An `Authorization: Basic` header whose credentials are not base64.
+    #[error("the Basic credentials are not valid base64 of user:password")]
+    BasicNotBase64,
+    /// Basic credentials without the `:` between user and password.
+    #[error("the Basic credentials have no ':' between user and password")]
+    BasicWithoutColon,
+    /// A URL without `http://` or `https://`.
+    #[error(
+        "the URL has no http:// or https:// in front: write it out (ifmatch does not guess, so \
+         a credential never goes out unencrypted by mistake)"
+    )]
+    NoScheme,
+    /// No URL at all.
+    #[error("the command names no URL")]
+    NoUrl,
+    /// More than one URL.
+    #[error("the command names {0} URLs; ifmatch opens one resource: keep one")]
+    ManyUrls(usize),
+    /// The URL does not parse (the parser's words).
+    #[error("the URL is not valid: {0}")]
+    BadUrl(String),
+    /// A URL of another scheme.
+    #[error("the URL must be http:// or https://, not {0}:")]
+    NotHttp(String),
+}
+
 /// Splits a command line as a POSIX shell would for the parts curl commands use: single and
 /// double quotes, backslash escapes, backslash-newline continuations, `$'…'` ANSI-C quotes; and
 /// the line continuations of Windows' shells (`^` for cmd, `` ` `` for PowerShell) that API docs
 /// print for `curl.exe`.
-pub fn shell_words(s: &str) -> Result<Vec<String>, String> {
+pub fn shell_words(s: &str) -> Result<Vec<String>, CurlError> {
     let mut out = vec![];
     let mut cur = String::new();
     let mut have = false;
@@ -67,7 +115,7 @@ pub fn shell_words(s: &str) -> Result<Vec<String>, String> {
                     match it.next() {
                         Some('\'') => break,
                         Some(x) => cur.push(x),
-                        None => return Err("a single quote is not closed".into()),
+                        None => return Err(CurlError::UnclosedQuote("a single quote")),
                     }
                 }
             }
@@ -131,12 +179,7 @@ pub fn shell_words(s: &str) -> Result<Vec<String>, String> {
                                     let max = if u == 'u' { 4 } else { 8 };
                                     match hex(&mut it, max).and_then(char::from_u32) {
                                         Some(c) => cur.push(c),
-                                        None => {
-                                            return Err(format!(
-                                                "a $'…' quote holds a \\{u} escape that is not a \
-                                             Unicode character"
-                                            ))
-                                        }
+                                        None => return Err(CurlError::NotUnicode(u)),
                                     }
                                 }
                                 Some(d @ '0'..='7') => {
@@ -153,11 +196,11 @@ pub fn shell_words(s: &str) -> Result<Vec<String>, String> {
                                     cur.push_str(&String::from_utf8_lossy(&[v as u8]));
                                 }
                                 Some(x) => cur.push(x),
-                                None => return Err("a $'…' quote is not closed".into()),
+                                None => return Err(CurlError::UnclosedQuote("a $'…' quote")),
                             }
                         }
                         Some(x) => cur.push(x),
-                        None => return Err("a $'…' quote is not closed".into()),
+                        None => return Err(CurlError::UnclosedQuote("a $'…' quote")),
                     }
                 }
             }
@@ -173,10 +216,10 @@ pub fn shell_words(s: &str) -> Result<Vec<String>, String> {
                                 cur.push('\\');
                                 cur.push(x);
                             }
-                            None => return Err("a double quote is not closed".into()),
+                            None => return Err(CurlError::UnclosedQuote("a double quote")),
                         },
                         Some(x) => cur.push(x),
-                        None => return Err("a double quote is not closed".into()),
+                        None => return Err(CurlError::UnclosedQuote("a double quote")),
                     }
                 }
             }
@@ -511,38 +554,14 @@ fn value_of<'a>(
     shown: &str,
     attached: Option<&'a str>,
     words: &mut std::slice::Iter<'a, String>,
-) -> Result<&'a str, String> {
+) -> Result<&'a str, CurlError> {
     match attached {
         Some(v) => Ok(v),
         None => words
             .next()
             .map(String::as_str)
-            .ok_or_else(|| format!("{shown} needs a value")),
+            .ok_or_else(|| CurlError::NeedsValue(shown.to_string())),
     }
-}
-
-/// Percent-decoding (and `+` as a space when `form`), for query names and values.
-fn percent_decode(s: &str, form: bool) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match b[i] {
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' if form => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Percent-encoding of everything but unreserved characters (what `--data-urlencode` does).
@@ -571,174 +590,6 @@ fn urlencoded(arg: &str, plus_is_raw: bool) -> String {
         Some((name, content)) => format!("{name}={}", percent_encode(content)),
         None => percent_encode(arg),
     }
-}
-
-/// The words of a parameter name: split at punctuation and camelCase (`AWSAccessKeyId` →
-/// aws, access, key, id), lower-case.
-fn name_words(name: &str) -> Vec<String> {
-    let mut words = vec![];
-    let mut cur = String::new();
-    let chars: Vec<char> = name.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            continue;
-        }
-        let prev = i.checked_sub(1).map(|p| chars[p]);
-        let next = chars.get(i + 1);
-        let boundary = c.is_uppercase()
-            && prev.is_some_and(|p| {
-                p.is_lowercase()
-                    || p.is_ascii_digit()
-                    || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
-            });
-        if boundary && !cur.is_empty() {
-            words.push(std::mem::take(&mut cur));
-        }
-        cur.extend(c.to_lowercase());
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
-}
-
-/// A PostgREST filter (`eq.theme`, `in.(a,b)`, `not.is.null`): a column's value, no key.
-fn is_filter(value: &str) -> bool {
-    let op = value.split(['.', '(']).next().unwrap_or_default();
-    value.len() > op.len()
-        && [
-            "eq",
-            "neq",
-            "gt",
-            "gte",
-            "lt",
-            "lte",
-            "like",
-            "ilike",
-            "match",
-            "imatch",
-            "in",
-            "is",
-            "isdistinct",
-            "fts",
-            "plfts",
-            "phfts",
-            "wfts",
-            "cs",
-            "cd",
-            "ov",
-            "sl",
-            "sr",
-            "nxr",
-            "nxl",
-            "adj",
-            "not",
-        ]
-        .contains(&op)
-}
-
-/// Whether a query parameter (name and decoded value) carries a credential: `access_token`,
-/// `api_key`, `apiKey`, `sig`, `X-Amz-Signature`, `client_secret`, `password`, a bare `key`
-/// (unless its value is a PostgREST filter such as `eq.theme`) … but not `author`, `zipcode`
-/// or `page_token`.
-pub fn is_credential_param(name: &str, value: &str) -> bool {
-    let words = name_words(name);
-    if words.is_empty() {
-        return false;
-    }
-    if words.len() == 1 && words[0] == "key" {
-        return !is_filter(value);
-    }
-    let paging = words.iter().any(|w| {
-        [
-            "page",
-            "next",
-            "continuation",
-            "sync",
-            "cursor",
-            "resume",
-            "delta",
-        ]
-        .contains(&w.as_str())
-    });
-    let joined = words.concat();
-    let secret_word = words.iter().any(|w| {
-        [
-            "token",
-            "secret",
-            "password",
-            "passwd",
-            "pwd",
-            "pass",
-            "passphrase",
-            "signature",
-            "sig",
-            "hmac",
-            "credential",
-            "credentials",
-            "jwt",
-            "apikey",
-            "auth",
-            "authorization",
-            "bearer",
-            "session",
-            "sessionid",
-        ]
-        .contains(&w.as_str())
-            || w.ends_with("token")
-            || w.ends_with("secret")
-            || w.ends_with("password")
-            || w.ends_with("apikey")
-    });
-    let secret_key = [
-        "apikey",
-        "accesskey",
-        "secretkey",
-        "privatekey",
-        "authkey",
-        "sessionkey",
-        "signingkey",
-    ]
-    .iter()
-    .any(|k| joined.contains(k));
-    (secret_word || secret_key) && !(paging && joined.ends_with("token"))
-}
-
-/// A query parameter's name as the words may show it: a plain name (`api_key`, `X-Amz-Signature`)
-/// followed by `=`; a bare word or an odd name may be the credential itself and is not shown.
-fn param_name(name: &str, has_value: bool) -> String {
-    let plain = name.len() <= 40
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c));
-    if has_value && plain {
-        format!("the query parameter {name}")
-    } else {
-        "a query parameter that looks like a credential (its name is not shown)".into()
-    }
-}
-
-/// What in a resource's address carries a credential (user info, a credential-looking query
-/// parameter), named in words without its value; None when nothing does. `target` is what the
-/// Open box takes: a path (`/v1/x?api_key=…`) or a full URL.
-pub fn credential_in_target(target: &str) -> Option<String> {
-    let no_fragment = target.split('#').next().unwrap_or_default();
-    let (before, query) = no_fragment.split_once('?').unwrap_or((no_fragment, ""));
-    if let Some((_, rest)) = before.split_once("://") {
-        let authority = rest.split('/').next().unwrap_or_default();
-        if authority.contains('@') {
-            return Some("the user info in the URL".into());
-        }
-    }
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.split_once('=').unwrap_or((p, "")))
-        .find(|(n, v)| is_credential_param(&percent_decode(n, true), &percent_decode(v, true)))
-        .map(|(n, v)| param_name(&percent_decode(n, true), !v.is_empty()))
 }
 
 /// Adds `w` to what was not taken (once).
@@ -793,7 +644,7 @@ struct Credential {
 /// `--request=PATCH`, combined flags (`-sSLX PATCH`), `--` before the URL. Options with a value
 /// always take it (a proxy's address is never mistaken for the URL). What is not taken is said
 /// in `ignored` by the option's name; no error and no word there ever holds a credential.
-pub fn parse(command: &str) -> Result<CurlImport, String> {
+pub fn parse(command: &str) -> Result<CurlImport, CurlError> {
     let words = shell_words(command.trim())?;
     let mut it = words.iter();
     // A shell prompt copied with the command.
@@ -884,7 +735,7 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
                         if h.trim_end().ends_with(';') {
                             continue;
                         }
-                        return Err(format!("a {shown} header has no \"Name: value\" form"));
+                        return Err(CurlError::HeaderWithoutName(shown.clone()));
                     };
                     let (name, v) = (name.trim().to_string(), v.trim().to_string());
                     if v.is_empty() {
@@ -903,13 +754,10 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
                                     .decode(cred.trim())
                                     .ok()
                                     .and_then(|b| String::from_utf8(b).ok())
-                                    .ok_or(
-                                        "the Basic credentials are not valid base64 of \
-                                         user:password",
-                                    )?;
-                                let (user, password) = decoded.split_once(':').ok_or(
-                                    "the Basic credentials have no ':' between user and password",
-                                )?;
+                                    .ok_or(CurlError::BasicNotBase64)?;
+                                let (user, password) = decoded
+                                    .split_once(':')
+                                    .ok_or(CurlError::BasicWithoutColon)?;
                                 AuthInput::Basic {
                                     user: user.into(),
                                     password: password.into(),
@@ -947,9 +795,9 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
                 }
                 "u" | "user" => {
                     let u = value_of(&shown, attached, &mut it)?;
-                    let (name, password) = u.split_once(':').ok_or_else(|| {
-                        format!("{shown} needs user:password (ifmatch does not prompt for it)")
-                    })?;
+                    let (name, password) = u
+                        .split_once(':')
+                        .ok_or_else(|| CurlError::UserWithoutPassword(shown.clone()))?;
                     creds.push(Credential {
                         rank: 1,
                         how: shown.clone(),
@@ -1045,21 +893,10 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
         }
     }
     let url = match urls.as_slice() {
-        [] if schemeless => {
-            return Err(
-                "the URL has no http:// or https:// in front: write it out (ifmatch does \
-                        not guess, so a credential never goes out unencrypted by mistake)"
-                    .into(),
-            )
-        }
-        [] => return Err("the command names no URL".into()),
+        [] if schemeless => return Err(CurlError::NoScheme),
+        [] => return Err(CurlError::NoUrl),
         [one] => one.clone(),
-        more => {
-            return Err(format!(
-                "the command names {} URLs; ifmatch opens one resource: keep one",
-                more.len()
-            ))
-        }
+        more => return Err(CurlError::ManyUrls(more.len())),
     };
     if others > 0 {
         say(
@@ -1071,14 +908,10 @@ pub fn parse(command: &str) -> Result<CurlImport, String> {
             ),
         );
     }
-    let mut parsed: ifmatch_engine::Url = url
-        .parse()
-        .map_err(|e| format!("the URL is not valid: {e}"))?;
+    let mut parsed =
+        ifmatch_engine::Url::parse(&url).map_err(|e| CurlError::BadUrl(e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!(
-            "the URL must be http:// or https://, not {}:",
-            parsed.scheme()
-        ));
+        return Err(CurlError::NotHttp(parsed.scheme().to_string()));
     }
     // -G: the data goes into the query, as curl sends it.
     let mut extra: Vec<String> = url_query;
@@ -1309,11 +1142,18 @@ mod tests {
 
     #[test]
     fn what_cannot_be_read_is_said() {
-        assert!(parse("curl -H").unwrap_err().contains("-H needs a value"));
-        assert!(parse("curl -s").unwrap_err().contains("no URL"));
-        assert!(parse("curl ftp://h/x").unwrap_err().contains("http"));
+        assert!(parse("curl -H")
+            .unwrap_err()
+            .to_string()
+            .contains("-H needs a value"));
+        assert!(parse("curl -s").unwrap_err().to_string().contains("no URL"));
+        assert!(parse("curl ftp://h/x")
+            .unwrap_err()
+            .to_string()
+            .contains("http"));
         assert!(parse("curl -u alice http://h/x")
             .unwrap_err()
+            .to_string()
             .contains("user:password"));
     }
 
@@ -1528,7 +1368,7 @@ mod tests {
             ("curl -H 'no colon' https://h/x", "Name: value"),
             ("curl 'https://h:99999/x'", "not valid"),
         ] {
-            let e = parse(cmd).unwrap_err();
+            let e = parse(cmd).unwrap_err().to_string();
             assert!(e.contains(error), "{cmd}: {e}");
         }
     }
@@ -1609,7 +1449,7 @@ mod tests {
                     w.extend([c.name, c.base_url, c.path]);
                     w
                 }
-                Err(e) => vec![e],
+                Err(e) => vec![e.to_string()],
             };
             for w in &words {
                 for sp in &spellings {

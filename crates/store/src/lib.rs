@@ -4,6 +4,7 @@
 //! about each server (`servers`), and crash-safe file writes
 //! (`files`).
 
+pub mod credentials;
 pub mod curl;
 pub mod drafts;
 pub mod files;

@@ -61,8 +61,8 @@ impl Settings {
     /// holds a secret. Entries of that kind kept by older versions go too. Whether it was kept.
     pub fn remember_recent(&mut self, target: &str) -> bool {
         self.recent
-            .retain(|r| r != target && crate::curl::credential_in_target(r).is_none());
-        if crate::curl::credential_in_target(target).is_some() {
+            .retain(|r| r != target && crate::credentials::credential_in_target(r).is_none());
+        if crate::credentials::credential_in_target(target).is_some() {
             return false;
         }
         self.recent.insert(0, target.to_string());
