@@ -183,6 +183,32 @@ pub enum Cmd {
         #[arg(long, value_name = "FILE")]
         display: Option<PathBuf>,
     },
+    /// Print each new version of a resource as the server changes it, until interrupted: a
+    /// change stream where the server has one (Kubernetes watch, CouchDB changes, Consul
+    /// blocking queries, server-sent events, a dialect's changes endpoint), else polling with
+    /// If-None-Match. Only reads. How it watches, and anything worth knowing, goes to stderr.
+    ///
+    /// With --json, one line per version: {"version", "via": "initial" | "stream" | "poll",
+    /// "bytes", "document"}; the first is the current version; "stream" means the server's
+    /// change feed announced it, "poll" that a re-read found it; "bytes" are the body bytes
+    /// received since the line before. Exit 0 when interrupted (SIGINT/SIGTERM) or, with
+    /// --until-change, after the first change; the first read failing exits as `get` does.
+    Watch {
+        url: String,
+        /// One JSON line per version, the current one first.
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 after the first change.
+        #[arg(long)]
+        until_change: bool,
+        /// Poll (or ask a changes endpoint) every SECS seconds, 0.05 to 86400 (default: 10,
+        /// backing off to 60 while nothing changes; a given interval is kept as it is).
+        #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+        interval: Option<String>,
+        /// Which feed: the best the server offers, CouchDB's longpoll, or polling only.
+        #[arg(long, value_enum, default_value = "auto")]
+        feed: FeedArg,
+    },
     /// Start the built-in demo server and print its URL; runs until interrupted.
     ServeDemo {
         /// Port on 127.0.0.1 (0: any free port).
@@ -206,6 +232,13 @@ pub enum MethodArg {
     Put,
     MergePatch,
     JsonPatch,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum FeedArg {
+    Auto,
+    Longpoll,
+    Poll,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

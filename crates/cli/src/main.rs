@@ -171,7 +171,8 @@ fn target_url(cmd: &Cmd) -> Option<&str> {
         | Cmd::Create { url, .. }
         | Cmd::Delete { url, .. }
         | Cmd::Save { url, .. }
-        | Cmd::Edit { url } => Some(url),
+        | Cmd::Edit { url }
+        | Cmd::Watch { url, .. } => Some(url),
         Cmd::Check { .. } | Cmd::Merge { .. } | Cmd::ServeDemo { .. } => None,
     }
 }
@@ -267,6 +268,21 @@ async fn run(cli: &Cli, client: &Client) -> Exit {
             id_key,
             display.as_deref(),
         ),
+        Cmd::Watch {
+            url,
+            json,
+            until_change,
+            interval,
+            feed,
+        } => {
+            let prefer = match feed {
+                args::FeedArg::Auto => ifmatch_engine::live::Prefer::Best,
+                args::FeedArg::Longpoll => ifmatch_engine::live::Prefer::Longpoll,
+                args::FeedArg::Poll => ifmatch_engine::live::Prefer::Poll,
+            };
+            let opts = cmd::watch::options(interval.as_deref(), prefer)?;
+            cmd::watch::run(client, url, *json, *until_change, opts).await
+        }
         Cmd::ServeDemo {
             port,
             allow_unconditional,
@@ -301,7 +317,11 @@ fn files_of(cmd: &Cmd) -> Vec<&std::path::Path> {
             out.extend(output.as_deref());
             out.extend(display.as_deref());
         }
-        Cmd::Delete { .. } | Cmd::Edit { .. } | Cmd::Check { .. } | Cmd::ServeDemo { .. } => {}
+        Cmd::Delete { .. }
+        | Cmd::Edit { .. }
+        | Cmd::Check { .. }
+        | Cmd::ServeDemo { .. }
+        | Cmd::Watch { .. } => {}
     }
     out
 }

@@ -140,6 +140,59 @@ pub struct Dialect {
     pub versioned: bool,
     /// A read answer shape that is not the document (None: every answer is taken as one).
     pub not_document: Option<NotDocument>,
+    /// An endpoint that lists changes since a cursor (Gmail's `history?startHistoryId=`), which
+    /// the live watch (`crate::live`) asks instead of re-reading the document (None: none).
+    pub changes: Option<ChangesFeed>,
+}
+
+/// A "changes since a cursor" endpoint (history-id APIs): the watch asks it at its interval and
+/// reads the document only when it lists a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct ChangesFeed {
+    /// The changes URL, relative to the resource's URL (`../history?startHistoryId={cursor}`)
+    /// or absolute; `{cursor}` is replaced by the cursor, percent-encoded.
+    pub url: String,
+    /// Where an answer of `url` (and of `start_url`) holds the cursor to ask with next.
+    pub cursor: String,
+    /// Where an answer of `url` lists the changes; a list that is absent or empty means none.
+    pub changes: String,
+    /// Where the first cursor comes from (Gmail: `../profile`): an answer holding it at
+    /// `cursor`. None: the cursor of the resource's own read answer, at `cursor`.
+    #[serde(default)]
+    pub start_url: Option<String>,
+    /// Statuses that mean "this cursor is too old" (Gmail: 404): the watch reads the document
+    /// whole and starts again from a new cursor.
+    #[serde(default = "gone_statuses")]
+    pub gone_statuses: Vec<u16>,
+}
+
+fn gone_statuses() -> Vec<u16> {
+    vec![404, 410]
+}
+
+impl ChangesFeed {
+    /// An error naming the first field that cannot work: a URL without `{cursor}`, a pointer
+    /// without its leading `/`, a status that is not one.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.url.contains("{cursor}") {
+            return Err(format!(
+                "`changes.url` is {:?}: it needs {{cursor}} where the cursor goes",
+                self.url
+            ));
+        }
+        pointer_ok(&self.cursor, "changes.cursor", false)?;
+        pointer_ok(&self.changes, "changes.changes", false)?;
+        for s in &self.gone_statuses {
+            if !(100..=599).contains(s) {
+                return Err(format!(
+                    "`changes.gone_statuses` holds {s}, which is not an HTTP status (100–599)"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Dialect {
@@ -157,6 +210,7 @@ impl Default for Dialect {
             write_path: None,
             versioned: true,
             not_document: None,
+            changes: None,
         }
     }
 }
@@ -195,6 +249,10 @@ pub const PRESETS: &[(&str, &str)] = &[
     (
         "consul",
         "Consul KV (read with ?raw): X-Consul-Index sent as ?cas=, a stale write answers false",
+    ),
+    (
+        "gmail",
+        "Gmail-style labels: RFC 9110 writes; the watch asks history?startHistoryId= for changes",
     ),
 ];
 
@@ -347,6 +405,16 @@ impl Dialect {
                     values: vec!["Version must be incremented".into()],
                 }),
                 server_owned: owned(&["/version", "/history", "/_links", "/_expandable"]),
+                ..base
+            },
+            "gmail" => Dialect {
+                changes: Some(ChangesFeed {
+                    url: "../history?startHistoryId={cursor}".into(),
+                    cursor: "/historyId".into(),
+                    changes: "/history".into(),
+                    start_url: Some("../profile".into()),
+                    gone_statuses: vec![404],
+                }),
                 ..base
             },
             "kinto" => Dialect {
@@ -691,6 +759,7 @@ const FIELDS: &[&str] = &[
     "write_path",
     "versioned",
     "not_document",
+    "changes",
 ];
 const HEADER_FIELDS: &[&str] = &["kind"];
 const BODY_FIELDS: &[&str] = &[
@@ -703,6 +772,7 @@ const BODY_FIELDS: &[&str] = &[
 const QUERY_FIELDS: &[&str] = &["kind", "params", "false_is_conflict", "create"];
 const REASON_FIELDS: &[&str] = &["pointer", "values"];
 const NOT_DOCUMENT_FIELDS: &[&str] = &["marks", "instead"];
+const CHANGES_FIELDS: &[&str] = &["url", "cursor", "changes", "start_url", "gone_statuses"];
 
 /// The number of single-character edits between `a` and `b`.
 fn distance(a: &str, b: &str) -> usize {
@@ -877,6 +947,32 @@ impl Dialect {
         if let Some(r) = object("not_document")? {
             known_only(r, NOT_DOCUMENT_FIELDS, "not_document.")?;
         }
+        if let Some(c) = object("changes")? {
+            known_only(c, CHANGES_FIELDS, "changes.")?;
+            for need in ["url", "cursor", "changes"] {
+                if !c.contains_key(need) {
+                    return Err(format!(
+                        "`changes` needs `{need}` (it has {})",
+                        c.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+            for (k, x) in c {
+                let at = format!("changes.{k}");
+                match k.as_str() {
+                    "url" | "cursor" | "changes" => {
+                        typed::<String>(x, &at)?;
+                    }
+                    "start_url" => {
+                        typed::<Option<String>>(x, &at)?;
+                    }
+                    "gone_statuses" => {
+                        typed::<Vec<u16>>(x, &at)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
         for (k, x) in m {
             match k.as_str() {
                 "name" | "document" => {
@@ -899,6 +995,9 @@ impl Dialect {
                 }
                 "not_document" => {
                     typed::<Option<NotDocument>>(x, k)?;
+                }
+                "changes" => {
+                    typed::<Option<ChangesFeed>>(x, k)?;
                 }
                 "version" => {
                     typed::<VersionIn>(x, k)?;
@@ -979,6 +1078,9 @@ impl Dialect {
                     "`conflict_reason.values` is empty: no answer would be a conflict".into(),
                 );
             }
+        }
+        if let Some(c) = &self.changes {
+            c.validate()?;
         }
         if let Some(t) = &self.write_template {
             serde_json::from_str::<Value>(t)
@@ -1190,6 +1292,42 @@ pub fn decode(opaque: &str) -> Option<Vec<Value>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_changes_feed_is_read_from_a_dialect_file() {
+        let d = Dialect::from_json(
+            r#"{"changes": {"url": "../history?startHistoryId={cursor}",
+                "cursor": "/historyId", "changes": "/history", "start_url": "../profile"}}"#,
+        )
+        .unwrap();
+        let c = d.changes.unwrap();
+        assert_eq!(c.cursor, "/historyId");
+        assert_eq!(c.start_url.as_deref(), Some("../profile"));
+        assert_eq!(c.gone_statuses, vec![404, 410]);
+        assert!(Dialect::preset("gmail").unwrap().changes.is_some());
+        assert!(Dialect::preset("gmail").unwrap().is_plain());
+    }
+
+    #[test]
+    fn a_changes_feed_refuses_unknown_missing_and_broken_fields() {
+        let err = |t: &str| Dialect::from_json(t).unwrap_err();
+        let e = err(
+            r#"{"changes": {"url": "h?c={cursor}", "cursor": "/c", "changes": "/l", "cursr": 1}}"#,
+        );
+        assert!(e.contains("cursr"), "{e}");
+        let e = err(r#"{"changes": {"url": "h?c={cursor}", "cursor": "/c"}}"#);
+        assert!(e.contains("`changes` needs `changes`"), "{e}");
+        let e = err(r#"{"changes": {"url": "history", "cursor": "/c", "changes": "/l"}}"#);
+        assert!(e.contains("{cursor}"), "{e}");
+        let e = err(r#"{"changes": {"url": "h?c={cursor}", "cursor": "c", "changes": "/l"}}"#);
+        assert!(e.contains("changes.cursor"), "{e}");
+        let e = err(
+            r#"{"changes": {"url": "h?c={cursor}", "cursor": "/c", "changes": "/l", "gone_statuses": [7]}}"#,
+        );
+        assert!(e.contains("gone_statuses"), "{e}");
+        let e = err(r#"{"changes": "history"}"#);
+        assert!(e.contains("`changes` is"), "{e}");
+    }
+
     use super::*;
     use serde_json::json;
 

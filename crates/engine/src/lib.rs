@@ -5,6 +5,7 @@
 //! - `dialect`: how a server spells "version" (a body field, query parameters, an envelope).
 //! - `client`: conditional HTTP over reqwest, one typed `outcome::Outcome` per operation.
 //! - `trail`: the redacted record of every request.
+//! - `live`: watching a resource for the server's changes (streams, or conditional polling).
 //! - `json`: JSON as text: a validating tape of spans, the canonical pretty printer.
 //! - `merge`: the three-way JSON merge, resolutions, patches from base to result, display diffs.
 //! - `overwrite`: the overwrite watch — does a later version still hold the change just saved?
@@ -27,6 +28,7 @@ pub mod edit;
 pub mod etag;
 pub mod finding;
 pub mod json;
+pub mod live;
 pub mod merge;
 pub mod outcome;
 pub mod overwrite;

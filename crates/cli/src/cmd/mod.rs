@@ -11,3 +11,4 @@ pub mod patch;
 pub mod put;
 pub mod save;
 pub mod serve_demo;
+pub mod watch;

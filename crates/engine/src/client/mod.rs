@@ -15,6 +15,7 @@ mod classify;
 pub mod lock;
 mod redirect;
 mod retry;
+mod stream;
 mod transport;
 mod trust;
 mod verify;
@@ -23,6 +24,7 @@ pub mod write;
 /// Whether two JSON texts mean the same: `json::same_text`, the engine's one equality.
 pub use crate::json::same_text as same_json;
 pub use auth::{Auth, CredentialsError, Secret};
+pub use stream::Streaming;
 
 use crate::dialect::Dialect;
 use crate::outcome::{AnswerProblem, Outcome, Received};
@@ -389,6 +391,11 @@ impl Client {
     }
 
     async fn read(&self, url: &str, use_cache: bool) -> Outcome {
+        self.read_counted(url, use_cache, &mut 0).await
+    }
+
+    /// `read`, adding the answer body's length to `bytes` (the live watch counts what it costs).
+    async fn read_counted(&self, url: &str, use_cache: bool, bytes: &mut u64) -> Outcome {
         // A version kept in the body cannot revalidate a cached copy.
         let use_cache = use_cache && self.cfg.dialect.header_version();
         let cached = if use_cache { self.cache.get(url) } else { None };
@@ -400,6 +407,7 @@ impl Client {
             Ok(a) => a,
             Err(out) => return out,
         };
+        *bytes += answer.body.len() as u64;
         if answer.status == StatusCode::NOT_MODIFIED {
             if let Some(c) = cached {
                 return Outcome::Fetched {
