@@ -5227,19 +5227,18 @@ async fn e2e_one_accept_per_conflict_per_place_and_a_folding_rail() {
         ),
     )
     .await;
+    // Open, and in view inside the rail (its facts scrolled there).
     wait_for("the raw details", || async {
-        let d = c
-            .find(Locator::Css(&format!(
-                "{} {}",
-                tid("conflict-item"),
-                tid("conflict-details")
-            )))
-            .await
-            .ok()?
-            .text()
+        let v = c
+            .execute(
+                "const d = document.querySelector('[data-testid=\"conflict-item\"] [data-testid=\"conflict-details\"]'); \
+                 const r = d.querySelector('.raw').getBoundingClientRect(); const l = d.closest('ol').getBoundingClientRect(); \
+                 return d.open && r.height > 0 && r.top >= l.top - 1 && r.top < l.bottom ? d.textContent : '';",
+                vec![],
+            )
             .await
             .ok()?;
-        d.contains("kind: modify/modify").then_some(())
+        v.as_str()?.contains("kind: modify/modify").then_some(())
     })
     .await;
     // The rail folds to its toggle; the panes take the room.
