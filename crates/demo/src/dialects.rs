@@ -77,6 +77,13 @@ pub(crate) fn seeded() -> Dialects {
     d
 }
 
+impl Dialects {
+    /// The document at `path` as the API stores it.
+    pub(crate) fn get(&self, path: &str) -> Option<&Value> {
+        self.docs.get(path)
+    }
+}
+
 /// Whether `path` is one of the dialect APIs' (then `answer` handles it).
 pub(crate) fn owns(path: &str) -> bool {
     path.starts_with("/api/v1/")

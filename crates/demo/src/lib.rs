@@ -10,7 +10,9 @@
 //! other APIs' dialects (`dialects.rs`): a Kubernetes ConfigMap (`metadata.resourceVersion`,
 //! 409 `Status`), a Grafana dashboard (`version` in the body, 412 `version-mismatch`), an
 //! Elasticsearch document (`?if_seq_no=&if_primary_term=`, 409), Confluence pages (the version
-//! plus one, 409) and a Consul key (`?cas=`, `false`), for the client's dialects.
+//! plus one, 409) and a Consul key (`?cas=`, `false`), for the client's dialects. Change feeds
+//! (`live.rs`): server-sent events for every resource, a Kubernetes-style `?watch=1`, and a
+//! Gmail-style `history?startHistoryId=` for the labels.
 //!
 //! Must never: listen beyond the address it is given (127.0.0.1 by default), or skip the
 //! precondition check for a write.
@@ -19,6 +21,7 @@ mod control;
 mod dialects;
 mod faults;
 mod handlers;
+mod live;
 pub mod seed;
 mod store;
 
@@ -73,6 +76,10 @@ struct DemoState {
     next_id: AtomicU64,
     /// Resources speaking Kubernetes', Grafana's and Elasticsearch's dialects.
     dialects: Mutex<dialects::Dialects>,
+    /// Counts writes: the change streams wait on it (`live`).
+    changes: tokio::sync::watch::Sender<u64>,
+    /// The labels' change history (Gmail's `history?startHistoryId=`).
+    history: Mutex<live::History>,
 }
 
 /// A running demo server.
@@ -95,6 +102,8 @@ impl DemoServer {
             requests: AtomicU64::new(0),
             next_id: AtomicU64::new(100),
             dialects: Mutex::new(dialects::seeded()),
+            changes: tokio::sync::watch::Sender::new(0),
+            history: Mutex::new(live::History::default()),
         });
         let app = Router::new()
             .fallback(handlers::handle)
@@ -129,7 +138,9 @@ impl DemoServer {
     /// "Another admin" changes a resource: applies `patch` (RFC 7396) or a canned change.
     /// Returns the new text, or None when there is no such resource.
     pub fn another_admin(&self, path: &str, patch: Option<&Value>) -> Option<String> {
-        store::another_admin(&mut self.state.store.lock().unwrap(), path, patch)
+        let out = store::another_admin(&mut self.state.store.lock().unwrap(), path, patch);
+        live::changed(&self.state, path);
+        out
     }
 
     /// The stored text of a resource (None when absent or deleted).

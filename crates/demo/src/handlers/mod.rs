@@ -37,7 +37,17 @@ pub(crate) async fn handle(
         path
     };
     if let Some(rest) = path.strip_prefix("/_demo") {
-        return with_request_id(control::control(&state, &method, rest, &body), n);
+        let resp = control::control(&state, &method, rest, &body);
+        if method != Method::GET && resp.status().is_success() {
+            let changed = rest.strip_prefix("/another-admin").unwrap_or(path.as_str());
+            crate::live::changed(&state, changed);
+        }
+        return with_request_id(resp, n);
+    }
+    if method == Method::GET {
+        if let Some(resp) = feed(&state, &path, &uri, &headers) {
+            return with_request_id(resp, n);
+        }
     }
     let fault = faults::take(&mut state.faults.lock().unwrap(), &method, &path);
     if let Some(f) = &fault {
@@ -66,6 +76,9 @@ pub(crate) async fn handle(
     } else {
         resource(&state, &method, &path, &headers, &body)
     };
+    if method != Method::GET && method != Method::HEAD && resp.status().is_success() {
+        crate::live::changed(&state, &path);
+    }
     if let Some(f) = &fault {
         if f.drop_after_apply {
             return faults::broken(resp);
@@ -75,6 +88,36 @@ pub(crate) async fn handle(
         }
     }
     with_request_id(resp, n)
+}
+
+/// A change feed (`live`), when the GET asks for one: the labels' history and the profile, an
+/// event stream, a Kubernetes-style watch.
+fn feed(state: &Arc<DemoState>, path: &str, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
+    let query = uri.query().unwrap_or("");
+    let wants_events = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+    let watch = query
+        .split('&')
+        .any(|kv| kv == "watch=1" || kv == "watch=true");
+    let is_feed = path == "/history"
+        || path == "/profile"
+        || (wants_events && !crate::dialects::owns(path))
+        || (watch && path.starts_with("/api/v1/"));
+    if !is_feed {
+        return None;
+    }
+    let cfg = state.cfg.lock().unwrap().clone();
+    if let Some(refused) = unauthorized(&cfg, headers) {
+        return Some(refused);
+    }
+    Some(match path {
+        "/history" => crate::live::history(state, query),
+        "/profile" => crate::live::profile(state),
+        _ if watch => crate::live::kube_watch(state.clone(), path.to_string(), query),
+        _ => crate::live::sse(state.clone(), path.to_string()),
+    })
 }
 
 /// One request to a resource.
