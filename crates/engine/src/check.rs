@@ -472,397 +472,57 @@ pub async fn check(client: &Client, url: &str) -> Report {
 }
 
 async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>) -> Report {
-    let p = Probe { client };
-    let mut findings = vec![];
-    let mut wrote = vec![];
-    let mut add = |topic: &str, mark: Mark, says: String, evidence: Vec<String>| {
-        findings.push(Finding {
-            topic: topic.into(),
-            mark,
-            says,
-            evidence,
-        })
+    let mut c = Checking {
+        p: Probe { client },
+        findings: vec![],
+        wrote: vec![],
+        methods: vec![],
+        stale_status: None,
     };
-
     // 1. The resource itself, read only.
-    let read = p.get(url).await;
-    let Some(answer) = read.answer.clone().filter(|_| read.ok()) else {
-        add(
-            "read",
-            Mark::Info,
-            "The resource could not be read, so nothing else was checked.".into(),
-            vec![read.line],
-        );
-        return finish(url, None, findings, wrote, None, false);
+    let Some(resource) = c.read_probes(url, proposal).await else {
+        return finish(url, None, c.findings, c.wrote, None, false);
     };
-    let doc: Option<serde_json::Value> = serde_json::from_str(&answer.body).ok();
-    // A stale client sends back the kind of tag it was given.
-    let never = never_like(answer.etag.as_deref());
-    let never = never.as_str();
-    let envelope = doc
-        .as_ref()
-        .is_some_and(|d| d.get("data").is_some_and(|x| x.is_object()));
-    // Said in findings that are shown and stored: a validator echoing the credential redacted.
-    let shown = |v: &Option<String>| v.as_deref().map(|x| client.auth().redact(x));
-    match (shown(&answer.etag), shown(&answer.last_modified)) {
-        (Some(e), _) if e.starts_with("W/") => add(
-            "validator",
-            Mark::Caveat,
-            format!(
-                "Its validator is a weak ETag ({e}): RFC 9110 has If-Match compare strongly, so \
-                 a server may refuse it (some make it strong a moment later)."
-            ),
-            vec![read.line.clone()],
-        ),
-        (Some(e), _) => add(
-            "validator",
-            Mark::Good,
-            format!("Its validator is a strong ETag ({e})."),
-            vec![read.line.clone()],
-        ),
-        (None, Some(lm)) => add(
-            "validator",
-            Mark::Caveat,
-            format!(
-                "It gives no ETag, only Last-Modified ({lm}): writes are conditional on a time \
-                 with one-second resolution (If-Unmodified-Since)."
-            ),
-            vec![read.line.clone()],
-        ),
-        (None, None) => add(
-            "validator",
-            Mark::Caveat,
-            "It gives no validator at all (no ETag, no Last-Modified): ifmatch can only \
-             compare the document before writing."
-                .into(),
-            vec![read.line.clone()],
-        ),
-    }
-    let tokens = doc.as_ref().map(body_tokens).unwrap_or_default();
-    let in_body = if tokens.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " (it keeps a version in the body too, {}: a write must carry the current one)",
-            tokens[0]
-        )
-    };
-    if let Some((name, shows)) = doc.as_ref().and_then(crate::dialect::propose) {
-        *proposal = Some(name.to_string());
-        add(
-            "dialect",
-            Mark::Info,
-            format!(
-                "It is shaped like the {name} API ({shows}): with `--dialect {name}` (in the app: \
-                 the connection's Version, {name}) ifmatch sends the version where that API \
-                 expects it and keeps its own fields out of your edits."
-            ),
-            vec![],
-        );
-    }
-    if let Some((name, what)) = doc.as_ref().and_then(crate::dialect::not_a_document) {
-        add(
-            "not_document",
-            Mark::Caveat,
-            format!(
-                "The answer is not a document to edit: it has the shape the {name} dialect \
-                 knows as {what}. Saved back, it would be stored as the value."
-            ),
-            vec![read.line.clone()],
-        );
-    }
-    if !tokens.is_empty() {
-        add(
-            "body_token",
-            Mark::Info,
-            format!(
-                "The document carries fields that look like a version in the body: {}.",
-                tokens.join(", ")
-            ),
-            vec![],
-        );
-    }
-    if let Some(e) = &answer.etag {
-        let again = p
-            .ask("GET", url, &[("If-None-Match", e.clone())], None)
-            .await;
-        let (mark, says) = match again.status() {
-            Some(304) => (
-                Mark::Good,
-                "A read with If-None-Match of that ETag is answered 304 Not Modified.".to_string(),
-            ),
-            Some(s) => (
-                Mark::Info,
-                format!("A read with If-None-Match of that ETag is answered {s}, not 304."),
-            ),
-            None => (Mark::Info, "The revalidating read failed.".to_string()),
-        };
-        add("revalidate", mark, says, vec![again.line]);
-    }
-
     // 2. The write probes, on a scratch resource beside the real one.
     let tok = token();
     let Some(scratch) = scratch_url(url, &tok) else {
-        return finish(url, None, findings, wrote, None, false);
+        return finish(url, None, c.findings, c.wrote, None, false);
     };
-    let body = |n| scratch_body(&tok, n, envelope);
-    let made = p
-        .put(&scratch, Some(("If-None-Match", "*")), &body(1))
-        .await;
-    if !made.ok() {
-        add(
-            "scratch",
-            Mark::Info,
-            format!(
-                "No scratch resource could be made beside this one ({}), so whether the server \
-                 refuses stale writes was not checked. ifmatch compares the document before \
-                 each write to it.",
-                made.status()
-                    .map(|s| format!("answered {s}"))
-                    .unwrap_or_else(|| "the request failed".into())
-            ),
-            vec![made.line],
-        );
-        return finish(url, None, findings, wrote, None, false);
-    }
-    wrote.push(format!("created {scratch} (a scratch resource)"));
-    let mut methods: Vec<(WriteKind, MethodVerdict, Effect, Vec<String>)> = vec![];
-    let mut stale_status = None;
-    let mut refused = |s: Option<u16>| {
-        if let Some(s @ (409 | 412)) = s {
-            stale_status.get_or_insert(s);
-        }
+    let body = |n| scratch_body(&tok, n, resource.envelope);
+    let Some(made) = c.make_scratch(&scratch, &body(1)).await else {
+        return finish(url, None, c.findings, c.wrote, None, false);
     };
-
-    // Create: If-None-Match: * over the scratch resource just made.
-    let (made_read, made_n) = p.n_of(&scratch).await;
-    let made_effect = Effect::of(&made, made_n.map(|n| n == 1));
-    let again = p
-        .put(&scratch, Some(("If-None-Match", "*")), &body(2))
-        .await;
-    let (again_read, again_n) = p.n_of(&scratch).await;
-    let again_effect = Effect::of(&again, again_n.map(|n| n == 2));
-    refused(again.status());
-    methods.push((
-        WriteKind::Create,
-        method_verdict(WriteKind::Create, again_effect, Some(made_effect)),
-        again_effect,
-        vec![
-            made.line.clone(),
-            made_read.line,
-            again.line,
-            again_read.line,
-        ],
-    ));
-
-    // PUT with an If-Match that can never match, then with the current one.
-    let (current, waited) = p.strong_etag(&scratch).await;
-    let stale = p.put(&scratch, Some(("If-Match", never)), &body(3)).await;
-    let (stale_read, stale_n) = p.n_of(&scratch).await;
-    let stale_effect = Effect::of(&stale, stale_n.map(|n| n == 3));
-    refused(stale.status());
-    let (current, waited) = if stale.ok() {
-        p.strong_etag(&scratch).await
-    } else {
-        (current, waited)
-    };
-    let strong_now = current.etag().is_some_and(|e| !e.starts_with("W/"));
-    if waited && strong_now {
-        add(
-            "weak_for_a_moment",
-            Mark::Caveat,
-            "Right after a write its ETag is weak for a moment, then strong for the same \
-             version: a write in that moment is refused (ifmatch waits it out)."
-                .into(),
-            vec![current.line.clone()],
-        );
-    }
-    // A write with the current validator, then one more of the same size: does the ETag follow
-    // the content, and does the write's answer carry it?
-    let mut not_content_derived = false;
-    let mut put_lines = vec![stale.line.clone(), stale_read.line];
-    // Without a validator the write is unconditional: the scratch resource is ours alone, and
-    // what counts here is whether the server applies it.
-    let tag = current.etag().map(str::to_string);
-    let w1 = p
-        .put(&scratch, tag.as_deref().map(|t| ("If-Match", t)), &body(4))
-        .await;
-    let (r1, r1_n) = p.n_of(&scratch).await;
-    let put_current = Some(Effect::of(&w1, r1_n.map(|n| n == 4)));
-    put_lines.extend([w1.line.clone(), r1.line.clone()]);
-    let applied = r1_n == Some(4);
-    if w1.ok() && applied {
-        match w1.etag() {
-            Some(_) => add(
-                "write_answer",
-                Mark::Good,
-                "A write's answer carries the new ETag.".into(),
-                vec![w1.line.clone()],
-            ),
-            None => add(
-                "write_answer",
-                Mark::Info,
-                "A write's answer carries no ETag: ifmatch reads the resource after each \
-                 write to learn it (and to see the server holds what was written)."
-                    .into(),
-                vec![w1.line.clone()],
-            ),
-        }
-    }
-    if let Some(tag) = tag {
-        let w2 = p.put(&scratch, Some(("If-Match", &tag)), &body(5)).await;
-        let r2 = p.get(&scratch).await;
-        let same_tag = r1.etag().is_some() && r1.etag() == current.etag();
-        if w1.ok() && applied && same_tag {
-            not_content_derived = true;
-            add(
-                "etag",
-                Mark::Caveat,
-                "Its ETag did not change when the content did (same size, within a second): it \
-                 is not derived from the content, so a stale If-Match can match."
-                    .into(),
-                vec![current.line.clone(), w1.line.clone(), r1.line.clone()],
-            );
-        } else if w1.ok() && applied && w2.ok() && !stale.ok() {
-            // The second write reused the first one's (now stale) tag and was accepted.
-            not_content_derived = true;
-            add(
-                "etag",
-                Mark::Caveat,
-                "It accepted a second write conditional on the ETag the first one replaced: \
-                 its ETag does not always change with the content."
-                    .into(),
-                vec![w1.line.clone(), w2.line.clone(), r2.line.clone()],
-            );
-        } else if w1.ok() && applied {
-            add(
-                "etag",
-                Mark::Good,
-                "Its ETag changed with the content.".into(),
-                vec![current.line.clone(), r1.line.clone()],
-            );
-        }
-    }
-    methods.push((
-        WriteKind::Put,
-        method_verdict(WriteKind::Put, stale_effect, put_current),
-        stale_effect,
-        put_lines,
-    ));
-
-    // PATCH, each media type: one whose If-Match cannot match, then one with the current
-    // validator (the effect read back, not the status).
-    for (kind, ct, stale_n, current_n) in [
-        (
-            WriteKind::MergePatch,
-            "application/merge-patch+json",
-            6u8,
-            7u8,
-        ),
-        (
-            WriteKind::JsonPatch,
-            "application/json-patch+json",
-            8u8,
-            9u8,
-        ),
-    ] {
-        let patch = |n: u8| match kind {
-            WriteKind::MergePatch if envelope => format!("{{\"data\": {{\"n\": {n}}}}}"),
-            WriteKind::MergePatch => format!("{{\"n\": {n}}}"),
-            _ => format!(
-                "[{{\"op\": \"replace\", \"path\": \"{}/n\", \"value\": {n}}}]",
-                if envelope { "/data" } else { "" }
-            ),
-        };
-        let sent = p
-            .ask(
-                "PATCH",
-                &scratch,
-                &[("If-Match", never.to_string())],
-                Some((&patch(stale_n), ct)),
-            )
-            .await;
-        let (after, n) = p.n_of(&scratch).await;
-        let stale = Effect::of(&sent, n.map(|n| n == u64::from(stale_n)));
-        let mut lines = vec![sent.line, after.line];
-        let current = if matches!(stale.status, Some(405 | 415 | 501)) {
-            None
-        } else {
-            let headers = p.current_if_match(&scratch).await;
-            let sent = p
-                .ask("PATCH", &scratch, &headers, Some((&patch(current_n), ct)))
-                .await;
-            let (after, n) = p.n_of(&scratch).await;
-            lines.extend([sent.line.clone(), after.line]);
-            Some(Effect::of(&sent, n.map(|n| n == u64::from(current_n))))
-        };
-        methods.push((kind, method_verdict(kind, stale, current), stale, lines));
-    }
-
+    c.create_probe(&scratch, made, &body(2)).await;
+    let never = resource.never.as_str();
+    let not_content_derived = c.put_probes(&scratch, never, &body).await;
+    c.patch_probes(&scratch, never, resource.envelope).await;
     // Under several writers (engine::concurrency): do the validators see a same-size change in
     // the same second, is the check atomic with the write (only where PUT refuses stale writes:
     // elsewhere there is no check to race), is there a write lock it enforces.
-    let put_protected = methods
+    let put_protected = c
+        .methods
         .iter()
         .any(|(k, v, ..)| *k == WriteKind::Put && *v == MethodVerdict::Protected);
     let conc = crate::concurrency::probe(client, &scratch, put_protected).await;
     for f in conc.findings {
-        add(&f.topic, f.mark, f.says, f.evidence);
+        c.add(&f.topic, f.mark, f.says, f.evidence);
     }
     let not_content_derived = not_content_derived || conc.validators_miss_changes == Some(true);
     // The scratch document back, for the delete probes that read it.
-    let headers = p.current_if_match(&scratch).await;
-    p.ask(
+    let headers = c.p.current_if_match(&scratch).await;
+    c.p.ask(
         "PUT",
         &scratch,
         &headers,
         Some((&body(9), "application/json")),
     )
     .await;
-
-    // DELETE with an If-Match that cannot match, then with the current one: the clean-up. A
-    // scratch resource that is not there (its writes acknowledged, never stored) shows nothing
-    // about a delete.
-    let (before_delete, absent) = p.gone(&scratch).await;
-    let stale_delete = p
-        .ask("DELETE", &scratch, &[("If-Match", never.to_string())], None)
-        .await;
-    let (after_stale, gone_stale) = p.gone(&scratch).await;
-    let stale = Effect::of(&stale_delete, gone_stale);
-    let mut lines = vec![stale_delete.line, after_stale.line];
-    let mut current = None;
-    if gone_stale != Some(true) {
-        let headers = p.current_if_match(&scratch).await;
-        let del = p.ask("DELETE", &scratch, &headers, None).await;
-        let (after, gone) = p.gone(&scratch).await;
-        lines.extend([del.line.clone(), after.line]);
-        current = Some(Effect::of(&del, gone));
-        if gone != Some(true) {
-            // Ours alone (nobody else knows the name): unconditionally, then.
-            p.ask("DELETE", &scratch, &[], None).await;
-        }
-    }
-    let verdict = if absent == Some(true) {
-        lines.insert(0, before_delete.line);
-        MethodVerdict::Unknown
-    } else {
-        method_verdict(WriteKind::Delete, stale, current)
-    };
-    methods.push((WriteKind::Delete, verdict, stale, lines));
-    let after = p.get(&scratch).await;
-    if matches!(after.status(), Some(404 | 410)) {
-        wrote.push(format!("deleted {scratch} again"));
-    } else {
-        wrote.push(format!(
-            "could NOT delete {scratch} ({}): remove it by hand",
-            after.line
-        ));
-    }
+    c.delete_probes(&scratch, never).await;
 
     let mut checks = vec![];
-    for (kind, verdict, stale, lines) in methods {
-        let (topic, mark, says) = method_finding(kind, verdict, stale, &in_body, false);
-        add(topic, mark, says, lines);
+    for (kind, verdict, stale, lines) in std::mem::take(&mut c.methods) {
+        let (topic, mark, says) = method_finding(kind, verdict, stale, &resource.in_body, false);
+        c.add(topic, mark, says, lines);
         checks.push(MethodCheck {
             method: kind,
             verdict,
@@ -872,9 +532,9 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
     let mut report = finish(
         url,
         Some(scratch),
-        findings,
-        wrote,
-        stale_status,
+        c.findings,
+        c.wrote,
+        c.stale_status,
         not_content_derived,
     );
     report.methods = checks;
@@ -882,6 +542,430 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
     report.lock = conc.lock;
     judge(&mut report);
     report
+}
+
+/// The check while its probes run: what it found, what it wrote, each kind of write's verdict
+/// with the effect of its stale probe and its evidence.
+struct Checking<'a> {
+    p: Probe<'a>,
+    findings: Vec<Finding>,
+    wrote: Vec<String>,
+    methods: Vec<(WriteKind, MethodVerdict, Effect, Vec<String>)>,
+    /// The status a stale write was refused with (412, or 409), the first seen.
+    stale_status: Option<u16>,
+}
+
+/// What the read-only probes learnt that the write probes need.
+struct Resource {
+    /// An ETag that can never match, shaped like the server's (a stale client sends back the
+    /// kind of tag it was given).
+    never: String,
+    /// The document is an envelope with its data under `data` (Kinto): probes write that shape.
+    envelope: bool,
+    /// Words on a version the document keeps in its body ("" when none).
+    in_body: String,
+}
+
+impl Checking<'_> {
+    fn add(&mut self, topic: &str, mark: Mark, says: String, evidence: Vec<String>) {
+        self.findings.push(Finding {
+            topic: topic.into(),
+            mark,
+            says,
+            evidence,
+        })
+    }
+
+    fn refused(&mut self, status: Option<u16>) {
+        if let Some(s @ (409 | 412)) = status {
+            self.stale_status.get_or_insert(s);
+        }
+    }
+
+    /// The resource itself, read only: its validator, its shape (a dialect's?), a version in its
+    /// body, whether it revalidates. None: it could not be read (said), nothing else is probed.
+    async fn read_probes(&mut self, url: &str, proposal: &mut Option<String>) -> Option<Resource> {
+        let read = self.p.get(url).await;
+        let Some(answer) = read.answer.clone().filter(|_| read.ok()) else {
+            self.add(
+                "read",
+                Mark::Info,
+                "The resource could not be read, so nothing else was checked.".into(),
+                vec![read.line],
+            );
+            return None;
+        };
+        let doc: Option<serde_json::Value> = serde_json::from_str(&answer.body).ok();
+        // A stale client sends back the kind of tag it was given.
+        let never = never_like(answer.etag.as_deref());
+        let envelope = doc
+            .as_ref()
+            .is_some_and(|d| d.get("data").is_some_and(|x| x.is_object()));
+        // Said in findings that are shown and stored: a validator echoing the credential redacted.
+        let shown = |v: &Option<String>| v.as_deref().map(|x| self.p.client.auth().redact(x));
+        match (shown(&answer.etag), shown(&answer.last_modified)) {
+            (Some(e), _) if e.starts_with("W/") => self.add(
+                "validator",
+                Mark::Caveat,
+                format!(
+                "Its validator is a weak ETag ({e}): RFC 9110 has If-Match compare strongly, so \
+                 a server may refuse it (some make it strong a moment later)."
+            ),
+                vec![read.line.clone()],
+            ),
+            (Some(e), _) => self.add(
+                "validator",
+                Mark::Good,
+                format!("Its validator is a strong ETag ({e})."),
+                vec![read.line.clone()],
+            ),
+            (None, Some(lm)) => self.add(
+                "validator",
+                Mark::Caveat,
+                format!(
+                "It gives no ETag, only Last-Modified ({lm}): writes are conditional on a time \
+                 with one-second resolution (If-Unmodified-Since)."
+            ),
+                vec![read.line.clone()],
+            ),
+            (None, None) => self.add(
+                "validator",
+                Mark::Caveat,
+                "It gives no validator at all (no ETag, no Last-Modified): ifmatch can only \
+             compare the document before writing."
+                    .into(),
+                vec![read.line.clone()],
+            ),
+        }
+        let tokens = doc.as_ref().map(body_tokens).unwrap_or_default();
+        let in_body = if tokens.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (it keeps a version in the body too, {}: a write must carry the current one)",
+                tokens[0]
+            )
+        };
+        if let Some((name, shows)) = doc.as_ref().and_then(crate::dialect::propose) {
+            *proposal = Some(name.to_string());
+            self.add(
+                "dialect",
+                Mark::Info,
+                format!(
+                "It is shaped like the {name} API ({shows}): with `--dialect {name}` (in the app: \
+                 the connection's Version, {name}) ifmatch sends the version where that API \
+                 expects it and keeps its own fields out of your edits."
+            ),
+                vec![],
+            );
+        }
+        if let Some((name, what)) = doc.as_ref().and_then(crate::dialect::not_a_document) {
+            self.add(
+                "not_document",
+                Mark::Caveat,
+                format!(
+                    "The answer is not a document to edit: it has the shape the {name} dialect \
+                 knows as {what}. Saved back, it would be stored as the value."
+                ),
+                vec![read.line.clone()],
+            );
+        }
+        if !tokens.is_empty() {
+            self.add(
+                "body_token",
+                Mark::Info,
+                format!(
+                    "The document carries fields that look like a version in the body: {}.",
+                    tokens.join(", ")
+                ),
+                vec![],
+            );
+        }
+        if let Some(e) = &answer.etag {
+            let again = self
+                .p
+                .ask("GET", url, &[("If-None-Match", e.clone())], None)
+                .await;
+            let (mark, says) = match again.status() {
+                Some(304) => (
+                    Mark::Good,
+                    "A read with If-None-Match of that ETag is answered 304 Not Modified."
+                        .to_string(),
+                ),
+                Some(s) => (
+                    Mark::Info,
+                    format!("A read with If-None-Match of that ETag is answered {s}, not 304."),
+                ),
+                None => (Mark::Info, "The revalidating read failed.".to_string()),
+            };
+            self.add("revalidate", mark, says, vec![again.line]);
+        }
+        Some(Resource {
+            never,
+            envelope,
+            in_body,
+        })
+    }
+
+    /// The scratch resource made with `If-None-Match: *` (None: it could not be, said).
+    async fn make_scratch(&mut self, scratch: &str, body: &str) -> Option<Seen> {
+        let made = self
+            .p
+            .put(scratch, Some(("If-None-Match", "*")), body)
+            .await;
+        if !made.ok() {
+            self.add(
+                "scratch",
+                Mark::Info,
+                format!(
+                    "No scratch resource could be made beside this one ({}), so whether the \
+                     server refuses stale writes was not checked. ifmatch compares the document \
+                     before each write to it.",
+                    made.status()
+                        .map(|s| format!("answered {s}"))
+                        .unwrap_or_else(|| "the request failed".into())
+                ),
+                vec![made.line],
+            );
+            return None;
+        }
+        self.wrote
+            .push(format!("created {scratch} (a scratch resource)"));
+        Some(made)
+    }
+
+    /// Create: `If-None-Match: *` over the scratch resource just made (`made`).
+    async fn create_probe(&mut self, scratch: &str, made: Seen, body: &str) {
+        let (made_read, made_n) = self.p.n_of(scratch).await;
+        let made_effect = Effect::of(&made, made_n.map(|n| n == 1));
+        let again = self
+            .p
+            .put(scratch, Some(("If-None-Match", "*")), body)
+            .await;
+        let (again_read, again_n) = self.p.n_of(scratch).await;
+        let again_effect = Effect::of(&again, again_n.map(|n| n == 2));
+        self.refused(again.status());
+        self.methods.push((
+            WriteKind::Create,
+            method_verdict(WriteKind::Create, again_effect, Some(made_effect)),
+            again_effect,
+            vec![
+                made.line.clone(),
+                made_read.line,
+                again.line,
+                again_read.line,
+            ],
+        ));
+    }
+
+    /// PUT with an If-Match that can never match, then with the current one, then one more of
+    /// the same size: is a stale PUT refused, does the ETag follow the content, does the write's
+    /// answer carry it. Returns whether the ETag was seen not to follow the content.
+    async fn put_probes(
+        &mut self,
+        scratch: &str,
+        never: &str,
+        body: &impl Fn(u8) -> String,
+    ) -> bool {
+        let (current, waited) = self.p.strong_etag(scratch).await;
+        let stale = self
+            .p
+            .put(scratch, Some(("If-Match", never)), &body(3))
+            .await;
+        let (stale_read, stale_n) = self.p.n_of(scratch).await;
+        let stale_effect = Effect::of(&stale, stale_n.map(|n| n == 3));
+        self.refused(stale.status());
+        let (current, waited) = if stale.ok() {
+            self.p.strong_etag(scratch).await
+        } else {
+            (current, waited)
+        };
+        let strong_now = current.etag().is_some_and(|e| !e.starts_with("W/"));
+        if waited && strong_now {
+            self.add(
+                "weak_for_a_moment",
+                Mark::Caveat,
+                "Right after a write its ETag is weak for a moment, then strong for the same \
+             version: a write in that moment is refused (ifmatch waits it out)."
+                    .into(),
+                vec![current.line.clone()],
+            );
+        }
+        // A write with the current validator, then one more of the same size: does the ETag follow
+        // the content, and does the write's answer carry it?
+        let mut not_content_derived = false;
+        let mut put_lines = vec![stale.line.clone(), stale_read.line];
+        // Without a validator the write is unconditional: the scratch resource is ours alone, and
+        // what counts here is whether the server applies it.
+        let tag = current.etag().map(str::to_string);
+        let w1 = self
+            .p
+            .put(scratch, tag.as_deref().map(|t| ("If-Match", t)), &body(4))
+            .await;
+        let (r1, r1_n) = self.p.n_of(scratch).await;
+        let put_current = Some(Effect::of(&w1, r1_n.map(|n| n == 4)));
+        put_lines.extend([w1.line.clone(), r1.line.clone()]);
+        let applied = r1_n == Some(4);
+        if w1.ok() && applied {
+            match w1.etag() {
+                Some(_) => self.add(
+                    "write_answer",
+                    Mark::Good,
+                    "A write's answer carries the new ETag.".into(),
+                    vec![w1.line.clone()],
+                ),
+                None => self.add(
+                    "write_answer",
+                    Mark::Info,
+                    "A write's answer carries no ETag: ifmatch reads the resource after each \
+                 write to learn it (and to see the server holds what was written)."
+                        .into(),
+                    vec![w1.line.clone()],
+                ),
+            }
+        }
+        if let Some(tag) = tag {
+            let w2 = self
+                .p
+                .put(scratch, Some(("If-Match", &tag)), &body(5))
+                .await;
+            let r2 = self.p.get(scratch).await;
+            let same_tag = r1.etag().is_some() && r1.etag() == current.etag();
+            if w1.ok() && applied && same_tag {
+                not_content_derived = true;
+                self.add(
+                "etag",
+                Mark::Caveat,
+                "Its ETag did not change when the content did (same size, within a second): it \
+                 is not derived from the content, so a stale If-Match can match."
+                    .into(),
+                vec![current.line.clone(), w1.line.clone(), r1.line.clone()],
+            );
+            } else if w1.ok() && applied && w2.ok() && !stale.ok() {
+                // The second write reused the first one's (now stale) tag and was accepted.
+                not_content_derived = true;
+                self.add(
+                    "etag",
+                    Mark::Caveat,
+                    "It accepted a second write conditional on the ETag the first one replaced: \
+                 its ETag does not always change with the content."
+                        .into(),
+                    vec![w1.line.clone(), w2.line.clone(), r2.line.clone()],
+                );
+            } else if w1.ok() && applied {
+                self.add(
+                    "etag",
+                    Mark::Good,
+                    "Its ETag changed with the content.".into(),
+                    vec![current.line.clone(), r1.line.clone()],
+                );
+            }
+        }
+        self.methods.push((
+            WriteKind::Put,
+            method_verdict(WriteKind::Put, stale_effect, put_current),
+            stale_effect,
+            put_lines,
+        ));
+        not_content_derived
+    }
+
+    /// PATCH, each media type: one whose If-Match cannot match, then one with the current
+    /// validator (the effect read back, not the status).
+    async fn patch_probes(&mut self, scratch: &str, never: &str, envelope: bool) {
+        for (kind, ct, stale_n, current_n) in [
+            (
+                WriteKind::MergePatch,
+                "application/merge-patch+json",
+                6u8,
+                7u8,
+            ),
+            (
+                WriteKind::JsonPatch,
+                "application/json-patch+json",
+                8u8,
+                9u8,
+            ),
+        ] {
+            let patch = |n: u8| match kind {
+                WriteKind::MergePatch if envelope => format!("{{\"data\": {{\"n\": {n}}}}}"),
+                WriteKind::MergePatch => format!("{{\"n\": {n}}}"),
+                _ => format!(
+                    "[{{\"op\": \"replace\", \"path\": \"{}/n\", \"value\": {n}}}]",
+                    if envelope { "/data" } else { "" }
+                ),
+            };
+            let sent = self
+                .p
+                .ask(
+                    "PATCH",
+                    scratch,
+                    &[("If-Match", never.to_string())],
+                    Some((&patch(stale_n), ct)),
+                )
+                .await;
+            let (after, n) = self.p.n_of(scratch).await;
+            let stale = Effect::of(&sent, n.map(|n| n == u64::from(stale_n)));
+            let mut lines = vec![sent.line, after.line];
+            let current = if matches!(stale.status, Some(405 | 415 | 501)) {
+                None
+            } else {
+                let headers = self.p.current_if_match(scratch).await;
+                let sent = self
+                    .p
+                    .ask("PATCH", scratch, &headers, Some((&patch(current_n), ct)))
+                    .await;
+                let (after, n) = self.p.n_of(scratch).await;
+                lines.extend([sent.line.clone(), after.line]);
+                Some(Effect::of(&sent, n.map(|n| n == u64::from(current_n))))
+            };
+            self.methods
+                .push((kind, method_verdict(kind, stale, current), stale, lines));
+        }
+    }
+
+    /// DELETE with an If-Match that cannot match, then with the current one: the clean-up. A
+    /// scratch resource that is not there (its writes acknowledged, never stored) shows nothing
+    /// about a delete.
+    async fn delete_probes(&mut self, scratch: &str, never: &str) {
+        let (before_delete, absent) = self.p.gone(scratch).await;
+        let stale_delete = self
+            .p
+            .ask("DELETE", scratch, &[("If-Match", never.to_string())], None)
+            .await;
+        let (after_stale, gone_stale) = self.p.gone(scratch).await;
+        let stale = Effect::of(&stale_delete, gone_stale);
+        let mut lines = vec![stale_delete.line, after_stale.line];
+        let mut current = None;
+        if gone_stale != Some(true) {
+            let headers = self.p.current_if_match(scratch).await;
+            let del = self.p.ask("DELETE", scratch, &headers, None).await;
+            let (after, gone) = self.p.gone(scratch).await;
+            lines.extend([del.line.clone(), after.line]);
+            current = Some(Effect::of(&del, gone));
+            if gone != Some(true) {
+                // Ours alone (nobody else knows the name): unconditionally, then.
+                self.p.ask("DELETE", scratch, &[], None).await;
+            }
+        }
+        let verdict = if absent == Some(true) {
+            lines.insert(0, before_delete.line);
+            MethodVerdict::Unknown
+        } else {
+            method_verdict(WriteKind::Delete, stale, current)
+        };
+        self.methods
+            .push((WriteKind::Delete, verdict, stale, lines));
+        let after = self.p.get(scratch).await;
+        if matches!(after.status(), Some(404 | 410)) {
+            self.wrote.push(format!("deleted {scratch} again"));
+        } else {
+            self.wrote.push(format!(
+                "could NOT delete {scratch} ({}): remove it by hand",
+                after.line
+            ));
+        }
+    }
 }
 
 /// The check under a dialect whose version travels in the query (Consul's `?cas=`,
