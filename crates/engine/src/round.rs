@@ -77,7 +77,7 @@ pub struct SideLines {
 pub fn conflicts_of(result: &merge::Merge, merged: &str, docs: [&Doc; 3]) -> Vec<ConflictInfo> {
     let [b, m, t] = docs;
     // Parsed once for every conflict's label (a parse per conflict cost 25 ms each at 10 MB).
-    let merged_doc = Doc::parse(&merged).ok();
+    let merged_doc = Doc::parse(merged).ok();
     result
         .conflicts
         .iter()
