@@ -10,6 +10,7 @@ pub mod pouchdb;
 pub mod proxy;
 pub mod raw;
 pub mod torture;
+pub mod watching;
 
 use std::io::BufRead;
 use std::path::PathBuf;

@@ -79,7 +79,7 @@ pub async fn run(
                         return false;
                     }
                 }
-                !(until_change && !first)
+                !until_change || first
             }
             LiveEvent::Notice(n) => {
                 say!("ifmatch: {url}: {}", n.words);

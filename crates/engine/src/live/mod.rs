@@ -392,6 +392,9 @@ pub async fn watch(
                         "{why}: the document was read whole, and the watch starts again from it"
                     ),
                 );
+                // A server that loses every cursor at once must not be asked in a tight loop.
+                let pause = w.backoff();
+                w.pause(pause).await;
                 w.full_read().await;
                 feed.reset(&w.current);
                 if let Feed::Changes { feed: f, cursor } = &mut feed {
