@@ -1,14 +1,13 @@
 // The conflict view: Mine / Theirs / Base panes beside the Result, each conflict's status as Rust
 // reads it off the Result's text, Accepts, navigation.
-import { api, type Accepted, type Choice, type ConflictStatus, type RoundView } from "./api";
+import { api, type Accepted, type ConflictStatus, type RoundView } from "./api";
 import type { ConflictInfo } from "./bindings/ConflictInfo";
-import { applyEdits, makeEditor, selectRange, setTextByEdits, setConflictActionHandler, setRulerHandler, setText, showConflictMarks, showLines, type ConflictMark } from "./editor";
+import { applyEdits, makeEditor, selectRange, setTextByEdits, setText, showConflictMarks, showLines, type ConflictMark } from "./editor";
 import type { EditorView } from "@codemirror/view";
 import type { Text } from "@codemirror/state";
 import * as model from "./model";
 import { $, store, active, tracked, type Tab } from "./store";
-import { tabProblem } from "./messages";
-import { renderTabs } from "./tabs";
+import { intents } from "./intents";
 
 /** The panes' containers. Each tab in conflict has its own three pane editors; the active
  * tab's are the ones mounted here (another tab's stay alive, unmounted, until it is shown). */
@@ -128,8 +127,7 @@ export async function refreshStatuses(t: Tab) {
   } catch {
     return;
   }
-  if (t.id === store.activeId) showConflictView(t);
-  renderTabs();
+  intents.render();
 }
 
 export let statusTimer: ReturnType<typeof setTimeout> | undefined;
@@ -138,10 +136,6 @@ export function scheduleStatuses(t: Tab) {
   statusTimer = setTimeout(() => void refreshStatuses(t), 120);
 }
 
-// The accept actions on each conflict in the Result and the panes do what the list's buttons
-// do; a mark in an overview ruler goes to its conflict.
-setConflictActionHandler((i, choice) => void (choice === "edit" ? editConflict(i) : accept(i, choice as Choice)));
-setRulerHandler((i) => void goTo(i));
 
 /** The most conflicts the list shows at once (around the current one). */
 export const LIST_WINDOW = 200;
@@ -300,7 +294,7 @@ export function showConflictView(t: Tab | null) {
         for (const [choice, label] of [["mine", "Mine's order"], ["theirs", "Theirs' order"], ["base", "Base's order"]] as const) {
           const b = part("button", label, "quiet") as HTMLButtonElement;
           b.dataset.testid = `accept-${choice}`;
-          b.addEventListener("click", (e) => (e.stopPropagation(), void accept(i, choice)));
+          b.addEventListener("click", (e) => (e.stopPropagation(), void intents.accept(i, choice)));
           buttons.append(b);
         }
         parts.push(buttons);
@@ -380,7 +374,7 @@ const lastAccept = { edits: -1 };
 
 /** Rust's answer to an Accept made on `sent`: the Result it wrote into the editor (as changes
  * to `sent` when it came so), the statuses it read off it. */
-function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted, sent: Text) {
+export function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted, sent: Text) {
   store.settingText = true;
   lastAccept.edits = r.text_edits?.length ?? -1;
   if (r.text_edits) {
@@ -396,30 +390,10 @@ function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted, sen
   t.error = null;
 }
 
-export function accept(i: number, choice: Choice): Promise<void> {
-  return tracked(async () => {
-    const t = active();
-    const c = t?.conflict;
-    if (!t || !c || !store.editor) return;
-    try {
-      // Rust applies it, remembers the decision and writes the draft before answering.
-      const sent = store.editor.state.doc;
-      const r = await api.resolveConflict(t.id, sent.toString(), i, choice);
-      applyAccepted(t, c, r, sent);
-      const next = model.nextUnresolved(c.statuses, i);
-      await goTo(next === -1 ? i : next);
-      renderTabs();
-      await focusAfterAccept(next);
-    } catch (e) {
-      tabProblem(t, e);
-    }
-  });
-}
-
 /** After an Accept, focus goes where the keyboard continues: the next open conflict's first
  * accept in the Result (its Mine pane when the Result has not drawn it), or Resubmit when none
  * is open — never the page body, where keys would reach nothing. */
-async function focusAfterAccept(next: number) {
+export async function focusAfterAccept(next: number) {
   // The Result draws the conflict's accepts once it has scrolled there (the next frames).
   for (let k = 0; k < 2; k++) await new Promise((done) => requestAnimationFrame(done));
   const at = (place: string) => document.querySelector<HTMLElement>(`[data-testid="${place}-actions"][data-index="${next}"] button`);
@@ -438,27 +412,6 @@ export function editConflict(i: number): Promise<void> {
     const s = c.statuses[i];
     if (s?.range) selectRange(store.editor, s.range[0], s.range[1]);
     else store.editor.focus();
-  });
-}
-
-/** Every unresolved conflict to one side, in one call to Rust (each in turn, as single Accepts
- * would do). */
-export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
-  return tracked(async () => {
-    const t = active();
-    const c = t?.conflict;
-    if (!t || !c || !store.editor) return;
-    try {
-      const sent = store.editor.state.doc;
-      const r = await api.resolveAll(t.id, sent.toString(), choice);
-      if (t.conflict !== c) return;
-      applyAccepted(t, c, r, sent);
-      await goTo(c.current);
-      renderTabs();
-      await focusAfterAccept(model.nextUnresolved(c.statuses, c.current));
-    } catch (e) {
-      tabProblem(t, e);
-    }
   });
 }
 

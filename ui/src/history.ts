@@ -5,8 +5,8 @@
 import { api, words } from "./api";
 import { setText } from "./editor";
 import { $, store, active, syncText } from "./store";
-import { renderMessages, tabProblem } from "./messages";
-import { renderTabs } from "./tabs";
+import { tabProblem } from "./messages";
+import { intents } from "./intents";
 import { persistDraft } from "./drafts";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
 
@@ -16,18 +16,42 @@ const KIND: Record<string, string> = {
   saved: "saved by you",
 };
 
-export async function showHistory(force = false) {
-  const t = active();
+/** The tab whose versions the open History lists. */
+let shownFor: string | null = null;
+
+/** History's button: opens it on the active tab's versions, or closes it. */
+export async function showHistory() {
   const box = $("history");
-  if (!t || (!force && !box.hidden)) {
+  if (!box.hidden || !active()) {
     box.hidden = true;
+    shownFor = null;
     return;
   }
+  await list(true);
+}
+
+/** Keeps an open History on the active tab (it follows the tab: Compare and Restore act on
+ * it); `versions`: the tab's versions changed (a save, a reload), so they are listed again. */
+export async function renderHistory(versions = false) {
+  if ($("history").hidden) return;
+  if (!active()) {
+    $("history").hidden = true;
+    shownFor = null;
+    return;
+  }
+  if (versions || shownFor !== active()?.id) await list(false);
+}
+
+async function list(opening: boolean) {
+  const t = active();
+  if (!t) return;
+  shownFor = t.id;
   try {
     const rows = await api.historyList(t.id);
+    if (active() !== t) return;
     $("history-rows").replaceChildren(...rows.map((e) => row(e)));
     $("history-empty").hidden = rows.length > 0;
-    box.hidden = false;
+    if (opening) $("history").hidden = false;
   } catch (e) {
     tabProblem(t, e);
   }
@@ -92,10 +116,9 @@ async function restoreVersion(e: HistoryEntry) {
     t.text = text;
     t.notice = `Restored the version of ${e.at.slice(0, 19).replace("T", " ")} (${KIND[e.kind] ?? e.kind}) into the editor. Save writes it — conditionally: a change on the server meanwhile is merged, not written over.`;
     void persistDraft(t);
-    renderTabs();
-    renderMessages();
+    intents.render();
   } catch (err) {
     t.error = words(err);
-    renderMessages();
+    intents.render();
   }
 }

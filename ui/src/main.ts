@@ -7,11 +7,10 @@ import { makeEditor } from "./editor";
 import * as model from "./model";
 import { $, store, active, syncText, type Tab } from "./store";
 import { persistDraft } from "./drafts";
-import { renderMessages, tabProblem } from "./messages";
+import { tabProblem } from "./messages";
 import { loadConnections, showConnection, setupConnectionDialog } from "./connections";
-import { renderTabs, activate, openResource, reload } from "./tabs";
-import { save, applySave } from "./save";
-import { scheduleStatuses, acceptAll, navigate, railToggleWords } from "./conflict";
+import { render, activate, openResource, reload, save, applySave, acceptAll, wireIntents } from "./actions";
+import { scheduleStatuses, navigate, railToggleWords } from "./conflict";
 import { showTrail } from "./trail";
 import { preview } from "./preview";
 import { checkServer } from "./safety";
@@ -25,6 +24,7 @@ const BIG = 256 * 1024;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 async function start() {
+  wireIntents();
   store.editor = makeEditor($("editor"), {
     doc: "",
     onChange: () => {
@@ -44,7 +44,7 @@ async function start() {
         if (t.error && t.errorCode === "invalid_json" && t.round === "none" && t.text === t.savedText) t.error = null;
         if (t.conflict) scheduleStatuses(t);
         void persistDraft(t, big);
-        renderTabs();
+        render({ typing: true });
       };
       if (big) flushTimer = setTimeout(flush, 150);
       else flush();
@@ -90,7 +90,7 @@ async function start() {
     if (!t) return;
     try {
       t.notice = `Request trail written to ${await api.exportTrail(t.id)} — attach it to a support ticket; it holds no credentials.`;
-      renderMessages();
+      render();
     } catch (e) {
       tabProblem(t, e);
     }
@@ -151,7 +151,7 @@ async function start() {
       await api.demoAnotherAdmin(path, null);
       store.windowNotice = `Another admin changed ${path} on the demo server. Save to see the merge.`;
       if (t) t.notice = store.windowNotice;
-      renderMessages();
+      render();
     } catch (e) {
       tabProblem(t, e);
     }
@@ -175,10 +175,10 @@ async function start() {
           t.overwritten = s.overwritten.length ? s.overwritten : null;
           t.notice = s.message;
           t.stale = s.stale;
-          renderTabs();
+          render();
         } else if (s.stale !== t.stale) {
           t.stale = s.stale;
-          renderTabs();
+          render();
         }
       } catch {
         /* offline: the next save says what happened */
@@ -208,7 +208,7 @@ async function start() {
       tabProblem(t, e);
     }
   });
-  renderTabs();
+  render();
   try {
     await loadConnections();
     const restored = await api.restoreDrafts();
@@ -229,14 +229,14 @@ async function start() {
       store.windowNotice = `${restored.length} tab(s) restored from drafts, with your unsaved edits.`;
       const t = active();
       if (t && !t.conflict) t.notice = store.windowNotice;
-      renderTabs();
+      render();
     }
     const conn = store.connections.find((x) => x.id === $<HTMLSelectElement>("connection").value);
     if (conn?.is_demo && restored.length === 0) await openResource("/settings");
   } catch (e) {
     store.windowError = words(e);
   }
-  renderTabs();
+  render();
 }
 
 void start();

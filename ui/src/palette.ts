@@ -2,7 +2,7 @@
 // filtered as you type; Enter runs the first one shown. It presses the same buttons the mouse
 // does, so an action that is not available now (hidden or disabled) is not offered.
 import { $, active } from "./store";
-import { accept } from "./conflict";
+import { intents } from "./intents";
 import type { Choice } from "./api";
 
 interface Action {
@@ -29,7 +29,7 @@ function acceptable(choice: Choice): boolean {
 
 function acceptCurrent(choice: Choice) {
   const c = active()?.conflict;
-  if (c && acceptable(choice)) void accept(c.current, choice);
+  if (c && acceptable(choice)) void intents.accept(c.current, choice);
 }
 
 const ACTIONS: Action[] = [

@@ -2,7 +2,7 @@
 // server", which runs the server check in Rust and shows its report with the evidence.
 import { api, words } from "./api";
 import { $, active, store } from "./store";
-import { editConnection } from "./connections";
+import { intents } from "./intents";
 import type { SafetyView } from "./api";
 
 function show(s: SafetyView) {
@@ -50,7 +50,7 @@ export async function checkServer() {
     use.textContent = `Use the ${d} dialect…`;
     use.onclick = () => {
       $<HTMLDialogElement>("check-dialog").close();
-      if (conn && d) editConnection(conn, d);
+      if (conn && d) intents.editConnection(conn, d);
     };
     $<HTMLDialogElement>("check-dialog").showModal();
   } catch (e) {

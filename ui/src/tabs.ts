@@ -1,16 +1,10 @@
-// Tabs: the tab bar, opening, activating, closing and reloading a resource.
-import { api, type TabView } from "./api";
-import { resetText } from "./editor";
+// Tabs: the tab bar and the active tab's header. Opening, activating, closing and reloading a
+// tab are actions (actions.ts); a click here asks for them (intents.ts).
 import * as model from "./model";
-import { $, store, active, noteSavedDoc, syncText, type Tab } from "./store";
-import { draftTimers, persistDraft } from "./drafts";
-import { renderMessages, tabProblem } from "./messages";
-import { renderRecent, showConnection } from "./connections";
-import { closeConflictView, openConflictView, showConflictView } from "./conflict";
-import { refreshSafety } from "./safety";
-import { placeOf, rememberRecent, renderWorkspace } from "./workspace";
-import { showHistory } from "./history";
+import { $, store, active, syncText } from "./store";
+import { intents } from "./intents";
 
+/** Draws the tab bar and the active tab's header from the store. */
 export function renderTabs() {
   syncText();
   const bar = $("tabs");
@@ -53,9 +47,9 @@ export function renderTabs() {
       close.textContent = "×";
       close.dataset.testid = "tab-close";
       close.title = "Close";
-      close.addEventListener("click", (e) => (e.stopPropagation(), void closeTab(t.id)));
+      close.addEventListener("click", (e) => (e.stopPropagation(), void intents.closeTab(t.id)));
       el.append(close);
-      el.addEventListener("click", () => activate(t.id));
+      el.addEventListener("click", () => intents.activate(t.id));
       return el;
     }),
   );
@@ -65,7 +59,6 @@ export function renderTabs() {
   $("workspace").hidden = !t;
   $("empty").hidden = !!t;
   if (store.editor) store.editor.contentDOM.contentEditable = t ? "true" : "false";
-  renderMessages();
   if (!t) return;
   $("tab-url").textContent = t.url;
   $("tab-url").title = t.url;
@@ -92,104 +85,8 @@ export function renderTabs() {
       const a = document.createElement("a");
       a.textContent = id;
       a.dataset.testid = "collection-item";
-      a.addEventListener("click", () => void openResource(`${t.url}/${encodeURIComponent(id)}`, t.connectionId));
+      a.addEventListener("click", () => void intents.openResource(`${t.url}/${encodeURIComponent(id)}`, t.connectionId));
       return a;
     }),
   );
-  void renderWorkspace();
-}
-
-export function activate(id: string) {
-  // Edits of the tab being left that typing had not read in yet: read in, and drafted now (the
-  // pending flush would be replaced by the next tab's).
-  const leaving = active();
-  if (leaving && store.pending) {
-    syncText();
-    void persistDraft(leaving);
-  }
-  // A tab in the background keeps its texts as strings only.
-  if (leaving && leaving.id !== id) leaving.savedDoc = undefined;
-  store.activeId = id;
-  const t = active()!;
-  store.windowError = null;
-  store.windowNotice = null;
-  // The header shows the tab's own connection.
-  $<HTMLSelectElement>("connection").value = t.connectionId;
-  showConnection();
-  $("request-preview").hidden = true;
-  store.settingText = true;
-  if (store.editor) resetText(store.editor, t.text);
-  store.settingText = false;
-  noteSavedDoc(t);
-  // A round that ended while the tab was in the background is shown now.
-  if (t.round === "conflict" && !t.conflict && t.roundView) openConflictView(t, t.roundView, t.roundStatuses ?? null);
-  else showConflictView(t);
-  renderTabs();
-  void refreshSafety();
-  // History lists the active tab's versions: it follows the tab (Compare and Restore act on it).
-  if (!$("history").hidden) void showHistory(true);
-}
-
-export async function openResource(target: string, connectionId?: string) {
-  store.windowError = null;
-  const conn = connectionId ?? $<HTMLSelectElement>("connection").value;
-  try {
-    const v: TabView = await api.openTab(conn, target);
-    const t: Tab = {
-      id: v.id, url: v.url, savedText: v.text, text: v.text, validator: v.validator, saving: false, round: "none",
-      error: null, stale: false, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, conflict: null, notice: null,
-    };
-    store.tabs.push(t);
-    rememberRecent(placeOf(v.connection_id, v.url));
-    if (!store.recent.includes(target)) {
-      store.recent.unshift(target);
-      renderRecent();
-    }
-    store.demoUrl = (await api.listConnections()).demo_url;
-    activate(t.id);
-  } catch (e) {
-    tabProblem(null, e);
-  }
-}
-
-export async function closeTab(id: string) {
-  syncText();
-  const t = store.tabs.find((x) => x.id === id);
-  if (!t) return;
-  // Whatever its status (stale, failed, merged, in conflict): unsaved work asks first.
-  if (model.hasUnsavedWork(t) && !confirm(`"${model.title(t.url)}" has unsaved work (${model.describe(t)}). Close it and discard it?`)) {
-    return;
-  }
-  clearTimeout(draftTimers.get(id));
-  await api.closeTab(id);
-  closeConflictView(t);
-  store.tabs = store.tabs.filter((x) => x.id !== id);
-  if (store.activeId === id) store.activeId = store.tabs.length ? store.tabs[store.tabs.length - 1].id : null;
-  if (store.activeId) activate(store.activeId);
-  else {
-    store.settingText = true;
-    if (store.editor) resetText(store.editor, "");
-    store.settingText = false;
-    showConflictView(null);
-    $("history").hidden = true;
-    renderTabs();
-  }
-}
-
-export async function reload() {
-  syncText();
-  const t = active();
-  if (!t) return;
-  if (model.hasUnsavedWork(t) && !confirm("Reload the server's version and discard your unsaved edits in this tab?")) return;
-  try {
-    const v = await api.reloadTab(t.id);
-    Object.assign(t, {
-      savedText: v.text, text: v.text, validator: v.validator, round: "none", error: null, stale: false, warnings: v.warnings,
-      items: v.collection_items, conflict: null, notice: null, roundView: null, overwritten: null,
-    });
-    activate(t.id);
-  } catch (e) {
-    tabProblem(t, e);
-    renderTabs();
-  }
 }

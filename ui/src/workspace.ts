@@ -7,7 +7,7 @@ import { api } from "./api";
 import * as model from "./model";
 import { $, store } from "./store";
 import { renderMessages } from "./messages";
-import { activate, openResource } from "./tabs";
+import { intents } from "./intents";
 
 const PINS = "ifmatch.pinned";
 const RECENT = "ifmatch.recent";
@@ -74,7 +74,7 @@ function openPlace(p: Place) {
     renderMessages();
     return;
   }
-  void openResource(p.target, p.connectionId ?? undefined);
+  void intents.openResource(p.target, p.connectionId ?? undefined);
 }
 
 function matches(text: string): boolean {
@@ -133,7 +133,7 @@ export async function renderWorkspace() {
         textContent: safety === "unprotected" ? "unprotected server" : "",
       });
       server.dataset.verdict = safety;
-      const li = item(`${model.title(t.url)} — ${t.url}`, "ws-tab", () => activate(t.id), [state, server]);
+      const li = item(`${model.title(t.url)} — ${t.url}`, "ws-tab", () => intents.activate(t.id), [state, server]);
       li.dataset.status = model.status(t);
       li.dataset.safety = safety;
       return { li, text: t.url };
@@ -147,7 +147,7 @@ export async function renderWorkspace() {
       const url = `${t.url}/${encodeURIComponent(id)}`;
       if (seen.has(url) || !matches(`${model.title(t.url)} ${id} ${url}`)) return [];
       seen.add(url);
-      const li = item(`${model.title(t.url)} › ${id}`, "ws-item", () => void openResource(url, t.connectionId), [
+      const li = item(`${model.title(t.url)} › ${id}`, "ws-item", () => void intents.openResource(url, t.connectionId), [
         pinButton(placeOf(t.connectionId, url)),
       ]);
       li.title = url;

@@ -1,17 +1,43 @@
-// Saving: one save (or resubmit) through Rust's save loop, and what its result does to the tab.
-import { api, callsOf, codeOf, words, type SaveView } from "./api";
+// Actions: what the user does that crosses views — open a resource, activate, close or reload a
+// tab, save or resubmit, accept a conflict's side — and the one render pass after each
+// (`render`), which redraws the tab bar, the messages, the workspace, the conflict view and
+// History from the store. Views draw and ask (intents.ts); only this module and main import
+// them, so no view imports another (ui/tests/imports.test.ts keeps it so).
+import { api, callsOf, codeOf, words, type Choice, type SaveView, type TabView } from "./api";
 import type { Text } from "@codemirror/state";
 import type { TextEdit } from "./bindings/TextEdit";
-import { applyEdits, checkDoc, isChecked, setText, setTextByEdits } from "./editor";
+import { applyEdits, checkDoc, isChecked, resetText, setConflictActionHandler, setRulerHandler, setText, setTextByEdits } from "./editor";
 import * as model from "./model";
-import { $, store, active, noteSavedDoc, type Tab } from "./store";
+import { $, store, active, noteSavedDoc, syncText, tracked, type Tab } from "./store";
 import { draftTimers, persistDraft, persistRoundDraft } from "./drafts";
-import { tabProblem } from "./messages";
+import { renderMessages, tabProblem } from "./messages";
+import { intents, type RenderWhat } from "./intents";
 import { renderTabs } from "./tabs";
-import { closeConflictView, openConflictView, showConflictView, type PaneDocs } from "./conflict";
+import { applyAccepted, closeConflictView, editConflict, focusAfterAccept, goTo, openConflictView, showConflictView, type PaneDocs } from "./conflict";
 import { refreshSafety } from "./safety";
 import { review, reviewBeforeResubmit } from "./review";
-import { showHistory } from "./history";
+import { renderHistory } from "./history";
+import { placeOf, rememberRecent, renderWorkspace } from "./workspace";
+import { editConnection, renderRecent, showConnection } from "./connections";
+
+/** The one render pass after an action: everything the window shows, drawn from the store. */
+export function render(what: RenderWhat = {}) {
+  renderTabs();
+  renderMessages();
+  if (what.typing) return;
+  showConflictView(active());
+  void renderWorkspace();
+  void renderHistory(what.versions);
+}
+
+/** Gives the views their way to ask for actions (before anything is shown). */
+export function wireIntents() {
+  Object.assign(intents, { render, activate, openResource, closeTab, accept, editConnection: (c: Parameters<typeof editConnection>[0], d: string) => editConnection(c, d) });
+  // The accept actions on each conflict in the Result and the panes do what the list's buttons
+  // do; a mark in an overview ruler goes to its conflict.
+  setConflictActionHandler((i, choice) => void (choice === "edit" ? editConflict(i) : accept(i, choice as Choice)));
+  setRulerHandler((i) => void goTo(i));
+}
 
 /** Saves (or resubmits) the active tab; `reviewed`: the user already saw the review. */
 export async function save(resubmit: boolean, reviewed = false) {
@@ -28,7 +54,7 @@ export async function save(resubmit: boolean, reviewed = false) {
   if (bad) {
     t.error = `Not saved: the document is not valid JSON — ${bad.message} at line ${bad.line}, column ${bad.column}. Your text is unchanged; fix it and save again.`;
     t.errorCode = "invalid_json";
-    renderTabs();
+    render();
     return;
   }
   if (resubmit && t.conflict) {
@@ -40,7 +66,7 @@ export async function save(resubmit: boolean, reviewed = false) {
       tabProblem(t, e);
       return;
     }
-    showConflictView(t);
+    render();
     // With the review coming (or seen), only what nobody decided is asked here: a deliberate
     // Both or typed value is shown in the review, not asked about twice.
     const q = model.finishQuestion(c.round.conflicts, c.statuses, reviewed || reviewBeforeResubmit());
@@ -56,7 +82,7 @@ export async function save(resubmit: boolean, reviewed = false) {
   t.error = null;
   t.notice = null;
   t.overwritten = null;
-  renderTabs();
+  render();
   let r: SaveView;
   // The text objects the conflict panes can share instead of splitting the texts again: the
   // one sent (Mine) and the loaded version's (Base).
@@ -171,7 +197,6 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
     store.settingText = false;
     noteSavedDoc(t);
     if (r.kind === "conflicts") openConflictView(t, r.round, r.statuses.length ? r.statuses : null, docs);
-    else showConflictView(t);
   } else if (r.kind === "conflicts") {
     // Shown when the tab is (activate).
     t.roundStatuses = r.statuses.length ? r.statuses : null;
@@ -183,11 +208,10 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
     const shown = isActive ? store.editor?.state.doc : undefined;
     afterPaint(() => void persistRoundDraft(t, shown));
   } else if (r.kind !== "saved") void persistDraft(t, true);
-  renderTabs();
+  // An open history shows the version just saved or met.
+  render({ versions: isActive });
   // The save may have run the server check first (before a connection's first write).
   if (isActive) void refreshSafety();
-  // An open history shows the version just saved or met.
-  if (isActive && !$("history").hidden) void showHistory(true);
 }
 
 /** Runs `fn` once the next frame is painted, or after 200 ms at the latest: a hidden or
@@ -199,4 +223,136 @@ function afterPaint(fn: () => void) {
   };
   requestAnimationFrame(() => setTimeout(once));
   setTimeout(once, 200);
+}
+
+export function accept(i: number, choice: Choice): Promise<void> {
+  return tracked(async () => {
+    const t = active();
+    const c = t?.conflict;
+    if (!t || !c || !store.editor) return;
+    try {
+      // Rust applies it, remembers the decision and writes the draft before answering.
+      const sent = store.editor.state.doc;
+      const r = await api.resolveConflict(t.id, sent.toString(), i, choice);
+      applyAccepted(t, c, r, sent);
+      const next = model.nextUnresolved(c.statuses, i);
+      await goTo(next === -1 ? i : next);
+      render();
+      await focusAfterAccept(next);
+    } catch (e) {
+      tabProblem(t, e);
+    }
+  });
+}
+
+/** Every unresolved conflict to one side, in one call to Rust (each in turn, as single Accepts
+ * would do). */
+export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
+  return tracked(async () => {
+    const t = active();
+    const c = t?.conflict;
+    if (!t || !c || !store.editor) return;
+    try {
+      const sent = store.editor.state.doc;
+      const r = await api.resolveAll(t.id, sent.toString(), choice);
+      if (t.conflict !== c) return;
+      applyAccepted(t, c, r, sent);
+      await goTo(c.current);
+      render();
+      await focusAfterAccept(model.nextUnresolved(c.statuses, c.current));
+    } catch (e) {
+      tabProblem(t, e);
+    }
+  });
+}
+
+export function activate(id: string) {
+  // Edits of the tab being left that typing had not read in yet: read in, and drafted now (the
+  // pending flush would be replaced by the next tab's).
+  const leaving = active();
+  if (leaving && store.pending) {
+    syncText();
+    void persistDraft(leaving);
+  }
+  // A tab in the background keeps its texts as strings only.
+  if (leaving && leaving.id !== id) leaving.savedDoc = undefined;
+  store.activeId = id;
+  const t = active()!;
+  store.windowError = null;
+  store.windowNotice = null;
+  // The header shows the tab's own connection.
+  $<HTMLSelectElement>("connection").value = t.connectionId;
+  showConnection();
+  $("request-preview").hidden = true;
+  store.settingText = true;
+  if (store.editor) resetText(store.editor, t.text);
+  store.settingText = false;
+  noteSavedDoc(t);
+  // A round that ended while the tab was in the background is shown now.
+  if (t.round === "conflict" && !t.conflict && t.roundView) openConflictView(t, t.roundView, t.roundStatuses ?? null);
+  // History lists the active tab's versions: it follows the tab (Compare and Restore act on it).
+  render({ versions: true });
+  void refreshSafety();
+}
+
+export async function openResource(target: string, connectionId?: string) {
+  store.windowError = null;
+  const conn = connectionId ?? $<HTMLSelectElement>("connection").value;
+  try {
+    const v: TabView = await api.openTab(conn, target);
+    const t: Tab = {
+      id: v.id, url: v.url, savedText: v.text, text: v.text, validator: v.validator, saving: false, round: "none",
+      error: null, stale: false, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, conflict: null, notice: null,
+    };
+    store.tabs.push(t);
+    rememberRecent(placeOf(v.connection_id, v.url));
+    if (!store.recent.includes(target)) {
+      store.recent.unshift(target);
+      renderRecent();
+    }
+    store.demoUrl = (await api.listConnections()).demo_url;
+    activate(t.id);
+  } catch (e) {
+    tabProblem(null, e);
+  }
+}
+
+export async function closeTab(id: string) {
+  syncText();
+  const t = store.tabs.find((x) => x.id === id);
+  if (!t) return;
+  // Whatever its status (stale, failed, merged, in conflict): unsaved work asks first.
+  if (model.hasUnsavedWork(t) && !confirm(`"${model.title(t.url)}" has unsaved work (${model.describe(t)}). Close it and discard it?`)) {
+    return;
+  }
+  clearTimeout(draftTimers.get(id));
+  await api.closeTab(id);
+  closeConflictView(t);
+  store.tabs = store.tabs.filter((x) => x.id !== id);
+  if (store.activeId === id) store.activeId = store.tabs.length ? store.tabs[store.tabs.length - 1].id : null;
+  if (store.activeId) activate(store.activeId);
+  else {
+    store.settingText = true;
+    if (store.editor) resetText(store.editor, "");
+    store.settingText = false;
+    render();
+  }
+}
+
+export async function reload() {
+  syncText();
+  const t = active();
+  if (!t) return;
+  if (model.hasUnsavedWork(t) && !confirm("Reload the server's version and discard your unsaved edits in this tab?")) return;
+  try {
+    const v = await api.reloadTab(t.id);
+    Object.assign(t, {
+      savedText: v.text, text: v.text, validator: v.validator, round: "none", error: null, stale: false, warnings: v.warnings,
+      items: v.collection_items, conflict: null, notice: null, roundView: null, overwritten: null,
+    });
+    activate(t.id);
+  } catch (e) {
+    tabProblem(t, e);
+    render();
+  }
 }
