@@ -85,7 +85,7 @@ impl Watching {
     }
 
     /// SIGINT, then the exit code (waiting at most 5 s; killed and None after that).
-    pub fn interrupt(mut self) -> (Option<i32>, String) {
+    pub fn interrupt(self) -> (Option<i32>, String) {
         let _ = Command::new("kill")
             .arg("-INT")
             .arg(self.child.id().to_string())
