@@ -2,7 +2,7 @@
 //! demo server and Apache mod_dav. Mirrors the desktop app's acceptance scenarios (a)–(c).
 
 use ifmatch_engine::merge::Options;
-use ifmatch_engine::session::{save_round, SaveResult, Version, WriteMethod};
+use ifmatch_engine::session::{save_round, Round, SaveResult, Version, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Outcome};
 use ifmatch_tests::apache::Apache;
 use ifmatch_tests::{demo, fault};
@@ -45,10 +45,13 @@ async fn different_fields_merge(url: &str, read_server: impl Fn() -> String, met
     assert!(matches!(ra, SaveResult::Saved { .. }), "{ra:?}");
     let rb = save_round(&b, url, &base_b, &mine_b, method, &Options::default()).await;
     let SaveResult::Merged {
-        current,
-        merged,
-        stats,
-        ..
+        round:
+            Round {
+                current,
+                start: merged,
+                stats,
+                ..
+            },
     } = rb
     else {
         panic!("{rb:?}")
@@ -154,10 +157,13 @@ async fn conflicts_resolve_and_survive_a_third_writer(
     )
     .await;
     let SaveResult::Conflicts {
-        current,
-        merged,
-        conflicts,
-        ..
+        round:
+            Round {
+                current,
+                start: merged,
+                conflicts,
+                ..
+            },
     } = rb
     else {
         panic!("{rb:?}")
@@ -193,9 +199,11 @@ async fn conflicts_resolve_and_survive_a_third_writer(
     )
     .await;
     let SaveResult::Merged {
-        current: c2,
-        merged: m2,
-        ..
+        round: Round {
+            current: c2,
+            start: m2,
+            ..
+        },
     } = r2
     else {
         panic!("the resubmit must meet the third writer: {r2:?}")

@@ -3,11 +3,10 @@
 //! current version it is being merged with.
 
 use crate::settings::{Settings, StoredConnection};
-use crate::view::{AuthInput, ConnectionView, Problem, RoundView};
+use crate::view::{AuthInput, ConnectionView, Problem};
 use ifmatch_demo::{DemoConfig, DemoServer};
 use ifmatch_engine::dialect::{Dialect, PRESETS};
-use ifmatch_engine::round::Decision;
-use ifmatch_engine::session::{ConflictInfo, Version, WriteMethod};
+use ifmatch_engine::session::{Round, Version, WriteMethod};
 use ifmatch_engine::{Auth, Client, ClientConfig, Secret};
 use ifmatch_store::drafts::DraftStore;
 use ifmatch_store::secrets::Secrets;
@@ -22,28 +21,6 @@ pub struct Connection {
     pub view: ConnectionView,
     pub auth: Auth,
     pub client: Arc<Client>,
-}
-
-/// A tab's merge or conflict round in progress.
-#[derive(Debug, Clone)]
-pub struct Pending {
-    /// The server version the round merged with (its validator is what a resubmit carries).
-    pub current: Version,
-    /// What the window was shown: the starting Result (`text`), the three texts, the conflicts.
-    pub round: RoundView,
-    /// Per conflict, the last Accept the user made (None: none yet).
-    pub decisions: Vec<Option<Decision>>,
-}
-
-impl Pending {
-    pub fn conflicts(&self) -> &[ConflictInfo] {
-        &self.round.conflicts
-    }
-
-    /// The Result the round started with.
-    pub fn start(&self) -> &str {
-        &self.round.text
-    }
 }
 
 /// Where and how a connection writes.
@@ -65,7 +42,8 @@ pub struct Tab {
     pub connection_id: String,
     pub url: String,
     pub base: Version,
-    pub pending: Option<Pending>,
+    /// The merge or conflict round in progress, with every Accept made.
+    pub round: Option<Round>,
     /// The overwrite watch: after a save, the version that save started from and the text it
     /// wrote, until a newer version is seen (then: does it still hold the change?).
     pub watch: Option<Watch>,

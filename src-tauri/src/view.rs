@@ -5,7 +5,7 @@
 use ifmatch_engine::merge::Stats;
 use ifmatch_engine::provenance;
 use ifmatch_engine::round::ConflictStatus;
-use ifmatch_engine::session::{ConflictInfo, SaveReport, SaveResult, Version, WriteMethod};
+use ifmatch_engine::session::{ConflictInfo, Round, SaveReport, SaveResult, WriteMethod};
 use ifmatch_store::secrets::Backend;
 pub use ifmatch_store::settings::AuthInput;
 use serde::{Deserialize, Serialize};
@@ -39,9 +39,8 @@ pub enum SaveView {
     Invalid { message: String },
 }
 
-/// A merge round waiting for the user: what the window shows, and (in Rust) what a resubmit and
-/// a restored draft start from. Field names match the drafts written before this type existed,
-/// so those still restore.
+/// A merge round waiting for the user as the window shows it: built from the engine's `Round`
+/// (`RoundView::of`) for an answer or a restored tab, never stored.
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct RoundView {
     /// The summary in words.
@@ -131,6 +130,46 @@ impl TextEdit {
 }
 
 impl RoundView {
+    /// The window's view of `round`: its texts whole (`omit_known` then leaves out what the
+    /// window holds), the panes' line hunks, the summary in words. Built for an answer or a
+    /// restored tab, never stored (a draft stores the round).
+    pub fn of(round: &Round) -> RoundView {
+        let stats = &round.stats;
+        let message = if round.has_conflicts() {
+            format!(
+                "{}, {} you.",
+                merged_words(stats),
+                match round.conflicts.len() {
+                    1 => "1 needs".to_string(),
+                    n => format!("{n} need"),
+                }
+            )
+        } else {
+            format!(
+                "{}, nothing collides. Review and resubmit.",
+                merged_words(stats)
+            )
+        };
+        RoundView {
+            message,
+            text: round.start.clone(),
+            validator: round.current.validator.as_ref().map(|x| x.display()),
+            base_text: round.base.clone(),
+            mine_text: round.mine.clone(),
+            theirs_text: round.current.text.clone(),
+            conflicts: round.conflicts.clone(),
+            stats: *stats,
+            positional_arrays: round.positional_arrays.clone(),
+            mine_hunks: Vec::new(),
+            theirs_hunks: Vec::new(),
+            mine_is_sent: false,
+            base_is_loaded: false,
+            text_edits: None,
+            theirs_edits: None,
+        }
+        .with_hunks()
+    }
+
     /// Leaves out of the answer to the window the texts it already holds: mine when it is
     /// `sent` (what the window saved), base when it is `loaded` (the tab's version).
     pub fn omit_known(&mut self, sent: &str, loaded: &str) {
@@ -521,83 +560,22 @@ impl SaveView {
     /// The window's view of how a save ended (its last round started from `report.base` and
     /// tried to write `report.mine`).
     pub fn of(report: &SaveReport) -> SaveView {
-        let (result, base, mine, rounds) =
-            (&report.result, &report.base, &report.mine, report.rounds);
-        let round = |current: &Version,
-                     merged: &str,
-                     conflicts: &[ConflictInfo],
-                     stats: &Stats,
-                     positional: &[String],
-                     message: String| {
-            RoundView {
-                message,
-                text: merged.to_string(),
-                validator: current.validator.as_ref().map(|x| x.display()),
-                base_text: (!conflicts.is_empty()).then(|| base.text.clone()),
-                mine_text: (!conflicts.is_empty()).then(|| mine.to_string()),
-                theirs_text: current.text.clone(),
-                conflicts: conflicts.to_vec(),
-                stats: *stats,
-                positional_arrays: positional.to_vec(),
-                mine_hunks: Vec::new(),
-                theirs_hunks: Vec::new(),
-                mine_is_sent: false,
-                base_is_loaded: false,
-                text_edits: None,
-                theirs_edits: None,
-            }
-            .with_hunks()
-        };
-        match result {
+        let rounds = report.rounds;
+        match &report.result {
             SaveResult::Saved { base: nb, .. } => SaveView::Saved {
                 message: saved_words(report),
                 text: nb.text.clone(),
                 validator: nb.validator.as_ref().map(|x| x.display()),
                 rounds,
             },
-            SaveResult::Merged {
-                current,
-                merged,
-                stats,
-                positional_arrays,
-            } => SaveView::Merged {
-                round: round(
-                    current,
-                    merged,
-                    &[],
-                    stats,
-                    positional_arrays,
-                    format!(
-                        "{}, nothing collides. Review and resubmit.",
-                        merged_words(stats)
-                    ),
-                ),
+            SaveResult::Merged { round } => SaveView::Merged {
+                round: RoundView::of(round),
                 rounds,
             },
-            SaveResult::Conflicts {
-                current,
-                merged,
-                conflicts,
-                stats,
-                positional_arrays,
-            } => SaveView::Conflicts {
-                round: round(
-                    current,
-                    merged,
-                    conflicts,
-                    stats,
-                    positional_arrays,
-                    format!(
-                        "{}, {} you.",
-                        merged_words(stats),
-                        match conflicts.len() {
-                            1 => "1 needs".to_string(),
-                            n => format!("{n} need"),
-                        }
-                    ),
-                ),
+            SaveResult::Conflicts { round } => SaveView::Conflicts {
+                round: RoundView::of(round),
                 rounds,
-                statuses: Vec::new(),
+                statuses: round.statuses(&round.start).unwrap_or_default(),
             },
             SaveResult::Failed { outcome, message } => SaveView::Failed {
                 message: message.clone(),
@@ -873,22 +851,6 @@ pub struct SafetyView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A round as drafts stored it before `RoundView` existed (the flattened save view, with
-    /// conflicts lacking `label` and `lines`): it still restores, so an upgrade loses no draft.
-    #[test]
-    fn drafts_written_before_round_view_still_restore() {
-        let old = r#"{"kind":"conflicts","message":"The resource changed on the server: 0 change(s) merged automatically, 1 need you.","outcome_kind":null,"text":"{\n  \"a\": 1\n}\n","validator":"\"v2\"","base_text":"{\"a\": 1}","mine_text":"{\"a\": 2}","theirs_text":"{\"a\": 3}","conflicts":[{"pointer":"/a","kind":"modify/modify","array_hunk":false,"base":"1","mine":"2","theirs":"3"}],"stats":{"from_mine":0,"from_theirs":0,"same_both":0,"conflicts":1},"positional_arrays":[],"rounds":1}"#;
-        let r: RoundView = serde_json::from_str(old).expect("the old shape reads");
-        assert_eq!(r.validator.as_deref(), Some("\"v2\""));
-        assert_eq!(r.conflicts[0].pointer, "/a");
-        assert_eq!(
-            r.conflicts[0].label, "",
-            "absent fields take their defaults"
-        );
-        assert_eq!(r.theirs_text, "{\"a\": 3}");
-        assert_eq!(r.conflicts[0].order_by, None);
-    }
 
     /// The answer leaves out only the texts the window holds exactly, and the stored shape
     /// (hunks included) reads back; hunks come from the engine's line diff.

@@ -26,6 +26,7 @@ use crate::json::print::{compact, pretty_cow_in, Style};
 use crate::json::{pointer_token, pointer_tokens, Doc, JsonError, Kind};
 use crate::merge::DEFAULT_ID_KEYS;
 use crate::merge::{self, ConflictKind};
+use crate::outcome::Version;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -69,6 +70,105 @@ pub struct SideLines {
     pub mine: Option<(usize, usize)>,
     /// In theirs' text.
     pub theirs: Option<(usize, usize)>,
+}
+
+/// A merge round waiting for the user, from the engine to the window and the draft: the server's
+/// current version it merged with (its validator is what the resubmit carries), the Result it
+/// started from (base's value at each conflict), the conflicts, the Accepts made so far and what
+/// the merge took from each side. A round with conflicts also keeps the version the edit started
+/// from and the user's text as it met the server's change (the panes show them); a clean merge
+/// keeps neither. The window's view of a round is built from it and never stored; a draft
+/// stores the round itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    /// The server's current version.
+    pub current: Version,
+    /// The Result the round started from.
+    pub start: String,
+    /// The version the edit started from (conflicts only).
+    #[serde(default)]
+    pub base: Option<String>,
+    /// The user's text as it met the server's change (conflicts only).
+    #[serde(default)]
+    pub mine: Option<String>,
+    /// The collisions (empty: a clean merge).
+    #[serde(default)]
+    pub conflicts: Vec<ConflictInfo>,
+    /// Per conflict, the last Accept made (None: none yet). Edits by hand need no record: they
+    /// are in the Result.
+    #[serde(default)]
+    pub decisions: Vec<Option<Decision>>,
+    /// What was taken from each side.
+    pub stats: merge::Stats,
+    /// Arrays merged by position (no element ids), whose pointers the user should check.
+    #[serde(default)]
+    pub positional_arrays: Vec<String>,
+}
+
+impl Round {
+    /// The round of a merge of base → mine with base → `current` that printed `start`.
+    pub fn from_merge(
+        result: &merge::Merge,
+        start: String,
+        current: Version,
+        sides: Option<(&str, &str)>,
+        docs: [&Doc; 3],
+    ) -> Round {
+        let conflicts = if result.is_clean() {
+            Vec::new()
+        } else {
+            conflicts_of(result, &start, docs)
+        };
+        let (base, mine) = match sides {
+            Some((b, m)) if !conflicts.is_empty() => (Some(b.to_string()), Some(m.to_string())),
+            _ => (None, None),
+        };
+        Round {
+            decisions: vec![None; conflicts.len()],
+            current,
+            start,
+            base,
+            mine,
+            conflicts,
+            stats: result.stats,
+            positional_arrays: result.positional_arrays.clone(),
+        }
+    }
+
+    /// Whether some changes collide (else the merge was clean).
+    pub fn has_conflicts(&self) -> bool {
+        !self.conflicts.is_empty()
+    }
+
+    /// Every conflict as it stands in `result` (see `statuses`).
+    pub fn statuses(&self, result: &str) -> Result<Vec<ConflictStatus>, JsonError> {
+        statuses(&self.start, result, &self.conflicts, &self.decisions)
+    }
+
+    /// Applies `choice` to conflict `index` of `result` and remembers the decision.
+    pub fn accept(
+        &mut self,
+        result: &str,
+        index: usize,
+        choice: Choice,
+    ) -> Result<String, AcceptError> {
+        let (text, decision) = accept(&self.start, result, &self.conflicts, index, choice)?;
+        self.decisions.resize(self.conflicts.len(), None);
+        self.decisions[index] = Some(decision);
+        Ok(text)
+    }
+
+    /// Applies `choice` to every open conflict of `result`, remembering the decisions.
+    pub fn accept_all(&mut self, result: &str, choice: Choice) -> Result<String, AcceptError> {
+        self.decisions.resize(self.conflicts.len(), None);
+        accept_all(
+            &self.start,
+            result,
+            &self.conflicts,
+            &mut self.decisions,
+            choice,
+        )
+    }
 }
 
 /// Each conflict of `result` as the window and the CLI show it: the sides' values printed, the
@@ -427,7 +527,11 @@ fn locate<'s, 'r>(
     conflicts: &[ConflictInfo],
 ) -> Result<Located<'s, 'r>, JsonError> {
     let start = Doc::parse(start_text)?;
-    let now = Doc::parse(now_text)?;
+    // The Result as the round began (a round just shown, a restored draft): parsed once.
+    let now = match start.for_same_text(now_text) {
+        Some(same) => same,
+        None => Doc::parse(now_text)?,
+    };
     let start_spots: Vec<Spot> = conflicts
         .iter()
         .map(|c| Spot {
@@ -1085,6 +1189,59 @@ mod tests {
     use crate::merge::Options;
     use crate::session::{merge_with, SaveResult, Version};
 
+    /// The round as one value: made by the merge with base and mine kept, Accepts recorded in
+    /// it, statuses read from it, and stored and read back whole (a draft).
+    #[test]
+    fn a_round_is_one_value_from_the_merge_to_the_draft() {
+        let base = Version {
+            text: r#"{"a": 1, "b": 1, "c": 1}"#.into(),
+            validator: None,
+        };
+        let theirs = Version {
+            text: r#"{"a": 3, "b": 3, "c": 1}"#.into(),
+            validator: None,
+        };
+        let mine = r#"{"a": 2, "b": 2, "c": 2}"#;
+        let SaveResult::Conflicts { round: mut r } =
+            merge_with(&base, mine, theirs.clone(), &Options::default())
+        else {
+            panic!("two conflicts expected")
+        };
+        assert_eq!(r.conflicts.len(), 2);
+        assert_eq!(r.decisions, vec![None, None]);
+        assert_eq!(r.base.as_deref(), Some(base.text.as_str()));
+        assert_eq!(r.mine.as_deref(), Some(mine));
+        assert_eq!(r.current, theirs);
+        assert_eq!(r.stats.from_mine, 1, "c is mine alone");
+        let open = r.statuses(&r.start).unwrap();
+        assert!(open.iter().all(|s| !s.state.is_resolved()), "{open:?}");
+        let start = r.start.clone();
+        let one = r.accept(&start, 0, Choice::Mine).unwrap();
+        assert!(r.decisions[0].is_some() && r.decisions[1].is_none());
+        let now = r.statuses(&one).unwrap();
+        assert!(now[0].state.is_resolved() && !now[1].state.is_resolved());
+        let all = r.accept_all(&one, Choice::Theirs).unwrap();
+        assert!(r.decisions.iter().all(Option::is_some));
+        assert!(r
+            .statuses(&all)
+            .unwrap()
+            .iter()
+            .all(|s| s.state.is_resolved()));
+        let stored = serde_json::to_string(&r).unwrap();
+        let back: Round = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back, r);
+        // A clean merge keeps neither base nor mine.
+        let SaveResult::Merged { round: clean } = merge_with(
+            &base,
+            r#"{"a": 1, "b": 1, "c": 2}"#,
+            theirs,
+            &Options::default(),
+        ) else {
+            panic!("a clean merge expected")
+        };
+        assert!(!clean.has_conflicts() && clean.base.is_none() && clean.mine.is_none());
+    }
+
     /// A round from three texts, as the save loop makes it.
     fn round(base: &str, mine: &str, theirs: &str) -> (String, Vec<ConflictInfo>) {
         let b = Version {
@@ -1096,9 +1253,7 @@ mod tests {
             validator: None,
         };
         match merge_with(&b, mine, c, &Options::default()) {
-            SaveResult::Conflicts {
-                merged, conflicts, ..
-            } => (merged, conflicts),
+            SaveResult::Conflicts { round } => (round.start, round.conflicts),
             other => panic!("expected conflicts: {other:?}"),
         }
     }

@@ -20,7 +20,7 @@ use crate::merge::{self, Fill, Options};
 pub use crate::outcome::Version;
 use crate::outcome::{AnswerProblem, Outcome, Received};
 use crate::precondition::{Precondition, Validator};
-pub use crate::round::{ConflictInfo, SideLines};
+pub use crate::round::{ConflictInfo, Round, SideLines};
 use serde::Serialize;
 use std::future::Future;
 
@@ -209,30 +209,17 @@ pub enum SaveResult {
         outcome: Outcome,
     },
     /// The resource changed on the server; merging kept every change of both sides without a
-    /// collision. Resubmitting `merged` with `current`'s validator finishes the save.
+    /// collision. Resubmitting the round's Result (`round.start`) with its current version's
+    /// validator finishes the save.
     Merged {
-        /// The server's current version (the next round's validator).
-        current: Version,
-        /// The merged document.
-        merged: String,
-        /// What was taken from each side.
-        stats: merge::Stats,
-        /// Arrays merged by position (no element ids), whose pointers the user should check.
-        positional_arrays: Vec<String>,
+        /// The round (no conflicts).
+        round: Round,
     },
-    /// The resource changed on the server and some changes collide: the user decides.
-    /// `merged` holds base's value at each conflict (the conflict view's starting Result).
+    /// The resource changed on the server and some changes collide: the user decides. The
+    /// round's Result holds base's value at each conflict (the conflict view's starting Result).
     Conflicts {
-        /// The server's current version.
-        current: Version,
-        /// The merged document, base's value at each conflict.
-        merged: String,
-        /// The collisions.
-        conflicts: Vec<ConflictInfo>,
-        /// What was taken from each side.
-        stats: merge::Stats,
-        /// Arrays merged by position (no element ids).
-        positional_arrays: Vec<String>,
+        /// The round.
+        round: Round,
     },
     /// Anything else: nothing was overwritten; the user's text stays a draft.
     Failed {
@@ -258,13 +245,15 @@ pub async fn save_round(
     opts: &Options,
 ) -> SaveResult {
     match checked_round(client, url, base, mine, method, opts, false).await {
-        Round::Done(r) => r,
-        Round::PatchIgnored { .. } => unreachable!("only a checked round looks"),
+        RoundEnd::Done(r) => r,
+        RoundEnd::PatchIgnored { .. } => unreachable!("only a checked round looks"),
     }
 }
 
 /// How a round ended: with a result, or with a patch the server acknowledged and did not apply.
-enum Round {
+/// A round's result is moved once per round: boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum RoundEnd {
     Done(SaveResult),
     PatchIgnored { status: u16 },
 }
@@ -280,11 +269,11 @@ async fn checked_round(
     method: WriteMethod,
     opts: &Options,
     check: bool,
-) -> Round {
-    Round::Done(
+) -> RoundEnd {
+    RoundEnd::Done(
         match round_inner(client, url, base, mine, method, opts, check).await {
             Ok(r) => r,
-            Err(status) => return Round::PatchIgnored { status },
+            Err(status) => return RoundEnd::PatchIgnored { status },
         },
     )
 }
@@ -349,8 +338,8 @@ async fn round_inner(
             // A JSON Patch one of whose `test`s failed (RFC 5789 §2.2 answers 409): the resource
             // changed under it — unless a read shows it did not, and the 409 meant something else.
             match refetch_and_merge(client, url, base, mine, opts, None).await {
-                SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. }
-                    if crate::json::same_text(&current.text, &base.text) =>
+                SaveResult::Merged { round } | SaveResult::Conflicts { round }
+                    if crate::json::same_text(&round.current.text, &base.text) =>
                 {
                     failed(out)
                 }
@@ -384,8 +373,8 @@ async fn round_inner(
             // the same moment: merged like a conflict.
             let current = base_of(current);
             match merge_with(base, mine, current.clone(), opts) {
-                SaveResult::Merged { merged, .. }
-                    if crate::json::same_text(&merged, &current.text) =>
+                SaveResult::Merged { round }
+                    if crate::json::same_text(&round.start, &current.text) =>
                 {
                     SaveResult::Saved {
                         outcome: Outcome::Saved {
@@ -470,7 +459,7 @@ async fn after_checked_write(
     }
     // Everything of mine is in what the server holds (it added stamps of its own): saved.
     match merge_with(base, mine, current.clone(), opts) {
-        SaveResult::Merged { merged, .. } if same(&merged, &current.text) => {
+        SaveResult::Merged { round } if same(&round.start, &current.text) => {
             Ok(SaveResult::Saved {
                 base: current,
                 outcome: out,
@@ -555,7 +544,7 @@ async fn refetch_and_merge(
 /// handed out. Saying "the resource changed" (or merging with itself forever) would be false.
 fn refused_own_validator(status: u16, base: &Version, merged: SaveResult) -> SaveResult {
     let current = match &merged {
-        SaveResult::Merged { current, .. } => current,
+        SaveResult::Merged { round } => &round.current,
         _ => return merged,
     };
     let Some(v) = base
@@ -686,23 +675,17 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
     let merged = result
         .render(Fill::Base)
         .expect("a base fill always renders");
-    let stats = result.stats;
-    let positional_arrays = result.positional_arrays.clone();
-    if result.is_clean() {
-        return SaveResult::Merged {
-            merged,
-            stats,
-            positional_arrays,
-            current: current.clone(),
-        };
-    }
-    let conflicts = crate::round::conflicts_of(&result, &merged, [&b, &m, &t]);
-    SaveResult::Conflicts {
-        current: current.clone(),
+    let round = Round::from_merge(
+        &result,
         merged,
-        conflicts,
-        stats,
-        positional_arrays,
+        current.clone(),
+        Some((&base.text, mine)),
+        [&b, &m, &t],
+    );
+    if round.has_conflicts() {
+        SaveResult::Conflicts { round }
+    } else {
+        SaveResult::Merged { round }
     }
 }
 
@@ -755,8 +738,8 @@ pub async fn save(
             client.unlock(url).await;
         }
         let result = match round {
-            Round::Done(r) => r,
-            Round::PatchIgnored { status } => {
+            RoundEnd::Done(r) => r,
+            RoundEnd::PatchIgnored { status } => {
                 notes.push(format!(
                     "The server acknowledged the {} ({status}) but did not apply it: it still \
                      holds the version your edit started from. ifmatch wrote the whole document \
@@ -815,14 +798,11 @@ pub async fn save(
         // connection broke before an answer, and a read showed nothing changed). Once is a
         // retry; twice more is not "the server kept changing" — it did not change at all.
         let result = match result {
-            SaveResult::Merged {
-                ref current,
-                ref merged,
-                ..
-            } if current.validator.is_some()
-                && current.validator == base.validator
-                && crate::json::same_text(&current.text, &base.text)
-                && crate::json::same_text(merged, &mine) =>
+            SaveResult::Merged { ref round }
+                if round.current.validator.is_some()
+                    && round.current.validator == base.validator
+                    && crate::json::same_text(&round.current.text, &base.text)
+                    && crate::json::same_text(&round.start, &mine) =>
             {
                 resent += 1;
                 if resent < 2 {
@@ -843,15 +823,12 @@ pub async fn save(
             other => other,
         };
         match result {
-            SaveResult::Merged {
-                current,
-                merged,
-                stats,
-                ..
-            } if policy.auto_resubmit && rounds < policy.max_rounds.max(1) => {
-                merged_from_theirs += stats.from_theirs;
-                base = current;
-                mine = merged;
+            SaveResult::Merged { round }
+                if policy.auto_resubmit && rounds < policy.max_rounds.max(1) =>
+            {
+                merged_from_theirs += round.stats.from_theirs;
+                base = round.current;
+                mine = round.start;
             }
             result => {
                 if client
@@ -1105,7 +1082,7 @@ mod tests {
         let s = Scripted::new(vec![conflict(), fetched(THEIRS_COLLIDES, "\"v2\"")]);
         let r = run(&s, AUTO).await;
         match r.result {
-            SaveResult::Conflicts { conflicts, .. } => assert_eq!(conflicts[0].pointer, "/a"),
+            SaveResult::Conflicts { round } => assert_eq!(round.conflicts[0].pointer, "/a"),
             other => panic!("{other:?}"),
         }
         assert_eq!(s.requests().len(), 2, "nothing was written after the merge");

@@ -8,37 +8,77 @@
 //! Drafts hold documents, never secrets.
 
 use crate::files::write_atomic;
-use ifmatch_engine::round::Decision;
+use ifmatch_engine::merge::Stats;
+use ifmatch_engine::round::{ConflictInfo, Decision, Round};
 use ifmatch_engine::session::Version;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::PathBuf;
-
-/// A conflict or merge round in progress. `V` is what the window was shown (the desktop's view of
-/// a save result); this crate only keeps it, so it names no window type.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredRound<V> {
-    /// What the window showed (the three texts, the conflicts).
-    pub view: V,
-    /// The server version the round merged with (its validator is what a resubmit carries).
-    pub current: Version,
-    /// Per conflict, the last Accept made (None: none). Edits by hand need no record: they are
-    /// in the text.
-    #[serde(default)]
-    pub decisions: Vec<Option<Decision>>,
-}
 
 /// Everything needed to bring one tab back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Draft<V> {
+pub struct Draft {
     pub tab_id: String,
     pub connection_id: String,
     pub url: String,
     pub base: Version,
     /// The editor's text (the Result during a conflict round).
     pub text: String,
-    pub round: Option<StoredRound<V>>,
+    /// The merge or conflict round in progress, with every Accept made.
+    #[serde(default, deserialize_with = "stored_round")]
+    pub round: Option<Round>,
     pub updated_at: String,
+}
+
+/// A round as a draft holds it: the engine's `Round`, or the shape drafts had before it (what
+/// the window was shown, `view`, beside the server version and the decisions; the oldest of
+/// those flattened the window's save answer into `view`, with the same field names). Both
+/// restore, so an upgrade loses no draft.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredRound {
+    Now(Round),
+    Then {
+        view: ViewThen,
+        current: Version,
+        #[serde(default)]
+        decisions: Vec<Option<Decision>>,
+    },
+}
+
+/// The fields of the window's round view that a round is rebuilt from.
+#[derive(Deserialize)]
+struct ViewThen {
+    text: String,
+    #[serde(default)]
+    base_text: Option<String>,
+    #[serde(default)]
+    mine_text: Option<String>,
+    #[serde(default)]
+    conflicts: Vec<ConflictInfo>,
+    #[serde(default)]
+    stats: Stats,
+    #[serde(default)]
+    positional_arrays: Vec<String>,
+}
+
+fn stored_round<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Round>, D::Error> {
+    Ok(Option::<StoredRound>::deserialize(d)?.map(|r| match r {
+        StoredRound::Now(r) => r,
+        StoredRound::Then {
+            view,
+            current,
+            decisions,
+        } => Round {
+            current,
+            start: view.text,
+            base: view.base_text,
+            mine: view.mine_text,
+            conflicts: view.conflicts,
+            decisions,
+            stats: view.stats,
+            positional_arrays: view.positional_arrays,
+        },
+    }))
 }
 
 pub struct DraftStore {
@@ -59,7 +99,7 @@ impl DraftStore {
         self.dir.join(format!("{safe}.json"))
     }
 
-    pub fn put<V: Serialize>(&self, d: &Draft<V>) -> std::io::Result<()> {
+    pub fn put(&self, d: &Draft) -> std::io::Result<()> {
         let json = serde_json::to_vec(d).map_err(std::io::Error::other)?;
         write_atomic(&self.path(&d.tab_id), &json)
     }
@@ -69,7 +109,7 @@ impl DraftStore {
     }
 
     /// Every readable draft, oldest tab first.
-    pub fn load_all<V: DeserializeOwned>(&self) -> Vec<Draft<V>> {
+    pub fn load_all(&self) -> Vec<Draft> {
         let mut out = vec![];
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return out;
@@ -81,7 +121,7 @@ impl DraftStore {
             }
             match std::fs::read(&p)
                 .ok()
-                .and_then(|b| serde_json::from_slice::<Draft<V>>(&b).ok())
+                .and_then(|b| serde_json::from_slice::<Draft>(&b).ok())
             {
                 Some(d) => out.push(d),
                 None => {
@@ -105,7 +145,7 @@ fn natural_id(id: &str) -> (u128, u64) {
 mod tests {
     use super::*;
 
-    fn draft(id: &str, text: &str) -> Draft<String> {
+    fn draft(id: &str, text: &str) -> Draft {
         Draft {
             tab_id: id.into(),
             connection_id: "demo".into(),
@@ -129,7 +169,7 @@ mod tests {
         s.put(&draft("t100-1", "{\"a\": 1}")).unwrap();
         s.put(&draft("t100-1", "{\"a\": 2}")).unwrap();
         std::fs::write(dir.join("t300-3.json"), "{ half a draf").unwrap();
-        let all = s.load_all::<String>();
+        let all = s.load_all();
         assert_eq!(
             all.iter().map(|d| d.tab_id.as_str()).collect::<Vec<_>>(),
             vec!["t100-1", "t200-2"]
@@ -141,7 +181,7 @@ mod tests {
             "an unreadable draft is kept aside"
         );
         s.remove("t100-1");
-        assert_eq!(s.load_all::<String>().len(), 1);
+        assert_eq!(s.load_all().len(), 1);
         // No temporary files are left behind.
         let leftovers: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
@@ -150,5 +190,36 @@ mod tests {
             .collect();
         assert!(leftovers.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Drafts written before the engine's `Round` existed still restore: the shape with the
+    /// window's view beside the server version and the decisions, and the older one whose view
+    /// was the flattened save answer.
+    #[test]
+    fn drafts_of_earlier_shapes_restore_their_round() {
+        let then = r#"{"tab_id":"t1-1","connection_id":"demo","url":"http://h/x","base":{"text":"{\"a\": 1}","validator":null},"text":"{\"a\": 3}","round":{"view":{"message":"m","text":"{\n  \"a\": 1\n}\n","validator":"\"v2\"","base_text":"{\"a\": 1}","mine_text":"{\"a\": 2}","theirs_text":"{\"a\": 3}","conflicts":[{"pointer":"/a","kind":"modify/modify","array_hunk":false,"base":"1","mine":"2","theirs":"3","label":"a","lines":{"base":null,"mine":null,"theirs":null}}],"stats":{"from_mine":0,"from_theirs":0,"same_both":0,"conflicts":1},"positional_arrays":[],"mine_hunks":[],"theirs_hunks":[]},"current":{"text":"{\"a\": 3}","validator":{"type":"etag","tag":{"raw":"\"v2\"","weak":false,"opaque":"v2","quoted":true}}},"decisions":[{"choice":"theirs","value":"3"}]},"updated_at":"x"}"#;
+        let oldest = r#"{"tab_id":"t1-2","connection_id":"demo","url":"http://h/x","base":{"text":"{\"a\": 1}","validator":null},"text":"{}","round":{"view":{"kind":"conflicts","message":"m","outcome_kind":null,"text":"{\n  \"a\": 1\n}\n","validator":"\"v2\"","base_text":"{\"a\": 1}","mine_text":"{\"a\": 2}","theirs_text":"{\"a\": 3}","conflicts":[{"pointer":"/a","kind":"modify/modify","array_hunk":false,"base":"1","mine":"2","theirs":"3"}],"stats":{"from_mine":0,"from_theirs":0,"same_both":0,"conflicts":1},"positional_arrays":[],"rounds":1},"current":{"text":"{\"a\": 3}","validator":null}},"updated_at":"x"}"#;
+        for (json, decided) in [(then, true), (oldest, false)] {
+            let d: Draft = serde_json::from_str(json).expect("an earlier draft reads");
+            let r = d.round.expect("its round");
+            assert_eq!(r.start, "{\n  \"a\": 1\n}\n");
+            assert_eq!(r.base.as_deref(), Some("{\"a\": 1}"));
+            assert_eq!(r.mine.as_deref(), Some("{\"a\": 2}"));
+            assert_eq!(r.current.text, "{\"a\": 3}");
+            assert_eq!(r.conflicts.len(), 1);
+            assert_eq!(r.conflicts[0].pointer, "/a");
+            assert_eq!(r.stats.conflicts, 1);
+            assert_eq!(r.decisions.first().is_some_and(|x| x.is_some()), decided);
+            // Written again, it is the new shape, and reads back the same.
+            let again: Draft = serde_json::from_str(
+                &serde_json::to_string(&Draft {
+                    round: Some(r.clone()),
+                    ..draft("t9-9", "{}")
+                })
+                .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(again.round, Some(r));
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! version, validator and conflict round, and the engine decides every merge. No Tauri here: the
 //! commands (`commands::tabs`) only translate.
 
-use crate::state::{AppState, Overwritten, Pending, Tab, Watch};
+use crate::state::{AppState, Overwritten, Tab, Watch};
 use crate::view::{
     Accepted, JsonProblem, LaterChangeView, Problem, ProblemCode, RequestPreview, RestoredTab,
     ReviewView, RoundView, SafetyView, SaveView, Sides, StaleCheck, TabView,
@@ -17,7 +17,7 @@ use ifmatch_engine::round::{self, Choice, ConflictStatus};
 use ifmatch_engine::session::{self, Policy, SaveResult, Version};
 use ifmatch_engine::trail::TrailEntry;
 use ifmatch_engine::{Outcome, Received};
-use ifmatch_store::drafts::{Draft, StoredRound};
+use ifmatch_store::drafts::Draft;
 use ifmatch_store::history::HistoryEntry;
 use ifmatch_store::servers::ServerProfile;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -114,7 +114,7 @@ impl AppState {
                     connection_id: connection_id.clone(),
                     url: url.clone(),
                     base: version_of(&doc),
-                    pending: None,
+                    round: None,
                     watch: None,
                     overwritten: None,
                 };
@@ -134,7 +134,7 @@ impl AppState {
                 self.remember_version(&url, "loaded", &version_of(&doc));
                 if let Some(t) = self.tabs.lock().await.get_mut(&tab_id) {
                     t.base = version_of(&doc);
-                    t.pending = None;
+                    t.round = None;
                 }
                 Ok(tab_view(tab_id, conn, url, doc))
             }
@@ -244,21 +244,10 @@ impl AppState {
             under_lock: false,
             resent: 0,
         };
-        let mut view = SaveView::of(&report);
-        match (&report.result, &mut view) {
-            (
-                SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. },
-                SaveView::Merged { round, .. } | SaveView::Conflicts { round, .. },
-            ) => {
-                t.pending = Some(Pending {
-                    current: current.clone(),
-                    decisions: vec![None; round.conflicts.len()],
-                    round: round.clone(),
-                });
-                if let (SaveView::Conflicts { statuses, .. }, Some(p)) = (&mut view, &t.pending) {
-                    *statuses = round::statuses(p.start(), p.start(), p.conflicts(), &p.decisions)
-                        .unwrap_or_default();
-                }
+        let view = SaveView::of(&report);
+        match report.result {
+            SaveResult::Merged { round } | SaveResult::Conflicts { round } => {
+                t.round = Some(round);
                 // The newer version is what the tab now stands on.
                 t.base = o.current;
             }
@@ -402,8 +391,8 @@ impl AppState {
     ) -> Result<(String, String, Version), Problem> {
         let tabs = self.tabs.lock().await;
         let t = tabs.get(tab_id).ok_or_else(closed)?;
-        let base = match (&t.pending, resubmit) {
-            (Some(p), true) => p.current.clone(),
+        let base = match (&t.round, resubmit) {
+            (Some(r), true) => r.current.clone(),
             _ => t.base.clone(),
         };
         Ok((t.connection_id.clone(), t.url.clone(), base))
@@ -576,8 +565,8 @@ impl AppState {
         }
         match &report.result {
             SaveResult::Saved { base, .. } => self.remember_version(&url, "saved", base),
-            SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. } => {
-                self.remember_version(&url, "server", current)
+            SaveResult::Merged { round } | SaveResult::Conflicts { round } => {
+                self.remember_version(&url, "server", &round.current)
             }
             _ => {}
         }
@@ -591,27 +580,13 @@ impl AppState {
                     });
                     t.overwritten = None;
                     t.base = base;
-                    t.pending = None;
+                    t.round = None;
                     if let Some(d) = &self.drafts {
                         d.remove(tab_id);
                     }
                 }
-                SaveResult::Merged { current, .. } | SaveResult::Conflicts { current, .. } => {
-                    if let SaveView::Merged { round, .. } | SaveView::Conflicts { round, .. } =
-                        &view
-                    {
-                        t.pending = Some(Pending {
-                            current,
-                            decisions: vec![None; round.conflicts.len()],
-                            round: round.clone(),
-                        })
-                    }
-                    if let (SaveView::Conflicts { statuses, .. }, Some(p)) = (&mut view, &t.pending)
-                    {
-                        *statuses =
-                            round::statuses(p.start(), p.start(), p.conflicts(), &p.decisions)
-                                .unwrap_or_default();
-                    }
+                SaveResult::Merged { round } | SaveResult::Conflicts { round } => {
+                    t.round = Some(round);
                     // The window already holds two of the round's texts in the common case: do
                     // not send them back (10 MB each at size).
                     let loaded = t.base.text.clone();
@@ -633,7 +608,7 @@ impl AppState {
         let Some(store) = &self.drafts else {
             return Ok(());
         };
-        if text == t.base.text && t.pending.is_none() {
+        if text == t.base.text && t.round.is_none() {
             store.remove(tab_id);
             return Ok(());
         }
@@ -643,11 +618,7 @@ impl AppState {
             url: t.url.clone(),
             base: t.base.clone(),
             text: text.to_string(),
-            round: t.pending.as_ref().map(|p| StoredRound {
-                view: p.round.clone(),
-                current: p.current.clone(),
-                decisions: p.decisions.clone(),
-            }),
+            round: t.round.clone(),
             updated_at: ifmatch_engine::trail::rfc3339_now(),
         };
         store.put(&draft).map_err(|e| {
@@ -672,13 +643,12 @@ impl AppState {
     ) -> Result<Accepted, Problem> {
         let mut tabs = self.tabs.lock().await;
         let t = tabs.get_mut(tab_id).ok_or_else(closed)?;
-        let p = t.pending.as_mut().ok_or_else(no_round)?;
-        let (text, decision) = round::accept(p.start(), result_text, p.conflicts(), index, choice)
+        let r = t.round.as_mut().ok_or_else(no_round)?;
+        let text = r
+            .accept(result_text, index, choice)
             .map_err(|e| Problem::new(ProblemCode::Other, format!("Not applied: {e}.")))?;
-        if let Some(d) = p.decisions.get_mut(index) {
-            *d = Some(decision);
-        }
-        let statuses = round::statuses(p.start(), &text, p.conflicts(), &p.decisions)
+        let statuses = r
+            .statuses(&text)
             .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))?;
         self.write_draft(tab_id, t, &text)?;
         // The answer's line diff needs no lock.
@@ -698,26 +668,18 @@ impl AppState {
     ) -> Result<Accepted, Problem> {
         let mut tabs = self.tabs.lock().await;
         let t = tabs.get_mut(tab_id).ok_or_else(closed)?;
-        let p = t.pending.as_mut().ok_or_else(no_round)?;
+        let r = t.round.as_mut().ok_or_else(no_round)?;
         let invalid = |e: ifmatch_engine::json::JsonError| {
             Problem::new(ProblemCode::InvalidJson, e.to_string())
         };
-        // Applied to a copy of the decisions: a failure half-way changes nothing.
-        let mut decisions = p.decisions.clone();
-        let text = round::accept_all(
-            p.start(),
-            result_text,
-            p.conflicts(),
-            &mut decisions,
-            choice,
-        )
-        .map_err(|e| match e {
+        // Applied to a copy of the round: a failure half-way changes nothing.
+        let mut trial = r.clone();
+        let text = trial.accept_all(result_text, choice).map_err(|e| match e {
             round::AcceptError::Invalid(m) => Problem::new(ProblemCode::InvalidJson, m),
             e => Problem::new(ProblemCode::Other, format!("Not applied: {e}.")),
         })?;
-        p.decisions = decisions;
-        let statuses =
-            round::statuses(p.start(), &text, p.conflicts(), &p.decisions).map_err(invalid)?;
+        r.decisions = trial.decisions;
+        let statuses = r.statuses(&text).map_err(invalid)?;
         self.write_draft(tab_id, t, &text)?;
         // The answer's line diff needs no lock.
         drop(tabs);
@@ -733,11 +695,11 @@ impl AppState {
         text: &str,
     ) -> Result<Vec<ConflictStatus>, Problem> {
         let tabs = self.tabs.lock().await;
-        let p = tabs
+        let r = tabs
             .get(tab_id)
-            .and_then(|t| t.pending.as_ref())
+            .and_then(|t| t.round.as_ref())
             .ok_or_else(no_round)?;
-        round::statuses(p.start(), text, p.conflicts(), &p.decisions)
+        r.statuses(text)
             .map_err(|e| Problem::new(ProblemCode::InvalidJson, e.to_string()))
     }
 
@@ -786,11 +748,11 @@ impl AppState {
         // user's text as it met the server's change (kept for a round with conflicts).
         let tabs = self.tabs.lock().await;
         let t = tabs.get(tab_id).ok_or_else(closed)?;
-        let round = t.pending.as_ref().map(|p| &p.round);
+        let round = t.round.as_ref();
         let base = round
-            .and_then(|r| r.base_text.as_deref())
+            .and_then(|r| r.base.as_deref())
             .unwrap_or(&t.base.text);
-        let mine = round.and_then(|r| r.mine_text.as_deref());
+        let mine = round.and_then(|r| r.mine.as_deref());
         let against = format!("the server's current version{tag}, which someone else changed");
         Ok(ReviewView::of_resubmit(
             against,
@@ -816,9 +778,9 @@ impl AppState {
         let tabs = self.tabs.lock().await;
         match tabs.get(tab_id) {
             // An Accept since then wrote its own draft, with its text.
-            Some(t) => match &t.pending {
-                Some(p) if p.decisions.iter().all(Option::is_none) => {
-                    self.write_draft(tab_id, t, &p.round.text)
+            Some(t) => match &t.round {
+                Some(r) if r.decisions.iter().all(Option::is_none) => {
+                    self.write_draft(tab_id, t, &r.start)
                 }
                 _ => Ok(()),
             },
@@ -834,7 +796,7 @@ impl AppState {
         };
         let mut out = vec![];
         let known: Vec<String> = self.connections.lock().await.keys().cloned().collect();
-        for mut d in store.load_all::<RoundView>() {
+        for mut d in store.load_all() {
             if !known.contains(&d.connection_id) {
                 continue;
             }
@@ -845,18 +807,13 @@ impl AppState {
                     d.url = rebase(&d.url, &now);
                 }
             }
-            let pending = d.round.as_ref().map(|r| {
-                let mut decisions = r.decisions.clone();
-                decisions.resize(r.view.conflicts.len(), None);
-                Pending {
-                    current: r.current.clone(),
-                    round: r.view.clone(),
-                    decisions,
-                }
-            });
-            let statuses = pending
+            if let Some(r) = &mut d.round {
+                r.decisions.resize(r.conflicts.len(), None);
+            }
+            let statuses = d
+                .round
                 .as_ref()
-                .and_then(|p| round::statuses(p.start(), &d.text, p.conflicts(), &p.decisions).ok())
+                .and_then(|r| r.statuses(&d.text).ok())
                 .unwrap_or_default();
             self.tabs.lock().await.insert(
                 d.tab_id.clone(),
@@ -864,7 +821,7 @@ impl AppState {
                     connection_id: d.connection_id.clone(),
                     url: d.url.clone(),
                     base: d.base.clone(),
-                    pending,
+                    round: d.round.clone(),
                     watch: None,
                     overwritten: None,
                 },
@@ -883,8 +840,7 @@ impl AppState {
                     text: d.text.clone(),
                 },
                 saved_text: d.base.text.clone(),
-                // A draft written before the panes' line hunks existed gets them now.
-                round: d.round.as_ref().map(|r| r.view.clone().with_hunks()),
+                round: d.round.as_ref().map(RoundView::of),
                 statuses,
             });
         }

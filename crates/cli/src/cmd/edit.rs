@@ -182,9 +182,8 @@ pub async fn run(client: &Client, url: &str) -> Exit {
                 guard.warn();
                 return Ok(exit::OK);
             }
-            SaveResult::Conflicts {
-                current, conflicts, ..
-            } => {
+            SaveResult::Conflicts { round } => {
+                let (current, conflicts) = (round.current, round.conflicts);
                 // Reopen on the merge with the conflicts marked; the next pass writes on the
                 // server's current version. Every header line is one line whatever a member
                 // name holds: pointers are written as JSON strings when they are not plain.

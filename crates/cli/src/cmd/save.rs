@@ -138,12 +138,8 @@ pub async fn run(
             }
             Ok(exit::OK)
         }
-        SaveResult::Conflicts {
-            current,
-            merged,
-            conflicts,
-            ..
-        } => {
+        SaveResult::Conflicts { round } => {
+            let (current, merged, conflicts) = (round.current, round.start, round.conflicts);
             let report = serde_json::json!({
                 "current_validator": current
                     .validator

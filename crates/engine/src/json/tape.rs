@@ -113,6 +113,16 @@ impl<'a> Doc<'a> {
         Parser::new(text).run()
     }
 
+    /// This document's tape over `text`, which must be the very same text (a second copy of
+    /// it): no second parse. None when the texts differ.
+    pub fn for_same_text<'t>(&self, text: &'t str) -> Option<Doc<'t>> {
+        (text == self.text).then(|| Doc {
+            text,
+            nodes: self.nodes.clone(),
+            line_starts: self.line_starts.clone(),
+        })
+    }
+
     /// The root value's node index (always 0).
     pub fn root(&self) -> usize {
         0
