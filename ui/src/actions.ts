@@ -8,7 +8,7 @@ import type { Text } from "@codemirror/state";
 import type { TextEdit } from "./bindings/TextEdit";
 import { applyEdits, checkDoc, isChecked, resetText, setConflictActionHandler, setRulerHandler, setText, setTextByEdits } from "./editor";
 import * as model from "./model";
-import { $, store, active, noteSavedDoc, syncText, tracked, type Tab } from "./store";
+import { $, store, active, noteSavedDoc, openRound, syncText, tracked, type Tab } from "./store";
 import { draftTimers, persistDraft, persistRoundDraft } from "./drafts";
 import { renderMessages, tabProblem } from "./messages";
 import { intents, type RenderWhat } from "./intents";
@@ -57,9 +57,9 @@ export async function save(resubmit: boolean, reviewed = false) {
     render();
     return;
   }
-  if (resubmit && t.conflict) {
+  const c = openRound(t);
+  if (resubmit && c) {
     // Asked on what the Result holds right now, read again (never a stale count).
-    const c = t.conflict;
     try {
       c.statuses = await api.conflictStatus(t.id, text);
     } catch (e) {
@@ -69,7 +69,7 @@ export async function save(resubmit: boolean, reviewed = false) {
     render();
     // With the review coming (or seen), only what nobody decided is asked here: a deliberate
     // Both or typed value is shown in the review, not asked about twice.
-    const q = model.finishQuestion(c.round.conflicts, c.statuses, reviewed || reviewBeforeResubmit());
+    const q = model.finishQuestion(c.view.conflicts, c.statuses, reviewed || reviewBeforeResubmit());
     if (q && !confirm(q)) return;
   }
   // What this resubmit will change on the server, before it is sent (unless turned off).
@@ -161,23 +161,21 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
   const isActive = t.id === store.activeId;
   switch (r.kind) {
     case "saved":
-      t.roundView = null;
+      closeConflictView(t);
+      t.round = null;
       t.savedText = r.text;
       t.text = r.text;
       t.validator = r.validator;
       t.stale = false;
-      t.round = "none";
-      closeConflictView(t);
       t.notice = r.message;
       break;
     case "merged":
     case "conflicts": {
       const round = r.round;
-      t.roundView = round;
-      t.text = round.text;
-      t.roundValidator = round.validator;
-      t.round = r.kind === "merged" ? "merged" : "conflict";
       closeConflictView(t);
+      // The statuses Rust read off the Result it sent (none: asked when the view opens).
+      t.round = { view: round, statuses: r.kind === "conflicts" && r.statuses.length ? r.statuses : null, panes: null };
+      t.text = round.text;
       t.notice = round.message + (round.positional_arrays.length ? ` Arrays merged by position: ${round.positional_arrays.join(", ")}.` : "");
       break;
     }
@@ -196,11 +194,10 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
     else setText(store.editor, docs.result ?? t.text, r.kind === "merged" || r.kind === "conflicts");
     store.settingText = false;
     noteSavedDoc(t);
-    if (r.kind === "conflicts") openConflictView(t, r.round, r.statuses.length ? r.statuses : null, docs);
-  } else if (r.kind === "conflicts") {
-    // Shown when the tab is (activate).
-    t.roundStatuses = r.statuses.length ? r.statuses : null;
-    if (docs.theirs) r.round.theirs_text = docs.theirs.toString();
+    if (r.kind === "conflicts") openConflictView(t, docs);
+  } else if (r.kind === "conflicts" && docs.theirs) {
+    // Shown when the tab is (activate): its Theirs pane is made then, from the round.
+    r.round.theirs_text = docs.theirs.toString();
   }
   if (r.kind === "merged" || r.kind === "conflicts") {
     // Written once the round is on screen (the user's wait ends first); Rust keeps the Result
@@ -228,7 +225,7 @@ function afterPaint(fn: () => void) {
 export function accept(i: number, choice: Choice): Promise<void> {
   return tracked(async () => {
     const t = active();
-    const c = t?.conflict;
+    const c = openRound(t);
     if (!t || !c || !store.editor) return;
     try {
       // Rust applies it, remembers the decision and writes the draft before answering.
@@ -250,16 +247,17 @@ export function accept(i: number, choice: Choice): Promise<void> {
 export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
   return tracked(async () => {
     const t = active();
-    const c = t?.conflict;
+    const c = openRound(t);
     if (!t || !c || !store.editor) return;
+    const panes = c.panes;
     try {
       const sent = store.editor.state.doc;
       const r = await api.resolveAll(t.id, sent.toString(), choice);
-      if (t.conflict !== c) return;
+      if (t.round?.panes !== panes) return;
       applyAccepted(t, c, r, sent);
-      await goTo(c.current);
+      await goTo(panes.current);
       render();
-      await focusAfterAccept(model.nextUnresolved(c.statuses, c.current));
+      await focusAfterAccept(model.nextUnresolved(c.statuses, panes.current));
     } catch (e) {
       tabProblem(t, e);
     }
@@ -289,7 +287,7 @@ export function activate(id: string) {
   store.settingText = false;
   noteSavedDoc(t);
   // A round that ended while the tab was in the background is shown now.
-  if (t.round === "conflict" && !t.conflict && t.roundView) openConflictView(t, t.roundView, t.roundStatuses ?? null);
+  if (model.roundKind(t) === "conflict" && !t.round?.panes) openConflictView(t);
   // History lists the active tab's versions: it follows the tab (Compare and Restore act on it).
   render({ versions: true });
   void refreshSafety();
@@ -301,8 +299,8 @@ export async function openResource(target: string, connectionId?: string) {
   try {
     const v: TabView = await api.openTab(conn, target);
     const t: Tab = {
-      id: v.id, url: v.url, savedText: v.text, text: v.text, validator: v.validator, saving: false, round: "none",
-      error: null, stale: false, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, conflict: null, notice: null,
+      id: v.id, url: v.url, savedText: v.text, text: v.text, validator: v.validator, saving: false, round: null,
+      error: null, stale: false, connectionId: v.connection_id, warnings: v.warnings, items: v.collection_items, notice: null,
     };
     store.tabs.push(t);
     rememberRecent(placeOf(v.connection_id, v.url));
@@ -346,9 +344,10 @@ export async function reload() {
   if (model.hasUnsavedWork(t) && !confirm("Reload the server's version and discard your unsaved edits in this tab?")) return;
   try {
     const v = await api.reloadTab(t.id);
+    closeConflictView(t);
     Object.assign(t, {
-      savedText: v.text, text: v.text, validator: v.validator, round: "none", error: null, stale: false, warnings: v.warnings,
-      items: v.collection_items, conflict: null, notice: null, roundView: null, overwritten: null,
+      savedText: v.text, text: v.text, validator: v.validator, round: null, error: null, stale: false, warnings: v.warnings,
+      items: v.collection_items, notice: null, overwritten: null,
     });
     activate(t.id);
   } catch (e) {

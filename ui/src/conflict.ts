@@ -6,7 +6,7 @@ import { applyEdits, makeEditor, selectRange, setTextByEdits, setText, showConfl
 import type { EditorView } from "@codemirror/view";
 import type { Text } from "@codemirror/state";
 import * as model from "./model";
-import { $, store, active, tracked, type Tab } from "./store";
+import { $, store, active, openRound, tracked, type ConflictPanes, type OpenRound, type Tab } from "./store";
 import { intents } from "./intents";
 
 /** The panes' containers. Each tab in conflict has its own three pane editors; the active
@@ -15,16 +15,16 @@ const PANES = ["mine-pane", "theirs-pane", "base-pane"] as const;
 
 /** Ends the tab's conflict view: its pane editors are destroyed (their documents freed). */
 export function closeConflictView(t: Tab) {
-  const c = t.conflict;
-  if (!c) return;
-  t.conflict = null;
-  for (const v of [c.mine, c.theirs, c.base]) v.destroy();
+  const p = t.round?.panes;
+  if (!p) return;
+  t.round!.panes = null;
+  for (const v of [p.mine, p.theirs, p.base]) v.destroy();
 }
 
 /** Puts the tab's pane editors into the panes (a tab switch shows that tab's Mine / Theirs /
  * Base, never the last opened round's). */
-function mountPanes(c: NonNullable<Tab["conflict"]>) {
-  [c.mine, c.theirs, c.base].forEach((v, i) => {
+function mountPanes(p: ConflictPanes) {
+  [p.mine, p.theirs, p.base].forEach((v, i) => {
     const pane = $(PANES[i]);
     if (pane.firstChild === v.dom && pane.childNodes.length === 1) return;
     pane.replaceChildren(v.dom);
@@ -43,9 +43,13 @@ export interface PaneDocs {
   result?: Text;
 }
 
-export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[] | null, docs: PaneDocs = {}) {
+/** Opens the conflict view on the tab's round, with the statuses it came with (else asked). */
+export function openConflictView(t: Tab, docs: PaneDocs = {}) {
+  const round = t.round;
+  if (!round) return;
   closeConflictView(t);
-  t.roundStatuses = null;
+  const r = round.view;
+  const statuses = round.statuses;
   const start: ConflictStatus[] =
     statuses && statuses.length === r.conflicts.length
       ? statuses
@@ -63,18 +67,18 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
   const baseDoc = baseView.state.doc;
   const side = (i: number, doc: string | Text, hunks: RoundView["mine_hunks"], lines: [number, number] | null) =>
     makeEditor(pane(i), { doc, readOnly: true, changes: { base: baseDoc, hunks: hunks ?? [] }, show: lines ?? undefined });
-  const c = (t.conflict = {
-    round: r,
-    statuses: start,
+  round.statuses = start;
+  round.panes = {
     current: first,
     mine: side(0, docs.mine ?? r.mine_text ?? "", r.mine_hunks, at.mine),
     theirs: side(1, docs.theirs ?? r.theirs_text ?? "", r.theirs_hunks, at.theirs),
     base: baseView,
-  });
+  };
+  const c = round as OpenRound;
   syncScroll([
-    { view: c.mine, hunks: r.mine_hunks ?? [] },
-    { view: c.theirs, hunks: r.theirs_hunks ?? [] },
-    { view: c.base, hunks: null },
+    { view: c.panes.mine, hunks: r.mine_hunks ?? [] },
+    { view: c.panes.theirs, hunks: r.theirs_hunks ?? [] },
+    { view: c.panes.base, hunks: null },
   ]);
   // The editors hold the texts now; the round keeps only what the list needs.
   r.mine_text = r.base_text = null;
@@ -85,7 +89,7 @@ export function openConflictView(t: Tab, r: RoundView, statuses: ConflictStatus[
   // Statuses Rust gave with the round are of this very text: no need to send it back to ask.
   const placed = { mine: !!at.mine, theirs: !!at.theirs, base: !!at.base };
   if (statuses && statuses.length === r.conflicts.length) void tracked(() => scrollToConflict(c, first, placed));
-  else void refreshStatuses(t).then(() => goTo(t.conflict?.current ?? 0));
+  else void refreshStatuses(t).then(() => goTo(openRound(t)?.panes.current ?? 0));
 }
 
 /** Scrolling one pane scrolls the others so that the lines beside each other stay beside each
@@ -117,12 +121,13 @@ export function syncScroll(panes: { view: EditorView; hunks: readonly model.Hunk
 /** Asks Rust where the conflicts stand in the Result now. An invalid Result keeps the last
  * answer (and cannot be resubmitted: the save checks the JSON first). */
 export async function refreshStatuses(t: Tab) {
-  const c = t.conflict;
+  const c = openRound(t);
   if (!c || !store.editor) return;
+  const panes = c.panes;
   const text = t.id === store.activeId ? store.editor.state.doc.toString() : t.text;
   try {
     const s = await api.conflictStatus(t.id, text);
-    if (t.conflict !== c) return;
+    if (t.round?.panes !== panes) return;
     c.statuses = s;
   } catch {
     return;
@@ -187,19 +192,20 @@ function elementsCard(k: ConflictInfo, s: ConflictStatus, sides: (string[] | nul
 
 /** The elements of conflict `i`'s sides, asked of Rust once; the list is drawn again when they
  * come (a conflict view closed or replaced meanwhile is left alone). */
-function elementsOf(t: Tab, c: NonNullable<Tab["conflict"]>, i: number): (string[] | null)[] | null {
-  c.elements ??= new Map();
-  const have = c.elements.get(i);
+function elementsOf(t: Tab, c: OpenRound, i: number): (string[] | null)[] | null {
+  c.panes.elements ??= new Map();
+  const have = c.panes.elements.get(i);
   if (have === "pending") return null;
   if (have) return have;
-  c.elements.set(i, "pending");
-  const k = c.round.conflicts[i];
+  c.panes.elements.set(i, "pending");
+  const panes = c.panes;
+  const k = c.view.conflicts[i];
   void api.arrayElements([k.base, k.mine, k.theirs]).then(
     (sides) => {
-      c.elements!.set(i, sides);
-      if (t.conflict === c && t.id === store.activeId) showConflictView(t);
+      panes.elements!.set(i, sides);
+      if (t.round?.panes === panes && t.id === store.activeId) showConflictView(t);
     },
-    () => c.elements!.delete(i),
+    () => panes.elements!.delete(i),
   );
   return null;
 }
@@ -207,32 +213,32 @@ function elementsOf(t: Tab, c: NonNullable<Tab["conflict"]>, i: number): (string
 /** Each conflict's marks in a side's pane (its lines in that side's text), with that side's
  * accepts on the open ones: "Accept mine" in Mine, "Accept theirs" in Theirs ("Both" too for
  * array runs). */
-function paneMarks(c: NonNullable<Tab["conflict"]>, side: "mine" | "theirs"): ConflictMark[] {
-  return c.round.conflicts.flatMap((k, i) => {
+function paneMarks(c: OpenRound, side: "mine" | "theirs"): ConflictMark[] {
+  return c.view.conflicts.flatMap((k, i) => {
     const lines = k.lines[side];
     if (!lines) return [];
     const choices = k.kind === "order" ? [] : k.array_hunk ? [side, "both"] : [side];
     const resolved = c.statuses[i]?.state !== "unresolved";
-    return [{ from: lines[0], to: lines[1], resolved, current: i === c.current, index: i, choices }];
+    return [{ from: lines[0], to: lines[1], resolved, current: i === c.panes.current, index: i, choices }];
   });
 }
 
 export function showConflictView(t: Tab | null) {
-  const c = t?.conflict;
+  const c = openRound(t);
   $("conflict-view").hidden = !c;
   if (!c) {
     if (store.editor) showConflictMarks(store.editor, []);
     return;
   }
-  mountPanes(c);
-  showConflictMarks(c.mine, paneMarks(c, "mine"), "pane");
-  showConflictMarks(c.theirs, paneMarks(c, "theirs"), "pane");
+  mountPanes(c.panes);
+  showConflictMarks(c.panes.mine, paneMarks(c, "mine"), "pane");
+  showConflictMarks(c.panes.theirs, paneMarks(c, "theirs"), "pane");
   // The list shows a window of LIST_WINDOW conflicts around the current one (a round with
   // thousands would rebuild tens of thousands of elements after every change); the ruler, the
   // marks and Previous / Next reach the rest.
   const list = $("conflict-list");
-  const all = c.round.conflicts.length;
-  const from = Math.max(0, Math.min(c.current - Math.floor(LIST_WINDOW / 4), all - LIST_WINDOW));
+  const all = c.view.conflicts.length;
+  const from = Math.max(0, Math.min(c.panes.current - Math.floor(LIST_WINDOW / 4), all - LIST_WINDOW));
   const to = Math.min(all, from + LIST_WINDOW);
   const more = (n: number, where: string) => {
     const li = Object.assign(document.createElement("li"), {
@@ -244,7 +250,7 @@ export function showConflictView(t: Tab | null) {
   };
   list.replaceChildren(
     ...(from > 0 ? [more(from, "earlier")] : []),
-    ...c.round.conflicts.slice(from, to).map((k, at) => {
+    ...c.view.conflicts.slice(from, to).map((k, at) => {
       const i = from + at;
       const s = c.statuses[i];
       const li = document.createElement("li");
@@ -253,7 +259,7 @@ export function showConflictView(t: Tab | null) {
       li.value = i + 1;
       li.dataset.pointer = k.pointer;
       li.dataset.resolution = s.state;
-      li.className = `${i === c.current ? "current" : ""} ${s.state !== "unresolved" ? "done" : ""}`;
+      li.className = `${i === c.panes.current ? "current" : ""} ${s.state !== "unresolved" ? "done" : ""}`;
       const head = document.createElement("div");
       const part = (tag: string, text: string, cls = "") => Object.assign(document.createElement(tag), { textContent: text, className: cls });
       head.append(part("span", k.label || k.pointer || "(whole document)", "label"), " ", part("strong", model.stateWords(s)));
@@ -264,13 +270,13 @@ export function showConflictView(t: Tab | null) {
       details.dataset.testid = "conflict-details";
       details.addEventListener("click", (e) => e.stopPropagation());
       // Kept open across the list's redraws (every status change draws it again).
-      c.openDetails ??= new Set();
-      details.open = c.openDetails.has(i);
+      c.panes.openDetails ??= new Set();
+      details.open = c.panes.openDetails.has(i);
       details.addEventListener("toggle", () => {
-        if (!details.open) return void c.openDetails!.delete(i);
+        if (!details.open) return void c.panes.openDetails!.delete(i);
         // Opened by the user (not drawn open again): its facts scrolled into the rail's view.
-        if (!c.openDetails!.has(i)) details.scrollIntoView({ block: "nearest" });
-        c.openDetails!.add(i);
+        if (!c.panes.openDetails!.has(i)) details.scrollIntoView({ block: "nearest" });
+        c.panes.openDetails!.add(i);
       });
       const raw = document.createElement("div");
       raw.className = "raw";
@@ -312,25 +318,25 @@ export function showConflictView(t: Tab | null) {
   $("unresolved").textContent = left ? `${left} of ${n} conflicts unresolved` : `All ${n} conflicts decided — review and resubmit`;
   $("unresolved").className = left ? "open" : "done";
   // The Result's own header: which conflict is current, and how many are left.
-  $("result-count").textContent = `conflict ${c.current + 1} of ${n} · ${left ? `${left} unresolved` : "all decided"}`;
+  $("result-count").textContent = `conflict ${c.panes.current + 1} of ${n} · ${left ? `${left} unresolved` : "all decided"}`;
   $("result-count").className = left ? "open" : "done";
   if (store.editor) {
     showConflictMarks(
       store.editor,
       c.statuses.flatMap((s, i) => {
         if (!s.lines) return [];
-        const k = c.round.conflicts[i];
+        const k = c.view.conflicts[i];
         // Inline actions on the conflict (an order conflict is decided from the list: its
         // choices are orders, not values).
         const choices = k.kind === "order" ? [] : k.array_hunk ? ["mine", "theirs", "both", "base", "edit"] : ["mine", "theirs", "base", "edit"];
-        return [{ from: s.lines[0], to: s.lines[1], resolved: s.state !== "unresolved", current: i === c.current, index: i, choices }];
+        return [{ from: s.lines[0], to: s.lines[1], resolved: s.state !== "unresolved", current: i === c.panes.current, index: i, choices }];
       }),
     );
   }
 }
 
 /** The rail's toggle: which way it folds, and how many conflicts are open (seen folded too). */
-export function railToggleWords(left = model.unresolved(active()?.conflict?.statuses ?? [])) {
+export function railToggleWords(left = model.unresolved(openRound(active())?.statuses ?? [])) {
   const folded = $("conflict-rail").classList.contains("collapsed");
   $("rail-toggle").textContent = `${folded ? "▸" : "◂"} Conflicts · ${left} open`;
 }
@@ -340,9 +346,9 @@ export function railToggleWords(left = model.unresolved(active()?.conflict?.stat
 export function goTo(i: number): Promise<void> {
   return tracked(async () => {
     const t = active();
-    const c = t?.conflict;
-    if (!t || !c || i < 0 || i >= c.round.conflicts.length || !store.editor) return;
-    c.current = i;
+    const c = openRound(t);
+    if (!t || !c || i < 0 || i >= c.view.conflicts.length || !store.editor) return;
+    c.panes.current = i;
     showConflictView(t);
     await scrollToConflict(c, i);
   });
@@ -350,17 +356,17 @@ export function goTo(i: number): Promise<void> {
 
 /** Scrolls the panes (but those `placed` there already) and the Result to conflict `i`. A side
  * without lines for it (its value absent there) shows the nearest container Rust finds. */
-async function scrollToConflict(c: NonNullable<Tab["conflict"]>, i: number, placed = { mine: false, theirs: false, base: false }) {
-  const k = c.round.conflicts[i];
+async function scrollToConflict(c: OpenRound, i: number, placed = { mine: false, theirs: false, base: false }) {
+  const k = c.view.conflicts[i];
   if (!k) return;
   for (const side of ["mine", "theirs", "base"] as const) {
     if (placed[side]) continue;
-    const view = c[side];
+    const view = c.panes[side];
     const at = k.lines[side] ?? (await api.locatePointer(view.state.doc.toString(), parentOf(k.pointer)));
     if (at) showLines(view, at[0], at[1]);
   }
   const s = c.statuses[i];
-  if (s?.lines && store.editor && active()?.conflict === c) showLines(store.editor, s.lines[0], s.lines[1]);
+  if (s?.lines && store.editor && openRound(active())?.panes === c.panes) showLines(store.editor, s.lines[0], s.lines[1]);
 }
 
 export function parentOf(pointer: string): string {
@@ -374,7 +380,7 @@ const lastAccept = { edits: -1 };
 
 /** Rust's answer to an Accept made on `sent`: the Result it wrote into the editor (as changes
  * to `sent` when it came so), the statuses it read off it. */
-export function applyAccepted(t: Tab, c: NonNullable<Tab["conflict"]>, r: Accepted, sent: Text) {
+export function applyAccepted(t: Tab, c: OpenRound, r: Accepted, sent: Text) {
   store.settingText = true;
   lastAccept.edits = r.text_edits?.length ?? -1;
   if (r.text_edits) {
@@ -406,7 +412,7 @@ export async function focusAfterAccept(next: number) {
  * the value does. */
 export function editConflict(i: number): Promise<void> {
   return tracked(async () => {
-    const c = active()?.conflict;
+    const c = openRound(active());
     if (!c || !store.editor) return;
     await goTo(i);
     const s = c.statuses[i];
@@ -417,8 +423,8 @@ export function editConflict(i: number): Promise<void> {
 
 /** Next / previous conflict; true when the conflict view is open (the key was used). */
 export function navigate(dir: 1 | -1): boolean {
-  const c = active()?.conflict;
+  const c = openRound(active());
   if (!c) return false;
-  void goTo(model.step(c.round.conflicts.length, c.current, dir));
+  void goTo(model.step(c.view.conflicts.length, c.panes.current, dir));
   return true;
 }

@@ -41,15 +41,15 @@ async function start() {
         syncText();
         // A save refused because the text was not JSON is moot once the text is back to what
         // was loaded or saved: the tab no longer says "not saved".
-        if (t.error && t.errorCode === "invalid_json" && t.round === "none" && t.text === t.savedText) t.error = null;
-        if (t.conflict) scheduleStatuses(t);
+        if (t.error && t.errorCode === "invalid_json" && !t.round && t.text === t.savedText) t.error = null;
+        if (t.round?.panes) scheduleStatuses(t);
         void persistDraft(t, big);
         render({ typing: true });
       };
       if (big) flushTimer = setTimeout(flush, 150);
       else flush();
     },
-    onSave: () => void save(active()?.round !== "none"),
+    onSave: () => void save(!!active()?.round),
     onNavigate: navigate,
   });
   $("open-form").addEventListener("submit", (e) => (e.preventDefault(), void openResource($<HTMLInputElement>("target").value)));
@@ -64,7 +64,7 @@ async function start() {
     const t = active();
     if (!t || !store.editor) return;
     syncText();
-    const resubmit = t.round !== "none";
+    const resubmit = !!t.round;
     if (await review(t, store.editor.state.doc.toString(), resubmit)) await save(resubmit, true);
   };
   $("review").addEventListener("click", () => void reviewNow());
@@ -76,7 +76,7 @@ async function start() {
     if (e.key !== "s" && e.key !== "S") return;
     e.preventDefault();
     if (document.querySelector("dialog[open]")) return;
-    void save(active()?.round !== "none");
+    void save(!!active()?.round);
   });
   document.addEventListener("keydown", (e) => {
     if (e.altKey && (e.key === "r" || e.key === "R") && !e.defaultPrevented) {
@@ -165,7 +165,7 @@ async function start() {
   // Is the tab's version still current? Cheap (If-None-Match), on focus and every 30 s.
   const checkStale = async () => {
     for (const t of store.tabs) {
-      if (t.saving || t.round !== "none") continue;
+      if (t.saving || t.round) continue;
       try {
         const s = await api.checkStale(t.id);
         if (s.message) {
@@ -216,9 +216,9 @@ async function start() {
       const v = r.tab;
       const t: Tab = {
         id: v.id, url: v.url, savedText: r.saved_text, text: v.text, validator: v.validator, saving: false,
-        round: r.round ? (r.round.conflicts.length ? "conflict" : "merged") : "none", error: null, stale: false,
-        connectionId: v.connection_id, warnings: v.warnings, items: [], conflict: null, roundView: r.round, roundValidator: r.round?.validator,
-        roundStatuses: r.statuses,
+        // A round comes back with the statuses stored with it; its view opens when shown.
+        round: r.round ? { view: r.round, statuses: r.statuses ?? null, panes: null } : null, error: null, stale: false,
+        connectionId: v.connection_id, warnings: v.warnings, items: [],
         notice: r.round && !r.round.conflicts.length ? r.round.message : null,
       };
       store.tabs.push(t);
@@ -228,7 +228,7 @@ async function start() {
     if (restored.length) {
       store.windowNotice = `${restored.length} tab(s) restored from drafts, with your unsaved edits.`;
       const t = active();
-      if (t && !t.conflict) t.notice = store.windowNotice;
+      if (t && !t.round?.panes) t.notice = store.windowNotice;
       render();
     }
     const conn = store.connections.find((x) => x.id === $<HTMLSelectElement>("connection").value);

@@ -1,7 +1,7 @@
 // Messages: the active tab's, else the window's, with what the error's code allows.
 import { codeOf, words } from "./api";
 import * as model from "./model";
-import { $, store, active, type Tab } from "./store";
+import { $, store, active, openRound, type Tab } from "./store";
 
 /** Shows the active tab's messages, else the window's; offers what the error's code allows. */
 export function renderMessages() {
@@ -19,18 +19,19 @@ export function renderMessages() {
   $("notice").textContent = notice ?? "";
   $("notice").hidden = !notice;
   // Conflicts that still need the user are not good news: amber, not green.
+  const c = openRound(t);
   $("notice").classList.toggle(
     "needs-you",
-    (!!t?.conflict && model.unresolved(t.conflict.statuses) > 0) || (!t?.conflict && !!t?.overwritten?.length),
+    (!!c && model.unresolved(c.statuses) > 0) || (!c && !!t?.overwritten?.length),
   );
 }
 
 /** The tab's message; during a conflict round, counted from where the conflicts stand now. */
 export function summary(t: Tab): string | null {
-  const c = t.conflict;
+  const c = openRound(t);
   if (c) {
     // Rust's words for what the round merged, its count of conflicts replaced by the live one.
-    const head = /^(.*), \d+ needs? you\.$/.exec(c.round.message)?.[1] ?? "The resource changed on the server";
+    const head = /^(.*), \d+ needs? you\.$/.exec(c.view.message)?.[1] ?? "The resource changed on the server";
     const left = model.unresolved(c.statuses);
     const n = c.statuses.length;
     return `${head}; ${

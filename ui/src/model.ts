@@ -16,18 +16,32 @@ export interface TabState {
   text: string;
   validator: string | null;
   saving: boolean;
-  /** A save round is waiting for the user: merged cleanly, or with conflicts. */
-  round: "none" | "merged" | "conflict";
+  /** A save round waiting for the user (merged cleanly, or with conflicts), absent between
+   * rounds. Whether it is merged or in conflict is read off it (`roundKind`). */
+  round?: RoundState | null;
   error: string | null;
   /** The server has a newer version than the one loaded (a save will go through the merge). */
   stale: boolean;
 }
 
+/** What the window needs of a round to tell its kind (the store's `Round` holds the rest). */
+export interface RoundState {
+  view: { conflicts: readonly unknown[] };
+}
+
+/** A tab's round: none, merged (nothing to decide: review and resubmit), or in conflict. */
+export type RoundKind = "none" | "merged" | "conflict";
+
+export function roundKind(t: Pick<TabState, "round">): RoundKind {
+  if (!t.round) return "none";
+  return t.round.view.conflicts.length ? "conflict" : "merged";
+}
+
 /** The one status a tab's colour and `data-status` show (the most urgent). */
 export function status(t: TabState): TabStatus {
   if (t.saving) return "saving";
-  if (t.round === "conflict") return "conflict";
-  if (t.round === "merged") return "merged";
+  const round = roundKind(t);
+  if (round !== "none") return round;
   // "Not saved" only while there is something not saved: a message about anything else (a
   // comparison that failed, a text undone back to the saved one) leaves the tab clean.
   if (t.error && hasUnsavedWork(t)) return "error";
@@ -38,11 +52,11 @@ export function status(t: TabState): TabStatus {
 /** Everything true of a tab at once: status words joined ("unsaved edits · newer version…"). */
 export function flags(t: TabState): TabStatus[] {
   const out: TabStatus[] = [];
+  const round = roundKind(t);
   if (t.saving) out.push("saving");
-  if (t.round === "conflict") out.push("conflict");
-  if (t.round === "merged") out.push("merged");
+  if (round !== "none") out.push(round);
   if (t.error && hasUnsavedWork(t)) out.push("error");
-  if (t.round === "none" && t.text !== t.savedText) out.push("dirty");
+  if (round === "none" && t.text !== t.savedText) out.push("dirty");
   if (t.stale) out.push("stale");
   return out.length ? out : ["clean"];
 }
@@ -54,7 +68,7 @@ export function describe(t: TabState): string {
 /** Closing would lose something: the text differs from what was loaded or saved, or a round
  * (merged or in conflict) waits for a resubmit. Whatever else is true (stale, failed). */
 export function hasUnsavedWork(t: TabState): boolean {
-  return t.text !== t.savedText || t.round !== "none";
+  return t.text !== t.savedText || !!t.round;
 }
 
 export const STATUS_WORDS: Record<TabStatus, string> = {

@@ -1,7 +1,7 @@
 // The command palette (Ctrl+Shift+P, or F1): every action of the window with its shortcut,
 // filtered as you type; Enter runs the first one shown. It presses the same buttons the mouse
 // does, so an action that is not available now (hidden or disabled) is not offered.
-import { $, active } from "./store";
+import { $, active, openRound } from "./store";
 import { intents } from "./intents";
 import type { Choice } from "./api";
 
@@ -22,14 +22,14 @@ const ACCEPTS: { choice: Choice; name: string; key: string }[] = [
 
 /** Whether `choice` can be taken for the current conflict now. */
 function acceptable(choice: Choice): boolean {
-  const c = active()?.conflict;
-  const k = c?.round.conflicts[c.current];
+  const c = openRound(active());
+  const k = c?.view.conflicts[c.panes.current];
   return !!k && (choice !== "both" || (k.array_hunk && k.kind !== "order"));
 }
 
 function acceptCurrent(choice: Choice) {
-  const c = active()?.conflict;
-  if (c && acceptable(choice)) void intents.accept(c.current, choice);
+  const c = openRound(active());
+  if (c && acceptable(choice)) void intents.accept(c.panes.current, choice);
 }
 
 const ACTIONS: Action[] = [
@@ -117,7 +117,7 @@ export function setupPalette() {
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || !e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
     const a = ACCEPTS.find((x) => e.code === `Digit${x.key}` || e.key === x.key);
-    if (!a || !active()?.conflict || document.querySelector("dialog[open]")) return;
+    if (!a || !openRound(active()) || document.querySelector("dialog[open]")) return;
     e.preventDefault();
     acceptCurrent(a.choice);
   });

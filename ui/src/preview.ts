@@ -12,7 +12,7 @@ export async function preview() {
     return;
   }
   try {
-    const p = await api.previewRequest(t.id, store.editor.state.doc.toString(), t.round !== "none");
+    const p = await api.previewRequest(t.id, store.editor.state.doc.toString(), !!t.round);
     pre.textContent = `${p.method} ${p.url}\n${p.headers.map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${p.body}`;
     pre.hidden = false;
   } catch (e) {

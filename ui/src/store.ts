@@ -10,17 +10,12 @@ import type * as model from "./model";
 export const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 export interface Tab extends model.TabState {
-  /** During a round: the server version's validator the resubmit will carry. */
-  roundValidator?: string | null;
-  /** The round waiting for the user (merged, or in conflict). */
-  roundView?: RoundView | null;
-  /** Where its conflicts stood when the round came (restored, or ended in the background),
-   * until the conflict view opens with them. */
-  roundStatuses?: ConflictStatus[] | null;
+  /** The save round waiting for the user, absent between rounds (`model.roundKind` says
+   * whether it is merged or in conflict). */
+  round?: Round | null;
   connectionId: string;
   warnings: string[];
   items: string[];
-  conflict: ConflictRound | null;
   /** The tab's own message (the merge summary, "Saved."), kept until it is saved or reloaded. */
   notice: string | null;
   /** What the window can offer for the tab's error (edit the connection, reload). */
@@ -33,10 +28,30 @@ export interface Tab extends model.TabState {
   savedDoc?: { text: string; doc: Text };
 }
 
-export interface ConflictRound {
-  round: RoundView;
-  /** Where each conflict stands in the Result, as Rust last read it. */
-  statuses: ConflictStatus[];
+/** A tab's save round: everything the window holds of it, in one place. */
+export interface Round {
+  /** The round as Rust sent it (its validator is the one the resubmit carries). The texts
+   * the pane editors took are dropped from it once they hold them. */
+  view: RoundView;
+  /** Where each conflict stands in the Result, as Rust last read it; null until asked (a
+   * round that came without them). */
+  statuses: ConflictStatus[] | null;
+  /** The conflict view while it is open on this round. */
+  panes: ConflictPanes | null;
+}
+
+/** A round whose conflict view is open (its statuses known). */
+export type OpenRound = Round & { panes: ConflictPanes; statuses: ConflictStatus[] };
+
+/** The tab's round if its conflict view is open. */
+export function openRound(t: Tab | null | undefined): OpenRound | null {
+  const r = t?.round;
+  return r?.panes && r.statuses ? (r as OpenRound) : null;
+}
+
+/** The conflict view's own state: its pane editors, the current conflict, what the list
+ * fetched and which details the user opened. */
+export interface ConflictPanes {
   current: number;
   mine: EditorView;
   theirs: EditorView;

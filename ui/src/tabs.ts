@@ -64,7 +64,7 @@ export function renderTabs() {
   $("tab-url").title = t.url;
   // Words for people in the header; the validators one click away.
   $("version-words").textContent =
-    t.round !== "none"
+    t.round
       ? "Merging with the server's newer version"
       : t.stale
         ? "A newer version is on the server"
@@ -72,10 +72,10 @@ export function renderTabs() {
           ? "Editing the version you loaded"
           : "Editing the version you loaded (the server gave no validator)";
   $("tab-validator").textContent =
-    t.round !== "none" ? `${t.validator ?? "(none)"} → resubmits with ${t.roundValidator ?? "(none)"}` : (t.validator ?? "(none)");
+    t.round ? `${t.validator ?? "(none)"} → resubmits with ${t.round.view.validator ?? "(none)"}` : (t.validator ?? "(none)");
   $("dup-note").hidden = model.sameResource(store.tabs, t.id).length === 0;
-  $("resubmit").hidden = t.round === "none";
-  $("save").hidden = t.round !== "none";
+  $("resubmit").hidden = !t.round;
+  $("save").hidden = !!t.round;
   $("warnings").replaceChildren(...t.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
   const items = $("items");
   items.hidden = t.items.length === 0;

@@ -3,23 +3,33 @@ import assert from "node:assert/strict";
 import type { ConflictInfo } from "../src/bindings/ConflictInfo";
 import type { ConflictStatus } from "../src/bindings/ConflictStatus";
 import {
-  alignLine, conflictWords, describe, finishQuestion, flags, hasUnsavedWork, nextUnresolved, sameResource, status, step, title, unresolved, type TabState,
+  alignLine, conflictWords, describe, roundKind, finishQuestion, flags, hasUnsavedWork, nextUnresolved, sameResource, status, step, title, unresolved, type TabState,
 } from "../src/model";
 
 const tab = (over: Partial<TabState> = {}): TabState => ({
-  id: "t1", url: "http://x/settings", savedText: "{}", text: "{}", validator: '"v1"', saving: false, round: "none", error: null, stale: false, ...over,
+  id: "t1", url: "http://x/settings", savedText: "{}", text: "{}", validator: '"v1"', saving: false, round: null, error: null, stale: false, ...over,
 });
+/** A round as Rust sends it, as far as its kind goes: conflicts, or none (merged). */
+const conflict = { view: { conflicts: [{}] } };
+const merged = { view: { conflicts: [] } };
 
 test("status follows text, saving and rounds", () => {
   assert.equal(status(tab()), "clean");
   assert.equal(status(tab({ text: "{\"a\":1}" })), "dirty");
-  assert.equal(status(tab({ saving: true, round: "conflict" })), "saving");
-  assert.equal(status(tab({ round: "conflict", text: "x" })), "conflict");
-  assert.equal(status(tab({ round: "merged" })), "merged");
+  assert.equal(status(tab({ saving: true, round: conflict })), "saving");
+  assert.equal(status(tab({ round: conflict, text: "x" })), "conflict");
+  assert.equal(status(tab({ round: merged })), "merged");
   assert.equal(status(tab({ error: "boom", text: "x" })), "error");
   assert.equal(status(tab({ error: "boom" })), "clean", "nothing unsaved: not 'not saved'");
   assert.equal(status(tab({ stale: true, text: "x" })), "stale");
-  assert.equal(status(tab({ stale: true, round: "merged" })), "merged");
+  assert.equal(status(tab({ stale: true, round: merged })), "merged");
+});
+
+test("a round's kind is read off the round Rust sent", () => {
+  assert.equal(roundKind(tab()), "none");
+  assert.equal(roundKind(tab({ round: merged })), "merged");
+  assert.equal(roundKind(tab({ round: conflict })), "conflict");
+  assert.deepEqual(flags(tab({ round: merged, text: "x" })), ["merged"], "a round's Result is no 'unsaved edit' of its own");
 });
 
 test("a tab shows everything true of it at once", () => {
@@ -34,8 +44,8 @@ test("closing asks whenever work would be lost, whatever the status", () => {
   assert.equal(hasUnsavedWork(tab({ stale: true })), false, "stale alone loses nothing");
   assert.equal(hasUnsavedWork(tab({ stale: true, text: "x" })), true);
   assert.equal(hasUnsavedWork(tab({ error: "invalid", text: "x" })), true);
-  assert.equal(hasUnsavedWork(tab({ round: "merged" })), true);
-  assert.equal(hasUnsavedWork(tab({ round: "conflict" })), true);
+  assert.equal(hasUnsavedWork(tab({ round: merged })), true);
+  assert.equal(hasUnsavedWork(tab({ round: conflict })), true);
 });
 
 test("tabs on the same resource find each other", () => {
