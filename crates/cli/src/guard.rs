@@ -3,31 +3,31 @@
 //! content): compare the resource with the version the write is conditional on just before
 //! writing, read it back just after, and say the risk that remains.
 //!
-//! On a server the check found protected, none of this runs: the server's own 412 is the check.
-//! "Protected" is per kind of write: a PATCH consults the verdict the check found for PATCH, not
-//! the one for PUT (servers enforce preconditions per method).
+//! What a write may do is decided by the engine (`ifmatch_engine::trust::decide`, the same rules
+//! the desktop follows); this module only looks the stored profile up, runs the compare and the
+//! read back that decision asks for, and puts its risks into the CLI's words.
 
 use ifmatch_engine::check::WriteKind;
 use ifmatch_engine::client::same_json;
 use ifmatch_engine::outcome::exit;
+use ifmatch_engine::trust::{self, Ask, Decision, Risk, ServerFacts};
 use ifmatch_engine::{Client, EntityTag, Outcome};
-use ifmatch_store::servers::{self, ServerProfile, ServerProfiles};
+use ifmatch_store::servers::{self, ServerProfiles};
 
-/// The status the server check saw a stale write answered with, when it is not 412.
-pub fn stale_write_status(url: &str) -> Option<u16> {
+/// The facts the server check stored for `url`'s folder (None: never checked).
+fn stored_facts(url: &str) -> Option<ServerFacts> {
     let profiles = ServerProfiles::open(servers::default_dir().as_deref());
-    profiles
-        .lookup(url)
-        .and_then(|p| p.stale_write_status)
-        .filter(|s| *s != 412)
+    profiles.lookup(url).map(|p| p.facts())
+}
+
+/// The statuses that mean "stale write" on the server at `url`: 412, and the status the server
+/// check saw it answer a stale write with when that is not 412 (CouchDB-style 409).
+pub fn conflict_statuses(url: &str) -> Vec<u16> {
+    trust::conflict_statuses(stored_facts(url).as_ref())
 }
 
 pub struct Guard {
-    profile: Option<ServerProfile>,
-    /// The kind of write this guard is for: its verdict is the one consulted.
-    kind: WriteKind,
-    /// The connection's dialect says the API keeps no version (`--dialect none`).
-    no_version: bool,
+    decision: Decision,
 }
 
 impl Guard {
@@ -36,59 +36,26 @@ impl Guard {
         Guard::for_write(url, client, WriteKind::Put)
     }
 
-    /// The guard for a write of `kind` to `url`.
+    /// The guard for a single write of `kind` to `url`.
     pub fn for_write(url: &str, client: &Client, kind: WriteKind) -> Guard {
-        let profiles = ServerProfiles::open(servers::default_dir().as_deref());
+        Guard::for_ask(url, client, Ask::write(kind))
+    }
+
+    /// The guard for a write as `ask` says (a save's rounds, its lock choice).
+    pub fn for_ask(url: &str, client: &Client, ask: Ask) -> Guard {
         Guard {
-            profile: profiles.lookup(url).cloned(),
-            kind,
-            no_version: !client.dialect().versioned,
+            decision: trust::decide(stored_facts(url).as_ref(), client.dialect(), ask),
         }
     }
 
-    /// This guard with the server's write lock declined (`save --no-lock`): where the check
-    /// found a lock, writes go without it and are watched as on a server whose check is not
-    /// known to be atomic.
-    pub fn without_lock(mut self) -> Guard {
-        if let Some(p) = &mut self.profile {
-            if p.lock == Some(true) {
-                p.lock = Some(false);
-                // Atomicity the check did not measure is not assumed without the lock.
-                if p.atomic != Some(true) {
-                    p.atomic = Some(false);
-                }
-            }
-        }
-        self
-    }
-
-    /// Whether a write the server acknowledged is watched by default (read again a moment later):
-    /// on a server not known to refuse stale writes of this kind, or whose validators do not
-    /// follow the content, a concurrent writer's stale write can still replace it.
-    pub fn confirm_by_default(&self) -> bool {
-        self.untrusted() || self.profile.as_ref().is_some_and(|p| p.needs_watch())
-    }
-
-    /// Whether saves take the server's write lock (the check found one it enforces).
-    pub fn saves_under_lock(&self) -> bool {
-        !self.no_version && self.profile.as_ref().is_some_and(|p| p.saves_under_lock())
+    /// What the engine decided this write may do.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
     }
 
     /// Whether the server's preconditions for this kind of write are not to be relied on alone.
     pub fn untrusted(&self) -> bool {
-        self.no_version
-            || !self
-                .profile
-                .as_ref()
-                .is_some_and(|p| p.trusted_for(self.kind))
-    }
-
-    fn unprotected(&self) -> bool {
-        self.no_version
-            || self
-                .profile
-                .as_ref()
-                .is_some_and(|p| p.unprotected_for(self.kind) || p.etag_not_content_derived)
+        self.decision.untrusted()
     }
 
     /// Before a write conditional on `tag`: on an untrusted server, the resource must still be
@@ -199,31 +166,37 @@ impl Guard {
         Some(exit::CONFLICT)
     }
 
-    /// After a successful write: on a server the check found unprotected, the risk in words.
+    /// After a successful write: the risk that remains, in words (nothing on a server the check
+    /// found protected for this kind of write, nor where it could not tell).
     pub fn warn(&self) {
-        if self.no_version {
-            say!(
+        match self.decision.risk() {
+            Some(Risk::NoVersion) => say!(
                 "ifmatch: warning: this API keeps no version (--dialect none): the resource was \
                  compared just before writing and read back after, but a change another writer \
                  made in that same moment could still have been overwritten."
-            );
-        } else if self.unprotected() {
-            say!(
-                "ifmatch: warning: this server does not refuse stale writes of this kind ({}, \
-                 found by `ifmatch check`): the resource was compared just before writing and read back after, \
-                 but a change another writer made in that same moment could still have been \
-                 overwritten.",
-                self.kind.words()
-            );
-        } else if self.profile.is_none() {
-            say!(
+            ),
+            Some(Risk::Unprotected { write }) => unprotected(write),
+            // Said as the CLI always has: its ETag lets a stale write through for every kind.
+            Some(Risk::ValidatorsMissChanges) => unprotected(self.decision.kind),
+            Some(Risk::Unchecked) => say!(
                 "ifmatch: note: this server has not been checked (`ifmatch check URL`), so \
                  whether it refuses stale writes is not known: the resource was compared just \
                  before writing and read back after, but a change another writer made in that \
                  same moment could still have been overwritten."
-            );
+            ),
+            _ => {}
         }
     }
+}
+
+fn unprotected(kind: WriteKind) {
+    say!(
+        "ifmatch: warning: this server does not refuse stale writes of this kind ({}, \
+         found by `ifmatch check`): the resource was compared just before writing and read back after, \
+         but a change another writer made in that same moment could still have been \
+         overwritten.",
+        kind.words()
+    );
 }
 
 /// Whether `current` holds the write of `expected` made over `before`: the same document, or,

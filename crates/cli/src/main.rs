@@ -103,7 +103,10 @@ fn client_for(cli: &Cli) -> Result<Client, CliError> {
         .extend(cli.conflict_status.iter().copied());
     // A server the check found answering stale writes with 409 (CouchDB-style): 409 is a
     // conflict there without --conflict-status.
-    if let Some(status) = target_url(&cli.cmd).and_then(guard::stale_write_status) {
+    for status in target_url(&cli.cmd)
+        .map(guard::conflict_statuses)
+        .unwrap_or_default()
+    {
         if !cfg.conflict_statuses.contains(&status) {
             cfg.conflict_statuses.push(status);
         }

@@ -9,9 +9,6 @@ use ifmatch_engine::merge::Options;
 use ifmatch_engine::outcome::exit;
 use ifmatch_engine::{Client, Outcome};
 
-/// How long after a write the default watch reads again, in seconds.
-pub const DEFAULT_SECS: f64 = 0.5;
-
 /// The watch's wait as given by `--watch SECS`: a number of seconds from 0 to 3600.
 pub fn checked_secs(secs: f64) -> Result<f64, CliError> {
     if secs.is_finite() && (0.0..=3600.0).contains(&secs) {

@@ -13,6 +13,8 @@
 //! - `provenance`: where a line's value came from, by JSON path (the review's sides).
 //! - `round`: a conflict round in the Result: which conflicts the user decided, where they are.
 //! - `session`: the save loop (write → conflict → merge → resubmit), GUI-free.
+//! - `trust`: whether a server's preconditions can be trusted for a write: the save's policy,
+//!   the lock, the watch, the stale-write statuses and the risks left, decided once.
 //!
 //! This crate is a library only: no server framework, no command-line parser, no GUI among its
 //! dependencies. The demo server (`ifmatch-demo`), the CLI (`ifmatch-cli`) and the desktop shell
@@ -38,6 +40,7 @@ pub mod provenance;
 pub mod round;
 pub mod session;
 pub mod trail;
+pub mod trust;
 
 pub use client::{Auth, Client, ClientConfig, Secret};
 pub use etag::EntityTag;

@@ -103,6 +103,63 @@ pub struct Policy {
     pub check_around_writes: bool,
 }
 
+/// A way to stop a save between its steps (the window's Cancel). It takes effect at the start of
+/// a round, before a write is sent, and during the loop's own pauses (waiting for a strong
+/// validator); never while a write is on its way, so whatever a cancelled save wrote has had its
+/// answer, and a read in progress finishes (bounded by the client's time limit). Clones share one
+/// state: keep one to call `cancel`, pass another to `save_until`.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(std::sync::Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    set: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Cancel {
+    /// A token not cancelled yet.
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Asks the save to stop at its next step (calling it again changes nothing).
+    pub fn cancel(&self) {
+        self.0.set.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.set.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves once `cancel` is called (at once when it was).
+    pub async fn cancelled(&self) {
+        loop {
+            // Made before the check, so a `cancel` in between still wakes it.
+            let woken = self.0.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            woken.await;
+        }
+    }
+}
+
+/// A save its `Cancel` stopped before it was done. Every write it had sent was answered (a
+/// cancel never cuts one off), so what the server holds is what those answers said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled {
+    /// The rounds begun, the one stopped included (0: stopped before the first).
+    pub rounds: usize,
+    /// The writes this save sent before it stopped (0: the server is unchanged by it).
+    pub writes_sent: usize,
+    /// How many of them the server acknowledged (each one landed, and was then replaced or
+    /// merged over by the rounds after it).
+    pub acknowledged: usize,
+}
+
 /// What a save did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaveReport {
@@ -138,9 +195,30 @@ struct Counting<'c, C> {
     acknowledged: std::sync::atomic::AtomicUsize,
     /// Writes sent without any precondition (the server gave no validator at all).
     unconditional: std::sync::atomic::AtomicUsize,
+    /// Writes sent.
+    sent: std::sync::atomic::AtomicUsize,
+    /// Checked before each write: a write asked for after a cancel is not sent.
+    cancel: Option<&'c Cancel>,
+    /// A write was held back by the cancel.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl<C: Conditional + Sync> Counting<'_, C> {
+    /// Before a write: false (and noted) when the save was cancelled, and nothing is sent.
+    fn may_write(&self) -> bool {
+        if self.cancel.is_some_and(Cancel::is_cancelled) {
+            self.stopped
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            return false;
+        }
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        true
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancel.is_some_and(Cancel::is_cancelled)
+    }
+
     fn note_precondition(&self, pre: &Precondition) {
         if *pre == Precondition::None {
             self.unconditional
@@ -179,9 +257,17 @@ impl<C: Conditional + Sync> Conditional for Counting<'_, C> {
         body: &str,
         pre: Precondition,
     ) -> impl Future<Output = Outcome> + Send {
-        self.note_precondition(&pre);
-        let fut = self.inner.put(url, body, pre);
-        async move { self.count(fut.await) }
+        let go = self.may_write();
+        if go {
+            self.note_precondition(&pre);
+        }
+        let fut = go.then(|| self.inner.put(url, body, pre));
+        async move {
+            match fut {
+                Some(f) => self.count(f.await),
+                None => held_back(),
+            }
+        }
     }
     fn patch(
         &self,
@@ -191,9 +277,24 @@ impl<C: Conditional + Sync> Conditional for Counting<'_, C> {
         pre: Precondition,
         expected: Option<&str>,
     ) -> impl Future<Output = Outcome> + Send {
-        self.note_precondition(&pre);
-        let fut = self.inner.patch(url, body, content_type, pre, expected);
-        async move { self.count(fut.await) }
+        let go = self.may_write();
+        if go {
+            self.note_precondition(&pre);
+        }
+        let fut = go.then(|| self.inner.patch(url, body, content_type, pre, expected));
+        async move {
+            match fut {
+                Some(f) => self.count(f.await),
+                None => held_back(),
+            }
+        }
+    }
+}
+
+/// What a write held back by a cancel answers inside the loop (it never leaves `save_until`).
+fn held_back() -> Outcome {
+    Outcome::NetworkBeforeSend {
+        detail: "cancelled before the write was sent".into(),
     }
 }
 
@@ -642,6 +743,19 @@ pub async fn strong_validator(
     None
 }
 
+/// Sleeps `d`, or less when `cancel` is cancelled meanwhile (the loop's next step sees it).
+async fn pause(d: std::time::Duration, cancel: Option<&Cancel>) {
+    match cancel {
+        Some(c) => {
+            tokio::select! {
+                _ = c.cancelled() => {}
+                _ = tokio::time::sleep(d) => {}
+            }
+        }
+        None => tokio::time::sleep(d).await,
+    }
+}
+
 /// Merges base → mine with base → current.
 pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) -> SaveResult {
     let parsed = (
@@ -695,18 +809,62 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
 pub async fn save(
     client: &(impl Conditional + Sync),
     url: &str,
+    base: Version,
+    mine: String,
+    method: WriteMethod,
+    opts: &Options,
+    policy: Policy,
+) -> SaveReport {
+    match save_loop(client, url, base, mine, method, opts, policy, None).await {
+        Ok(report) => report,
+        Err(_) => unreachable!("a save without a Cancel is never cancelled"),
+    }
+}
+
+/// `save` that `cancel` can stop between its steps (`Cancel`): `Err` when it did, with what it
+/// had sent by then. A round that ended by itself (saved, a merge for the user, a failure) is
+/// reported as usual even when the cancel came during it: there was nothing left to stop.
+#[allow(clippy::too_many_arguments)]
+pub async fn save_until(
+    client: &(impl Conditional + Sync),
+    url: &str,
+    base: Version,
+    mine: String,
+    method: WriteMethod,
+    opts: &Options,
+    policy: Policy,
+    cancel: &Cancel,
+) -> Result<SaveReport, Cancelled> {
+    save_loop(client, url, base, mine, method, opts, policy, Some(cancel)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn save_loop(
+    client: &(impl Conditional + Sync),
+    url: &str,
     mut base: Version,
     mut mine: String,
     mut method: WriteMethod,
     opts: &Options,
     policy: Policy,
-) -> SaveReport {
+    cancel: Option<&Cancel>,
+) -> Result<SaveReport, Cancelled> {
     let client = &Counting {
         inner: client,
         acknowledged: Default::default(),
         unconditional: Default::default(),
+        sent: Default::default(),
+        cancel,
+        stopped: Default::default(),
     };
     let mut rounds = 0;
+    let cancelled = |rounds: usize| Cancelled {
+        rounds,
+        writes_sent: client.sent.load(std::sync::atomic::Ordering::Relaxed),
+        acknowledged: client
+            .acknowledged
+            .load(std::sync::atomic::Ordering::Relaxed),
+    };
     let mut merged_from_theirs = 0;
     let mut notes = vec![];
     let mut waited = false;
@@ -715,6 +873,9 @@ pub async fn save(
     let mut under_lock;
     let mut lock_said = false;
     loop {
+        if client.is_cancelled() {
+            return Err(cancelled(rounds));
+        }
         rounds += 1;
         // The server's own lock, where it has one, around this round's read → compare → write:
         // every writer that honours it is held off, so the compare holds when the write lands.
@@ -736,6 +897,9 @@ pub async fn save(
         .await;
         if under_lock {
             client.unlock(url).await;
+        }
+        if client.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(cancelled(rounds));
         }
         let result = match round {
             RoundEnd::Done(r) => r,
@@ -767,7 +931,7 @@ pub async fn save(
             // at work, a server whose check races their writes answers so for a moment. Once
             // more, after a short pause, before saying so.
             retried_refusal = true;
-            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            pause(std::time::Duration::from_millis(150), cancel).await;
             continue;
         }
         if !waited && weak_refused(&base, &result) {
@@ -775,7 +939,16 @@ pub async fn save(
             // Apache (default FileETag) make it strong about a second after a write. Wait for
             // that, once, and write again with the strong tag.
             waited = true;
-            if let Some(strong) = wait_for_strong(client, url, &base).await {
+            let strong = match cancel {
+                // Only reads and pauses: stopped where it is.
+                Some(c) => tokio::select! {
+                    biased;
+                    _ = c.cancelled() => return Err(cancelled(rounds)),
+                    s = wait_for_strong(client, url, &base) => s,
+                },
+                None => wait_for_strong(client, url, &base).await,
+            };
+            if let Some(strong) = strong {
                 notes.push(format!(
                     "The server refused the weak validator {} it had handed out (as RFC 9110 \
                      requires for If-Match) although nothing had changed; ifmatch waited until it \
@@ -844,7 +1017,7 @@ pub async fn save(
                             .into(),
                     );
                 }
-                return SaveReport {
+                return Ok(SaveReport {
                     result,
                     rounds,
                     base,
@@ -856,7 +1029,7 @@ pub async fn save(
                         .load(std::sync::atomic::Ordering::Relaxed),
                     under_lock,
                     resent,
-                };
+                });
             }
         }
     }
@@ -1203,5 +1376,153 @@ mod tests {
         .await;
         assert!(matches!(r.result, SaveResult::Saved { .. }), "{r:?}");
         assert_eq!(s.requests(), vec!["PATCH If-Match: \"v1\""]);
+    }
+
+    /// The scripted server, cancelling the save when it is asked its `at`-th request (counted
+    /// from 1), after answering it.
+    struct CancelsAt {
+        inner: Scripted,
+        cancel: Cancel,
+        at: usize,
+    }
+
+    impl CancelsAt {
+        fn answer(&self, o: Outcome) -> Outcome {
+            if self.inner.requests().len() == self.at {
+                self.cancel.cancel();
+            }
+            o
+        }
+    }
+
+    impl Conditional for CancelsAt {
+        fn get_fresh(&self, url: &str) -> impl Future<Output = Outcome> + Send {
+            let o = self.answer(self.inner.next("GET".into()));
+            let _ = url;
+            async move { o }
+        }
+        fn put(&self, _: &str, _: &str, pre: Precondition) -> impl Future<Output = Outcome> + Send {
+            let o = self.answer(self.inner.next(format!("PUT{}", pre_words(&pre))));
+            async move { o }
+        }
+        fn patch(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            pre: Precondition,
+            _: Option<&str>,
+        ) -> impl Future<Output = Outcome> + Send {
+            let o = self.answer(self.inner.next(format!("PATCH{}", pre_words(&pre))));
+            async move { o }
+        }
+    }
+
+    async fn run_until(
+        server: &(impl Conditional + Sync),
+        policy: Policy,
+        cancel: &Cancel,
+    ) -> Result<SaveReport, Cancelled> {
+        save_until(
+            server,
+            "http://x/r",
+            base(),
+            MINE.into(),
+            WriteMethod::Put,
+            &Options::default(),
+            policy,
+            cancel,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_cancel_stops_the_save_between_rounds_and_before_a_write_never_during_one() {
+        // Cancelled before it starts: nothing is sent.
+        let s = Scripted::new(vec![]);
+        let c = Cancel::new();
+        c.cancel();
+        let r = run_until(&s, AUTO, &c).await;
+        assert_eq!(
+            r,
+            Err(Cancelled {
+                rounds: 0,
+                writes_sent: 0,
+                acknowledged: 0
+            })
+        );
+        assert!(s.requests().is_empty());
+
+        // Cancelled while the write is answered (a conflict): that write finished, and the
+        // resubmit of the clean merge is not sent.
+        let c = Cancel::new();
+        let s = CancelsAt {
+            inner: Scripted::new(vec![conflict(), fetched(THEIRS, "\"v2\"")]),
+            cancel: c.clone(),
+            at: 1,
+        };
+        let r = run_until(&s, AUTO, &c).await;
+        assert_eq!(
+            r,
+            Err(Cancelled {
+                rounds: 1,
+                writes_sent: 1,
+                acknowledged: 0
+            })
+        );
+        assert_eq!(s.inner.requests(), vec!["PUT If-Match: \"v1\"", "GET"]);
+
+        // Cancelled during the read before a write (a server not known to refuse stale
+        // writes): the write is held back.
+        let c = Cancel::new();
+        let s = CancelsAt {
+            inner: Scripted::new(vec![fetched(BASE, "\"v1\"")]),
+            cancel: c.clone(),
+            at: 1,
+        };
+        let checked = Policy {
+            check_around_writes: true,
+            ..AUTO
+        };
+        let r = run_until(&s, checked, &c).await;
+        assert_eq!(
+            r,
+            Err(Cancelled {
+                rounds: 1,
+                writes_sent: 0,
+                acknowledged: 0
+            })
+        );
+        assert_eq!(s.inner.requests(), vec!["GET"]);
+
+        // A round that ends by itself is reported as it ended, cancel or not.
+        let c = Cancel::new();
+        let s = CancelsAt {
+            inner: Scripted::new(vec![saved(MINE, "\"v2\"")]),
+            cancel: c.clone(),
+            at: 1,
+        };
+        let r = run_until(&s, AUTO, &c).await.expect("saved, not cancelled");
+        assert!(matches!(r.result, SaveResult::Saved { .. }), "{r:?}");
+
+        // Without a cancel, `save_until` is `save`.
+        let s = Scripted::new(vec![saved(MINE, "\"v2\"")]);
+        let r = run_until(&s, AUTO, &Cancel::new()).await.expect("saved");
+        assert_eq!(r.rounds, 1);
+    }
+
+    #[tokio::test]
+    async fn a_cancel_wakes_a_waiter_made_before_it() {
+        let c = Cancel::new();
+        let waiter = c.clone();
+        let t = tokio::spawn(async move { waiter.cancelled().await });
+        tokio::task::yield_now().await;
+        c.cancel();
+        tokio::time::timeout(std::time::Duration::from_secs(5), t)
+            .await
+            .expect("woken")
+            .unwrap();
+        assert!(c.is_cancelled());
+        c.cancelled().await; // at once, once cancelled
     }
 }

@@ -14,6 +14,7 @@
 //! a check as a verdict.
 
 use ifmatch_engine::check::{MethodVerdict, Report, Verdict, WriteKind};
+use ifmatch_engine::trust::ServerFacts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -71,17 +72,29 @@ impl ServerProfile {
         }
     }
 
+    /// The facts a write's trust is decided from (`ifmatch_engine::trust::decide`).
+    pub fn facts(&self) -> ServerFacts {
+        ServerFacts {
+            verdict: self.verdict,
+            stale_write_status: self.stale_write_status,
+            validators_miss_changes: self.etag_not_content_derived,
+            methods: self.methods.clone(),
+            atomic: self.atomic,
+            lock: self.lock,
+        }
+    }
+
     /// Whether saves take the server's write lock around read → compare → write (the check
     /// found one it enforces).
     pub fn saves_under_lock(&self) -> bool {
-        self.lock == Some(true)
+        self.facts().offers_lock()
     }
 
     /// Whether an acknowledged write is watched (read again a moment later) although the server
     /// refuses stale writes: its validators miss changes, or its check was seen racing its own
     /// writes and there is no lock to make the write atomic.
     pub fn needs_watch(&self) -> bool {
-        self.etag_not_content_derived || (self.atomic == Some(false) && !self.saves_under_lock())
+        self.facts().needs_watch()
     }
 
     /// Whether this profile is a verdict at all (a check that could not reach one is not).
@@ -89,31 +102,16 @@ impl ServerProfile {
         self.verdict != Verdict::Unknown
     }
 
-    /// Whether a write of this kind can rely on the server's own preconditions: the check saw
-    /// it refuse such a write when stale and apply it when current, and the ETag follows the
-    /// content. A profile from before per-method verdicts speaks for PUT, create and DELETE
-    /// only (what that check probed); never for PATCH.
+    /// Whether a write of this kind can rely on the server's own preconditions
+    /// (`ServerFacts::trusted_for`).
     pub fn trusted_for(&self, kind: WriteKind) -> bool {
-        if self.etag_not_content_derived {
-            return false;
-        }
-        match self.methods.get(&kind) {
-            Some(v) => *v == MethodVerdict::Protected,
-            None if self.methods.is_empty() => {
-                matches!(kind, WriteKind::Put | WriteKind::Create | WriteKind::Delete)
-                    && self.trusted()
-            }
-            None => false,
-        }
+        self.facts().trusted_for(kind)
     }
 
-    /// Whether the check found that a write of this kind overwrites when stale (a profile from
-    /// before per-method verdicts: its overall verdict).
+    /// Whether the check found that a write of this kind overwrites when stale
+    /// (`ServerFacts::unprotected_for`).
     pub fn unprotected_for(&self, kind: WriteKind) -> bool {
-        match self.methods.get(&kind) {
-            Some(v) => *v == MethodVerdict::Unprotected,
-            None => self.verdict == Verdict::Unprotected,
-        }
+        self.facts().unprotected_for(kind)
     }
 
     /// The verdict of each kind of write in words (`PUT: refuses stale writes; …`).
@@ -127,8 +125,7 @@ impl ServerProfile {
     /// Whether the server's own preconditions can be relied on (it refuses stale writes and its
     /// ETag follows the content).
     pub fn trusted(&self) -> bool {
-        matches!(self.verdict, Verdict::Protected | Verdict::Caveats)
-            && !self.etag_not_content_derived
+        self.facts().trusted()
     }
 }
 

@@ -19,12 +19,14 @@
 use crate::common::pointer_words;
 use crate::error::{CliError, Exit};
 use crate::guard::Guard;
+use ifmatch_engine::check::WriteKind;
 use ifmatch_engine::client::same_json;
 use ifmatch_engine::json::print::compact;
 use ifmatch_engine::json::Doc;
 use ifmatch_engine::merge::{self, Fill};
 use ifmatch_engine::outcome::exit;
-use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
+use ifmatch_engine::session::{self, SaveResult, Version, WriteMethod};
+use ifmatch_engine::trust::Ask;
 use ifmatch_engine::{Client, Outcome};
 use std::path::{Path, PathBuf};
 
@@ -51,7 +53,16 @@ pub async fn run(client: &Client, url: &str) -> Exit {
     let file = edit_file(url);
     let mut shown = base.text.clone();
     write_file(&file, &shown)?;
-    let guard = Guard::for_url(url, client);
+    let guard = Guard::for_ask(
+        url,
+        client,
+        Ask {
+            kind: WriteKind::Put,
+            auto_resubmit: true,
+            max_rounds: 5,
+            decline_lock: false,
+        },
+    );
     let mut needs_change = false; // after a conflict or an error, an untouched file means "give up"
     let mut wrote = false; // a write was sent (and did not land): "nothing more was sent"
     let mut from_server = false; // `base` is the server's version met at a conflict
@@ -145,13 +156,9 @@ pub async fn run(client: &Client, url: &str) -> Exit {
             let _ = std::fs::remove_file(&file);
             return Ok(exit::OK);
         }
-        let policy = Policy {
-            auto_resubmit: true,
-            max_rounds: 5,
-            check_around_writes: guard.untrusted(),
-        };
+        let policy = guard.decision().policy;
         let opts = merge::Options::default();
-        client.use_server_lock(guard.saves_under_lock());
+        client.use_server_lock(guard.decision().take_lock);
         let report = session::save(
             client,
             url,

@@ -85,17 +85,10 @@ pub async fn run(
         }
         // The watch, where the server is not known to be atomic and the version before the
         // write is known (read just before it): a concurrent stale write let through is found.
-        if let (true, Some(before)) = (guard.confirm_by_default(), before.as_deref()) {
+        if let (Some(wait), Some(before)) = (guard.decision().watch, before.as_deref()) {
             let opts = ifmatch_engine::merge::Options::default();
-            if let Err(code) = crate::watch::confirm(
-                client,
-                url,
-                before,
-                &body,
-                crate::watch::DEFAULT_SECS,
-                &opts,
-            )
-            .await
+            if let Err(code) =
+                crate::watch::confirm(client, url, before, &body, wait.as_secs_f64(), &opts).await
             {
                 return Ok(code);
             }

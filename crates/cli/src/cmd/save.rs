@@ -6,14 +6,15 @@ use crate::args::MethodArg;
 use crate::common::{parse_tag, print, read_json_input};
 use crate::error::{CliError, Exit};
 use ifmatch_engine::outcome::exit;
-use ifmatch_engine::session::{self, Policy, SaveResult, Version, WriteMethod};
+use ifmatch_engine::session::{self, SaveResult, Version, WriteMethod};
+use ifmatch_engine::trust::Ask;
 use ifmatch_engine::{Client, Validator};
 use std::path::PathBuf;
 
 /// What `--watch SECS` / `--no-watch` asked for.
 #[derive(Debug, Clone, Copy)]
 pub enum Watch {
-    /// Neither: watch where the server is not known to be atomic (`Guard::confirm_by_default`).
+    /// Neither: watch where the server is not known to be atomic (`Decision::watch_after`).
     Default,
     /// `--watch SECS`.
     Secs(f64),
@@ -62,18 +63,20 @@ pub async fn run(
     if !id_keys.is_empty() {
         opts.id_keys = id_keys.to_vec();
     }
-    let mut guard = crate::guard::Guard::for_write(url, client, method.into());
-    if !server_lock {
-        guard = guard.without_lock();
-    }
-    let policy = Policy {
-        auto_resubmit: true,
-        max_rounds: rounds.max(1),
-        check_around_writes: guard.untrusted(),
-    };
+    let guard = crate::guard::Guard::for_ask(
+        url,
+        client,
+        Ask {
+            kind: method.into(),
+            auto_resubmit: true,
+            max_rounds: rounds,
+            decline_lock: !server_lock,
+        },
+    );
+    let decision = guard.decision();
     // The server's own write lock, where the check found one it enforces.
-    client.use_server_lock(guard.saves_under_lock());
-    let report = session::save(client, url, base, mine, method, &opts, policy).await;
+    client.use_server_lock(decision.take_lock);
+    let report = session::save(client, url, base, mine, method, &opts, decision.policy).await;
     let used = report.rounds;
     // Once a write of this save was acknowledged, "nothing was overwritten" is not known: that
     // write landed, and may have replaced another writer's change before it was replaced itself.
@@ -95,8 +98,9 @@ pub async fn run(
             let watch = match watch {
                 Watch::Secs(s) => Some(s),
                 Watch::Off => None,
-                Watch::Default => (guard.confirm_by_default() && !report.under_lock)
-                    .then_some(crate::watch::DEFAULT_SECS),
+                Watch::Default => decision
+                    .watch_after(report.under_lock)
+                    .map(|d| d.as_secs_f64()),
             };
             if let Some(secs) = watch {
                 if let Err(code) =
