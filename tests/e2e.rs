@@ -5556,3 +5556,172 @@ async fn e2e_the_tab_bar_shows_the_active_tab() {
     assert_eq!(v[1], json!(true), "the bar overflows: {v}");
     c.close().await.unwrap();
 }
+
+/// Records, on every change of the tab bar, where each shown toolbar button is (relative to the
+/// toolbar: a message above the toolbar moves it whole, which is no jump), by the active tab's
+/// status: `window.ifmatchPlaces = {status: [{testid: [x, y, w, h]}]}`.
+const TOOLBAR_PLACES: &str = "window.ifmatchPlaces = {}; \
+    const snap = () => { const t = document.querySelector('[data-testid=\"tab\"].active'); const bar = document.querySelector('.toolbar'); \
+      if (!t || !bar.getClientRects().length) return; const at = bar.getBoundingClientRect(); const out = {}; \
+      for (const b of bar.querySelectorAll('button')) { if (!b.getClientRects().length) continue; const r = b.getBoundingClientRect(); \
+        out[b.dataset.testid] = [r.left - at.left, r.top - at.top, r.width, r.height].map(Math.round); } \
+      (window.ifmatchPlaces[t.dataset.status] ??= []).push(out); }; \
+    new MutationObserver(snap).observe(document.getElementById('tabs'), { subtree: true, childList: true, attributes: true }); snap();";
+
+/// Issue 34: the toolbar's buttons keep their places as the tab's state changes — clean, dirty,
+/// saving, in conflict, saved again — none jumps to another row or along it; Save and Resubmit
+/// take turns in one slot.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_the_toolbar_keeps_its_buttons_in_place() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    c.set_window_size(1200, 800).await.unwrap();
+    two_tabs(&c, &Server::Demo).await;
+    c.execute(TOOLBAR_PLACES, vec![]).await.unwrap();
+    collide(&c).await;
+    click(&c, &tid("accept-all-mine")).await;
+    wait_for("all decided", || async {
+        text_of(&c, "unresolved-count")
+            .await
+            .starts_with("All")
+            .then_some(())
+    })
+    .await;
+    click(&c, &tid("resubmit")).await;
+    wait_for("resubmitted", || async {
+        if visible(&c, "review-dialog").await {
+            click(&c, &tid("review-send")).await;
+        }
+        (tab_status(&c, 1).await == "clean").then_some(())
+    })
+    .await;
+    let places = c
+        .execute("return window.ifmatchPlaces;", vec![])
+        .await
+        .unwrap();
+    let places = places.as_object().unwrap();
+    for state in ["clean", "dirty", "saving", "conflict"] {
+        assert!(
+            places.contains_key(state),
+            "the toolbar was seen {state}: {places:?}"
+        );
+    }
+    // Every button, in every state it was shown in: one place.
+    let mut seen: std::collections::BTreeMap<String, Vec<(String, Value)>> = Default::default();
+    for (state, snaps) in places {
+        for snap in snaps.as_array().unwrap() {
+            for (button, rect) in snap.as_object().unwrap() {
+                seen.entry(button.clone())
+                    .or_default()
+                    .push((state.clone(), rect.clone()));
+            }
+        }
+    }
+    for b in [
+        "save",
+        "resubmit",
+        "review",
+        "reload",
+        "history-toggle",
+        "check-server",
+    ] {
+        assert!(seen.contains_key(b), "{b} was shown: {seen:?}");
+    }
+    for (button, rects) in &seen {
+        let first = &rects[0].1;
+        assert!(
+            rects.iter().all(|(_, r)| r == first),
+            "{button} keeps its place across states: {rects:?}"
+        );
+    }
+    assert_eq!(
+        seen["save"][0].1, seen["resubmit"][0].1,
+        "Save and Resubmit share one slot"
+    );
+    c.close().await.unwrap();
+}
+
+/// Issue 34: a dialog above the merge view covers it — the panes' scrollbars do not show
+/// through. At a spot on the Mine pane's scrollbar the page hit-tests the pane before the dialog
+/// opens and the dialog (its backdrop) while it is open; the backdrop is opaque; and the editors
+/// behind it have no scrollbars while it is open (WebKitGTK paints them above every layer).
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_a_dialog_covers_the_panes_scrollbars() {
+    let _one_at_a_time = serial().await;
+    let d = Driver::start(&[]);
+    let c = d.session().await;
+    two_tabs(&c, &Server::Demo).await;
+    collide(&c).await;
+    settle(&c).await;
+    let spot = c
+        .execute(
+            "const s = document.querySelector('[data-testid=\"mine-pane\"] .cm-scroller'); const r = s.getBoundingClientRect(); \
+             return { overflows: s.scrollHeight > s.clientHeight, x: r.right - 3, y: r.top + r.height / 2 };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        spot["overflows"],
+        json!(true),
+        "the Mine pane scrolls (it has a scrollbar to hide): {spot}"
+    );
+    let at = || async {
+        c.execute(
+            "const e = document.elementFromPoint(arguments[0], arguments[1]); \
+             return !e ? 'nothing' : e.closest('[data-testid=\"mine-pane\"]') ? 'mine-pane' : e.closest('dialog') ? 'dialog' : e.tagName;",
+            vec![spot["x"].clone(), spot["y"].clone()],
+        )
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        at().await,
+        json!("mine-pane"),
+        "the spot is the pane's: {spot}"
+    );
+    click(&c, &tid("review")).await;
+    wait_for("the review dialog", || async {
+        visible(&c, "review-dialog").await.then_some(())
+    })
+    .await;
+    assert_eq!(
+        at().await,
+        json!("dialog"),
+        "the dialog covers the pane's scrollbar: {spot}"
+    );
+    let backdrop = c
+        .execute(
+            "return getComputedStyle(document.querySelector('[data-testid=\"review-dialog\"]'), '::backdrop').backgroundColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let alpha = backdrop
+        .as_str()
+        .unwrap()
+        .split(['(', ')', ',', '/', ' '])
+        .filter_map(|v| v.parse::<f64>().ok())
+        .nth(3)
+        .unwrap_or(1.0);
+    assert!(alpha >= 0.9, "the backdrop is opaque: {backdrop}");
+    // WebKitGTK paints scrollbars above the dialog's layer: the editors behind it have none
+    // while it is open, and have them again (scrolled where they were) once it closes.
+    const SCROLLBARS: &str = "return [...document.querySelectorAll('.cm-scroller')].filter(s => !s.closest('dialog') && s.getClientRects().length) \
+         .map(s => getComputedStyle(s).overflowY);";
+    let during = c.execute(SCROLLBARS, vec![]).await.unwrap();
+    let during = during.as_array().unwrap();
+    assert!(
+        during.len() >= 3 && during.iter().all(|o| o == "hidden"),
+        "no editor behind the dialog shows a scrollbar: {during:?}"
+    );
+    screenshot(&c, "dialog-over-the-panes").await;
+    click(&c, &tid("review-cancel")).await;
+    let after = c.execute(SCROLLBARS, vec![]).await.unwrap();
+    assert!(
+        after.as_array().unwrap().iter().all(|o| o != "hidden"),
+        "the editors scroll again once the dialog is closed: {after}"
+    );
+    c.close().await.unwrap();
+}

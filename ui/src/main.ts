@@ -191,6 +191,10 @@ async function start() {
     syncText();
     if (store.tabs.some(model.hasUnsavedWork)) e.preventDefault();
   });
+  // While a dialog is open the editors show no scrollbars: WebKitGTK paints them above the top
+  // layer, through the dialog and its backdrop (style.css, body.dialog-open).
+  const dialogOpen = () => document.body.classList.toggle("dialog-open", !!document.querySelector("dialog[open]"));
+  new MutationObserver(dialogOpen).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["open"] });
   setupConnectionDialog();
   setupPalette();
   setupWorkspace();
