@@ -27,6 +27,350 @@ use crate::precondition::{Precondition, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Why a read answer or a write cannot go through the dialect. Each variant carries the facts
+/// (the dialect's name, a pointer, the validator); `Display` says it in the words the CLI and
+/// the window show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DialectError {
+    /// The answer (or the document to write) has the shape of the API's "not the document".
+    #[error("{} is not the document: it has the shape the {dialect} dialect knows as {instead} ({}); nothing was written from it", subject.words(), marks.join(", "))]
+    NotDocument {
+        /// What had that shape.
+        subject: Subject,
+        /// The dialect's name.
+        dialect: String,
+        /// What the API calls that shape.
+        instead: String,
+        /// The pointers that mark it.
+        marks: Vec<String>,
+    },
+    /// The text is not JSON (the parser's words).
+    #[error("{detail}")]
+    NotJson {
+        /// The parser's words.
+        detail: String,
+    },
+    /// The answer lacks the header the version is read from.
+    #[error("the answer has no {header} header with the version")]
+    NoVersionHeader {
+        /// The header's name.
+        header: String,
+    },
+    /// The answer has no version at the dialect's pointer.
+    #[error("the answer has no version at {pointer:?}")]
+    NoVersion {
+        /// Where the version should be.
+        pointer: String,
+    },
+    /// The version is neither a string nor a number.
+    #[error("the version at {pointer:?} is {value}, not a string or a number")]
+    VersionNotScalar {
+        /// Where it is.
+        pointer: String,
+        /// The value found, as JSON.
+        value: String,
+    },
+    /// The answer has nothing at the document's pointer.
+    #[error("the answer has no document at {pointer:?}")]
+    NoDocument {
+        /// Where the document should be.
+        pointer: String,
+    },
+    /// The dialect's write template is not JSON.
+    #[error("the write template: {detail}")]
+    Template {
+        /// The parser's words.
+        detail: String,
+    },
+    /// A pointer that is no JSON pointer.
+    #[error("{pointer:?} is no pointer")]
+    NotAPointer {
+        /// The text.
+        pointer: String,
+    },
+    /// A pointer that passes through something other than an object.
+    #[error("{pointer:?} does not lead into an object")]
+    NotIntoObject {
+        /// The pointer.
+        pointer: String,
+    },
+    /// The validator does not encode this dialect's version.
+    #[error("the validator {validator} is not a {dialect} version")]
+    NotAVersion {
+        /// The validator as received.
+        validator: String,
+        /// The dialect's name.
+        dialect: String,
+    },
+    /// The validator holds no version value.
+    #[error("no version value")]
+    NoVersionValue,
+    /// A date condition where the version lives in the body.
+    #[error("{dialect} versions live in the body at {pointer}")]
+    VersionInBody {
+        /// The dialect's name.
+        dialect: String,
+        /// Where the version lives.
+        pointer: String,
+    },
+    /// The validator holds fewer (or more) values than the query takes.
+    #[error("the validator does not hold every query version")]
+    IncompleteQueryVersion,
+    /// A condition other than a version where the version travels in the query.
+    #[error("{dialect} versions travel in the query")]
+    VersionInQuery {
+        /// The dialect's name.
+        dialect: String,
+    },
+    /// A delete under a condition that is not a version.
+    #[error("a {dialect} delete carries a version, not this condition")]
+    DeleteCondition {
+        /// The dialect's name.
+        dialect: String,
+    },
+    /// This dialect has no way to carry a version on a delete.
+    #[error("a delete in the {dialect} dialect cannot carry the version; delete with the API's own tool")]
+    DeleteWithoutVersion {
+        /// The dialect's name.
+        dialect: String,
+    },
+    /// The dialect writes to another path, so a delete of the resource cannot go through it.
+    #[error("the {dialect} dialect writes to another path; delete with the API's own tool")]
+    DeleteElsewhere {
+        /// The dialect's name.
+        dialect: String,
+    },
+    /// A patch where the dialect writes whole documents.
+    #[error("the {dialect} dialect writes whole documents (PUT), not {content_type} patches")]
+    PatchNotSupported {
+        /// The dialect's name.
+        dialect: String,
+        /// The patch's media type.
+        content_type: String,
+    },
+    /// The dialect's write method is not an HTTP method.
+    #[error("{method:?} is not an HTTP method")]
+    NotAMethod {
+        /// The method as written.
+        method: String,
+    },
+    /// A version a write must advance by one cannot be.
+    #[error("{}", advance_words(version, why))]
+    CannotAdvance {
+        /// The version, as JSON.
+        version: String,
+        /// Why not.
+        why: Unadvanceable,
+    },
+    /// The resource's URL does not parse (the parser's words).
+    #[error("{detail}")]
+    BadUrl {
+        /// The parser's words.
+        detail: String,
+    },
+}
+
+/// What had the shape of the API's "not the document" (`DialectError::NotDocument`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Subject {
+    /// A read answer.
+    Answer,
+    /// The document about to be written.
+    DocumentToWrite,
+}
+
+impl Subject {
+    fn words(self) -> &'static str {
+        match self {
+            Subject::Answer => "The answer",
+            Subject::DocumentToWrite => "The document to write",
+        }
+    }
+}
+
+/// Why a version cannot be advanced by one (`DialectError::CannotAdvance`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unadvanceable {
+    /// Neither a number nor a string.
+    NotANumber,
+    /// Empty, or with spaces around it.
+    NotWhole,
+    /// Below zero.
+    Negative,
+    /// A fraction, an exponent or other signs.
+    NotWholeDigits,
+    /// More digits than a u64 holds.
+    TooManyDigits,
+    /// u64::MAX: one more would wrap.
+    Largest,
+}
+
+fn advance_words(version: &str, why: &Unadvanceable) -> String {
+    let why = match why {
+        Unadvanceable::NotANumber => {
+            return format!("the version {version} is not a number to advance")
+        }
+        Unadvanceable::NotWhole => "is not a whole number".to_string(),
+        Unadvanceable::Negative => "is negative".to_string(),
+        Unadvanceable::NotWholeDigits => {
+            "is not a whole number (it has a fraction, an exponent or other signs)".to_string()
+        }
+        Unadvanceable::TooManyDigits => format!(
+            "has more digits than ifmatch advances (at most {})",
+            u64::MAX
+        ),
+        Unadvanceable::Largest => format!(
+            "is the largest whole number ifmatch advances ({}); one more would wrap to 0",
+            u64::MAX
+        ),
+    };
+    format!("the version {version} {why}, so it cannot be advanced by one; nothing was sent")
+}
+
+/// Why a dialect described in JSON (`--dialect FILE`, a connection's custom dialect) cannot be
+/// used: which field, and what is wrong with it. `Display` names the field as the user wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DialectFileError {
+    /// The text is empty.
+    #[error("it is empty; a dialect is a JSON object such as {{\"version\": {{\"kind\": \"body\", \"pointer\": \"/version\"}}, \"conflict_statuses\": [409]}}")]
+    Empty,
+    /// The text is not JSON.
+    #[error("it is not JSON: {detail}")]
+    NotJson {
+        /// The parser's words.
+        detail: String,
+    },
+    /// The text is JSON but not an object.
+    #[error("it is {kind}; a dialect is a JSON object of fields ({})", FIELDS.join(", "))]
+    NotAnObject {
+        /// What it is instead ("an array").
+        kind: &'static str,
+    },
+    /// A field the dialect does not know.
+    #[error("unknown field `{field}`{}; the fields {} are: {}", nearest.map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default(), if within.is_empty() { "of a dialect".to_string() } else { format!("of `{within}`") }, known.join(", "))]
+    UnknownField {
+        /// The field, with the path to it (`version.pointr`).
+        field: String,
+        /// The object it is in (`version`; empty: the dialect itself).
+        within: String,
+        /// The known name it most likely misspells.
+        nearest: Option<&'static str>,
+        /// The fields that object takes.
+        known: &'static [&'static str],
+    },
+    /// A field that must be an object is something else.
+    #[error("`{field}` is {kind}, not an object")]
+    NotAnObjectField {
+        /// The field.
+        field: String,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// `version.kind` is none of the three.
+    #[error("`version.kind` is {kind:?}; it is one of \"header\", \"body\", \"query\"")]
+    UnknownVersionKind {
+        /// What it says.
+        kind: String,
+    },
+    /// `version` without a `kind`.
+    #[error("`version` needs a `kind`: \"header\", \"body\" (with `pointer`) or \"query\" (with `params`)")]
+    VersionWithoutKind,
+    /// `changes` without one of the fields it needs.
+    #[error("`changes` needs `{field}` (it has {})", has.join(", "))]
+    MissingChangesField {
+        /// The field it lacks.
+        field: &'static str,
+        /// The fields it has.
+        has: Vec<String>,
+    },
+    /// A field of the wrong type (the parser's words).
+    #[error("`{field}`: {detail}")]
+    WrongType {
+        /// The field.
+        field: String,
+        /// The parser's words.
+        detail: String,
+    },
+    /// A pointer field that is empty where it must point somewhere.
+    #[error(
+        "`{field}` is empty: it must point into the answer (a JSON pointer such as \"/version\")"
+    )]
+    EmptyPointer {
+        /// The field.
+        field: String,
+    },
+    /// A pointer field without its leading `/`.
+    #[error("`{field}` is {value:?}, which is not a JSON pointer: a pointer starts with / (write \"/{}\")", value.trim_start_matches(['.', '$']).replace('.', "/"))]
+    NotAPointer {
+        /// The field.
+        field: String,
+        /// What it holds.
+        value: String,
+    },
+    /// `version.delete_param` is empty.
+    #[error("`version.delete_param` is empty: name the query parameter, or leave it out")]
+    EmptyDeleteParam,
+    /// `version.params` is empty.
+    #[error(
+        "`version.params` is empty: a query version needs at least one [parameter, pointer] pair"
+    )]
+    NoQueryParams,
+    /// A query parameter (or the create parameter) without a name.
+    #[error("`{field}` has an empty parameter name")]
+    EmptyParamName {
+        /// The field (`version.params[0]`, `version.create`).
+        field: String,
+    },
+    /// A query parameter read from `header:` without a header name.
+    #[error("`version.params[{index}]`: \"header:\" needs a header name")]
+    HeaderWithoutName {
+        /// Which parameter.
+        index: usize,
+    },
+    /// A status list holding something that is not an HTTP status.
+    #[error("`{field}` holds {status}, which is not an HTTP status (100–599)")]
+    NotAStatus {
+        /// The field.
+        field: &'static str,
+        /// The number.
+        status: u16,
+    },
+    /// `conflict_reason.values` is empty.
+    #[error("`conflict_reason.values` is empty: no answer would be a conflict")]
+    NoConflictValues,
+    /// `write_template` is not JSON.
+    #[error("`write_template` is not JSON: {detail}")]
+    TemplateNotJson {
+        /// The parser's words.
+        detail: String,
+    },
+    /// `write_method` is not an HTTP method.
+    #[error("`write_method` is {method:?}, which is not an HTTP method")]
+    NotAMethod {
+        /// What it holds.
+        method: String,
+    },
+    /// `write_path` is not a path.
+    #[error("`write_path` is {path:?}: a path on the resource's server starts with /")]
+    NotAPath {
+        /// What it holds.
+        path: String,
+    },
+    /// `not_document.marks` is empty.
+    #[error("`not_document.marks` is empty: every answer would match")]
+    NoNotDocumentMarks,
+    /// `changes.url` without `{cursor}`.
+    #[error("`changes.url` is {url:?}: it needs {{cursor}} where the cursor goes")]
+    ChangesUrlWithoutCursor {
+        /// What it holds.
+        url: String,
+    },
+}
+
 /// Where a server keeps the version a write must carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -175,20 +519,20 @@ fn gone_statuses() -> Vec<u16> {
 impl ChangesFeed {
     /// An error naming the first field that cannot work: a URL without `{cursor}`, a pointer
     /// without its leading `/`, a status that is not one.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), DialectFileError> {
         if !self.url.contains("{cursor}") {
-            return Err(format!(
-                "`changes.url` is {:?}: it needs {{cursor}} where the cursor goes",
-                self.url
-            ));
+            return Err(DialectFileError::ChangesUrlWithoutCursor {
+                url: self.url.clone(),
+            });
         }
         pointer_ok(&self.cursor, "changes.cursor", false)?;
         pointer_ok(&self.changes, "changes.changes", false)?;
         for s in &self.gone_statuses {
             if !(100..=599).contains(s) {
-                return Err(format!(
-                    "`changes.gone_statuses` holds {s}, which is not an HTTP status (100–599)"
-                ));
+                return Err(DialectFileError::NotAStatus {
+                    field: "changes.gone_statuses",
+                    status: *s,
+                });
             }
         }
         Ok(())
@@ -427,15 +771,19 @@ impl Dialect {
     }
 
     /// An error when `v` has the shape of an answer that is not the document.
-    fn refuse_not_document(&self, nd: &NotDocument, v: &Value, what: &str) -> Result<(), String> {
+    fn refuse_not_document(
+        &self,
+        nd: &NotDocument,
+        v: &Value,
+        subject: Subject,
+    ) -> Result<(), DialectError> {
         if nd.matches(v) {
-            return Err(format!(
-                "{what} is not the document: it has the shape the {} dialect knows as {} \
-                 ({}); nothing was written from it",
-                self.name,
-                nd.instead,
-                nd.marks.join(", ")
-            ));
+            return Err(DialectError::NotDocument {
+                subject,
+                dialect: self.name.clone(),
+                instead: nd.instead.clone(),
+                marks: nd.marks.clone(),
+            });
         }
         Ok(())
     }
@@ -465,7 +813,7 @@ impl Dialect {
 
     /// What a read answer means in this dialect: the document (server-owned fields left out)
     /// and its validator (from the body or the query fields when the version lives there).
-    pub fn on_read(&self, doc: Received) -> Result<Received, String> {
+    pub fn on_read(&self, doc: Received) -> Result<Received, DialectError> {
         self.on_read_with(doc, &|_| None)
     }
 
@@ -474,20 +822,21 @@ impl Dialect {
         &self,
         mut doc: Received,
         header: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Received, String> {
+    ) -> Result<Received, DialectError> {
         if let Some(nd) = &self.not_document {
             if let Ok(whole) = serde_json::from_str::<Value>(&doc.text) {
-                self.refuse_not_document(nd, &whole, "The answer")?;
+                self.refuse_not_document(nd, &whole, Subject::Answer)?;
             }
         }
         if self.is_plain() {
             return Ok(doc);
         }
-        let whole: Value = serde_json::from_str(&doc.text).map_err(|e| e.to_string())?;
+        let whole: Value = serde_json::from_str(&doc.text).map_err(not_json)?;
         let source = |p: &str| match p.strip_prefix("header:") {
             Some(name) => {
-                let v = header(name)
-                    .ok_or_else(|| format!("the answer has no {name} header with the version"))?;
+                let v = header(name).ok_or_else(|| DialectError::NoVersionHeader {
+                    header: name.to_string(),
+                })?;
                 Ok(v.trim()
                     .parse::<u64>()
                     .map(Value::from)
@@ -505,10 +854,13 @@ impl Dialect {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
-        let mut inner = whole
-            .pointer(&self.document)
-            .cloned()
-            .ok_or_else(|| format!("the answer has no document at {:?}", self.document))?;
+        let mut inner =
+            whole
+                .pointer(&self.document)
+                .cloned()
+                .ok_or_else(|| DialectError::NoDocument {
+                    pointer: self.document.clone(),
+                })?;
         for p in &self.server_owned {
             remove(&mut inner, p);
         }
@@ -526,10 +878,10 @@ impl Dialect {
     /// The write to send for `document` under `pre`: the body (the document in the dialect's
     /// envelope, the version put in its field), the query to append, and the precondition
     /// headers that still apply (none when the version went into the body or the query).
-    pub fn on_write(&self, document: &str, pre: &Precondition) -> Result<Write, String> {
+    pub fn on_write(&self, document: &str, pre: &Precondition) -> Result<Write, DialectError> {
         if let Some(nd) = &self.not_document {
             if let Ok(v) = serde_json::from_str::<Value>(document) {
-                self.refuse_not_document(nd, &v, "The document to write")?;
+                self.refuse_not_document(nd, &v, Subject::DocumentToWrite)?;
             }
         }
         if self.is_plain() {
@@ -540,19 +892,19 @@ impl Dialect {
                 read_first: false,
             });
         }
-        let doc: Value = serde_json::from_str(document).map_err(|e| e.to_string())?;
+        let doc: Value = serde_json::from_str(document).map_err(not_json)?;
         let at = self.write_at.as_deref().unwrap_or(&self.document);
         let mut body = match &self.write_template {
-            Some(t) => serde_json::from_str(t).map_err(|e| format!("the write template: {e}"))?,
+            Some(t) => serde_json::from_str(t).map_err(|e| DialectError::Template {
+                detail: e.to_string(),
+            })?,
             None if at.is_empty() => Value::Null,
             None => serde_json::json!({}),
         };
         put(&mut body, at, doc)?;
         let values = match pre {
             Precondition::IfMatch(tag) if !self.header_version() => {
-                Some(decode(&tag.opaque).ok_or_else(|| {
-                    format!("the validator {} is not a {} version", tag.raw, self.name)
-                })?)
+                Some(decode(&tag.opaque).ok_or_else(|| self.not_a_version(tag))?)
             }
             _ => None,
         };
@@ -568,14 +920,14 @@ impl Dialect {
                 ..
             } => {
                 if let Some(v) = values {
-                    let v = v.into_iter().next().ok_or("no version value")?;
+                    let v = v.into_iter().next().ok_or(DialectError::NoVersionValue)?;
                     let v = if *plus_one { plus(&v)? } else { v };
                     put(&mut body, pointer, v)?;
                 } else if matches!(pre, Precondition::IfUnmodifiedSince(_)) {
-                    return Err(format!(
-                        "{} versions live in the body at {pointer}",
-                        self.name
-                    ));
+                    return Err(DialectError::VersionInBody {
+                        dialect: self.name.clone(),
+                        pointer: pointer.clone(),
+                    });
                 } else {
                     // No version (a create, or an overwrite the user chose): whatever the
                     // document held there is not sent.
@@ -591,7 +943,7 @@ impl Dialect {
             } => {
                 if let Some(v) = values {
                     if v.len() != params.len() {
-                        return Err("the validator does not hold every query version".into());
+                        return Err(DialectError::IncompleteQueryVersion);
                     }
                     for ((name, _), v) in params.iter().zip(v) {
                         let text = match v {
@@ -606,7 +958,9 @@ impl Dialect {
                         None => read_first = true,
                     }
                 } else if !matches!(pre, Precondition::None) {
-                    return Err(format!("{} versions travel in the query", self.name));
+                    return Err(DialectError::VersionInQuery {
+                        dialect: self.name.clone(),
+                    });
                 }
                 Precondition::None
             }
@@ -624,18 +978,17 @@ impl Dialect {
     pub fn on_delete(
         &self,
         pre: &Precondition,
-    ) -> Result<(Vec<(String, String)>, Precondition), String> {
+    ) -> Result<(Vec<(String, String)>, Precondition), DialectError> {
         let values = match pre {
             Precondition::None => return Ok((vec![], Precondition::None)),
             _ if self.header_version() => return Ok((vec![], pre.clone())),
-            Precondition::IfMatch(tag) => decode(&tag.opaque).ok_or_else(|| {
-                format!("the validator {} is not a {} version", tag.raw, self.name)
-            })?,
+            Precondition::IfMatch(tag) => {
+                decode(&tag.opaque).ok_or_else(|| self.not_a_version(tag))?
+            }
             _ => {
-                return Err(format!(
-                    "a {} delete carries a version, not this condition",
-                    self.name
-                ))
+                return Err(DialectError::DeleteCondition {
+                    dialect: self.name.clone(),
+                })
             }
         };
         let text = |v: Value| match v {
@@ -649,7 +1002,12 @@ impl Dialect {
             } => Ok((
                 vec![(
                     p.clone(),
-                    text(values.into_iter().next().ok_or("no version value")?),
+                    text(
+                        values
+                            .into_iter()
+                            .next()
+                            .ok_or(DialectError::NoVersionValue)?,
+                    ),
                 )],
                 Precondition::None,
             )),
@@ -661,11 +1019,9 @@ impl Dialect {
                     .collect(),
                 Precondition::None,
             )),
-            _ => Err(format!(
-                "a delete in the {} dialect cannot carry the version; delete with the API's own \
-                 tool",
-                self.name
-            )),
+            _ => Err(DialectError::DeleteWithoutVersion {
+                dialect: self.name.clone(),
+            }),
         }
     }
 
@@ -713,8 +1069,10 @@ impl Dialect {
     }
 
     /// The write's URL: the resource's, or `write_path` on its origin, with the query added.
-    pub fn write_url(&self, url: &str, query: &[(String, String)]) -> Result<String, String> {
-        let mut u = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    pub fn write_url(&self, url: &str, query: &[(String, String)]) -> Result<String, DialectError> {
+        let mut u = reqwest::Url::parse(url).map_err(|e| DialectError::BadUrl {
+            detail: e.to_string(),
+        })?;
         if let Some(p) = &self.write_path {
             u.set_path(p);
             u.set_query(None);
@@ -726,6 +1084,21 @@ impl Dialect {
             }
         }
         Ok(u.to_string())
+    }
+
+    /// The validator `tag` does not encode this dialect's version.
+    fn not_a_version(&self, tag: &EntityTag) -> DialectError {
+        DialectError::NotAVersion {
+            validator: tag.raw.clone(),
+            dialect: self.name.clone(),
+        }
+    }
+}
+
+/// A text that is not JSON, with the parser's words.
+fn not_json(e: serde_json::Error) -> DialectError {
+    DialectError::NotJson {
+        detail: e.to_string(),
     }
 }
 
@@ -818,31 +1191,28 @@ fn nearest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
 /// An error naming the first member of `obj` not in `known` (with the nearest known name).
 fn known_only(
     obj: &serde_json::Map<String, Value>,
-    known: &[&str],
+    known: &'static [&'static str],
     at: &str,
-) -> Result<(), String> {
+) -> Result<(), DialectFileError> {
     for k in obj.keys() {
         if !known.contains(&k.as_str()) {
-            let hint = nearest(k, known)
-                .map(|n| format!(" (did you mean `{n}`?)"))
-                .unwrap_or_default();
-            return Err(format!(
-                "unknown field `{at}{k}`{hint}; the fields {} are: {}",
-                if at.is_empty() {
-                    "of a dialect".to_string()
-                } else {
-                    format!("of `{}`", at.trim_end_matches('.'))
-                },
-                known.join(", ")
-            ));
+            return Err(DialectFileError::UnknownField {
+                field: format!("{at}{k}"),
+                within: at.trim_end_matches('.').to_string(),
+                nearest: nearest(k, known),
+                known,
+            });
         }
     }
     Ok(())
 }
 
 /// `v` as a `T`, or an error naming the field.
-fn typed<T: serde::de::DeserializeOwned>(v: &Value, at: &str) -> Result<T, String> {
-    serde_json::from_value(v.clone()).map_err(|e| format!("`{at}`: {e}"))
+fn typed<T: serde::de::DeserializeOwned>(v: &Value, at: &str) -> Result<T, DialectFileError> {
+    serde_json::from_value(v.clone()).map_err(|e| DialectFileError::WrongType {
+        field: at.to_string(),
+        detail: e.to_string(),
+    })
 }
 
 /// What kind of JSON value `v` is, in a word.
@@ -858,19 +1228,19 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// An error unless `p` is a JSON pointer ("" only where `empty_ok`).
-fn pointer_ok(p: &str, at: &str, empty_ok: bool) -> Result<(), String> {
+fn pointer_ok(p: &str, at: &str, empty_ok: bool) -> Result<(), DialectFileError> {
     if p.is_empty() && empty_ok || p.starts_with('/') {
         return Ok(());
     }
     if p.is_empty() {
-        return Err(format!(
-            "`{at}` is empty: it must point into the answer (a JSON pointer such as \"/version\")"
-        ));
+        return Err(DialectFileError::EmptyPointer {
+            field: at.to_string(),
+        });
     }
-    Err(format!(
-        "`{at}` is {p:?}, which is not a JSON pointer: a pointer starts with / (write \"/{}\")",
-        p.trim_start_matches(['.', '$']).replace('.', "/")
-    ))
+    Err(DialectFileError::NotAPointer {
+        field: at.to_string(),
+        value: p.to_string(),
+    })
 }
 
 impl Dialect {
@@ -878,27 +1248,24 @@ impl Dialect {
     /// an empty text, one that is not JSON, a field it does not know (with the nearest known
     /// name), a value of the wrong type or a pointer without its leading `/` is an error that
     /// says which.
-    pub fn from_json(text: &str) -> Result<Dialect, String> {
+    pub fn from_json(text: &str) -> Result<Dialect, DialectFileError> {
         if text.trim().is_empty() {
-            return Err(
-                "it is empty; a dialect is a JSON object such as {\"version\": {\"kind\": \
-                 \"body\", \"pointer\": \"/version\"}, \"conflict_statuses\": [409]}"
-                    .into(),
-            );
+            return Err(DialectFileError::Empty);
         }
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("it is not JSON: {e}"))?;
+        let v: Value = serde_json::from_str(text).map_err(|e| DialectFileError::NotJson {
+            detail: e.to_string(),
+        })?;
         let Value::Object(m) = &v else {
-            return Err(format!(
-                "it is {}; a dialect is a JSON object of fields ({})",
-                kind(&v),
-                FIELDS.join(", ")
-            ));
+            return Err(DialectFileError::NotAnObject { kind: kind(&v) });
         };
         known_only(m, FIELDS, "")?;
         let object = |name: &str| match m.get(name) {
             Some(Value::Object(o)) => Ok(Some(o)),
             None | Some(Value::Null) => Ok(None),
-            Some(other) => Err(format!("`{name}` is {}, not an object", kind(other))),
+            Some(other) => Err(DialectFileError::NotAnObjectField {
+                field: name.to_string(),
+                kind: kind(other),
+            }),
         };
         if let Some(ver) = object("version")? {
             let fields = match ver.get("kind").and_then(Value::as_str) {
@@ -906,17 +1273,11 @@ impl Dialect {
                 Some("body") => BODY_FIELDS,
                 Some("query") => QUERY_FIELDS,
                 Some(other) => {
-                    return Err(format!(
-                        "`version.kind` is {other:?}; it is one of \"header\", \"body\", \"query\""
-                    ))
+                    return Err(DialectFileError::UnknownVersionKind {
+                        kind: other.to_string(),
+                    })
                 }
-                None => {
-                    return Err(
-                        "`version` needs a `kind`: \"header\", \"body\" (with `pointer`) or \
-                         \"query\" (with `params`)"
-                            .into(),
-                    )
-                }
+                None => return Err(DialectFileError::VersionWithoutKind),
             };
             known_only(ver, fields, "version.")?;
             for (k, x) in ver {
@@ -951,10 +1312,10 @@ impl Dialect {
             known_only(c, CHANGES_FIELDS, "changes.")?;
             for need in ["url", "cursor", "changes"] {
                 if !c.contains_key(need) {
-                    return Err(format!(
-                        "`changes` needs `{need}` (it has {})",
-                        c.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ));
+                    return Err(DialectFileError::MissingChangesField {
+                        field: need,
+                        has: c.keys().cloned().collect(),
+                    });
                 }
             }
             for (k, x) in c {
@@ -1013,7 +1374,7 @@ impl Dialect {
     /// An error naming the first field whose value cannot work: a pointer without its leading
     /// `/`, a write template that is not JSON, a status that is not one, a method that is not a
     /// method, a write path that is not a path.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), DialectFileError> {
         pointer_ok(&self.document, "document", true)?;
         if let Some(w) = &self.write_at {
             pointer_ok(w, "write_at", true)?;
@@ -1030,77 +1391,67 @@ impl Dialect {
             } => {
                 pointer_ok(pointer, "version.pointer", false)?;
                 if delete_param.as_deref() == Some("") {
-                    return Err(
-                        "`version.delete_param` is empty: name the query parameter, \
-                                or leave it out"
-                            .into(),
-                    );
+                    return Err(DialectFileError::EmptyDeleteParam);
                 }
             }
             VersionIn::Query { params, create, .. } => {
                 if params.is_empty() {
-                    return Err(
-                        "`version.params` is empty: a query version needs at least one \
-                                [parameter, pointer] pair"
-                            .into(),
-                    );
+                    return Err(DialectFileError::NoQueryParams);
                 }
                 for (i, (name, from)) in params.iter().enumerate() {
                     if name.is_empty() {
-                        return Err(format!("`version.params[{i}]` has an empty parameter name"));
+                        return Err(DialectFileError::EmptyParamName {
+                            field: format!("version.params[{i}]"),
+                        });
                     }
                     match from.strip_prefix("header:") {
                         Some(h) if h.trim().is_empty() => {
-                            return Err(format!(
-                                "`version.params[{i}]`: \"header:\" needs a header name"
-                            ))
+                            return Err(DialectFileError::HeaderWithoutName { index: i })
                         }
                         Some(_) => {}
                         None => pointer_ok(from, &format!("version.params[{i}]"), false)?,
                     }
                 }
                 if create.as_ref().is_some_and(|(k, _)| k.is_empty()) {
-                    return Err("`version.create` has an empty parameter name".into());
+                    return Err(DialectFileError::EmptyParamName {
+                        field: "version.create".into(),
+                    });
                 }
             }
         }
         for s in &self.conflict_statuses {
             if !(100..=599).contains(s) {
-                return Err(format!(
-                    "`conflict_statuses` holds {s}, which is not an HTTP status (100–599)"
-                ));
+                return Err(DialectFileError::NotAStatus {
+                    field: "conflict_statuses",
+                    status: *s,
+                });
             }
         }
         if let Some(r) = &self.conflict_reason {
             pointer_ok(&r.pointer, "conflict_reason.pointer", true)?;
             if r.values.is_empty() {
-                return Err(
-                    "`conflict_reason.values` is empty: no answer would be a conflict".into(),
-                );
+                return Err(DialectFileError::NoConflictValues);
             }
         }
         if let Some(c) = &self.changes {
             c.validate()?;
         }
         if let Some(t) = &self.write_template {
-            serde_json::from_str::<Value>(t)
-                .map_err(|e| format!("`write_template` is not JSON: {e}"))?;
+            serde_json::from_str::<Value>(t).map_err(|e| DialectFileError::TemplateNotJson {
+                detail: e.to_string(),
+            })?;
         }
         if let Some(m) = &self.write_method {
             let token = !m.is_empty()
                 && m.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
             if !token {
-                return Err(format!(
-                    "`write_method` is {m:?}, which is not an HTTP method"
-                ));
+                return Err(DialectFileError::NotAMethod { method: m.clone() });
             }
         }
         if let Some(p) = &self.write_path {
             if !p.starts_with('/') {
-                return Err(format!(
-                    "`write_path` is {p:?}: a path on the resource's server starts with /"
-                ));
+                return Err(DialectFileError::NotAPath { path: p.clone() });
             }
         }
         if let Some(nd) = &self.not_document {
@@ -1108,7 +1459,7 @@ impl Dialect {
                 pointer_ok(p, &format!("not_document.marks[{i}]"), false)?;
             }
             if nd.marks.is_empty() {
-                return Err("`not_document.marks` is empty: every answer would match".into());
+                return Err(DialectFileError::NoNotDocumentMarks);
             }
         }
         Ok(())
@@ -1129,13 +1480,16 @@ pub struct Write {
     pub read_first: bool,
 }
 
-fn field(v: &Value, pointer: &str) -> Result<Value, String> {
+fn field(v: &Value, pointer: &str) -> Result<Value, DialectError> {
     match v.pointer(pointer) {
         Some(x @ (Value::String(_) | Value::Number(_))) => Ok(x.clone()),
-        Some(other) => Err(format!(
-            "the version at {pointer:?} is {other}, not a string or a number"
-        )),
-        None => Err(format!("the answer has no version at {pointer:?}")),
+        Some(other) => Err(DialectError::VersionNotScalar {
+            pointer: pointer.to_string(),
+            value: other.to_string(),
+        }),
+        None => Err(DialectError::NoVersion {
+            pointer: pointer.to_string(),
+        }),
     }
 }
 
@@ -1162,9 +1516,13 @@ fn remove(v: &mut Value, pointer: &str) {
 }
 
 /// Puts `value` at `pointer` in `v`, making objects on the way ("" replaces `v`).
-fn put(v: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
-    let tokens =
-        crate::json::pointer_tokens(pointer).ok_or_else(|| format!("{pointer:?} is no pointer"))?;
+fn put(v: &mut Value, pointer: &str, value: Value) -> Result<(), DialectError> {
+    let into = || DialectError::NotIntoObject {
+        pointer: pointer.to_string(),
+    };
+    let tokens = crate::json::pointer_tokens(pointer).ok_or_else(|| DialectError::NotAPointer {
+        pointer: pointer.to_string(),
+    })?;
     let Some((last, parents)) = tokens.split_last() else {
         *v = value;
         return Ok(());
@@ -1176,7 +1534,7 @@ fn put(v: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
         }
         at = match at {
             Value::Object(m) => m.entry(t.clone()).or_insert(Value::Null),
-            _ => return Err(format!("{pointer:?} does not lead into an object")),
+            _ => return Err(into()),
         };
     }
     if at.is_null() {
@@ -1187,41 +1545,36 @@ fn put(v: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
             m.insert(last.clone(), value);
             Ok(())
         }
-        _ => Err(format!("{pointer:?} does not lead into an object")),
+        _ => Err(into()),
     }
 }
 
-fn plus(v: &Value) -> Result<Value, String> {
+fn plus(v: &Value) -> Result<Value, DialectError> {
+    let refuse = |why| {
+        Err(DialectError::CannotAdvance {
+            version: v.to_string(),
+            why,
+        })
+    };
     let text = match v {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
-        other => return Err(format!("the version {other} is not a number to advance")),
-    };
-    let refuse = |why: &str| {
-        Err(format!(
-            "the version {v} {why}, so it cannot be advanced by one; nothing was sent"
-        ))
+        _ => return refuse(Unadvanceable::NotANumber),
     };
     if text.trim() != text || text.is_empty() {
-        return refuse("is not a whole number");
+        return refuse(Unadvanceable::NotWhole);
     }
     if text.starts_with('-') {
-        return refuse("is negative");
+        return refuse(Unadvanceable::Negative);
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
-        return refuse("is not a whole number (it has a fraction, an exponent or other signs)");
+        return refuse(Unadvanceable::NotWholeDigits);
     }
     let Ok(n) = text.parse::<u64>() else {
-        return refuse(&format!(
-            "has more digits than ifmatch advances (at most {})",
-            u64::MAX
-        ));
+        return refuse(Unadvanceable::TooManyDigits);
     };
     let Some(next) = n.checked_add(1) else {
-        return refuse(&format!(
-            "is the largest whole number ifmatch advances ({}); one more would wrap to 0",
-            u64::MAX
-        ));
+        return refuse(Unadvanceable::Largest);
     };
     Ok(match v {
         Value::String(_) => Value::String(next.to_string()),
@@ -1309,7 +1662,7 @@ mod tests {
 
     #[test]
     fn a_changes_feed_refuses_unknown_missing_and_broken_fields() {
-        let err = |t: &str| Dialect::from_json(t).unwrap_err();
+        let err = |t: &str| Dialect::from_json(t).unwrap_err().to_string();
         let e = err(
             r#"{"changes": {"url": "h?c={cursor}", "cursor": "/c", "changes": "/l", "cursr": 1}}"#,
         );
@@ -1479,7 +1832,8 @@ mod tests {
         let d = Dialect::preset("kubernetes").unwrap();
         let e = d
             .on_read(received(r#"{"metadata": {"name": "x"}}"#))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/metadata/resourceVersion"), "{e}");
         assert!(d.is_conflict(409, br#"{"kind": "Status", "reason": "Conflict"}"#));
         assert!(!d.is_conflict(409, br#"{"kind": "Status", "reason": "AlreadyExists"}"#));
@@ -1552,7 +1906,7 @@ mod tests {
             d.on_write(r#"{"title": "U"}"#, &r.validator.unwrap().precondition())
         };
         let max = u64::MAX.to_string();
-        let e = write_after(&max).unwrap_err();
+        let e = write_after(&max).unwrap_err().to_string();
         assert!(e.contains("wrap") && e.contains("nothing was sent"), "{e}");
         let below = (u64::MAX - 1).to_string();
         let w = write_after(&below).unwrap();
@@ -1568,7 +1922,7 @@ mod tests {
             ("\"+5\"", "not a whole number"),
             ("\" 5\"", "not a whole number"),
         ] {
-            let e = write_after(version).unwrap_err();
+            let e = write_after(version).unwrap_err().to_string();
             assert!(
                 e.contains(why) && e.contains("nothing was sent"),
                 "{version}: {e}"
@@ -1582,25 +1936,30 @@ mod tests {
     #[test]
     fn a_dialect_file_with_a_field_it_does_not_know_is_refused_with_the_nearest_name() {
         let e = Dialect::from_json(r#"{"name": "wiki", "verison_pointer": "/version/number"}"#)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`verison_pointer`"), "{e}");
         assert!(e.contains("did you mean `version`"), "{e}");
         assert!(
             e.contains("conflict_statuses"),
             "names the known fields: {e}"
         );
-        let e = Dialect::from_json(r#"{"conflict_status": [409]}"#).unwrap_err();
+        let e = Dialect::from_json(r#"{"conflict_status": [409]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("did you mean `conflict_statuses`"), "{e}");
         let e = Dialect::from_json(
             r#"{"version": {"kind": "body", "pointer": "/v", "plus_on": true}}"#,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("`version.plus_on`") && e.contains("did you mean `plus_one`"),
             "{e}"
         );
         let e = Dialect::from_json(r#"{"conflict_reason": {"pointer": "/r", "value": ["x"]}}"#)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("did you mean `values`"), "{e}");
         // The plain struct refuses them too (serde), whatever reads it.
         assert!(serde_json::from_str::<Dialect>(r#"{"verison": 1}"#).is_err());
@@ -1636,7 +1995,7 @@ mod tests {
             (r#"{"write_path": "api/db"}"#, "`write_path`"),
             (r#"{"write_method": "PO ST"}"#, "`write_method`"),
         ] {
-            let e = Dialect::from_json(text).unwrap_err();
+            let e = Dialect::from_json(text).unwrap_err().to_string();
             assert!(e.contains(says), "{text:?}: {e}");
         }
         // What a user writes by hand works, defaults filled in.
@@ -1668,13 +2027,16 @@ mod tests {
         // Consul's KV read without ?raw.
         let meta = r#"[{"LockIndex":0,"Key":"settings","Flags":0,"Value":"eyJ0aGVtZSI6ImRhcmsifQ==","CreateIndex":5,"ModifyIndex":9}]"#;
         let header = |n: &str| (n == "X-Consul-Index").then(|| "9".to_string());
-        let e = d.on_read_with(received(meta), &header).unwrap_err();
+        let e = d
+            .on_read_with(received(meta), &header)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("?raw") && e.contains("not the document"), "{e}");
         // Nor is it written, should it come from elsewhere (a base file saved from such a read).
         let v = Validator::Etag {
             tag: EntityTag::strong(&encode(&[json!(9)])),
         };
-        let e = d.on_write(meta, &v.precondition()).unwrap_err();
+        let e = d.on_write(meta, &v.precondition()).unwrap_err().to_string();
         assert!(e.contains("?raw"), "{e}");
         // The value itself reads (even an array of objects).
         let r = d
@@ -1687,7 +2049,34 @@ mod tests {
             .on_read(received(
                 r#"{"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": "7"}, "items": []}"#,
             ))
-            .unwrap_err();
+            .unwrap_err().to_string();
         assert!(e.contains("items"), "{e}");
+    }
+
+    #[test]
+    fn errors_carry_the_facts_their_words_are_made_of() {
+        match Dialect::from_json(r#"{"conflict_status": [409]}"#) {
+            Err(DialectFileError::UnknownField { field, nearest, .. }) => {
+                assert_eq!(field, "conflict_status");
+                assert_eq!(nearest, Some("conflict_statuses"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let d = Dialect::preset("couchdb").unwrap();
+        match d.on_delete(&Precondition::IfNoneMatchAny) {
+            Err(e @ DialectError::DeleteCondition { .. }) => {
+                assert_eq!(
+                    e,
+                    DialectError::DeleteCondition {
+                        dialect: "couchdb".into()
+                    }
+                );
+                assert_eq!(
+                    e.to_string(),
+                    "a couchdb delete carries a version, not this condition"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

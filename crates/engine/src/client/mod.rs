@@ -26,7 +26,7 @@ pub use crate::json::same_text as same_json;
 pub use auth::{Auth, CredentialsError, Secret};
 pub use stream::Streaming;
 
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, DialectError};
 use crate::outcome::{AnswerProblem, Outcome, Received};
 use crate::precondition::Precondition;
 use crate::trail::Trail;
@@ -154,7 +154,7 @@ impl Client {
         &self,
         plan: &write::WritePlan,
         url: &str,
-    ) -> Result<PlannedRequest, String> {
+    ) -> Result<PlannedRequest, DialectError> {
         let d = &self.cfg.dialect;
         if d.is_plain() {
             return Ok(PlannedRequest {
@@ -439,9 +439,9 @@ impl Client {
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string)
                 })
-                .map_err(|detail| Outcome::InvalidResponse {
+                .map_err(|e| Outcome::InvalidResponse {
                     problem: AnswerProblem::Dialect,
-                    detail,
+                    detail: e.to_string(),
                 })
         }) {
             Ok(doc) => {
@@ -569,18 +569,20 @@ impl Client {
         let not_sent = |detail: String| Outcome::NotSent { detail };
         let (method, wurl, headers, bytes, document) = if method == Method::DELETE {
             if d.write_path.is_some() {
-                return not_sent(format!(
-                    "the {} dialect writes to another path; delete with the API's own tool",
-                    d.name
-                ));
+                return not_sent(
+                    DialectError::DeleteElsewhere {
+                        dialect: d.name.clone(),
+                    }
+                    .to_string(),
+                );
             }
             let (query, pre) = match d.on_delete(&pre) {
                 Ok(q) => q,
-                Err(e) => return not_sent(e),
+                Err(e) => return not_sent(e.to_string()),
             };
             let wurl = match d.write_url(url, &query) {
                 Ok(u) => u,
-                Err(e) => return not_sent(e),
+                Err(e) => return not_sent(e.to_string()),
             };
             (Method::DELETE, wurl, pre.headers(), None, None)
         } else {
@@ -589,7 +591,7 @@ impl Client {
             };
             let w = match dialect_put(d, url, method.as_str(), ct, doc, &pre) {
                 Ok(w) => w,
-                Err(e) => return not_sent(e),
+                Err(e) => return not_sent(e.to_string()),
             };
             if w.read_first {
                 match self.get_fresh(url).await {
@@ -674,19 +676,18 @@ fn dialect_put(
     ct: &str,
     doc: &str,
     pre: &Precondition,
-) -> Result<DialectPut, String> {
+) -> Result<DialectPut, DialectError> {
     if method != "PUT" {
-        return Err(format!(
-            "the {} dialect writes whole documents (PUT), not {ct} patches",
-            d.name
-        ));
+        return Err(DialectError::PatchNotSupported {
+            dialect: d.name.clone(),
+            content_type: ct.to_string(),
+        });
     }
     let w = d.on_write(doc, pre)?;
     let url = d.write_url(url, &w.query)?;
     let method = match &d.write_method {
-        Some(m) => {
-            Method::from_bytes(m.as_bytes()).map_err(|_| format!("{m:?} is not an HTTP method"))?
-        }
+        Some(m) => Method::from_bytes(m.as_bytes())
+            .map_err(|_| DialectError::NotAMethod { method: m.clone() })?,
         None => Method::PUT,
     };
     let mut headers = vec![("Content-Type", "application/json".to_string())];
