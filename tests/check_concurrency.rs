@@ -32,19 +32,20 @@ fn said(c: &Concurrency) -> String {
 async fn apache_offers_an_enforced_lock_and_strong_validators() {
     let apache = Apache::start(&[("scratch.json", "{}")]);
     let url = format!("{}/scratch.json", apache.url);
-    let c = probe(&client(), &url, true).await;
+    let c = probe(&client(), &url, true, false).await;
     eprintln!("{}", said(&c));
     assert_eq!(c.lock, Some(true), "{}", said(&c));
     assert_eq!(c.validators_miss_changes, Some(false), "{}", said(&c));
     assert!(c.atomic.is_some(), "{}", said(&c));
     // Its check races its own writes: a burst finds two acknowledgements now and then (one
-    // check may see none; a few checks in a row do).
+    // check may see none; a few checks in a row do — on a loaded machine, where the server gets
+    // the burst's requests one after another, a few dozen: each takes a fraction of a second).
     let mut found = c.atomic == Some(false);
-    for _ in 0..6 {
+    for _ in 0..40 {
         if found {
             break;
         }
-        found = probe(&client(), &url, true).await.atomic == Some(false);
+        found = probe(&client(), &url, true, false).await.atomic == Some(false);
     }
     assert!(
         found,
@@ -55,7 +56,7 @@ async fn apache_offers_an_enforced_lock_and_strong_validators() {
 #[tokio::test(flavor = "multi_thread")]
 async fn nginx_validators_miss_same_size_changes_and_it_has_no_lock() {
     let nginx = Nginx::start(&[("scratch.json", "{}")]);
-    let c = probe(&client(), &format!("{}/scratch.json", nginx.url), true).await;
+    let c = probe(&client(), &format!("{}/scratch.json", nginx.url), true, false).await;
     eprintln!("{}", said(&c));
     assert_eq!(c.validators_miss_changes, Some(true), "{}", said(&c));
     assert_eq!(c.lock, Some(false), "{}", said(&c));
@@ -67,7 +68,7 @@ async fn the_demo_server_is_atomic() {
     let url = format!("{}/scratch-probe", demo.url());
     let cl = client();
     assert!(cl.create(&url, "{}").await.is_success());
-    let c = probe(&cl, &url, true).await;
+    let c = probe(&cl, &url, true, false).await;
     eprintln!("{}", said(&c));
     assert_eq!(c.atomic, Some(true), "{}", said(&c));
     assert_eq!(c.validators_miss_changes, Some(false), "{}", said(&c));

@@ -49,9 +49,14 @@ fn truthful_under_concurrency(kind: Kind) {
     let o = torture(&server, "shared", writers, saves, &save_args_from_env());
     let t = &o.tally;
     eprintln!(
-        "torture {} ({writers} writers × {saves}): {}",
+        "torture {} ({writers} writers × {saves}): {}{}",
         kind.name(),
-        o.summary()
+        o.summary(),
+        if std::env::var_os("IFMATCH_TORTURE_SHOW_LOST").is_some() {
+            o.offenders()
+        } else {
+            String::new()
+        }
     );
     assert_eq!(
         t.lost_unreported,

@@ -265,6 +265,8 @@ pub struct SaveRun {
     pub locked: bool,
     /// stderr then stdout.
     pub output: String,
+    /// The run's request trail (JSON), shown for a run behind a must-be-zero figure.
+    pub trail: String,
     pub elapsed: Duration,
 }
 
@@ -306,7 +308,9 @@ impl Outcome {
     pub fn offenders(&self) -> String {
         let mut s = String::new();
         for r in &self.runs {
-            let lost = r.exit == Some(0) && self.final_doc.get(&r.key).is_none();
+            let lost = (r.exit == Some(0)
+                || (r.acknowledged && std::env::var_os("IFMATCH_TORTURE_SHOW_LOST").is_some()))
+                && self.final_doc.get(&r.key).is_none();
             let nothing = r.acknowledged && says_nothing_overwritten(&r.output);
             if lost || nothing {
                 s.push_str(&format!(
@@ -321,6 +325,7 @@ impl Outcome {
                     },
                     r.output.trim().chars().take(400).collect::<String>()
                 ));
+                s.push_str(&format!("\n    its requests: {}", trail_lines(&r.trail)));
             }
         }
         s
@@ -406,6 +411,26 @@ fn run_until(
             Err(e) => panic!("waiting for ifmatch: {e}"),
         }
     }
+}
+
+/// A trail's requests, one short line each (method, preconditions, status, validator).
+fn trail_lines(trail: &str) -> String {
+    let Ok(serde_json::Value::Array(entries)) = serde_json::from_str(trail) else {
+        return "(no trail)".into();
+    };
+    entries
+        .iter()
+        .map(|e| {
+            format!(
+                "\n      {} {} {} → {} {}",
+                e["at"].as_str().unwrap_or(""),
+                e["method"].as_str().unwrap_or("?"),
+                e["preconditions"],
+                e["status"],
+                e["validator"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
 }
 
 /// Whether a trail (the JSON `--trail` wrote) holds a write answered 2xx.
@@ -504,6 +529,20 @@ impl Torture {
         let final_doc: serde_json::Value = serde_json::from_str(&final_text)
             .unwrap_or_else(|e| panic!("the final document is not JSON ({e}): {final_text}"));
         let _ = std::fs::remove_dir_all(&work);
+        if let Some(dump) = std::env::var_os("IFMATCH_TORTURE_DUMP") {
+            // Every run's key, exit and trail, and the final document, for a closer look.
+            let all: Vec<serde_json::Value> = runs
+                .iter()
+                .map(|r| {
+                    serde_json::json!({"key": r.key, "exit": r.exit, "trail": r.trail,
+                        "output": r.output})
+                })
+                .collect();
+            let _ = std::fs::write(
+                dump,
+                serde_json::json!({"runs": all, "final": final_doc}).to_string(),
+            );
+        }
         let tally = self.tally(&runs, &final_doc);
         Outcome {
             check,
@@ -614,6 +653,7 @@ impl Torture {
                     acknowledged: trail_acknowledged(&trail_text),
                     locked: trail_has(&trail_text, &["LOCK"]),
                     output,
+                    trail: trail_text.clone(),
                     elapsed,
                 });
                 if code != Some(3) {

@@ -503,7 +503,7 @@ async fn check_probes(client: &Client, url: &str, proposal: &mut Option<String>)
         .methods
         .iter()
         .any(|(k, v, ..)| *k == WriteKind::Put && *v == MethodVerdict::Protected);
-    let conc = crate::concurrency::probe(client, &scratch, put_protected).await;
+    let conc = crate::concurrency::probe(client, &scratch, put_protected, resource.envelope).await;
     for f in conc.findings {
         c.add(&f.topic, f.mark, f.says, f.evidence);
     }

@@ -62,11 +62,19 @@ fn line(method: &str, what: &str, a: &Result<Exchange, crate::Outcome>) -> Strin
 /// `atomicity` says whether to measure it: only where a write with a false If-Match is refused
 /// at all (elsewhere there is no check to race, and a server that acknowledges every write
 /// would look like a race).
-pub async fn probe(client: &Client, scratch: &str, atomicity_too: bool) -> Concurrency {
+/// `envelope`: the API keeps a record's fields under `data` (Kinto), so the probes' documents are
+/// written in that shape (a bare document is refused there, and the probes would prove nothing).
+pub async fn probe(
+    client: &Client,
+    scratch: &str,
+    atomicity_too: bool,
+    envelope: bool,
+) -> Concurrency {
     let mut c = Concurrency::default();
-    validators(client, scratch, &mut c).await;
+    let shape = Shape { envelope };
+    validators(client, scratch, shape, &mut c).await;
     if atomicity_too {
-        atomicity(client, scratch, &mut c).await;
+        atomicity(client, scratch, shape, &mut c).await;
     }
     lock(client, scratch, &mut c).await;
     // The evidence is shown and stored: validators that echo the credential appear redacted.
@@ -100,12 +108,31 @@ async fn read(client: &Client, url: &str) -> Option<(String, String)> {
         .flatten()
 }
 
-/// Two documents of the same size that differ: `{"probe":"aaaa…"}` and `{"probe":"bbbb…"}`.
-fn same_size(n: usize, c: char) -> String {
-    format!("{{\"probe\":\"{}\"}}", c.to_string().repeat(n))
+/// How the probes' documents are written.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// Under `data` (Kinto's records).
+    envelope: bool,
 }
 
-async fn validators(client: &Client, url: &str, c: &mut Concurrency) {
+impl Shape {
+    /// A probe document holding `value` as its `probe` member.
+    fn doc(self, value: &str) -> String {
+        let inner = format!("{{\"probe\":\"{value}\"}}");
+        if self.envelope {
+            format!("{{\"data\":{inner}}}")
+        } else {
+            inner
+        }
+    }
+
+    /// Two documents of the same size that differ: `{"probe":"aaaa…"}` and `{"probe":"bbbb…"}`.
+    fn same_size(self, n: usize, c: char) -> String {
+        self.doc(&c.to_string().repeat(n))
+    }
+}
+
+async fn validators(client: &Client, url: &str, shape: Shape, c: &mut Concurrency) {
     let mut evidence = vec![];
     // Two tries: a write that crossed a second boundary proves nothing.
     for _ in 0..2 {
@@ -118,7 +145,7 @@ async fn validators(client: &Client, url: &str, c: &mut Concurrency) {
                 "PUT",
                 url,
                 &[("If-Match", e0)],
-                Some((&same_size(16, 'a'), "application/json")),
+                Some((&shape.same_size(16, 'a'), "application/json")),
             )
             .await;
         evidence.push(line("PUT", "{\"probe\":\"aaaa…\"} (16 a)", &first));
@@ -130,7 +157,7 @@ async fn validators(client: &Client, url: &str, c: &mut Concurrency) {
                 "PUT",
                 url,
                 &[("If-Match", e1.clone())],
-                Some((&same_size(16, 'b'), "application/json")),
+                Some((&shape.same_size(16, 'b'), "application/json")),
             )
             .await;
         evidence.push(line(
@@ -194,7 +221,7 @@ async fn validators(client: &Client, url: &str, c: &mut Concurrency) {
     }
 }
 
-async fn atomicity(client: &Client, url: &str, c: &mut Concurrency) {
+async fn atomicity(client: &Client, url: &str, shape: Shape, c: &mut Concurrency) {
     let mut evidence = vec![];
     let started = Instant::now();
     for burst in 1..=BURSTS {
@@ -202,7 +229,7 @@ async fn atomicity(client: &Client, url: &str, c: &mut Concurrency) {
             return;
         };
         let bodies: Vec<String> = (0..BURST)
-            .map(|i| format!("{{\"probe\":\"burst {burst} writer {i}\"}}"))
+            .map(|i| shape.doc(&format!("burst {burst} writer {i}")))
             .collect();
         let headers = [("If-Match", etag.clone())];
         let writes = bodies

@@ -225,7 +225,12 @@ pub fn decide(facts: Option<&ServerFacts>, dialect: &Dialect, ask: Ask) -> Decis
     let lock_held = lock_offered && !ask.decline_lock;
     let not_atomic = atomic == Some(false) && !lock_held;
     let misses = facts.is_some_and(|f| f.validators_miss_changes);
-    let watch = (!trusted || misses || not_atomic).then_some(DEFAULT_WATCH);
+    // Every acknowledged write not made under the server's lock is watched (`watch_after`): no
+    // short check proves a server's precondition atomic with its write. Kinto held the check's
+    // bursts (one of eight writes carrying the same If-Match acknowledged, every time) and still
+    // acknowledged 32 pairs of writes carrying the same If-Match under 16 writers in one
+    // 30-second run; one of those replaced a save that had said "saved".
+    let watch = Some(DEFAULT_WATCH);
 
     let mut risks = vec![];
     if no_version {
@@ -312,7 +317,8 @@ mod tests {
         let d = decide(Some(&facts(Verdict::Protected)), &plain(), put());
         assert!(!d.untrusted());
         assert!(!d.take_lock);
-        assert_eq!(d.watch, None);
+        // Watched all the same: a check cannot prove its precondition atomic.
+        assert_eq!(d.watch_after(false), Some(DEFAULT_WATCH));
         assert_eq!(d.risks, vec![]);
         assert_eq!(d.conflict_statuses, vec![412]);
         // Caveats alone do not take the trust away.
@@ -470,7 +476,12 @@ mod tests {
         f.lock = Some(true);
         let d = decide(Some(&f), &plain(), put());
         assert!(d.take_lock);
-        assert_eq!(d.watch, None, "under the lock: atomic");
+        assert_eq!(d.watch_after(true), None, "under the lock: atomic");
+        assert_eq!(
+            d.watch_after(false),
+            Some(DEFAULT_WATCH),
+            "a lock that was not granted: watched"
+        );
         assert!(d.risks.is_empty());
         // Declined (`save --no-lock`): watched as a racing server.
         let ask = Ask {
@@ -485,10 +496,11 @@ mod tests {
         f.atomic = None;
         let d = decide(Some(&f), &plain(), ask);
         assert_eq!(d.risks, vec![Risk::NotAtomic]);
-        // Declined where the check saw it atomic: nothing to watch.
+        // Declined where the check saw it atomic: no risk to tell, and watched like any write
+        // made without the lock.
         f.atomic = Some(true);
         let d = decide(Some(&f), &plain(), ask);
-        assert_eq!((d.watch, d.risks.clone()), (None, vec![]));
+        assert_eq!((d.watch, d.risks.clone()), (Some(DEFAULT_WATCH), vec![]));
     }
 
     #[test]
