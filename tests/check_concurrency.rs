@@ -56,7 +56,13 @@ async fn apache_offers_an_enforced_lock_and_strong_validators() {
 #[tokio::test(flavor = "multi_thread")]
 async fn nginx_validators_miss_same_size_changes_and_it_has_no_lock() {
     let nginx = Nginx::start(&[("scratch.json", "{}")]);
-    let c = probe(&client(), &format!("{}/scratch.json", nginx.url), true, false).await;
+    let c = probe(
+        &client(),
+        &format!("{}/scratch.json", nginx.url),
+        true,
+        false,
+    )
+    .await;
     eprintln!("{}", said(&c));
     assert_eq!(c.validators_miss_changes, Some(true), "{}", said(&c));
     assert_eq!(c.lock, Some(false), "{}", said(&c));
