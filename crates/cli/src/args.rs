@@ -93,14 +93,15 @@ pub enum Cmd {
         #[arg(long = "id-key", value_name = "KEY")]
         id_key: Vec<String>,
         /// After saving, wait this many seconds, read the resource once more and check it still
-        /// holds your change (exit 3, naming where, when another client wrote over it).
+        /// holds your change (exit 3, naming where, when another client wrote over it). By default
+        /// 0.5 after every save not made under the server's write lock.
         #[arg(long, value_name = "SECS", conflicts_with = "no_watch")]
         watch: Option<f64>,
+        /// Do not read the resource again after saving.
         #[arg(long = "no-watch")]
         no_watch: bool,
         /// Do not take the server's write lock, even where `ifmatch check` found one it
-        /// enforces; the save is then confirmed by the watch, as on a server whose check is not
-        /// atomic with its write.
+        /// enforces; the save is then confirmed by the watch.
         #[arg(long = "no-lock")]
         no_lock: bool,
     },
