@@ -77,7 +77,7 @@ pub struct AppState {
     pub close_asked: std::sync::Mutex<Option<std::time::Instant>>,
     pub tabs: Mutex<BTreeMap<String, Tab>>,
     /// Per tab with a save in progress: what its Cancel wakes.
-    pub cancels: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Notify>>>,
+    pub cancels: std::sync::Mutex<BTreeMap<String, ifmatch_engine::session::Cancel>>,
     /// Every version loaded, met or saved, per resource (history/ in the data folder).
     pub history: Option<ifmatch_store::history::History>,
     /// What the server check learnt about each server (servers.json in the data folder).

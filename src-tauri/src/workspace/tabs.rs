@@ -14,14 +14,14 @@ use ifmatch_engine::edit;
 use ifmatch_engine::merge::Options;
 use ifmatch_engine::overwrite;
 use ifmatch_engine::round::{self, Choice, ConflictStatus};
-use ifmatch_engine::session::{self, Policy, SaveResult, Version};
+use ifmatch_engine::session::{self, SaveResult, Version};
+use ifmatch_engine::trust;
 use ifmatch_engine::trail::TrailEntry;
 use ifmatch_engine::{Outcome, Received};
 use ifmatch_store::drafts::Draft;
 use ifmatch_store::history::HistoryEntry;
 use ifmatch_store::servers::ServerProfile;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 /// Rounds a save may take before it stops and reports (each meets one concurrent change).
 const MAX_ROUNDS: usize = 5;
@@ -312,8 +312,8 @@ impl AppState {
             .ok()
             .and_then(|c| c.get(tab_id).cloned())
         {
-            Some(n) => {
-                n.notify_one();
+            Some(c) => {
+                c.cancel();
                 true
             }
             None => false,
@@ -421,7 +421,7 @@ impl AppState {
         // Cancel (the window offers it when a save takes long) stops the loop where it is; what
         // that means depends on whether a write had gone out. A Cancel during the server check
         // (which only touches its scratch resource) takes effect before the save writes.
-        let cancel = Arc::new(tokio::sync::Notify::new());
+        let cancel = session::Cancel::new();
         if let Ok(mut c) = self.cancels.lock() {
             c.insert(tab_id.to_string(), cancel.clone());
         }
@@ -455,66 +455,93 @@ impl AppState {
         } else {
             (stored, None)
         };
+        // What this write may do on this server, decided where the CLI decides it: the policy
+        // (a server not known to refuse stale writes of this kind: compare before, read back
+        // after), the server's own lock (each round reads, compares and writes under it; a
+        // cancelled save's lock expires by itself in seconds), the statuses that mean "stale".
         // Automatic resubmission of clean merges is a per-connection choice (off by default).
-        let policy = Policy {
-            auto_resubmit: endpoint.auto_resubmit,
-            max_rounds: MAX_ROUNDS,
-            // A server not known to refuse stale writes: compare before, read back after.
-            // Trust is per kind of write: the verdict the check found for this save's method.
-            check_around_writes: !profile
-                .as_ref()
-                .is_some_and(|p| p.trusted_for(endpoint.method.into())),
-        };
-        // The server's own write lock, where the check found one it enforces: each round reads,
-        // compares and writes under it (a cancelled save's lock expires by itself in seconds).
-        endpoint
-            .client
-            .use_server_lock(profile.as_ref().is_some_and(|p| p.saves_under_lock()));
+        let facts = profile.as_ref().map(|p| p.facts());
+        let decision = trust::decide(
+            facts.as_ref(),
+            endpoint.client.dialect(),
+            trust::Ask {
+                auto_resubmit: endpoint.auto_resubmit,
+                max_rounds: MAX_ROUNDS,
+                ..trust::Ask::write(endpoint.method.into())
+            },
+        );
+        endpoint.client.use_server_lock(decision.take_lock);
         // Kept to tell whether the round's mine is what the window sent (it then needs no copy).
         let sent = text.clone();
         let watched = Watched {
             inner: &endpoint.client,
-            wrote: AtomicBool::new(false),
-            stale_status: profile
-                .as_ref()
-                .and_then(|p| p.stale_write_status)
-                .filter(|&s| s != 412),
+            conflict_statuses: decision.conflict_statuses.clone(),
+            in_flight: AtomicBool::new(false),
         };
         let opts = Options::default();
+        // The save loop stops at its next step when cancelled; a write already on its way is not
+        // waited for longer than a moment (a slow server would hold the Cancel up to the time
+        // limit): the save is then left, and the window says the write may have landed.
         let outcome = tokio::select! {
-            // A Cancel already made wins before the save sends anything.
-            biased;
-            _ = cancel.notified() => None,
-            r = session::save(
+            r = session::save_until(
                 &watched,
                 &url,
                 base,
                 text,
                 endpoint.method,
                 &opts,
-                policy,
+                decision.policy,
+                &cancel,
             ) => Some(r),
+            _ = async {
+                cancel.cancelled().await;
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            } => None,
         };
         if let Ok(mut c) = self.cancels.lock() {
             c.remove(tab_id);
         }
-        let Some(report) = outcome else {
-            return Ok(if watched.wrote.load(Ordering::SeqCst) {
-                SaveView::Failed {
-                    message: "Cancelled while a write was on its way to the server: it may have \
-                              landed. Reload to see what the server holds before saving again; \
-                              your text is kept."
-                        .into(),
+        let report = match outcome {
+            Some(Ok(report)) => report,
+            None => {
+                return Ok(if watched.in_flight.load(Ordering::SeqCst) {
+                    SaveView::Failed {
+                        message: "Cancelled while a write was on its way to the server: it may \
+                                  have landed. Reload to see what the server holds before saving \
+                                  again; your text is kept."
+                            .into(),
+                        code: ProblemCode::MayHaveLanded,
+                    }
+                } else {
+                    SaveView::Failed {
+                        message: "Cancelled before anything was written: the server is \
+                                  unchanged and your text is kept."
+                            .into(),
+                        code: ProblemCode::Other,
+                    }
+                });
+            }
+            // Stopped between steps: every write sent had its answer.
+            Some(Err(stopped)) => {
+                return Ok(SaveView::Failed {
+                    message: if stopped.writes_sent == 0 {
+                        "Cancelled before anything was written: the server is unchanged and your \
+                         text is kept."
+                            .into()
+                    } else if stopped.acknowledged > 0 {
+                        "Cancelled. A write of this save was acknowledged by the server before \
+                         the cancel and then met another writer's change, so your change was \
+                         written and may since have been replaced: reload to see what the server \
+                         holds before saving again; your text is kept."
+                            .into()
+                    } else {
+                        "Cancelled after a write the server did not acknowledge: reload to see \
+                         what the server holds before saving again; your text is kept."
+                            .into()
+                    },
                     code: ProblemCode::MayHaveLanded,
-                }
-            } else {
-                SaveView::Failed {
-                    message: "Cancelled before anything was written: the server is unchanged \
-                              and your text is kept."
-                        .into(),
-                    code: ProblemCode::Other,
-                }
-            });
+                });
+            }
         };
         let mut view = SaveView::of(&report);
         if let SaveView::Saved { message, .. } = &mut view {
@@ -531,23 +558,26 @@ impl AppState {
                      change another writer made in that same moment could still have been \
                      overwritten.",
                 );
-            } else if let Some(p) = profile
-                .as_ref()
-                .filter(|p| !p.trusted_for(endpoint.method.into()))
-            {
+            } else {
                 // Said as strongly as the check found it for this save's method, no more.
-                message.push_str(if p.unprotected_for(endpoint.method.into()) {
-                    " This server does not refuse stale writes of this kind by itself: ifmatch \
-                     compared its version just before writing and read it back after, but a \
-                     change another writer made in that same moment could still have been \
-                     overwritten."
-                } else {
-                    " This server is not known to refuse stale writes of this kind by itself \
-                     (the check could not tell, or its ETag does not follow the content): \
-                     ifmatch compared its version just before writing and read it back after, \
-                     but a change another writer made in that same moment could still have been \
-                     overwritten."
-                });
+                match decision.risk() {
+                    Some(trust::Risk::Unprotected { .. }) => message.push_str(
+                        " This server does not refuse stale writes of this kind by itself: \
+                         ifmatch compared its version just before writing and read it back \
+                         after, but a change another writer made in that same moment could still \
+                         have been overwritten.",
+                    ),
+                    Some(trust::Risk::ValidatorsMissChanges | trust::Risk::Undetermined { .. }) => {
+                        message.push_str(
+                            " This server is not known to refuse stale writes of this kind by \
+                             itself (the check could not tell, or its ETag does not follow the \
+                             content): ifmatch compared its version just before writing and read \
+                             it back after, but a change another writer made in that same moment \
+                             could still have been overwritten.",
+                        )
+                    }
+                    _ => {}
+                }
             }
         }
         if let (
@@ -919,17 +949,19 @@ pub fn check_json(text: &str) -> Option<JsonProblem> {
 /// can say "nothing was written" only when that is true).
 struct Watched<'a> {
     inner: &'a ifmatch_engine::Client,
-    wrote: AtomicBool,
-    /// The status the server check saw this server refuse a stale write with, when it is not
-    /// 412 (CouchDB-style 409): such an answer to a write is a conflict here, merged like a 412.
-    stale_status: Option<u16>,
+    /// The statuses that mean "stale write" on this server (`trust::Decision`): 412, and the
+    /// status the server check saw it refuse a stale write with where that differs
+    /// (CouchDB-style 409); such an answer to a write is a conflict here, merged like a 412.
+    conflict_statuses: Vec<u16>,
+    /// A write is on its way (sent, its answer not in yet).
+    in_flight: AtomicBool,
 }
 
 impl Watched<'_> {
     /// A write's answer with the server's own stale-write status is a conflict.
     fn stale_is_conflict(&self, o: Outcome) -> Outcome {
         match o {
-            Outcome::HttpError { status, .. } if Some(status) == self.stale_status => {
+            Outcome::HttpError { status, .. } if self.conflict_statuses.contains(&status) => {
                 Outcome::Conflict {
                     status,
                     hint: Some(format!(
@@ -947,31 +979,27 @@ impl session::Conditional for Watched<'_> {
     fn get_fresh(&self, url: &str) -> impl std::future::Future<Output = Outcome> + Send {
         self.inner.get_fresh(url)
     }
-    fn put(
-        &self,
-        url: &str,
-        body: &str,
-        pre: ifmatch_engine::Precondition,
-    ) -> impl std::future::Future<Output = Outcome> + Send {
-        self.wrote.store(true, Ordering::SeqCst);
-        async move { self.stale_is_conflict(self.inner.put(url, body, pre).await) }
+    async fn put(&self, url: &str, body: &str, pre: ifmatch_engine::Precondition) -> Outcome {
+        self.in_flight.store(true, Ordering::SeqCst);
+        let o = self.inner.put(url, body, pre).await;
+        self.in_flight.store(false, Ordering::SeqCst);
+        self.stale_is_conflict(o)
     }
-    fn patch(
+    async fn patch(
         &self,
         url: &str,
         body: &str,
         content_type: &str,
         pre: ifmatch_engine::Precondition,
         expected: Option<&str>,
-    ) -> impl std::future::Future<Output = Outcome> + Send {
-        self.wrote.store(true, Ordering::SeqCst);
-        async move {
-            self.stale_is_conflict(
-                self.inner
-                    .patch(url, body, content_type, pre, expected)
-                    .await,
-            )
-        }
+    ) -> Outcome {
+        self.in_flight.store(true, Ordering::SeqCst);
+        let o = self
+            .inner
+            .patch(url, body, content_type, pre, expected)
+            .await;
+        self.in_flight.store(false, Ordering::SeqCst);
+        self.stale_is_conflict(o)
     }
     fn lock(
         &self,
