@@ -2,6 +2,7 @@
 //! tauri-plugin-store: `settings.json` in the app's data folder. Never a secret.
 
 pub use ifmatch_store::settings::{Settings, StoredConnection};
+use crate::view::Problem;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
 
@@ -15,15 +16,15 @@ pub fn load<R: Runtime>(app: &AppHandle<R>) -> Settings {
         .unwrap_or_default()
 }
 
-pub fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), String> {
+pub fn save<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> Result<(), Problem> {
     let store = app
         .store(FILE)
-        .map_err(|e| format!("the settings could not be opened: {e}"))?;
+        .map_err(|e| Problem::other(format!("the settings could not be opened: {e}")))?;
     store.set(
         "settings",
-        serde_json::to_value(settings).map_err(|e| e.to_string())?,
+        serde_json::to_value(settings).map_err(|e| Problem::other(e.to_string()))?,
     );
     store
         .save()
-        .map_err(|e| format!("the settings could not be saved: {e}"))
+        .map_err(|e| Problem::other(format!("the settings could not be saved: {e}")))
 }

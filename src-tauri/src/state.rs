@@ -88,23 +88,23 @@ pub struct AppState {
     pub default_connection: String,
 }
 
-pub fn client_for(auth: &Auth, pem: Option<&str>, dialect: &str) -> Result<Client, String> {
+pub fn client_for(auth: &Auth, pem: Option<&str>, dialect: &str) -> Result<Client, Problem> {
     let cfg = ClientConfig {
         extra_root_pem: pem.map(|p| p.as_bytes().to_vec()),
         dialect: dialect_of(dialect)?,
         ..ClientConfig::default()
     };
-    Client::new(cfg, auth.clone()).map_err(|e| e.to_string())
+    Client::new(cfg, auth.clone()).map_err(|e| Problem::other(e.to_string()))
 }
 
-/// A dialect preset by name, or the sentence naming the ones there are.
-pub fn dialect_of(name: &str) -> Result<Dialect, String> {
+/// A dialect preset by name, or the problem naming the ones there are.
+pub fn dialect_of(name: &str) -> Result<Dialect, Problem> {
     Dialect::preset(name).ok_or_else(|| {
         let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-        format!(
+        Problem::other(format!(
             "{name:?} is not a dialect ifmatch knows; choose one of {}.",
             names.join(", ")
-        )
+        ))
     })
 }
 
@@ -325,12 +325,12 @@ impl AppState {
     }
 
     /// The demo server's URL, starting it on first use (127.0.0.1, ephemeral port).
-    pub async fn demo_url(&self) -> Result<String, String> {
+    pub async fn demo_url(&self) -> Result<String, Problem> {
         let mut demo = self.demo.lock().await;
         if demo.is_none() {
             let server = DemoServer::start(([127, 0, 0, 1], 0).into(), DemoConfig::default())
                 .await
-                .map_err(|e| format!("The demo server could not start: {e}"))?;
+                .map_err(|e| Problem::other(format!("The demo server could not start: {e}")))?;
             *demo = Some(server);
         }
         Ok(demo.as_ref().map(|d| d.url()).unwrap_or_default())
@@ -342,14 +342,17 @@ impl AppState {
             let conns = self.connections.lock().await;
             let c = conns
                 .get(connection_id)
-                .ok_or_else(|| format!("There is no connection {connection_id:?}."))?;
+                .ok_or_else(|| Problem::other(format!("There is no connection {connection_id:?}.")))?;
             dialect_of(&c.view.dialect).map_err(|e| {
                 let fix = if c.view.id == "env" {
                     "Set IFMATCH_DIALECT to one of them and start the app again."
                 } else {
                     "Edit… the connection and choose its Version."
                 };
-                format!("The connection “{}” cannot be used: {e} {fix}", c.view.name)
+                Problem::other(format!(
+                    "The connection “{}” cannot be used: {} {fix}",
+                    c.view.name, e.message
+                ))
             })?;
             let endpoint = Endpoint {
                 base_url: c.view.base_url.clone(),

@@ -659,17 +659,6 @@ impl Problem {
     }
 }
 
-impl From<String> for Problem {
-    fn from(message: String) -> Problem {
-        Problem::other(message)
-    }
-}
-
-impl From<&str> for Problem {
-    fn from(message: &str) -> Problem {
-        Problem::other(message)
-    }
-}
 
 #[derive(Serialize, ts_rs::TS)]
 pub struct StaleCheck {

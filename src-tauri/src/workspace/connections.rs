@@ -14,7 +14,7 @@ use ifmatch_engine::{Auth, Outcome};
 use ifmatch_store::secrets::{Backend, Secrets};
 
 /// Writes the settings (tauri-plugin-store in the app).
-pub type Persist<'a> = &'a (dyn Fn(&Settings) -> Result<(), String> + Sync);
+pub type Persist<'a> = &'a (dyn Fn(&Settings) -> Result<(), Problem> + Sync);
 
 /// The ids of the connections that are built in (never stored, never removed).
 fn built_in(id: &str) -> bool {
@@ -25,7 +25,7 @@ fn built_in(id: &str) -> bool {
 fn base_url_of(input: &ConnectionInput) -> Result<String, Problem> {
     let url = input.base_url.trim().trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err("The base URL must start with http:// or https://.".into());
+        return Err(Problem::other("The base URL must start with http:// or https://."));
     }
     Ok(url)
 }
@@ -37,11 +37,10 @@ fn dialect_checked(input: &ConnectionInput) -> Result<String, Problem> {
     let name = if name.is_empty() { "generic" } else { name };
     let d = dialect_of(name)?;
     if !d.is_plain() && input.method != ifmatch_engine::session::WriteMethod::Put {
-        return Err(format!(
+        return Err(Problem::other(format!(
             "The {name} dialect writes whole documents: choose “PUT” under “Write with”, or the \
              generic dialect for PATCH."
-        )
-        .into());
+        )));
     }
     Ok(name.to_string())
 }
@@ -88,7 +87,7 @@ impl AppState {
     ) -> Result<ConnectionView, Problem> {
         let url = base_url_of(&input)?;
         if input.name.trim().is_empty() {
-            return Err("Give the connection a name.".into());
+            return Err(Problem::other("Give the connection a name."));
         }
         let id = match &input.id {
             Some(id) if !built_in(id) => id.clone(),
@@ -151,13 +150,13 @@ impl AppState {
     /// Removes a connection, its stored settings and its secret.
     pub async fn delete_connection(&self, id: &str, persist: Persist<'_>) -> Result<(), Problem> {
         if built_in(id) {
-            return Err("This connection is built in and cannot be removed.".into());
+            return Err(Problem::other("This connection is built in and cannot be removed."));
         }
         self.connections.lock().await.remove(id);
         self.secrets().delete(&secret_key(id));
         let mut settings = self.settings.lock().await;
         settings.connections.retain(|c| c.id != id);
-        Ok(persist(&settings)?)
+        persist(&settings)
     }
 
     /// Puts `target` first in the recent resources (at most 30; never one with a credential).
@@ -229,12 +228,14 @@ impl AppState {
         let patch = match patch.map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) => Some(
                 serde_json::from_str::<serde_json::Value>(p)
-                    .map_err(|e| format!("The change is not valid JSON: {e}"))?,
+                    .map_err(|e| Problem::other(format!("The change is not valid JSON: {e}")))?,
             ),
             None => None,
         };
         let demo = self.demo.lock().await;
-        let server = demo.as_ref().ok_or("The demo server is not running.")?;
+        let server = demo
+            .as_ref()
+            .ok_or_else(|| Problem::other("The demo server is not running."))?;
         let path = format!("/{}", path.trim().trim_start_matches('/'));
         server
             .another_admin(&path, patch.as_ref())

@@ -5,9 +5,8 @@ import type { Stats } from "./Stats";
 import type { TextEdit } from "./TextEdit";
 
 /**
- * A merge round waiting for the user: what the window shows, and (in Rust) what a resubmit and
- * a restored draft start from. Field names match the drafts written before this type existed,
- * so those still restore.
+ * A merge round waiting for the user as the window shows it: built from the engine's `Round`
+ * (`RoundView::of`) for an answer or a restored tab, never stored.
  */
 export type RoundView = { 
 /**
