@@ -24,7 +24,7 @@ pub mod write;
 /// Whether two JSON texts mean the same: `json::same_text`, the engine's one equality.
 pub use crate::json::same_text as same_json;
 pub use auth::{Auth, CredentialsError, Secret};
-pub use stream::Streaming;
+pub use stream::{StreamBroke, Streaming};
 
 use crate::dialect::{Dialect, DialectError};
 use crate::outcome::{AnswerProblem, Outcome, Received};

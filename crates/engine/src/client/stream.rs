@@ -41,16 +41,15 @@ impl Streaming {
             .map(str::to_string)
     }
 
-    /// The next piece of the body: Ok(None) when the server ended it; an error (in words, the
-    /// credential redacted) when the connection broke or nothing came for `idle`.
-    pub async fn chunk(&mut self, idle: Duration) -> Result<Option<Vec<u8>>, String> {
+    /// The next piece of the body: Ok(None) when the server ended it; an error when the
+    /// connection broke or nothing came for `idle`.
+    pub async fn chunk(&mut self, idle: Duration) -> Result<Option<Vec<u8>>, StreamBroke> {
         match tokio::time::timeout(idle, self.resp.chunk()).await {
-            Err(_) => Err(format!(
-                "nothing arrived for {} s (not even a heartbeat)",
-                idle.as_secs()
-            )),
+            Err(_) => Err(StreamBroke::Idle { secs: idle.as_secs() }),
             Ok(Ok(c)) => Ok(c.map(|b| b.to_vec())),
-            Ok(Err(e)) => Err(self.auth.redact(&describe(&e))),
+            Ok(Err(e)) => Err(StreamBroke::Connection {
+                detail: self.auth.redact(&describe(&e)),
+            }),
         }
     }
 
@@ -170,4 +169,21 @@ impl Client {
         self.trail.push(entry.redacted(|t| self.auth.redact(t)));
         out.map_err(|o| self.scrubbed(o))
     }
+}
+
+/// Why a stream ended without the server ending it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StreamBroke {
+    /// Nothing arrived for this many seconds, not even a heartbeat.
+    #[error("nothing arrived for {secs} s (not even a heartbeat)")]
+    Idle {
+        /// The idle limit.
+        secs: u64,
+    },
+    /// The connection broke (the transport's words, the credential redacted).
+    #[error("{detail}")]
+    Connection {
+        /// What broke.
+        detail: String,
+    },
 }

@@ -823,7 +823,7 @@ impl Watcher<'_> {
                     }
                 }
                 Ok(None) => return End::Dropped("the server ended it".into()),
-                Err(why) => return End::Dropped(why),
+                Err(why) => return End::Dropped(why.to_string()),
             }
         }
     }
