@@ -2,7 +2,7 @@
 //! and cleared, the precondition requirement switched, the store reset to the seed.
 
 use crate::faults::Fault;
-use crate::handlers::json_error;
+use crate::reply::json_error;
 use crate::store::{another_admin, pretty, seeded};
 use crate::DemoState;
 use axum::body::Body;

@@ -22,6 +22,7 @@ mod dialects;
 mod faults;
 mod handlers;
 mod live;
+mod reply;
 pub mod seed;
 mod store;
 

@@ -154,7 +154,7 @@ pub(crate) fn sse(state: Arc<DemoState>, path: String) -> Response {
         }
     };
     if text_of(&state, &path).is_none() {
-        return crate::handlers::json_error(StatusCode::NOT_FOUND, "no resource at this path");
+        return crate::reply::json_error(StatusCode::NOT_FOUND, "no resource at this path");
     }
     let rx = state.changes.subscribe();
     let put = |text: Option<&str>| {

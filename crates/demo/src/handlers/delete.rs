@@ -1,6 +1,6 @@
 //! DELETE (its preconditions already passed): leaves a tombstone, so a later GET answers 410.
 
-use super::json_error;
+use crate::reply::json_error;
 use crate::store::{Entry, Store};
 use axum::body::Body;
 use axum::http::StatusCode;

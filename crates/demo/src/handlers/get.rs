@@ -1,7 +1,8 @@
 //! GET and HEAD: the index at `/`, a collection (`GET /labels` lists every live `/labels/*` as
 //! `{"labels": [...]}`, Gmail's shape), or one resource, each revalidated with If-None-Match.
 
-use super::{doc_response, json_error, not_modified};
+use super::{doc_response, not_modified};
+use crate::reply::json_error;
 use crate::store::{etag_for, pretty, Entry, Store};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;

@@ -8,6 +8,7 @@ mod patch;
 mod post;
 mod put;
 
+use crate::reply::json_error;
 use crate::store::{Entry, Store};
 use crate::{control, faults, store, DemoConfig, DemoState};
 use axum::body::{Body, Bytes};
@@ -16,7 +17,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use ifmatch_engine::etag::EntityTag;
 use ifmatch_engine::precondition::{evaluate, Conditions, Current, Evaluation};
-use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -271,16 +271,6 @@ fn store_and_answer(
     };
     store.insert(path.to_string(), e);
     r
-}
-
-/// A JSON error answer: `{"error": {"code", "message"}}`.
-pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
-    let body = store::pretty(&json!({"error": {"code": status.as_u16(), "message": message}}));
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .expect("static response parts are valid")
 }
 
 /// A document answer with its validators (`head`: no body).

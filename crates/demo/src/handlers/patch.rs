@@ -1,7 +1,8 @@
 //! PATCH (its preconditions already passed): `application/merge-patch+json` (RFC 7396) or
 //! `application/json-patch+json` (RFC 6902; a failed `test` answers 409, RFC 5789 §2.2).
 
-use super::{json_error, store_and_answer};
+use super::store_and_answer;
+use crate::reply::json_error;
 use crate::store::{Entry, Store};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;

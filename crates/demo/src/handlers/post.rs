@@ -1,6 +1,7 @@
 //! POST: creates an item in a collection with a server-chosen id (how Gmail creates labels).
 
-use super::{json_error, store_and_answer};
+use super::store_and_answer;
+use crate::reply::json_error;
 use crate::store::Store;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;

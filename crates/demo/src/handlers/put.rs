@@ -1,6 +1,7 @@
 //! PUT (its preconditions already passed): replaces or creates the resource.
 
-use super::{json_error, store_and_answer};
+use super::store_and_answer;
+use crate::reply::json_error;
 use crate::store::{Entry, Store};
 use axum::http::StatusCode;
 use axum::response::Response;
