@@ -38,6 +38,8 @@ mod tests {
         check::<view::SafetyView>(&dir, write, &mut stale);
         check::<view::ReviewView>(&dir, write, &mut stale);
         check::<view::DiffLine>(&dir, write, &mut stale);
+        check::<view::LineKind>(&dir, write, &mut stale);
+        check::<view::LineSide>(&dir, write, &mut stale);
         check::<view::RoundView>(&dir, write, &mut stale);
         check::<view::LineHunk>(&dir, write, &mut stale);
         check::<view::TextEdit>(&dir, write, &mut stale);

@@ -1,8 +1,8 @@
 //! Connections, recent resources and preferences (`ifmatch_store::settings`) through
 //! tauri-plugin-store: `settings.json` in the app's data folder. Never a secret.
 
-pub use ifmatch_store::settings::{Settings, StoredConnection};
 use crate::view::Problem;
+pub use ifmatch_store::settings::{Settings, StoredConnection};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
 

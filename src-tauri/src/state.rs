@@ -340,9 +340,9 @@ impl AppState {
     pub async fn endpoint(&self, connection_id: &str) -> Result<Endpoint, Problem> {
         let (mut endpoint, is_demo) = {
             let conns = self.connections.lock().await;
-            let c = conns
-                .get(connection_id)
-                .ok_or_else(|| Problem::other(format!("There is no connection {connection_id:?}.")))?;
+            let c = conns.get(connection_id).ok_or_else(|| {
+                Problem::other(format!("There is no connection {connection_id:?}."))
+            })?;
             dialect_of(&c.view.dialect).map_err(|e| {
                 let fix = if c.view.id == "env" {
                     "Set IFMATCH_DIALECT to one of them and start the app again."

@@ -237,17 +237,77 @@ pub struct ReviewView {
     pub left_out: usize,
 }
 
-/// One line of a review: `kind` is " " (unchanged), "-" (removed), "+" (added) or "…" (lines
-/// skipped).
+/// One line of a review.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DiffLine {
-    pub kind: String,
+    pub kind: LineKind,
     pub text: String,
-    /// Where the line comes from (see `Sides`): "mine" (your change), "theirs" (the server's
-    /// change: kept on a " " line, replaced on a "-" line), "both" (the same change on both
-    /// sides), "base" (put back as it was in the version you started from), "typed" (written
-    /// in the Result, on neither side), or "" (nothing to say: unchanged everywhere).
-    pub side: String,
+    /// Where the line comes from (see `Sides`).
+    pub side: LineSide,
+}
+
+/// What happened to a review's line (sent as the diff mark the window prints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub enum LineKind {
+    /// Unchanged.
+    #[serde(rename = " ")]
+    Same,
+    /// Removed.
+    #[serde(rename = "-")]
+    Removed,
+    /// Added.
+    #[serde(rename = "+")]
+    Added,
+    /// Lines skipped.
+    #[serde(rename = "…")]
+    Skipped,
+}
+
+#[cfg(test)]
+impl LineKind {
+    /// The diff mark, as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::Same => " ",
+            LineKind::Removed => "-",
+            LineKind::Added => "+",
+            LineKind::Skipped => "…",
+        }
+    }
+}
+
+/// Where a review's line comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum LineSide {
+    /// Nothing to say: unchanged everywhere (and skipped lines).
+    #[serde(rename = "")]
+    Unsaid,
+    /// Your change.
+    Mine,
+    /// The server's change: kept on an unchanged line, replaced on a removed one.
+    Theirs,
+    /// The same change on both sides.
+    Both,
+    /// Put back as it was in the version you started from.
+    Base,
+    /// Written in the Result, on neither side.
+    Typed,
+}
+
+#[cfg(test)]
+impl LineSide {
+    /// The name, as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineSide::Unsaid => "",
+            LineSide::Mine => "mine",
+            LineSide::Theirs => "theirs",
+            LineSide::Both => "both",
+            LineSide::Base => "base",
+            LineSide::Typed => "typed",
+        }
+    }
 }
 
 /// The texts a resubmit's review tells the lines' sides by: the version the edit started from
@@ -306,14 +366,18 @@ impl ReviewView {
 
     /// The review of `old` → `new`, no line's side told (comparing with a kept version).
     pub fn between(against: String, old: &str, new: &str) -> ReviewView {
-        Self::build(against, old, new, |_, _, _| String::new())
+        Self::build(against, old, new, |_, _, _| LineSide::Unsaid)
     }
 
     /// The review of a save: the loaded version → what will be sent; every added line is the
     /// user's.
     pub fn of_save(against: String, loaded: &str, sent: &str) -> ReviewView {
         Self::build(against, loaded, sent, |kind, _, _| {
-            if kind == "+" { "mine" } else { "" }.into()
+            if kind == LineKind::Added {
+                LineSide::Mine
+            } else {
+                LineSide::Unsaid
+            }
         })
     }
 
@@ -346,19 +410,18 @@ impl ReviewView {
         if let Some(v) = parsed {
             return Self::build(against, theirs, sent, |kind, old, new| {
                 let origin = match (kind, old, new) {
-                    ("-", Some(o), _) => v.of_theirs(o),
+                    (LineKind::Removed, Some(o), _) => v.of_theirs(o),
                     (_, _, Some(n)) => v.of_sent(n),
                     _ => provenance::Origin::Unchanged,
                 };
                 match origin {
-                    provenance::Origin::Unchanged => "",
-                    provenance::Origin::Mine => "mine",
-                    provenance::Origin::Theirs => "theirs",
-                    provenance::Origin::Both => "both",
-                    provenance::Origin::Base => "base",
-                    provenance::Origin::Typed => "typed",
+                    provenance::Origin::Unchanged => LineSide::Unsaid,
+                    provenance::Origin::Mine => LineSide::Mine,
+                    provenance::Origin::Theirs => LineSide::Theirs,
+                    provenance::Origin::Both => LineSide::Both,
+                    provenance::Origin::Base => LineSide::Base,
+                    provenance::Origin::Typed => LineSide::Typed,
                 }
-                .into()
             });
         }
         // Sides are told on lines without their trailing comma: an element or member that moved
@@ -377,10 +440,16 @@ impl ReviewView {
         });
         Self::build(against, theirs, sent, |kind, old, new| {
             let theirs_change = old.is_some_and(|t| theirs_changed.get(t) == Some(&true));
-            if kind == "-" {
-                return if theirs_change { "theirs" } else { "" }.into();
+            if kind == LineKind::Removed {
+                return if theirs_change {
+                    LineSide::Theirs
+                } else {
+                    LineSide::Unsaid
+                };
             }
-            let Some(j) = new else { return String::new() };
+            let Some(j) = new else {
+                return LineSide::Unsaid;
+            };
             let mine_change = match &mine {
                 Some((mine_changed, to_mine)) => to_mine
                     .get(j)
@@ -388,22 +457,21 @@ impl ReviewView {
                     .flatten()
                     .is_some_and(|m| mine_changed.get(m) == Some(&true)),
                 // A clean merge: whatever differs from the server and from base is the user's.
-                None => kind == "+" && from_base.get(j).copied().flatten().is_none(),
+                None => kind == LineKind::Added && from_base.get(j).copied().flatten().is_none(),
             };
             match (mine_change, theirs_change) {
-                (true, true) => "both",
-                (true, false) => "mine",
-                (false, true) => "theirs",
-                (false, false) if kind == "+" => {
+                (true, true) => LineSide::Both,
+                (true, false) => LineSide::Mine,
+                (false, true) => LineSide::Theirs,
+                (false, false) if kind == LineKind::Added => {
                     if from_base.get(j).copied().flatten().is_some() {
-                        "base"
+                        LineSide::Base
                     } else {
-                        "typed"
+                        LineSide::Typed
                     }
                 }
-                _ => "",
+                _ => LineSide::Unsaid,
             }
-            .into()
         })
     }
 
@@ -413,7 +481,7 @@ impl ReviewView {
         against: String,
         old: &str,
         new: &str,
-        side: impl Fn(&str, Option<usize>, Option<usize>) -> String,
+        side: impl Fn(LineKind, Option<usize>, Option<usize>) -> LineSide,
     ) -> ReviewView {
         let o: Vec<&str> = old.lines().collect();
         let n: Vec<&str> = new.lines().collect();
@@ -422,11 +490,11 @@ impl ReviewView {
         let (mut added, mut removed, mut left_out) = (0, 0, 0);
         let mut next = 0; // the first old line not printed yet
         let line =
-            |kind: &str, text: &str, at_old: Option<usize>, at_new: Option<usize>| DiffLine {
-                kind: kind.into(),
+            |kind: LineKind, text: &str, at_old: Option<usize>, at_new: Option<usize>| DiffLine {
+                kind,
                 text: text.into(),
-                side: if kind == "…" {
-                    String::new()
+                side: if kind == LineKind::Skipped {
+                    LineSide::Unsaid
                 } else {
                     side(kind, at_old, at_new)
                 },
@@ -442,7 +510,7 @@ impl ReviewView {
             }
             let from = h.old_start.saturating_sub(Self::CONTEXT).max(next);
             if from > next || (i == 0 && from > 0) {
-                lines.push(line("…", "", None, None));
+                lines.push(line(LineKind::Skipped, "", None, None));
             }
             let before = h.new_start as isize - h.old_start as isize;
             for (k, t) in o
@@ -451,13 +519,13 @@ impl ReviewView {
                 .take(h.old_start.min(o.len()))
                 .skip(from)
             {
-                lines.push(line(" ", t, Some(k), moved(k, before)));
+                lines.push(line(LineKind::Same, t, Some(k), moved(k, before)));
             }
             for (k, t) in o.iter().enumerate().skip(h.old_start).take(h.old_len) {
-                lines.push(line("-", t, Some(k), None));
+                lines.push(line(LineKind::Removed, t, Some(k), None));
             }
             for (k, t) in n.iter().enumerate().skip(h.new_start).take(h.new_len) {
-                lines.push(line("+", t, None, Some(k)));
+                lines.push(line(LineKind::Added, t, None, Some(k)));
             }
             next = h.old_start + h.old_len;
             let after = (h.new_start + h.new_len) as isize - next as isize;
@@ -468,12 +536,12 @@ impl ReviewView {
                 .min(next + Self::CONTEXT)
                 .min(o.len());
             for (k, t) in o.iter().enumerate().take(until).skip(next) {
-                lines.push(line(" ", t, Some(k), moved(k, after)));
+                lines.push(line(LineKind::Same, t, Some(k), moved(k, after)));
             }
             next = until.max(next);
         }
         if next < o.len() && !hunks.is_empty() {
-            lines.push(line("…", "", None, None));
+            lines.push(line(LineKind::Skipped, "", None, None));
         }
         ReviewView {
             against,
@@ -658,7 +726,6 @@ impl Problem {
         Problem::new(ProblemCode::Other, message)
     }
 }
-
 
 #[derive(Serialize, ts_rs::TS)]
 pub struct StaleCheck {
@@ -1035,7 +1102,13 @@ mod review_tests {
     fn sides(r: &ReviewView) -> Vec<(String, String, String)> {
         r.lines
             .iter()
-            .map(|l| (l.kind.clone(), l.text.clone(), l.side.clone()))
+            .map(|l| {
+                (
+                    l.kind.as_str().into(),
+                    l.text.clone(),
+                    l.side.as_str().into(),
+                )
+            })
             .collect()
     }
 
@@ -1159,7 +1232,7 @@ mod review_tests {
         assert!(save
             .lines
             .iter()
-            .all(|l| (l.kind == "+") == (l.side == "mine")));
+            .all(|l| (l.kind == super::LineKind::Added) == (l.side == super::LineSide::Mine)));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! read back that decision asks for, and puts its risks into the CLI's words.
 
 use ifmatch_engine::check::WriteKind;
-use ifmatch_engine::client::same_json;
+use ifmatch_engine::json::same_text;
 use ifmatch_engine::outcome::exit;
 use ifmatch_engine::trust::{self, Ask, Decision, Risk, ServerFacts};
 use ifmatch_engine::{Client, EntityTag, Outcome};
@@ -148,7 +148,7 @@ impl Guard {
         if holds(&doc.text, expected, before) {
             return None;
         }
-        if before.is_some_and(|b| same_json(&doc.text, b)) {
+        if before.is_some_and(|b| same_text(&doc.text, b)) {
             say!(
                 "ifmatch: the server acknowledged the write but did not apply it: it still holds \
                  the version from before. Nothing of yours is lost (your input is unchanged), \
@@ -203,9 +203,9 @@ fn unprotected(kind: WriteKind) {
 /// when the version before the write is known, every change of the write with the server's own
 /// bookkeeping around it (a new `_rev`, a stamp) — compared the way the merge compares.
 pub fn holds(current: &str, expected: &str, before: Option<&str>) -> bool {
-    same_json(current, expected)
+    same_text(current, expected)
         || before.is_some_and(|b| {
-            !same_json(current, b)
+            !same_text(current, b)
                 && ifmatch_engine::overwrite::overwritten(
                     b,
                     expected,
@@ -223,7 +223,7 @@ pub fn holds(current: &str, expected: &str, before: Option<&str>) -> bool {
 pub fn judged(out: Outcome, expected: &str, before: Option<&str>) -> Outcome {
     match out {
         Outcome::SavedThenChanged { status, current } => {
-            if before.is_some_and(|b| same_json(&current.text, b) && !same_json(expected, b)) {
+            if before.is_some_and(|b| same_text(&current.text, b) && !same_text(expected, b)) {
                 Outcome::NotApplied { status }
             } else if holds(&current.text, expected, before) {
                 Outcome::Saved {

@@ -25,7 +25,9 @@ fn built_in(id: &str) -> bool {
 fn base_url_of(input: &ConnectionInput) -> Result<String, Problem> {
     let url = input.base_url.trim().trim_end_matches('/').to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(Problem::other("The base URL must start with http:// or https://."));
+        return Err(Problem::other(
+            "The base URL must start with http:// or https://.",
+        ));
     }
     Ok(url)
 }
@@ -150,7 +152,9 @@ impl AppState {
     /// Removes a connection, its stored settings and its secret.
     pub async fn delete_connection(&self, id: &str, persist: Persist<'_>) -> Result<(), Problem> {
         if built_in(id) {
-            return Err(Problem::other("This connection is built in and cannot be removed."));
+            return Err(Problem::other(
+                "This connection is built in and cannot be removed.",
+            ));
         }
         self.connections.lock().await.remove(id);
         self.secrets().delete(&secret_key(id));

@@ -15,8 +15,8 @@ use ifmatch_engine::merge::Options;
 use ifmatch_engine::overwrite;
 use ifmatch_engine::round::{self, Choice, ConflictStatus};
 use ifmatch_engine::session::{self, SaveResult, Version};
-use ifmatch_engine::trust;
 use ifmatch_engine::trail::TrailEntry;
+use ifmatch_engine::trust;
 use ifmatch_engine::{Outcome, Received};
 use ifmatch_store::drafts::Draft;
 use ifmatch_store::history::HistoryEntry;
@@ -156,7 +156,7 @@ impl AppState {
             Outcome::Fetched { doc, .. } => {
                 let stale = match (&doc.validator, &base.validator) {
                     (Some(now), Some(then)) => now != then,
-                    _ => !ifmatch_engine::client::same_json(&doc.text, &base.text),
+                    _ => !ifmatch_engine::json::same_text(&doc.text, &base.text),
                 };
                 // The overwrite watch: the first newer version after a save must still hold
                 // what was saved, or have changed it by a write that saw it.

@@ -20,8 +20,8 @@ use crate::common::pointer_words;
 use crate::error::{CliError, Exit};
 use crate::guard::Guard;
 use ifmatch_engine::check::WriteKind;
-use ifmatch_engine::client::same_json;
 use ifmatch_engine::json::print::compact;
+use ifmatch_engine::json::same_text;
 use ifmatch_engine::json::Doc;
 use ifmatch_engine::merge::{self, Fill};
 use ifmatch_engine::outcome::exit;
@@ -121,7 +121,7 @@ pub async fn run(client: &Client, url: &str) -> Exit {
             needs_change = true;
             continue;
         }
-        if raw == shown || same_json(&mine, &base.text) {
+        if raw == shown || same_text(&mine, &base.text) {
             // Nothing the JSON means changed (a final newline, spacing, line ends, `1.50` as
             // `1.5`, member order): there is nothing to write.
             let what = if from_server {

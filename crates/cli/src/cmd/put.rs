@@ -156,7 +156,7 @@ async fn strong_after_write(client: &Client, url: &str, body: &str, out: Outcome
     {
         return out;
     }
-    let written = |r: &Received| ifmatch_engine::client::same_json(&r.text, body);
+    let written = |r: &Received| ifmatch_engine::json::same_text(&r.text, body);
     match session::strong_validator(client, url, written).await {
         // What the server holds now, read with its strong tag (and that read's own warnings).
         Some(doc) => Outcome::Saved {

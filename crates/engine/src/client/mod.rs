@@ -21,8 +21,6 @@ mod trust;
 mod verify;
 pub mod write;
 
-/// Whether two JSON texts mean the same: `json::same_text`, the engine's one equality.
-pub use crate::json::same_text as same_json;
 pub use auth::{Auth, CredentialsError, Secret};
 pub use stream::{StreamBroke, Streaming};
 

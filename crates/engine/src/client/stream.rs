@@ -45,7 +45,9 @@ impl Streaming {
     /// connection broke or nothing came for `idle`.
     pub async fn chunk(&mut self, idle: Duration) -> Result<Option<Vec<u8>>, StreamBroke> {
         match tokio::time::timeout(idle, self.resp.chunk()).await {
-            Err(_) => Err(StreamBroke::Idle { secs: idle.as_secs() }),
+            Err(_) => Err(StreamBroke::Idle {
+                secs: idle.as_secs(),
+            }),
             Ok(Ok(c)) => Ok(c.map(|b| b.to_vec())),
             Ok(Err(e)) => Err(StreamBroke::Connection {
                 detail: self.auth.redact(&describe(&e)),
