@@ -98,7 +98,7 @@ fn main() {
 /// (a virtual machine, a remote desktop, Xvfb) that OpenGL is Mesa's llvmpipe, which renders on
 /// the CPU: measured on this project's 2-core machine class with a 10 MB document, llvmpipe's
 /// threads took over a third of the machine, a keystroke took 196 ms to be painted and opening
-/// 1.69 s; without compositing, 4 ms and 0.66 s (README, speed). An editor has no animation that
+/// 1.69 s; without compositing, 4 ms and 0.66 s (docs/benchmarks.md, the desktop at size). An editor has no animation that
 /// needs the GPU, so the window paints without compositing unless the user chose otherwise:
 /// `IFMATCH_GL_COMPOSITING=1` keeps WebKit's default (WebKit disables compositing when its
 /// variable is set at all, whatever the value, so the way back is ours), and a
