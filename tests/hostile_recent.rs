@@ -1201,3 +1201,73 @@ fn merge_line_endings_follow_mine_in_every_output_form() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// `watch` against event streams that lie: invalid UTF-8, a giant line without a newline, a
+// `retry: 0` and a close, an event with huge `data`. Whatever the stream does, the change is
+// printed, the watch ends with --until-change, and only GETs are sent.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lying_event_streams_still_print_the_change_and_only_read() {
+    use ifmatch_tests::raw::{RawServer, Reply};
+    use ifmatch_tests::watching::Watching;
+    let giant = "a".repeat(1 << 20);
+    let streams: Vec<(&str, Vec<u8>)> = vec![
+        ("invalid utf-8", b"data: \xff\xfe\xfd\n\n".to_vec()),
+        (
+            "giant line, no newline",
+            format!("data: {giant}").into_bytes(),
+        ),
+        ("retry 0 and close", b"retry: 0\n\n".to_vec()),
+        (
+            "huge data event",
+            format!("event: put\ndata: {{\"path\": \"/\", \"data\": \"{giant}\"}}\n\n")
+                .into_bytes(),
+        ),
+    ];
+    let mut wrong = vec![];
+    for (what, body) in streams {
+        let mut head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        head.extend_from_slice(&body);
+        let mut script = vec![Reply::json(&["ETag: \"a\""], DOC), Reply(head)];
+        script.extend((0..30).map(|_| Reply::json(&["ETag: \"b\""], MINE)));
+        let s = RawServer::start(script).await;
+        let url = format!("{}/doc", s.url);
+        let state = scratch(&format!("sse-{}", what.replace([' ', ','], "-"))).join("state");
+        let (first, second, end) = tokio::task::spawn_blocking(move || {
+            let w = Watching::start(
+                &state,
+                &["--json", "--until-change", "--interval", "0.05", &url],
+            );
+            let first = w.next(Duration::from_secs(10));
+            let second = w.next(Duration::from_secs(15));
+            (first, second, w.wait(Duration::from_secs(10)))
+        })
+        .await
+        .unwrap();
+        let writes: Vec<String> = s
+            .seen()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| r.method)
+            .collect();
+        let ok = first.as_ref().is_some_and(|l| l["via"] == "initial")
+            && second
+                .as_ref()
+                .is_some_and(|l| l["version"] == "\"b\"" && l["via"] != "initial")
+            && end.0 == Some(0)
+            && writes.is_empty()
+            && !end.1.contains("panicked");
+        if !ok {
+            wrong.push(format!(
+                "{what}: first {first:?}, second {second:?}, exit {:?}, writes {writes:?}\n{}",
+                end.0, end.1
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
