@@ -675,7 +675,6 @@ async fn a_lock_token_echoed_back_reaches_no_output() {
 
 /// The echoed lock token does not reach the trail either.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "defect: a lock token the server echoes in X-Request-Id is kept as the trail's request_id"]
 async fn a_lock_token_echoed_back_reaches_no_trail() {
     let leaks = lock_token_echo_leaks().await;
     assert!(
@@ -1096,7 +1095,6 @@ fn garbled_and_foreign_draft_files_are_set_aside_never_deleted() {
 /// A second unreadable draft of the same tab is set aside too — without replacing the first
 /// one set aside (that would delete it).
 #[test]
-#[ignore = "defect: a second unreadable draft of a tab is renamed over the first t….unreadable, deleting it"]
 fn a_second_unreadable_draft_does_not_replace_the_first_one_set_aside() {
     let dir = scratch("drafts-twice").join("drafts");
     let store = DraftStore::new(dir.clone()).unwrap();

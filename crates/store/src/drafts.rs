@@ -125,13 +125,26 @@ impl DraftStore {
             {
                 Some(d) => out.push(d),
                 None => {
-                    let _ = std::fs::rename(&p, p.with_extension("unreadable"));
+                    let _ = std::fs::rename(&p, set_aside_name(&p));
                 }
             }
         }
         out.sort_by_key(|d| natural_id(&d.tab_id));
         out
     }
+}
+
+/// A name beside `p` for an unreadable draft that no earlier one set aside holds (a rename
+/// over it would delete that one): `x.unreadable`, else `x.2.unreadable`, `x.3.unreadable`, …
+fn set_aside_name(p: &std::path::Path) -> PathBuf {
+    let first = p.with_extension("unreadable");
+    if !first.exists() {
+        return first;
+    }
+    (2u32..)
+        .map(|n| p.with_extension(format!("{n}.unreadable")))
+        .find(|c| !c.exists())
+        .expect("a free name")
 }
 
 /// Tab ids are "t<millis>-<n>": order by their numbers.

@@ -48,6 +48,28 @@ const LOCK_BODY: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
 <D:locktype><D:write/></D:locktype><D:owner>ifmatch</D:owner></D:lockinfo>";
 
 impl Client {
+    /// Keeps `token` (and its part after the scheme, `opaquelocktoken:…`, which other spellings
+    /// keep whole) among the strings the trail never shows.
+    pub(super) fn remember_lock_token(&self, token: &str) {
+        let mut known = self.lock_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        let tail = token.split_once(':').map(|(_, t)| t);
+        for t in std::iter::once(token).chain(tail) {
+            if t.len() >= 8 && !known.iter().any(|k| k == t) {
+                known.push(t.to_string());
+            }
+        }
+        // Longest first: a token is replaced before the tail it contains.
+        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    }
+
+    /// The lock tokens this client was handed.
+    pub(super) fn lock_tokens(&self) -> Vec<String> {
+        self.lock_tokens
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
+    }
+
     /// Takes an exclusive write lock on `url`, waiting up to `wait` (backing off from 20 ms to
     /// 320 ms) while another holder has it (423).
     pub async fn lock(&self, url: &str, wait: Duration) -> LockTaken {
@@ -109,6 +131,7 @@ impl Client {
                 .filter(|t| !t.is_empty() && !t.contains(['<', '>', '\r', '\n']));
             return match (answer.status.is_success(), token) {
                 (true, Some(token)) => {
+                    self.remember_lock_token(&token);
                     self.locks
                         .lock()
                         .expect("the lock table is never poisoned")

@@ -130,6 +130,9 @@ pub struct Client {
     trail: Trail,
     /// The server write locks this client holds (URL → token), see `lock`.
     locks: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Every lock token a server handed this client, kept out of the trail in any answer that
+    /// echoes one (a request id, a validator), also after the lock is released.
+    lock_tokens: std::sync::Mutex<Vec<String>>,
     /// Saves take the server's write lock (`use_server_lock`).
     lock_wanted: std::sync::atomic::AtomicBool,
 }
@@ -207,6 +210,7 @@ impl Client {
             cache: Cache::default(),
             trail: Trail::default(),
             locks: Default::default(),
+            lock_tokens: Default::default(),
             lock_wanted: Default::default(),
         })
     }

@@ -160,7 +160,23 @@ impl Client {
             Err(SendError::TooLarge(d)) => entry.note = Some(format!("answer too large: {d}")),
             Err(SendError::TooManyRedirects { .. }) => {}
         }
-        self.trail.push(entry.redacted(|t| self.auth.redact(t)));
+        // A lock token is a credential for the resource: none reaches the trail, including the
+        // one this very answer hands out (a LOCK) and any a server echoes later.
+        if let Ok(a) = &result {
+            if let Some(t) = a.headers.get("lock-token").and_then(|v| v.to_str().ok()) {
+                self.remember_lock_token(t.trim().trim_start_matches('<').trim_end_matches('>'));
+            }
+        }
+        let tokens = self.lock_tokens();
+        self.trail.push(entry.redacted(|t| {
+            let mut s = self.auth.redact(t);
+            for token in &tokens {
+                if s.contains(token.as_str()) {
+                    s = s.replace(token.as_str(), "[lock token]");
+                }
+            }
+            s
+        }));
         result.map_err(|e| e.redacted(&self.auth))
     }
 }
