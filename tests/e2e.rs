@@ -20,6 +20,8 @@ mod bench;
 mod connections;
 #[path = "e2e/drafts.rs"]
 mod drafts;
+#[path = "e2e/hostile.rs"]
+mod hostile;
 #[path = "e2e/merge_view.rs"]
 mod merge_view;
 #[path = "e2e/review_history.rs"]
