@@ -48,6 +48,7 @@ mod tests {
         check::<view::StaleCheck>(&dir, write, &mut stale);
         check::<view::LaterChangeView>(&dir, write, &mut stale);
         check::<view::RestoredTab>(&dir, write, &mut stale);
+        check::<view::RestoredDrafts>(&dir, write, &mut stale);
         check::<view::Accepted>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::ConflictStatus>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::ConflictState>(&dir, write, &mut stale);

@@ -811,6 +811,14 @@ pub struct JsonProblem {
     pub column: usize,
 }
 
+/// What the drafts brought back at start.
+#[derive(Serialize, ts_rs::TS)]
+pub struct RestoredDrafts {
+    pub tabs: Vec<RestoredTab>,
+    /// Drafts that could not be read, where each was set aside (kept, not restored).
+    pub unreadable: Vec<String>,
+}
+
 /// A tab brought back from its draft.
 #[derive(Serialize, ts_rs::TS)]
 pub struct RestoredTab {

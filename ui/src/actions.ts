@@ -130,8 +130,11 @@ export async function save(resubmit: boolean, reviewed = false) {
   clearInterval(busy);
   $("busy").hidden = true;
   t.saving = false;
+  // What the user typed while the save was on its way is theirs: never replaced by its answer.
+  const nowDoc = t.id === store.activeId && store.editor ? store.editor.state.doc : null;
+  const typed = nowDoc ? (nowDoc !== doc ? nowDoc.toString() : null) : t.text !== text ? t.text : null;
   const t2 = performance.now();
-  applySave(t, r, docs, resultEdits);
+  applySave(t, r, docs, resultEdits, typed);
   timing.apply = performance.now() - t2;
   // The user's wait: from Save to the frame that shows the outcome (the second frame callback
   // runs after the first one's paint).
@@ -157,8 +160,30 @@ interface ResultEdits {
 
 /** `docs`: text objects the window holds for the round's Mine and Base (shared by the panes);
  * `resultEdits`: the Result as changes to the text sent (the editor then changes only there). */
-export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?: ResultEdits) {
+export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?: ResultEdits, typed: string | null = null) {
   const isActive = t.id === store.activeId;
+  if (typed !== null && (r.kind === "saved" || r.kind === "merged" || r.kind === "conflicts")) {
+    // The user typed while the save was on its way: the editor keeps what they typed.
+    if (r.kind === "saved") {
+      closeConflictView(t);
+      t.round = null;
+      t.savedText = r.text;
+      t.validator = r.validator;
+      t.stale = false;
+      t.notice = `${r.message} What you typed while it was saving is kept in the editor and not saved yet.`;
+    } else {
+      // The save met another writer's change: nothing of it was written. The round is not shown
+      // over the newer text; saving again merges that text.
+      t.error =
+        "Not saved: the resource changed on the server while this save was on its way, and you typed meanwhile. Nothing was written; your text is kept as it is now. Save again to merge it with the server's change.";
+      t.errorCode = "other";
+    }
+    t.text = typed;
+    if (r.kind === "saved") void persistDraft(t, true);
+    render({ versions: isActive });
+    if (isActive) void refreshSafety();
+    return;
+  }
   switch (r.kind) {
     case "saved":
       closeConflictView(t);
@@ -222,6 +247,18 @@ function afterPaint(fn: () => void) {
   setTimeout(once, 200);
 }
 
+/** Rust's answer for the Result as the editor holds it when the answer comes: asked again (at
+ * most three times) when the user typed while it was on its way, so that typing stays. */
+async function answeredForNow<T>(ask: (text: string) => Promise<T>): Promise<{ r: T; sent: Text }> {
+  let sent = store.editor!.state.doc;
+  let r = await ask(sent.toString());
+  for (let k = 0; k < 3 && store.editor && store.editor.state.doc !== sent; k++) {
+    sent = store.editor.state.doc;
+    r = await ask(sent.toString());
+  }
+  return { r, sent };
+}
+
 export function accept(i: number, choice: Choice): Promise<void> {
   return tracked(async () => {
     const t = active();
@@ -229,8 +266,7 @@ export function accept(i: number, choice: Choice): Promise<void> {
     if (!t || !c || !store.editor) return;
     try {
       // Rust applies it, remembers the decision and writes the draft before answering.
-      const sent = store.editor.state.doc;
-      const r = await api.resolveConflict(t.id, sent.toString(), i, choice);
+      const { r, sent } = await answeredForNow((text) => api.resolveConflict(t.id, text, i, choice));
       applyAccepted(t, c, r, sent);
       const next = model.nextUnresolved(c.statuses, i);
       await goTo(next === -1 ? i : next);
@@ -251,8 +287,7 @@ export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
     if (!t || !c || !store.editor) return;
     const panes = c.panes;
     try {
-      const sent = store.editor.state.doc;
-      const r = await api.resolveAll(t.id, sent.toString(), choice);
+      const { r, sent } = await answeredForNow((text) => api.resolveAll(t.id, text, choice));
       if (t.round?.panes !== panes) return;
       applyAccepted(t, c, r, sent);
       await goTo(panes.current);

@@ -23,6 +23,7 @@ import type { RoundView } from "./bindings/RoundView";
 import type { StaleCheck } from "./bindings/StaleCheck";
 import type { TabView } from "./bindings/TabView";
 import type { RestoredTab } from "./bindings/RestoredTab";
+import type { RestoredDrafts } from "./bindings/RestoredDrafts";
 import type { TrailEntry } from "./bindings/TrailEntry";
 import type { Backend } from "./bindings/Backend";
 import type { Accepted } from "./bindings/Accepted";
@@ -67,7 +68,7 @@ export const api = {
   saveDraft: (tabId: string, text: string) => invoke<JsonProblem | null>("save_draft", { tabId, text }),
   /** The draft of a round just shown, its text being the Result Rust gave (nothing sent). */
   saveRoundDraft: (tabId: string) => invoke<void>("save_round_draft", { tabId }),
-  restoreDrafts: () => invoke<RestoredTab[]>("restore_drafts"),
+  restoreDrafts: () => invoke<RestoredDrafts>("restore_drafts"),
   tabTrail: (tabId: string) => invoke<TrailEntry[]>("tab_trail", { tabId }),
   exportTrail: (tabId: string) => invoke<string>("export_trail", { tabId }),
   checkStale: (tabId: string) => invoke<StaleCheck>("check_stale", { tabId }),

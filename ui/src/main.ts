@@ -215,7 +215,12 @@ async function start() {
   render();
   try {
     await loadConnections();
-    const restored = await api.restoreDrafts();
+    const drafts = await api.restoreDrafts();
+    const restored = drafts.tabs;
+    if (drafts.unreadable.length) {
+      // Kept on disk, not restored: the user is told where, never left to wonder.
+      store.draftsUnreadable = `${drafts.unreadable.length} draft(s) could not be read, so their edits were not restored; each file is kept as it was: ${drafts.unreadable.join(", ")}`;
+    }
     for (const r of restored) {
       const v = r.tab;
       const t: Tab = {

@@ -11,8 +11,9 @@ export function renderMessages() {
   $("fix-connection").hidden = !error || code !== "credentials";
   $("reload-now").hidden = !t || !t.error || code !== "may_have_landed";
   $("reapply-saved").hidden = !t?.overwritten?.length;
-  $("draft-warning").textContent = store.draftWarning ?? "";
-  $("draft-warning").hidden = !store.draftWarning;
+  const draftWords = [store.draftWarning, store.draftsUnreadable].filter(Boolean).join(" ");
+  $("draft-warning").textContent = draftWords;
+  $("draft-warning").hidden = !draftWords;
   const notice = (t ? summary(t) : null) ?? store.windowNotice;
   $("error").textContent = error ?? "";
   $("error").hidden = !error;

@@ -81,6 +81,8 @@ export interface Store {
   windowErrorCode: ProblemCode;
   /** A draft that could not be written: shown until a draft write works again. */
   draftWarning: string | null;
+  /** Drafts that could not be read at start (set aside on disk, not restored), in words. */
+  draftsUnreadable: string | null;
 }
 
 export const store: Store = {
@@ -96,6 +98,7 @@ export const store: Store = {
   windowNotice: null,
   windowErrorCode: "other",
   draftWarning: null,
+  draftsUnreadable: null,
 };
 
 /** The active tab, if any. */

@@ -110,9 +110,16 @@ impl DraftStore {
 
     /// Every readable draft, oldest tab first.
     pub fn load_all(&self) -> Vec<Draft> {
+        self.load_all_telling().0
+    }
+
+    /// `load_all`, and where each draft that could not be read was set aside (kept byte for
+    /// byte, never deleted): the window tells the user their edits there were not restored.
+    pub fn load_all_telling(&self) -> (Vec<Draft>, Vec<PathBuf>) {
         let mut out = vec![];
+        let mut set_aside = vec![];
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return out;
+            return (out, set_aside);
         };
         for e in entries.flatten() {
             let p = e.path();
@@ -125,12 +132,17 @@ impl DraftStore {
             {
                 Some(d) => out.push(d),
                 None => {
-                    let _ = std::fs::rename(&p, set_aside_name(&p));
+                    let aside = set_aside_name(&p);
+                    if std::fs::rename(&p, &aside).is_ok() {
+                        set_aside.push(aside);
+                    } else {
+                        set_aside.push(p);
+                    }
                 }
             }
         }
         out.sort_by_key(|d| natural_id(&d.tab_id));
-        out
+        (out, set_aside)
     }
 }
 

@@ -2,8 +2,8 @@
 
 use crate::state::AppState;
 use crate::view::{
-    Accepted, JsonProblem, Problem, RequestPreview, RestoredTab, SafetyView, SaveView, StaleCheck,
-    TabView,
+    Accepted, JsonProblem, Problem, RequestPreview, RestoredDrafts, SafetyView, SaveView,
+    StaleCheck, TabView,
 };
 use ifmatch_engine::round::{Choice, ConflictStatus};
 use ifmatch_engine::trail::TrailEntry;
@@ -205,7 +205,7 @@ pub async fn save_round_draft(state: State<'_, AppState>, tab_id: String) -> Ans
 }
 
 #[tauri::command]
-pub async fn restore_drafts(state: State<'_, AppState>) -> Answer<Vec<RestoredTab>> {
+pub async fn restore_drafts(state: State<'_, AppState>) -> Answer<RestoredDrafts> {
     Ok(state.restore_drafts().await)
 }
 

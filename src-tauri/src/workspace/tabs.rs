@@ -5,8 +5,8 @@
 
 use crate::state::{AppState, Overwritten, Tab, Watch};
 use crate::view::{
-    Accepted, JsonProblem, LaterChangeView, Problem, ProblemCode, RequestPreview, RestoredTab,
-    ReviewView, RoundView, SafetyView, SaveView, Sides, StaleCheck, TabView,
+    Accepted, JsonProblem, LaterChangeView, Problem, ProblemCode, RequestPreview, RestoredDrafts,
+    RestoredTab, ReviewView, RoundView, SafetyView, SaveView, Sides, StaleCheck, TabView,
 };
 use ifmatch_engine::check::{self, Verdict};
 use ifmatch_engine::dialect::Dialect;
@@ -820,13 +820,17 @@ impl AppState {
 
     /// Brings back every tab that had a draft (after a crash, a kill, or closing with unsaved
     /// work); drafts of connections that are gone stay on disk.
-    pub async fn restore_drafts(&self) -> Vec<RestoredTab> {
+    pub async fn restore_drafts(&self) -> RestoredDrafts {
         let Some(store) = &self.drafts else {
-            return vec![];
+            return RestoredDrafts {
+                tabs: vec![],
+                unreadable: vec![],
+            };
         };
         let mut out = vec![];
+        let (drafts, set_aside) = store.load_all_telling();
         let known: Vec<String> = self.connections.lock().await.keys().cloned().collect();
-        for mut d in store.load_all() {
+        for mut d in drafts {
             if !known.contains(&d.connection_id) {
                 continue;
             }
@@ -874,7 +878,10 @@ impl AppState {
                 statuses,
             });
         }
-        out
+        RestoredDrafts {
+            tabs: out,
+            unreadable: set_aside.iter().map(|p| p.display().to_string()).collect(),
+        }
     }
 
     /// The request trail of a tab's resource (redacted: no credentials).
