@@ -1,14 +1,22 @@
 //! `ifmatch watch` end to end: the demo's event stream, Kubernetes-style watch and Gmail-style
 //! history; CouchDB's changes feeds on real pouchdb-server (continuous, longpoll, a cut feed);
-//! conditional polling on real Apache mod_dav and nginx (304s in the trail, bytes against plain
-//! polling); hostile servers (garbage on a stream, 200 to a matching If-None-Match, 410 Gone);
-//! bad `--interval` values. Every wait is bounded and waits for an event.
+//! conditional polling on real Apache mod_dav, nginx and Kinto (304s in the trail, bytes against
+//! plain polling); Consul blocking queries on a fake Consul KV (no real Consul installs here:
+//! tests/support/consul.rs says why); hostile servers (garbage on a stream, 200 to a matching
+//! If-None-Match, 410 Gone); bad `--interval` values; and the engine's `Live` watches sharing a
+//! bounded number of stream connections to one server. Every wait is bounded and waits for an
+//! event.
 
+use ifmatch_engine::live::{Arrival, Live, LiveEvent, LiveOptions, NoticeKind, Via};
+use ifmatch_engine::{Auth, Client};
+use ifmatch_tests::consul::{Asked, ConsulFake};
 use ifmatch_tests::raw::{RawServer, Reply};
 use ifmatch_tests::watching::{CutProxy, Watching};
 use ifmatch_tests::{http, DemoProcess};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 const LONG: Duration = Duration::from_secs(10);
 
@@ -355,4 +363,274 @@ async fn hostile_410_on_a_kubernetes_watch_reads_whole() {
         "{:?}",
         seen[1].path
     );
+}
+
+/// Waits at most `limit` for the next event that `pick` keeps.
+async fn next_event<T>(
+    rx: &mut tokio::sync::broadcast::Receiver<LiveEvent>,
+    limit: Duration,
+    mut pick: impl FnMut(LiveEvent) -> Option<T>,
+) -> Option<T> {
+    tokio::time::timeout(limit, async {
+        loop {
+            match rx.recv().await {
+                Ok(e) => {
+                    if let Some(t) = pick(e) {
+                        return Some(t);
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return None,
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+fn watching_words(e: LiveEvent) -> Option<String> {
+    match e {
+        LiveEvent::Notice(n) if n.kind == NoticeKind::Watching => Some(n.words),
+        _ => None,
+    }
+}
+
+fn arrival(e: LiveEvent) -> Option<Arrival> {
+    match e {
+        LiveEvent::Arrived(a) if a.via != Via::Initial => Some(a),
+        LiveEvent::Ended(out) => panic!("the watch ended: {}", out.summary()),
+        _ => None,
+    }
+}
+
+/// Two `Live` watches of two resources of the demo share a semaphore with one permit: the first
+/// holds the event stream, the second polls and says why; both deliver another admin's change.
+/// When the first ends, the second takes the stream up; when both end, the permit is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_watches_keep_to_the_streams_allowed_per_server() {
+    let demo = ifmatch_tests::demo().await;
+    let client = Arc::new(Client::new(Default::default(), Auth::None).unwrap());
+    let sem = Arc::new(Semaphore::new(1));
+    let opts = LiveOptions {
+        interval: Duration::from_millis(100),
+        max_interval: Duration::from_millis(100),
+        streams: Some(sem.clone()),
+        ..LiveOptions::default()
+    };
+    let (a, mut ra) = Live::start(
+        client.clone(),
+        format!("{}/settings", demo.url()),
+        opts.clone(),
+    );
+    let words = next_event(&mut ra, LONG, watching_words)
+        .await
+        .expect("a says how");
+    assert_eq!(words, "live: server-sent events");
+    assert_eq!(
+        sem.available_permits(),
+        0,
+        "the open stream holds the permit"
+    );
+    let (b, mut rb) = Live::start(
+        client.clone(),
+        format!("{}/flags/dark-mode", demo.url()),
+        opts.clone(),
+    );
+    let words = next_event(&mut rb, LONG, watching_words)
+        .await
+        .expect("b says how");
+    assert_eq!(
+        words,
+        "polling every 0.1 s, 304 when unchanged (1 stream already open to this server; a \
+         stream is tried when one closes)"
+    );
+    // b polls: conditional reads answered 304 while nothing changes.
+    let polling = Instant::now();
+    while b.control().stats().not_modified < 2 {
+        assert!(polling.elapsed() < LONG, "b polls");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Both deliver a change made by another client: a by its stream, b by a poll.
+    demo.another_admin("/settings", None).unwrap();
+    demo.another_admin("/flags/dark-mode", None).unwrap();
+    let got = next_event(&mut ra, LONG, arrival)
+        .await
+        .expect("a's change");
+    assert_eq!(got.via, Via::Stream);
+    assert!(
+        got.document.contains("\"adminEdits\": 1"),
+        "{}",
+        got.document
+    );
+    let got = next_event(&mut rb, LONG, arrival)
+        .await
+        .expect("b's change");
+    assert_eq!(got.via, Via::Poll);
+    assert!(
+        got.document.contains("\"adminEdits\": 1"),
+        "{}",
+        got.document
+    );
+    // a ends: its permit goes to b, which now streams.
+    drop(a);
+    let words = next_event(&mut rb, LONG, watching_words)
+        .await
+        .expect("b says how again");
+    assert_eq!(words, "live: server-sent events");
+    demo.another_admin("/flags/dark-mode", None).unwrap();
+    let got = next_event(&mut rb, LONG, arrival)
+        .await
+        .expect("b's second change");
+    assert_eq!(got.via, Via::Stream);
+    assert!(
+        got.document.contains("\"adminEdits\": 2"),
+        "{}",
+        got.document
+    );
+    drop(b);
+    let back = Instant::now();
+    while sem.available_permits() != 1 {
+        assert!(back.elapsed() < LONG, "the permit is given back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn consul_put(url: &str, value: &str) {
+    let (s, b) = http(Default::default(), "PUT", url, Some(value));
+    assert_eq!((s, b.as_str()), (200, "true"));
+}
+
+/// Consul's blocking queries (on a fake Consul KV: see tests/support/consul.rs): a change made
+/// while a query waits is printed within a second, from the stream; an index that goes
+/// backwards (a snapshot restore) is said and settled by a full read, and the blocking loop goes
+/// on from the restored index.
+#[test]
+fn consul_blocking_query_and_an_index_going_backwards() {
+    let c = ConsulFake::start();
+    let key_url = format!("{}/v1/kv/settings", c.url);
+    consul_put(&key_url, r#"{"theme": "light"}"#);
+    consul_put(&format!("{}/v1/kv/other", c.url), "{}");
+    let url = format!("{key_url}?raw");
+    let w = Watching::start(&state(), &["--json", "--dialect", "consul", &url]);
+    let first = initial(&w);
+    assert_eq!(first["document"]["theme"], "light");
+    assert!(
+        w.wait_stderr("live: Consul blocking query", LONG),
+        "{}",
+        w.stderr()
+    );
+    let at = c.modify_index("settings").unwrap();
+    assert!(c.wait_for_waiting(1, LONG), "a blocking query waits");
+    let asked = c.asked();
+    let blocking = asked.last().unwrap();
+    assert!(
+        blocking.path.starts_with("/v1/kv/settings?raw&index=")
+            && blocking.path.contains(&format!("index={at}&"))
+            && blocking.path.contains("&wait="),
+        "{blocking:?}"
+    );
+    consul_put(&key_url, r#"{"theme": "dark"}"#);
+    let t = Instant::now();
+    let line = w.next(LONG).unwrap_or_else(|| panic!("{}", w.stderr()));
+    assert!(t.elapsed() <= Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(line["via"], "stream", "{line}");
+    assert_eq!(line["document"]["theme"], "dark");
+    assert_ne!(line["version"], first["version"]);
+
+    // A snapshot restore: the index goes back below the one the query waits on.
+    assert!(c.wait_for_waiting(1, LONG), "a blocking query waits again");
+    let before = c.asked().len();
+    c.restore("settings", r#"{"theme": "restored"}"#, 2);
+    let line = w.next(LONG).unwrap_or_else(|| panic!("{}", w.stderr()));
+    assert_eq!(line["document"]["theme"], "restored", "{line}");
+    assert_eq!(line["via"], "poll", "the full read found it: {line}");
+    let err = w.stderr();
+    assert!(
+        err.contains("the Consul index went backwards") && err.contains("read whole"),
+        "{err}"
+    );
+    let after: Vec<Asked> = c.asked().into_iter().skip(before).collect();
+    assert!(
+        after
+            .iter()
+            .any(|a| a.method == "GET" && a.path == "/v1/kv/settings?raw"),
+        "a full read: {after:?}"
+    );
+    // The loop goes on from the restored index: a write at index 3 wakes it.
+    assert!(c.wait_for_waiting(1, LONG), "a blocking query waits again");
+    let asked = c.asked();
+    assert!(
+        asked.last().unwrap().path.contains("index=2&"),
+        "{:?}",
+        asked.last()
+    );
+    consul_put(&key_url, r#"{"theme": "after"}"#);
+    let t = Instant::now();
+    let line = w.next(LONG).unwrap_or_else(|| panic!("{}", w.stderr()));
+    assert!(t.elapsed() <= Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(line["via"], "stream", "{line}");
+    assert_eq!(line["document"]["theme"], "after");
+    let (code, err) = w.interrupt();
+    assert_eq!(code, Some(0), "{err}");
+    // The test wrote 4 times; the watch only read.
+    let asked = c.asked();
+    assert_eq!(asked.iter().filter(|a| a.method != "GET").count(), 4);
+    assert!(asked
+        .iter()
+        .all(|a| a.method == "GET" || !a.path.contains("raw")));
+}
+
+/// Kinto offers no change stream of its own (only through optional plugins, none set up here):
+/// a record is watched by conditional polling, 304 while unchanged, its server-owned fields
+/// left out.
+#[test]
+fn kinto_record_is_watched_by_conditional_polling() {
+    use ifmatch_tests::kinto::{Kinto, PASSWORD, USER};
+    let k = Kinto::start();
+    let record = "/buckets/b/collections/c/records/settings";
+    let (s, b) = k.http(
+        "PUT",
+        record,
+        Some(r#"{"data": {"theme": "light", "pageSize": 50}}"#),
+    );
+    assert_eq!(s, 201, "{b}");
+    let url = format!("{}{record}", k.url);
+    let st = state();
+    let trail = st.join("trail.json");
+    let w = Watching::start_with(
+        &st,
+        &[("IFMATCH_USER", USER), ("IFMATCH_PASSWORD", PASSWORD)],
+        &[
+            "--json",
+            "--dialect",
+            "kinto",
+            "--interval",
+            "0.2",
+            "--trail",
+            trail.to_str().unwrap(),
+            &url,
+        ],
+    );
+    let first = initial(&w);
+    assert_eq!(first["document"]["theme"], "light", "{first}");
+    assert!(
+        first["document"].get("last_modified").is_none(),
+        "server-owned: {first}"
+    );
+    assert!(w.wait_stderr("polling every 0.2 s", LONG), "{}", w.stderr());
+    std::thread::sleep(Duration::from_millis(1200));
+    let (s, b) = k.http("PATCH", record, Some(r#"{"data": {"theme": "dark"}}"#));
+    assert_eq!(s, 200, "{b}");
+    let line = w.next(LONG).unwrap_or_else(|| panic!("{}", w.stderr()));
+    assert_eq!(line["via"], "poll", "{line}");
+    assert_eq!(line["document"]["theme"], "dark", "{line}");
+    assert_eq!(line["document"]["pageSize"], 50, "{line}");
+    assert_ne!(line["version"], first["version"]);
+    let (code, err) = w.interrupt();
+    assert_eq!(code, Some(0), "{err}");
+    let t: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&trail).unwrap()).unwrap();
+    assert!(t.iter().all(|e| e["method"] == "GET"), "a watch only reads");
+    let not_modified = t.iter().filter(|e| e["status"] == 304).count();
+    assert!(not_modified >= 3, "{not_modified} 304s: {t:?}");
 }

@@ -3,6 +3,7 @@
 //! Every server listens on 127.0.0.1 with an ephemeral port and stops when dropped.
 
 pub mod apache;
+pub mod consul;
 pub mod hostile;
 pub mod kinto;
 pub mod nginx;

@@ -19,6 +19,11 @@ pub struct Watching {
 impl Watching {
     /// Starts `ifmatch watch ARGS` (add `--json` yourself) with its state in `state`.
     pub fn start(state: &std::path::Path, args: &[&str]) -> Watching {
+        Watching::start_with(state, &[], args)
+    }
+
+    /// `start` with extra environment variables (credentials: `IFMATCH_USER`, …).
+    pub fn start_with(state: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Watching {
         let mut child = Command::new(crate::ifmatch_bin())
             .arg("watch")
             .args(args)
@@ -26,6 +31,7 @@ impl Watching {
             .env_remove("IFMATCH_TOKEN")
             .env_remove("IFMATCH_USER")
             .env_remove("IFMATCH_PASSWORD")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

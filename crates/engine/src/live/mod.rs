@@ -8,8 +8,10 @@
 //! Owns: choosing the feed, reconnecting with backoff from the last cursor, the one conditional
 //! read that settles what a gap may have missed, falling back to a full read when the server no
 //! longer has the cursor and to polling when a stream is garbage (each said once, in words), the
-//! byte count against what plain polling would have cost, and telling a server that answers a
-//! matching If-None-Match with the whole document.
+//! byte count against what plain polling would have cost, telling a server that answers a
+//! matching If-None-Match with the whole document, and keeping to the number of stream
+//! connections the owner allows per server (`LiveOptions::streams`: past it, conditional polling
+//! until a place frees, said in the `Watching` notice).
 //!
 //! Must never: write (a watch only reads: every request it makes is a GET), call a version new
 //! when only server-owned fields or spelling changed (documents pass through the dialect's
@@ -30,7 +32,7 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// How a version reached the watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,6 +131,14 @@ pub struct LiveOptions {
     pub stream_idle: Duration,
     /// The longest pause before reconnecting a dropped stream.
     pub max_reconnect: Duration,
+    /// The stream connections allowed at once to this server, shared by its watches (None:
+    /// no bound). Every connection held open waiting for a change — a Kubernetes watch,
+    /// CouchDB's continuous or longpoll feed, a Consul blocking query, server-sent events, and
+    /// the request that looks for an event stream — holds a permit while it is open (and
+    /// through a reconnect's pause). A watch that finds none free polls conditionally instead,
+    /// says so in its `Watching` notice, and takes the stream up when a permit frees. A
+    /// changes endpoint (asked every `interval`, answered at once) needs none.
+    pub streams: Option<Arc<Semaphore>>,
 }
 
 impl Default for LiveOptions {
@@ -139,6 +149,7 @@ impl Default for LiveOptions {
             prefer: Prefer::Best,
             stream_idle: Duration::from_secs(300),
             max_reconnect: Duration::from_secs(30),
+            streams: None,
         }
     }
 }
@@ -332,6 +343,7 @@ pub async fn watch(
         stopped: false,
         gone: false,
         reconnects: 0,
+        slot: None,
     };
     w.count(n, true);
     {
@@ -349,11 +361,29 @@ pub async fn watch(
         if w.stopped {
             return Ok(());
         }
+        if feed.holds_connection() && !w.take_slot() {
+            // Every stream this server is allowed is open: poll until one closes.
+            let words = w.busy_words();
+            w.say(NoticeKind::Watching, words);
+            let Some(slot) = w.poll_loop(opts.streams.clone()).await else {
+                return Ok(());
+            };
+            w.slot = Some(slot);
+            w.said.retain(|k| *k != NoticeKind::Watching);
+            // Start the stream from what the polls last read.
+            feed.reset(&w.current);
+            if let Feed::Probe = feed {
+                feed = w.choose().await;
+            }
+            continue;
+        }
         w.say(NoticeKind::Watching, feed.words(&opts));
         let began = Instant::now();
         let end = match &mut feed {
-            Feed::Poll => {
-                w.poll_loop().await;
+            Feed::Poll | Feed::Probe => {
+                // Polling holds no connection open: the permit goes to a watch that streams.
+                w.slot = None;
+                w.poll_loop(None).await;
                 return Ok(());
             }
             Feed::Couch { continuous, since } => w.couch(*continuous, since).await,
@@ -386,6 +416,9 @@ pub async fn watch(
                     .retain(|k| !matches!(k, NoticeKind::Watching | NoticeKind::Reconnecting));
             }
             End::CursorGone(why) => {
+                if began.elapsed() > Duration::from_secs(10) {
+                    w.reconnects = 0;
+                }
                 w.say(
                     NoticeKind::CursorGone,
                     format!(
@@ -441,6 +474,8 @@ enum End {
 
 enum Feed {
     Poll,
+    /// A plain server whose event stream was not looked for: every stream permit was taken.
+    Probe,
     Couch {
         continuous: bool,
         since: String,
@@ -469,7 +504,9 @@ impl Feed {
                 secs(o.interval),
                 secs(o.max_interval)
             ),
-            Feed::Poll => format!("polling every {}, 304 when unchanged", secs(o.interval)),
+            Feed::Poll | Feed::Probe => {
+                format!("polling every {}, 304 when unchanged", secs(o.interval))
+            }
             Feed::Couch {
                 continuous: true, ..
             } => "live: CouchDB changes feed (continuous)".into(),
@@ -492,7 +529,19 @@ impl Feed {
             Feed::Consul { index } => *index = version_value(current).and_then(|v| v.parse().ok()),
             Feed::Sse { last_id, .. } => *last_id = None,
             Feed::Changes { cursor, .. } => *cursor = None,
-            Feed::Poll => {}
+            Feed::Poll | Feed::Probe => {}
+        }
+    }
+
+    /// Whether this feed holds a connection open waiting for a change (and so a permit).
+    fn holds_connection(&self) -> bool {
+        match self {
+            Feed::Poll | Feed::Changes { .. } => false,
+            Feed::Probe
+            | Feed::Couch { .. }
+            | Feed::Kube { .. }
+            | Feed::Consul { .. }
+            | Feed::Sse { .. } => true,
         }
     }
 }
@@ -527,6 +576,58 @@ fn content_version(text: &str) -> String {
     format!("content:{h:016x}")
 }
 
+/// Stream permits watches hold now, per semaphore (its address): to say how many streams are
+/// already open to a server whose permits are all taken (a `Semaphore` does not tell its size).
+/// An entry goes when its count reaches 0, so an address reused by a new semaphore starts at 0.
+static HELD: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+fn held_list() -> std::sync::MutexGuard<'static, Vec<(usize, usize)>> {
+    HELD.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How many of `sem`'s permits watches hold now.
+fn held(sem: &Arc<Semaphore>) -> usize {
+    let key = Arc::as_ptr(sem) as usize;
+    held_list()
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(0, |(_, n)| *n)
+}
+
+/// A watch's place among the stream connections `LiveOptions::streams` allows: the permit,
+/// given back when dropped (the watch polls, stops, or is cancelled).
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    key: usize,
+}
+
+impl Slot {
+    fn new(permit: OwnedSemaphorePermit, sem: &Arc<Semaphore>) -> Slot {
+        let key = Arc::as_ptr(sem) as usize;
+        let mut list = held_list();
+        match list.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => list.push((key, 1)),
+        }
+        Slot {
+            _permit: permit,
+            key,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut list = held_list();
+        if let Some(i) = list.iter().position(|(k, _)| *k == self.key) {
+            list[i].1 = list[i].1.saturating_sub(1);
+            if list[i].1 == 0 {
+                list.swap_remove(i);
+            }
+        }
+    }
+}
+
 struct Watcher<'a> {
     client: &'a Client,
     url: &'a str,
@@ -541,6 +642,8 @@ struct Watcher<'a> {
     gone: bool,
     /// Drops in a row (a stream that stayed up a while clears it).
     reconnects: u32,
+    /// The stream permit held (only when `opts.streams` bounds them).
+    slot: Option<Slot>,
 }
 
 impl Watcher<'_> {
@@ -674,6 +777,38 @@ impl Watcher<'_> {
         }
     }
 
+    /// Takes a stream permit when `opts.streams` bounds them (true: the watch may hold a
+    /// connection open; it keeps the permit until it polls or ends).
+    fn take_slot(&mut self) -> bool {
+        let Some(sem) = &self.opts.streams else {
+            return true;
+        };
+        if self.slot.is_some() {
+            return true;
+        }
+        match sem.clone().try_acquire_owned() {
+            Ok(p) => {
+                self.slot = Some(Slot::new(p, sem));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The `Watching` words while every stream permit is taken.
+    fn busy_words(&self) -> String {
+        let n = self.opts.streams.as_ref().map_or(0, held);
+        let why = match n {
+            0 => "no stream connection to this server is free".to_string(),
+            1 => "1 stream already open to this server".to_string(),
+            n => format!("{n} streams already open to this server"),
+        };
+        format!(
+            "{} ({why}; a stream is tried when one closes)",
+            Feed::Poll.words(self.opts)
+        )
+    }
+
     /// Chooses the feed: the dialect's stream, a server-sent event stream the server offers at
     /// the resource's URL, else polling.
     async fn choose(&mut self) -> Feed {
@@ -708,6 +843,10 @@ impl Watcher<'_> {
         if !d.is_plain() {
             return Feed::Poll;
         }
+        // Looking holds a connection open when the server streams: it needs a permit too.
+        if !self.take_slot() {
+            return Feed::Probe;
+        }
         // Does the server stream this resource as server-sent events (Firebase's REST shape)?
         // Only the answer's head is read when it does not.
         match self
@@ -729,13 +868,15 @@ impl Watcher<'_> {
             }
             Ok(_) | Err(_) => {
                 self.ctl.lock().stats.requests += 1;
+                self.slot = None;
                 Feed::Poll
             }
         }
     }
 
-    /// Conditional polling until stopped.
-    async fn poll_loop(&mut self) {
+    /// Conditional polling until stopped (None), or, given the stream semaphore, until one of
+    /// its permits is free between two polls (the permit).
+    async fn poll_loop(&mut self, until: Option<Arc<Semaphore>>) -> Option<Slot> {
         let base = self.opts.interval;
         let mut interval = base;
         loop {
@@ -744,9 +885,20 @@ impl Watcher<'_> {
             } else {
                 self.opts.max_interval
             };
+            let free = async {
+                match &until {
+                    Some(sem) => match sem.clone().acquire_owned().await {
+                        Ok(p) => Slot::new(p, sem),
+                        // Closed: no permit will ever come.
+                        Err(_) => std::future::pending().await,
+                    },
+                    None => std::future::pending().await,
+                }
+            };
             let woken = tokio::select! {
                 _ = tokio::time::sleep(interval) => false,
                 _ = self.ctl.wake.notified() => true,
+                slot = free => return Some(slot),
             };
             if woken {
                 interval = base;
@@ -791,7 +943,7 @@ impl Watcher<'_> {
                 other => self.failed(&other),
             }
             if self.stopped {
-                return;
+                return None;
             }
             interval = if changed {
                 base
@@ -1079,35 +1231,58 @@ impl Watcher<'_> {
 
     // ---- Consul blocking queries ----
 
+    /// Blocking queries (`?index=N&wait=`), as Consul's documentation asks clients to make
+    /// them: an index that went backwards starts over from a full read, an index of 0 is taken
+    /// as 1 (0 would never block), and a server that answers at once without a change is not
+    /// asked again at once.
     async fn consul(&mut self, index: &mut Option<u64>) -> End {
         let wait = self.long_wait();
+        let wait_secs = wait.as_secs().max(1);
+        // Answers in a row that came back early with nothing new.
+        let mut early = 0u32;
         loop {
+            let asked = index.unwrap_or(0);
             let sep = if self.url.contains('?') { '&' } else { '?' };
-            let url = format!(
-                "{}{sep}index={}&wait={}s",
-                self.url,
-                index.unwrap_or(0),
-                wait.as_secs().max(1)
-            );
+            let url = format!("{}{sep}index={asked}&wait={wait_secs}s", self.url);
+            let sent = Instant::now();
             let (out, n) = self.client.get_counted(&url, false).await;
             self.count(n, true);
-            match out {
-                Outcome::Fetched { doc, .. } => {
-                    let next = version_value(&doc).and_then(|v| v.parse::<u64>().ok());
-                    // An index that went backwards (a restored snapshot) starts over.
-                    *index = match (next, *index) {
-                        (Some(n), Some(i)) if n < i => Some(0),
-                        (n, _) => n,
-                    };
-                    self.offer(doc, Via::Stream, Some(n));
-                }
+            let doc = match out {
+                Outcome::Fetched { doc, .. } => doc,
                 other => {
                     self.failed(&other);
                     return End::Dropped(other.summary());
                 }
+            };
+            let Some(next) = version_value(&doc).and_then(|v| v.parse::<u64>().ok()) else {
+                self.offer(doc, Via::Stream, Some(n));
+                return End::Refused(
+                    "the answer carries no X-Consul-Index, so a blocking query cannot wait for                      a change"
+                        .into(),
+                );
+            };
+            if next < asked {
+                // A restored snapshot, a new leader: what was announced since may be anything.
+                return End::CursorGone(format!(
+                    "the Consul index went backwards ({next} after {asked})"
+                ));
             }
+            let moved = next > asked;
+            *index = Some(next.max(1));
+            self.offer(doc, Via::Stream, Some(n));
             if self.stopped {
                 return End::Stop;
+            }
+            if asked > 0 && !moved && sent.elapsed() < Duration::from_secs(wait_secs) / 2 {
+                early += 1;
+                if early >= 3 {
+                    return End::Refused(format!(
+                        "the server answers a blocking query at once without a change                          (?index={asked}&wait={wait_secs}s is not waited on)"
+                    ));
+                }
+                self.pause(Duration::from_millis(250) * early).await;
+            } else {
+                early = 0;
             }
         }
     }
@@ -1405,6 +1580,91 @@ mod tests {
             .words(&o),
             "live: CouchDB changes feed (continuous)"
         );
+    }
+
+    #[test]
+    fn stream_permits_held_are_counted_per_semaphore() {
+        let a = Arc::new(Semaphore::new(2));
+        let b = Arc::new(Semaphore::new(1));
+        let take = |s: &Arc<Semaphore>| Slot::new(s.clone().try_acquire_owned().unwrap(), s);
+        let (s1, s2, s3) = (take(&a), take(&a), take(&b));
+        assert_eq!((held(&a), held(&b)), (2, 1));
+        drop(s1);
+        assert_eq!((held(&a), a.available_permits()), (1, 1));
+        drop((s2, s3));
+        assert_eq!((held(&a), held(&b)), (0, 0));
+        assert_eq!((a.available_permits(), b.available_permits()), (2, 1));
+    }
+
+    /// A server that answers every blocking query at once with the same index (it ignores
+    /// `?index=`) is not asked in a loop: a few tries further apart, then polling, said.
+    #[tokio::test]
+    async fn a_consul_that_does_not_block_is_not_asked_in_a_loop() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/kv/k?raw", listener.local_addr().unwrap());
+        let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let a2 = asked.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                a2.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    let body = "{\"a\": 1}";
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                         X-Consul-Index: 5\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = sock.write_all(head.as_bytes()).await;
+                });
+            }
+        });
+        let client = Client::new(
+            crate::ClientConfig {
+                dialect: crate::dialect::Dialect::preset("consul").unwrap(),
+                ..Default::default()
+            },
+            crate::Auth::None,
+        )
+        .unwrap();
+        let opts = LiveOptions {
+            interval: Duration::from_secs(60),
+            ..LiveOptions::default()
+        };
+        let ctl = Control::default();
+        let notices = Mutex::new(vec![]);
+        let mut emit = |e: LiveEvent| {
+            if let LiveEvent::Notice(n) = e {
+                let refused = n.kind == NoticeKind::StreamRefused;
+                notices.lock().unwrap().push(n.words);
+                return !refused;
+            }
+            true
+        };
+        let r = tokio::time::timeout(
+            Duration::from_secs(10),
+            watch(&client, &url, &opts, &ctl, &mut emit),
+        )
+        .await;
+        server.abort();
+        assert!(
+            matches!(r, Ok(Ok(()))),
+            "the watch gave up the blocking queries"
+        );
+        let words = notices.into_inner().unwrap();
+        assert_eq!(words[0], "live: Consul blocking query", "{words:?}");
+        assert!(
+            words[1].contains("answers a blocking query at once without a change"),
+            "{words:?}"
+        );
+        // The first read, three queries that came back at once, the read that settles.
+        assert_eq!(asked.load(Ordering::Relaxed), 5);
     }
 
     #[test]
