@@ -22,6 +22,8 @@ mod connections;
 mod drafts;
 #[path = "e2e/hostile.rs"]
 mod hostile;
+#[path = "e2e/live.rs"]
+mod live;
 #[path = "e2e/merge_view.rs"]
 mod merge_view;
 #[path = "e2e/review_history.rs"]

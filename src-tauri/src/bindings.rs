@@ -50,6 +50,10 @@ mod tests {
         check::<view::RestoredTab>(&dir, write, &mut stale);
         check::<view::RestoredDrafts>(&dir, write, &mut stale);
         check::<view::Accepted>(&dir, write, &mut stale);
+        check::<view::LiveSignal>(&dir, write, &mut stale);
+        check::<view::LiveStatusView>(&dir, write, &mut stale);
+        check::<view::LiveCollision>(&dir, write, &mut stale);
+        check::<view::LiveUpdate>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::ConflictStatus>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::ConflictState>(&dir, write, &mut stale);
         check::<ifmatch_engine::round::Choice>(&dir, write, &mut stale);

@@ -31,6 +31,13 @@ fn main() {
             let data_dir = app.path().app_data_dir().ok();
             let settings = settings::load(app.handle());
             app.manage(state::AppState::new(data_dir, settings));
+            // A watch's signal goes to the window, which asks what it does to each tab.
+            let handle = app.handle().clone();
+            app.state::<state::AppState>()
+                .watches
+                .set_signal(std::sync::Arc::new(move |s| {
+                    let _ = handle.emit("live", s);
+                }));
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -86,6 +93,9 @@ fn main() {
             commands::connection::set_weak_secret_storage,
             commands::connection::quit_app,
             commands::connection::delete_connection,
+            commands::live::live_update,
+            commands::live::live_status,
+            commands::live::live_window,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -49,6 +49,8 @@ pub struct Tab {
     pub watch: Option<Watch>,
     /// A newer version that did not hold the change last saved: what reapplying it merges.
     pub overwritten: Option<Overwritten>,
+    /// The versions it stood on or met (a version a watch announces late is not new).
+    pub seen: crate::workspace::live::Seen,
 }
 
 /// A save the overwrite watch looks after.
@@ -83,6 +85,8 @@ pub struct AppState {
     /// What the server check learnt about each server (servers.json in the data folder).
     pub profiles: std::sync::Mutex<ifmatch_store::servers::ServerProfiles>,
     pub demo: Mutex<Option<DemoServer>>,
+    /// Every open resource's watch (one per resource, shared by its tabs).
+    pub watches: crate::workspace::live::Watches,
     next_id: AtomicU64,
     /// The connection opened first: IFMATCH_API_URL's, else the demo server.
     pub default_connection: String,
@@ -307,6 +311,7 @@ impl AppState {
                 data_dir.as_deref(),
             )),
             demo: Mutex::new(None),
+            watches: Default::default(),
             next_id: AtomicU64::new(1),
             default_connection,
         }

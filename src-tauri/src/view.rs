@@ -104,6 +104,19 @@ impl TextEdit {
         if found.iter().map(|r| r.2.len()).sum::<usize>() > new.len() / 2 {
             return None;
         }
+        Some(Self::utf16(old, found))
+    }
+
+    /// `old` → `new` as replacements of whole lines, however many, carriage returns left out
+    /// (the editor holds lines without them): how a server's change is put into the text the
+    /// user is editing, where the user's own typing must be carried through it.
+    pub fn lines(old: &str, new: &str) -> Vec<TextEdit> {
+        let (old, new) = (old.replace('\r', ""), new.replace('\r', ""));
+        let found = ifmatch_engine::merge::display::line_replacements(&old, &new);
+        Self::utf16(&old, found)
+    }
+
+    fn utf16(old: &str, found: Vec<(usize, usize, &str)>) -> Vec<TextEdit> {
         // Byte offsets to UTF-16 ones, counted in one pass (ASCII: the same numbers).
         let ascii = old.is_ascii();
         let (mut byte, mut unit) = (0, 0);
@@ -116,16 +129,14 @@ impl TextEdit {
                 b
             }
         };
-        Some(
-            found
-                .into_iter()
-                .map(|(from, to, insert)| TextEdit {
-                    from: utf16(from),
-                    to: utf16(to),
-                    insert: insert.to_string(),
-                })
-                .collect(),
-        )
+        found
+            .into_iter()
+            .map(|(from, to, insert)| TextEdit {
+                from: utf16(from),
+                to: utf16(to),
+                insert: insert.to_string(),
+            })
+            .collect()
     }
 }
 
@@ -1271,4 +1282,99 @@ mod review_tests {
         assert!(r.lines.is_empty());
         assert_eq!((r.added, r.removed), (0, 0));
     }
+}
+
+/// A watch's signal to the window: the resource (connection, URL) has a newer version
+/// (`arrived`) or something new to say about how it is watched. The window asks `live_update`
+/// for each tab showing it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct LiveSignal {
+    pub connection_id: String,
+    pub url: String,
+    pub arrived: bool,
+}
+
+/// How a tab's resource is watched, in words, and what the watch has cost.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct LiveStatusView {
+    /// "live: server-sent events", "polling every 10 s, 304 when unchanged", "not watched".
+    pub how: String,
+    /// The last thing to tell about the watch (a dropped stream, a server that answers every
+    /// poll with the whole document), None when all is well.
+    pub problem: Option<String>,
+    /// A matching If-None-Match was answered with the whole document: every poll costs it.
+    pub full_body_polls: bool,
+    /// Body bytes the watch received.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// What plain polling (a full read every interval) would have received meanwhile.
+    #[ts(type = "number")]
+    pub plain_polling_bytes: u64,
+    #[ts(type = "number")]
+    pub requests: u64,
+    /// Polls answered 304 Not Modified.
+    #[ts(type = "number")]
+    pub not_modified: u64,
+    /// Tabs sharing this watch.
+    pub tabs: usize,
+}
+
+/// A place where the server's newer version collides with the user's unsaved edit.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct LiveCollision {
+    pub pointer: String,
+    pub label: String,
+    /// 1-based first and last line in the user's text (None: not in it, e.g. removed there).
+    pub lines: Option<(usize, usize)>,
+}
+
+/// What the newest version a watch saw did to a tab.
+#[derive(Serialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveUpdate {
+    /// Nothing newer than what the tab stands on.
+    Current,
+    /// A save is on its way: asked again after it.
+    Busy,
+    /// The tab had no unsaved edits: it now shows the newer version (its new base).
+    Replaced {
+        message: String,
+        text: String,
+        validator: Option<String>,
+        /// The text as replacements of the text the window sent (or of the loaded version).
+        edits: Vec<TextEdit>,
+        /// Pointers the server changed.
+        changed: Vec<String>,
+    },
+    /// The server's change was merged into the unsaved edit: `text` is the edit with it; the
+    /// tab's base is the newer version (a save is a plain conditional write on it).
+    Merged {
+        message: String,
+        text: String,
+        /// The newer version (the tab's new loaded version).
+        saved_text: String,
+        validator: Option<String>,
+        /// `text` as replacements of the text the window sent.
+        edits: Vec<TextEdit>,
+        changed: Vec<String>,
+    },
+    /// The server changed places the edit changed too: nothing was applied; the places.
+    Collides {
+        message: String,
+        conflicts: Vec<LiveCollision>,
+    },
+    /// The newer version waits (the text is not JSON now, or the round could not take it).
+    Waiting { message: String },
+    /// A conflict or merge round: shown as a save's round would be (made again against the
+    /// newer version, or opened for a collision).
+    Round {
+        view: SaveView,
+        /// The Result as replacements of the text the window sent.
+        edits: Vec<TextEdit>,
+    },
+    /// The first newer version after a save, judged by the overwrite watch, then `then`.
+    AfterSave {
+        check: StaleCheck,
+        then: Box<LiveUpdate>,
+    },
 }

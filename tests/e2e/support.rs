@@ -113,6 +113,9 @@ impl Driver {
         // The app chooses how the page paints (main.rs); the tests see its choice.
         .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
         .env_remove("IFMATCH_GL_COMPOSITING")
+        // The tests of the save loop see a tab learn of the server's change at Save (their
+        // subject); the live tests (live.rs) turn the watch on.
+        .env("IFMATCH_LIVE", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
         for (k, v) in env {

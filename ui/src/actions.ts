@@ -3,10 +3,10 @@
 // (`render`), which redraws the tab bar, the messages, the workspace, the conflict view and
 // History from the store. Views draw and ask (intents.ts); only this module and main import
 // them, so no view imports another (ui/tests/imports.test.ts keeps it so).
-import { api, callsOf, codeOf, words, type Choice, type SaveView, type TabView } from "./api";
-import type { Text } from "@codemirror/state";
+import { api, callsOf, codeOf, words, type Choice, type LiveUpdate, type SaveView, type TabView } from "./api";
+import { ChangeSet, type Text } from "@codemirror/state";
 import type { TextEdit } from "./bindings/TextEdit";
-import { applyEdits, checkDoc, isChecked, resetText, setConflictActionHandler, setRulerHandler, setText, setTextByEdits } from "./editor";
+import { applyEdits, applyServerChange, checkDoc, isChecked, markLines, resetText, setConflictActionHandler, setRulerHandler, setText, setTextByEdits, trackChanges, untrack, type Tracked } from "./editor";
 import * as model from "./model";
 import { $, store, active, noteSavedDoc, openRound, syncText, tracked, type Tab } from "./store";
 import { draftTimers, persistDraft, persistRoundDraft } from "./drafts";
@@ -24,6 +24,7 @@ import { editConnection, renderRecent, showConnection } from "./connections";
 export function render(what: RenderWhat = {}) {
   renderTabs();
   renderMessages();
+  renderLive();
   if (what.typing) return;
   showConflictView(active());
   void renderWorkspace();
@@ -55,6 +56,12 @@ export async function save(resubmit: boolean, reviewed = false) {
     t.error = `Not saved: the document is not valid JSON — ${bad.message} at line ${bad.line}, column ${bad.column}. Your text is unchanged; fix it and save again.`;
     t.errorCode = "invalid_json";
     render();
+    return;
+  }
+  // The server's newer version collides with this edit (the watch saw it): the conflicts are
+  // shown now, and nothing is sent until they are decided.
+  if (!resubmit && !t.round && t.collisions?.length) {
+    await liveApply(t, true);
     return;
   }
   const c = openRound(t);
@@ -136,6 +143,9 @@ export async function save(resubmit: boolean, reviewed = false) {
   const t2 = performance.now();
   applySave(t, r, docs, resultEdits, typed);
   timing.apply = performance.now() - t2;
+  if (r.kind === "saved") (t.collisions = null), (t.liveWaiting = false);
+  // A version the watch saw while the save was on its way: asked now.
+  void liveApply(t);
   // The user's wait: from Save to the frame that shows the outcome (the second frame callback
   // runs after the first one's paint).
   requestAnimationFrame(() => requestAnimationFrame(() => (timing.shown = performance.now() - t0)));
@@ -321,6 +331,8 @@ export function activate(id: string) {
   if (store.editor) resetText(store.editor, t.text);
   store.settingText = false;
   noteSavedDoc(t);
+  if (t.collisions?.length) markCollisions(t);
+  void refreshLive(t);
   // A round that ended while the tab was in the background is shown now.
   if (model.roundKind(t) === "conflict" && !t.round?.panes) openConflictView(t);
   // History lists the active tab's versions: it follows the tab (Compare and Restore act on it).
@@ -345,6 +357,8 @@ export async function openResource(target: string, connectionId?: string) {
     }
     store.demoUrl = (await api.listConnections()).demo_url;
     activate(t.id);
+    // A change between the read and the watch's start is not missed.
+    void liveApply(t);
   } catch (e) {
     tabProblem(null, e);
   }
@@ -382,11 +396,178 @@ export async function reload() {
     closeConflictView(t);
     Object.assign(t, {
       savedText: v.text, text: v.text, validator: v.validator, round: null, error: null, stale: false, warnings: v.warnings,
-      items: v.collection_items, notice: null, overwritten: null,
+      items: v.collection_items, notice: null, overwritten: null, collisions: null, liveWaiting: false,
     });
     activate(t.id);
   } catch (e) {
     tabProblem(t, e);
     render();
   }
+}
+
+// Live: what a newer version of the server's resource does to each tab that shows it (Rust
+// decides, by its merge; the window shows the answer and carries the user's typing through it).
+
+/** Tabs asking Rust about a newer version right now (one question per tab at a time). */
+const liveAsking = new Set<string>();
+const liveAgain = new Set<string>();
+
+/** Asks what the newest version the watch saw does to `t`, and shows it. `openRound`: the
+ * collisions are opened as a conflict round (the user saved, or asked). */
+export async function liveApply(t: Tab, openRound = false): Promise<void> {
+  if (t.saving) return;
+  if (liveAsking.has(t.id)) {
+    liveAgain.add(t.id);
+    return;
+  }
+  liveAsking.add(t.id);
+  try {
+    do {
+      liveAgain.delete(t.id);
+      await liveOnce(t, openRound);
+    } while (liveAgain.has(t.id) && store.tabs.includes(t) && !t.saving);
+  } finally {
+    liveAsking.delete(t.id);
+  }
+}
+
+async function liveOnce(t: Tab, openRound: boolean): Promise<void> {
+  const isActive = () => t.id === store.activeId && !!store.editor;
+  if (isActive()) syncText();
+  const view = isActive() ? store.editor! : null;
+  // The user's typing from here until the answer is carried through it.
+  const tracked = view ? trackChanges(view) : null;
+  const sentText = t.text;
+  // A round's Result is always sent; otherwise only an edit (a clean tab stands on its base).
+  const text = t.round || t.text !== t.savedText ? t.text : null;
+  let r: LiveUpdate;
+  try {
+    r = await api.liveUpdate(t.id, text, openRound);
+  } catch {
+    if (view && tracked) untrack(view, tracked);
+    return;
+  }
+  try {
+    showLive(t, r, sentText, tracked);
+  } finally {
+    if (view && tracked) untrack(view, tracked);
+  }
+  if (store.tabs.includes(t) && t.id === store.activeId) void refreshLive(t);
+}
+
+/** The text of `t` with Rust's replacements (of the text that was sent) applied: in the editor
+ * when it shows the tab (the user's typing since carried through), else in the tab's string. */
+function putServerChange(t: Tab, sent: string, tracked: Tracked | null, edits: TextEdit[], whole: string): void {
+  if (tracked && store.editor && t.id === store.activeId && applyServerChange(store.editor, tracked, edits)) {
+    store.pending = true;
+    syncText();
+  } else if (t.text === sent) {
+    t.text = whole;
+  } else {
+    // Typed into a tab no longer shown meanwhile (cannot happen: only the shown tab is typed
+    // in); carried through the same replacements as a string.
+    t.text = applyEdits(t.text, edits).toString();
+  }
+}
+
+function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | null): void {
+  switch (r.kind) {
+    case "current":
+    case "busy":
+      return;
+    case "after_save": {
+      const s = r.check;
+      t.overwritten = s.overwritten.length ? s.overwritten : null;
+      if (s.message) t.notice = s.message;
+      showLive(t, r.then, sent, tracked);
+      if (s.message && r.then.kind !== "current") t.notice = `${s.message} ${t.notice ?? ""}`.trim();
+      render();
+      return;
+    }
+    case "replaced":
+      putServerChange(t, sent, tracked, r.edits, r.text);
+      t.savedText = r.text;
+      t.validator = r.validator;
+      t.savedDoc = undefined;
+      noteSavedDoc(t);
+      t.stale = false;
+      t.collisions = null;
+      t.liveWaiting = false;
+      t.notice = r.message;
+      break;
+    case "merged":
+      putServerChange(t, sent, tracked, r.edits, r.text);
+      t.savedText = r.saved_text;
+      t.validator = r.validator;
+      t.savedDoc = undefined;
+      t.stale = false;
+      t.collisions = null;
+      t.liveWaiting = false;
+      t.notice = r.message;
+      void persistDraft(t, true);
+      break;
+    case "collides":
+      t.stale = true;
+      t.collisions = r.conflicts;
+      t.liveWaiting = true;
+      t.notice = r.message;
+      if (store.editor && t.id === store.activeId) markCollisions(t);
+      break;
+    case "waiting":
+      t.stale = true;
+      t.liveWaiting = true;
+      t.notice = r.message;
+      break;
+    case "round": {
+      t.collisions = null;
+      t.liveWaiting = false;
+      t.stale = false;
+      const v = r.view;
+      if (v.kind === "merged" || v.kind === "conflicts") {
+        // The Result as the user left it, with the newer version's changes carried in.
+        if (tracked && store.editor && t.id === store.activeId && !tracked.broken) {
+          let changes = ChangeSet.of(r.edits, tracked.from.length);
+          if (store.editor.state.doc !== tracked.from) changes = changes.map(tracked.changes);
+          v.round.text = changes.apply(store.editor.state.doc).toString();
+          if (store.editor.state.doc !== tracked.from && v.kind === "conflicts") v.statuses = [];
+        }
+        applySave(t, v);
+      }
+      return;
+    }
+  }
+  render({ versions: t.id === store.activeId });
+}
+
+/** Marks the tab's collisions in the editor (the tab is shown). */
+function markCollisions(t: Tab): void {
+  if (!store.editor) return;
+  markLines(store.editor, "collision", (t.collisions ?? []).flatMap((c) => (c.lines ? [[c.lines[0], c.lines[1]] as [number, number]] : [])));
+}
+
+/** Asks how the tab's resource is watched, and draws it. */
+export async function refreshLive(t: Tab): Promise<void> {
+  try {
+    t.live = await api.liveStatus(t.id);
+  } catch {
+    return;
+  }
+  if (t.id === store.activeId) renderLive(t);
+}
+
+const size = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} KB` : `${n} B`);
+
+/** The active tab's watch in words: how, what it cost against plain polling, what went wrong. */
+export function renderLive(t: Tab | null = active()): void {
+  const el = $("live-status");
+  const l = t?.live;
+  el.textContent = l ? `${l.how}${l.requests ? ` · ${size(l.bytes)} received (plain polling: ${size(Math.max(l.plain_polling_bytes, l.bytes))})` : ""}` : "";
+  el.title = l?.problem ?? "How this resource's changes reach the tab";
+  el.dataset.problem = l?.problem ? "yes" : "";
+  el.dataset.fullBodyPolls = l?.full_body_polls ? "yes" : "";
+  if (l?.problem) el.textContent += ` — ${l.problem}`;
+  const show = $("live-show-conflicts");
+  const n = t?.collisions?.length ?? 0;
+  show.hidden = !n || !!t?.round;
+  show.textContent = `Show conflicts (${n})`;
 }

@@ -34,6 +34,11 @@ import type { SafetyView } from "./bindings/SafetyView";
 import type { CurlImport } from "./bindings/CurlImport";
 import type { ReviewView } from "./bindings/ReviewView";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
+import type { LiveCollision } from "./bindings/LiveCollision";
+import type { LiveSignal } from "./bindings/LiveSignal";
+import type { LiveStatusView } from "./bindings/LiveStatusView";
+import type { LiveUpdate } from "./bindings/LiveUpdate";
+export type { LiveCollision, LiveSignal, LiveStatusView, LiveUpdate };
 export type { ConflictInfo } from "./bindings/ConflictInfo";
 export type { Accepted, Choice, ConflictStatus, ConnectionTest, ProblemCode, RoundView, SafetyView };
 export type { WriteMethod } from "./bindings/WriteMethod";
@@ -72,6 +77,9 @@ export const api = {
   tabTrail: (tabId: string) => invoke<TrailEntry[]>("tab_trail", { tabId }),
   exportTrail: (tabId: string) => invoke<string>("export_trail", { tabId }),
   checkStale: (tabId: string) => invoke<StaleCheck>("check_stale", { tabId }),
+  liveUpdate: (tabId: string, text: string | null, openRound: boolean) => invoke<LiveUpdate>("live_update", { tabId, text, openRound }),
+  liveStatus: (tabId: string) => invoke<LiveStatusView>("live_status", { tabId }),
+  liveWindow: (focused: boolean, hidden: boolean) => invoke<void>("live_window", { focused, hidden }),
   checkJson: (text: string) => invoke<JsonProblem | null>("check_json", { text }),
   locatePointer: (text: string, pointer: string) => invoke<[number, number] | null>("locate_pointer", { text, pointer }),
   arrayElements: (texts: (string | null)[]) => invoke<(string[] | null)[]>("array_elements", { texts }),

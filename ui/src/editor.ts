@@ -1,7 +1,7 @@
 // CodeMirror 6, bundled locally. JSON mode; the lint asks Rust (the same parser that guards every
 // save, so duplicate keys are caught too); Ctrl/Cmd+S saves.
 import { basicSetup } from "codemirror";
-import { ChangeSet, Compartment, EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, Text, type Extension } from "@codemirror/state";
+import { ChangeSet, Compartment, EditorState, Prec, RangeSet, RangeSetBuilder, StateEffect, StateField, Text, Transaction, type Extension } from "@codemirror/state";
 import { Decoration, EditorView, GutterMarker, WidgetType, gutter, keymap, showPanel, type DecorationSet } from "@codemirror/view";
 import { json } from "@codemirror/lang-json";
 import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
@@ -388,8 +388,11 @@ function extensionsFor(o: EditorOptions, length: number): Extension[] {
     // Only the editor that saves takes Ctrl+S; elsewhere (a pane) the window's own binding does.
     ...(o.onSave ? [keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }])] : []),
     EditorView.updateListener.of((u) => {
-      if (u.docChanged) o.onChange?.();
+      if (!u.docChanged) return;
+      for (const t of trackers.get(u.view) ?? []) t.changes = t.changes.compose(u.changes);
+      o.onChange?.();
     }),
+    liveMarks,
   ];
   if (o.readOnly) {
     extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false));
@@ -427,6 +430,8 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
 export function resetText(view: EditorView, text: string): void {
   const o = optionsOf.get(view);
   if (!o) throw new Error("resetText: an editor makeEditor did not make");
+  // Another document: what was tracked on this one no longer applies.
+  for (const t of trackers.get(view) ?? []) t.broken = true;
   view.setState(EditorState.create({ doc: text, extensions: extensionsFor(o, text.length) }));
 }
 
@@ -468,4 +473,79 @@ const linesAt = (doc: Text, from: number, to: number) => [doc.line(Math.min(Math
 export function showLines(view: EditorView, from: number, to: number): void {
   const [a, b] = linesAt(view.state.doc, from, to);
   view.dispatch({ selection: { anchor: a.from, head: b.to }, effects: EditorView.scrollIntoView(a.from, { y: "center" }) });
+}
+
+/** Every change made to an editor's text since `from` was its text (see `trackChanges`). */
+export interface Tracked {
+  from: Text;
+  changes: ChangeSet;
+  /** The editor was given another document meanwhile (a tab switch): nothing can be mapped. */
+  broken: boolean;
+}
+
+const trackers = new WeakMap<EditorView, Set<Tracked>>();
+
+/** Starts recording the changes made to `view`'s text from now on (the user typing while a
+ * server's change is on its way); `untrack` when done. */
+export function trackChanges(view: EditorView): Tracked {
+  const t: Tracked = { from: view.state.doc, changes: ChangeSet.empty(view.state.doc.length), broken: false };
+  let set = trackers.get(view);
+  if (!set) trackers.set(view, (set = new Set()));
+  set.add(t);
+  return t;
+}
+
+export function untrack(view: EditorView, t: Tracked): void {
+  trackers.get(view)?.delete(t);
+}
+
+/** Puts a server's change into the editor: `edits` are replacements of `t.from` (the text that
+ * was sent to be merged); whatever the user typed since is carried through them, and they are
+ * not part of the undo history (Ctrl+Z undoes the user's own edits, never the server's). The
+ * changed lines are highlighted for a moment. False when the editor shows another document. */
+export function applyServerChange(view: EditorView, t: Tracked, edits: TextEdit[]): boolean {
+  if (t.broken) return false;
+  let changes = ChangeSet.of(edits, t.from.length);
+  if (view.state.doc !== t.from) changes = changes.map(t.changes);
+  const next = changes.apply(view.state.doc);
+  const arrived: [number, number][] = [];
+  changes.iterChangedRanges((_fa, _ta, fromB, toB) => arrived.push([fromB, toB]));
+  view.dispatch({ changes, annotations: Transaction.addToHistory.of(false), effects: languageSwitch(view, next.length) });
+  const doc = view.state.doc;
+  const lines = arrived.map(([a, b]) => [doc.lineAt(Math.min(a, doc.length)).number, doc.lineAt(Math.min(Math.max(a, b - 1), doc.length)).number] as [number, number]);
+  markLines(view, "arrived", lines);
+  setTimeout(() => markLines(view, "arrived", []), 2500);
+  return true;
+}
+
+/** Line marks of the live watch: "arrived" (the server's change, for a moment) and
+ * "collision" (a place the server changed that the user changed too). */
+type LiveMarkKind = "arrived" | "collision";
+const setLiveMarks = StateEffect.define<{ kind: LiveMarkKind; lines: [number, number][] }>();
+const liveMarkDeco = { arrived: Decoration.line({ class: "cm-live-arrived" }), collision: Decoration.line({ class: "cm-live-collision" }) };
+const liveMarks = StateField.define<{ arrived: DecorationSet; collision: DecorationSet }>({
+  create: () => ({ arrived: Decoration.none, collision: Decoration.none }),
+  update(v, tr) {
+    let out = tr.docChanged ? { arrived: v.arrived.map(tr.changes), collision: v.collision.map(tr.changes) } : v;
+    for (const e of tr.effects) {
+      if (!e.is(setLiveMarks)) continue;
+      const b = new RangeSetBuilder<Decoration>();
+      const doc = tr.state.doc;
+      const seen = new Set<number>();
+      const starts: number[] = [];
+      for (const [from, to] of e.value.lines) {
+        for (let n = Math.max(1, from); n <= Math.min(to, doc.lines); n++) if (!seen.has(n)) seen.add(n), starts.push(doc.line(n).from);
+      }
+      starts.sort((x, y) => x - y);
+      for (const s of starts) b.add(s, s, liveMarkDeco[e.value.kind]);
+      out = { ...out, [e.value.kind]: b.finish() };
+    }
+    return out;
+  },
+  provide: (f) => [EditorView.decorations.from(f, (v) => v.arrived), EditorView.decorations.from(f, (v) => v.collision)],
+});
+
+/** Marks 1-based line ranges of `view` (none: clears that kind). */
+export function markLines(view: EditorView, kind: LiveMarkKind, lines: [number, number][]): void {
+  view.dispatch({ effects: setLiveMarks.of({ kind, lines }) });
 }

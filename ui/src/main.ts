@@ -9,7 +9,8 @@ import { $, store, active, syncText, type Tab } from "./store";
 import { persistDraft } from "./drafts";
 import { tabProblem } from "./messages";
 import { loadConnections, showConnection, setupConnectionDialog } from "./connections";
-import { render, activate, openResource, reload, save, applySave, acceptAll, wireIntents } from "./actions";
+import { render, activate, openResource, reload, save, applySave, acceptAll, wireIntents, liveApply, refreshLive } from "./actions";
+import type { LiveSignal } from "./api";
 import { scheduleStatuses, navigate, railToggleWords } from "./conflict";
 import { showTrail } from "./trail";
 import { preview } from "./preview";
@@ -22,6 +23,7 @@ import { setupWorkspace } from "./workspace";
 /** Above this many characters, edits are read into the tab when typing pauses. */
 const BIG = 256 * 1024;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
+let liveTimer: ReturnType<typeof setTimeout> | undefined;
 
 async function start() {
   wireIntents();
@@ -45,6 +47,12 @@ async function start() {
         if (t.round?.panes) scheduleStatuses(t);
         void persistDraft(t, big);
         render({ typing: true });
+        // A newer version waiting for this text (not JSON a moment ago, or colliding): asked
+        // again once typing pauses.
+        if (t.liveWaiting) {
+          clearTimeout(liveTimer);
+          liveTimer = setTimeout(() => void liveApply(t), 700);
+        }
       };
       if (big) flushTimer = setTimeout(flush, 150);
       else flush();
@@ -162,10 +170,27 @@ async function start() {
     if (e.defaultPrevented || !e.altKey || (e.key !== "ArrowDown" && e.key !== "ArrowUp")) return;
     if (navigate(e.key === "ArrowDown" ? 1 : -1)) e.preventDefault();
   });
-  // Is the tab's version still current? Cheap (If-None-Match), on focus and every 30 s.
+  // Every open resource is watched in Rust (engine::live): a signal says that a newer version
+  // arrived (each tab showing it asks what it does to the tab) or that how it is watched changed.
+  (window as any).__TAURI__?.event?.listen("live", (e: { payload: LiveSignal }) => {
+    const s = e.payload;
+    for (const t of store.tabs.filter((x) => x.connectionId === s.connection_id && x.url === s.url)) {
+      if (s.arrived) void liveApply(t);
+      else if (t.id === store.activeId) void refreshLive(t);
+    }
+  });
+  // Polling is at its shortest while the window has focus and backs off while it is hidden.
+  window.addEventListener("focus", () => void api.liveWindow(true, document.hidden));
+  document.addEventListener("visibilitychange", () => void api.liveWindow(false, document.hidden));
+  // The tab's figures (bytes against plain polling) move while it is watched.
+  setInterval(() => {
+    const t = active();
+    if (t && !document.hidden) void refreshLive(t);
+  }, 5_000);
+  // A tab whose resource could not be watched is checked the old way (If-None-Match), on focus.
   const checkStale = async () => {
     for (const t of store.tabs) {
-      if (t.saving || t.round) continue;
+      if (t.saving || t.round || (t.live && !t.live.how.startsWith("not watched"))) continue;
       try {
         const s = await api.checkStale(t.id);
         if (s.message) {
@@ -186,7 +211,10 @@ async function start() {
     }
   };
   window.addEventListener("focus", () => void checkStale());
-  setInterval(() => void checkStale(), 30_000);
+  $("live-show-conflicts").addEventListener("click", () => {
+    const t = active();
+    if (t) void liveApply(t, true);
+  });
   window.addEventListener("beforeunload", (e) => {
     syncText();
     if (store.tabs.some(model.hasUnsavedWork)) e.preventDefault();
@@ -234,6 +262,8 @@ async function start() {
       // A round in conflict opens its view (with the statuses stored with it).
       activate(t.id);
     }
+    // The server may have moved on since the drafts were written: merged in now, or marked.
+    for (const t of store.tabs) void liveApply(t);
     if (restored.length) {
       store.windowNotice = `${restored.length} tab(s) restored from drafts, with your unsaved edits.`;
       const t = active();

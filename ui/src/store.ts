@@ -3,7 +3,7 @@
 // else holds state across calls.
 import type { Text } from "@codemirror/state";
 import type { EditorView } from "@codemirror/view";
-import type { ConflictStatus, ConnectionView, ProblemCode, RoundView } from "./api";
+import type { ConflictStatus, ConnectionView, LiveCollision, LiveStatusView, ProblemCode, RoundView } from "./api";
 import type * as model from "./model";
 
 /** The element with this id. */
@@ -26,6 +26,13 @@ export interface Tab extends model.TabState {
    * string). A conflict's Base pane shares it instead of splitting 10 MB into lines again, and
    * the Mine pane's text, edited from it, shares its unchanged lines. */
   savedDoc?: { text: string; doc: Text };
+  /** How the tab's resource is watched (Rust's words and figures), once asked. */
+  live?: LiveStatusView | null;
+  /** Places where the server's newer version collides with the unsaved edit (marked in the
+   * editor; Save or "Show conflicts" opens them as a conflict round). */
+  collisions?: LiveCollision[] | null;
+  /** A newer version waits for the text to be valid JSON again (asked again after edits). */
+  liveWaiting?: boolean;
 }
 
 /** A tab's save round: everything the window holds of it, in one place. */

@@ -803,6 +803,119 @@ pub fn merge_with(base: &Version, mine: &str, current: Version, opts: &Options) 
     }
 }
 
+/// A round in progress met a newer server version before its resubmit (a live watch saw it).
+#[derive(Debug)]
+pub enum Remerged {
+    /// The round made again against the newer version; `text` is the Result carrying every
+    /// decision and every edit by hand of the one before. `reopened`: conflicts whose server
+    /// value changed after the user accepted it (the user decides them again).
+    Again {
+        /// The new round.
+        round: Box<Round>,
+        /// Its Result as the user left it, moved onto the newer version.
+        text: String,
+        /// Pointers of decisions taken back.
+        reopened: Vec<String>,
+    },
+    /// The newer version changes what the user typed or decided in the Result outside what the
+    /// round can hold: the round is left as it is (the resubmit meets the newer version).
+    Collides {
+        /// Why, in words.
+        message: String,
+    },
+}
+
+/// `round` (whose Result is now `result`) merged again against `newer`: the round's own sides
+/// (base and mine, for a round with conflicts; the server version it met, for a clean one)
+/// merged with `newer`, then the user's work on the Result (its changes against the round's
+/// start) carried onto the new start by a second three-way merge. A decision whose accepted
+/// server value changed is taken back; every other decision is kept.
+pub fn remerge(round: &Round, result: &str, newer: Version, opts: &Options) -> Remerged {
+    let collides = |m: &str| Remerged::Collides {
+        message: m.to_string(),
+    };
+    let plain = |text: &str| Version {
+        text: text.to_string(),
+        validator: None,
+    };
+    let (Some(base), Some(mine)) = (&round.base, &round.mine) else {
+        // A clean round: the Result is mine against the server version it met.
+        return match merge_with(&round.current, result, newer, opts) {
+            SaveResult::Merged { round } | SaveResult::Conflicts { round } => Remerged::Again {
+                text: round.start.clone(),
+                round: Box::new(round),
+                reopened: vec![],
+            },
+            SaveResult::Invalid { message } | SaveResult::Failed { message, .. } => {
+                collides(&format!("The server changed again, and the merge could not be made again ({message}). The round is left as it is: the resubmit will meet the newer version."))
+            }
+            SaveResult::Saved { .. } => unreachable!("a merge writes nothing"),
+        };
+    };
+    let fresh = match merge_with(&plain(base), mine, newer, opts) {
+        SaveResult::Merged { round } | SaveResult::Conflicts { round } => round,
+        SaveResult::Invalid { message } | SaveResult::Failed { message, .. } => {
+            return collides(&format!("The server changed again, and the merge could not be made again ({message}). The round is left as it is: the resubmit will meet the newer version."))
+        }
+        SaveResult::Saved { .. } => unreachable!("a merge writes nothing"),
+    };
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => crate::json::same_text(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    // Decisions that stand: matched by place; an accepted server value must be unchanged.
+    let mut work = round.clone();
+    let mut mine_result = result.to_string();
+    let mut reopened = vec![];
+    let mut decisions = vec![None; fresh.conflicts.len()];
+    for (i, old) in round.conflicts.iter().enumerate() {
+        let Some(d) = round.decisions.get(i).cloned().flatten() else {
+            continue;
+        };
+        let now = fresh
+            .conflicts
+            .iter()
+            .position(|c| c.pointer == old.pointer && c.array_hunk == old.array_hunk);
+        let theirs_kept = now.is_some_and(|j| same(&fresh.conflicts[j].theirs, &old.theirs));
+        let needs_theirs = matches!(
+            d.choice,
+            crate::round::Choice::Theirs | crate::round::Choice::Both
+        );
+        match now {
+            Some(j) if theirs_kept || !needs_theirs => decisions[j] = Some(d),
+            Some(_) => {
+                // Put back what the round started with there, so the new round starts it open.
+                match work.accept(&mine_result, i, crate::round::Choice::Base) {
+                    Ok(t) => mine_result = t,
+                    Err(e) => return collides(&format!("The server changed again where you decided {}, and that decision could not be taken back ({e}). The round is left as it is.", old.pointer)),
+                }
+                reopened.push(if old.pointer.is_empty() {
+                    "/".into()
+                } else {
+                    old.pointer.clone()
+                });
+            }
+            // No longer a conflict: the second merge carries the value the user put there,
+            // or tells a collision.
+            None => {}
+        }
+    }
+    let text = match merge_with(&plain(&round.start), &mine_result, plain(&fresh.start), opts) {
+        SaveResult::Merged { round: r } => r.start,
+        _ => {
+            return collides("The server changed again where you had decided or typed in the Result, so the merge was not made again over your work. The round is left as it is; the resubmit will meet the newer version and show what collides.")
+        }
+    };
+    let mut round = fresh;
+    round.decisions = decisions;
+    Remerged::Again {
+        round: Box::new(round),
+        text,
+        reopened,
+    }
+}
+
 /// The one save loop (the desktop and `ifmatch save` both use it): rounds of `save_round` until
 /// the save is done, needs the user, or fails. A clean merge is resubmitted only when the policy
 /// says so, and at most `max_rounds` rounds are written.

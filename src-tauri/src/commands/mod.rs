@@ -3,4 +3,5 @@
 
 pub mod connection;
 pub mod demo;
+pub mod live;
 pub mod tabs;

@@ -3,4 +3,5 @@
 //! in `commands` is a few lines that call one of these.
 
 pub mod connections;
+pub mod live;
 pub mod tabs;

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Rounds a save may take before it stops and reports (each meets one concurrent change).
 const MAX_ROUNDS: usize = 5;
 
-fn closed() -> Problem {
+pub(crate) fn closed() -> Problem {
     Problem::new(ProblemCode::Other, "This tab is closed.")
 }
 
@@ -90,7 +90,7 @@ impl AppState {
     }
 
     /// The tab's connection and URL.
-    async fn tab_place(&self, tab_id: &str) -> Result<(String, String), Problem> {
+    pub(crate) async fn tab_place(&self, tab_id: &str) -> Result<(String, String), Problem> {
         let tabs = self.tabs.lock().await;
         let t = tabs.get(tab_id).ok_or_else(closed)?;
         Ok((t.connection_id.clone(), t.url.clone()))
@@ -117,8 +117,10 @@ impl AppState {
                     round: None,
                     watch: None,
                     overwritten: None,
+                    seen: Default::default(),
                 };
                 self.tabs.lock().await.insert(id.clone(), tab);
+                self.watch_tab(&id).await;
                 Ok(tab_view(id, connection_id, url, doc))
             }
             other => Err(self.outcome_problem(&connection_id, &other).await),
@@ -133,6 +135,7 @@ impl AppState {
             Outcome::Fetched { doc, .. } => {
                 self.remember_version(&url, "loaded", &version_of(&doc));
                 if let Some(t) = self.tabs.lock().await.get_mut(&tab_id) {
+                    t.seen.note(&t.base);
                     t.base = version_of(&doc);
                     t.round = None;
                 }
@@ -377,6 +380,7 @@ impl AppState {
     /// Forgets the tab and its draft.
     pub async fn close_tab(&self, tab_id: &str) {
         self.tabs.lock().await.remove(tab_id);
+        self.watches.unwatch(tab_id);
         if let Some(d) = &self.drafts {
             d.remove(tab_id);
         }
@@ -604,6 +608,10 @@ impl AppState {
         if let Some(t) = tabs.get_mut(tab_id) {
             match report.result {
                 SaveResult::Saved { base, .. } => {
+                    // Every version this save met or wrote is not news to the tab's watch.
+                    t.seen.note(&t.base);
+                    t.seen.note(&report.base);
+                    t.seen.note(&base);
                     t.watch = Some(Watch {
                         before: report.base.clone(),
                         saved: base.text.clone(),
@@ -616,6 +624,7 @@ impl AppState {
                     }
                 }
                 SaveResult::Merged { round } | SaveResult::Conflicts { round } => {
+                    t.seen.note(&round.current);
                     t.round = Some(round);
                     // The window already holds two of the round's texts in the common case: do
                     // not send them back (10 MB each at size).
@@ -634,7 +643,7 @@ impl AppState {
 
     /// Writes the tab's draft now: its text and, during a round, the round with every Accept
     /// made. A tab whose text equals its base and has no round in progress has nothing to keep.
-    fn write_draft(&self, tab_id: &str, t: &Tab, text: &str) -> Result<(), Problem> {
+    pub(crate) fn write_draft(&self, tab_id: &str, t: &Tab, text: &str) -> Result<(), Problem> {
         let Some(store) = &self.drafts else {
             return Ok(());
         };
@@ -858,8 +867,10 @@ impl AppState {
                     round: d.round.clone(),
                     watch: None,
                     overwritten: None,
+                    seen: Default::default(),
                 },
             );
+            self.watch_tab(&d.tab_id).await;
             out.push(RestoredTab {
                 tab: TabView {
                     id: d.tab_id.clone(),
