@@ -44,6 +44,27 @@ export function wireIntents() {
 export async function save(resubmit: boolean, reviewed = false) {
   const t = active();
   if (!t || t.saving || !store.editor) return;
+  // A server change on its way into this tab lands first: Rust moves the tab's base forward
+  // with it, so a save sent meanwhile would carry the newer validator with text that lacks
+  // the change (and write over it).
+  await liveSettled(t);
+  if (t.saving || t.id !== store.activeId || saving.has(t.id)) return;
+  // From here until the save's answer is shown, no newer version is put into the tab (it is
+  // asked about after).
+  saving.add(t.id);
+  try {
+    await saveNow(t, resubmit, reviewed);
+  } finally {
+    saving.delete(t.id);
+    void liveApply(t);
+  }
+}
+
+/** Tabs between Save and the save's answer. */
+const saving = new Set<string>();
+
+async function saveNow(t: Tab, resubmit: boolean, reviewed: boolean) {
+  if (!store.editor) return;
   const t0 = performance.now();
   timing.shown = 0;
   const doc = store.editor.state.doc;
@@ -144,8 +165,6 @@ export async function save(resubmit: boolean, reviewed = false) {
   applySave(t, r, docs, resultEdits, typed);
   timing.apply = performance.now() - t2;
   if (r.kind === "saved") (t.collisions = null), (t.liveWaiting = false);
-  // A version the watch saw while the save was on its way: asked now.
-  void liveApply(t);
   // The user's wait: from Save to the frame that shows the outcome (the second frame callback
   // runs after the first one's paint).
   requestAnimationFrame(() => requestAnimationFrame(() => (timing.shown = performance.now() - t0)));
@@ -415,7 +434,9 @@ const liveAgain = new Set<string>();
 /** Asks what the newest version the watch saw does to `t`, and shows it. `openRound`: the
  * collisions are opened as a conflict round (the user saved, or asked). */
 export async function liveApply(t: Tab, openRound = false): Promise<void> {
-  if (t.saving) return;
+  // During a save: asked when it ends (save's `finally`), unless this is the save itself
+  // opening the collisions.
+  if (t.saving || (saving.has(t.id) && !openRound)) return;
   if (liveAsking.has(t.id)) {
     liveAgain.add(t.id);
     return;
@@ -431,7 +452,15 @@ export async function liveApply(t: Tab, openRound = false): Promise<void> {
   }
 }
 
+/** Resolves once no question about a newer version is on its way for `t`. */
+async function liveSettled(t: Tab): Promise<void> {
+  while (liveAsking.has(t.id)) await new Promise((r) => setTimeout(r, 15));
+}
+
 async function liveOnce(t: Tab, openRound: boolean): Promise<void> {
+  // An Accept or a move on the conflict view is being answered: the round is asked about after
+  // it (its answer is made from the round as it was).
+  for (let k = 0; k < 200 && t.round && (document.body.dataset.working ?? "0") !== "0"; k++) await new Promise((r) => setTimeout(r, 50));
   const isActive = () => t.id === store.activeId && !!store.editor;
   if (isActive()) syncText();
   const view = isActive() ? store.editor! : null;

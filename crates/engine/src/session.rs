@@ -1639,3 +1639,140 @@ mod tests {
         c.cancelled().await; // at once, once cancelled
     }
 }
+
+#[cfg(test)]
+mod remerge_tests {
+    use super::*;
+    use crate::round::{Choice, ConflictState};
+    use serde_json::{json, Value};
+
+    fn v(doc: Value, tag: &str) -> Version {
+        Version {
+            text: serde_json::to_string_pretty(&doc).unwrap(),
+            validator: Some(Validator::Etag {
+                tag: crate::etag::EntityTag::strong(tag),
+            }),
+        }
+    }
+
+    fn round_of(r: SaveResult) -> Round {
+        match r {
+            SaveResult::Merged { round } | SaveResult::Conflicts { round } => round,
+            other => panic!("a round, not {other:?}"),
+        }
+    }
+
+    fn value(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    /// base {a:1,b:1,c:1}; mine a=2,b=2; theirs a=3,b=3: two conflicts (a, b).
+    fn two_conflicts() -> Round {
+        let base = v(json!({"a": 1, "b": 1, "c": 1}), "\"1\"");
+        let mine = serde_json::to_string_pretty(&json!({"a": 2, "b": 2, "c": 1})).unwrap();
+        let theirs = v(json!({"a": 3, "b": 3, "c": 1}), "\"2\"");
+        let r = round_of(merge_with(&base, &mine, theirs, &Options::default()));
+        assert_eq!(r.conflicts.len(), 2);
+        r
+    }
+
+    #[test]
+    fn a_disjoint_newer_version_keeps_every_decision_and_hand_edit() {
+        let mut r = two_conflicts();
+        let start = r.start.clone();
+        let a = r.conflicts.iter().position(|c| c.pointer == "/a").unwrap();
+        let decided = r.accept(&start, a, Choice::Mine).unwrap();
+        // A newer version changes only /c.
+        let newer = v(json!({"a": 3, "b": 3, "c": 9}), "\"3\"");
+        let Remerged::Again {
+            round,
+            text,
+            reopened,
+        } = remerge(&r, &decided, newer.clone(), &Options::default())
+        else {
+            panic!("merged again")
+        };
+        assert!(reopened.is_empty());
+        assert_eq!(
+            round.current, newer,
+            "the round stands on the newer version"
+        );
+        let doc = value(&text);
+        assert_eq!(doc["a"], json!(2), "the decision (mine) is kept: {text}");
+        assert_eq!(
+            doc["c"],
+            json!(9),
+            "the newer change is in the Result: {text}"
+        );
+        let st = round.statuses(&text).unwrap();
+        let by = |p: &str| st[round.conflicts.iter().position(|c| c.pointer == p).unwrap()].state;
+        assert_eq!(by("/a"), ConflictState::Mine);
+        assert_eq!(
+            by("/b"),
+            ConflictState::Unresolved,
+            "the open one stays open"
+        );
+    }
+
+    #[test]
+    fn an_accepted_server_value_that_changed_again_is_decided_again() {
+        let mut r = two_conflicts();
+        let start = r.start.clone();
+        let a = r.conflicts.iter().position(|c| c.pointer == "/a").unwrap();
+        let decided = r.accept(&start, a, Choice::Theirs).unwrap();
+        assert_eq!(value(&decided)["a"], json!(3));
+        let newer = v(json!({"a": 4, "b": 3, "c": 1}), "\"3\"");
+        let Remerged::Again {
+            round,
+            text,
+            reopened,
+        } = remerge(&r, &decided, newer, &Options::default())
+        else {
+            panic!("merged again")
+        };
+        assert_eq!(reopened, vec!["/a".to_string()]);
+        let i = round
+            .conflicts
+            .iter()
+            .position(|c| c.pointer == "/a")
+            .unwrap();
+        assert_eq!(round.conflicts[i].theirs.as_deref(), Some("4"));
+        assert_eq!(
+            round.statuses(&text).unwrap()[i].state,
+            ConflictState::Unresolved,
+            "the old theirs (3) is not kept as if decided: {text}"
+        );
+        assert_ne!(value(&text)["a"], json!(3));
+    }
+
+    #[test]
+    fn a_typed_value_the_newer_version_changes_too_leaves_the_round_as_it_is() {
+        let r = two_conflicts();
+        // The user typed c = 5 in the Result (outside any conflict); the newer version sets c = 7.
+        let mut doc = value(&r.start);
+        doc["c"] = json!(5);
+        let typed = serde_json::to_string_pretty(&doc).unwrap();
+        let newer = v(json!({"a": 3, "b": 3, "c": 7}), "\"3\"");
+        assert!(matches!(
+            remerge(&r, &typed, newer, &Options::default()),
+            Remerged::Collides { .. }
+        ));
+    }
+
+    #[test]
+    fn a_clean_round_moves_onto_the_newer_version() {
+        let base = v(json!({"a": 1, "b": 1}), "\"1\"");
+        let mine = serde_json::to_string_pretty(&json!({"a": 2, "b": 1})).unwrap();
+        let theirs = v(json!({"a": 1, "b": 2}), "\"2\"");
+        let r = round_of(merge_with(&base, &mine, theirs, &Options::default()));
+        assert!(!r.has_conflicts());
+        let newer = v(json!({"a": 1, "b": 2, "n": true}), "\"3\"");
+        let Remerged::Again { round, text, .. } =
+            remerge(&r, &r.start.clone(), newer.clone(), &Options::default())
+        else {
+            panic!("merged again")
+        };
+        assert_eq!(round.current, newer);
+        assert_eq!(value(&text), json!({"a": 2, "b": 2, "n": true}));
+    }
+}

@@ -582,17 +582,21 @@ impl AppState {
                 text,
                 reopened,
             } => {
-                t.seen.note(&round.current);
+                let before = t.round.as_ref().map(|r| r.current.clone());
+                if let Some(b) = &before {
+                    t.seen.note(b);
+                }
                 t.seen.note(&newer);
-                let (changed, words) = changed_words(&round.current.text, &newer.text);
+                let (changed, words) =
+                    changed_words(before.as_ref().map_or("", |b| &b.text), &newer.text);
                 let report = session::SaveReport {
                     result: if round.has_conflicts() {
                         SaveResult::Conflicts {
-                            round: round.clone(),
+                            round: (*round).clone(),
                         }
                     } else {
                         SaveResult::Merged {
-                            round: round.clone(),
+                            round: (*round).clone(),
                         }
                     },
                     rounds: 0,
