@@ -16,6 +16,8 @@ mod support;
 
 #[path = "e2e/bench.rs"]
 mod bench;
+#[path = "e2e/bench_live.rs"]
+mod bench_live;
 #[path = "e2e/connections.rs"]
 mod connections;
 #[path = "e2e/drafts.rs"]
@@ -24,6 +26,8 @@ mod drafts;
 mod hostile;
 #[path = "e2e/live.rs"]
 mod live;
+#[path = "e2e/live_hostile.rs"]
+mod live_hostile;
 #[path = "e2e/merge_view.rs"]
 mod merge_view;
 #[path = "e2e/review_history.rs"]

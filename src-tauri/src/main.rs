@@ -96,6 +96,8 @@ fn main() {
             commands::live::live_update,
             commands::live::live_status,
             commands::live::live_window,
+            commands::live::carry_change,
+            commands::live::live_rewind,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

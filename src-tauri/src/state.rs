@@ -51,6 +51,10 @@ pub struct Tab {
     pub overwritten: Option<Overwritten>,
     /// The versions it stood on or met (a version a watch announces late is not new).
     pub seen: crate::workspace::live::Seen,
+    /// The base before the last live update moved it (see `live_rewind`).
+    pub rewind: Option<Version>,
+    /// The round before the last live update made it again (see `live_rewind`).
+    pub rewind_round: Option<Round>,
 }
 
 /// A save the overwrite watch looks after.

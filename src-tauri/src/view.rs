@@ -1336,6 +1336,9 @@ pub enum LiveUpdate {
     Current,
     /// A save is on its way: asked again after it.
     Busy,
+    /// The same document under a new validator (server-owned fields moved): what a write now
+    /// carries.
+    Revalidated { validator: Option<String> },
     /// The tab had no unsaved edits: it now shows the newer version (its new base).
     Replaced {
         message: String,

@@ -4,9 +4,9 @@
 // History from the store. Views draw and ask (intents.ts); only this module and main import
 // them, so no view imports another (ui/tests/imports.test.ts keeps it so).
 import { api, callsOf, codeOf, words, type Choice, type LiveUpdate, type SaveView, type TabView } from "./api";
-import { ChangeSet, type Text } from "@codemirror/state";
+import { Text } from "@codemirror/state";
 import type { TextEdit } from "./bindings/TextEdit";
-import { applyEdits, applyServerChange, checkDoc, isChecked, markLines, resetText, setConflictActionHandler, setRulerHandler, setText, setTextByEdits, trackChanges, untrack, type Tracked } from "./editor";
+import { applyEdits, applyServerChange, carriedText, checkDoc, isChecked, markLines, replaceFromServer, resetText, setConflictActionHandler, setRulerHandler, setText, setTextByEdits, showingTab, trackChanges, untrack, type Tracked } from "./editor";
 import * as model from "./model";
 import { $, store, active, noteSavedDoc, openRound, syncText, tracked, type Tab } from "./store";
 import { draftTimers, persistDraft, persistRoundDraft } from "./drafts";
@@ -83,7 +83,9 @@ async function saveNow(t: Tab, resubmit: boolean, reviewed: boolean) {
   // shown now, and nothing is sent until they are decided.
   if (!resubmit && !t.round && t.collisions?.length) {
     await liveApply(t, true);
-    return;
+    // Still colliding: the conflict view is open now. Taken back on the server meanwhile: the
+    // save goes on as a plain one.
+    if (t.round || t.collisions?.length) return;
   }
   const c = openRound(t);
   if (resubmit && c) {
@@ -288,7 +290,8 @@ async function answeredForNow<T>(ask: (text: string) => Promise<T>): Promise<{ r
   return { r, sent };
 }
 
-export function accept(i: number, choice: Choice): Promise<void> {
+export async function accept(i: number, choice: Choice): Promise<void> {
+  if (!(await roundStill())) return;
   return tracked(async () => {
     const t = active();
     const c = openRound(t);
@@ -309,7 +312,8 @@ export function accept(i: number, choice: Choice): Promise<void> {
 
 /** Every unresolved conflict to one side, in one call to Rust (each in turn, as single Accepts
  * would do). */
-export function acceptAll(choice: "mine" | "theirs"): Promise<void> {
+export async function acceptAll(choice: "mine" | "theirs"): Promise<void> {
+  if (!(await roundStill())) return;
   return tracked(async () => {
     const t = active();
     const c = openRound(t);
@@ -347,6 +351,7 @@ export function activate(id: string) {
   showConnection();
   $("request-preview").hidden = true;
   store.settingText = true;
+  showingTab(t.id);
   if (store.editor) resetText(store.editor, t.text);
   store.settingText = false;
   noteSavedDoc(t);
@@ -399,6 +404,7 @@ export async function closeTab(id: string) {
   if (store.activeId) activate(store.activeId);
   else {
     store.settingText = true;
+    showingTab(null);
     if (store.editor) resetText(store.editor, "");
     store.settingText = false;
     render();
@@ -452,6 +458,17 @@ export async function liveApply(t: Tab, openRound = false): Promise<void> {
   }
 }
 
+/** Waits for a newer version on its way into the active tab; false when it made the round
+ * again meanwhile (an Accept clicked on the round before names a conflict by its place in a
+ * list that changed: the user sees the new round and clicks again). */
+async function roundStill(): Promise<boolean> {
+  const t = active();
+  if (!t) return false;
+  const before = t.round?.view;
+  await liveSettled(t);
+  return active() === t && t.round?.view === before;
+}
+
 /** Resolves once no question about a newer version is on its way for `t`. */
 async function liveSettled(t: Tab): Promise<void> {
   while (liveAsking.has(t.id)) await new Promise((r) => setTimeout(r, 15));
@@ -461,60 +478,101 @@ async function liveOnce(t: Tab, openRound: boolean): Promise<void> {
   // An Accept or a move on the conflict view is being answered: the round is asked about after
   // it (its answer is made from the round as it was).
   for (let k = 0; k < 200 && t.round && (document.body.dataset.working ?? "0") !== "0"; k++) await new Promise((r) => setTimeout(r, 50));
-  const isActive = () => t.id === store.activeId && !!store.editor;
-  if (isActive()) syncText();
-  const view = isActive() ? store.editor! : null;
-  // The user's typing from here until the answer is carried through it.
-  const tracked = view ? trackChanges(view) : null;
+  if (t.id === store.activeId) syncText();
   const sentText = t.text;
+  // What is typed from here until the answer (in this tab, across tab switches) is carried
+  // through it.
+  const tracked = store.editor ? trackChanges(store.editor, t.id, sentText) : null;
   // A round's Result is always sent; otherwise only an edit (a clean tab stands on its base).
   const text = t.round || t.text !== t.savedText ? t.text : null;
-  let r: LiveUpdate;
   try {
-    r = await api.liveUpdate(t.id, text, openRound);
+    const r = await api.liveUpdate(t.id, text, openRound);
+    await showLive(t, r, sentText, tracked);
   } catch {
-    if (view && tracked) untrack(view, tracked);
-    return;
-  }
-  try {
-    showLive(t, r, sentText, tracked);
+    /* the tab was closed, or the watch's question failed: the next arrival asks again */
   } finally {
-    if (view && tracked) untrack(view, tracked);
+    if (tracked) untrack(tracked);
   }
   if (store.tabs.includes(t) && t.id === store.activeId) void refreshLive(t);
 }
 
-/** The text of `t` with Rust's replacements (of the text that was sent) applied: in the editor
- * when it shows the tab (the user's typing since carried through), else in the tab's string. */
-function putServerChange(t: Tab, sent: string, tracked: Tracked | null, edits: TextEdit[], whole: string): void {
-  if (tracked && store.editor && t.id === store.activeId && applyServerChange(store.editor, tracked, edits)) {
-    store.pending = true;
-    syncText();
-  } else if (t.text === sent) {
-    t.text = whole;
-  } else {
-    // Typed into a tab no longer shown meanwhile (cannot happen: only the shown tab is typed
-    // in); carried through the same replacements as a string.
-    t.text = applyEdits(t.text, edits).toString();
-  }
+/** The tab's text now (the editor's when it shows the tab). */
+function textNow(t: Tab): string {
+  if (t.id === store.activeId) syncText();
+  return t.text;
 }
 
-function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | null): void {
+/** Puts Rust's answer into the tab's text: `edits` are replacements of `sent` giving `whole`.
+ * What was typed since `sent` is carried through them (followed change by change, else by
+ * Rust's merge); false when neither can (the text is then left as it is). */
+async function putServerChange(t: Tab, sent: string, tracked: Tracked | null, edits: TextEdit[], whole: string): Promise<boolean> {
+  const shown = () => t.id === store.activeId && !!store.editor;
+  if (tracked) {
+    if (shown() && applyServerChange(store.editor!, tracked, edits)) {
+      store.pending = true;
+      syncText();
+      return true;
+    }
+    if (!shown()) {
+      const next = carriedText(tracked, edits, Text.of(t.text.split("\n")));
+      if (next) {
+        t.text = next.toString();
+        return true;
+      }
+    }
+  }
+  // Not followed: Rust's merge carries the change into the text as it is now.
+  const now = textNow(t);
+  const next = now === sent ? whole : await api.carryChange(sent, now, whole).catch(() => null);
+  if (next === null || textNow(t) !== now) return false;
+  if (shown()) {
+    store.settingText = true;
+    replaceFromServer(store.editor!, next);
+    store.settingText = false;
+    store.pending = true;
+    syncText();
+  } else t.text = next;
+  return true;
+}
+
+/** The server's change could not be put into the text (typed over meanwhile): the tab goes
+ * back to the version its text stands on, and the newer one is asked about again. */
+async function unmoved(t: Tab): Promise<void> {
+  await api.liveRewind(t.id, textNow(t)).catch(() => undefined);
+  liveAgain.add(t.id);
+}
+
+async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | null): Promise<void> {
   switch (r.kind) {
-    case "current":
     case "busy":
       return;
+    case "current":
+      // The newest version is the one the tab stands on (a collision the server took back):
+      // nothing is marked or waiting any more.
+      if (!t.collisions && !t.liveWaiting) return;
+      if (t.collisions?.length) t.notice = "The server's change to what you edited was taken back: nothing collides now.";
+      t.collisions = null;
+      t.liveWaiting = false;
+      t.stale = false;
+      if (store.editor && t.id === store.activeId) markLines(store.editor, "collision", []);
+      break;
+    case "revalidated":
+      // The same document under a new validator: what a write now carries.
+      if (t.round) t.round.view.validator = r.validator;
+      else t.validator = r.validator;
+      break;
     case "after_save": {
       const s = r.check;
       t.overwritten = s.overwritten.length ? s.overwritten : null;
       if (s.message) t.notice = s.message;
-      showLive(t, r.then, sent, tracked);
+      await showLive(t, r.then, sent, tracked);
       if (s.message && r.then.kind !== "current") t.notice = `${s.message} ${t.notice ?? ""}`.trim();
       render();
       return;
     }
     case "replaced":
-      putServerChange(t, sent, tracked, r.edits, r.text);
+      if (store.editor && t.id === store.activeId) markLines(store.editor, "collision", []);
+      if (!(await putServerChange(t, sent, tracked, r.edits, r.text))) return unmoved(t);
       t.savedText = r.text;
       t.validator = r.validator;
       t.savedDoc = undefined;
@@ -525,7 +583,8 @@ function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | null):
       t.notice = r.message;
       break;
     case "merged":
-      putServerChange(t, sent, tracked, r.edits, r.text);
+      if (store.editor && t.id === store.activeId) markLines(store.editor, "collision", []);
+      if (!(await putServerChange(t, sent, tracked, r.edits, r.text))) return unmoved(t);
       t.savedText = r.saved_text;
       t.validator = r.validator;
       t.savedDoc = undefined;
@@ -536,6 +595,7 @@ function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | null):
       void persistDraft(t, true);
       break;
     case "collides":
+      if (store.editor && t.id === store.activeId) markLines(store.editor, "collision", []);
       t.stale = true;
       t.collisions = r.conflicts;
       t.liveWaiting = true;
@@ -553,12 +613,16 @@ function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | null):
       t.stale = false;
       const v = r.view;
       if (v.kind === "merged" || v.kind === "conflicts") {
-        // The Result as the user left it, with the newer version's changes carried in.
-        if (tracked && store.editor && t.id === store.activeId && !tracked.broken) {
-          let changes = ChangeSet.of(r.edits, tracked.from.length);
-          if (store.editor.state.doc !== tracked.from) changes = changes.map(tracked.changes);
-          v.round.text = changes.apply(store.editor.state.doc).toString();
-          if (store.editor.state.doc !== tracked.from && v.kind === "conflicts") v.statuses = [];
+        // The Result as the user left it, with the newer version's changes carried in (what
+        // was typed during the question too).
+        const now = textNow(t);
+        if (now !== sent) {
+          const next = tracked ? carriedText(tracked, r.edits, Text.of(now.split("\n"))) : null;
+          const text = next ? next.toString() : await api.carryChange(sent, now, v.round.text).catch(() => null);
+          if (text === null || textNow(t) !== now) return unmoved(t);
+          v.round.text = text;
+          // Where the conflicts stand is asked on this text when the view opens.
+          if (v.kind === "conflicts") v.statuses = [];
         }
         applySave(t, v);
       }

@@ -389,7 +389,11 @@ function extensionsFor(o: EditorOptions, length: number): Extension[] {
     ...(o.onSave ? [keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (o.onSave?.(), true) }])] : []),
     EditorView.updateListener.of((u) => {
       if (!u.docChanged) return;
-      for (const t of trackers.get(u.view) ?? []) t.changes = t.changes.compose(u.changes);
+      for (const t of trackers) {
+        if (t.view !== u.view || t.tab !== shownTab || t.lost) continue;
+        if (t.changes.newLength !== u.changes.length) t.lost = true;
+        else t.changes = t.changes.compose(u.changes);
+      }
       o.onChange?.();
     }),
     liveMarks,
@@ -430,8 +434,6 @@ export function makeEditor(parent: HTMLElement, o: EditorOptions): EditorView {
 export function resetText(view: EditorView, text: string): void {
   const o = optionsOf.get(view);
   if (!o) throw new Error("resetText: an editor makeEditor did not make");
-  // Another document: what was tracked on this one no longer applies.
-  for (const t of trackers.get(view) ?? []) t.broken = true;
   view.setState(EditorState.create({ doc: text, extensions: extensionsFor(o, text.length) }));
 }
 
@@ -475,38 +477,61 @@ export function showLines(view: EditorView, from: number, to: number): void {
   view.dispatch({ selection: { anchor: a.from, head: b.to }, effects: EditorView.scrollIntoView(a.from, { y: "center" }) });
 }
 
-/** Every change made to an editor's text since `from` was its text (see `trackChanges`). */
+/** Every change the user (or the window) made to a tab's text in the main editor since `from`
+ * was its text (see `trackChanges`): followed across tab switches, since the editor is given
+ * back the very text the tab had when it was left. */
 export interface Tracked {
+  tab: string;
+  view: EditorView;
   from: Text;
   changes: ChangeSet;
-  /** The editor was given another document meanwhile (a tab switch): nothing can be mapped. */
-  broken: boolean;
+  /** A change that did not fit what was tracked: the changes cannot be followed. */
+  lost: boolean;
 }
 
-const trackers = new WeakMap<EditorView, Set<Tracked>>();
+const trackers = new Set<Tracked>();
+/** The tab the main editor shows now. */
+let shownTab: string | null = null;
 
-/** Starts recording the changes made to `view`'s text from now on (the user typing while a
- * server's change is on its way); `untrack` when done. */
-export function trackChanges(view: EditorView): Tracked {
-  const t: Tracked = { from: view.state.doc, changes: ChangeSet.empty(view.state.doc.length), broken: false };
-  let set = trackers.get(view);
-  if (!set) trackers.set(view, (set = new Set()));
-  set.add(t);
+/** The main editor now shows tab `id` (call before giving it the tab's text). */
+export function showingTab(id: string | null): void {
+  shownTab = id;
+}
+
+/** Starts recording the changes made to tab `tab`'s text in `view` from now on, from `from`
+ * (its text now); `untrack` when done. */
+export function trackChanges(view: EditorView, tab: string, from: string): Tracked {
+  const doc = shownTab === tab && view.state.doc.length === from.length ? view.state.doc : Text.of(from.split("\n"));
+  const t: Tracked = { tab, view, from: doc, changes: ChangeSet.empty(doc.length), lost: false };
+  trackers.add(t);
   return t;
 }
 
-export function untrack(view: EditorView, t: Tracked): void {
-  trackers.get(view)?.delete(t);
+export function untrack(t: Tracked): void {
+  trackers.delete(t);
 }
 
-/** Puts a server's change into the editor: `edits` are replacements of `t.from` (the text that
- * was sent to be merged); whatever the user typed since is carried through them, and they are
- * not part of the undo history (Ctrl+Z undoes the user's own edits, never the server's). The
- * changed lines are highlighted for a moment. False when the editor shows another document. */
+/** `edits` (replacements of `t.from`) carried through what was typed since, as changes of
+ * `now` (the tab's text now); null when what was tracked does not lead to `now`. */
+function carried(t: Tracked, edits: TextEdit[], now: Text): ChangeSet | null {
+  if (t.lost || t.changes.newLength !== now.length || !t.changes.apply(t.from).eq(now)) return null;
+  return ChangeSet.of(edits, t.from.length).map(t.changes);
+}
+
+/** `now` with a server's change (`edits`, replacements of `t.from`) carried through whatever
+ * was typed since; null when that cannot be followed. */
+export function carriedText(t: Tracked, edits: TextEdit[], now: Text): Text | null {
+  return carried(t, edits, now)?.apply(now) ?? null;
+}
+
+/** Puts a server's change into the editor, which shows the tab: `edits` are replacements of
+ * `t.from` (the text that was sent to be merged); whatever was typed since is carried through
+ * them, and they are not part of the undo history (Ctrl+Z undoes the user's own edits, never
+ * the server's). The changed lines are highlighted for a moment. False when the changes since
+ * cannot be followed (nothing is changed then). */
 export function applyServerChange(view: EditorView, t: Tracked, edits: TextEdit[]): boolean {
-  if (t.broken) return false;
-  let changes = ChangeSet.of(edits, t.from.length);
-  if (view.state.doc !== t.from) changes = changes.map(t.changes);
+  const changes = carried(t, edits, view.state.doc);
+  if (!changes) return false;
   const next = changes.apply(view.state.doc);
   const arrived: [number, number][] = [];
   changes.iterChangedRanges((_fa, _ta, fromB, toB) => arrived.push([fromB, toB]));
@@ -548,4 +573,9 @@ const liveMarks = StateField.define<{ arrived: DecorationSet; collision: Decorat
 /** Marks 1-based line ranges of `view` (none: clears that kind). */
 export function markLines(view: EditorView, kind: LiveMarkKind, lines: [number, number][]): void {
   view.dispatch({ effects: setLiveMarks.of({ kind, lines }) });
+}
+
+/** Replaces the whole text with a server's version put into it (not part of the undo history). */
+export function replaceFromServer(view: EditorView, text: string): void {
+  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, annotations: Transaction.addToHistory.of(false), effects: languageSwitch(view, text.length) });
 }

@@ -818,7 +818,8 @@ pub enum Remerged {
         reopened: Vec<String>,
     },
     /// The newer version changes what the user typed or decided in the Result outside what the
-    /// round can hold: the round is left as it is (the resubmit meets the newer version).
+    /// round can hold, or the Result is not JSON now: the round is left as it is (the resubmit
+    /// meets the newer version).
     Collides {
         /// Why, in words.
         message: String,
@@ -828,8 +829,9 @@ pub enum Remerged {
 /// `round` (whose Result is now `result`) merged again against `newer`: the round's own sides
 /// (base and mine, for a round with conflicts; the server version it met, for a clean one)
 /// merged with `newer`, then the user's work on the Result (its changes against the round's
-/// start) carried onto the new start by a second three-way merge. A decision whose accepted
-/// server value changed is taken back; every other decision is kept.
+/// start) carried onto the new start by a second three-way merge. A decision at a place whose
+/// server value changed is taken back (it was made against the old value); every other
+/// decision is kept.
 pub fn remerge(round: &Round, result: &str, newer: Version, opts: &Options) -> Remerged {
     let collides = |m: &str| Remerged::Collides {
         message: m.to_string(),
@@ -877,13 +879,11 @@ pub fn remerge(round: &Round, result: &str, newer: Version, opts: &Options) -> R
             .conflicts
             .iter()
             .position(|c| c.pointer == old.pointer && c.array_hunk == old.array_hunk);
+        // A decision was made against the server's value there (whichever side it took): when
+        // that value changed, the user decides again.
         let theirs_kept = now.is_some_and(|j| same(&fresh.conflicts[j].theirs, &old.theirs));
-        let needs_theirs = matches!(
-            d.choice,
-            crate::round::Choice::Theirs | crate::round::Choice::Both
-        );
         match now {
-            Some(j) if theirs_kept || !needs_theirs => decisions[j] = Some(d),
+            Some(j) if theirs_kept => decisions[j] = Some(d),
             Some(_) => {
                 // Put back what the round started with there, so the new round starts it open.
                 match work.accept(&mine_result, i, crate::round::Choice::Base) {
@@ -903,6 +903,9 @@ pub fn remerge(round: &Round, result: &str, newer: Version, opts: &Options) -> R
     }
     let text = match merge_with(&plain(&round.start), &mine_result, plain(&fresh.start), opts) {
         SaveResult::Merged { round: r } => r.start,
+        SaveResult::Invalid { message } => {
+            return collides(&format!("The server changed again, and your Result is not valid JSON now ({message}), so the merge was not made again. The round is left as it is; the resubmit will meet the newer version."))
+        }
         _ => {
             return collides("The server changed again where you had decided or typed in the Result, so the merge was not made again over your work. The round is left as it is; the resubmit will meet the newer version and show what collides.")
         }

@@ -187,7 +187,7 @@ impl Watches {
                         Err(_) => break,
                     };
                     let arrived = match &event {
-                        None | Some(LiveEvent::Arrived(_)) => true,
+                        None | Some(LiveEvent::Arrived(_) | LiveEvent::Revalidated(_)) => true,
                         Some(LiveEvent::Notice(n)) => {
                             let mut s = said.lock().unwrap_or_else(|p| p.into_inner());
                             match n.kind {
@@ -197,6 +197,7 @@ impl Watches {
                                 }
                                 NoticeKind::FullBodyPolls => {
                                     s.full_body_polls = true;
+                                    s.how = s.how.replace(", 304 when unchanged", "");
                                     s.problem = Some(n.words.clone());
                                 }
                                 _ => s.problem = Some(n.words.clone()),
@@ -236,6 +237,24 @@ impl Watches {
                 forward,
             },
         );
+    }
+
+    /// The server acknowledged a write of `v` to (`conn`, `url`): the watch's newest version,
+    /// which every tab showing the resource is told about.
+    pub fn written(&self, conn: &str, url: &str, v: &Version) {
+        let key = (conn.to_string(), url.to_string());
+        if let Some(e) = self.lock().get(&key) {
+            e.live.written(v.text.clone(), v.validator.clone());
+        } else {
+            return;
+        }
+        if let Some(f) = self.signal.get() {
+            f(LiveSignal {
+                connection_id: key.0,
+                url: key.1,
+                arrived: true,
+            });
+        }
     }
 
     /// `tab` no longer shows anything: its watch ends with the last tab that shared it.
@@ -303,11 +322,34 @@ impl Watches {
     }
 }
 
+/// Where a version stands for a tab.
+enum Standing {
+    Same,
+    Revalidated(LiveUpdate),
+    Newer,
+}
+
 /// A version of the watch as the tab's kind of version.
 fn version_of(a: &Arrival) -> Version {
     Version {
         text: a.document.clone(),
         validator: a.validator.clone(),
+    }
+}
+
+/// `merged` (printed in the server's layout) in the layout of `mine`, the user's text it was
+/// merged into: the user's own formatting is part of the edit (a document on one line stays on
+/// one line).
+fn in_layout_of(mine: &str, merged: String) -> String {
+    use ifmatch_engine::json::print::{compact, pretty_in, Style};
+    if !mine.trim_end().contains('\n') {
+        return compact(&merged);
+    }
+    let style = Style::of(mine);
+    if style == Style::of(&merged) {
+        merged
+    } else {
+        pretty_in(&merged, &style)
     }
 }
 
@@ -378,20 +420,37 @@ impl AppState {
         let Some(arrival) = self.watches.latest(&conn, &url) else {
             return Ok(LiveUpdate::Current);
         };
-        let newer = version_of(&arrival);
-        // Is it newer than what the tab stands on?
-        {
-            let mut tabs = self.tabs.lock().await;
-            let t = tabs
-                .get_mut(tab_id)
-                .ok_or_else(crate::workspace::tabs::closed)?;
-            let current = t.round.as_ref().map_or(&t.base, |r| &r.current);
-            let same = match (&current.validator, &arrival.validator) {
-                (Some(a), Some(b)) => a.display() == b.display(),
-                _ => ifmatch_engine::json::same_text(&current.text, &arrival.document),
-            };
-            if same || t.seen.has(&arrival) {
-                return Ok(LiveUpdate::Current);
+        let mut newer = version_of(&arrival);
+        // Is it newer than what the tab stands on? A version the tab stood on or met before is
+        // ambiguous: a stream announcing it late (a save already merged it), or another writer
+        // putting that content back (content-derived validators are then the same): a fresh
+        // read settles which.
+        let ambiguous = match self.stands_on(tab_id, &newer).await? {
+            Standing::Same => return Ok(LiveUpdate::Current),
+            Standing::Revalidated(u) => return Ok(u),
+            Standing::Newer => self
+                .tabs
+                .lock()
+                .await
+                .get(tab_id)
+                .is_some_and(|t| t.seen.has(&arrival)),
+        };
+        if ambiguous {
+            let endpoint = self.endpoint(&conn).await?;
+            match endpoint.client.get_fresh(&url).await {
+                ifmatch_engine::Outcome::Fetched { doc, .. } => {
+                    newer = Version {
+                        text: doc.text,
+                        validator: doc.validator,
+                    }
+                }
+                // Not settled now: the next arrival asks again.
+                _ => return Ok(LiveUpdate::Current),
+            }
+            match self.stands_on(tab_id, &newer).await? {
+                Standing::Same => return Ok(LiveUpdate::Current),
+                Standing::Revalidated(u) => return Ok(u),
+                Standing::Newer => {}
             }
         }
         // After a save, the first newer version is judged by the overwrite watch (did it keep
@@ -414,11 +473,15 @@ impl AppState {
         let t = tabs
             .get_mut(tab_id)
             .ok_or_else(crate::workspace::tabs::closed)?;
+        // What `live_rewind` puts back is this update's, none before.
+        t.rewind = None;
+        t.rewind_round = None;
         let update = if t.round.is_some() {
             self.live_into_round(tab_id, t, text, newer)
         } else {
             match text {
-                Some(mine) if !ifmatch_engine::json::same_text(&mine, &t.base.text) => {
+                // Any difference is the user's (a reformatting too): merged into, never replaced.
+                Some(mine) if mine != t.base.text => {
                     self.live_into_edit(tab_id, t, mine, newer, open_round)
                 }
                 mine => {
@@ -426,7 +489,7 @@ impl AppState {
                         TextEdit::lines(mine.as_deref().unwrap_or(&t.base.text), &newer.text);
                     let (changed, words) = changed_words(&t.base.text, &newer.text);
                     t.seen.note(&t.base);
-                    t.base = newer.clone();
+                    t.rewind = Some(std::mem::replace(&mut t.base, newer.clone()));
                     t.seen.note(&newer);
                     if let Some(d) = &self.drafts {
                         d.remove(tab_id);
@@ -465,10 +528,10 @@ impl AppState {
         let (changed, words) = changed_words(&t.base.text, &newer.text);
         match session::merge_with(&t.base, &mine, newer.clone(), &Options::default()) {
             SaveResult::Merged { round } => {
-                let text = round.start;
+                let text = in_layout_of(&mine, round.start);
                 let edits = TextEdit::lines(&mine, &text);
                 t.seen.note(&t.base);
-                t.base = newer.clone();
+                t.rewind = Some(std::mem::replace(&mut t.base, newer.clone()));
                 t.seen.note(&newer);
                 let _ = self.write_draft(tab_id, t, &text);
                 LiveUpdate::Merged {
@@ -501,6 +564,9 @@ impl AppState {
                 if let SaveResult::Conflicts { round } = report.result {
                     t.round = Some(round);
                 }
+                // The draft holds the round's Result (the server's changes that do not collide
+                // are in it), as a save's round draft does.
+                let start = t.round.as_ref().map(|r| r.start.clone());
                 if let SaveView::Conflicts { round, .. } = &mut view {
                     round.message = format!(
                         "The server changed this resource while you edited it; nothing was \
@@ -512,7 +578,7 @@ impl AppState {
                     SaveView::Conflicts { round, .. } => TextEdit::lines(&mine, &round.text),
                     _ => vec![],
                 };
-                let _ = self.write_draft(tab_id, t, &mine);
+                let _ = self.write_draft(tab_id, t, start.as_deref().unwrap_or(&mine));
                 LiveUpdate::Round { view, edits }
             }
             SaveResult::Conflicts { round } => {
@@ -638,7 +704,7 @@ impl AppState {
                     }
                     _ => {}
                 }
-                t.round = Some(*round);
+                t.rewind_round = t.round.replace(*round);
                 let _ = self.write_draft(tab_id, t, &text);
                 LiveUpdate::Round {
                     edits: TextEdit::lines(&result, &text),
@@ -647,6 +713,57 @@ impl AppState {
             }
             Remerged::Collides { message } => LiveUpdate::Waiting { message },
         }
+    }
+
+    /// Puts back the base the last live update moved forward: the window could not put that
+    /// update into the text (the user changed it meanwhile in a way it could not follow), so
+    /// the text still stands on the earlier version. The newer version is asked about again.
+    pub async fn live_rewind(&self, tab_id: &str, text: &str) -> Result<(), Problem> {
+        let mut tabs = self.tabs.lock().await;
+        let t = tabs
+            .get_mut(tab_id)
+            .ok_or_else(crate::workspace::tabs::closed)?;
+        let round = t.rewind_round.take();
+        let moved = round.is_some() || t.rewind.is_some();
+        if round.is_some() {
+            t.round = round;
+        }
+        if let Some(b) = t.rewind.take() {
+            t.base = b;
+        }
+        if moved {
+            // The newer version is news again to this tab.
+            t.seen = Seen::default();
+            t.seen.note(&t.base);
+            let _ = self.write_draft(tab_id, t, text);
+        }
+        Ok(())
+    }
+
+    /// Whether `v` is the version the tab stands on (its base, or its round's server version):
+    /// the same validator, or the same document under a new validator (taken on silently: a
+    /// dialect's version moves with server-owned fields).
+    async fn stands_on(&self, tab_id: &str, v: &Version) -> Result<Standing, Problem> {
+        let mut tabs = self.tabs.lock().await;
+        let t = tabs
+            .get_mut(tab_id)
+            .ok_or_else(crate::workspace::tabs::closed)?;
+        let current = t.round.as_mut().map_or(&mut t.base, |r| &mut r.current);
+        if let (Some(a), Some(b)) = (&current.validator, &v.validator) {
+            if a.display() == b.display() {
+                return Ok(Standing::Same);
+            }
+        }
+        if !ifmatch_engine::json::same_text(&current.text, &v.text) {
+            return Ok(Standing::Newer);
+        }
+        if current.validator == v.validator {
+            return Ok(Standing::Same);
+        }
+        current.validator = v.validator.clone();
+        let validator = v.validator.as_ref().map(|x| x.display());
+        t.seen.note(v);
+        Ok(Standing::Revalidated(LiveUpdate::Revalidated { validator }))
     }
 
     fn remember_live_version(&self, url: &str, v: &Version) {
@@ -658,5 +775,46 @@ impl AppState {
                 &v.text,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merge_into_the_edit_keeps_the_edits_layout() {
+        let merged = "{\n  \"a\": 1,\n  \"b\": 2\n}\n".to_string();
+        assert_eq!(
+            in_layout_of("{\"a\":0,\"b\":2}", merged.clone()),
+            "{\"a\":1,\"b\":2}"
+        );
+        let tabs = in_layout_of("{\n\t\"a\": 0,\n\t\"b\": 2\n}", merged.clone());
+        assert_eq!(tabs, "{\n\t\"a\": 1,\n\t\"b\": 2\n}");
+        assert_eq!(
+            in_layout_of("{\n  \"a\": 0,\n  \"b\": 2\n}\n", merged.clone()),
+            merged
+        );
+    }
+
+    #[test]
+    fn seen_versions_are_named_by_validator_or_by_meaning() {
+        let mut s = Seen::default();
+        s.note(&Version {
+            text: "{\"a\": 1}".into(),
+            validator: None,
+        });
+        let arrival = |text: &str| Arrival {
+            version: String::new(),
+            via: ifmatch_engine::live::Via::Poll,
+            bytes: 0,
+            document: text.into(),
+            validator: None,
+        };
+        assert!(
+            s.has(&arrival("{\n  \"a\": 1\n}")),
+            "the same meaning, spelt otherwise"
+        );
+        assert!(!s.has(&arrival("{\"a\": 2}")));
     }
 }

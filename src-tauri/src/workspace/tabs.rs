@@ -118,6 +118,8 @@ impl AppState {
                     watch: None,
                     overwritten: None,
                     seen: Default::default(),
+                    rewind: None,
+                    rewind_round: None,
                 };
                 self.tabs.lock().await.insert(id.clone(), tab);
                 self.watch_tab(&id).await;
@@ -612,6 +614,7 @@ impl AppState {
                     t.seen.note(&t.base);
                     t.seen.note(&report.base);
                     t.seen.note(&base);
+                    self.watches.written(&conn, &url, &base);
                     t.watch = Some(Watch {
                         before: report.base.clone(),
                         saved: base.text.clone(),
@@ -868,6 +871,8 @@ impl AppState {
                     watch: None,
                     overwritten: None,
                     seen: Default::default(),
+                    rewind: None,
+                    rewind_round: None,
                 },
             );
             self.watch_tab(&d.tab_id).await;
@@ -1137,7 +1142,7 @@ fn watch_words(later: &[LaterChangeView], changed_after: bool, refuses_stale: bo
         format!(
             "Changed after your save: {places}{more}, by a write that saw yours (this server \
              refuses stale writes, so that write carried a version at least as new as yours). \
-             Your save landed and nothing was written over; Reload to see the new version."
+             Your save landed and nothing was written over."
         )
     } else if refuses_stale {
         format!(

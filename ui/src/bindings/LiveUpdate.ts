@@ -7,7 +7,7 @@ import type { TextEdit } from "./TextEdit";
 /**
  * What the newest version a watch saw did to a tab.
  */
-export type LiveUpdate = { "kind": "current" } | { "kind": "busy" } | { "kind": "replaced", message: string, text: string, validator: string | null, 
+export type LiveUpdate = { "kind": "current" } | { "kind": "busy" } | { "kind": "revalidated", validator: string | null, } | { "kind": "replaced", message: string, text: string, validator: string | null, 
 /**
  * The text as replacements of the text the window sent (or of the loaded version).
  */

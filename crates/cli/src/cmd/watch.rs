@@ -85,6 +85,8 @@ pub async fn run(
                 say!("ifmatch: {url}: {}", n.words);
                 true
             }
+            // Not a change: the same document under a new validator.
+            LiveEvent::Revalidated(_) => true,
             LiveEvent::Ended(_) => false,
         }
     };
@@ -127,7 +129,8 @@ fn json_line(a: &Arrival) -> String {
     let via = match a.via {
         Via::Initial => "initial",
         Via::Stream => "stream",
-        Via::Poll => "poll",
+        // (`ifmatch watch` writes nothing: its versions are never of this kind.)
+        Via::Poll | Via::Written => "poll",
     };
     format!(
         "{{\"version\": {}, \"via\": \"{via}\", \"bytes\": {}, \"document\": {}}}\n",

@@ -44,6 +44,8 @@ pub enum Via {
     Stream,
     /// The watch's own conditional read found it.
     Poll,
+    /// A write of the watch's owner that the server acknowledged (`Live::written`).
+    Written,
 }
 
 /// A version the watch saw arrive (documents are the dialect's view: server-owned fields out).
@@ -103,6 +105,9 @@ pub enum LiveEvent {
     Arrived(Arrival),
     /// Something to say about the watch itself.
     Notice(Notice),
+    /// The same document under a new validator (a dialect's version moved with server-owned
+    /// fields only): not a change, but a write must now carry this validator.
+    Revalidated(Option<Validator>),
     /// The watch could not start: the first read's outcome.
     Ended(Outcome),
 }
@@ -175,6 +180,8 @@ pub struct Control {
     wake: Notify,
     hidden: AtomicBool,
     meter: Mutex<Meter>,
+    /// A version the owner wrote (`Live::written`), for the watch to compare the next with.
+    written: Mutex<Option<(String, Option<Validator>)>>,
 }
 
 #[derive(Debug, Default)]
@@ -252,8 +259,18 @@ impl Live {
             let (tx, ctl, latest) = (tx.clone(), ctl.clone(), latest.clone());
             tokio::spawn(async move {
                 let mut emit = |e: LiveEvent| {
-                    if let LiveEvent::Arrived(a) = &e {
-                        *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(a.clone());
+                    match &e {
+                        LiveEvent::Arrived(a) => {
+                            *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(a.clone());
+                        }
+                        LiveEvent::Revalidated(v) => {
+                            if let Some(a) =
+                                latest.lock().unwrap_or_else(|p| p.into_inner()).as_mut()
+                            {
+                                a.validator = v.clone();
+                            }
+                        }
+                        _ => {}
                     }
                     // No subscriber right now is not a reason to stop: a tab may come back.
                     let _ = tx.send(e);
@@ -286,6 +303,25 @@ impl Live {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The server acknowledged a write of `text` by the watch's owner: it is the newest version
+    /// (`latest`, `Via::Written`), and the next change is a change from it, even when the watch
+    /// never saw it (a stream can go from the version before straight to a later one that
+    /// puts that earlier document back).
+    pub fn written(&self, text: String, validator: Option<Validator>) {
+        let version = match &validator {
+            Some(v) => v.text(),
+            None => content_version(&text),
+        };
+        *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arrival {
+            version,
+            via: Via::Written,
+            bytes: 0,
+            document: text.clone(),
+            validator: validator.clone(),
+        });
+        *self.ctl.written.lock().unwrap_or_else(|p| p.into_inner()) = Some((text, validator));
     }
 
     /// Focus, hidden state and the cost so far.
@@ -686,6 +722,18 @@ impl Watcher<'_> {
     /// Takes `doc` as the server's version: an arrival when it means something else than the
     /// current one (server-owned fields are already out: `on_read`).
     fn offer(&mut self, doc: Received, via: Via, full_bytes: Option<u64>) {
+        // The owner's own write is the version a change is a change from (a stream that never
+        // showed it would otherwise take a change back to the earlier document for nothing new).
+        if let Some((text, validator)) = self
+            .ctl
+            .written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            self.current.text = text;
+            self.current.validator = validator;
+        }
         if self.gone {
             self.gone = false;
             self.said.retain(|k| *k != NoticeKind::Deleted);
@@ -697,9 +745,12 @@ impl Watcher<'_> {
         }
         if same_text(&doc.text, &self.current.text) {
             // The same document; keep the newer validator (a dialect's version moves with
-            // server-owned fields).
-            if doc.validator.is_some() {
+            // server-owned fields), and say so to whoever writes with it.
+            if doc.validator.is_some() && doc.validator != self.current.validator {
                 self.current.validator = doc.validator;
+                if !(self.emit)(LiveEvent::Revalidated(self.current.validator.clone())) {
+                    self.stopped = true;
+                }
             }
             return;
         }
