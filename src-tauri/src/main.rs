@@ -98,6 +98,7 @@ fn main() {
             commands::live::live_window,
             commands::live::carry_change,
             commands::live::live_rewind,
+            commands::live::live_settle,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -117,6 +117,7 @@ pub async fn e2e_live_a_disjoint_change_is_merged_into_the_edit_and_save_sends_o
     })
     .await;
     assert!(notice.contains("/limits/maxUploadMb"), "{notice}");
+    screenshot(&c, "live-merged-into-edit").await;
     let text = editor_text(&c, "editor").await;
     assert!(
         text.contains("Acme Live") && text.contains("64"),
@@ -137,7 +138,7 @@ pub async fn e2e_live_a_disjoint_change_is_merged_into_the_edit_and_save_sends_o
         !rows.iter().any(|(_, s)| s == "412"),
         "no 412 on the wire: {rows:#?}"
     );
-    screenshot(&c, "live-merged-into-edit").await;
+    screenshot(&c, "live-saved-with-one-put").await;
 }
 
 /// The server's version of `url`, as JSON.
@@ -552,8 +553,8 @@ pub async fn e2e_live_apache_is_polled_conditionally() {
     let (got, plain, t) = wait_for("the figures against plain polling", || async {
         let t = live_status(&c).await;
         let rest = t.split(" · ").nth(1)?;
-        let (got, rest) = rest.split_once(" received (plain polling: ")?;
-        let plain = rest.split(')').next()?;
+        let (got, rest) = rest.split_once(" received, plain polling ")?;
+        let plain = rest.split(" — ").next()?;
         let (got, plain) = (bytes_of(got), bytes_of(plain));
         (plain >= 5.0 * SETTINGS.len() as f64).then_some((got, plain, t.clone()))
     })
@@ -596,6 +597,60 @@ pub async fn e2e_live_a_collision_taken_back_on_the_server_is_unmarked() {
     until_status(&c, 0, "clean", "saved").await;
     assert!(!visible(&c, "conflict-view").await);
     assert_eq!(server_doc(&url).await["siteName"], json!("Acme Mine"));
+    let rows = fresh_trail(&c).await;
+    assert_eq!(
+        rows.iter().filter(|(m, _)| m == "PUT").count(),
+        1,
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|(_, s)| s == "412"), "{rows:?}");
+}
+
+/// Polling every 60 s, a change made since the last poll is met by Save's last look at the
+/// server, merged into the edit, and said: nothing is sent until Save again, which is then one
+/// conditional PUT — no 412 round for a disjoint change, even between polls.
+#[tokio::test(flavor = "multi_thread")]
+pub async fn e2e_live_save_looks_once_more_before_writing() {
+    let apache = Apache::start(&[("settings.json", SETTINGS)]);
+    let (_g, _d, c) = live_app(&[
+        ("IFMATCH_API_URL", &apache.url),
+        ("IFMATCH_LIVE_INTERVAL", "60"),
+    ])
+    .await;
+    open(&c, "/settings.json").await;
+    let how = until_watched(&c).await;
+    assert!(how.contains("polling every 60 s"), "{how}");
+    let url = format!("{}/settings.json", apache.url);
+    let mine = edit(
+        &editor_text(&c, "editor").await,
+        "/siteName",
+        json!("Acme Look"),
+    );
+    set_editor(&c, "editor", &mine).await;
+    until_status(&c, 0, "dirty", "the edit is unsaved").await;
+    another_client_sets(&url, "/limits/maxUploadMb", json!(61)).await;
+    click(&c, &tid("save")).await;
+    let notice = wait_for("the change met by Save's last look", || async {
+        let n = text_of(&c, "merge-summary").await;
+        n.contains("save again").then_some(n)
+    })
+    .await;
+    assert!(
+        notice.contains("/limits/maxUploadMb") && notice.contains("Nothing was sent"),
+        "{notice}"
+    );
+    let text = editor_text(&c, "editor").await;
+    assert!(text.contains("Acme Look") && text.contains("61"), "{text}");
+    assert_eq!(
+        server_doc(&url).await["siteName"],
+        json!("Acme Support"),
+        "nothing written yet"
+    );
+    click(&c, &tid("save")).await;
+    until_status(&c, 0, "clean", "saved").await;
+    let server = server_doc(&url).await;
+    assert_eq!(server["siteName"], json!("Acme Look"));
+    assert_eq!(server["limits"]["maxUploadMb"], json!(61));
     let rows = fresh_trail(&c).await;
     assert_eq!(
         rows.iter().filter(|(m, _)| m == "PUT").count(),

@@ -47,6 +47,20 @@ export async function save(resubmit: boolean, reviewed = false) {
   // A server change on its way into this tab lands first: Rust moves the tab's base forward
   // with it, so a save sent meanwhile would carry the newer validator with text that lacks
   // the change (and write over it).
+  // A last look at the server before writing (a poll may be seconds old): a change made since
+  // is merged into the edit now, and the user saves again, rather than the write meeting it.
+  // (A question already on its way is fresh enough: the save waits for it below.)
+  if (!resubmit && !t.round && t.live && !t.live.how.startsWith("not watched") && !saving.has(t.id) && !liveAsking.has(t.id)) {
+    if (await api.liveSettle(t.id).catch(() => false)) {
+      liveKinds.delete(t.id);
+      await liveApply(t);
+      if (t.id === store.activeId && liveKinds.get(t.id) === "merged" && !t.collisions?.length && !t.round) {
+        t.notice = `${t.notice ?? ""} Nothing was sent: save again to write your edit with it.`.trim();
+        render();
+        return;
+      }
+    }
+  }
   await liveSettled(t);
   if (t.saving || t.id !== store.activeId || saving.has(t.id)) return;
   // From here until the save's answer is shown, no newer version is put into the tab (it is
@@ -542,7 +556,11 @@ async function unmoved(t: Tab): Promise<void> {
   liveAgain.add(t.id);
 }
 
+/** What the last answer about a newer version did to each tab (its kind). */
+const liveKinds = new Map<string, LiveUpdate["kind"]>();
+
 async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | null): Promise<void> {
+  if (r.kind !== "after_save") liveKinds.set(t.id, r.kind);
   switch (r.kind) {
     case "busy":
       return;
@@ -654,7 +672,7 @@ const size = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 
 export function renderLive(t: Tab | null = active()): void {
   const el = $("live-status");
   const l = t?.live;
-  el.textContent = l ? `${l.how}${l.requests ? ` · ${size(l.bytes)} received (plain polling: ${size(Math.max(l.plain_polling_bytes, l.bytes))})` : ""}` : "";
+  el.textContent = l ? `${l.how}${l.requests ? ` · ${size(l.bytes)} received, plain polling ${size(Math.max(l.plain_polling_bytes, l.bytes))}` : ""}` : "";
   el.title = l?.problem ?? "How this resource's changes reach the tab";
   el.dataset.problem = l?.problem ? "yes" : "";
   el.dataset.fullBodyPolls = l?.full_body_polls ? "yes" : "";

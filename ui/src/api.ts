@@ -80,6 +80,7 @@ export const api = {
   liveUpdate: (tabId: string, text: string | null, openRound: boolean) => invoke<LiveUpdate>("live_update", { tabId, text, openRound }),
   liveStatus: (tabId: string) => invoke<LiveStatusView>("live_status", { tabId }),
   liveWindow: (focused: boolean, hidden: boolean) => invoke<void>("live_window", { focused, hidden }),
+  liveSettle: (tabId: string) => invoke<boolean>("live_settle", { tabId }),
   liveRewind: (tabId: string, text: string) => invoke<void>("live_rewind", { tabId, text }),
   carryChange: (base: string, mine: string, theirs: string) => invoke<string | null>("carry_change", { base, mine, theirs }),
   checkJson: (text: string) => invoke<JsonProblem | null>("check_json", { text }),

@@ -157,7 +157,9 @@ async function start() {
     const path = t ? t.url.replace(/^https?:\/\/[^/]+/, "") : "/settings";
     try {
       await api.demoAnotherAdmin(path, null);
-      store.windowNotice = `Another admin changed ${path} on the demo server. Save to see the merge.`;
+      // Watched: the tab shows it as it arrives. Not watched (IFMATCH_LIVE=off): Save merges it.
+      const watched = !!t?.live && !t.live.how.startsWith("not watched");
+      store.windowNotice = `Another admin changed ${path} on the demo server.${watched ? "" : " Save to see the merge."}`;
       if (t) t.notice = store.windowNotice;
       render();
     } catch (e) {

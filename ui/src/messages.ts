@@ -23,7 +23,7 @@ export function renderMessages() {
   const c = openRound(t);
   $("notice").classList.toggle(
     "needs-you",
-    (!!c && model.unresolved(c.statuses) > 0) || (!c && !!t?.overwritten?.length),
+    (!!c && model.unresolved(c.statuses) > 0) || (!c && !!t?.overwritten?.length) || (!c && !!t?.collisions?.length),
   );
 }
 

@@ -18,6 +18,13 @@ pub async fn live_update(
     state.live_update(&tab_id, text, open_round).await
 }
 
+/// Reads the tab's resource now (a Save's last look before it writes); true when the server
+/// holds a version the watch had not seen (the window then asks what it does to the tab).
+#[tauri::command]
+pub async fn live_settle(state: State<'_, AppState>, tab_id: String) -> Answer<bool> {
+    state.live_settle(&tab_id).await
+}
+
 /// How the tab's resource is watched and what the watch has cost.
 #[tauri::command]
 pub async fn live_status(state: State<'_, AppState>, tab_id: String) -> Answer<LiveStatusView> {

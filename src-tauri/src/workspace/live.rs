@@ -257,6 +257,36 @@ impl Watches {
         }
     }
 
+    /// Reads (`conn`, `url`) now, conditionally, and makes what the server holds the watch's
+    /// newest version when it is not already: a Save's last look before it writes (a poll may
+    /// be seconds old). True when that is a version the watch had not seen; false when it had,
+    /// or the resource is not watched, or the read failed.
+    pub async fn settle(&self, conn: &str, url: &str, client: &ifmatch_engine::Client) -> bool {
+        let key = (conn.to_string(), url.to_string());
+        if !self.lock().contains_key(&key) {
+            return false;
+        }
+        let ifmatch_engine::Outcome::Fetched { doc, .. } = client.get(url).await else {
+            return false;
+        };
+        let entries = self.lock();
+        let Some(e) = entries.get(&key) else {
+            return false;
+        };
+        let known = e
+            .live
+            .latest()
+            .is_some_and(|a| match (&a.validator, &doc.validator) {
+                (Some(x), Some(y)) if x.display() == y.display() => true,
+                _ => ifmatch_engine::json::same_text(&a.document, &doc.text),
+            });
+        if !known {
+            e.live
+                .observed(doc.text, doc.validator, ifmatch_engine::live::Via::Poll);
+        }
+        !known
+    }
+
     /// `tab` no longer shows anything: its watch ends with the last tab that shared it.
     pub fn unwatch(&self, tab: &str) {
         let mut entries = self.lock();
@@ -391,6 +421,13 @@ impl AppState {
             self.watches
                 .watch(tab_id, &conn, &url, endpoint.client.clone());
         }
+    }
+
+    /// A Save's last look: the tab's resource read now (see `Watches::settle`).
+    pub async fn live_settle(&self, tab_id: &str) -> Result<bool, Problem> {
+        let (conn, url) = self.tab_place(tab_id).await?;
+        let endpoint = self.endpoint(&conn).await?;
+        Ok(self.watches.settle(&conn, &url, &endpoint.client).await)
     }
 
     /// How the tab's resource is watched.

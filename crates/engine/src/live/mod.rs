@@ -310,13 +310,19 @@ impl Live {
     /// never saw it (a stream can go from the version before straight to a later one that
     /// puts that earlier document back).
     pub fn written(&self, text: String, validator: Option<Validator>) {
+        self.observed(text, validator, Via::Written)
+    }
+
+    /// The owner read the resource itself (`via`: `Poll`) or wrote it (`Written`): that version
+    /// is the newest, and the next change is a change from it.
+    pub fn observed(&self, text: String, validator: Option<Validator>, via: Via) {
         let version = match &validator {
             Some(v) => v.text(),
             None => content_version(&text),
         };
         *self.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arrival {
             version,
-            via: Via::Written,
+            via,
             bytes: 0,
             document: text.clone(),
             validator: validator.clone(),
