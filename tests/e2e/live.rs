@@ -95,6 +95,18 @@ pub async fn e2e_live_a_clean_tab_shows_the_servers_change() {
     );
     assert!(how.contains("live") || how.contains("polling"), "{how}");
     screenshot(&c, "live-clean-tab").await;
+    // The version that arrived is in the local history, newest first.
+    click(&c, &tid("history-toggle")).await;
+    let kinds = wait_for("the arrived version in History", || async {
+        let v = js(
+            &c,
+            "return [...document.querySelectorAll('[data-testid=\"history-row\"]')].map(r => r.dataset.kind);",
+        )
+        .await;
+        (v.as_array()?.len() >= 2).then_some(v)
+    })
+    .await;
+    assert_eq!(kinds[0], json!("server"), "{kinds}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
