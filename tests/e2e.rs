@@ -28,6 +28,8 @@ mod hostile;
 mod live;
 #[path = "e2e/live_hostile.rs"]
 mod live_hostile;
+#[path = "e2e/live_hostile2.rs"]
+mod live_hostile2;
 #[path = "e2e/merge_view.rs"]
 mod merge_view;
 #[path = "e2e/review_history.rs"]

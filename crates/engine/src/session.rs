@@ -579,10 +579,14 @@ fn not_applied(status: u16) -> SaveResult {
 }
 
 fn failed(outcome: Outcome) -> SaveResult {
-    SaveResult::Failed {
-        message: format!("{} Your text is kept.", outcome.message()),
-        outcome,
-    }
+    let said = outcome.message();
+    // (Some outcomes say it themselves: a 410 keeps the text too.)
+    let message = if said.contains("Your text is kept") {
+        said
+    } else {
+        format!("{said} Your text is kept.")
+    };
+    SaveResult::Failed { message, outcome }
 }
 
 fn base_of(d: Received) -> Version {

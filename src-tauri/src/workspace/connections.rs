@@ -125,6 +125,8 @@ impl AppState {
         }
         let conn = connection_of(&stored, secret);
         let view = conn.view.clone();
+        // Its watches go on with the new client (a rotated token, another certificate).
+        self.watches.reconnect(&id, conn.client.clone());
         self.connections.lock().await.insert(id.clone(), conn);
         let mut settings = self.settings.lock().await;
         settings.connections.retain(|c| c.id != id);

@@ -35,6 +35,8 @@ type Signal = Arc<dyn Fn(LiveSignal) + Send + Sync>;
 struct Said {
     how: String,
     problem: Option<String>,
+    /// A setting that was not taken (kept whatever the watch says next).
+    setting: Option<String>,
     full_body_polls: bool,
 }
 
@@ -127,8 +129,9 @@ fn options() -> (LiveOptions, Option<String>) {
             _ => {
                 problem = Some(format!(
                     "IFMATCH_LIVE_INTERVAL={v:?} is not a number of seconds from 0.05 to 3600; \
-                     watching every {} s instead.",
-                    o.interval.as_secs()
+                     the default is used (every {} s, backing off to {} s while nothing changes).",
+                    o.interval.as_secs(),
+                    o.max_interval.as_secs()
                 ))
             }
         }
@@ -157,6 +160,30 @@ impl Watches {
             e.tabs.insert(tab.to_string());
             return;
         }
+        let mut entry = self.start(&key, client);
+        entry.tabs.insert(tab.to_string());
+        entries.insert(key, entry);
+    }
+
+    /// The connection `conn` changed (its client is new): its watches start again with it,
+    /// for the same tabs.
+    pub fn reconnect(&self, conn: &str, client: Arc<ifmatch_engine::Client>) {
+        let mut entries = self.lock();
+        let keys: Vec<Key> = entries.keys().filter(|k| k.0 == conn).cloned().collect();
+        for key in keys {
+            let tabs = entries
+                .remove(&key)
+                .map(|e| e.tabs.clone())
+                .unwrap_or_default();
+            let mut entry = self.start(&key, client.clone());
+            entry.tabs = tabs;
+            entries.insert(key, entry);
+        }
+    }
+
+    /// A watch of `key` with its own task forwarding its events to the window (no tab yet).
+    fn start(&self, key: &Key, client: Arc<ifmatch_engine::Client>) -> Entry {
+        let (conn, url) = (key.0.as_str(), key.1.as_str());
         let slot = self
             .slots
             .lock()
@@ -172,7 +199,8 @@ impl Watches {
         }
         let said = Arc::new(Mutex::new(Said {
             how: "starting to watch…".into(),
-            problem,
+            problem: None,
+            setting: problem,
             full_body_polls: false,
         }));
         let signal = self.signal.get().cloned();
@@ -187,7 +215,15 @@ impl Watches {
                         Err(_) => break,
                     };
                     let arrived = match &event {
-                        None | Some(LiveEvent::Arrived(_) | LiveEvent::Revalidated(_)) => true,
+                        Some(LiveEvent::Arrived(_)) => {
+                            // A version read: a read failure said before is over.
+                            let mut s = said.lock().unwrap_or_else(|p| p.into_inner());
+                            if !s.full_body_polls {
+                                s.problem = None;
+                            }
+                            true
+                        }
+                        None | Some(LiveEvent::Revalidated(_)) => true,
                         Some(LiveEvent::Notice(n)) => {
                             let mut s = said.lock().unwrap_or_else(|p| p.into_inner());
                             match n.kind {
@@ -228,15 +264,12 @@ impl Watches {
                 }
             })
         };
-        entries.insert(
-            key,
-            Entry {
-                live,
-                tabs: BTreeSet::from([tab.to_string()]),
-                said,
-                forward,
-            },
-        );
+        Entry {
+            live,
+            tabs: BTreeSet::new(),
+            said,
+            forward,
+        }
     }
 
     /// The server acknowledged a write of `v` to (`conn`, `url`): the watch's newest version,
@@ -339,9 +372,13 @@ impl Watches {
         };
         let said = e.said.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let stats = e.live.control().stats();
+        let problem = match (said.setting, said.problem) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            (a, b) => a.or(b),
+        };
         LiveStatusView {
             how: said.how,
-            problem: said.problem,
+            problem,
             full_body_polls: said.full_body_polls,
             bytes: stats.bytes,
             plain_polling_bytes: stats.plain_polling_bytes,

@@ -809,6 +809,23 @@ impl Watcher<'_> {
         }
     }
 
+    /// `settle`, tried again after 0.5, 1 and 2 s when the read fails (a change was announced:
+    /// it must be read, not dropped). False when it still could not be read.
+    async fn settle_retrying(&mut self, via: Via) -> bool {
+        for wait in [0u64, 500, 1000, 2000] {
+            if wait > 0 {
+                self.pause(Duration::from_millis(wait)).await;
+            }
+            if self.stopped {
+                return false;
+            }
+            if self.settle(via).await {
+                return true;
+            }
+        }
+        false
+    }
+
     /// A whole read, without the cache (the cursor is gone: trust nothing kept).
     async fn full_read(&mut self) {
         let (out, n) = self.client.get_counted(self.url, false).await;
@@ -1434,6 +1451,8 @@ impl Watcher<'_> {
     }
 
     async fn changes(&mut self, feed: &ChangesFeed, cursor: &mut Option<String>) -> End {
+        // A change listed whose read failed: read at the next turn (the cursor has moved on).
+        let mut unread = false;
         loop {
             let Some(c) = cursor.clone() else {
                 return End::Refused(
@@ -1470,8 +1489,8 @@ impl Watcher<'_> {
             if let Some(next) = v.pointer(&feed.cursor) {
                 *cursor = Some(cursor_text(next));
             }
-            if listed {
-                self.settle(Via::Stream).await;
+            if listed || unread {
+                unread = !self.settle_retrying(Via::Stream).await;
             }
             if self.stopped {
                 return End::Stop;
@@ -1499,8 +1518,10 @@ struct Settle<'f>(&'f AtomicBool);
 
 impl AsyncStep for Settle<'_> {
     async fn step(&mut self, w: &mut Watcher<'_>) -> Option<End> {
-        if self.0.swap(false, Ordering::Relaxed) {
-            w.settle(Via::Stream).await;
+        if self.0.swap(false, Ordering::Relaxed) && !w.settle_retrying(Via::Stream).await {
+            // Still unread: the change stays announced and is read after the next chunk (a
+            // heartbeat, or another change), never dropped.
+            self.0.store(true, Ordering::Relaxed);
         }
         None
     }
