@@ -1371,7 +1371,7 @@ pub enum LiveUpdate {
     /// A conflict or merge round: shown as a save's round would be (made again against the
     /// newer version, or opened for a collision).
     Round {
-        view: SaveView,
+        view: Box<SaveView>,
         /// The Result as replacements of the text the window sent.
         edits: Vec<TextEdit>,
     },

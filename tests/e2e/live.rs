@@ -671,3 +671,68 @@ pub async fn e2e_live_save_looks_once_more_before_writing() {
     );
     assert!(!rows.iter().any(|(_, s)| s == "412"), "{rows:?}");
 }
+
+/// Another client replaces `from` by `to` in the stored text, keeping every byte else (its
+/// carriage returns too), with If-Match on the ETag it read.
+async fn another_client_replaces(url: &str, from: &str, to: &str) {
+    let http = reqwest::Client::new();
+    let r = http.get(url).send().await.unwrap();
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let text = r.text().await.unwrap();
+    assert!(text.contains(from), "{from:?} in {text:?}");
+    let put = http
+        .put(url)
+        .header("If-Match", etag)
+        .header("Content-Type", "application/json")
+        .body(text.replacen(from, to, 1))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+}
+
+/// A document with CRLF line ends (the editor holds lines without them): a clean tab takes the
+/// change and stays clean; an edit gets the next one merged in and saves with one PUT.
+#[tokio::test(flavor = "multi_thread")]
+pub async fn e2e_live_a_crlf_document_is_followed_line_for_line() {
+    let crlf = SETTINGS.replace('\n', "\r\n");
+    let apache = Apache::start(&[("settings.json", &crlf)]);
+    let (_g, _d, c) = live_app(&[("IFMATCH_API_URL", &apache.url)]).await;
+    open(&c, "/settings.json").await;
+    until_watched(&c).await;
+    let url = format!("{}/settings.json", apache.url);
+    another_client_replaces(&url, "\"maxUploadMb\": 25", "\"maxUploadMb\": 26").await;
+    wait_for("the clean tab shows the change", || async {
+        editor_text(&c, "editor")
+            .await
+            .contains("\"maxUploadMb\": 26")
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        tab_status(&c, 0).await,
+        "clean",
+        "the server's version, nothing unsaved"
+    );
+    replace_in_editor(&c, "Acme Support", "Acme CRLF").await;
+    until_status(&c, 0, "dirty", "the edit is unsaved").await;
+    another_client_replaces(&url, "\"timeoutMinutes\": 30", "\"timeoutMinutes\": 31").await;
+    wait_for("the change merged into the edit", || async {
+        let t = editor_text(&c, "editor").await;
+        (t.contains("\"timeoutMinutes\": 31") && t.contains("Acme CRLF")).then_some(())
+    })
+    .await;
+    click(&c, &tid("save")).await;
+    until_status(&c, 0, "clean", "saved").await;
+    let server = server_doc(&url).await;
+    assert_eq!(server["siteName"], json!("Acme CRLF"));
+    assert_eq!(server["session"]["timeoutMinutes"], json!(31));
+    assert_eq!(server["limits"]["maxUploadMb"], json!(26));
+    let rows = fresh_trail(&c).await;
+    assert_eq!(
+        rows.iter().filter(|(m, _)| m == "PUT").count(),
+        1,
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|(_, s)| s == "412"), "{rows:?}");
+}

@@ -492,13 +492,13 @@ async function liveOnce(t: Tab, openRound: boolean): Promise<void> {
   // An Accept or a move on the conflict view is being answered: the round is asked about after
   // it (its answer is made from the round as it was).
   for (let k = 0; k < 200 && t.round && (document.body.dataset.working ?? "0") !== "0"; k++) await new Promise((r) => setTimeout(r, 50));
-  if (t.id === store.activeId) syncText();
-  const sentText = t.text;
+  const sentText = textNow(t);
   // What is typed from here until the answer (in this tab, across tab switches) is carried
   // through it.
   const tracked = store.editor ? trackChanges(store.editor, t.id, sentText) : null;
   // A round's Result is always sent; otherwise only an edit (a clean tab stands on its base).
-  const text = t.round || t.text !== t.savedText ? t.text : null;
+  const clean = sentText === (t.savedText.includes("\r") ? t.savedText.replace(/\r/g, "") : t.savedText);
+  const text = t.round || !clean ? sentText : null;
   try {
     const r = await api.liveUpdate(t.id, text, openRound);
     await showLive(t, r, sentText, tracked);
@@ -510,10 +510,11 @@ async function liveOnce(t: Tab, openRound: boolean): Promise<void> {
   if (store.tabs.includes(t) && t.id === store.activeId) void refreshLive(t);
 }
 
-/** The tab's text now (the editor's when it shows the tab). */
+/** The tab's text now (the editor's when it shows the tab), its lines as the editor holds them
+ * (no carriage returns: Rust's replacements count without them too). */
 function textNow(t: Tab): string {
   if (t.id === store.activeId) syncText();
-  return t.text;
+  return t.text.includes("\r") ? t.text.replace(/\r/g, "") : t.text;
 }
 
 /** Puts Rust's answer into the tab's text: `edits` are replacements of `sent` giving `whole`.
@@ -528,7 +529,7 @@ async function putServerChange(t: Tab, sent: string, tracked: Tracked | null, ed
       return true;
     }
     if (!shown()) {
-      const next = carriedText(tracked, edits, Text.of(t.text.split("\n")));
+      const next = carriedText(tracked, edits, Text.of(textNow(t).split("\n")));
       if (next) {
         t.text = next.toString();
         return true;
@@ -591,6 +592,8 @@ async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | 
     case "replaced":
       if (store.editor && t.id === store.activeId) markLines(store.editor, "collision", []);
       if (!(await putServerChange(t, sent, tracked, r.edits, r.text))) return unmoved(t);
+      // The editor holds it without carriage returns: the tab's text is the version itself.
+      if (textNow(t) === r.text.replace(/\r/g, "")) t.text = r.text;
       t.savedText = r.text;
       t.validator = r.validator;
       t.savedDoc = undefined;

@@ -515,7 +515,13 @@ export function untrack(t: Tracked): void {
  * `now` (the tab's text now); null when what was tracked does not lead to `now`. */
 function carried(t: Tracked, edits: TextEdit[], now: Text): ChangeSet | null {
   if (t.lost || t.changes.newLength !== now.length || !t.changes.apply(t.from).eq(now)) return null;
-  return ChangeSet.of(edits, t.from.length).map(t.changes);
+  try {
+    return ChangeSet.of(edits, t.from.length).map(t.changes);
+  } catch {
+    // Replacements that do not fit the text they were made for: not followed (Rust's merge
+    // carries the change instead).
+    return null;
+  }
 }
 
 /** `now` with a server's change (`edits`, replacements of `t.from`) carried through whatever

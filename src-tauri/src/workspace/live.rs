@@ -392,7 +392,8 @@ impl Watches {
 /// Where a version stands for a tab.
 enum Standing {
     Same,
-    Revalidated(LiveUpdate),
+    /// The same document under a new validator: the tab's answer (`LiveUpdate::Revalidated`).
+    Revalidated(Option<String>),
     Newer,
 }
 
@@ -402,6 +403,11 @@ fn version_of(a: &Arrival) -> Version {
         text: a.document.clone(),
         validator: a.validator.clone(),
     }
+}
+
+/// `a` and `b` are the same text but for carriage returns.
+fn same_but_line_ends(a: &str, b: &str) -> bool {
+    a == b || (a.contains('\r') || b.contains('\r')) && a.replace('\r', "") == b.replace('\r', "")
 }
 
 /// `merged` (printed in the server's layout) in the layout of `mine`, the user's text it was
@@ -501,7 +507,7 @@ impl AppState {
         // read settles which.
         let ambiguous = match self.stands_on(tab_id, &newer).await? {
             Standing::Same => return Ok(LiveUpdate::Current),
-            Standing::Revalidated(u) => return Ok(u),
+            Standing::Revalidated(validator) => return Ok(LiveUpdate::Revalidated { validator }),
             Standing::Newer => self
                 .tabs
                 .lock()
@@ -523,7 +529,9 @@ impl AppState {
             }
             match self.stands_on(tab_id, &newer).await? {
                 Standing::Same => return Ok(LiveUpdate::Current),
-                Standing::Revalidated(u) => return Ok(u),
+                Standing::Revalidated(validator) => {
+                    return Ok(LiveUpdate::Revalidated { validator })
+                }
                 Standing::Newer => {}
             }
         }
@@ -555,7 +563,8 @@ impl AppState {
         } else {
             match text {
                 // Any difference is the user's (a reformatting too): merged into, never replaced.
-                Some(mine) if mine != t.base.text => {
+                // (Line ends aside: the editor holds lines without carriage returns.)
+                Some(mine) if !same_but_line_ends(&mine, &t.base.text) => {
                     self.live_into_edit(tab_id, t, mine, newer, open_round)
                 }
                 mine => {
@@ -653,7 +662,10 @@ impl AppState {
                     _ => vec![],
                 };
                 let _ = self.write_draft(tab_id, t, start.as_deref().unwrap_or(&mine));
-                LiveUpdate::Round { view, edits }
+                LiveUpdate::Round {
+                    view: Box::new(view),
+                    edits,
+                }
             }
             SaveResult::Conflicts { round } => {
                 let conflicts: Vec<LiveCollision> = round
@@ -782,7 +794,7 @@ impl AppState {
                 let _ = self.write_draft(tab_id, t, &text);
                 LiveUpdate::Round {
                     edits: TextEdit::lines(&result, &text),
-                    view,
+                    view: Box::new(view),
                 }
             }
             Remerged::Collides { message } => LiveUpdate::Waiting { message },
@@ -837,7 +849,7 @@ impl AppState {
         current.validator = v.validator.clone();
         let validator = v.validator.as_ref().map(|x| x.display());
         t.seen.note(v);
-        Ok(Standing::Revalidated(LiveUpdate::Revalidated { validator }))
+        Ok(Standing::Revalidated(validator))
     }
 
     fn remember_live_version(&self, url: &str, v: &Version) {
