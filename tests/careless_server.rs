@@ -15,7 +15,11 @@ fn err(o: &Output) -> String {
 }
 
 fn state(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ifmatch-careless-{}-{name}", std::process::id()));
+    let d = std::env::temp_dir().join(format!(
+        "ifmatch-careless-{}-{name}-{}",
+        std::process::id(),
+        ifmatch_tests::unique()
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

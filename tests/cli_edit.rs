@@ -19,8 +19,11 @@ struct Editor {
 
 impl Editor {
     fn new(name: &str) -> Editor {
-        let dir =
-            std::env::temp_dir().join(format!("ifmatch-edit-test-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "ifmatch-edit-test-{}-{name}-{}",
+            std::process::id(),
+            ifmatch_tests::unique()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(

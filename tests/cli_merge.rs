@@ -5,7 +5,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn tmpdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("ifmatch-{name}-{}", std::process::id()));
+    let d = std::env::temp_dir().join(format!(
+        "ifmatch-{name}-{}-{}",
+        std::process::id(),
+        ifmatch_tests::unique()
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

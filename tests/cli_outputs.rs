@@ -21,7 +21,11 @@ fn to_dev_full(args: &[&str]) -> Output {
 }
 
 fn temp(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ifmatch-cli-outputs-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "ifmatch-cli-outputs-{}-{}",
+        std::process::id(),
+        ifmatch_tests::unique()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();

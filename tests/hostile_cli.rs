@@ -58,8 +58,11 @@ struct ScriptedEditor {
 
 impl ScriptedEditor {
     fn new(name: &str) -> ScriptedEditor {
-        let dir =
-            std::env::temp_dir().join(format!("ifmatch-hostile-cli-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "ifmatch-hostile-cli-{}-{name}-{}",
+            std::process::id(),
+            ifmatch_tests::unique()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("tmp")).unwrap();
         std::fs::write(

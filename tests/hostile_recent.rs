@@ -366,8 +366,9 @@ fn lock_answer(st: &mut LockState, req: &Seen) -> Vec<u8> {
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
-        "ifmatch-hostile-recent-{}-{name}",
-        std::process::id()
+        "ifmatch-hostile-recent-{}-{name}-{}",
+        std::process::id(),
+        ifmatch_tests::unique()
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();

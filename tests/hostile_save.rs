@@ -14,8 +14,9 @@ use std::process::{Command, Output};
 /// A fresh folder for one test's files and state (no server profiles: every server untrusted).
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
-        "ifmatch-hostile-save-{}-{name}",
-        std::process::id()
+        "ifmatch-hostile-save-{}-{name}-{}",
+        std::process::id(),
+        ifmatch_tests::unique()
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
