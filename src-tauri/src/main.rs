@@ -9,6 +9,7 @@ mod memory;
 mod settings;
 mod state;
 mod view;
+mod watches;
 mod workspace;
 
 use tauri::{Emitter, Manager};
@@ -87,6 +88,7 @@ fn main() {
             commands::demo::demo_another_admin,
             commands::tabs::save_draft,
             commands::tabs::save_round_draft,
+            commands::tabs::forget_round,
             commands::tabs::restore_drafts,
             commands::tabs::tab_trail,
             commands::tabs::export_trail,

@@ -50,7 +50,7 @@ pub struct Tab {
     /// A newer version that did not hold the change last saved: what reapplying it merges.
     pub overwritten: Option<Overwritten>,
     /// The versions it stood on or met (a version a watch announces late is not new).
-    pub seen: crate::workspace::live::Seen,
+    pub seen: crate::watches::Seen,
     /// The base before the last live update moved it (see `live_rewind`).
     pub rewind: Option<Version>,
     /// The round before the last live update made it again (see `live_rewind`).
@@ -90,7 +90,7 @@ pub struct AppState {
     pub profiles: std::sync::Mutex<ifmatch_store::servers::ServerProfiles>,
     pub demo: Mutex<Option<DemoServer>>,
     /// Every open resource's watch (one per resource, shared by its tabs).
-    pub watches: crate::workspace::live::Watches,
+    pub watches: crate::watches::Watches,
     next_id: AtomicU64,
     /// The connection opened first: IFMATCH_API_URL's, else the demo server.
     pub default_connection: String,

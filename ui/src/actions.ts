@@ -96,6 +96,9 @@ async function saveNow(t: Tab, resubmit: boolean, reviewed: boolean) {
   // The server's newer version collides with this edit (the watch saw it): the conflicts are
   // shown now, and nothing is sent until they are decided.
   if (!resubmit && !t.round && t.collisions?.length) {
+    // A draft write still waiting would land after the round's own.
+    clearTimeout(draftTimers.get(t.id));
+    draftTimers.delete(t.id);
     await liveApply(t, true);
     // Still colliding: the conflict view is open now. Taken back on the server meanwhile: the
     // save goes on as a plain one.
@@ -225,6 +228,8 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
     }
     t.text = typed;
     if (r.kind === "saved") void persistDraft(t, true);
+    // The round is not shown: Rust forgets it too (the typed text's draft is kept without it).
+    else void api.forgetRound(t.id).then(() => persistDraft(t, true)).catch(() => undefined);
     render({ versions: isActive });
     if (isActive) void refreshSafety();
     return;

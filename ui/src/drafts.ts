@@ -32,7 +32,9 @@ export function persistDraft(t: Tab, now = false): Promise<void> {
       syncText();
       doc = store.editor.state.doc;
     }
-    const answer = api.saveDraft(t.id, t.text);
+    // Which round the window shows with this text (none: the edit before any): a draft is kept
+    // only with the round it belongs to.
+    const answer = api.saveDraft(t.id, t.text, t.round ? t.round.view.validator ?? "" : null);
     // The answer carries the JSON check of this very text: the lint waits for it.
     if (doc && doc.length === t.text.length) checkedBy(doc, answer);
     return written(t, answer);

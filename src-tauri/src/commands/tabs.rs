@@ -190,12 +190,20 @@ pub async fn save_draft(
     state: State<'_, AppState>,
     tab_id: String,
     text: String,
+    round: Option<String>,
 ) -> Answer<Option<JsonProblem>> {
-    state.save_draft(&tab_id, &text).await?;
+    state.save_draft(&tab_id, &text, round.as_deref()).await?;
     // A 10 MB text parses in tens of ms: the runtime moves its other work off this thread.
     Ok(tokio::task::block_in_place(|| {
         crate::workspace::tabs::check_json(&text)
     }))
+}
+
+/// The window does not show the round its save ended in (the user typed meanwhile).
+#[tauri::command]
+pub async fn forget_round(state: State<'_, AppState>, tab_id: String) -> Answer<()> {
+    state.forget_round(&tab_id).await;
+    Ok(())
 }
 
 /// After a round's answer is shown: its Result is the draft's text, without sending it back.

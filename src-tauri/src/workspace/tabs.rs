@@ -805,12 +805,40 @@ impl AppState {
     }
 
     /// Persists the tab's draft (the round and its decisions come from this state).
-    pub async fn save_draft(&self, tab_id: &str, text: &str) -> Result<(), Problem> {
-        let tabs = self.tabs.lock().await;
-        match tabs.get(tab_id) {
-            Some(t) => self.write_draft(tab_id, t, text),
-            None => Ok(()),
+    /// The window does not show the round a save ended in (the user typed while it was on its
+    /// way): it is forgotten here too, so the drafts of the typed text are kept, and the next
+    /// save merges again.
+    pub async fn forget_round(&self, tab_id: &str) {
+        if let Some(t) = self.tabs.lock().await.get_mut(tab_id) {
+            t.round = None;
         }
+    }
+
+    /// `round`: the validator of the round the window shows with this text ("" for one without),
+    /// None when it shows none. A text of another round than the tab's (a newer version made the
+    /// round again, or opened one, while this write was on its way) is not kept with it: the
+    /// draft written with that round stands, and the window writes again once it shows it.
+    pub async fn save_draft(
+        &self,
+        tab_id: &str,
+        text: &str,
+        round: Option<&str>,
+    ) -> Result<(), Problem> {
+        let tabs = self.tabs.lock().await;
+        let Some(t) = tabs.get(tab_id) else {
+            return Ok(());
+        };
+        let here = t.round.as_ref().map(|r| {
+            r.current
+                .validator
+                .as_ref()
+                .map(|v| v.display())
+                .unwrap_or_default()
+        });
+        if here.as_deref() != round {
+            return Ok(());
+        }
+        self.write_draft(tab_id, t, text)
     }
 
     /// Persists the draft of a round the window has just shown and not changed since: its text
