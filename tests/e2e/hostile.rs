@@ -570,11 +570,7 @@ pub async fn hostile_a_write_lost_on_the_wire_is_told_truly() {
         }
         // Back to what the server holds before the next attack.
         if st != "clean" {
-            click(&c, &tid("reload")).await;
-            if c.get_alert_text().await.is_ok() {
-                c.accept_alert().await.unwrap();
-            }
-            until_status(&c, 0, "clean", "reloaded").await;
+            reload_until_clean(&c, 0).await;
         }
     }
     c.close().await.unwrap();

@@ -635,6 +635,39 @@ pub async fn until_status(c: &Client, index: usize, status: &str, what: &str) {
     .await;
 }
 
+/// Clicks Reload on the active tab (tab `index`) and waits until it is clean, answering yes to
+/// the question about unsaved edits whenever it is asked. The question can open after the click
+/// has returned, and a script run while it is open may dismiss it (the reload is then not done):
+/// a tab still not clean a few seconds after a click is reloaded again.
+pub async fn reload_until_clean(c: &Client, index: usize) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        click(c, &tid("reload")).await;
+        let clicked = Instant::now();
+        while clicked.elapsed() < Duration::from_secs(5) {
+            if c.get_alert_text().await.is_ok() {
+                c.accept_alert().await.unwrap();
+            } else if let Ok(v) = c
+                .execute(
+                    "const t = document.querySelectorAll('[data-testid=\"tab\"]')[arguments[0]]; return t ? t.dataset.status : '';",
+                    vec![json!(index)],
+                )
+                .await
+            {
+                if v.as_str() == Some("clean") {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the tab to be reloaded ({})",
+            tab_status(c, index).await
+        );
+    }
+}
+
 /// Runs `script` in the window and gives what it returns (a script that fails fails the test).
 pub async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap()
