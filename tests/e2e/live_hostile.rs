@@ -241,7 +241,6 @@ pub async fn e2e_live_hostile_a_save_written_over_by_the_old_document_is_told() 
 /// before that leaves a draft that restores as a round whose Result lacks the server's
 /// non-colliding change, which a Resubmit (on the round's newer validator) then writes over.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "defect (open, flaky): now and then a draft write of the edit lands after Rust wrote the live round's draft, so the draft pairs that round with a text lacking the server's change (a crash in that moment would restore it); the fix tried in 1319786 was reverted"]
 pub async fn e2e_live_hostile_a_live_rounds_draft_holds_its_result() {
     let one_at_a_time = serial().await;
     let home = fresh_home("live-hostile-round-draft");

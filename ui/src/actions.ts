@@ -582,8 +582,12 @@ async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | 
       break;
     case "revalidated":
       // The same document under a new validator: what a write now carries.
-      if (t.round) t.round.view.validator = r.validator;
-      else t.validator = r.validator;
+      if (t.round) {
+        t.round.view.validator = r.validator;
+        // A draft write sent while the window still showed the old validator was not kept
+        // with the round: written again now.
+        void persistDraft(t, true);
+      } else t.validator = r.validator;
       break;
     case "after_save": {
       const s = r.check;
