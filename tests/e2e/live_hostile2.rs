@@ -468,3 +468,81 @@ pub async fn e2e_live_hostile2_a_read_failure_is_unsaid_once_the_watch_recovers(
         "the watch read the change; the status line still says: {said:?}"
     );
 }
+
+/// The watch's read of a change answered with a status object under 200 (a proxy's
+/// `{"status": "ok"}`, with its own ETag): neither the clean tab nor the edit takes it as the
+/// newer version (a wiped document, every member's deletion merged into the edit); the tab says
+/// what arrived; once the server answers with the document again, its change arrives, the
+/// notice is gone, and Save writes the edit with it.
+#[tokio::test(flavor = "multi_thread")]
+pub async fn e2e_live_hostile2_a_status_object_is_not_taken_for_the_document() {
+    let (_g, _d, c) = crate::live::live_app(&[]).await;
+    first_tab(&c).await;
+    until_watched(&c).await;
+    let demo = demo_url(&c).await;
+    let url = format!("{demo}/settings");
+    let status_object = |n: u32| {
+        json!({"path": "/settings", "method": "GET", "count": n, "status": 200,
+               "content_type": "application/json",
+               "body": "{\"status\": \"ok\", \"message\": \"accepted\"}",
+               "headers": {"etag": "\"status-page\""}})
+    };
+    let unlike_said = || async {
+        let n = text_of(&c, "merge-summary").await;
+        n.contains("does not look like a newer version")
+            .then_some(n)
+    };
+    for dirty in [false, true] {
+        if dirty {
+            let mine = edit(
+                &editor_text(&c, "editor").await,
+                "/siteName",
+                json!("Acme Status"),
+            );
+            set_editor(&c, "editor", &mine).await;
+            until_status(&c, 0, "dirty", "the edit").await;
+        }
+        let before = editor_text(&c, "editor").await;
+        add_fault(&demo, status_object(100)).await;
+        // Another admin's change, written inside the server (its reads meet the fault too).
+        let r = reqwest::Client::new()
+            .post(format!("{demo}/_demo/another-admin/settings"))
+            .body(format!(
+                r#"{{"limits": {{"maxUploadMb": {}}}}}"#,
+                if dirty { 720 } else { 710 }
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        let said = wait_for("the status object said", unlike_said).await;
+        assert!(said.contains("status, message"), "{said}");
+        // It stays out of the tab while the server keeps answering it.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = editor_text(&c, "editor").await;
+        assert_eq!(now, before, "the tab changed under a status object");
+        assert!(!now.contains("accepted"));
+        let _ = reqwest::Client::new()
+            .delete(format!("{demo}/_demo/faults"))
+            .send()
+            .await;
+        // The document again, with a newer change: it arrives, and the notice is gone.
+        let value = if dirty { 721 } else { 711 };
+        another_client_sets(&url, "/limits/maxUploadMb", json!(value)).await;
+        wait_for("the server's change after the status object", || async {
+            let t = editor_text(&c, "editor").await;
+            (t.contains(&value.to_string()) && (!dirty || t.contains("Acme Status"))).then_some(())
+        })
+        .await;
+        assert!(
+            unlike_said().await.is_none(),
+            "the status object is still said"
+        );
+    }
+    click(&c, &tid("save")).await;
+    until_status(&c, 0, "clean", "saved").await;
+    let s = read_demo(&url).await;
+    assert_eq!(s["siteName"], json!("Acme Status"));
+    assert_eq!(s["limits"]["maxUploadMb"], json!(721));
+    assert!(s.get("status").is_none(), "{s}");
+}

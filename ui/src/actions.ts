@@ -562,6 +562,9 @@ async function unmoved(t: Tab): Promise<void> {
   liveAgain.add(t.id);
 }
 
+/** What the last "waiting" answer said to each tab. */
+const waitingSaid = new Map<string, string>();
+
 /** What the last answer about a newer version did to each tab (its kind). */
 const liveKinds = new Map<string, LiveUpdate["kind"]>();
 
@@ -575,6 +578,8 @@ async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | 
       // nothing is marked or waiting any more.
       if (!t.collisions && !t.liveWaiting) return;
       if (t.collisions?.length) t.notice = "The server's change to what you edited was taken back: nothing collides now.";
+      // What was said of the version that waited is not true any more.
+      else if (t.notice === waitingSaid.get(t.id)) t.notice = null;
       t.collisions = null;
       t.liveWaiting = false;
       t.stale = false;
@@ -636,6 +641,7 @@ async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | 
       t.stale = true;
       t.liveWaiting = true;
       t.notice = r.message;
+      waitingSaid.set(t.id, r.message);
       break;
     case "round": {
       t.collisions = null;

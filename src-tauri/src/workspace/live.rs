@@ -177,11 +177,23 @@ impl AppState {
                 None
             }
         };
-        self.remember_live_version(&url, &newer);
         let mut tabs = self.tabs.lock().await;
         let t = tabs
             .get_mut(tab_id)
             .ok_or_else(crate::workspace::tabs::closed)?;
+        // A status object answered for the document is not applied as its newer version (a
+        // wiped tab, every member's deletion merged into the edit): said, the tab left as it is.
+        let known = t.round.as_ref().map_or(&t.base, |r| &r.current);
+        if let Some(what) = ifmatch_engine::live::unlike(&known.text, &newer.text) {
+            return Ok(LiveUpdate::Waiting {
+                message: format!(
+                    "The server answered a read of this resource with {what}, which does not \
+                     look like a newer version of it: nothing of it was applied to this tab. \
+                     Reload shows the server's answer as it is."
+                ),
+            });
+        }
+        self.remember_live_version(&url, &newer);
         // What `live_rewind` puts back is this update's, none before.
         t.rewind = None;
         t.rewind_round = None;

@@ -19,8 +19,10 @@
 //! through the client's redacted trail; notices quote outcomes the client already scrubbed).
 
 mod frames;
+mod shape;
 
 pub use frames::{Event, EventStream, Garbage, JsonLines};
+pub use shape::unlike;
 
 use crate::dialect::ChangesFeed;
 use crate::json::same_text;
