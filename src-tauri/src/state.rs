@@ -53,8 +53,56 @@ pub struct Tab {
     pub seen: crate::watches::Seen,
     /// The base before the last live update moved it (see `live_rewind`).
     pub rewind: Option<Version>,
-    /// The round before the last live update made it again (see `live_rewind`).
-    pub rewind_round: Option<Round>,
+    /// The round the last live update replaced, None before it (see `live_rewind`): Some(None)
+    /// when that update opened the tab's first round.
+    pub rewind_round: Option<Option<Round>>,
+    /// The round a save replaced with the one it ended in: put back when the window does not
+    /// show that one (`forget_round`).
+    pub before_save: Option<Round>,
+    /// The rounds replaced lately, each by its key (`view::round_key`) with the server version
+    /// its Result stands on: a draft the window wrote for one of them is kept over that version.
+    pub former: Vec<(String, Version)>,
+}
+
+impl Tab {
+    /// The rounds remembered in `former`.
+    const FORMER: usize = 3;
+
+    /// A tab on `base`, with `round` in progress (a restored draft's).
+    pub fn new(connection_id: String, url: String, base: Version, round: Option<Round>) -> Tab {
+        Tab {
+            connection_id,
+            url,
+            base,
+            round,
+            watch: None,
+            overwritten: None,
+            seen: Default::default(),
+            rewind: None,
+            rewind_round: None,
+            before_save: None,
+            former: vec![],
+        }
+    }
+
+    /// Puts `round` in progress and gives back the one it replaces (remembered in `former`).
+    pub fn set_round(&mut self, round: Option<Round>) -> Option<Round> {
+        let old = std::mem::replace(&mut self.round, round);
+        if let Some(r) = &old {
+            let key = crate::view::round_key(r);
+            self.former.retain(|(k, _)| *k != key);
+            self.former.push((key, r.current.clone()));
+            if self.former.len() > Self::FORMER {
+                self.former.remove(0);
+            }
+        }
+        old
+    }
+
+    /// The key of the round in progress (None without one).
+    pub fn round_key(&self) -> Option<String> {
+        self.round.as_ref().map(crate::view::round_key)
+    }
 }
 
 /// A save the overwrite watch looks after.

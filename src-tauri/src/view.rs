@@ -49,6 +49,9 @@ pub struct RoundView {
     pub text: String,
     /// The server version's validator: what a resubmit carries.
     pub validator: Option<String>,
+    /// The round's name (`round_key`): the window's draft writes say which round their text is
+    /// the Result of.
+    pub key: String,
     /// The version the edit started from (conflicts only).
     pub base_text: Option<String>,
     /// The user's text that met the server's change (conflicts only).
@@ -140,6 +143,15 @@ impl TextEdit {
     }
 }
 
+/// A round's name: a hash of the server version its Result stands on (its text: the same
+/// document under a new validator is the same round).
+pub fn round_key(round: &Round) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    round.current.text.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
 impl RoundView {
     /// The window's view of `round`: its texts whole (`omit_known` then leaves out what the
     /// window holds), the panes' line hunks, the summary in words. Built for an answer or a
@@ -165,6 +177,7 @@ impl RoundView {
             message,
             text: round.start.clone(),
             validator: round.current.validator.as_ref().map(|x| x.display()),
+            key: round_key(round),
             base_text: round.base.clone(),
             mine_text: round.mine.clone(),
             theirs_text: round.current.text.clone(),
@@ -988,6 +1001,7 @@ mod tests {
             message: String::new(),
             text: String::new(),
             validator: None,
+            key: String::new(),
             base_text: None,
             mine_text: None,
             theirs_text: String::new(),

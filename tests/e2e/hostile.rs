@@ -42,21 +42,6 @@ async fn body_keys(c: &Client, keys: &str) {
         .unwrap();
 }
 
-/// The Result's value at `pointer`.
-async fn result_at(c: &Client, pointer: &str) -> Value {
-    let doc: Value = serde_json::from_str(&editor_text(c, "editor").await).unwrap();
-    doc.pointer(pointer).cloned().unwrap_or(Value::Null)
-}
-
-/// Waits until tab `index` is no longer saving and the window's own work is done.
-async fn until_not_saving(c: &Client, index: usize) {
-    wait_for("the save to end", || async {
-        (tab_status(c, index).await != "saving" && !visible(c, "busy").await).then_some(())
-    })
-    .await;
-    settle(c).await;
-}
-
 /// Creates `path` on the demo server with `doc` (If-None-Match: *).
 async fn create(c: &Client, path: &str, doc: &Value) {
     let base = demo_url(c).await;

@@ -380,3 +380,181 @@ pub async fn e2e_live_hostile_a_formatting_edit_is_not_replaced() {
         "the user's one-line text, with the change merged in; shown ({notice:?}): {shown}"
     );
 }
+
+/// A conflict round, a value typed by hand into the Result (no Accept), then a newer version
+/// the round is merged again with: the draft (what a crash restores) holds the typed value and
+/// the server's newer change, not the fresh merge without the hand edit.
+#[tokio::test(flavor = "multi_thread")]
+pub async fn e2e_live_hostile_a_re_merged_rounds_draft_keeps_the_hand_edit() {
+    let one_at_a_time = serial().await;
+    let home = fresh_home("live-hostile-remerge-draft");
+    let d = Driver::start_in(
+        &home,
+        &[("IFMATCH_LIVE", "on"), ("IFMATCH_LIVE_INTERVAL", "0.5")],
+    );
+    let c = d.session().await;
+    first_tab(&c).await;
+    until_watched(&c).await;
+    let url = format!("{}/settings", demo_url(&c).await);
+    let mine = edit(
+        &editor_text(&c, "editor").await,
+        "/siteName",
+        json!("Mine Site"),
+    );
+    set_editor(&c, "editor", &mine).await;
+    until_status(&c, 0, "dirty", "the edit is unsaved").await;
+    another_client_sets(&url, "/siteName", json!("Their Site")).await;
+    until_visible(&c, "live-show-conflicts", "the collision is marked").await;
+    click(&c, &tid("save")).await;
+    wait_conflict_view(&c, "the conflict view").await;
+    // Decided by typing a third value into the Result, not by an Accept.
+    let result = edit(
+        &editor_text(&c, "editor").await,
+        "/siteName",
+        json!("Hand Site"),
+    );
+    set_editor(&c, "editor", &result).await;
+    settle(&c).await;
+    another_client_sets(&url, "/notifications/digest", json!("weekly")).await;
+    wait_for("the round merged again with the newer version", || async {
+        let t = editor_text(&c, "editor").await;
+        (t.contains("weekly") && t.contains("Hand Site")).then_some(())
+    })
+    .await;
+    // The window's round draft (after its paint) has long been written.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let draft = crate::drafts::only_draft(&home);
+    kill_app();
+    let _ = c.close().await;
+    drop(d);
+    drop(one_at_a_time);
+    let text = draft["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Hand Site") && text.contains("weekly"),
+        "the draft a crash restores lost the hand edit or the server's change: {text}"
+    );
+    assert!(
+        draft["round"]["current"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("weekly"),
+        "the draft's round is the one merged again"
+    );
+}
+
+/// Typing while a Resubmit is on its way, and the server changes meanwhile (the resubmit meets
+/// a 412): the window keeps the typed text and the round it showed; the draft pairs that text
+/// with that round (never with the round the resubmit ended in, which the window does not
+/// show), and the next Resubmit merges the server's change in.
+#[tokio::test(flavor = "multi_thread")]
+pub async fn e2e_live_hostile_typing_during_a_resubmit_that_meets_a_change_is_drafted() {
+    for live in ["off", "on"] {
+        typing_during_a_resubmit_that_meets_a_change(live).await;
+    }
+}
+
+/// With the watch off, the draft holds the round the window shows; with it on, the watch
+/// merges the round again with the server's change after the save, and the draft follows.
+async fn typing_during_a_resubmit_that_meets_a_change(live: &str) {
+    let one_at_a_time = serial().await;
+    let home = fresh_home(&format!("live-hostile-resubmit-typed-{live}"));
+    let d = Driver::start_in(
+        &home,
+        &[("IFMATCH_LIVE", live), ("IFMATCH_LIVE_INTERVAL", "0.5")],
+    );
+    let c = d.session().await;
+    first_tab(&c).await;
+    if live == "on" {
+        until_watched(&c).await;
+    }
+    let demo = demo_url(&c).await;
+    let url = format!("{demo}/settings");
+    let mine = edit(
+        &editor_text(&c, "editor").await,
+        "/siteName",
+        json!("Mine Site"),
+    );
+    set_editor(&c, "editor", &mine).await;
+    until_status(&c, 0, "dirty", "the edit is unsaved").await;
+    another_client_sets(&url, "/siteName", json!("Their Site")).await;
+    if live == "on" {
+        until_visible(&c, "live-show-conflicts", "the collision is marked").await;
+    }
+    click(&c, &tid("save")).await;
+    wait_conflict_view(&c, "the conflict view").await;
+    click(&c, &result_accept(0, "mine")).await;
+    settle(&c).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{demo}/_demo/faults"))
+        .body(r#"{"path": "/settings", "method": "PUT", "delay_ms": 3000, "count": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    click(&c, &tid("resubmit")).await;
+    until_visible(&c, "busy", "the resubmit's progress").await;
+    // Another admin writes while the resubmit waits; the user types.
+    let r = http
+        .post(format!("{demo}/_demo/another-admin/settings"))
+        .body(r#"{"notifications": {"digest": "monthly"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let typed = edit(
+        &editor_text(&c, "editor").await,
+        "/limits/maxUploadMb",
+        json!(778),
+    );
+    set_editor(&c, "editor", &typed).await;
+    until_not_saving(&c, 0).await;
+    wait_for("the typed text kept, nothing written", || async {
+        let e = text_of(&c, "error-message").await;
+        e.contains("you typed meanwhile").then_some(())
+    })
+    .await;
+    assert_eq!(result_at(&c, "/limits/maxUploadMb").await, json!(778));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let draft = crate::drafts::only_draft(&home);
+    let text = draft["text"].as_str().unwrap_or_default().to_string();
+    assert!(
+        text.contains("778"),
+        "the typed text is not in the draft: {text}"
+    );
+    let current = draft["round"]["current"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The text is the Result of the draft's round: it has that round's server change.
+    assert!(
+        !current.contains("monthly") || text.contains("monthly"),
+        "{live}: the draft pairs the typed text with a round it is not the Result of: {current}"
+    );
+    if live == "off" {
+        assert!(
+            !current.contains("monthly") && draft["round"].is_object(),
+            "the draft is not paired with the round the window shows: {current}"
+        );
+    }
+    // Resubmitting again merges the server's change in, keeping the typed value.
+    click(&c, &tid("resubmit")).await;
+    wait_for("the server's change merged into the Result", || async {
+        editor_text(&c, "editor")
+            .await
+            .contains("monthly")
+            .then_some(())
+    })
+    .await;
+    if tab_status(&c, 0).await != "clean" {
+        click(&c, &tid("resubmit")).await;
+        until_status(&c, 0, "clean", "resubmitted").await;
+    }
+    let held = read_demo(&url).await;
+    let _ = c.close().await;
+    drop(d);
+    drop(one_at_a_time);
+    assert_eq!(held["siteName"], json!("Mine Site"));
+    assert_eq!(held["limits"]["maxUploadMb"], json!(778));
+    assert_eq!(held["notifications"]["digest"], json!("monthly"));
+}

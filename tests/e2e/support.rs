@@ -672,3 +672,18 @@ pub async fn reload_until_clean(c: &Client, index: usize) {
 pub async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap()
 }
+
+/// The Result's value at `pointer`.
+pub async fn result_at(c: &Client, pointer: &str) -> Value {
+    let doc: Value = serde_json::from_str(&editor_text(c, "editor").await).unwrap();
+    doc.pointer(pointer).cloned().unwrap_or(Value::Null)
+}
+
+/// Waits until tab `index` is no longer saving and the window's own work is done.
+pub async fn until_not_saving(c: &Client, index: usize) {
+    wait_for("the save to end", || async {
+        (tab_status(c, index).await != "saving" && !visible(c, "busy").await).then_some(())
+    })
+    .await;
+    settle(c).await;
+}

@@ -206,9 +206,14 @@ interface ResultEdits {
   edits: TextEdit[];
 }
 
+/** Rounds a save ended in that the window does not show, being put back in Rust. */
+const forgetting = new Map<string, Promise<void>>();
+
 /** `docs`: text objects the window holds for the round's Mine and Base (shared by the panes);
- * `resultEdits`: the Result as changes to the text sent (the editor then changes only there). */
-export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?: ResultEdits, typed: string | null = null) {
+ * `resultEdits`: the Result as changes to the text sent (the editor then changes only there);
+ * `ownText`: the round's Result is not the text Rust made (typing carried into it), so its
+ * draft is written from the window's text. */
+export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?: ResultEdits, typed: string | null = null, ownText = false) {
   const isActive = t.id === store.activeId;
   if (typed !== null && (r.kind === "saved" || r.kind === "merged" || r.kind === "conflicts")) {
     // The user typed while the save was on its way: the editor keeps what they typed.
@@ -229,7 +234,13 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
     t.text = typed;
     if (r.kind === "saved") void persistDraft(t, true);
     // The round is not shown: Rust forgets it too (the typed text's draft is kept without it).
-    else void api.forgetRound(t.id).then(() => persistDraft(t, true)).catch(() => undefined);
+    // Rust puts back the round the window still shows (none for a first save); the next live
+    // question waits for it.
+    else {
+      const forgotten = api.forgetRound(t.id, r.round.key).catch(() => undefined).then(() => persistDraft(t, true));
+      forgetting.set(t.id, forgotten);
+      void forgotten.finally(() => forgetting.get(t.id) === forgotten && forgetting.delete(t.id));
+    }
     render({ versions: isActive });
     if (isActive) void refreshSafety();
     return;
@@ -278,7 +289,8 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
     // Written once the round is on screen (the user's wait ends first); Rust keeps the Result
     // it sent as the draft's text while the editor still shows it unchanged.
     const shown = isActive ? store.editor?.state.doc : undefined;
-    afterPaint(() => void persistRoundDraft(t, shown));
+    if (ownText) void persistDraft(t, true);
+    else afterPaint(() => void persistRoundDraft(t, shown));
   } else if (r.kind !== "saved") void persistDraft(t, true);
   // An open history shows the version just saved or met.
   render({ versions: isActive });
@@ -435,6 +447,9 @@ export async function reload() {
   const t = active();
   if (!t) return;
   if (model.hasUnsavedWork(t) && !confirm("Reload the server's version and discard your unsaved edits in this tab?")) return;
+  // The edit is discarded: a draft write still waiting would bring it back after a restart.
+  clearTimeout(draftTimers.get(t.id));
+  draftTimers.delete(t.id);
   try {
     const v = await api.reloadTab(t.id);
     closeConflictView(t);
@@ -497,6 +512,7 @@ async function liveOnce(t: Tab, openRound: boolean): Promise<void> {
   // An Accept or a move on the conflict view is being answered: the round is asked about after
   // it (its answer is made from the round as it was).
   for (let k = 0; k < 200 && t.round && (document.body.dataset.working ?? "0") !== "0"; k++) await new Promise((r) => setTimeout(r, 50));
+  await forgetting.get(t.id);
   const sentText = textNow(t);
   // What is typed from here until the answer (in this tab, across tab switches) is carried
   // through it.
@@ -587,12 +603,8 @@ async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | 
       break;
     case "revalidated":
       // The same document under a new validator: what a write now carries.
-      if (t.round) {
-        t.round.view.validator = r.validator;
-        // A draft write sent while the window still showed the old validator was not kept
-        // with the round: written again now.
-        void persistDraft(t, true);
-      } else t.validator = r.validator;
+      if (t.round) t.round.view.validator = r.validator;
+      else t.validator = r.validator;
       break;
     case "after_save": {
       const s = r.check;
@@ -660,7 +672,9 @@ async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | 
           // Where the conflicts stand is asked on this text when the view opens.
           if (v.kind === "conflicts") v.statuses = [];
         }
-        applySave(t, v);
+        // The Result is Rust's remerge (with decisions and hand edits kept) or carries typing:
+        // either way not the round's own start, so its draft is the window's text.
+        applySave(t, v, {}, undefined, null, true);
       }
       return;
     }

@@ -70,7 +70,7 @@ export const api = {
   setWeakSecretStorage: (optIn: boolean) => invoke<Backend>("set_weak_secret_storage", { optIn }),
   quitApp: () => invoke<void>("quit_app"),
   /** Writes the tab's draft; answers Rust's JSON check of the same text. */
-  forgetRound: (tabId: string) => invoke<void>("forget_round", { tabId }),
+  forgetRound: (tabId: string, key: string) => invoke<void>("forget_round", { tabId, key }),
   saveDraft: (tabId: string, text: string, round: string | null) => invoke<JsonProblem | null>("save_draft", { tabId, text, round }),
   /** The draft of a round just shown, its text being the Result Rust gave (nothing sent). */
   saveRoundDraft: (tabId: string) => invoke<void>("save_round_draft", { tabId }),

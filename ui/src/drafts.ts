@@ -34,7 +34,7 @@ export function persistDraft(t: Tab, now = false): Promise<void> {
     }
     // Which round the window shows with this text (none: the edit before any): a draft is kept
     // only with the round it belongs to.
-    const answer = api.saveDraft(t.id, t.text, t.round ? t.round.view.validator ?? "" : null);
+    const answer = api.saveDraft(t.id, t.text, t.round ? t.round.view.key : null);
     // The answer carries the JSON check of this very text: the lint waits for it.
     if (doc && doc.length === t.text.length) checkedBy(doc, answer);
     return written(t, answer);

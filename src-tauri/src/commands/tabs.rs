@@ -201,8 +201,8 @@ pub async fn save_draft(
 
 /// The window does not show the round its save ended in (the user typed meanwhile).
 #[tauri::command]
-pub async fn forget_round(state: State<'_, AppState>, tab_id: String) -> Answer<()> {
-    state.forget_round(&tab_id).await;
+pub async fn forget_round(state: State<'_, AppState>, tab_id: String, key: String) -> Answer<()> {
+    state.forget_round(&tab_id, &key).await;
     Ok(())
 }
 

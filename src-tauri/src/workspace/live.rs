@@ -284,7 +284,8 @@ impl AppState {
                 };
                 let mut view = SaveView::of(&report);
                 if let SaveResult::Conflicts { round } = report.result {
-                    t.round = Some(round);
+                    // Taken back by `live_rewind` if the window cannot show it.
+                    t.rewind_round = Some(t.set_round(Some(round)));
                 }
                 // The draft holds the round's Result (the server's changes that do not collide
                 // are in it), as a save's round draft does.
@@ -429,7 +430,7 @@ impl AppState {
                     }
                     _ => {}
                 }
-                t.rewind_round = t.round.replace(*round);
+                t.rewind_round = Some(t.set_round(Some(*round)));
                 let _ = self.write_draft(tab_id, t, &text);
                 LiveUpdate::Round {
                     edits: TextEdit::lines(&result, &text),
@@ -450,8 +451,8 @@ impl AppState {
             .ok_or_else(crate::workspace::tabs::closed)?;
         let round = t.rewind_round.take();
         let moved = round.is_some() || t.rewind.is_some();
-        if round.is_some() {
-            t.round = round;
+        if let Some(r) = round {
+            t.set_round(r);
         }
         if let Some(b) = t.rewind.take() {
             t.base = b;

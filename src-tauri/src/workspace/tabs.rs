@@ -110,17 +110,7 @@ impl AppState {
             Outcome::Fetched { doc, .. } => {
                 let id = self.new_id("t");
                 self.remember_version(&url, "loaded", &version_of(&doc));
-                let tab = Tab {
-                    connection_id: connection_id.clone(),
-                    url: url.clone(),
-                    base: version_of(&doc),
-                    round: None,
-                    watch: None,
-                    overwritten: None,
-                    seen: Default::default(),
-                    rewind: None,
-                    rewind_round: None,
-                };
+                let tab = Tab::new(connection_id.clone(), url.clone(), version_of(&doc), None);
                 self.tabs.lock().await.insert(id.clone(), tab);
                 self.watch_tab(&id).await;
                 Ok(tab_view(id, connection_id, url, doc))
@@ -139,7 +129,12 @@ impl AppState {
                 if let Some(t) = self.tabs.lock().await.get_mut(&tab_id) {
                     t.seen.note(&t.base);
                     t.base = version_of(&doc);
-                    t.round = None;
+                    t.set_round(None);
+                    t.before_save = None;
+                }
+                // The user chose to discard the edit: its draft goes too.
+                if let Some(d) = &self.drafts {
+                    d.remove(&tab_id);
                 }
                 Ok(tab_view(tab_id, conn, url, doc))
             }
@@ -252,7 +247,7 @@ impl AppState {
         let view = SaveView::of(&report);
         match report.result {
             SaveResult::Merged { round } | SaveResult::Conflicts { round } => {
-                t.round = Some(round);
+                t.set_round(Some(round));
                 // The newer version is what the tab now stands on.
                 t.base = o.current;
             }
@@ -621,14 +616,15 @@ impl AppState {
                     });
                     t.overwritten = None;
                     t.base = base;
-                    t.round = None;
+                    t.set_round(None);
+                    t.before_save = None;
                     if let Some(d) = &self.drafts {
                         d.remove(tab_id);
                     }
                 }
                 SaveResult::Merged { round } | SaveResult::Conflicts { round } => {
                     t.seen.note(&round.current);
-                    t.round = Some(round);
+                    t.before_save = t.set_round(Some(round));
                     // The window already holds two of the round's texts in the common case: do
                     // not send them back (10 MB each at size).
                     let loaded = t.base.text.clone();
@@ -647,20 +643,34 @@ impl AppState {
     /// Writes the tab's draft now: its text and, during a round, the round with every Accept
     /// made. A tab whose text equals its base and has no round in progress has nothing to keep.
     pub(crate) fn write_draft(&self, tab_id: &str, t: &Tab, text: &str) -> Result<(), Problem> {
+        if text == t.base.text && t.round.is_none() {
+            if let Some(store) = &self.drafts {
+                store.remove(tab_id);
+            }
+            return Ok(());
+        }
+        self.put_draft(tab_id, t, &t.base, t.round.as_ref(), text)
+    }
+
+    /// Writes the draft of `t`: `text` standing on `base`, with `round` in progress.
+    fn put_draft(
+        &self,
+        tab_id: &str,
+        t: &Tab,
+        base: &Version,
+        round: Option<&round::Round>,
+        text: &str,
+    ) -> Result<(), Problem> {
         let Some(store) = &self.drafts else {
             return Ok(());
         };
-        if text == t.base.text && t.round.is_none() {
-            store.remove(tab_id);
-            return Ok(());
-        }
         let draft = Draft {
             tab_id: tab_id.to_string(),
             connection_id: t.connection_id.clone(),
             url: t.url.clone(),
-            base: t.base.clone(),
+            base: base.clone(),
             text: text.to_string(),
-            round: t.round.clone(),
+            round: round.cloned(),
             updated_at: ifmatch_engine::trail::rfc3339_now(),
         };
         store.put(&draft).map_err(|e| {
@@ -804,20 +814,26 @@ impl AppState {
         ))
     }
 
-    /// Persists the tab's draft (the round and its decisions come from this state).
-    /// The window does not show the round a save ended in (the user typed while it was on its
-    /// way): it is forgotten here too, so the drafts of the typed text are kept, and the next
-    /// save merges again.
-    pub async fn forget_round(&self, tab_id: &str) {
+    /// The window does not show round `key`, the one a save ended in (the user typed while it
+    /// was on its way): the round before that save is put back (none for a first save), as the
+    /// window still shows it, so the typed text's drafts pair with it and the next save merges
+    /// again. A round made since (a newer version arrived) is left as it is.
+    pub async fn forget_round(&self, tab_id: &str, key: &str) {
         if let Some(t) = self.tabs.lock().await.get_mut(tab_id) {
-            t.round = None;
+            if t.round_key().as_deref() == Some(key) {
+                let before = t.before_save.take();
+                t.set_round(before);
+            }
         }
     }
 
-    /// `round`: the validator of the round the window shows with this text ("" for one without),
-    /// None when it shows none. A text of another round than the tab's (a newer version made the
-    /// round again, or opened one, while this write was on its way) is not kept with it: the
-    /// draft written with that round stands, and the window writes again once it shows it.
+    /// Persists the tab's draft (the round and its decisions come from this state). `round`:
+    /// the key of the round the window shows with this text (`view::round_key`), None when it
+    /// shows none. The window's round and this side's differ for a moment when a newer version
+    /// made the round again, or opened one, while the write was on its way: the text is then
+    /// kept without a round, as an edit of the version it stands on (the window's round's
+    /// server version, or the tab's base), never paired with a round it is not the Result of;
+    /// the window writes the round's own draft once it shows it.
     pub async fn save_draft(
         &self,
         tab_id: &str,
@@ -828,17 +844,13 @@ impl AppState {
         let Some(t) = tabs.get(tab_id) else {
             return Ok(());
         };
-        let here = t.round.as_ref().map(|r| {
-            r.current
-                .validator
-                .as_ref()
-                .map(|v| v.display())
-                .unwrap_or_default()
-        });
-        if here.as_deref() != round {
-            return Ok(());
+        if t.round_key().as_deref() == round {
+            return self.write_draft(tab_id, t, text);
         }
-        self.write_draft(tab_id, t, text)
+        let on = round
+            .and_then(|k| t.former.iter().rev().find(|(f, _)| f == k))
+            .map_or(&t.base, |(_, v)| v);
+        self.put_draft(tab_id, t, on, None, text)
     }
 
     /// Persists the draft of a round the window has just shown and not changed since: its text
@@ -891,17 +903,12 @@ impl AppState {
                 .unwrap_or_default();
             self.tabs.lock().await.insert(
                 d.tab_id.clone(),
-                Tab {
-                    connection_id: d.connection_id.clone(),
-                    url: d.url.clone(),
-                    base: d.base.clone(),
-                    round: d.round.clone(),
-                    watch: None,
-                    overwritten: None,
-                    seen: Default::default(),
-                    rewind: None,
-                    rewind_round: None,
-                },
+                Tab::new(
+                    d.connection_id.clone(),
+                    d.url.clone(),
+                    d.base.clone(),
+                    d.round.clone(),
+                ),
             );
             self.watch_tab(&d.tab_id).await;
             out.push(RestoredTab {
@@ -1232,6 +1239,114 @@ fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> Safet
 
 #[cfg(test)]
 mod tests {
+    use crate::state::{AppState, Tab};
+    use crate::view::round_key;
+    use ifmatch_engine::merge::Options;
+    use ifmatch_engine::session::{merge_with, SaveResult, Version};
+
+    fn v(text: &str, tag: &str) -> Version {
+        Version {
+            text: text.into(),
+            validator: Some(ifmatch_engine::Validator::Etag {
+                tag: ifmatch_engine::EntityTag::strong(tag),
+            }),
+        }
+    }
+
+    /// The round `mine` (an edit of `base`) meets against `current`.
+    fn round_of(base: &Version, mine: &str, current: &Version) -> ifmatch_engine::round::Round {
+        match merge_with(base, mine, current.clone(), &Options::default()) {
+            SaveResult::Merged { round } | SaveResult::Conflicts { round } => round,
+            other => panic!("no round: {other:?}"),
+        }
+    }
+
+    /// A draft the window writes pairs its text only with the round it is the Result of: the
+    /// text of a round replaced meanwhile (or of the edit before any) is kept as an edit of the
+    /// version it stands on, without a round; `forget_round` puts back the round a save
+    /// replaced, and only while the round it names is the tab's.
+    #[tokio::test]
+    async fn a_draft_pairs_its_text_only_with_the_round_it_belongs_to() {
+        let dir = std::env::temp_dir().join(format!(
+            "ifmatch-shell-drafts-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let state = AppState::new(Some(dir.clone()), Default::default());
+        let v1 = v(r#"{"a": 1, "b": 1, "c": 1}"#, "v1");
+        let v2 = v(r#"{"a": 2, "b": 1, "c": 1}"#, "v2");
+        let v3 = v(r#"{"a": 2, "b": 1, "c": 3}"#, "v3");
+        let r1 = round_of(&v1, r#"{"a": 1, "b": 9, "c": 1}"#, &v2);
+        let r2 = round_of(&v2, &r1.start, &v3);
+        let (k1, k2) = (round_key(&r1), round_key(&r2));
+        assert_ne!(k1, k2);
+        let mut t = Tab::new(
+            "demo".into(),
+            "http://127.0.0.1:9/x".into(),
+            v1.clone(),
+            None,
+        );
+        t.set_round(Some(r1.clone()));
+        state.tabs.lock().await.insert("t1".into(), t);
+        let draft = || {
+            let all = state.drafts.as_ref().unwrap().load_all();
+            assert_eq!(all.len(), 1, "one draft");
+            all.into_iter().next().unwrap()
+        };
+        // The round the window shows: kept with it.
+        state.save_draft("t1", "R1 text", Some(&k1)).await.unwrap();
+        let d = draft();
+        assert_eq!(
+            (d.text.as_str(), d.base.text.as_str()),
+            ("R1 text", v1.text.as_str())
+        );
+        assert_eq!(d.round.as_ref().map(round_key), Some(k1.clone()));
+        // A newer version made the round again; a write of the first round's text lands late:
+        // kept over that round's server version, with no round.
+        {
+            let mut tabs = state.tabs.lock().await;
+            let t = tabs.get_mut("t1").unwrap();
+            t.set_round(Some(r2.clone()));
+        }
+        state
+            .save_draft("t1", "late R1 text", Some(&k1))
+            .await
+            .unwrap();
+        let d = draft();
+        assert_eq!(d.text, "late R1 text");
+        assert_eq!(d.base, v2, "stands on the first round's server version");
+        assert!(d.round.is_none(), "never paired with the newer round");
+        // The edit before any round, landing late: over the tab's base, with no round.
+        state.save_draft("t1", "edit text", None).await.unwrap();
+        let d = draft();
+        assert_eq!((d.base.clone(), d.round.is_none()), (v1.clone(), true));
+        // A save replaced round 1 with round 2 and the window kept showing round 1.
+        {
+            let mut tabs = state.tabs.lock().await;
+            let t = tabs.get_mut("t1").unwrap();
+            t.set_round(Some(r1.clone()));
+            t.before_save = t.set_round(Some(r2.clone()));
+        }
+        state.forget_round("t1", &k1).await;
+        assert_eq!(
+            state.tabs.lock().await["t1"].round_key(),
+            Some(k2.clone()),
+            "another key: kept"
+        );
+        state.forget_round("t1", &k2).await;
+        assert_eq!(
+            state.tabs.lock().await["t1"].round_key(),
+            Some(k1.clone()),
+            "put back"
+        );
+        state.save_draft("t1", "typed", Some(&k1)).await.unwrap();
+        assert_eq!(draft().round.as_ref().map(round_key), Some(k1));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn a_url_is_rebased_on_another_origin_keeping_path_and_query() {
         assert_eq!(

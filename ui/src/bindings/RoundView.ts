@@ -22,6 +22,11 @@ text: string,
  */
 validator: string | null, 
 /**
+ * The round's name (`round_key`): the window's draft writes say which round their text is
+ * the Result of.
+ */
+key: string, 
+/**
  * The version the edit started from (conflicts only).
  */
 base_text: string | null, 
