@@ -59,15 +59,9 @@ pub struct Tab {
     /// The round a save replaced with the one it ended in: put back when the window does not
     /// show that one (`forget_round`).
     pub before_save: Option<Round>,
-    /// The rounds replaced lately, each by its key (`view::round_key`) with the server version
-    /// its Result stands on: a draft the window wrote for one of them is kept over that version.
-    pub former: Vec<(String, Version)>,
 }
 
 impl Tab {
-    /// The rounds remembered in `former`.
-    const FORMER: usize = 3;
-
     /// A tab on `base`, with `round` in progress (a restored draft's).
     pub fn new(connection_id: String, url: String, base: Version, round: Option<Round>) -> Tab {
         Tab {
@@ -81,22 +75,12 @@ impl Tab {
             rewind: None,
             rewind_round: None,
             before_save: None,
-            former: vec![],
         }
     }
 
-    /// Puts `round` in progress and gives back the one it replaces (remembered in `former`).
+    /// Puts `round` in progress and gives back the one it replaces.
     pub fn set_round(&mut self, round: Option<Round>) -> Option<Round> {
-        let old = std::mem::replace(&mut self.round, round);
-        if let Some(r) = &old {
-            let key = crate::view::round_key(r);
-            self.former.retain(|(k, _)| *k != key);
-            self.former.push((key, r.current.clone()));
-            if self.former.len() > Self::FORMER {
-                self.former.remove(0);
-            }
-        }
-        old
+        std::mem::replace(&mut self.round, round)
     }
 
     /// The key of the round in progress (None without one).

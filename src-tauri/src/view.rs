@@ -50,7 +50,8 @@ pub struct RoundView {
     /// The server version's validator: what a resubmit carries.
     pub validator: Option<String>,
     /// The round's name (`round_key`): the window's draft writes say which round their text is
-    /// the Result of.
+    /// the Result of. (Absent from a stored shape older than it.)
+    #[serde(default)]
     pub key: String,
     /// The version the edit started from (conflicts only).
     pub base_text: Option<String>,
@@ -708,6 +709,9 @@ pub enum ProblemCode {
     MayHaveLanded,
     /// A draft could not be written to disk: the warning stays up until a write works.
     DraftNotSaved,
+    /// A draft write for a round this side no longer holds (made again while the write was on
+    /// its way): the draft on disk stands, and the window writes again shortly.
+    DraftWaits,
     /// Anything else: the message says what happened and what to do.
     Other,
 }
@@ -1382,6 +1386,9 @@ pub enum LiveUpdate {
     },
     /// The newer version waits (the text is not JSON now, or the round could not take it).
     Waiting { message: String },
+    /// The newer version does not look like the document (a status object sent for it): not
+    /// applied, said; the next version that does is taken as usual.
+    Unlike { message: String },
     /// A conflict or merge round: shown as a save's round would be (made again against the
     /// newer version, or opened for a collision).
     Round {

@@ -489,8 +489,7 @@ pub async fn e2e_live_hostile2_a_status_object_is_not_taken_for_the_document() {
     };
     let unlike_said = || async {
         let n = text_of(&c, "merge-summary").await;
-        n.contains("does not look like a newer version")
-            .then_some(n)
+        n.contains("does not look like the document").then_some(n)
     };
     for dirty in [false, true] {
         if dirty {

@@ -739,6 +739,20 @@ pub async fn e2e_a_server_that_ignores_if_match_is_checked_and_nothing_is_lost()
     // the version the server holds now, not the one the watch saw.
     let newer = edit(&stale_copy, "/session/timeoutMinutes", json!(120));
     std::fs::write(nginx.dir.join("data/settings.json"), &newer).unwrap();
+    // With unsaved edits, Reapply asks first (its round's Result would replace them); No
+    // keeps them.
+    let saved_text = editor_text(&c, "editor").await;
+    let typed = edit(&saved_text, "/limits/maxUploadMb", json!(4321));
+    set_editor(&c, "editor", &typed).await;
+    settle(&c).await;
+    click(&c, &tid("reapply-saved")).await;
+    let q = wait_for("the question", || async { c.get_alert_text().await.ok() }).await;
+    assert!(q.contains("unsaved edits"), "{q}");
+    c.dismiss_alert().await.unwrap();
+    settle(&c).await;
+    assert_eq!(editor_text(&c, "editor").await, typed, "the edit is kept");
+    set_editor(&c, "editor", &saved_text).await;
+    settle(&c).await;
     click(&c, &tid("reapply-saved")).await;
     until_status(&c, 0, "merged", "the reapplied round").await;
     let r = editor_text(&c, "editor").await;

@@ -179,9 +179,30 @@ async function saveNow(t: Tab, resubmit: boolean, reviewed: boolean) {
   t.saving = false;
   // What the user typed while the save was on its way is theirs: never replaced by its answer.
   const nowDoc = t.id === store.activeId && store.editor ? store.editor.state.doc : null;
-  const typed = nowDoc ? (nowDoc !== doc ? nowDoc.toString() : null) : t.text !== text ? t.text : null;
+  let typed = nowDoc ? (nowDoc !== doc ? nowDoc.toString() : null) : t.text !== text ? t.text : null;
+  let lacking = false;
+  if (typed !== null && r.kind === "saved" && r.text.replace(/\r/g, "") !== text) {
+    // The save wrote more than was sent (an automatic resubmit merged the server's changes
+    // in): what was typed meanwhile is carried into what was written, so that saving it does
+    // not take those changes back.
+    const carried = await api.carryChange(text, typed, r.text).catch(() => null);
+    const active = t.id === store.activeId && store.editor;
+    const now = active ? store.editor!.state.doc.toString() : t.text;
+    if (carried !== null && now === typed) {
+      typed = carried;
+      if (active) {
+        store.settingText = true;
+        setText(store.editor!, carried, true);
+        store.settingText = false;
+      }
+    } else lacking = true;
+  }
   const t2 = performance.now();
   applySave(t, r, docs, resultEdits, typed);
+  if (lacking) {
+    t.notice = `${t.notice ?? ""} It does not have the server's changes this save merged in: saving it as it is would take them back. Reload shows what was saved.`.trim();
+    render();
+  }
   timing.apply = performance.now() - t2;
   if (r.kind === "saved") (t.collisions = null), (t.liveWaiting = false);
   // The user's wait: from Save to the frame that shows the outcome (the second frame callback
@@ -578,7 +599,7 @@ async function unmoved(t: Tab): Promise<void> {
   liveAgain.add(t.id);
 }
 
-/** What the last "waiting" answer said to each tab. */
+/** What the last "waiting" or "unlike" answer said to each tab. */
 const waitingSaid = new Map<string, string>();
 
 /** What the last answer about a newer version did to each tab (its kind). */
@@ -592,7 +613,7 @@ async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | 
     case "current":
       // The newest version is the one the tab stands on (a collision the server took back):
       // nothing is marked or waiting any more.
-      if (!t.collisions && !t.liveWaiting) return;
+      if (!t.collisions && !t.liveWaiting && !(t.notice && t.notice === waitingSaid.get(t.id))) return;
       if (t.collisions?.length) t.notice = "The server's change to what you edited was taken back: nothing collides now.";
       // What was said of the version that waited is not true any more.
       else if (t.notice === waitingSaid.get(t.id)) t.notice = null;
@@ -652,6 +673,12 @@ async function showLive(t: Tab, r: LiveUpdate, sent: string, tracked: Tracked | 
     case "waiting":
       t.stale = true;
       t.liveWaiting = true;
+      t.notice = r.message;
+      waitingSaid.set(t.id, r.message);
+      break;
+    case "unlike":
+      // Nothing to ask again while typing: the next version the watch sees is asked about.
+      t.stale = true;
       t.notice = r.message;
       waitingSaid.set(t.id, r.message);
       break;

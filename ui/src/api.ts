@@ -71,9 +71,9 @@ export const api = {
   quitApp: () => invoke<void>("quit_app"),
   /** Writes the tab's draft; answers Rust's JSON check of the same text. */
   forgetRound: (tabId: string, key: string) => invoke<void>("forget_round", { tabId, key }),
-  saveDraft: (tabId: string, text: string, round: string | null) => invoke<JsonProblem | null>("save_draft", { tabId, text, round }),
+  saveDraft: (tabId: string, text: string, round: string | null, on: string | null) => invoke<JsonProblem | null>("save_draft", { tabId, text, round, on }),
   /** The draft of a round just shown, its text being the Result Rust gave (nothing sent). */
-  saveRoundDraft: (tabId: string) => invoke<void>("save_round_draft", { tabId }),
+  saveRoundDraft: (tabId: string, key: string) => invoke<void>("save_round_draft", { tabId, key }),
   restoreDrafts: () => invoke<RestoredDrafts>("restore_drafts"),
   tabTrail: (tabId: string) => invoke<TrailEntry[]>("tab_trail", { tabId }),
   exportTrail: (tabId: string) => invoke<string>("export_trail", { tabId }),

@@ -8,14 +8,30 @@ import { renderMessages, tabProblem } from "./messages";
 
 export const draftTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
+/** Draft writes in a row Rust kept back per tab (its round changed while they were on their
+ * way): written again a moment later; said once it goes on. */
+const waits = new Map<string, number>();
+
 /** What a draft write's answer does to the window: a failed write's warning stays up until one
  * works. */
 function written(t: Tab, w: Promise<unknown>): Promise<void> {
   return w.then(
     () => {
+      waits.delete(t.id);
       if (store.draftWarning) (store.draftWarning = null), renderMessages();
     },
     (e) => {
+      if (codeOf(e) === "draft_waits") {
+        // The window shows the round Rust holds in a moment (its answer is on its way).
+        const n = (waits.get(t.id) ?? 0) + 1;
+        waits.set(t.id, n);
+        if (n >= 5) {
+          store.draftWarning = "Your latest edits in one tab are not on disk yet: the server's newer version is being merged into that tab's round. They are in the window, and written as soon as it shows the merge.";
+          renderMessages();
+        }
+        if (!draftTimers.has(t.id) && store.tabs.includes(t)) draftTimers.set(t.id, setTimeout(() => void persistDraft(t, true), 1000));
+        return;
+      }
       if (codeOf(e) === "draft_not_saved") store.draftWarning = words(e);
       else tabProblem(t, e);
       renderMessages();
@@ -32,9 +48,9 @@ export function persistDraft(t: Tab, now = false): Promise<void> {
       syncText();
       doc = store.editor.state.doc;
     }
-    // Which round the window shows with this text (none: the edit before any): a draft is kept
-    // only with the round it belongs to.
-    const answer = api.saveDraft(t.id, t.text, t.round ? t.round.view.key : null);
+    // Which round the window shows with this text (none: the edit before any), and the version
+    // it stands on: a draft is kept only with the round and the version it belongs to.
+    const answer = api.saveDraft(t.id, t.text, t.round ? t.round.view.key : null, t.validator);
     // The answer carries the JSON check of this very text: the lint waits for it.
     if (doc && doc.length === t.text.length) checkedBy(doc, answer);
     return written(t, answer);
@@ -50,6 +66,6 @@ export function persistDraft(t: Tab, now = false): Promise<void> {
  * the text is sent as always. */
 export function persistRoundDraft(t: Tab, shown: Text | undefined): Promise<void> {
   const unchanged = !!shown && t.id === store.activeId && store.editor?.state.doc === shown;
-  if (!unchanged || draftTimers.has(t.id)) return persistDraft(t, true);
-  return written(t, api.saveRoundDraft(t.id));
+  if (!unchanged || draftTimers.has(t.id) || !t.round) return persistDraft(t, true);
+  return written(t, api.saveRoundDraft(t.id, t.round.view.key));
 }

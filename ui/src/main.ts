@@ -230,10 +230,19 @@ async function start() {
   setupWorkspace();
   $("reload-now").addEventListener("click", () => void reload());
   $("reapply-saved").addEventListener("click", async () => {
+    syncText();
     const t = active();
     if (!t) return;
+    // The reapplied change opens as a round whose Result replaces the editor's text.
+    if (model.hasUnsavedWork(t) && !confirm("Reapplying your saved change replaces the unsaved edits in this tab with the merge of it and the server's version. Reapply anyway?")) return;
     try {
       const r = await api.reapplySaved(t.id);
+      if (r.kind === "merged" || r.kind === "conflicts") {
+        // The tab now stands on the server's version the change was merged into (as in Rust).
+        t.savedText = r.round.theirs_text;
+        t.validator = r.round.validator;
+        t.savedDoc = undefined;
+      }
       t.overwritten = null;
       t.error = null;
       t.notice = null;

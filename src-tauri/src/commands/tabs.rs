@@ -191,8 +191,11 @@ pub async fn save_draft(
     tab_id: String,
     text: String,
     round: Option<String>,
+    on: Option<String>,
 ) -> Answer<Option<JsonProblem>> {
-    state.save_draft(&tab_id, &text, round.as_deref()).await?;
+    state
+        .save_draft(&tab_id, &text, round.as_deref(), on.as_deref())
+        .await?;
     // A 10 MB text parses in tens of ms: the runtime moves its other work off this thread.
     Ok(tokio::task::block_in_place(|| {
         crate::workspace::tabs::check_json(&text)
@@ -208,8 +211,12 @@ pub async fn forget_round(state: State<'_, AppState>, tab_id: String, key: Strin
 
 /// After a round's answer is shown: its Result is the draft's text, without sending it back.
 #[tauri::command]
-pub async fn save_round_draft(state: State<'_, AppState>, tab_id: String) -> Answer<()> {
-    state.save_round_draft(&tab_id).await
+pub async fn save_round_draft(
+    state: State<'_, AppState>,
+    tab_id: String,
+    key: String,
+) -> Answer<()> {
+    state.save_round_draft(&tab_id, &key).await
 }
 
 #[tauri::command]

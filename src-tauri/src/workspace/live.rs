@@ -162,6 +162,31 @@ impl AppState {
                 Standing::Newer => {}
             }
         }
+        // A status object sent for the document is not applied as its newer version (a wiped
+        // tab, every member's deletion merged into the edit): said, the tab left as it is. Asked
+        // before the overwrite watch, which judges versions of the document.
+        let unlike = {
+            let tabs = self.tabs.lock().await;
+            let t = tabs
+                .get(tab_id)
+                .ok_or_else(crate::workspace::tabs::closed)?;
+            let known = t.round.as_ref().map_or(&t.base, |r| &r.current);
+            ifmatch_engine::live::unlike(&known.text, &newer.text)
+        };
+        if let Some(what) = unlike {
+            // The names quoted are the server's words: an echoed credential is not shown.
+            let what = match self.endpoint(&conn).await {
+                Ok(e) => e.client.auth().excerpt(&what, 400),
+                Err(_) => "an answer".into(),
+            };
+            return Ok(LiveUpdate::Unlike {
+                message: format!(
+                    "The server sent {what} as this resource's newer version. That does not \
+                     look like the document, so nothing of it was applied to this tab; Reload \
+                     shows the server's answer as it is."
+                ),
+            });
+        }
         // After a save, the first newer version is judged by the overwrite watch (did it keep
         // what was saved?) before anything else happens to the tab.
         let after_save = {
@@ -177,23 +202,11 @@ impl AppState {
                 None
             }
         };
+        self.remember_live_version(&url, &newer);
         let mut tabs = self.tabs.lock().await;
         let t = tabs
             .get_mut(tab_id)
             .ok_or_else(crate::workspace::tabs::closed)?;
-        // A status object answered for the document is not applied as its newer version (a
-        // wiped tab, every member's deletion merged into the edit): said, the tab left as it is.
-        let known = t.round.as_ref().map_or(&t.base, |r| &r.current);
-        if let Some(what) = ifmatch_engine::live::unlike(&known.text, &newer.text) {
-            return Ok(LiveUpdate::Waiting {
-                message: format!(
-                    "The server answered a read of this resource with {what}, which does not \
-                     look like a newer version of it: nothing of it was applied to this tab. \
-                     Reload shows the server's answer as it is."
-                ),
-            });
-        }
-        self.remember_live_version(&url, &newer);
         // What `live_rewind` puts back is this update's, none before.
         t.rewind = None;
         t.rewind_round = None;

@@ -829,44 +829,75 @@ impl AppState {
 
     /// Persists the tab's draft (the round and its decisions come from this state). `round`:
     /// the key of the round the window shows with this text (`view::round_key`), None when it
-    /// shows none. The window's round and this side's differ for a moment when a newer version
-    /// made the round again, or opened one, while the write was on its way: the text is then
-    /// kept without a round, as an edit of the version it stands on (the window's round's
-    /// server version, or the tab's base), never paired with a round it is not the Result of;
-    /// the window writes the round's own draft once it shows it.
+    /// shows none; `on`: the validator of the version the window's text stands on.
+    ///
+    /// The window and this side differ for a moment when a newer version moved the tab while
+    /// the write was on its way:
+    /// - The window shows a round this side no longer holds (made again, or put back): its
+    ///   Result is not an edit of any one version (an undecided conflict holds the base value,
+    ///   which as an edit would take back the server's change), so it is not kept as one. The
+    ///   draft on disk stands (`DraftWaits`), and the window writes again once it shows the
+    ///   round this side holds.
+    /// - The window shows no round: its text is an edit of the version it stands on. A live
+    ///   update may have moved the base, or opened a round, meanwhile: the text is kept over the
+    ///   version `on` names (the base the update moved on from), without a round, never paired
+    ///   with a version whose changes it lacks.
     pub async fn save_draft(
         &self,
         tab_id: &str,
         text: &str,
         round: Option<&str>,
+        on: Option<&str>,
     ) -> Result<(), Problem> {
-        let tabs = self.tabs.lock().await;
-        let Some(t) = tabs.get(tab_id) else {
+        let mut tabs = self.tabs.lock().await;
+        let Some(t) = tabs.get_mut(tab_id) else {
             return Ok(());
         };
-        if t.round_key().as_deref() == round {
-            return self.write_draft(tab_id, t, text);
+        let here = t.round_key();
+        if round.is_some() {
+            if here.as_deref() == round {
+                // The window shows the round: the one before the save is not put back any more.
+                t.before_save = None;
+                return self.write_draft(tab_id, t, text);
+            }
+            return Err(Problem::new(
+                ProblemCode::DraftWaits,
+                "The server's newer version changed this tab's merge while your last edit was \
+                 being written to disk; it is written again in a moment."
+                    .to_string(),
+            ));
         }
-        let on = round
-            .and_then(|k| t.former.iter().rev().find(|(f, _)| f == k))
-            .map_or(&t.base, |(_, v)| v);
-        self.put_draft(tab_id, t, on, None, text)
+        let names = |v: &Version| {
+            on.is_some() && v.validator.as_ref().map(|x| x.display()).as_deref() == on
+        };
+        let before = t.rewind.as_ref().filter(|v| !names(&t.base) && names(v));
+        match before {
+            Some(v) => self.put_draft(tab_id, t, v, None, text),
+            None if here.is_none() => self.write_draft(tab_id, t, text),
+            None => self.put_draft(tab_id, t, &t.base, None, text),
+        }
     }
 
     /// Persists the draft of a round the window has just shown and not changed since: its text
     /// is the round's Result as this side made it, so the window need not send it back (it is
     /// the document's size). Without a round in progress there is nothing of this kind to keep.
-    pub async fn save_round_draft(&self, tab_id: &str) -> Result<(), Problem> {
-        let tabs = self.tabs.lock().await;
-        match tabs.get(tab_id) {
+    /// `key`: the round the window showed (a round made again since wrote its own draft).
+    pub async fn save_round_draft(&self, tab_id: &str, key: &str) -> Result<(), Problem> {
+        let mut tabs = self.tabs.lock().await;
+        let Some(t) = tabs.get_mut(tab_id) else {
+            return Ok(());
+        };
+        if t.round_key().as_deref() != Some(key) {
+            return Ok(());
+        }
+        // The window shows the round: the one before the save is not put back any more.
+        t.before_save = None;
+        match &t.round {
             // An Accept since then wrote its own draft, with its text.
-            Some(t) => match &t.round {
-                Some(r) if r.decisions.iter().all(Option::is_none) => {
-                    self.write_draft(tab_id, t, &r.start)
-                }
-                _ => Ok(()),
-            },
-            None => Ok(()),
+            Some(r) if r.decisions.iter().all(Option::is_none) => {
+                self.write_draft(tab_id, t, &r.start)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -1240,7 +1271,7 @@ fn safety_view(profile: Option<&ServerProfile>, report: Option<String>) -> Safet
 #[cfg(test)]
 mod tests {
     use crate::state::{AppState, Tab};
-    use crate::view::round_key;
+    use crate::view::{round_key, ProblemCode};
     use ifmatch_engine::merge::Options;
     use ifmatch_engine::session::{merge_with, SaveResult, Version};
 
@@ -1261,12 +1292,14 @@ mod tests {
         }
     }
 
-    /// A draft the window writes pairs its text only with the round it is the Result of: the
-    /// text of a round replaced meanwhile (or of the edit before any) is kept as an edit of the
-    /// version it stands on, without a round; `forget_round` puts back the round a save
-    /// replaced, and only while the round it names is the tab's.
+    /// A draft the window writes pairs its text only with the round it is the Result of, and
+    /// an edit only with the version it stands on: the Result of a round replaced meanwhile
+    /// leaves the draft on disk as it is (`DraftWaits`); an edit written while a live update
+    /// moved the base or opened a round is kept over the version it stands on, without a
+    /// round; `forget_round` puts back the round a save replaced, and only while the round it
+    /// names is the tab's.
     #[tokio::test]
-    async fn a_draft_pairs_its_text_only_with_the_round_it_belongs_to() {
+    async fn a_draft_pairs_its_text_only_with_the_round_and_version_it_belongs_to() {
         let dir = std::env::temp_dir().join(format!(
             "ifmatch-shell-drafts-{}-{}",
             std::process::id(),
@@ -1279,6 +1312,8 @@ mod tests {
         let v1 = v(r#"{"a": 1, "b": 1, "c": 1}"#, "v1");
         let v2 = v(r#"{"a": 2, "b": 1, "c": 1}"#, "v2");
         let v3 = v(r#"{"a": 2, "b": 1, "c": 3}"#, "v3");
+        let tag = |x: &Version| x.validator.as_ref().map(|t| t.display());
+        let (t1, t2) = (tag(&v1), tag(&v2));
         let r1 = round_of(&v1, r#"{"a": 1, "b": 9, "c": 1}"#, &v2);
         let r2 = round_of(&v2, &r1.start, &v3);
         let (k1, k2) = (round_key(&r1), round_key(&r2));
@@ -1296,53 +1331,83 @@ mod tests {
             assert_eq!(all.len(), 1, "one draft");
             all.into_iter().next().unwrap()
         };
+        let set = |f: Box<dyn FnOnce(&mut Tab) + Send>| async {
+            f(state.tabs.lock().await.get_mut("t1").unwrap());
+        };
         // The round the window shows: kept with it.
-        state.save_draft("t1", "R1 text", Some(&k1)).await.unwrap();
-        let d = draft();
-        assert_eq!(
-            (d.text.as_str(), d.base.text.as_str()),
-            ("R1 text", v1.text.as_str())
-        );
-        assert_eq!(d.round.as_ref().map(round_key), Some(k1.clone()));
-        // A newer version made the round again; a write of the first round's text lands late:
-        // kept over that round's server version, with no round.
-        {
-            let mut tabs = state.tabs.lock().await;
-            let t = tabs.get_mut("t1").unwrap();
-            t.set_round(Some(r2.clone()));
-        }
+        let on1 = t1.as_deref();
         state
-            .save_draft("t1", "late R1 text", Some(&k1))
+            .save_draft("t1", "R1 text", Some(&k1), on1)
             .await
             .unwrap();
         let d = draft();
-        assert_eq!(d.text, "late R1 text");
-        assert_eq!(d.base, v2, "stands on the first round's server version");
-        assert!(d.round.is_none(), "never paired with the newer round");
-        // The edit before any round, landing late: over the tab's base, with no round.
-        state.save_draft("t1", "edit text", None).await.unwrap();
+        assert_eq!((d.text.as_str(), d.base.clone()), ("R1 text", v1.clone()));
+        assert_eq!(d.round.as_ref().map(round_key), Some(k1.clone()));
+        // A newer version made the round again; a write of the first round's Result lands
+        // late: the draft on disk stands, and the window is told it waits.
+        let r2c = r2.clone();
+        set(Box::new(move |t| {
+            t.set_round(Some(r2c));
+        }))
+        .await;
+        let e = state
+            .save_draft("t1", "late R1 text", Some(&k1), on1)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ProblemCode::DraftWaits);
+        assert_eq!(draft().text, "R1 text", "the draft on disk stands");
+        // The edit before any round, landing after a live update opened one: over the tab's
+        // base, with no round.
+        state
+            .save_draft("t1", "edit text", None, on1)
+            .await
+            .unwrap();
         let d = draft();
-        assert_eq!((d.base.clone(), d.round.is_none()), (v1.clone(), true));
+        assert_eq!((d.text.as_str(), d.base.clone()), ("edit text", v1.clone()));
+        assert!(
+            d.round.is_none(),
+            "never paired with the round it is not the Result of"
+        );
+        // A live update moved the base to v2 while an edit of v1 was on its way: kept over v1.
+        let (v1c, v2c) = (v1.clone(), v2.clone());
+        set(Box::new(move |t| {
+            t.set_round(None);
+            t.base = v2c;
+            t.rewind = Some(v1c);
+        }))
+        .await;
+        state
+            .save_draft("t1", "edit of v1", None, on1)
+            .await
+            .unwrap();
+        assert_eq!(
+            draft().base,
+            v1,
+            "stands on the version the edit was made on"
+        );
+        state
+            .save_draft("t1", "edit of v2", None, t2.as_deref())
+            .await
+            .unwrap();
+        assert_eq!(draft().base, v2);
         // A save replaced round 1 with round 2 and the window kept showing round 1.
-        {
-            let mut tabs = state.tabs.lock().await;
-            let t = tabs.get_mut("t1").unwrap();
-            t.set_round(Some(r1.clone()));
-            t.before_save = t.set_round(Some(r2.clone()));
-        }
+        let (r1c, r2c) = (r1.clone(), r2.clone());
+        set(Box::new(move |t| {
+            t.rewind = None;
+            t.set_round(Some(r1c));
+            t.before_save = t.set_round(Some(r2c));
+        }))
+        .await;
         state.forget_round("t1", &k1).await;
-        assert_eq!(
-            state.tabs.lock().await["t1"].round_key(),
-            Some(k2.clone()),
-            "another key: kept"
-        );
+        let key = state.tabs.lock().await["t1"].round_key();
+        assert_eq!(key, Some(k2.clone()), "another key: kept");
         state.forget_round("t1", &k2).await;
-        assert_eq!(
-            state.tabs.lock().await["t1"].round_key(),
-            Some(k1.clone()),
-            "put back"
-        );
-        state.save_draft("t1", "typed", Some(&k1)).await.unwrap();
+        let key = state.tabs.lock().await["t1"].round_key();
+        assert_eq!(key, Some(k1.clone()), "put back");
+        state
+            .save_draft("t1", "typed", Some(&k1), t2.as_deref())
+            .await
+            .unwrap();
         assert_eq!(draft().round.as_ref().map(round_key), Some(k1));
         let _ = std::fs::remove_dir_all(dir);
     }

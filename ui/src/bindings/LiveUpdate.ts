@@ -23,7 +23,7 @@ saved_text: string, validator: string | null,
 /**
  * `text` as replacements of the text the window sent.
  */
-edits: Array<TextEdit>, changed: Array<string>, } | { "kind": "collides", message: string, conflicts: Array<LiveCollision>, } | { "kind": "waiting", message: string, } | { "kind": "round", view: SaveView, 
+edits: Array<TextEdit>, changed: Array<string>, } | { "kind": "collides", message: string, conflicts: Array<LiveCollision>, } | { "kind": "waiting", message: string, } | { "kind": "unlike", message: string, } | { "kind": "round", view: SaveView, 
 /**
  * The Result as replacements of the text the window sent.
  */

@@ -4,4 +4,4 @@
  * What the window does differently for a problem: exactly the cases it branches on (add a
  * variant only when the window uses it).
  */
-export type ProblemCode = "invalid_json" | "credentials" | "may_have_landed" | "draft_not_saved" | "other";
+export type ProblemCode = "invalid_json" | "credentials" | "may_have_landed" | "draft_not_saved" | "draft_waits" | "other";

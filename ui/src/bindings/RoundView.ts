@@ -23,7 +23,7 @@ text: string,
 validator: string | null, 
 /**
  * The round's name (`round_key`): the window's draft writes say which round their text is
- * the Result of.
+ * the Result of. (Absent from a stored shape older than it.)
  */
 key: string, 
 /**

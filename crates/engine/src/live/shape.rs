@@ -8,9 +8,13 @@
 use crate::json::{Doc, Kind};
 
 /// Why `newer` does not look like a newer version of `known` (None: it does, or either is not
-/// JSON, which other checks say). Only a plain shape change counts: `known` an object with at
-/// least two members and `newer` one with none of them, or not an object; `known` a non-empty
-/// array and `newer` not an array; a Kubernetes `Status` where the document was none.
+/// JSON, which other checks say). Only a plain shape change counts:
+/// - `known` an object with at least two members (or one holding a non-empty object or array,
+///   a wrapper such as `{"data": {…}}`) and `newer` an object that keeps none of them — a member
+///   whose value changed its kind (`"status": {…}` to `"status": "Failure"`) is not kept — or
+///   neither an object nor null (a deleted node reads as null: Firebase);
+/// - `known` a non-empty array and `newer` neither an array nor null;
+/// - a Kubernetes `Status` where the document was none.
 pub fn unlike(known: &str, newer: &str) -> Option<String> {
     let (Ok(k), Ok(n)) = (Doc::parse(known), Doc::parse(newer)) else {
         return None;
@@ -26,13 +30,17 @@ pub fn unlike(known: &str, newer: &str) -> Option<String> {
             if status(&n, nr) && !status(&k, kr) {
                 return Some("a Kubernetes Status object".into());
             }
-            if count(&k, kr) < 2 || count(&n, nr) == 0 {
+            if !substantial(&k, kr) || count(&n, nr) == 0 {
                 return None;
             }
-            if n.children(nr).any(|c| k.member(kr, &n.key(c)).is_some()) {
+            let kept = |c: usize| {
+                k.member(kr, &n.key(c))
+                    .is_some_and(|m| k.kind(m) == n.kind(c))
+            };
+            if n.children(nr).any(kept) {
                 return None;
             }
-            let names: Vec<String> = n.children(nr).take(5).map(|c| n.key(c).into()).collect();
+            let names: Vec<String> = n.children(nr).take(5).map(|c| short(&n.key(c))).collect();
             let more = if count(&n, nr) > names.len() {
                 ", …"
             } else {
@@ -43,17 +51,41 @@ pub fn unlike(known: &str, newer: &str) -> Option<String> {
                 names.join(", ")
             ))
         }
-        (Kind::Object, other) if count(&k, kr) >= 1 => Some(format!(
+        (Kind::Object, other) if other != Kind::Null && count(&k, kr) >= 1 => Some(format!(
             "{} {} instead of an object",
             article(other),
             other.name()
         )),
-        (Kind::Array, other) if other != Kind::Array && count(&k, kr) >= 1 => Some(format!(
-            "{} {} instead of an array",
-            article(other),
-            other.name()
-        )),
+        (Kind::Array, other)
+            if !matches!(other, Kind::Array | Kind::Null) && count(&k, kr) >= 1 =>
+        {
+            Some(format!(
+                "{} {} instead of an array",
+                article(other),
+                other.name()
+            ))
+        }
         _ => None,
+    }
+}
+
+/// An object with two members or more, or one whose only member holds a non-empty container.
+fn substantial(d: &Doc, i: usize) -> bool {
+    let mut members = d.children(i);
+    match (members.next(), members.next()) {
+        (Some(_), Some(_)) => true,
+        (Some(only), None) => {
+            matches!(d.kind(only), Kind::Object | Kind::Array) && d.children(only).next().is_some()
+        }
+        _ => false,
+    }
+}
+
+/// A member name as quoted: at most 40 characters.
+fn short(name: &str) -> String {
+    match name.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_string(),
     }
 }
 
@@ -76,7 +108,18 @@ mod tests {
         assert!(unlike(doc, "\"OK\"")
             .unwrap()
             .contains("a string instead of an object"));
-        assert!(unlike(doc, "null").unwrap().contains("a null"));
+        // A wrapper document, and a member that changed its kind, are not kept.
+        let wrapped = r#"{"data": {"siteName": "A"}}"#;
+        assert!(unlike(wrapped, r#"{"status": "ok"}"#).is_some());
+        let k8s_doc = r#"{"metadata": {"name": "x"}, "status": {"phase": "Running"}}"#;
+        assert!(unlike(k8s_doc, r#"{"status": "Failure", "message": "gone"}"#).is_some());
+        // Names are quoted short.
+        let long = format!(r#"{{"{}": 1}}"#, "n".repeat(100));
+        let said = unlike(doc, &long).unwrap();
+        assert!(
+            said.contains(&format!("{}…", "n".repeat(40))) && !said.contains(&"n".repeat(41)),
+            "{said}"
+        );
         assert!(unlike(doc, "[]").unwrap().contains("an array"));
         assert!(unlike("[1, 2]", "{\"error\": 1}")
             .unwrap()
@@ -107,6 +150,15 @@ mod tests {
         assert_eq!(unlike("[]", "{}"), None);
         assert_eq!(unlike("[1]", "[]"), None);
         assert_eq!(unlike("5", "\"x\""), None);
+        // A deleted node reads as null (Firebase): a change, not a status.
+        assert_eq!(unlike(doc, "null"), None);
+        assert_eq!(unlike("[1]", "null"), None);
+        // A one-member document holding a scalar; a wrapper whose content changed.
+        assert_eq!(unlike(r#"{"a": 1}"#, r#"{"status": "ok"}"#), None);
+        assert_eq!(
+            unlike(r#"{"data": {"a": 1}}"#, r#"{"data": {"b": 2}}"#),
+            None
+        );
         // A Status resource changing is a Status still; escaped member names are compared decoded.
         let s = r#"{"kind": "Status", "code": 1}"#;
         assert_eq!(unlike(s, r#"{"kind": "Status", "code": 2}"#), None);
