@@ -873,3 +873,67 @@ pub async fn hostile_cancel_then_edit_then_save() {
     }
     c.close().await.unwrap();
 }
+
+/// Typing during a save on a connection that resubmits clean merges automatically, while
+/// another admin changes something else: the save merges that change in and writes it; the
+/// editor then holds the typing with that change carried in (not the typing alone, which the
+/// next save would write over the other admin's change), and the next save keeps both.
+#[tokio::test(flavor = "multi_thread")]
+pub async fn hostile_typing_during_a_save_that_resubmits_by_itself_keeps_the_servers_change() {
+    let (_one_at_a_time, _driver, c) = app().await;
+    first_tab(&c).await;
+    let demo = demo_url(&c).await;
+    crate::connections::new_connection(&c).await;
+    set_field(&c, "c-name", "Auto").await;
+    set_field(&c, "c-url", &demo).await;
+    js(
+        &c,
+        "const e = document.getElementById('c-auto'); e.checked = true; e.dispatchEvent(new Event('change', {bubbles: true})); return true",
+    )
+    .await;
+    click(&c, "#c-save").await;
+    wait_for("the connection saved", || async {
+        (!visible(&c, "connection-dialog").await).then_some(())
+    })
+    .await;
+    open(&c, "/settings").await;
+    until_status(&c, 1, "clean", "the tab on the new connection").await;
+    let sent = edit(
+        &editor_text(&c, "editor").await,
+        "/siteName",
+        json!("Sent Auto"),
+    );
+    set_editor(&c, "editor", &sent).await;
+    fault(
+        &c,
+        json!({"path": "/settings", "method": "PUT", "delay_ms": 2500, "count": 1}),
+    )
+    .await;
+    click(&c, &tid("save")).await;
+    until_visible(&c, "busy", "the save's progress").await;
+    let r = reqwest::Client::new()
+        .post(format!("{demo}/_demo/another-admin/settings"))
+        .body(r#"{"notifications": {"digest": "yearly"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let typed = edit(&sent, "/limits/maxUploadMb", json!(779));
+    set_editor(&c, "editor", &typed).await;
+    until_not_saving(&c, 1).await;
+    let server = Server::Demo.read(&c).await;
+    assert_eq!(server["siteName"], "Sent Auto", "the save landed");
+    assert_eq!(server["notifications"]["digest"], "yearly", "merged in");
+    assert_eq!(result_at(&c, "/limits/maxUploadMb").await, json!(779));
+    assert_eq!(
+        result_at(&c, "/notifications/digest").await,
+        json!("yearly"),
+        "the editor lacks the change the save merged in and wrote"
+    );
+    click(&c, &tid("save")).await;
+    until_status(&c, 1, "clean", "saved again").await;
+    let server = Server::Demo.read(&c).await;
+    assert_eq!(server["limits"]["maxUploadMb"], json!(779));
+    assert_eq!(server["notifications"]["digest"], "yearly");
+    c.close().await.unwrap();
+}
