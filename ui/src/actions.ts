@@ -254,9 +254,8 @@ export function applySave(t: Tab, r: SaveView, docs: PaneDocs = {}, resultEdits?
     }
     t.text = typed;
     if (r.kind === "saved") void persistDraft(t, true);
-    // The round is not shown: Rust forgets it too (the typed text's draft is kept without it).
-    // Rust puts back the round the window still shows (none for a first save); the next live
-    // question waits for it.
+    // The round is not shown: Rust puts back the round the window still shows (none for a first
+    // save), so the typed text's drafts pair with it; the next live question waits for that.
     else {
       const forgotten = api.forgetRound(t.id, r.round.key).catch(() => undefined).then(() => persistDraft(t, true));
       forgetting.set(t.id, forgotten);
